@@ -1,0 +1,101 @@
+//! Server functions: create a session, list templates, open a link. They run on the relay, which provides a
+//! [`Backend`] through context; the browser calls them over HTTP.
+
+use crate::session::{Capability, PhaseSpec, SessionSettings, SessionSpec, Template};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+mod backend;
+#[cfg(feature = "ssr")]
+pub use backend::{Backend, BackendError, BackendHandle};
+
+/// What the create page sends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewSession {
+    /// The template picked.
+    pub template_id: String,
+    /// The goal typed by the creator (may be empty).
+    pub goal: String,
+    /// The agenda as edited.
+    pub phases: Vec<PhaseSpec>,
+    /// Settings chosen.
+    pub settings: SessionSettings,
+}
+
+/// The three links of a new session, as absolute URLs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedSession {
+    /// The session's id.
+    pub id: String,
+    /// For the peer(s): join and take part.
+    pub participant_link: String,
+    /// For the creator: host controls.
+    pub host_link: String,
+    /// Read-only.
+    pub observer_link: String,
+}
+
+/// What a valid link opens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    /// The session as created.
+    pub session: SessionSpec,
+    /// What the link allows.
+    pub capability: Capability,
+    /// How many people have joined so far.
+    pub joined: u32,
+    /// For the host only: the links to share.
+    #[serde(default)]
+    pub share: Option<ShareLinks>,
+}
+
+/// Links a host can hand out from inside the session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLinks {
+    /// Join and take part.
+    pub participant_link: String,
+    /// Read-only.
+    pub observer_link: String,
+}
+
+/// The sentence shown for any link that does not open a session (unknown id, wrong or missing token).
+pub const INVALID_LINK: &str = "This session link is not valid";
+
+/// The templates to pick from on the create page.
+#[server(endpoint = "templates")]
+pub async fn list_templates() -> Result<Vec<Template>, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    Ok(backend.0.templates())
+}
+
+/// Creates a session from a (possibly edited) template and returns its three links.
+#[server(input = Json, endpoint = "create_session")]
+pub async fn create_session(request: NewSession) -> Result<CreatedSession, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    backend
+        .0
+        .create_session(request)
+        .await
+        .map_err(|e| ServerFnError::ServerError(e.to_string()))
+}
+
+/// Opens a session link. An unknown session or a wrong token is an error and sets HTTP 404 on the page.
+#[server(endpoint = "open_link")]
+pub async fn open_link(id: String, token: String) -> Result<LinkInfo, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    match backend.0.open_link(id, token).await {
+        Ok(info) => Ok(info),
+        Err(e) => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(match e {
+                    BackendError::NotFound => http::StatusCode::NOT_FOUND,
+                    BackendError::Invalid(_) => http::StatusCode::BAD_REQUEST,
+                    BackendError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
+                });
+            }
+            Err(ServerFnError::ServerError(e.to_string()))
+        }
+    }
+}

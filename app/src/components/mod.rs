@@ -1,0 +1,9 @@
+//! Reusable pieces of the UI.
+
+pub mod agenda_editor;
+pub mod brand;
+pub mod join;
+pub mod links;
+pub mod phase_bar;
+pub mod presence;
+pub mod timer;

@@ -1,0 +1,49 @@
+//! Who is here: names, roles, host badge, live presence.
+
+use crate::session::{Capability, RoleSpec};
+use crate::sync::LiveSession;
+use leptos::prelude::*;
+
+/// Number of avatar colours in the stylesheet (`.avatar--c0` …).
+pub const COLOURS: u32 = 8;
+
+/// The people in the session, present ones first.
+#[component]
+pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
+    let roles = StoredValue::new(roles);
+    let people = Memo::new(move |_| {
+        let mut list = live.participants.get();
+        list.sort_by_key(|p| (!p.online, p.id));
+        list
+    });
+    let here = move || people.with(|ps| ps.iter().filter(|p| p.online).count());
+    view! {
+        <section class="card presence" aria-labelledby="presence-title">
+            <h2 id="presence-title" class="card__title">"People " <span class="count" data-testid="present-count">{move || format!("{} here", here())}</span></h2>
+            <ul class="people" data-testid="people">
+                <For each=move || people.get() key=|p| (p.id, p.online, p.name.clone(), p.role.clone()) let:p>
+                    {
+                        let me = live.me.get_untracked() == Some(p.id);
+                        let initial = p.name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+                        let role = p.role.as_ref().and_then(|r| roles.with_value(|rs| rs.iter().find(|x| &x.id == r).map(|x| x.name.clone())));
+                        view! {
+                            <li class="person" class:person--away=!p.online data-testid="person" data-online=p.online.to_string()>
+                                <span class=format!("avatar avatar--c{}", p.id.0 % COLOURS) aria-hidden="true">{initial}</span>
+                                <span class="person__name">{p.name.clone()}{me.then_some(" (you)")}</span>
+                                <span class="person__meta">
+                                    {role}
+                                    {(p.capability == Capability::Host).then(|| view! { <span class="badge badge--host">"host"</span> })}
+                                    {(p.capability == Capability::Observer).then(|| view! { <span class="badge">"observer"</span> })}
+                                    {(!p.online).then(|| view! { <span class="person__away">"left"</span> })}
+                                </span>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <Show when=move || people.with(|p| p.len() <= 1)>
+                <p class="hint">"Waiting for your peer. Send them the participant link."</p>
+            </Show>
+        </section>
+    }
+}

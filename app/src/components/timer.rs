@@ -1,0 +1,243 @@
+//! The countdown, its controls, and the spoken announcements.
+
+use crate::session::clock::format_remaining;
+use crate::session::{planned_ms, RoomEvent, RoomState, SessionSpec, Timer, TimerCommand};
+use crate::sync::{storage, LiveSession};
+use leptos::prelude::*;
+
+/// Remaining time of the room's current phase on the relay's clock, recomputed every animation frame (and when the
+/// tab becomes visible); the signal changes only when the displayed value does.
+pub fn use_remaining(live: LiveSession, room: Memo<RoomState>) -> ReadSignal<i64> {
+    let compute = move || room.with_untracked(|r| r.timer.remaining_ms(live.relay_now() as i64));
+    let (remaining, set_remaining) =
+        signal(room.with_untracked(|r| r.timer.remaining_ms(crate::sync::local_now() as i64)));
+    let refresh = move || {
+        let next = compute();
+        if format_remaining(next) != format_remaining(remaining.get_untracked()) {
+            set_remaining.set(next);
+        }
+    };
+    // A new room state or clock estimate shows at once.
+    Effect::new(move |_| {
+        room.track();
+        live.offset_ms.track();
+        refresh();
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let alive = Arc::new(AtomicBool::new(true));
+        fn frame(alive: Arc<AtomicBool>, refresh: impl Fn() + Clone + 'static) {
+            if !alive.load(Ordering::Relaxed) {
+                return;
+            }
+            refresh();
+            let again = refresh.clone();
+            request_animation_frame(move || frame(alive, again));
+        }
+        frame(alive.clone(), refresh);
+        // Hidden tabs get no frames; the visible one recomputes on its first frame and here.
+        let vis = window_event_listener_untyped("visibilitychange", move |_| refresh());
+        on_cleanup(move || {
+            alive.store(false, Ordering::Relaxed);
+            vis.remove();
+        });
+    }
+    remaining
+}
+
+/// The clock with its controls.
+#[component]
+pub fn TimerCard(
+    live: LiveSession,
+    spec: SessionSpec,
+    room: Memo<RoomState>,
+    remaining: ReadSignal<i64>,
+    may_drive: Memo<bool>,
+) -> impl IntoView {
+    let phases = StoredValue::new(spec.phases.clone());
+    let auto = spec.settings.auto_advance;
+    let timer = Memo::new(move |_| room.with(|r| r.timer));
+    let phase = Memo::new(move |_| room.with(|r| r.phase));
+    let count = phases.with_value(Vec::len);
+    let planned = move || phases.with_value(|p| planned_ms(p, phase.get()));
+    let over = move || remaining.get() < 0;
+    // Fraction of the ring still to run.
+    let fraction = move || {
+        let r = remaining.get().max(0) as f64;
+        let total = (planned() as f64).max(r).max(1.0);
+        r / total
+    };
+    let cmd = move |c: TimerCommand| live.send_timer(c);
+    let undo_target = Memo::new(move |_| {
+        room.with(|r| r.undo.last().map(|m| m.phase))
+            .and_then(|i| phases.with_value(|p| p.get(i).map(|x| x.title.clone())))
+    });
+    let sound = RwSignal::new(false);
+    Effect::new(move |_| sound.set(storage::load_flag("sound")));
+    const RING: f64 = 2.0 * std::f64::consts::PI * 54.0;
+    view! {
+        <section class="card timer" class:timer--over=over class:timer--paused=move || !timer.get().is_running() aria-labelledby="timer-title">
+            <h2 id="timer-title" class="sr-only">"Timer"</h2>
+            <div class="clock">
+                <svg class="clock__ring" viewBox="0 0 120 120" aria-hidden="true">
+                    <circle class="clock__track" cx="60" cy="60" r="54"/>
+                    <circle class="clock__progress" cx="60" cy="60" r="54"
+                        stroke-dasharray=RING.to_string()
+                        stroke-dashoffset=move || format!("{:.2}", RING * (1.0 - fraction()))/>
+                </svg>
+                <div class="clock__face">
+                    <span class="clock__time" data-testid="clock" data-remaining-ms=move || remaining.get().to_string()>
+                        {move || format_remaining(remaining.get())}
+                    </span>
+                    <span class="clock__label" data-testid="clock-label">{move || match timer.get() {
+                        Timer::Ready { .. } => "ready",
+                        Timer::Paused { .. } => "paused",
+                        Timer::Running { .. } if remaining.get() < 0 => "over time",
+                        Timer::Running { .. } => "left",
+                    }}</span>
+                </div>
+            </div>
+            <Show when=over>
+                <p class="timer__up" role="note">
+                    {move || if phase.get() + 1 < count {
+                        if auto { "Time is up: moving on." } else { "Time is up. Wrap up, or add a minute." }
+                    } else { "Time is up for the last phase." }}
+                </p>
+            </Show>
+            <Show when=move || may_drive.get() fallback=|| view! { <p class="hint timer__who">"The host runs the timer."</p> }>
+                <div class="controls" role="group" aria-label="Timer controls">
+                    {move || match timer.get() {
+                        Timer::Ready { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Start)>"▶ Start"</button> }.into_any(),
+                        Timer::Running { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Pause)>"❚❚ Pause"</button> }.into_any(),
+                        Timer::Paused { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Resume)>"▶ Resume"</button> }.into_any(),
+                    }}
+                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 60 }) aria-label="Add one minute">"+1 min"</button>
+                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 300 }) aria-label="Add five minutes">"+5 min"</button>
+                </div>
+                <div class="controls" role="group" aria-label="Phase controls">
+                    <button class="button" disabled=move || phase.get() == 0
+                        on:click=move |_| cmd(TimerCommand::Previous { from: phase.get_untracked() })>"← Previous"</button>
+                    <button class="button" disabled=move || phase.get() + 1 >= count
+                        on:click=move |_| cmd(TimerCommand::Next { from: phase.get_untracked() })>"Next phase →"</button>
+                </div>
+                <Show when=move || undo_target.get().is_some()>
+                    <button class="link-button timer__undo" on:click=move |_| cmd(TimerCommand::Undo)>
+                        {move || format!("↶ Undo: back to “{}”", undo_target.get().unwrap_or_default())}
+                    </button>
+                </Show>
+            </Show>
+            <label class="choice choice--small">
+                <input type="checkbox" prop:checked=move || sound.get()
+                    on:change=move |ev| { let on = event_target_checked(&ev); sound.set(on); storage::save_flag("sound", on); }/>
+                "Sound when time is up"
+            </label>
+            <TimeUpCue remaining sound/>
+            <Notices live/>
+        </section>
+    }
+}
+
+/// Plays a short chime when the clock crosses zero, if sound is on.
+#[component]
+fn TimeUpCue(remaining: ReadSignal<i64>, sound: RwSignal<bool>) -> impl IntoView {
+    Effect::new(move |prev: Option<i64>| {
+        let now = remaining.get();
+        if let Some(prev) = prev {
+            if prev >= 0 && now < 0 && sound.get_untracked() {
+                chime();
+            }
+        }
+        now
+    });
+}
+
+fn chime() {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(ctx) = web_sys::AudioContext::new() else {
+            return;
+        };
+        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+            return;
+        };
+        let t = ctx.current_time();
+        osc.frequency().set_value(880.0);
+        let _ = gain.gain().set_value_at_time(0.25, t);
+        let _ = gain
+            .gain()
+            .exponential_ramp_to_value_at_time(0.001, t + 0.8);
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&ctx.destination());
+        let _ = osc.start();
+        let _ = osc.stop_with_when(t + 0.8);
+    }
+}
+
+/// Refusals from the relay, shown briefly under the controls.
+#[component]
+fn Notices(live: LiveSession) -> impl IntoView {
+    let visible = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(n) = live.notice.get() {
+            visible.set(Some(n.text));
+            let id = n.id;
+            set_timeout(
+                move || {
+                    if live.notice.get_untracked().map(|n| n.id) == Some(id) {
+                        visible.set(None);
+                    }
+                },
+                std::time::Duration::from_secs(5),
+            );
+        }
+    });
+    view! {
+        <p class="notice" role="alert" data-testid="notice">{move || visible.get()}</p>
+    }
+}
+
+/// Screen-reader announcements: phase changes, "one minute left", time up.
+#[component]
+pub fn Announcer(
+    live: LiveSession,
+    spec: SessionSpec,
+    room: Memo<RoomState>,
+    remaining: ReadSignal<i64>,
+) -> impl IntoView {
+    let phases = StoredValue::new(spec.phases);
+    let text = RwSignal::new(String::new());
+    let name_of = move |id| {
+        live.participants
+            .with_untracked(|ps| ps.iter().find(|p| Some(p.id) == id).map(|p| p.name.clone()))
+    };
+    Effect::new(move |_| {
+        if let Some((RoomEvent::PhaseChanged { to, undo, .. }, by)) = live.last_event.get() {
+            let count = phases.with_value(Vec::len);
+            let title =
+                phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());
+            let who = name_of(by).map(|n| format!(" ({n})")).unwrap_or_default();
+            let verb = if undo { "Back to" } else { "Now" };
+            text.set(format!("{verb} phase {} of {count}: {title}{who}.", to + 1));
+        }
+    });
+    Effect::new(move |prev: Option<i64>| {
+        let now = remaining.get();
+        let running = room.with_untracked(|r| r.timer.is_running());
+        if let (Some(prev), true) = (prev, running) {
+            if prev > 60_000 && now <= 60_000 && now > 0 {
+                text.set("One minute left.".into());
+            } else if prev >= 0 && now < 0 {
+                let title = phases.with_value(|p| {
+                    p.get(room.with_untracked(|r| r.phase))
+                        .map(|x| x.title.clone())
+                        .unwrap_or_default()
+                });
+                text.set(format!("Time is up for {title}."));
+            }
+        }
+        now
+    });
+    view! { <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{move || text.get()}</div> }
+}

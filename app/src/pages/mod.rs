@@ -1,0 +1,5 @@
+//! One route per file.
+
+pub mod create;
+pub mod not_found;
+pub mod session;

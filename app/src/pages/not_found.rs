@@ -1,0 +1,45 @@
+//! The page for unknown addresses and links that do not open a session.
+
+use crate::api::INVALID_LINK;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Shown for any address the router does not know. The relay answers it with HTTP 404.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Page not found"/>
+        <Problem title="Page not found" detail="There is nothing at this address."/>
+    }
+}
+
+/// Shown for a session link with an unknown id or a wrong or missing token.
+#[component]
+pub fn InvalidLink() -> impl IntoView {
+    view! {
+        <Title text="Link not valid"/>
+        <Problem
+            title=INVALID_LINK
+            detail="Check that you copied the whole link, or ask the person who sent it for a new one."
+        />
+    }
+}
+
+/// A centred card explaining what went wrong, with a way forward.
+#[component]
+pub fn Problem(#[prop(into)] title: String, #[prop(into)] detail: String) -> impl IntoView {
+    view! {
+        <main class="page page--narrow">
+            <section class="card problem" role="alert">
+                <div class="problem__icon" aria-hidden="true">"?"</div>
+                <h1>{title}</h1>
+                <p>{detail}</p>
+                <a class="button button--primary" href="/">"Start a new session"</a>
+            </section>
+        </main>
+    }
+}

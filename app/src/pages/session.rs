@@ -1,0 +1,152 @@
+//! `/s/:id?t=TOKEN`: the live session. An invalid link renders [`InvalidLink`] with HTTP 404.
+
+use crate::api::{open_link, LinkInfo};
+use crate::components::brand::Header;
+use crate::components::join::JoinCard;
+use crate::components::links::LinkList;
+use crate::components::phase_bar::{PhaseBar, PhaseCard};
+use crate::components::presence::PresenceList;
+use crate::components::timer::{use_remaining, Announcer, TimerCard};
+use crate::pages::not_found::InvalidLink;
+use crate::session::{total_minutes, Capability, RoomState};
+use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The session page.
+#[component]
+pub fn SessionPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        (
+            params.read().get("id").unwrap_or_default(),
+            query.read().get("t").unwrap_or_default(),
+        )
+    };
+    let info = Resource::new(key, |(id, token)| open_link(id, token));
+    view! {
+        <Suspense fallback=|| view! { <Header/><p class="loading page" aria-busy="true">"Opening the session…"</p> }>
+            {move || Suspend::new(async move {
+                let (id, token) = key();
+                match info.await {
+                    Ok(info) => view! { <SessionView info id token/> }.into_any(),
+                    Err(_) => view! { <Header/><InvalidLink/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
+    let identity = RwSignal::new(None::<Identity>);
+    let checked = RwSignal::new(false);
+    {
+        let id = id.clone();
+        // Runs in the browser only: the stored identity decides between the join form and the live view.
+        Effect::new(move |_| {
+            identity.set(storage::load_identity(&id));
+            checked.set(true);
+        });
+    }
+    let spec = info.session.clone();
+    let title = spec.template_name.clone();
+    let capability = info.capability;
+    let info = StoredValue::new(info);
+    let on_join = {
+        let id = id.clone();
+        move |who: Identity| {
+            storage::save_identity(&id, &who);
+            identity.set(Some(who));
+        }
+    };
+    view! {
+        <Title text=title.clone()/>
+        <Header>
+            <span class="badge" data-testid="capability">{capability.label()}</span>
+        </Header>
+        <main class="page page--session">
+            <section class="session-head">
+                <p class="eyebrow">{format!("{} · {} min", spec.template_name, total_minutes(&spec.phases))}</p>
+                <h1>{if spec.goal.trim().is_empty() { title.clone() } else { spec.goal.clone() }}</h1>
+            </section>
+            {move || {
+                if !checked.get() {
+                    return view! { <p class="loading" aria-busy="true">"Loading…"</p> }.into_any();
+                }
+                match identity.get() {
+                    None => {
+                        let on_join = on_join.clone();
+                        info.with_value(|i| view! { <JoinCard info=i.clone() on_join=on_join/> }).into_any()
+                    }
+                    Some(who) => info
+                        .with_value(|i| view! { <LiveView info=i.clone() id=id.clone() token=token.clone() identity=who/> })
+                        .into_any(),
+                }
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> impl IntoView {
+    let live = use_live_session(id, token, identity);
+    let spec = StoredValue::new(info.session.clone());
+    // Until the welcome arrives, show the agenda at its start.
+    let room = Memo::new(move |_| {
+        live.room
+            .get()
+            .unwrap_or_else(|| spec.with_value(|s| RoomState::new(&s.phases)))
+    });
+    let may_drive = Memo::new(move |_| {
+        let cap = live.capability.get().unwrap_or(info.capability);
+        spec.with_value(|s| s.may_drive_timer(cap))
+    });
+    let remaining = use_remaining(live, room);
+    let share = info.share.clone();
+    view! {
+        <StatusBanner live/>
+        <PhaseBar phases=spec.get_value().phases room=room/>
+        <div class="session-grid">
+            <PhaseCard phases=spec.get_value().phases room=room/>
+            <aside class="session-side">
+                <TimerCard live spec=spec.get_value() room=room remaining=remaining may_drive=may_drive/>
+                <PresenceList live roles=spec.get_value().roles/>
+                {share.filter(|_| info.capability == Capability::Host).map(|s| view! {
+                    <details class="card share">
+                        <summary>"Invite people"</summary>
+                        <LinkList participant=s.participant_link observer=s.observer_link host=None/>
+                    </details>
+                })}
+            </aside>
+        </div>
+        <Announcer live spec=spec.get_value() room=room remaining=remaining/>
+    }
+}
+
+#[component]
+fn StatusBanner(live: LiveSession) -> impl IntoView {
+    view! {
+        <div class="status" role="status" data-testid="connection">
+            {move || match live.status.get() {
+                ConnStatus::Live => view! { <span class="status__live"><span class="dot dot--on"></span>"Live"</span> }.into_any(),
+                ConnStatus::Connecting => view! { <span class="status__busy">"Connecting…"</span> }.into_any(),
+                ConnStatus::Reconnecting(n) => view! {
+                    <span class="status__warn">{format!("Reconnecting… (attempt {n}). Your place is kept.")}</span>
+                }.into_any(),
+                ConnStatus::Stopped(text) => view! {
+                    <span class="status__error">{text}" "<button class="link-button" on:click=|_| reload()>"Reload"</button></span>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+fn reload() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().reload();
+    }
+}

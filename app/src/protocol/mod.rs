@@ -1,0 +1,192 @@
+//! Wire messages between the browser and the relay: JSON text frames, one message per frame.
+//!
+//! Binary frames are reserved for the notes document (y-sync protocol). New fields are added as `#[serde(default)]`
+//! so that an older peer still parses; a change old peers cannot read bumps [`PROTOCOL_VERSION`].
+
+use crate::session::{
+    Capability, CommandError, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomEvent,
+    RoomId, RoomState, SessionSpec, TimerCommand,
+};
+use serde::{Deserialize, Serialize};
+
+/// Version of this protocol; the first client message carries it.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Largest frame the relay accepts, in bytes.
+pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+
+/// WebSocket close code: the client speaks another protocol version and must reload.
+pub const CLOSE_RELOAD: u16 = 4001;
+/// WebSocket close code: the first message was not a valid hello.
+pub const CLOSE_BAD_HELLO: u16 = 4002;
+/// WebSocket close code: this client could not keep up and was dropped; it should reconnect.
+pub const CLOSE_TOO_SLOW: u16 = 4003;
+/// WebSocket close code: the session ended or is no longer available.
+pub const CLOSE_GONE: u16 = 4004;
+
+/// Path of a session's socket; the link's token goes in the `t` query parameter.
+pub fn socket_path(session: &str) -> String {
+    format!("/ws/{session}")
+}
+
+/// Messages from a browser to the relay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMsg {
+    /// First message on every connection.
+    Hello {
+        /// The client's [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The browser's key for this session; the same key is the same participant.
+        participant_key: ParticipantKey,
+        /// Display name.
+        name: String,
+        /// Role id, where the session offers roles.
+        #[serde(default)]
+        role: Option<String>,
+    },
+    /// Clock-sync probe; also keeps the connection alive.
+    Ping {
+        /// The client's local send time (ms), echoed back.
+        sent: f64,
+    },
+    /// A phase or timer command for a room.
+    Timer {
+        /// Which room.
+        room: RoomId,
+        /// What to do.
+        command: TimerCommand,
+    },
+}
+
+/// Messages from the relay to a browser.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// Answer to a valid hello: everything needed to render the session.
+    Welcome {
+        /// The relay's [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The receiver's participant id.
+        you: ParticipantId,
+        /// What the receiver's link allows.
+        capability: Capability,
+        /// The session as created.
+        session: Box<SessionSpec>,
+        /// Everyone who has joined, with their presence.
+        participants: Vec<ParticipantView>,
+        /// Every room's phase and timer.
+        rooms: Vec<RoomView>,
+        /// Relay time when sent.
+        now: Millis,
+    },
+    /// Someone joined, left, came back or changed name.
+    Presence {
+        /// Everyone who has joined, with their presence.
+        participants: Vec<ParticipantView>,
+    },
+    /// A room's phase or timer changed.
+    Room {
+        /// The room's new state.
+        room: RoomView,
+        /// What happened.
+        event: RoomEvent,
+        /// Who caused it (`None` when the relay did, e.g. auto-advance).
+        #[serde(default)]
+        by: Option<ParticipantId>,
+    },
+    /// Answer to a ping.
+    Pong {
+        /// The ping's `sent`.
+        sent: f64,
+        /// Relay time when answering.
+        now: Millis,
+    },
+    /// Something the receiver sent was refused. Nothing changed.
+    Error {
+        /// Machine-readable reason.
+        code: ErrorCode,
+        /// Sentence for the person.
+        message: String,
+    },
+}
+
+/// A room's state on the wire.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomView {
+    /// Which room.
+    pub id: RoomId,
+    /// Its phase and timer.
+    pub state: RoomState,
+}
+
+/// Why the relay refused something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The client runs another protocol version.
+    ProtocolMismatch,
+    /// The frame was not a message the relay understands.
+    BadMessage,
+    /// The frame was larger than [`MAX_FRAME_BYTES`].
+    TooLarge,
+    /// The first message must be a hello.
+    HelloFirst,
+    /// The name or role in the hello is not acceptable.
+    BadHello,
+    /// The link does not allow this.
+    NotAllowed,
+    /// The command does not fit the current state.
+    Refused,
+    /// No such room.
+    UnknownRoom,
+    /// The relay could not store the change; nothing changed.
+    Unavailable,
+    /// Too many messages too fast.
+    RateLimited,
+}
+
+impl ServerMsg {
+    /// An error message for a refused timer command.
+    pub fn refused(err: CommandError) -> Self {
+        ServerMsg::Error {
+            code: ErrorCode::Refused,
+            message: err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_messages_use_a_type_tag() {
+        let msg = ClientMsg::Timer {
+            room: RoomId::MAIN,
+            command: TimerCommand::Next { from: 2 },
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"timer","room":0,"command":{"op":"next","from":2}}"#
+        );
+        assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), msg);
+    }
+
+    #[test]
+    fn a_hello_without_optional_fields_parses() {
+        let json =
+            r#"{"type":"hello","protocol":1,"participant_key":"abcdefghijklmnop","name":"Ana"}"#;
+        let ClientMsg::Hello { role, .. } = serde_json::from_str(json).unwrap() else {
+            panic!("not a hello");
+        };
+        assert_eq!(role, None);
+    }
+
+    #[test]
+    fn unknown_types_are_errors_not_panics() {
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch_rockets"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
+    }
+}

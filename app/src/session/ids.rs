@@ -1,0 +1,107 @@
+//! Identifier newtypes shared by the browser and the relay.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Milliseconds since the Unix epoch, on the relay's clock.
+pub type Millis = i64;
+
+/// A session's public id: the path segment of its links. Not a secret; the tokens are.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(pub String);
+
+/// A participant's public id inside one session (shown to others).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ParticipantId(pub u32);
+
+/// The secret a browser keeps to be recognised as the same participant after a reload.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ParticipantKey(pub String);
+
+/// A room inside a session: the pair's room, or (in workshops) the plenary and each breakout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RoomId(pub u32);
+
+impl RoomId {
+    /// The room every session starts with: the pair's room, or a workshop's plenary.
+    pub const MAIN: RoomId = RoomId(0);
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ParticipantKey {
+    /// A key is 16..=64 characters of `[A-Za-z0-9_-]`; anything else is refused by the relay.
+    pub fn is_well_formed(&self) -> bool {
+        (16..=64).contains(&self.0.len())
+            && self
+                .0
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+}
+
+/// What a link lets its holder do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// The session's creator: every participant right plus host controls.
+    Host,
+    /// A peer taking part: edits, and the timer when the session allows it.
+    Participant,
+    /// Read-only: sees everything live, changes nothing.
+    Observer,
+}
+
+impl Capability {
+    /// A short label for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            Capability::Host => "host",
+            Capability::Participant => "participant",
+            Capability::Observer => "observer",
+        }
+    }
+}
+
+/// Base64url without padding (RFC 4648 §5).
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len() * 4 / 3 + 2);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64url;
+
+    #[test]
+    fn base64url_matches_rfc4648_vectors() {
+        assert_eq!(base64url(b""), "");
+        assert_eq!(base64url(b"f"), "Zg");
+        assert_eq!(base64url(b"fo"), "Zm8");
+        assert_eq!(base64url(b"foo"), "Zm9v");
+        assert_eq!(base64url(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(base64url(&[0u8; 16]).len(), 22);
+    }
+}

@@ -1,0 +1,163 @@
+//! The only door to the network in the browser: the session socket, reconnects, clock offset.
+//!
+//! Components call [`use_live_session`] and read its signals; they never see a socket. On the server build the hook
+//! returns idle signals, so pages render the same markup on both sides.
+
+#[cfg(feature = "hydrate")]
+mod socket;
+pub mod storage;
+
+use crate::protocol::ClientMsg;
+use crate::session::{
+    Capability, ParticipantId, ParticipantView, RoomEvent, RoomId, RoomState, SessionSpec,
+    TimerCommand,
+};
+use leptos::prelude::*;
+
+/// Connection status, as shown to the person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnStatus {
+    /// First connection under way.
+    Connecting,
+    /// Connected and welcomed.
+    Live,
+    /// Lost; retrying after a pause (attempt number).
+    Reconnecting(u32),
+    /// The relay said this page cannot continue (new version, link gone); the text says what to do.
+    Stopped(String),
+}
+
+/// Who the person is in this session, kept in the browser so a reload is the same participant.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Identity {
+    /// Random key, 128 bits, base64url.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// Role id, if any.
+    pub role: Option<String>,
+}
+
+/// A refused action or notice to show briefly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// Increasing id, so the same text twice still shows twice.
+    pub id: u64,
+    /// The sentence.
+    pub text: String,
+}
+
+/// The live state of one session, as signals.
+#[derive(Clone, Copy)]
+pub struct LiveSession {
+    /// Connection status.
+    pub status: RwSignal<ConnStatus>,
+    /// The session as created (after the welcome).
+    pub spec: RwSignal<Option<SessionSpec>>,
+    /// The viewer's participant id.
+    pub me: RwSignal<Option<ParticipantId>>,
+    /// What the viewer's link allows.
+    pub capability: RwSignal<Option<Capability>>,
+    /// Everyone who joined, with presence.
+    pub participants: RwSignal<Vec<ParticipantView>>,
+    /// The main room's phase and timer.
+    pub room: RwSignal<Option<RoomState>>,
+    /// The last thing that happened in the room, and who did it.
+    pub last_event: RwSignal<Option<(RoomEvent, Option<ParticipantId>)>>,
+    /// Estimated `relay clock - local clock`, in ms.
+    pub offset_ms: RwSignal<f64>,
+    /// Errors from the relay, newest last.
+    pub notice: RwSignal<Option<Notice>>,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    outbox: StoredValue<Option<socket_handle::Handle>, LocalStorage>,
+}
+
+impl LiveSession {
+    fn idle() -> Self {
+        LiveSession {
+            status: RwSignal::new(ConnStatus::Connecting),
+            spec: RwSignal::new(None),
+            me: RwSignal::new(None),
+            capability: RwSignal::new(None),
+            participants: RwSignal::new(Vec::new()),
+            room: RwSignal::new(None),
+            last_event: RwSignal::new(None),
+            offset_ms: RwSignal::new(0.0),
+            notice: RwSignal::new(None),
+            outbox: StoredValue::new_local(None),
+        }
+    }
+
+    /// Sends a timer command for the main room. Refusals come back as a [`Notice`].
+    pub fn send_timer(&self, command: TimerCommand) {
+        self.send(ClientMsg::Timer {
+            room: RoomId::MAIN,
+            command,
+        });
+    }
+
+    /// The relay's clock now, as estimated by this browser, in ms since the epoch.
+    pub fn relay_now(&self) -> f64 {
+        local_now() + self.offset_ms.get_untracked()
+    }
+
+    fn send(&self, msg: ClientMsg) {
+        #[cfg(feature = "hydrate")]
+        self.outbox.with_value(|h| match h {
+            Some(handle) => handle.send(&msg),
+            None => self.show_notice("Not connected yet."),
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = msg;
+    }
+
+    /// Shows a short notice to the person.
+    pub fn show_notice(&self, text: &str) {
+        let id = self.notice.get_untracked().map_or(1, |n| n.id + 1);
+        self.notice.set(Some(Notice {
+            id,
+            text: text.to_string(),
+        }));
+    }
+}
+
+/// Joins the session with `identity` over the link's `token` and keeps the connection alive until the component
+/// that called it is gone.
+pub fn use_live_session(session_id: String, token: String, identity: Identity) -> LiveSession {
+    let live = LiveSession::idle();
+    #[cfg(feature = "hydrate")]
+    socket::connect(live, session_id, token, identity);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (session_id, token, identity);
+    live
+}
+
+/// Local wall-clock time in ms (the browser's `Date.now()`, which may be off from the relay's).
+pub fn local_now() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64)
+    }
+}
+
+mod socket_handle {
+    /// Sends messages on the current socket (swapped on reconnect).
+    #[derive(Clone)]
+    pub struct Handle {
+        #[cfg(feature = "hydrate")]
+        pub(super) inner: std::rc::Rc<std::cell::RefCell<super::socket::Shared>>,
+    }
+
+    impl Handle {
+        #[cfg(feature = "hydrate")]
+        pub(super) fn send(&self, msg: &crate::protocol::ClientMsg) {
+            super::socket::send(&self.inner, msg);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! The browser's WebSocket to the relay: hello, clock pings, reconnect with backoff and jitter.
+
+use super::socket_handle::Handle;
+use super::{ConnStatus, Identity, LiveSession};
+use crate::protocol::{ClientMsg, ServerMsg, CLOSE_GONE, CLOSE_RELOAD, PROTOCOL_VERSION};
+use crate::session::clock::{ClockSync, Sample};
+use crate::session::ParticipantKey;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+/// How often the browser pings once the clock estimate has settled. The relay drops a silent socket after 10 s.
+const PING_EVERY: Duration = Duration::from_secs(3);
+/// Longest pause between reconnect attempts.
+const MAX_BACKOFF_MS: f64 = 15_000.0;
+
+/// State shared by the socket's callbacks.
+pub(crate) struct Shared {
+    live: LiveSession,
+    url: String,
+    hello: ClientMsg,
+    ws: Option<WebSocket>,
+    attempt: u32,
+    stopped: bool,
+    clock: ClockSync,
+    pinger: Option<IntervalHandle>,
+    // Callbacks stay alive as long as the socket they are attached to.
+    callbacks: Vec<Closure<dyn FnMut(JsValue)>>,
+}
+
+pub(crate) fn connect(live: LiveSession, session_id: String, token: String, identity: Identity) {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return;
+    };
+    let scheme = match location.protocol().as_deref() {
+        Ok("https:") => "wss",
+        _ => "ws",
+    };
+    let host = location.host().unwrap_or_default();
+    let url = format!(
+        "{scheme}://{host}{}?t={}",
+        crate::protocol::socket_path(&session_id),
+        js_sys::encode_uri_component(&token)
+    );
+    let hello = ClientMsg::Hello {
+        protocol: PROTOCOL_VERSION,
+        participant_key: ParticipantKey(identity.key),
+        name: identity.name,
+        role: identity.role,
+    };
+    let shared = Rc::new(RefCell::new(Shared {
+        live,
+        url,
+        hello,
+        ws: None,
+        attempt: 0,
+        stopped: false,
+        clock: ClockSync::default(),
+        pinger: None,
+        callbacks: Vec::new(),
+    }));
+    live.outbox.set_value(Some(Handle {
+        inner: shared.clone(),
+    }));
+    open(&shared);
+
+    // A tab that was hidden may have missed timer callbacks: re-measure the clock when it is shown again.
+    let on_visible = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            if document().visibility_state() == web_sys::VisibilityState::Visible {
+                ping(&shared);
+            }
+        })
+    };
+    let _ = document()
+        .add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+    let guard = SendWrapper::new((shared, on_visible));
+    on_cleanup(move || {
+        let (shared, on_visible) = guard.take();
+        let _ = document().remove_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
+        let mut s = shared.borrow_mut();
+        s.stopped = true;
+        if let Some(p) = s.pinger.take() {
+            p.clear();
+        }
+        if let Some(ws) = s.ws.take() {
+            let _ = ws.close();
+        }
+        s.callbacks.clear();
+    });
+}
+
+pub(crate) fn send(shared: &Rc<RefCell<Shared>>, msg: &ClientMsg) {
+    let s = shared.borrow();
+    let open =
+        s.ws.as_ref()
+            .filter(|ws| ws.ready_state() == WebSocket::OPEN);
+    match (open, serde_json::to_string(msg)) {
+        (Some(ws), Ok(text)) => {
+            let _ = ws.send_with_str(&text);
+        }
+        _ => s
+            .live
+            .show_notice("Not connected right now; try again in a moment."),
+    }
+}
+
+fn open(shared: &Rc<RefCell<Shared>>) {
+    let url = shared.borrow().url.clone();
+    let ws = match WebSocket::new(&url) {
+        Ok(ws) => ws,
+        Err(_) => {
+            schedule_reconnect(shared);
+            return;
+        }
+    };
+    let on_open = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            let hello = shared.borrow().hello.clone();
+            send(&shared, &hello);
+            // A quick burst of pings settles the clock estimate, then a slow beat keeps it fresh.
+            for delay in [0u64, 250, 600, 1200] {
+                let shared = shared.clone();
+                set_timeout(move || ping(&shared), Duration::from_millis(delay));
+            }
+            let beat = {
+                let shared = shared.clone();
+                set_interval_with_handle(move || ping(&shared), PING_EVERY).ok()
+            };
+            if let Some(old) = std::mem::replace(&mut shared.borrow_mut().pinger, beat) {
+                old.clear();
+            }
+        })
+    };
+    let on_message = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let Some(text) = event
+                .dyn_into::<MessageEvent>()
+                .ok()
+                .and_then(|e| e.data().as_string())
+            else {
+                return;
+            };
+            match serde_json::from_str::<ServerMsg>(&text) {
+                Ok(msg) => handle(&shared, msg),
+                Err(_) => leptos::logging::warn!(
+                    "tandem: ignored a message this page does not understand"
+                ),
+            }
+        })
+    };
+    let on_close = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let code = event
+                .dyn_into::<CloseEvent>()
+                .map(|e| e.code())
+                .unwrap_or(1006);
+            let (live, stopped) = {
+                let mut s = shared.borrow_mut();
+                if let Some(p) = s.pinger.take() {
+                    p.clear();
+                }
+                s.ws = None;
+                (s.live, s.stopped)
+            };
+            if stopped {
+                return;
+            }
+            match code {
+                CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(
+                    "Tandem was updated. Please reload the page.".into(),
+                )),
+                CLOSE_GONE => live.status.set(ConnStatus::Stopped(
+                    "This session is no longer available.".into(),
+                )),
+                _ => schedule_reconnect(&shared),
+            }
+        })
+    };
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    let mut s = shared.borrow_mut();
+    s.callbacks = vec![on_open, on_message, on_close];
+    s.ws = Some(ws);
+}
+
+fn schedule_reconnect(shared: &Rc<RefCell<Shared>>) {
+    let (live, attempt) = {
+        let mut s = shared.borrow_mut();
+        s.attempt += 1;
+        (s.live, s.attempt)
+    };
+    live.status.set(ConnStatus::Reconnecting(attempt));
+    // Exponential backoff from 0.5 s, capped, with ±50 % jitter so a restarted relay is not hit by everyone at once.
+    let base = (500.0 * 2f64.powi(attempt.min(8) as i32 - 1)).min(MAX_BACKOFF_MS);
+    let delay = base * (0.5 + js_sys::Math::random());
+    let shared = shared.clone();
+    set_timeout(
+        move || {
+            if !shared.borrow().stopped {
+                open(&shared);
+            }
+        },
+        Duration::from_millis(delay as u64),
+    );
+}
+
+fn ping(shared: &Rc<RefCell<Shared>>) {
+    let s = shared.borrow();
+    if let Some(ws) =
+        s.ws.as_ref()
+            .filter(|ws| ws.ready_state() == WebSocket::OPEN)
+    {
+        if let Ok(text) = serde_json::to_string(&ClientMsg::Ping {
+            sent: js_sys::Date::now(),
+        }) {
+            let _ = ws.send_with_str(&text);
+        }
+    }
+}
+
+fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
+    let live = shared.borrow().live;
+    match msg {
+        ServerMsg::Welcome {
+            you,
+            capability,
+            session,
+            participants,
+            rooms,
+            now,
+            ..
+        } => {
+            {
+                let mut s = shared.borrow_mut();
+                s.attempt = 0;
+                // Until pongs arrive, the welcome's timestamp is a fair first guess of the offset.
+                if s.clock.is_empty() {
+                    live.offset_ms.set(now as f64 - js_sys::Date::now());
+                }
+            }
+            live.me.set(Some(you));
+            live.capability.set(Some(capability));
+            live.spec.set(Some(*session));
+            live.participants.set(participants);
+            if let Some(main) = rooms
+                .into_iter()
+                .find(|r| r.id == crate::session::RoomId::MAIN)
+            {
+                live.room.set(Some(main.state));
+            }
+            live.status.set(ConnStatus::Live);
+        }
+        ServerMsg::Presence { participants } => live.participants.set(participants),
+        ServerMsg::Room { room, event, by } => {
+            if room.id != crate::session::RoomId::MAIN {
+                return;
+            }
+            let newer = live
+                .room
+                .with_untracked(|r| r.as_ref().is_none_or(|r| r.version < room.state.version));
+            if newer {
+                live.room.set(Some(room.state));
+                live.last_event.set(Some((event, by)));
+            }
+        }
+        ServerMsg::Pong { sent, now } => {
+            let mut s = shared.borrow_mut();
+            s.clock.add(Sample {
+                sent,
+                relay: now as f64,
+                received: js_sys::Date::now(),
+            });
+            if let Some(offset) = s.clock.offset() {
+                live.offset_ms.set(offset);
+            }
+        }
+        ServerMsg::Error { message, .. } => live.show_notice(&message),
+    }
+}

@@ -1,0 +1,155 @@
+//! The relay's implementation of the app's server-function backend.
+
+use crate::relay::now_ms;
+use crate::store::{SessionRecord, Store};
+use app::api::{Backend, BackendError, CreatedSession, LinkInfo, NewSession, ShareLinks};
+use app::session::{
+    base64url, limits, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Template,
+};
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use rand::RngCore;
+use std::sync::Arc;
+
+/// Most note sections one phase may carry.
+const MAX_NOTE_SECTIONS: usize = 8;
+
+/// Creates sessions and resolves links against the store.
+pub struct ServerBackend {
+    store: Store,
+    templates: Arc<Vec<Template>>,
+    public_url: String,
+}
+
+impl ServerBackend {
+    /// A backend over `store`, building links from `public_url`.
+    pub fn new(store: Store, templates: Arc<Vec<Template>>, public_url: String) -> Self {
+        ServerBackend {
+            store,
+            templates,
+            public_url,
+        }
+    }
+}
+
+/// `bytes` random bytes from the OS, base64url.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64url(&buf)
+}
+
+fn link(public_url: &str, id: &str, token: &str) -> String {
+    format!("{public_url}/s/{id}?t={token}")
+}
+
+impl Backend for ServerBackend {
+    fn templates(&self) -> Vec<Template> {
+        self.templates.as_ref().clone()
+    }
+
+    fn create_session(
+        &self,
+        request: NewSession,
+    ) -> BoxFuture<'static, Result<CreatedSession, BackendError>> {
+        let store = self.store.clone();
+        let template = self
+            .templates
+            .iter()
+            .find(|t| t.id == request.template_id)
+            .cloned();
+        let public_url = self.public_url.clone();
+        async move {
+            let template = template
+                .ok_or_else(|| BackendError::Invalid("Pick one of the session formats.".into()))?;
+            let mut phases = request.phases;
+            for p in &mut phases {
+                p.title = p.title.trim().to_string();
+                p.prompt = p.prompt.trim().to_string();
+                // Forms and note sections come from the template; anything else is dropped.
+                if p.form
+                    .as_ref()
+                    .is_some_and(|f| !template.forms.iter().any(|x| &x.id == f))
+                {
+                    p.form = None;
+                }
+                p.notes.truncate(MAX_NOTE_SECTIONS);
+            }
+            validate_agenda(&phases).map_err(|e| BackendError::Invalid(e.to_string()))?;
+            let goal = request.goal.trim().to_string();
+            if goal.chars().count() > limits::MAX_GOAL_CHARS {
+                return Err(BackendError::Invalid(
+                    app::session::AgendaError::GoalTooLong.to_string(),
+                ));
+            }
+            let id = random_token(10);
+            let record = SessionRecord {
+                spec: SessionSpec {
+                    id: SessionId(id.clone()),
+                    template_id: template.id.clone(),
+                    template_name: template.name.clone(),
+                    goal,
+                    roles: template.roles.clone(),
+                    phases,
+                    forms: template.forms.clone(),
+                    settings: request.settings,
+                    created_at: now_ms(),
+                },
+                participant_token: random_token(16),
+                host_token: random_token(16),
+                observer_token: random_token(16),
+                ended_at: None,
+            };
+            let room = RoomState::new(&record.spec.phases);
+            store.create_session(&record, &room).await.map_err(|e| {
+                tracing::error!(error = %e, "could not create a session");
+                BackendError::Unavailable
+            })?;
+            tracing::info!(session = %id, template = %template.id, "session created");
+            Ok(CreatedSession {
+                participant_link: link(&public_url, &id, &record.participant_token),
+                host_link: link(&public_url, &id, &record.host_token),
+                observer_link: link(&public_url, &id, &record.observer_token),
+                id,
+            })
+        }
+        .boxed()
+    }
+
+    fn open_link(
+        &self,
+        id: String,
+        token: String,
+    ) -> BoxFuture<'static, Result<LinkInfo, BackendError>> {
+        let store = self.store.clone();
+        let public_url = self.public_url.clone();
+        async move {
+            let unavailable = |e: crate::store::StoreError| {
+                tracing::error!(error = %e, "could not open a link");
+                BackendError::Unavailable
+            };
+            let record = store
+                .session(&id)
+                .await
+                .map_err(unavailable)?
+                .ok_or(BackendError::NotFound)?;
+            let capability = record.capability_of(&token).ok_or(BackendError::NotFound)?;
+            let joined = store
+                .participants(&record.spec.id)
+                .await
+                .map_err(unavailable)?
+                .len() as u32;
+            let share = (capability == Capability::Host).then(|| ShareLinks {
+                participant_link: link(&public_url, &id, &record.participant_token),
+                observer_link: link(&public_url, &id, &record.observer_token),
+            });
+            Ok(LinkInfo {
+                session: record.spec,
+                capability,
+                joined,
+                share,
+            })
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,196 @@
+//! Tandem's server: the Leptos app (SSR and server functions), the live-session relay, and the store.
+
+#![recursion_limit = "256"]
+
+pub mod backend;
+pub mod config;
+pub mod error;
+pub mod relay;
+pub mod store;
+pub mod templates;
+
+use app::api::BackendHandle;
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use config::Config;
+use relay::{Limits, Relay};
+use store::Store;
+
+/// Everything a request handler needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Leptos rendering options.
+    pub leptos: LeptosOptions,
+    /// The database.
+    pub store: Store,
+    /// Live sessions.
+    pub relay: Relay,
+    /// Origins a browser WebSocket may come from.
+    pub allowed_origins: Arc<Vec<String>>,
+    /// What the server functions call.
+    pub backend: BackendHandle,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Start-up failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// A shipped template is broken.
+    #[error(transparent)]
+    Template(#[from] templates::TemplateError),
+    /// The listener failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the store, loads the templates, and builds the shared state.
+pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, StartError> {
+    let store = Store::open(&config.database_url).await?;
+    store.close_open_attendance(relay::now_ms()).await?;
+    let templates = Arc::new(templates::load()?);
+    let mut config = config.clone();
+    config.addr = addr;
+    let backend = backend::ServerBackend::new(store.clone(), templates, config.public_url());
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("PROD") | Ok("prod") | Ok("production") => Env::PROD,
+        _ => Env::DEV,
+    };
+    let leptos = LeptosOptions::builder()
+        .output_name("tandem")
+        .site_root(config.site_root.clone())
+        .site_addr(addr)
+        .env(env)
+        .build();
+    Ok(AppState {
+        leptos,
+        relay: Relay::new(store.clone(), Limits::default()),
+        store,
+        allowed_origins: Arc::new(config.allowed_origins()),
+        backend: BackendHandle(Arc::new(backend)),
+    })
+}
+
+/// The whole HTTP surface: pages, server functions, static files, the session socket.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let backend = state.backend.clone();
+    let context = move || provide_context(backend.clone());
+    let options = state.leptos.clone();
+    Router::new()
+        .route("/ws/{session}", get(relay::socket))
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        // Links carry their token in the query string: never send it to other sites.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(state)
+}
+
+/// A server running in this process (tests and `main`).
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The shared state (tests peek at the store and relay).
+    pub state: AppState,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: JoinHandle<Result<(), std::io::Error>>,
+}
+
+impl Running {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops gracefully: live sockets are told the relay restarts, then the store is closed.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        self.state.store.close().await;
+    }
+}
+
+/// Serves on `listener` until `shutdown` resolves; the caller owns the listener, so tests bind port 0.
+pub async fn launch_with_listener(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<Running, StartError> {
+    let addr = listener.local_addr()?;
+    let state = build_state(&config, addr).await?;
+    let app = router(state.clone());
+    let relay = state.relay.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        // Without it, small frames wait for delayed ACKs (tens of ms of fan-out latency).
+        let _ = tcp.set_nodelay(true);
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = shutdown => {}
+                    _ = stopped => {}
+                }
+                relay.shut_down();
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        state,
+        stop,
+        task,
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

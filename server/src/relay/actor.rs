@@ -1,0 +1,450 @@
+//! One task per live session: owns its participants, rooms and connections; applies commands through the pure
+//! reducer, persists, then broadcasts.
+
+use super::{now_ms, Outbound};
+use crate::store::{ParticipantRecord, Store};
+use app::protocol::{ErrorCode, RoomView, ServerMsg, PROTOCOL_VERSION};
+use app::session::{
+    Capability, ParticipantId, ParticipantKey, ParticipantView, RoomEvent, RoomId, RoomState,
+    SessionId, SessionSpec, TimerCommand,
+};
+use axum::extract::ws::Utf8Bytes;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::Instant;
+
+/// How long an actor lives on with nobody connected before it stops (its state is in the store).
+const LINGER: Duration = Duration::from_secs(30);
+
+/// Identifies one WebSocket connection.
+pub type ConnId = u64;
+
+/// A connection as the actor sees it.
+pub struct ConnHandle {
+    /// Messages to this connection; bounded, and a full queue means the client is too slow.
+    pub outbox: mpsc::Sender<Outbound>,
+    /// Tells the connection to close because it fell behind.
+    pub kick: Arc<Notify>,
+}
+
+/// Messages to a session actor.
+pub enum ActorMsg {
+    /// A connection sent a valid hello.
+    Join {
+        /// The connection.
+        conn: ConnId,
+        /// Its queue and kick switch.
+        handle: ConnHandle,
+        /// What its link allows.
+        capability: Capability,
+        /// The browser's key.
+        key: ParticipantKey,
+        /// Cleaned display name.
+        name: String,
+        /// Role, checked against the session's roles.
+        role: Option<String>,
+    },
+    /// A connection ended.
+    Leave {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// A timer command from a connection.
+    Timer {
+        /// The connection.
+        conn: ConnId,
+        /// The room.
+        room: RoomId,
+        /// The command.
+        command: TimerCommand,
+    },
+}
+
+struct Conn {
+    participant: ParticipantId,
+    capability: Capability,
+    handle: ConnHandle,
+    attendance: Option<i64>,
+}
+
+/// The actor's state.
+pub struct Actor {
+    id: SessionId,
+    store: Store,
+    spec: SessionSpec,
+    participants: Vec<ParticipantRecord>,
+    rooms: BTreeMap<RoomId, RoomState>,
+    conns: HashMap<ConnId, Conn>,
+}
+
+impl Actor {
+    /// Loads a session's live state from the store, catching up on deadlines passed while no relay ran it.
+    pub async fn load(
+        store: Store,
+        id: SessionId,
+    ) -> Result<Option<Actor>, crate::store::StoreError> {
+        let Some(record) = store.session(&id.0).await? else {
+            return Ok(None);
+        };
+        let participants = store.participants(&id).await?;
+        let mut rooms: BTreeMap<RoomId, RoomState> = store.rooms(&id).await?.into_iter().collect();
+        let spec = record.spec;
+        rooms.retain(|_, r| r.is_valid_for(&spec.phases));
+        rooms
+            .entry(RoomId::MAIN)
+            .or_insert_with(|| RoomState::new(&spec.phases));
+        let mut actor = Actor {
+            id,
+            store,
+            spec,
+            participants,
+            rooms,
+            conns: HashMap::new(),
+        };
+        actor.advance_due().await;
+        Ok(Some(actor))
+    }
+
+    /// Runs until nobody has been connected for [`LINGER`] or every sender is gone.
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<ActorMsg>) {
+        let mut empty_since = Some(Instant::now());
+        loop {
+            let wake = self.next_deadline();
+            let linger_until = empty_since.map(|t| t + LINGER);
+            tokio::select! {
+                msg = inbox.recv() => {
+                    let Some(msg) = msg else { break };
+                    self.handle(msg).await;
+                    empty_since = if self.conns.is_empty() { empty_since.or(Some(Instant::now())) } else { None };
+                }
+                _ = sleep_until_opt(wake) => self.advance_due().await,
+                _ = sleep_until_opt(linger_until) => {
+                    // Close the inbox first so a join racing with shutdown fails and the relay starts a fresh actor.
+                    inbox.close();
+                    while let Ok(msg) = inbox.try_recv() {
+                        self.handle(msg).await;
+                    }
+                    if self.conns.is_empty() {
+                        break;
+                    }
+                    empty_since = None;
+                }
+            }
+        }
+        tracing::debug!(session = %self.id, "session actor stopped");
+    }
+
+    async fn handle(&mut self, msg: ActorMsg) {
+        match msg {
+            ActorMsg::Join {
+                conn,
+                handle,
+                capability,
+                key,
+                name,
+                role,
+            } => self.join(conn, handle, capability, key, name, role).await,
+            ActorMsg::Leave { conn } => self.leave(conn).await,
+            ActorMsg::Timer {
+                conn,
+                room,
+                command,
+            } => self.timer(conn, room, command).await,
+        }
+    }
+
+    async fn join(
+        &mut self,
+        conn: ConnId,
+        handle: ConnHandle,
+        capability: Capability,
+        key: ParticipantKey,
+        name: String,
+        role: Option<String>,
+    ) {
+        let now = now_ms();
+        let role = if capability == Capability::Observer {
+            None
+        } else {
+            role.filter(|r| self.spec.role(r).is_some())
+        };
+        let index = match self.participants.iter().position(|p| p.key == key) {
+            Some(i) => i,
+            None => {
+                let id = ParticipantId(
+                    self.participants
+                        .iter()
+                        .map(|p| p.view.id.0 + 1)
+                        .max()
+                        .unwrap_or(1),
+                );
+                self.participants.push(ParticipantRecord {
+                    view: ParticipantView {
+                        id,
+                        name: name.clone(),
+                        role: role.clone(),
+                        capability,
+                        online: false,
+                    },
+                    key,
+                });
+                self.participants.len() - 1
+            }
+        };
+        let record = &mut self.participants[index];
+        record.view.name = name;
+        record.view.role = role;
+        // A person keeps the strongest link they have used in this session.
+        if rank(capability) > rank(record.view.capability) {
+            record.view.capability = capability;
+        }
+        let record = record.clone();
+        if let Err(e) = self.store.save_participant(&self.id, &record, now).await {
+            tracing::error!(session = %self.id, error = %e, "could not save participant");
+            let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
+                code: ErrorCode::Unavailable,
+                message: "Tandem could not save your join right now. Retrying…".into(),
+            }));
+            handle.kick.notify_one();
+            return;
+        }
+        let attendance = self
+            .store
+            .attendance_start(&self.id, record.view.id, now)
+            .await
+            .ok();
+        self.conns.insert(
+            conn,
+            Conn {
+                participant: record.view.id,
+                capability,
+                handle,
+                attendance,
+            },
+        );
+        let welcome = ServerMsg::Welcome {
+            protocol: PROTOCOL_VERSION,
+            you: record.view.id,
+            capability,
+            session: Box::new(self.spec.clone()),
+            participants: self.presence(),
+            rooms: self.room_views(),
+            now,
+        };
+        self.send_to(conn, Outbound::text(&welcome));
+        self.broadcast_presence();
+    }
+
+    async fn leave(&mut self, conn: ConnId) {
+        if let Some(c) = self.conns.remove(&conn) {
+            if let Some(row) = c.attendance {
+                if let Err(e) = self.store.attendance_end(row, now_ms()).await {
+                    tracing::warn!(session = %self.id, error = %e, "could not close attendance");
+                }
+            }
+            self.broadcast_presence();
+        }
+    }
+
+    async fn timer(&mut self, conn: ConnId, room_id: RoomId, command: TimerCommand) {
+        let Some(capability) = self.conns.get(&conn).map(|c| c.capability) else {
+            return;
+        };
+        if !self.spec.may_drive_timer(capability) {
+            let message = if capability == Capability::Observer {
+                "Observers can watch but not change the session."
+            } else {
+                "Only the host runs the timer in this session."
+            };
+            self.send_error(conn, ErrorCode::NotAllowed, message);
+            return;
+        }
+        let Some(room) = self.rooms.get(&room_id) else {
+            self.send_error(
+                conn,
+                ErrorCode::UnknownRoom,
+                "There is no such room in this session.",
+            );
+            return;
+        };
+        let now = now_ms();
+        match room.apply(&self.spec.phases, command, now) {
+            Ok((next, event)) => {
+                let by = self.conns.get(&conn).map(|c| c.participant);
+                self.commit(room_id, next, event, by, now).await;
+            }
+            Err(e) => self.send_to(conn, Outbound::text(&ServerMsg::refused(e))),
+        }
+    }
+
+    /// Persists a room's new state, and only then adopts and broadcasts it.
+    async fn commit(
+        &mut self,
+        room_id: RoomId,
+        next: RoomState,
+        event: RoomEvent,
+        by: Option<ParticipantId>,
+        now: i64,
+    ) {
+        if let Err(e) = self.store.save_room(&self.id, room_id, &next, now).await {
+            tracing::error!(session = %self.id, error = %e, "could not save room state");
+            if let Some(conn) = by.and_then(|p| {
+                self.conns
+                    .iter()
+                    .find(|(_, c)| c.participant == p)
+                    .map(|(id, _)| *id)
+            }) {
+                self.send_error(
+                    conn,
+                    ErrorCode::Unavailable,
+                    "Tandem could not save that change. Please try again.",
+                );
+            }
+            return;
+        }
+        let msg = ServerMsg::Room {
+            room: RoomView {
+                id: room_id,
+                state: next.clone(),
+            },
+            event,
+            by,
+        };
+        self.rooms.insert(room_id, next);
+        self.broadcast(Outbound::text(&msg));
+    }
+
+    async fn advance_due(&mut self) {
+        if !self.spec.settings.auto_advance {
+            return;
+        }
+        let now = now_ms();
+        let ids: Vec<RoomId> = self.rooms.keys().copied().collect();
+        for id in ids {
+            while let Some((next, event)) = self
+                .rooms
+                .get(&id)
+                .and_then(|r| r.advance_due(&self.spec.phases, now))
+            {
+                let before = self.rooms.get(&id).map(|r| r.version);
+                self.commit(id, next, event, None, now).await;
+                if self.rooms.get(&id).map(|r| r.version) == before {
+                    break; // not stored: try again at the next wake-up
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        if !self.spec.settings.auto_advance {
+            return None;
+        }
+        let deadline = self
+            .rooms
+            .values()
+            .filter_map(|r| r.next_deadline(&self.spec.phases))
+            .min()?;
+        let wait = (deadline - now_ms()).max(0) as u64;
+        Some(Instant::now() + Duration::from_millis(wait))
+    }
+
+    fn room_views(&self) -> Vec<RoomView> {
+        self.rooms
+            .iter()
+            .map(|(id, state)| RoomView {
+                id: *id,
+                state: state.clone(),
+            })
+            .collect()
+    }
+
+    fn presence(&self) -> Vec<ParticipantView> {
+        self.participants
+            .iter()
+            .map(|p| ParticipantView {
+                online: self.conns.values().any(|c| c.participant == p.view.id),
+                ..p.view.clone()
+            })
+            .collect()
+    }
+
+    fn broadcast_presence(&mut self) {
+        let msg = Outbound::text(&ServerMsg::Presence {
+            participants: self.presence(),
+        });
+        self.broadcast(msg);
+    }
+
+    fn send_error(&mut self, conn: ConnId, code: ErrorCode, message: &str) {
+        self.send_to(
+            conn,
+            Outbound::text(&ServerMsg::Error {
+                code,
+                message: message.into(),
+            }),
+        );
+    }
+
+    fn send_to(&mut self, conn: ConnId, msg: Outbound) {
+        let full = match self.conns.get(&conn) {
+            Some(c) => c.handle.outbox.try_send(msg).is_err(),
+            None => false,
+        };
+        if full {
+            self.drop_slow(&[conn]);
+        }
+    }
+
+    /// Queues `msg` for every connection; one that cannot take it is dropped (it resyncs when it reconnects).
+    fn broadcast(&mut self, msg: Outbound) {
+        let slow: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.handle.outbox.try_send(msg.clone()).is_err())
+            .map(|(id, _)| *id)
+            .collect();
+        self.drop_slow(&slow);
+    }
+
+    fn drop_slow(&mut self, ids: &[ConnId]) {
+        if ids.is_empty() {
+            return;
+        }
+        for id in ids {
+            if let Some(c) = self.conns.remove(id) {
+                tracing::info!(session = %self.id, conn = id, "dropping a client that fell behind");
+                c.handle.kick.notify_one();
+            }
+        }
+        self.broadcast_presence();
+    }
+}
+
+fn rank(c: Capability) -> u8 {
+    match c {
+        Capability::Observer => 0,
+        Capability::Participant => 1,
+        Capability::Host => 2,
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Outbound {
+    /// Serializes a message once; clones share the bytes.
+    pub fn text(msg: &ServerMsg) -> Outbound {
+        match serde_json::to_string(msg) {
+            Ok(text) => Outbound::Text(Utf8Bytes::from(text)),
+            Err(_) => Outbound::Text(Utf8Bytes::from_static(
+                r#"{"type":"error","code":"unavailable","message":"internal error"}"#,
+            )),
+        }
+    }
+}

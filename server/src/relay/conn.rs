@@ -1,0 +1,308 @@
+//! One WebSocket connection: hello, then a reader loop here and a writer task that drains the bounded outbox.
+//! Generic over the socket so that tests can drive it with any `Stream + Sink`.
+
+use super::actor::{ActorMsg, ConnHandle};
+use super::{Outbound, Relay};
+use app::protocol::{
+    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, CLOSE_TOO_SLOW,
+    MAX_FRAME_BYTES, PROTOCOL_VERSION,
+};
+use app::session::{clean_name, Capability, SessionId};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use std::fmt::Display;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Notify};
+use tokio::time::{timeout, Instant};
+
+/// Bounds on every connection.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Largest accepted message.
+    pub max_frame_bytes: usize,
+    /// Socket read buffer.
+    pub read_buffer_bytes: usize,
+    /// Frames queued for one client before it counts as too slow.
+    pub outbox: usize,
+    /// Silence after which a connection is closed (clients ping every 3 s).
+    pub idle: Duration,
+    /// Time allowed for the hello.
+    pub hello_timeout: Duration,
+    /// Messages per second a client may send.
+    pub max_msgs_per_sec: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: MAX_FRAME_BYTES,
+            read_buffer_bytes: 8 * 1024,
+            outbox: 256,
+            idle: Duration::from_secs(10),
+            hello_timeout: Duration::from_secs(10),
+            max_msgs_per_sec: 50,
+        }
+    }
+}
+
+/// Serves one upgraded socket until either side ends it.
+pub async fn serve_connection<S, E>(
+    socket: S,
+    relay: Relay,
+    session: SessionId,
+    capability: Capability,
+) where
+    S: Stream<Item = Result<Message, E>> + Sink<Message> + Send + Unpin + 'static,
+    E: Display,
+{
+    let limits = relay.limits;
+    let (mut sink, mut stream) = socket.split();
+
+    let hello = match timeout(limits.hello_timeout, stream.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<ClientMsg>(&text).ok(),
+        _ => None,
+    };
+    let Some(ClientMsg::Hello {
+        protocol,
+        participant_key,
+        name,
+        role,
+    }) = hello
+    else {
+        let _ = reject(
+            &mut sink,
+            ErrorCode::HelloFirst,
+            "The first message must be a hello.",
+            CLOSE_BAD_HELLO,
+        )
+        .await;
+        return;
+    };
+    if protocol != PROTOCOL_VERSION {
+        let text = "Tandem was updated. Please reload the page.";
+        let _ = reject(&mut sink, ErrorCode::ProtocolMismatch, text, CLOSE_RELOAD).await;
+        return;
+    }
+    let Some(name) = clean_name(&name) else {
+        let text = "Please give a name of 1 to 40 characters.";
+        let _ = reject(&mut sink, ErrorCode::BadHello, text, CLOSE_BAD_HELLO).await;
+        return;
+    };
+    if !participant_key.is_well_formed() {
+        let _ = reject(
+            &mut sink,
+            ErrorCode::BadHello,
+            "The participant key is not valid.",
+            CLOSE_BAD_HELLO,
+        )
+        .await;
+        return;
+    }
+
+    let conn = relay.next_conn_id();
+    let (out_tx, out_rx) = mpsc::channel::<Outbound>(limits.outbox);
+    let kick = Arc::new(Notify::new());
+    let mut actor = None;
+    // An actor that is just shutting down refuses the join; the second attempt starts a fresh one.
+    for _ in 0..2 {
+        let Ok(tx) = relay.actor(&session).await else {
+            break;
+        };
+        let join = ActorMsg::Join {
+            conn,
+            handle: ConnHandle {
+                outbox: out_tx.clone(),
+                kick: kick.clone(),
+            },
+            capability,
+            key: participant_key.clone(),
+            name: name.clone(),
+            role: role.clone(),
+        };
+        if tx.send(join).await.is_ok() {
+            actor = Some(tx);
+            break;
+        }
+    }
+    let Some(actor) = actor else {
+        let text = "This session is not available right now.";
+        let _ = reject(&mut sink, ErrorCode::Unavailable, text, CLOSE_GONE).await;
+        return;
+    };
+
+    let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
+    let mut window = (Instant::now(), 0u32);
+    let mut stopping = relay.stopping();
+    loop {
+        let next = tokio::select! {
+            _ = &mut writer => break,
+            _ = stopping.wait_for(|stop| *stop) => {
+                let _ = out_tx.try_send(Outbound::Close(1012, "Tandem is restarting; reconnecting.".into()));
+                break;
+            }
+            next = timeout(limits.idle, stream.next()) => next,
+        };
+        let frame = match next {
+            Err(_) => {
+                let _ = out_tx.try_send(Outbound::Close(
+                    1001,
+                    "No message for 10 s; reconnect.".into(),
+                ));
+                break;
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                let text = e.to_string();
+                if text.contains("too long") || text.contains("Space limit") {
+                    let _ = out_tx.try_send(Outbound::text(&ServerMsg::Error {
+                        code: ErrorCode::TooLarge,
+                        message: format!(
+                            "That message was larger than {} KiB and was refused.",
+                            limits.max_frame_bytes / 1024
+                        ),
+                    }));
+                    let _ = out_tx.try_send(Outbound::Close(1009, "Message too large".into()));
+                } else {
+                    tracing::debug!(error = %text, "websocket read error");
+                }
+                break;
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        if window.0.elapsed() >= Duration::from_secs(1) {
+            window = (Instant::now(), 0);
+        }
+        window.1 += 1;
+        if window.1 > limits.max_msgs_per_sec {
+            if window.1 == limits.max_msgs_per_sec + 1 {
+                let _ = out_tx.try_send(error(
+                    ErrorCode::RateLimited,
+                    "Too many messages; some were ignored.",
+                ));
+            }
+            continue;
+        }
+        match frame {
+            Message::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
+                Ok(ClientMsg::Ping { sent }) => {
+                    let _ = out_tx.try_send(Outbound::text(&ServerMsg::Pong {
+                        sent,
+                        now: super::now_ms(),
+                    }));
+                }
+                Ok(ClientMsg::Timer { room, command }) => {
+                    if actor
+                        .send(ActorMsg::Timer {
+                            conn,
+                            room,
+                            command,
+                        })
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Ok(ClientMsg::Hello { .. }) => {
+                    let _ = out_tx.try_send(error(
+                        ErrorCode::BadMessage,
+                        "Already joined on this connection.",
+                    ));
+                }
+                Err(_) => {
+                    let _ = out_tx.try_send(error(
+                        ErrorCode::BadMessage,
+                        "Tandem did not understand that message.",
+                    ));
+                }
+            },
+            Message::Binary(_) => {
+                let _ = out_tx.try_send(error(
+                    ErrorCode::BadMessage,
+                    "Binary messages are not accepted here.",
+                ));
+            }
+            Message::Close(_) => break,
+            Message::Ping(_) | Message::Pong(_) => {}
+        }
+    }
+    let _ = actor.send(ActorMsg::Leave { conn }).await;
+    drop(out_tx);
+    // The writer ends once the actor has dropped its sender too (or the socket is gone).
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+}
+
+fn error(code: ErrorCode, message: &str) -> Outbound {
+    Outbound::text(&ServerMsg::Error {
+        code,
+        message: message.into(),
+    })
+}
+
+async fn reject<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    code: ErrorCode,
+    message: &str,
+    close: u16,
+) -> Result<(), K::Error> {
+    if let Outbound::Text(text) = error(code, message) {
+        sink.send(Message::Text(text)).await?;
+    }
+    sink.send(Message::Close(Some(CloseFrame {
+        code: close,
+        reason: Utf8Bytes::from(message.to_string()),
+    })))
+    .await
+}
+
+/// Writes queued frames, batching whatever is ready into one flush.
+async fn write_loop<K: Sink<Message> + Unpin>(
+    mut sink: K,
+    mut rx: mpsc::Receiver<Outbound>,
+    kick: Arc<Notify>,
+) {
+    loop {
+        let first = tokio::select! {
+            biased;
+            _ = kick.notified() => {
+                let _ = sink.send(close_frame(CLOSE_TOO_SLOW, "Too far behind; reconnect to catch up.")).await;
+                return;
+            }
+            msg = rx.recv() => msg,
+        };
+        let Some(first) = first else {
+            let _ = sink.close().await;
+            return;
+        };
+        let mut next = Some(first);
+        let mut sent = 0;
+        while let Some(msg) = next.take() {
+            let (frame, last) = match msg {
+                Outbound::Text(text) => (Message::Text(text), false),
+                Outbound::Close(code, reason) => (close_frame(code, &reason), true),
+            };
+            if sink.feed(frame).await.is_err() {
+                return;
+            }
+            if last {
+                let _ = sink.flush().await;
+                return;
+            }
+            sent += 1;
+            if sent < 64 {
+                next = rx.try_recv().ok();
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason.to_string()),
+    }))
+}

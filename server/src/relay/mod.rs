@@ -1,0 +1,169 @@
+//! The live-session relay: WebSocket upgrade, one actor per session, bounded queues.
+
+mod actor;
+mod conn;
+
+pub use actor::ConnId;
+use actor::{Actor, ActorMsg};
+pub use conn::{serve_connection, Limits};
+
+use crate::error::AppError;
+use crate::store::Store;
+use crate::AppState;
+use app::session::{Capability, Millis, SessionId};
+use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// A frame queued for one connection.
+#[derive(Clone, Debug)]
+pub enum Outbound {
+    /// A JSON text frame (shared bytes).
+    Text(Utf8Bytes),
+    /// Close the connection with a code and reason.
+    Close(u16, String),
+}
+
+/// Relay time in ms since the epoch.
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Millis)
+}
+
+/// Finds or starts the actor of each live session.
+#[derive(Clone)]
+pub struct Relay {
+    store: Store,
+    actors: Arc<Mutex<HashMap<SessionId, mpsc::Sender<ActorMsg>>>>,
+    next_conn: Arc<AtomicU64>,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Limits applied to every connection.
+    pub limits: Limits,
+}
+
+/// Why the relay could not hand out a session actor.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The session does not exist.
+    #[error("no such session")]
+    NotFound,
+    /// Loading failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl Relay {
+    /// A relay over `store`.
+    pub fn new(store: Store, limits: Limits) -> Self {
+        Relay {
+            store,
+            actors: Arc::default(),
+            next_conn: Arc::new(AtomicU64::new(1)),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            limits,
+        }
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The inbox of `id`'s actor, starting it (from the store) if it is not running.
+    pub(crate) async fn actor(&self, id: &SessionId) -> Result<mpsc::Sender<ActorMsg>, RelayError> {
+        if let Some(tx) = self.running(id) {
+            return Ok(tx);
+        }
+        let actor = Actor::load(self.store.clone(), id.clone())
+            .await?
+            .ok_or(RelayError::NotFound)?;
+        let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
+        // Another connection may have started it while this one was loading.
+        if let Some(tx) = actors.get(id).filter(|tx| !tx.is_closed()) {
+            return Ok(tx.clone());
+        }
+        let (tx, rx) = mpsc::channel(1024);
+        actors.insert(id.clone(), tx.clone());
+        let registry = self.actors.clone();
+        let id = id.clone();
+        let done = tx.clone();
+        tokio::spawn(async move {
+            actor.run(rx).await;
+            let mut actors = registry.lock().unwrap_or_else(|e| e.into_inner());
+            if actors.get(&id).is_some_and(|tx| tx.same_channel(&done)) {
+                actors.remove(&id);
+            }
+        });
+        Ok(tx)
+    }
+
+    fn running(&self, id: &SessionId) -> Option<mpsc::Sender<ActorMsg>> {
+        let actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
+        actors.get(id).filter(|tx| !tx.is_closed()).cloned()
+    }
+
+    /// Tells every connection the relay is going away (close code 1012: clients reconnect).
+    pub fn shut_down(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`Relay::shut_down`] was called.
+    pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Number of sessions with a running actor.
+    pub fn live_sessions(&self) -> usize {
+        self.actors.lock().map(|a| a.len()).unwrap_or(0)
+    }
+}
+
+/// Query of the socket URL.
+#[derive(serde::Deserialize)]
+pub struct SocketQuery {
+    /// The link's token.
+    #[serde(default)]
+    t: String,
+}
+
+/// `GET /ws/{session}?t=TOKEN`: checks the origin and the token, then upgrades.
+pub async fn socket(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    Query(query): Query<SocketQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !state.allowed_origins.iter().any(|o| *o == origin) {
+            tracing::warn!(%origin, "refused a WebSocket from another origin");
+            return Err(AppError::ForbiddenOrigin);
+        }
+    }
+    let record = state
+        .store
+        .session(&session)
+        .await?
+        .ok_or(AppError::InvalidLink)?;
+    let capability: Capability = record
+        .capability_of(&query.t)
+        .ok_or(AppError::InvalidLink)?;
+    let relay = state.relay.clone();
+    let limits = relay.limits;
+    let id = SessionId(session);
+    Ok(upgrade
+        .max_message_size(limits.max_frame_bytes)
+        .max_frame_size(limits.max_frame_bytes)
+        .read_buffer_size(limits.read_buffer_bytes)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| async move {
+            serve_connection(socket, relay, id, capability).await;
+        }))
+}

@@ -1,0 +1,312 @@
+//! Persistence: SQLite through sqlx (WAL, synchronous=FULL), migrated at start.
+
+use app::session::{
+    Capability, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomId, RoomState,
+    SessionId, SessionSpec,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Storage failures. Callers show a generic message; the detail goes to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A stored JSON column did not parse.
+    #[error("stored data: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// Migrations failed at start.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A session row.
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    /// The session as created.
+    pub spec: SessionSpec,
+    /// Secret of the participant link.
+    pub participant_token: String,
+    /// Secret of the host link.
+    pub host_token: String,
+    /// Secret of the observer link.
+    pub observer_token: String,
+    /// When the session ended, if it did.
+    pub ended_at: Option<Millis>,
+}
+
+impl SessionRecord {
+    /// What `token` allows in this session, if anything. Compared in constant time.
+    pub fn capability_of(&self, token: &str) -> Option<Capability> {
+        [
+            (&self.host_token, Capability::Host),
+            (&self.participant_token, Capability::Participant),
+            (&self.observer_token, Capability::Observer),
+        ]
+        .into_iter()
+        .find(|(secret, _)| constant_time_eq(secret.as_bytes(), token.as_bytes()))
+        .map(|(_, cap)| cap)
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A participant row.
+#[derive(Clone, Debug)]
+pub struct ParticipantRecord {
+    /// How others see them (presence is filled in by the relay).
+    pub view: ParticipantView,
+    /// The browser key that identifies them.
+    pub key: ParticipantKey,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if let Some(path) = sqlite_file_path(url) {
+            if let Some(dir) = std::path::Path::new(&path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // An acknowledged write survives a crash of the process or the machine.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Stores a new session and its main room.
+    pub async fn create_session(
+        &self,
+        record: &SessionRecord,
+        room: &RoomState,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, observer_token) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&record.spec.id.0)
+        .bind(record.spec.created_at)
+        .bind(&record.spec.template_id)
+        .bind(serde_json::to_string(&record.spec)?)
+        .bind(&record.participant_token)
+        .bind(&record.host_token)
+        .bind(&record.observer_token)
+        .execute(&mut *tx)
+        .await?;
+        save_room_in(
+            &mut *tx,
+            &record.spec.id,
+            RoomId::MAIN,
+            room,
+            record.spec.created_at,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The session with `id`, if it exists.
+    pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT spec, participant_token, host_token, observer_token, ended_at FROM sessions WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(SessionRecord {
+                spec: serde_json::from_str(row.get::<&str, _>("spec"))?,
+                participant_token: row.get("participant_token"),
+                host_token: row.get("host_token"),
+                observer_token: row.get("observer_token"),
+                ended_at: row.get("ended_at"),
+            })
+        })
+        .transpose()
+    }
+
+    /// Everyone who joined `session`, in joining order (all shown offline).
+    pub async fn participants(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<ParticipantRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, key, name, role, capability FROM participants WHERE session_id = ? ORDER BY id",
+        )
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(ParticipantRecord {
+                    view: ParticipantView {
+                        id: ParticipantId(row.get::<i64, _>("id") as u32),
+                        name: row.get("name"),
+                        role: row.get("role"),
+                        capability: serde_json::from_value(serde_json::Value::String(
+                            row.get("capability"),
+                        ))?,
+                        online: false,
+                    },
+                    key: ParticipantKey(row.get("key")),
+                })
+            })
+            .collect()
+    }
+
+    /// Inserts or updates a participant (same key: same row).
+    pub async fn save_participant(
+        &self,
+        session: &SessionId,
+        p: &ParticipantRecord,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO participants (session_id, id, key, name, role, capability, joined_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (session_id, id) DO UPDATE SET name = excluded.name, role = excluded.role, \
+             capability = excluded.capability",
+        )
+        .bind(&session.0)
+        .bind(i64::from(p.view.id.0))
+        .bind(&p.key.0)
+        .bind(&p.view.name)
+        .bind(&p.view.role)
+        .bind(p.view.capability.label())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every room's state in `session`.
+    pub async fn rooms(&self, session: &SessionId) -> Result<Vec<(RoomId, RoomState)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT room_id, state FROM rooms WHERE session_id = ? ORDER BY room_id")
+                .bind(&session.0)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok((
+                    RoomId(row.get::<i64, _>("room_id") as u32),
+                    serde_json::from_str(row.get::<&str, _>("state"))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Writes a room's state; committed (fsynced) before this returns.
+    pub async fn save_room(
+        &self,
+        session: &SessionId,
+        room: RoomId,
+        state: &RoomState,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        save_room_in(&self.pool, session, room, state, now).await
+    }
+
+    /// Opens an attendance interval and returns its row id.
+    pub async fn attendance_start(
+        &self,
+        session: &SessionId,
+        participant: ParticipantId,
+        now: Millis,
+    ) -> Result<i64, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO attendance (session_id, participant_id, joined_at) VALUES (?, ?, ?)",
+        )
+        .bind(&session.0)
+        .bind(i64::from(participant.0))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Closes an attendance interval.
+    pub async fn attendance_end(&self, row: i64, now: Millis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attendance SET left_at = ? WHERE rowid = ?")
+            .bind(now)
+            .bind(row)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes every interval left open by a crash (called at start).
+    pub async fn close_open_attendance(&self, now: Millis) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attendance SET left_at = ? WHERE left_at IS NULL")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for writes in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn save_room_in<'e, E>(
+    exec: E,
+    session: &SessionId,
+    room: RoomId,
+    state: &RoomState,
+    now: Millis,
+) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO rooms (session_id, room_id, state, version, updated_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (session_id, room_id) DO UPDATE SET state = excluded.state, version = excluded.version, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(&session.0)
+    .bind(i64::from(room.0))
+    .bind(serde_json::to_string(state)?)
+    .bind(state.version as i64)
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// The file path of a `sqlite:` URL, if it names a file.
+fn sqlite_file_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+#[cfg(test)]
+mod tests;

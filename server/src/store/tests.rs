@@ -1,0 +1,123 @@
+//! Store tests on a real SQLite file.
+
+use super::*;
+use app::session::{PhaseSpec, SessionSettings, TimerCommand};
+
+fn spec(id: &str) -> SessionSpec {
+    SessionSpec {
+        id: SessionId(id.into()),
+        template_id: "grow".into(),
+        template_name: "GROW".into(),
+        goal: "Practise".into(),
+        roles: vec![],
+        phases: vec![PhaseSpec {
+            title: "Goal".into(),
+            minutes: 5,
+            prompt: String::new(),
+            questions: vec![],
+            notes: vec![],
+            form: None,
+        }],
+        forms: vec![],
+        settings: SessionSettings::default(),
+        created_at: 1,
+    }
+}
+
+fn record(id: &str) -> SessionRecord {
+    SessionRecord {
+        spec: spec(id),
+        participant_token: format!("{id}-p"),
+        host_token: format!("{id}-h"),
+        observer_token: format!("{id}-o"),
+        ended_at: None,
+    }
+}
+
+#[tokio::test]
+async fn sessions_rooms_and_participants_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/nested/tandem.db", dir.path().display());
+    let store = Store::open(&url).await.unwrap();
+    let r = record("abc");
+    let room = RoomState::new(&r.spec.phases);
+    store.create_session(&r, &room).await.unwrap();
+    let (running, _) = room
+        .apply(&r.spec.phases, TimerCommand::Start, 1000)
+        .unwrap();
+    store
+        .save_room(&r.spec.id, RoomId::MAIN, &running, 1000)
+        .await
+        .unwrap();
+    let who = ParticipantRecord {
+        view: ParticipantView {
+            id: ParticipantId(1),
+            name: "Ana".into(),
+            role: Some("coach".into()),
+            capability: Capability::Host,
+            online: true,
+        },
+        key: ParticipantKey("k".repeat(22)),
+    };
+    store.save_participant(&r.spec.id, &who, 5).await.unwrap();
+    let renamed = ParticipantRecord {
+        view: ParticipantView {
+            name: "Ana B".into(),
+            ..who.view.clone()
+        },
+        ..who.clone()
+    };
+    store
+        .save_participant(&r.spec.id, &renamed, 6)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let store = Store::open(&url).await.unwrap();
+    let loaded = store.session("abc").await.unwrap().unwrap();
+    assert_eq!(loaded.spec, r.spec);
+    assert_eq!(loaded.capability_of("abc-h"), Some(Capability::Host));
+    assert_eq!(loaded.capability_of("abc-o"), Some(Capability::Observer));
+    assert_eq!(loaded.capability_of("abc-x"), None);
+    assert_eq!(loaded.capability_of(""), None);
+    assert_eq!(
+        store.rooms(&r.spec.id).await.unwrap(),
+        vec![(RoomId::MAIN, running)]
+    );
+    let people = store.participants(&r.spec.id).await.unwrap();
+    assert_eq!(people.len(), 1, "same id: updated, not duplicated");
+    assert_eq!(people[0].view.name, "Ana B");
+    assert_eq!(people[0].view.capability, Capability::Host);
+    assert!(!people[0].view.online, "presence is not stored");
+    assert!(store.session("nope").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_database_runs_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let store = Store::open(&url).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+}
+
+#[test]
+fn sqlite_paths_are_found_in_urls() {
+    assert_eq!(
+        sqlite_file_path("sqlite://data/tandem.db"),
+        Some("data/tandem.db".into())
+    );
+    assert_eq!(
+        sqlite_file_path("sqlite:///tmp/x.db?mode=rwc"),
+        Some("/tmp/x.db".into())
+    );
+    assert_eq!(sqlite_file_path("sqlite::memory:"), None);
+}

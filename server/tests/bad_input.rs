@@ -1,0 +1,343 @@
+//! Bad input: invalid links, wrong origins, malformed and oversized frames, old protocol versions, relay restarts.
+
+mod common;
+
+use app::protocol::{ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_RELOAD};
+use app::session::{ParticipantKey, RoomId, SessionSettings, Timer, TimerCommand, TimerControl};
+use common::*;
+use tokio_tungstenite::tungstenite::{self, Message};
+
+async fn http_get(url: &str) -> (u16, String) {
+    // A tiny HTTP/1.1 GET over a plain socket keeps the test dependencies small.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, text)
+}
+
+#[tokio::test]
+async fn invalid_links_get_a_clear_404_page_and_no_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, token) = parts(&links.participant_link);
+
+    let (status, body) = http_get(
+        &links
+            .participant_link
+            .replace("http://127.0.0.1:0", &server.url()),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for bad in [
+        format!("{}/s/{id}?t=wrong", server.url()),
+        format!("{}/s/{id}", server.url()),
+        format!("{}/s/unknown-session?t={token}", server.url()),
+    ] {
+        let (status, body) = http_get(&bad).await;
+        assert_eq!(status, 404, "{bad}");
+        assert!(
+            body.contains("This session link is not valid"),
+            "{bad}: {body}"
+        );
+        assert!(
+            !body.contains("Get better at delegating"),
+            "no session content leaks"
+        );
+    }
+
+    for bad in [
+        format!("ws://{}/ws/{id}?t=wrong", server.addr),
+        format!("ws://{}/ws/{id}", server.addr),
+        format!("ws://{}/ws/nope?t={token}", server.addr),
+    ] {
+        match tokio_tungstenite::connect_async(&bad).await {
+            Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404, "{bad}"),
+            other => panic!("{bad}: upgrade not refused: {:?}", other.map(|_| ())),
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn browsers_from_another_origin_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let url = ws_url(&server, &links.participant_link);
+    match Client::connect_with_origin(&url, "https://evil.example").await {
+        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 403),
+        other => panic!("not refused: {:?}", other.map(|_| ())),
+    }
+    assert!(Client::connect_with_origin(&url, &server.url())
+        .await
+        .is_ok());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_unknown_and_oversized_frames_are_refused_and_others_notice_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let url = ws_url(&server, &links.host_link);
+    let (mut host, _) = Client::join(&url, "Ana", &key(1), None).await;
+    let (mut peer, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        None,
+    )
+    .await;
+    let _ = host.round_trip().await;
+    let _ = peer.round_trip().await;
+
+    peer.send_raw(Message::text("{not json")).await;
+    let err = peer.recv().await;
+    assert_eq!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::BadMessage,
+            message: "Tandem did not understand that message.".into()
+        }
+    );
+    peer.send_raw(Message::text(r#"{"type":"launch_rockets","count":3}"#))
+        .await;
+    assert!(matches!(
+        peer.recv().await,
+        ServerMsg::Error {
+            code: ErrorCode::BadMessage,
+            ..
+        }
+    ));
+    peer.send_raw(Message::binary(vec![0u8, 1, 2])).await;
+    assert!(matches!(
+        peer.recv().await,
+        ServerMsg::Error {
+            code: ErrorCode::BadMessage,
+            ..
+        }
+    ));
+    // Still connected and served.
+    assert!(peer.round_trip().await.is_empty());
+
+    // An oversized frame: an error, then a close with code 1009.
+    peer.send_raw(Message::text("x".repeat(300 * 1024))).await;
+    let mut saw_error = false;
+    let code = loop {
+        match peer.next_frame().await {
+            Some(Message::Text(t)) => {
+                saw_error |= matches!(
+                    serde_json::from_str(&t),
+                    Ok(ServerMsg::Error {
+                        code: ErrorCode::TooLarge,
+                        ..
+                    })
+                );
+            }
+            Some(Message::Close(f)) => break f.map(|f| u16::from(f.code)),
+            Some(_) => {}
+            None => break None,
+        }
+    };
+    assert!(saw_error, "an error message explains the refusal");
+    assert_eq!(code, Some(1009));
+
+    // The host noticed nothing but Ben leaving, and the relay still works.
+    let seen = host.round_trip().await;
+    assert!(
+        seen.iter().all(|m| matches!(m, ServerMsg::Presence { .. })),
+        "{seen:?}"
+    );
+    host.send(&ClientMsg::Timer {
+        room: RoomId::MAIN,
+        command: TimerCommand::Start,
+    })
+    .await;
+    assert!(matches!(
+        host.recv_until(|m| matches!(m, ServerMsg::Room { .. }))
+            .await,
+        ServerMsg::Room { .. }
+    ));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_hello_closes_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let url = ws_url(&server, &links.participant_link);
+
+    let mut c = Client::connect(&url).await;
+    c.send(&ClientMsg::Ping { sent: 1.0 }).await;
+    assert!(matches!(
+        c.recv().await,
+        ServerMsg::Error {
+            code: ErrorCode::HelloFirst,
+            ..
+        }
+    ));
+    assert_eq!(c.closed().await, Some(CLOSE_BAD_HELLO));
+
+    let mut c = Client::connect(&url).await;
+    c.send(&ClientMsg::Hello {
+        protocol: 0,
+        participant_key: ParticipantKey(key(1)),
+        name: "Ana".into(),
+        role: None,
+    })
+    .await;
+    let ServerMsg::Error { code, message } = c.recv().await else {
+        panic!("no error")
+    };
+    assert_eq!(code, ErrorCode::ProtocolMismatch);
+    assert!(message.contains("reload"), "{message}");
+    assert_eq!(c.closed().await, Some(CLOSE_RELOAD));
+
+    for (name, k) in [
+        ("   ", key(1)),
+        ("Ana", "short".to_string()),
+        (&*"n".repeat(41), key(1)),
+    ] {
+        let mut c = Client::connect(&url).await;
+        c.send(&ClientMsg::Hello {
+            protocol: 1,
+            participant_key: ParticipantKey(k),
+            name: name.into(),
+            role: None,
+        })
+        .await;
+        assert!(matches!(
+            c.recv().await,
+            ServerMsg::Error {
+                code: ErrorCode::BadHello,
+                ..
+            }
+        ));
+        assert_eq!(c.closed().await, Some(CLOSE_BAD_HELLO));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_relay_restart_restores_phase_and_timer_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let server = start(&db).await;
+    let settings = SessionSettings {
+        timer_control: TimerControl::Host,
+        auto_advance: false,
+    };
+    let links = create(&server, settings).await;
+    let (mut host, _) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let send = |c: TimerCommand| ClientMsg::Timer {
+        room: RoomId::MAIN,
+        command: c,
+    };
+
+    host.send(&send(TimerCommand::Start)).await;
+    host.send(&send(TimerCommand::Next { from: 0 })).await;
+    let running = host
+        .recv_until(|m| matches!(m, ServerMsg::Room { room, .. } if room.state.phase == 1))
+        .await;
+    let ServerMsg::Room { room: before, .. } = running else {
+        unreachable!()
+    };
+
+    // Graceful stop tells clients to reconnect (1012); a new relay on the same database takes over.
+    let (stop, stopped) = (server.stop(), host.closed());
+    let (_, code) = tokio::join!(stop, stopped);
+    assert_eq!(code, Some(1012));
+    let server = start(&db).await;
+    let (mut host, welcome) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let ServerMsg::Welcome { rooms, .. } = welcome else {
+        unreachable!()
+    };
+    assert_eq!(
+        rooms[0].state, before.state,
+        "running deadline, phase and undo history come back exactly"
+    );
+
+    // Paused remaining survives too.
+    host.send(&send(TimerCommand::Pause)).await;
+    let paused = host
+        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
+        .await;
+    let ServerMsg::Room { room: paused, .. } = paused else {
+        unreachable!()
+    };
+    assert!(matches!(paused.state.timer, Timer::Paused { .. }));
+    drop(host);
+    server.stop().await;
+    let server = start(&db).await;
+    let (_host, welcome) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let ServerMsg::Welcome { rooms, .. } = welcome else {
+        unreachable!()
+    };
+    assert_eq!(rooms[0].state, paused.state);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn auto_advance_catches_up_after_the_relay_was_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let server = start(&db).await;
+    let links = create(
+        &server,
+        SessionSettings {
+            timer_control: TimerControl::Host,
+            auto_advance: true,
+        },
+    )
+    .await;
+    let (id, _) = parts(&links.host_link);
+    let session = app::session::SessionId(id);
+    // Pretend the Goal phase started six minutes ago while no relay ran the session.
+    let spec = server
+        .state
+        .store
+        .session(&session.0)
+        .await
+        .unwrap()
+        .unwrap()
+        .spec;
+    let six_min_ago = server::relay::now_ms() - 6 * 60_000;
+    let (started, _) = app::session::RoomState::new(&spec.phases)
+        .apply(&spec.phases, TimerCommand::Start, six_min_ago)
+        .unwrap();
+    server
+        .state
+        .store
+        .save_room(&session, RoomId::MAIN, &started, six_min_ago)
+        .await
+        .unwrap();
+
+    let (_host, welcome) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let ServerMsg::Welcome { rooms, .. } = welcome else {
+        unreachable!()
+    };
+    assert_eq!(rooms[0].state.phase, 1, "Goal (5 min) ended a minute ago");
+    assert_eq!(
+        rooms[0].state.timer,
+        Timer::Running {
+            deadline: six_min_ago + 5 * 60_000 + 10 * 60_000
+        }
+    );
+    server.stop().await;
+}

@@ -1,0 +1,173 @@
+//! Test harness: a real server on port 0 with a SQLite file, and a tokio-tungstenite client.
+#![allow(dead_code)]
+
+use app::api::{CreatedSession, NewSession};
+use app::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
+use app::session::{ParticipantKey, SessionSettings};
+use futures::{SinkExt, StreamExt};
+use server::{launch_with_listener, Config, Running};
+use std::path::Path;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Starts a server on 127.0.0.1:0 over the database file `db`.
+pub async fn start(db: &Path) -> Running {
+    let config = Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: None,
+        database_url: format!("sqlite://{}", db.display()),
+        site_root: "target/site".into(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    launch_with_listener(config, listener, std::future::pending())
+        .await
+        .unwrap()
+}
+
+/// Creates a GROW session with `settings` and returns its links.
+pub async fn create(server: &Running, settings: SessionSettings) -> CreatedSession {
+    let backend = server.state.backend.0.clone();
+    let grow = backend
+        .templates()
+        .into_iter()
+        .find(|t| t.id == "grow")
+        .unwrap();
+    backend
+        .create_session(NewSession {
+            template_id: grow.id,
+            goal: "Get better at delegating".into(),
+            phases: grow.phases,
+            settings,
+        })
+        .await
+        .unwrap()
+}
+
+/// Splits a link into (session id, token).
+pub fn parts(link: &str) -> (String, String) {
+    let path = link.split("/s/").nth(1).unwrap();
+    let (id, query) = path.split_once("?t=").unwrap();
+    (id.to_string(), query.to_string())
+}
+
+/// The socket URL of a session link on `server`.
+pub fn ws_url(server: &Running, link: &str) -> String {
+    let (id, token) = parts(link);
+    format!("ws://{}/ws/{id}?t={token}", server.addr)
+}
+
+/// A WebSocket client speaking Tandem's protocol.
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Connects without saying hello.
+    pub async fn connect(url: &str) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("upgrade");
+        Client { ws }
+    }
+
+    /// Connects with an `Origin` header.
+    pub async fn connect_with_origin(
+        url: &str,
+        origin: &str,
+    ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Client { ws })
+    }
+
+    /// Connects and joins as `name` with `key`, returning the client and its welcome.
+    pub async fn join(url: &str, name: &str, key: &str, role: Option<&str>) -> (Client, ServerMsg) {
+        let mut c = Client::connect(url).await;
+        c.send(&ClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            participant_key: ParticipantKey(key.into()),
+            name: name.into(),
+            role: role.map(String::from),
+        })
+        .await;
+        let welcome = c
+            .recv_until(|m| matches!(m, ServerMsg::Welcome { .. }))
+            .await;
+        (c, welcome)
+    }
+
+    /// Sends a message as JSON text.
+    pub async fn send(&mut self, msg: &ClientMsg) {
+        self.send_raw(Message::text(serde_json::to_string(msg).unwrap()))
+            .await;
+    }
+
+    /// Sends any frame.
+    pub async fn send_raw(&mut self, msg: Message) {
+        self.ws.send(msg).await.expect("send");
+    }
+
+    /// The next frame, or `None` on close/timeout.
+    pub async fn next_frame(&mut self) -> Option<Message> {
+        match tokio::time::timeout(Duration::from_secs(5), self.ws.next()).await {
+            Ok(Some(Ok(m))) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The next protocol message (pongs included).
+    pub async fn recv(&mut self) -> ServerMsg {
+        loop {
+            match self.next_frame().await.expect("a message within 5 s") {
+                Message::Text(t) => return serde_json::from_str(&t).expect("valid server message"),
+                Message::Close(f) => panic!("closed: {f:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Reads until a message matching `pred` arrives (within 5 s each).
+    pub async fn recv_until(&mut self, pred: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+        loop {
+            let m = self.recv().await;
+            if pred(&m) {
+                return m;
+            }
+        }
+    }
+
+    /// Reads until the connection closes, returning the close code.
+    pub async fn closed(&mut self) -> Option<u16> {
+        loop {
+            match self.next_frame().await {
+                Some(Message::Close(f)) => return f.map(|f| f.code.into()),
+                Some(_) => continue,
+                None => return None,
+            }
+        }
+    }
+
+    /// Sends a ping and waits for its pong: proves every message sent earlier was handled.
+    pub async fn round_trip(&mut self) -> Vec<ServerMsg> {
+        let sent = 42.5;
+        self.send(&ClientMsg::Ping { sent }).await;
+        let mut before = Vec::new();
+        loop {
+            match self.recv().await {
+                ServerMsg::Pong { sent: s, .. } if s == sent => return before,
+                other => before.push(other),
+            }
+        }
+    }
+}
+
+/// A participant key for tests.
+pub fn key(n: u8) -> String {
+    format!("test-key-{n:02}-abcdefghijkl")
+}

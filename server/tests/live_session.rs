@@ -1,0 +1,314 @@
+//! The live pair session over real WebSockets against a real server on port 0.
+
+mod common;
+
+use app::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use app::session::{Capability, RoomId, SessionSettings, Timer, TimerCommand, TimerControl};
+use common::*;
+
+fn room_of(msg: &ServerMsg) -> app::session::RoomState {
+    match msg {
+        ServerMsg::Welcome { rooms, .. } => rooms[0].state.clone(),
+        ServerMsg::Room { room, .. } => room.state.clone(),
+        other => panic!("no room in {other:?}"),
+    }
+}
+
+fn timer(command: TimerCommand) -> ClientMsg {
+    ClientMsg::Timer {
+        room: RoomId::MAIN,
+        command,
+    }
+}
+
+#[tokio::test]
+async fn two_clients_join_see_each_other_and_get_the_same_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+
+    let (mut host, welcome) = Client::join(
+        &ws_url(&server, &links.host_link),
+        "Ana",
+        &key(1),
+        Some("coach"),
+    )
+    .await;
+    let ServerMsg::Welcome {
+        capability,
+        session,
+        ..
+    } = &welcome
+    else {
+        unreachable!()
+    };
+    assert_eq!(*capability, Capability::Host);
+    assert_eq!(session.goal, "Get better at delegating");
+    assert_eq!(room_of(&welcome).phase, 0);
+
+    let (mut peer, welcome) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
+    let ServerMsg::Welcome {
+        participants,
+        capability,
+        ..
+    } = &welcome
+    else {
+        unreachable!()
+    };
+    assert_eq!(*capability, Capability::Participant);
+    let names: Vec<(&str, bool)> = participants
+        .iter()
+        .map(|p| (p.name.as_str(), p.online))
+        .collect();
+    assert_eq!(names, [("Ana", true), ("Ben", true)]);
+
+    // The host learns of Ben live, with his role.
+    let presence = host
+        .recv_until(
+            |m| matches!(m, ServerMsg::Presence { participants } if participants.len() == 2),
+        )
+        .await;
+    let ServerMsg::Presence { participants } = presence else {
+        unreachable!()
+    };
+    assert!(participants
+        .iter()
+        .any(|p| p.name == "Ben" && p.online && p.role.as_deref() == Some("coachee")));
+
+    host.send(&timer(TimerCommand::Start)).await;
+    let a = host
+        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
+        .await;
+    let b = peer
+        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
+        .await;
+    assert_eq!(a, b, "both receive the same state");
+    let Timer::Running { deadline } = room_of(&a).timer else {
+        panic!("not running")
+    };
+    let ServerMsg::Room { by, .. } = &a else {
+        unreachable!()
+    };
+    assert!(by.is_some());
+    let now = server::relay::now_ms();
+    assert!(
+        (deadline - now - 300_000).abs() < 5_000,
+        "deadline is 5 min ahead"
+    );
+
+    // Next, then undo: both see it.
+    host.send(&timer(TimerCommand::Next { from: 0 })).await;
+    let next = peer
+        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
+        .await;
+    assert_eq!(room_of(&next).phase, 1);
+    host.send(&timer(TimerCommand::Undo)).await;
+    let undone = peer
+        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
+        .await;
+    assert_eq!(room_of(&undone).phase, 0);
+    let Timer::Running { deadline: back } = room_of(&undone).timer else {
+        panic!("not running")
+    };
+    assert!(
+        (back - deadline).abs() < 2_000,
+        "undo restores the time left"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn host_only_commands_are_refused_for_participants_and_observers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut host, _) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut peer, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        None,
+    )
+    .await;
+    let (mut watcher, _) =
+        Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
+
+    peer.send(&timer(TimerCommand::Start)).await;
+    let err = peer
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert_eq!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::NotAllowed,
+            message: "Only the host runs the timer in this session.".into()
+        }
+    );
+    watcher.send(&timer(TimerCommand::Next { from: 0 })).await;
+    let err = watcher
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert!(matches!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::NotAllowed,
+            ..
+        }
+    ));
+
+    // Nothing changed: the host saw no room update, and the stored state is still the initial one.
+    let seen = host.round_trip().await;
+    assert!(
+        seen.iter().all(|m| !matches!(m, ServerMsg::Room { .. })),
+        "{seen:?}"
+    );
+    let (id, _) = parts(&links.host_link);
+    let rooms = server
+        .state
+        .store
+        .rooms(&app::session::SessionId(id))
+        .await
+        .unwrap();
+    assert_eq!(rooms[0].1.version, 1);
+    assert!(matches!(rooms[0].1.timer, Timer::Ready { .. }));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn everyone_may_drive_the_timer_when_the_session_says_so_but_observers_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let settings = SessionSettings {
+        timer_control: TimerControl::Everyone,
+        auto_advance: false,
+    };
+    let links = create(&server, settings).await;
+    let (mut peer, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        None,
+    )
+    .await;
+    peer.send(&timer(TimerCommand::Start)).await;
+    let msg = peer
+        .recv_until(|m| matches!(m, ServerMsg::Room { .. } | ServerMsg::Error { .. }))
+        .await;
+    assert!(room_of(&msg).timer.is_running());
+    let (mut watcher, _) =
+        Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
+    watcher.send(&timer(TimerCommand::Pause)).await;
+    let err = watcher
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert!(matches!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::NotAllowed,
+            ..
+        }
+    ));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refused_commands_explain_why_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut host, _) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    host.send(&timer(TimerCommand::Pause)).await;
+    let err = host
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert_eq!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::Refused,
+            message: "The timer is not running.".into()
+        }
+    );
+    host.send(&timer(TimerCommand::Undo)).await;
+    let err = host
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert_eq!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::Refused,
+            message: "There is no phase change to undo.".into()
+        }
+    );
+    host.send(&ClientMsg::Timer {
+        room: RoomId(9),
+        command: TimerCommand::Start,
+    })
+    .await;
+    let err = host
+        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert!(matches!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::UnknownRoom,
+            ..
+        }
+    ));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_key_is_the_same_participant_and_a_closed_tab_shows_as_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut host, _) =
+        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (peer, welcome) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        None,
+    )
+    .await;
+    let ServerMsg::Welcome { you: first_id, .. } = welcome else {
+        unreachable!()
+    };
+
+    // The peer's tab closes: the host sees Ben offline.
+    drop(peer);
+    let gone = host
+        .recv_until(|m| matches!(m, ServerMsg::Presence { participants } if participants.iter().any(|p| p.name == "Ben" && !p.online)))
+        .await;
+    let ServerMsg::Presence { participants } = gone else {
+        unreachable!()
+    };
+    assert_eq!(participants.len(), 2);
+
+    // Ben reloads: same key, same participant, no duplicate.
+    let (_peer, welcome) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        None,
+    )
+    .await;
+    let ServerMsg::Welcome {
+        you, participants, ..
+    } = welcome
+    else {
+        unreachable!()
+    };
+    assert_eq!(you, first_id);
+    assert_eq!(participants.len(), 2);
+    assert!(participants.iter().all(|p| p.online));
+    server.stop().await;
+}
