@@ -142,7 +142,7 @@ pub async fn socket(
 ) -> Result<Response, AppError> {
     if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
-        if !state.allowed_origins.iter().any(|o| *o == origin) {
+        if !state.allowed_origins.contains(&origin) {
             tracing::warn!(%origin, "refused a WebSocket from another origin");
             return Err(AppError::ForbiddenOrigin);
         }

@@ -1,0 +1,93 @@
+# Tandem — `make run` serves the app, `make test` runs every test. Both install what they need first.
+# Tested on Debian as root with only rustup, Node and npm present (see README).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.11
+# Must equal the wasm-bindgen crate pinned in Cargo.toml: cargo-leptos uses the CLI on PATH without checking.
+WASM_BINDGEN_VERSION := 0.2.130
+ADDR ?= 127.0.0.1:3000
+DATABASE_URL ?= sqlite://data/tandem.db
+
+# wasm-opt comes from the npm package binaryen (end2end devDependency), never from Debian's binaryen.
+export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help run test setup setup-test toolchain cargo-tools npm-packages chromium build-debug lint unit e2e fmt clean-data
+
+help:
+	@echo "make run    build (release) and serve Tandem on http://$(ADDR) with SQLite at $(DATABASE_URL)"
+	@echo "make test   lint, unit, property and integration tests, then Playwright in Debian's chromium"
+
+## Installation ---------------------------------------------------------------------------------------------
+
+toolchain:
+	@rustup toolchain install  # reads rust-toolchain.toml: pinned version + wasm32 target
+	@rustc --version
+
+cargo-tools: toolchain
+	@if cargo leptos --version 2>/dev/null | grep -q " $(CARGO_LEPTOS_VERSION)"; then \
+	  echo "cargo-leptos $(CARGO_LEPTOS_VERSION) already installed"; \
+	else \
+	  cargo install cargo-leptos --version $(CARGO_LEPTOS_VERSION) --locked; \
+	fi
+	@# --locked fails for wasm-bindgen-cli (a locked dependency is missing from the index).
+	@if wasm-bindgen --version 2>/dev/null | grep -q " $(WASM_BINDGEN_VERSION)"; then \
+	  echo "wasm-bindgen $(WASM_BINDGEN_VERSION) already installed"; \
+	else \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+npm-packages: end2end/node_modules/.installed
+
+end2end/node_modules/.installed: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "chromium already installed"; \
+	else \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	fi
+
+setup: cargo-tools npm-packages
+
+setup-test: setup chromium
+
+## Run ------------------------------------------------------------------------------------------------------
+
+run: setup
+	cargo leptos build --release
+	LEPTOS_ENV=PROD TANDEM_ADDR=$(ADDR) TANDEM_DATABASE_URL=$(DATABASE_URL) LEPTOS_SITE_ROOT=target/site \
+	  ./target/release/server
+
+## Test -----------------------------------------------------------------------------------------------------
+
+test: setup-test lint unit e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p app --all-targets --features ssr -- -D warnings
+	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test -p app -p server
+
+# The browser bundle comes from cargo-leptos; the server is a plain cargo build, shared with `cargo test`.
+build-debug:
+	cargo leptos build --frontend-only
+	cargo build -p server
+
+e2e: build-debug
+	cd end2end && npx playwright test
+
+fmt:
+	cargo fmt --all
+
+clean-data:
+	rm -rf data end2end/.data

@@ -1,0 +1,98 @@
+import { expect, Page, Browser, BrowserContext } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import * as fs from "fs";
+import * as path from "path";
+
+/** Waits until the page has hydrated: controls work only from then on. */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+}
+
+/** Creates a session from the create page and returns its three links. */
+export async function createSession(page: Page, opts: { template?: string; goal?: string; everyone?: boolean } = {}) {
+  await page.goto("/");
+  await hydrated(page);
+  if (opts.template) {
+    await page.locator(`input[name=template][value="${opts.template}"]`).check();
+  }
+  if (opts.goal) {
+    await page.getByLabel("Session goal").fill(opts.goal);
+  }
+  if (opts.everyone) {
+    await page.getByLabel("Everyone taking part").check();
+  }
+  await page.getByRole("button", { name: "Create session" }).click();
+  await expect(page.getByRole("heading", { name: "Your session is ready" })).toBeVisible();
+  const read = async (id: string) => page.getByTestId(id).inputValue();
+  return {
+    participant: await read("participant-link"),
+    host: await read("host-link"),
+    observer: await read("observer-link"),
+  };
+}
+
+/** Opens a link, joins with a name (and role), and waits until live. */
+export async function join(page: Page, link: string, name: string, role?: string) {
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  if (role) {
+    await page.locator(`input[name=role][value="${role}"]`).check();
+  }
+  await page.getByRole("button", { name: /^(Join|Enter the session|Watch)$/ }).click();
+  await expectLive(page);
+}
+
+export async function expectLive(page: Page) {
+  await expect(page.getByTestId("connection")).toContainText("Live");
+}
+
+/** Seconds shown on the clock (negative in overtime). */
+export async function clockSeconds(page: Page): Promise<number> {
+  const text = (await page.getByTestId("clock").textContent())?.trim() ?? "";
+  const over = text.startsWith("+");
+  const [m, s] = text.replace("+", "").split(":").map(Number);
+  const secs = m * 60 + s;
+  return over ? -secs : secs;
+}
+
+/** Waits until every page's clock shows the same time within `tolerance` seconds, and returns the readings. */
+export async function expectClocksAgree(pages: Page[], tolerance = 1) {
+  let readings: number[] = [];
+  await expect
+    .poll(async () => {
+      readings = await Promise.all(pages.map(clockSeconds));
+      return Math.max(...readings) - Math.min(...readings);
+    }, { message: "clocks agree" })
+    .toBeLessThanOrEqual(tolerance);
+  return readings;
+}
+
+/** Fails on any axe-core violation, listing them. */
+export async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`);
+  expect(summary).toEqual([]);
+}
+
+/** Saves a screenshot under end2end/screenshots/ at desktop width and at 390 px. */
+export async function screenshots(page: Page, name: string) {
+  const dir = path.join(__dirname, "..", "screenshots");
+  fs.mkdirSync(dir, { recursive: true });
+  const original = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(dir, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(dir, `${name}-390.png`), fullPage: true });
+  if (original) await page.setViewportSize(original);
+}
+
+/** A new browser context whose clock (Date.now) runs `skewMs` ahead of the real one. */
+export async function skewedContext(browser: Browser, skewMs: number): Promise<BrowserContext> {
+  const context = await browser.newContext();
+  await context.addInitScript((skew: number) => {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() + skew;
+  }, skewMs);
+  return context;
+}
