@@ -112,12 +112,12 @@ pub fn AgendaEditor(
                             <div class="agenda-edit__tools">
                                 <button type="button" class="icon-button" aria-label=move || format!("Move phase {} up", index() + 1)
                                     disabled=move || index() == 0
-                                    on:click=move |_| phases.update(|ps| { let i = index(); if i > 0 { ps.swap(i, i - 1) } })>"↑"</button>
+                                    on:click={move |_| phases.update(|ps| { let i = index(); if i > 0 { ps.swap(i, i - 1) } })}>"↑"</button>
                                 <button type="button" class="icon-button" aria-label=move || format!("Move phase {} down", index() + 1)
-                                    disabled=move || index() + 1 >= phases.with(|p| p.len())
-                                    on:click=move |_| phases.update(|ps| { let i = index(); if i + 1 < ps.len() { ps.swap(i, i + 1) } })>"↓"</button>
+                                    disabled={move || index() + 1 >= phases.with(|p| p.len())}
+                                    on:click={move |_| phases.update(|ps| { let i = index(); if i + 1 < ps.len() { ps.swap(i, i + 1) } })}>"↓"</button>
                                 <button type="button" class="icon-button icon-button--danger" aria-label=move || format!("Remove phase {}", index() + 1)
-                                    disabled=move || phases.with(|p| p.len() <= 1)
+                                    disabled={move || phases.with(|p| p.len() <= 1)}
                                     on:click=move |_| {
                                         let i = index();
                                         phases.update(|ps| { if ps.len() > 1 { removed.set(Some((i, ps.remove(i)))); } })

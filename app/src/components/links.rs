@@ -39,7 +39,7 @@ fn LinkRow(
             <label class="link__label" for=id.clone()>{label}</label>
             <span class="link__hint">{hint}</span>
             <div class="link__row">
-                <input id=id class="link__url" readonly value=url data-testid=testid
+                <input id=id class="link__url" type="text" readonly value=url data-testid=testid
                     on:focus=|ev| {
                         #[cfg(feature = "hydrate")]
                         {

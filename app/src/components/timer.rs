@@ -107,7 +107,7 @@ pub fn TimerCard(
                 </p>
             </Show>
             <Show when=move || may_drive.get() fallback=|| view! { <p class="hint timer__who">"The host runs the timer."</p> }>
-                <div class="controls" role="group" aria-label="Timer controls">
+                <div class="controls controls--timer" role="group" aria-label="Timer controls">
                     {move || match timer.get() {
                         Timer::Ready { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Start)>"▶ Start"</button> }.into_any(),
                         Timer::Running { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Pause)>"❚❚ Pause"</button> }.into_any(),
@@ -118,9 +118,11 @@ pub fn TimerCard(
                 </div>
                 <div class="controls" role="group" aria-label="Phase controls">
                     <button class="button" disabled=move || phase.get() == 0
+                        aria-label="Previous phase"
                         on:click=move |_| cmd(TimerCommand::Previous { from: phase.get_untracked() })>"← Previous"</button>
-                    <button class="button" disabled=move || phase.get() + 1 >= count
-                        on:click=move |_| cmd(TimerCommand::Next { from: phase.get_untracked() })>"Next phase →"</button>
+                    <button class="button" disabled={move || phase.get() + 1 >= count}
+                        aria-label="Next phase"
+                        on:click=move |_| cmd(TimerCommand::Next { from: phase.get_untracked() })>"Next →"</button>
                 </div>
                 <Show when=move || undo_target.get().is_some()>
                     <button class="link-button timer__undo" on:click=move |_| cmd(TimerCommand::Undo)>

@@ -157,8 +157,10 @@ fn CreateForm(
                 <label class="choice">
                     <input type="checkbox" prop:checked=move || auto_advance.get()
                         on:change=move |ev| auto_advance.set(event_target_checked(&ev))/>
-                    "Move to the next phase by itself when time is up"
-                    <span class="hint">" (otherwise the clock counts overtime)"</span>
+                    <span>
+                        "Move to the next phase by itself when time is up"
+                        <span class="hint">" (otherwise the clock counts overtime)"</span>
+                    </span>
                 </label>
             </fieldset>
 

@@ -110,9 +110,13 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
         <StatusBanner live/>
         <PhaseBar phases=spec.get_value().phases room=room/>
         <div class="session-grid">
-            <PhaseCard phases=spec.get_value().phases room=room/>
-            <aside class="session-side">
+            <div class="session-grid__phase">
+                <PhaseCard phases=spec.get_value().phases room=room/>
+            </div>
+            <div class="session-grid__timer">
                 <TimerCard live spec=spec.get_value() room=room remaining=remaining may_drive=may_drive/>
+            </div>
+            <div class="session-grid__people">
                 <PresenceList live roles=spec.get_value().roles/>
                 {share.filter(|_| info.capability == Capability::Host).map(|s| view! {
                     <details class="card share">
@@ -120,7 +124,7 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
                         <LinkList participant=s.participant_link observer=s.observer_link host=None/>
                     </details>
                 })}
-            </aside>
+            </div>
         </div>
         <Announcer live spec=spec.get_value() room=room remaining=remaining/>
     }

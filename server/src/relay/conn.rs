@@ -134,9 +134,13 @@ pub async fn serve_connection<S, E>(
     let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
     let mut window = (Instant::now(), 0u32);
     let mut stopping = relay.stopping();
+    let mut writer_done = false;
     loop {
         let next = tokio::select! {
-            _ = &mut writer => break,
+            _ = &mut writer => {
+                writer_done = true;
+                break;
+            }
             _ = stopping.wait_for(|stop| *stop) => {
                 let _ = out_tx.try_send(Outbound::Close(1012, "Tandem is restarting; reconnecting.".into()));
                 break;
@@ -230,7 +234,13 @@ pub async fn serve_connection<S, E>(
     let _ = actor.send(ActorMsg::Leave { conn }).await;
     drop(out_tx);
     // The writer ends once the actor has dropped its sender too (or the socket is gone).
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    if !writer_done
+        && tokio::time::timeout(Duration::from_secs(5), &mut writer)
+            .await
+            .is_err()
+    {
+        writer.abort();
+    }
 }
 
 fn error(code: ErrorCode, message: &str) -> Outbound {
@@ -256,48 +266,61 @@ async fn reject<K: Sink<Message> + Unpin>(
     .await
 }
 
-/// Writes queued frames, batching whatever is ready into one flush.
+/// Writes queued frames, batching whatever is ready into one flush. A kick (the actor found this client's queue
+/// full) interrupts even a write that is stuck on a client that stopped reading.
 async fn write_loop<K: Sink<Message> + Unpin>(
     mut sink: K,
     mut rx: mpsc::Receiver<Outbound>,
     kick: Arc<Notify>,
 ) {
     loop {
-        let first = tokio::select! {
+        let step = write_batch(&mut sink, &mut rx);
+        let outcome = tokio::select! {
             biased;
-            _ = kick.notified() => {
-                let _ = sink.send(close_frame(CLOSE_TOO_SLOW, "Too far behind; reconnect to catch up.")).await;
-                return;
-            }
-            msg = rx.recv() => msg,
+            _ = kick.notified() => None,
+            more = step => Some(more),
         };
-        let Some(first) = first else {
-            let _ = sink.close().await;
-            return;
-        };
-        let mut next = Some(first);
-        let mut sent = 0;
-        while let Some(msg) = next.take() {
-            let (frame, last) = match msg {
-                Outbound::Text(text) => (Message::Text(text), false),
-                Outbound::Close(code, reason) => (close_frame(code, &reason), true),
-            };
-            if sink.feed(frame).await.is_err() {
+        match outcome {
+            Some(true) => continue,
+            Some(false) => return,
+            None => {
+                let close = close_frame(CLOSE_TOO_SLOW, "Too far behind; reconnect to catch up.");
+                let _ = timeout(Duration::from_secs(1), sink.send(close)).await;
                 return;
             }
-            if last {
-                let _ = sink.flush().await;
-                return;
-            }
-            sent += 1;
-            if sent < 64 {
-                next = rx.try_recv().ok();
-            }
-        }
-        if sink.flush().await.is_err() {
-            return;
         }
     }
+}
+
+/// Writes the next frame and whatever else is already queued (up to 64), then flushes. `false` when done.
+async fn write_batch<K: Sink<Message> + Unpin>(
+    sink: &mut K,
+    rx: &mut mpsc::Receiver<Outbound>,
+) -> bool {
+    let Some(first) = rx.recv().await else {
+        let _ = sink.close().await;
+        return false;
+    };
+    let mut next = Some(first);
+    let mut sent = 0;
+    while let Some(msg) = next.take() {
+        let (frame, last) = match msg {
+            Outbound::Text(text) => (Message::Text(text), false),
+            Outbound::Close(code, reason) => (close_frame(code, &reason), true),
+        };
+        if sink.feed(frame).await.is_err() {
+            return false;
+        }
+        if last {
+            let _ = sink.flush().await;
+            return false;
+        }
+        sent += 1;
+        if sent < 64 {
+            next = rx.try_recv().ok();
+        }
+    }
+    sink.flush().await.is_ok()
 }
 
 fn close_frame(code: u16, reason: &str) -> Message {

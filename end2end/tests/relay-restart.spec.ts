@@ -1,0 +1,79 @@
+import { test, expect } from "@playwright/test";
+import { spawn, ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { join, expectLive, expectClocksAgree, clockSeconds, hydrated } from "./helpers";
+
+// This spec runs its own relay so that it can stop and restart it mid-session.
+const PORT = 3101;
+const BASE = `http://127.0.0.1:${PORT}`;
+const DATA = path.join(__dirname, "..", ".data", "restart");
+
+async function startRelay(): Promise<ChildProcess> {
+  fs.mkdirSync(DATA, { recursive: true });
+  const child = spawn(
+    path.join(__dirname, "..", "..", "target", "debug", "server"),
+    ["--addr", `127.0.0.1:${PORT}`, "--database-url", `sqlite://${DATA}/restart.db`, "--site-root", "../target/site"],
+    { cwd: path.join(__dirname, ".."), stdio: "ignore" },
+  );
+  await expect
+    .poll(async () => {
+      try {
+        return (await fetch(`${BASE}/healthz`)).status;
+      } catch {
+        return 0;
+      }
+    }, { timeout: 30_000 })
+    .toBe(200);
+  return child;
+}
+
+async function stopRelay(child: ChildProcess) {
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+test("after a relay restart mid-session, clients reconnect by themselves with the exact phase and time", async ({ browser }) => {
+  fs.rmSync(DATA, { recursive: true, force: true });
+  let relay = await startRelay();
+  try {
+    const host = await (await browser.newContext()).newPage();
+    const peer = await (await browser.newContext()).newPage();
+    await host.goto(`${BASE}/`);
+    await hydrated(host);
+    await host.getByRole("button", { name: "Create session" }).click();
+    const participantLink = await host.getByTestId("participant-link").inputValue();
+    const hostLink = await host.getByTestId("host-link").inputValue();
+    await join(host, hostLink, "Ana");
+    await join(peer, participantLink, "Ben");
+
+    await host.getByRole("button", { name: /Start/ }).click();
+    await host.getByRole("button", { name: /Next phase/ }).click();
+    await expect(peer.getByTestId("phase-title")).toHaveText("Reality");
+    const [before] = await expectClocksAgree([host, peer]);
+    const stoppedAt = Date.now();
+
+    await stopRelay(relay);
+    for (const p of [host, peer]) {
+      await expect(p.getByTestId("connection")).toContainText("Reconnecting");
+    }
+    relay = await startRelay();
+    for (const p of [host, peer]) {
+      await expectLive(p);
+      await expect(p.getByTestId("phase-title")).toHaveText("Reality");
+      await expect(p.getByTestId("clock-label")).toHaveText("left");
+    }
+    const [after] = await expectClocksAgree([host, peer]);
+    const elapsed = Math.round((Date.now() - stoppedAt) / 1000);
+    // The deadline came back from the store: the clock kept running through the outage.
+    expect(Math.abs(before - elapsed - after)).toBeLessThanOrEqual(2);
+    expect(await clockSeconds(host)).toBeGreaterThan(9 * 60);
+
+    // The host can still drive the timer on the new relay.
+    await host.getByRole("button", { name: /Pause/ }).click();
+    await expect(peer.getByTestId("clock-label")).toHaveText("paused");
+  } finally {
+    await stopRelay(relay);
+  }
+});
