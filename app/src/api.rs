@@ -1,7 +1,7 @@
 //! Server functions: create a session, list templates, open a link. They run on the relay, which provides a
 //! [`Backend`] through context; the browser calls them over HTTP.
 
-use crate::session::{Capability, PhaseSpec, SessionSettings, SessionSpec, Template};
+use crate::session::{Capability, Millis, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -49,6 +49,9 @@ pub struct LinkInfo {
     /// For the host only: the links to share.
     #[serde(default)]
     pub share: Option<ShareLinks>,
+    /// When the session ended, if it did.
+    #[serde(default)]
+    pub ended_at: Option<Millis>,
 }
 
 /// Links a host can hand out from inside the session.
@@ -98,4 +101,24 @@ pub async fn open_link(id: String, token: String) -> Result<LinkInfo, ServerFnEr
             Err(ServerFnError::ServerError(e.to_string()))
         }
     }
+}
+
+/// The summary of a session as the holder of `token` (and, when given, of the browser key `key`) may see it.
+#[server(endpoint = "summary")]
+pub async fn session_summary(id: String, token: String, key: Option<String>) -> Result<Summary, ServerFnError> {
+    let backend = expect_context::<BackendHandle>();
+    match backend.0.summary(id, token, key).await {
+        Ok(summary) => Ok(summary),
+        Err(e) => {
+            if let (BackendError::NotFound, Some(response)) = (&e, use_context::<leptos_axum::ResponseOptions>()) {
+                response.set_status(http::StatusCode::NOT_FOUND);
+            }
+            Err(ServerFnError::ServerError(e.to_string()))
+        }
+    }
+}
+
+/// Path of a session's summary page.
+pub fn summary_path(id: &str, token: &str) -> String {
+    format!("/s/{id}/summary?t={token}")
 }

@@ -1,6 +1,6 @@
 //! The HTML shell and the router.
 
-use crate::pages::{create::CreatePage, not_found::NotFound, session::SessionPage};
+use crate::pages::{create::CreatePage, not_found::NotFound, session::SessionPage, summary::SummaryPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
@@ -48,6 +48,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=CreatePage/>
                 <Route path=path!("/s/:id") view=SessionPage ssr=SsrMode::Async/>
+                <Route path=path!("/s/:id/summary") view=SummaryPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

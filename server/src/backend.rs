@@ -4,7 +4,7 @@ use crate::relay::now_ms;
 use crate::store::{SessionRecord, Store};
 use app::api::{Backend, BackendError, CreatedSession, LinkInfo, NewSession, ShareLinks};
 use app::session::{
-    base64url, limits, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Template,
+    base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Summary, Template,
 };
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -48,20 +48,12 @@ impl Backend for ServerBackend {
         self.templates.as_ref().clone()
     }
 
-    fn create_session(
-        &self,
-        request: NewSession,
-    ) -> BoxFuture<'static, Result<CreatedSession, BackendError>> {
+    fn create_session(&self, request: NewSession) -> BoxFuture<'static, Result<CreatedSession, BackendError>> {
         let store = self.store.clone();
-        let template = self
-            .templates
-            .iter()
-            .find(|t| t.id == request.template_id)
-            .cloned();
+        let template = self.templates.iter().find(|t| t.id == request.template_id).cloned();
         let public_url = self.public_url.clone();
         async move {
-            let template = template
-                .ok_or_else(|| BackendError::Invalid("Pick one of the session formats.".into()))?;
+            let template = template.ok_or_else(|| BackendError::Invalid("Pick one of the session formats.".into()))?;
             let mut phases = request.phases;
             for p in &mut phases {
                 p.title = p.title.trim().to_string();
@@ -94,6 +86,7 @@ impl Backend for ServerBackend {
                     forms: template.forms.clone(),
                     settings: request.settings,
                     created_at: now_ms(),
+                    end_after_last_phase: template.end_after_last_phase,
                 },
                 participant_token: random_token(16),
                 host_token: random_token(16),
@@ -116,11 +109,7 @@ impl Backend for ServerBackend {
         .boxed()
     }
 
-    fn open_link(
-        &self,
-        id: String,
-        token: String,
-    ) -> BoxFuture<'static, Result<LinkInfo, BackendError>> {
+    fn open_link(&self, id: String, token: String) -> BoxFuture<'static, Result<LinkInfo, BackendError>> {
         let store = self.store.clone();
         let public_url = self.public_url.clone();
         async move {
@@ -134,11 +123,7 @@ impl Backend for ServerBackend {
                 .map_err(unavailable)?
                 .ok_or(BackendError::NotFound)?;
             let capability = record.capability_of(&token).ok_or(BackendError::NotFound)?;
-            let joined = store
-                .participants(&record.spec.id)
-                .await
-                .map_err(unavailable)?
-                .len() as u32;
+            let joined = store.participants(&record.spec.id).await.map_err(unavailable)?.len() as u32;
             let share = (capability == Capability::Host).then(|| ShareLinks {
                 participant_link: link(&public_url, &id, &record.participant_token),
                 observer_link: link(&public_url, &id, &record.observer_token),
@@ -148,6 +133,49 @@ impl Backend for ServerBackend {
                 capability,
                 joined,
                 share,
+                ended_at: record.ended_at,
+            })
+        }
+        .boxed()
+    }
+
+    fn summary(
+        &self,
+        id: String,
+        token: String,
+        key: Option<String>,
+    ) -> BoxFuture<'static, Result<Summary, BackendError>> {
+        let store = self.store.clone();
+        async move {
+            let unavailable = |e: crate::store::StoreError| {
+                tracing::error!(error = %e, "could not read a summary");
+                BackendError::Unavailable
+            };
+            let record = store
+                .session(&id)
+                .await
+                .map_err(unavailable)?
+                .ok_or(BackendError::NotFound)?;
+            let capability = record.capability_of(&token).ok_or(BackendError::NotFound)?;
+            let session = SessionId(id);
+            let participants: Vec<_> = store.participants(&session).await.map_err(unavailable)?;
+            let viewer = key.and_then(|k| participants.iter().find(|p| p.key.0 == k).map(|p| p.view.id));
+            let feedback = store
+                .feedback(&session)
+                .await
+                .map_err(unavailable)?
+                .into_iter()
+                .filter(|f| may_see(f, viewer, capability))
+                .collect();
+            let outcome = store.outcome(&session).await.map_err(unavailable)?;
+            Ok(Summary {
+                session: record.spec,
+                capability,
+                ended_at: record.ended_at,
+                outcome,
+                participants: participants.into_iter().map(|p| p.view).collect(),
+                viewer,
+                feedback,
             })
         }
         .boxed()

@@ -17,11 +17,7 @@ pub struct Config {
     pub public_url: Option<String>,
 
     /// Database URL. SQLite files are created and migrated at start (WAL mode).
-    #[arg(
-        long,
-        env = "TANDEM_DATABASE_URL",
-        default_value = "sqlite://data/tandem.db"
-    )]
+    #[arg(long, env = "TANDEM_DATABASE_URL", default_value = "sqlite://data/tandem.db")]
     pub database_url: String,
 
     /// Folder holding the built site (wasm, JS, CSS, static files), as written by cargo-leptos.
@@ -54,11 +50,7 @@ impl Config {
 pub fn origin_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
     let host = rest.split('/').next().unwrap_or(rest);
-    format!(
-        "{}://{}",
-        scheme.to_ascii_lowercase(),
-        host.to_ascii_lowercase()
-    )
+    format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -78,9 +70,7 @@ mod tests {
     fn default_public_url_allows_localhost_on_the_same_port() {
         let c = Config::parse_from(["tandem", "--addr", "127.0.0.1:4000"]);
         assert_eq!(c.public_url(), "http://127.0.0.1:4000");
-        assert!(c
-            .allowed_origins()
-            .contains(&"http://localhost:4000".to_string()));
+        assert!(c.allowed_origins().contains(&"http://localhost:4000".to_string()));
         let c = Config::parse_from(["tandem", "--public-url", "https://t.example/"]);
         assert_eq!(c.allowed_origins(), vec!["https://t.example".to_string()]);
     }

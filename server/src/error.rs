@@ -28,9 +28,7 @@ impl IntoResponse for AppError {
             }
         };
         let body = match self {
-            AppError::Store(_) => {
-                "Tandem cannot reach its storage right now. Please try again.".to_string()
-            }
+            AppError::Store(_) => "Tandem cannot reach its storage right now. Please try again.".to_string(),
             other => other.to_string(),
         };
         (status, body).into_response()

@@ -100,19 +100,57 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws/{session}", get(relay::socket))
         .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            shell(options.clone())
-        })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(context, shell))
+        .route("/s/{session}/summary.md", get(summary_markdown))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         // Links carry their token in the query string: never send it to other sites.
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
+}
+
+/// Query of the Markdown export: the link's token and, optionally, the browser key that identifies the viewer.
+#[derive(serde::Deserialize)]
+struct ExportQuery {
+    #[serde(default)]
+    t: String,
+    #[serde(default)]
+    k: Option<String>,
+}
+
+/// `GET /s/{id}/summary.md?t=TOKEN&k=KEY`: the summary as a Markdown download.
+async fn summary_markdown(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(session): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.backend.0.summary(session.clone(), query.t, query.k).await {
+        Ok(summary) => {
+            let date = summary
+                .ended_at
+                .map(|at| app::session::summary::format_utc(at)[..10].to_string());
+            let file = format!(
+                "tandem-{}-{}.md",
+                summary.session.template_id,
+                date.unwrap_or_else(|| session.clone())
+            );
+            (
+                [
+                    (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+                ],
+                summary.to_markdown(),
+            )
+                .into_response()
+        }
+        Err(app::api::BackendError::NotFound) => error::AppError::InvalidLink.into_response(),
+        Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
 }
 
 /// A server running in this process (tests and `main`).

@@ -5,14 +5,8 @@ use app::session::{validate_agenda, Template};
 const SOURCES: [(&str, &str); 5] = [
     ("grow.toml", include_str!("../templates/grow.toml")),
     ("sbi.toml", include_str!("../templates/sbi.toml")),
-    (
-        "mentoring.toml",
-        include_str!("../templates/mentoring.toml"),
-    ),
-    (
-        "teach-back.toml",
-        include_str!("../templates/teach-back.toml"),
-    ),
+    ("mentoring.toml", include_str!("../templates/mentoring.toml")),
+    ("teach-back.toml", include_str!("../templates/teach-back.toml")),
     ("troika.toml", include_str!("../templates/troika.toml")),
 ];
 
@@ -34,17 +28,11 @@ pub fn load() -> Result<Vec<Template>, TemplateError> {
             validate_agenda(&t.phases).map_err(|e| bad(e.to_string()))?;
             for p in &t.phases {
                 if !(2..=4).contains(&p.questions.len()) {
-                    return Err(bad(format!(
-                        "phase {:?} needs 2 to 4 guiding questions",
-                        p.title
-                    )));
+                    return Err(bad(format!("phase {:?} needs 2 to 4 guiding questions", p.title)));
                 }
                 if let Some(form) = &p.form {
                     if !t.forms.iter().any(|f| &f.id == form) {
-                        return Err(bad(format!(
-                            "phase {:?} names unknown form {form:?}",
-                            p.title
-                        )));
+                        return Err(bad(format!("phase {:?} names unknown form {form:?}", p.title)));
                     }
                 }
             }
@@ -75,11 +63,7 @@ mod tests {
         let ids: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, ["grow", "sbi", "mentoring", "teach-back", "troika"]);
         let grow = &all[0];
-        let plan: Vec<(&str, u32)> = grow
-            .phases
-            .iter()
-            .map(|p| (p.title.as_str(), p.minutes))
-            .collect();
+        let plan: Vec<(&str, u32)> = grow.phases.iter().map(|p| (p.title.as_str(), p.minutes)).collect();
         assert_eq!(
             plan,
             [
@@ -107,9 +91,7 @@ mod tests {
         );
         for t in &all {
             assert!(
-                t.phases
-                    .iter()
-                    .all(|p| (2..=4).contains(&p.questions.len())),
+                t.phases.iter().all(|p| (2..=4).contains(&p.questions.len())),
                 "{}: 2–4 questions per phase",
                 t.id
             );

@@ -32,12 +32,7 @@ async fn invalid_links_get_a_clear_404_page_and_no_socket() {
     let links = create(&server, SessionSettings::default()).await;
     let (id, token) = parts(&links.participant_link);
 
-    let (status, body) = http_get(
-        &links
-            .participant_link
-            .replace("http://127.0.0.1:0", &server.url()),
-    )
-    .await;
+    let (status, body) = http_get(&links.participant_link.replace("http://127.0.0.1:0", &server.url())).await;
     assert_eq!(status, 200, "{body}");
     for bad in [
         format!("{}/s/{id}?t=wrong", server.url()),
@@ -46,14 +41,8 @@ async fn invalid_links_get_a_clear_404_page_and_no_socket() {
     ] {
         let (status, body) = http_get(&bad).await;
         assert_eq!(status, 404, "{bad}");
-        assert!(
-            body.contains("This session link is not valid"),
-            "{bad}: {body}"
-        );
-        assert!(
-            !body.contains("Get better at delegating"),
-            "no session content leaks"
-        );
+        assert!(body.contains("This session link is not valid"), "{bad}: {body}");
+        assert!(!body.contains("Get better at delegating"), "no session content leaks");
     }
 
     for bad in [
@@ -79,9 +68,7 @@ async fn browsers_from_another_origin_are_refused() {
         Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 403),
         other => panic!("not refused: {:?}", other.map(|_| ())),
     }
-    assert!(Client::connect_with_origin(&url, &server.url())
-        .await
-        .is_ok());
+    assert!(Client::connect_with_origin(&url, &server.url()).await.is_ok());
     server.stop().await;
 }
 
@@ -92,13 +79,7 @@ async fn malformed_unknown_and_oversized_frames_are_refused_and_others_notice_no
     let links = create(&server, SessionSettings::default()).await;
     let url = ws_url(&server, &links.host_link);
     let (mut host, _) = Client::join(&url, "Ana", &key(1), None).await;
-    let (mut peer, _) = Client::join(
-        &ws_url(&server, &links.participant_link),
-        "Ben",
-        &key(2),
-        None,
-    )
-    .await;
+    let (mut peer, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
     let _ = host.round_trip().await;
     let _ = peer.round_trip().await;
 
@@ -155,18 +136,14 @@ async fn malformed_unknown_and_oversized_frames_are_refused_and_others_notice_no
 
     // The host noticed nothing but Ben leaving, and the relay still works.
     let seen = host.round_trip().await;
-    assert!(
-        seen.iter().all(|m| matches!(m, ServerMsg::Presence { .. })),
-        "{seen:?}"
-    );
+    assert!(seen.iter().all(|m| matches!(m, ServerMsg::Presence { .. })), "{seen:?}");
     host.send(&ClientMsg::Timer {
         room: RoomId::MAIN,
         command: TimerCommand::Start,
     })
     .await;
     assert!(matches!(
-        host.recv_until(|m| matches!(m, ServerMsg::Room { .. }))
-            .await,
+        host.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await,
         ServerMsg::Room { .. }
     ));
     server.stop().await;
@@ -240,8 +217,7 @@ async fn a_relay_restart_restores_phase_and_timer_exactly() {
         auto_advance: false,
     };
     let links = create(&server, settings).await;
-    let (mut host, _) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     let send = |c: TimerCommand| ClientMsg::Timer {
         room: RoomId::MAIN,
         command: c,
@@ -261,8 +237,7 @@ async fn a_relay_restart_restores_phase_and_timer_exactly() {
     let (_, code) = tokio::join!(stop, stopped);
     assert_eq!(code, Some(1012));
     let server = start(&db).await;
-    let (mut host, welcome) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut host, welcome) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     let ServerMsg::Welcome { rooms, .. } = welcome else {
         unreachable!()
     };
@@ -273,9 +248,7 @@ async fn a_relay_restart_restores_phase_and_timer_exactly() {
 
     // Paused remaining survives too.
     host.send(&send(TimerCommand::Pause)).await;
-    let paused = host
-        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
-        .await;
+    let paused = host.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
     let ServerMsg::Room { room: paused, .. } = paused else {
         unreachable!()
     };
@@ -283,8 +256,7 @@ async fn a_relay_restart_restores_phase_and_timer_exactly() {
     drop(host);
     server.stop().await;
     let server = start(&db).await;
-    let (_host, welcome) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (_host, welcome) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     let ServerMsg::Welcome { rooms, .. } = welcome else {
         unreachable!()
     };
@@ -308,14 +280,7 @@ async fn auto_advance_catches_up_after_the_relay_was_down() {
     let (id, _) = parts(&links.host_link);
     let session = app::session::SessionId(id);
     // Pretend the Goal phase started six minutes ago while no relay ran the session.
-    let spec = server
-        .state
-        .store
-        .session(&session.0)
-        .await
-        .unwrap()
-        .unwrap()
-        .spec;
+    let spec = server.state.store.session(&session.0).await.unwrap().unwrap().spec;
     let six_min_ago = server::relay::now_ms() - 6 * 60_000;
     let (started, _) = app::session::RoomState::new(&spec.phases)
         .apply(&spec.phases, TimerCommand::Start, six_min_ago)
@@ -327,8 +292,7 @@ async fn auto_advance_catches_up_after_the_relay_was_down() {
         .await
         .unwrap();
 
-    let (_host, welcome) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (_host, welcome) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     let ServerMsg::Welcome { rooms, .. } = welcome else {
         unreachable!()
     };

@@ -27,17 +27,9 @@ async fn two_clients_join_see_each_other_and_get_the_same_deadline() {
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
 
-    let (mut host, welcome) = Client::join(
-        &ws_url(&server, &links.host_link),
-        "Ana",
-        &key(1),
-        Some("coach"),
-    )
-    .await;
+    let (mut host, welcome) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
     let ServerMsg::Welcome {
-        capability,
-        session,
-        ..
+        capability, session, ..
     } = &welcome
     else {
         unreachable!()
@@ -62,17 +54,12 @@ async fn two_clients_join_see_each_other_and_get_the_same_deadline() {
         unreachable!()
     };
     assert_eq!(*capability, Capability::Participant);
-    let names: Vec<(&str, bool)> = participants
-        .iter()
-        .map(|p| (p.name.as_str(), p.online))
-        .collect();
+    let names: Vec<(&str, bool)> = participants.iter().map(|p| (p.name.as_str(), p.online)).collect();
     assert_eq!(names, [("Ana", true), ("Ben", true)]);
 
     // The host learns of Ben live, with his role.
     let presence = host
-        .recv_until(
-            |m| matches!(m, ServerMsg::Presence { participants } if participants.len() == 2),
-        )
+        .recv_until(|m| matches!(m, ServerMsg::Presence { participants } if participants.len() == 2))
         .await;
     let ServerMsg::Presence { participants } = presence else {
         unreachable!()
@@ -82,44 +69,28 @@ async fn two_clients_join_see_each_other_and_get_the_same_deadline() {
         .any(|p| p.name == "Ben" && p.online && p.role.as_deref() == Some("coachee")));
 
     host.send(&timer(TimerCommand::Start)).await;
-    let a = host
-        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
-        .await;
-    let b = peer
-        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
-        .await;
+    let a = host.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
+    let b = peer.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
     assert_eq!(a, b, "both receive the same state");
     let Timer::Running { deadline } = room_of(&a).timer else {
         panic!("not running")
     };
-    let ServerMsg::Room { by, .. } = &a else {
-        unreachable!()
-    };
+    let ServerMsg::Room { by, .. } = &a else { unreachable!() };
     assert!(by.is_some());
     let now = server::relay::now_ms();
-    assert!(
-        (deadline - now - 300_000).abs() < 5_000,
-        "deadline is 5 min ahead"
-    );
+    assert!((deadline - now - 300_000).abs() < 5_000, "deadline is 5 min ahead");
 
     // Next, then undo: both see it.
     host.send(&timer(TimerCommand::Next { from: 0 })).await;
-    let next = peer
-        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
-        .await;
+    let next = peer.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
     assert_eq!(room_of(&next).phase, 1);
     host.send(&timer(TimerCommand::Undo)).await;
-    let undone = peer
-        .recv_until(|m| matches!(m, ServerMsg::Room { .. }))
-        .await;
+    let undone = peer.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
     assert_eq!(room_of(&undone).phase, 0);
     let Timer::Running { deadline: back } = room_of(&undone).timer else {
         panic!("not running")
     };
-    assert!(
-        (back - deadline).abs() < 2_000,
-        "undo restores the time left"
-    );
+    assert!((back - deadline).abs() < 2_000, "undo restores the time left");
     server.stop().await;
 }
 
@@ -128,22 +99,12 @@ async fn host_only_commands_are_refused_for_participants_and_observers() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (mut host, _) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
-    let (mut peer, _) = Client::join(
-        &ws_url(&server, &links.participant_link),
-        "Ben",
-        &key(2),
-        None,
-    )
-    .await;
-    let (mut watcher, _) =
-        Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
+    let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut peer, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let (mut watcher, _) = Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
 
     peer.send(&timer(TimerCommand::Start)).await;
-    let err = peer
-        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
-        .await;
+    let err = peer.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
     assert_eq!(
         err,
         ServerMsg::Error {
@@ -152,9 +113,7 @@ async fn host_only_commands_are_refused_for_participants_and_observers() {
         }
     );
     watcher.send(&timer(TimerCommand::Next { from: 0 })).await;
-    let err = watcher
-        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
-        .await;
+    let err = watcher.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
     assert!(matches!(
         err,
         ServerMsg::Error {
@@ -165,17 +124,9 @@ async fn host_only_commands_are_refused_for_participants_and_observers() {
 
     // Nothing changed: the host saw no room update, and the stored state is still the initial one.
     let seen = host.round_trip().await;
-    assert!(
-        seen.iter().all(|m| !matches!(m, ServerMsg::Room { .. })),
-        "{seen:?}"
-    );
+    assert!(seen.iter().all(|m| !matches!(m, ServerMsg::Room { .. })), "{seen:?}");
     let (id, _) = parts(&links.host_link);
-    let rooms = server
-        .state
-        .store
-        .rooms(&app::session::SessionId(id))
-        .await
-        .unwrap();
+    let rooms = server.state.store.rooms(&app::session::SessionId(id)).await.unwrap();
     assert_eq!(rooms[0].1.version, 1);
     assert!(matches!(rooms[0].1.timer, Timer::Ready { .. }));
     server.stop().await;
@@ -190,24 +141,15 @@ async fn everyone_may_drive_the_timer_when_the_session_says_so_but_observers_nev
         auto_advance: false,
     };
     let links = create(&server, settings).await;
-    let (mut peer, _) = Client::join(
-        &ws_url(&server, &links.participant_link),
-        "Ben",
-        &key(2),
-        None,
-    )
-    .await;
+    let (mut peer, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
     peer.send(&timer(TimerCommand::Start)).await;
     let msg = peer
         .recv_until(|m| matches!(m, ServerMsg::Room { .. } | ServerMsg::Error { .. }))
         .await;
     assert!(room_of(&msg).timer.is_running());
-    let (mut watcher, _) =
-        Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
+    let (mut watcher, _) = Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
     watcher.send(&timer(TimerCommand::Pause)).await;
-    let err = watcher
-        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
-        .await;
+    let err = watcher.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
     assert!(matches!(
         err,
         ServerMsg::Error {
@@ -223,12 +165,9 @@ async fn refused_commands_explain_why_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (mut host, _) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     host.send(&timer(TimerCommand::Pause)).await;
-    let err = host
-        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
-        .await;
+    let err = host.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
     assert_eq!(
         err,
         ServerMsg::Error {
@@ -237,9 +176,7 @@ async fn refused_commands_explain_why_and_change_nothing() {
         }
     );
     host.send(&timer(TimerCommand::Undo)).await;
-    let err = host
-        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
-        .await;
+    let err = host.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
     assert_eq!(
         err,
         ServerMsg::Error {
@@ -252,9 +189,7 @@ async fn refused_commands_explain_why_and_change_nothing() {
         command: TimerCommand::Start,
     })
     .await;
-    let err = host
-        .recv_until(|m| matches!(m, ServerMsg::Error { .. }))
-        .await;
+    let err = host.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
     assert!(matches!(
         err,
         ServerMsg::Error {
@@ -270,15 +205,8 @@ async fn the_same_key_is_the_same_participant_and_a_closed_tab_shows_as_gone() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (mut host, _) =
-        Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
-    let (peer, welcome) = Client::join(
-        &ws_url(&server, &links.participant_link),
-        "Ben",
-        &key(2),
-        None,
-    )
-    .await;
+    let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (peer, welcome) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
     let ServerMsg::Welcome { you: first_id, .. } = welcome else {
         unreachable!()
     };
@@ -294,17 +222,8 @@ async fn the_same_key_is_the_same_participant_and_a_closed_tab_shows_as_gone() {
     assert_eq!(participants.len(), 2);
 
     // Ben reloads: same key, same participant, no duplicate.
-    let (_peer, welcome) = Client::join(
-        &ws_url(&server, &links.participant_link),
-        "Ben",
-        &key(2),
-        None,
-    )
-    .await;
-    let ServerMsg::Welcome {
-        you, participants, ..
-    } = welcome
-    else {
+    let (_peer, welcome) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let ServerMsg::Welcome { you, participants, .. } = welcome else {
         unreachable!()
     };
     assert_eq!(you, first_id);

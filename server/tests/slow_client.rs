@@ -96,17 +96,9 @@ async fn a_client_that_stops_reading_is_dropped_and_never_stalls_the_room() {
         incoming: fast_in_rx,
         outgoing: Some(fast_out),
     };
-    tokio::spawn(serve_connection(
-        fast,
-        relay.clone(),
-        session.clone(),
-        Capability::Host,
-    ));
+    tokio::spawn(serve_connection(fast, relay.clone(), session.clone(), Capability::Host));
     fast_in.unbounded_send(hello(&key(1), "Ana")).unwrap();
-    assert!(matches!(
-        next_msg(&mut fast_out_rx).await,
-        ServerMsg::Welcome { .. }
-    ));
+    assert!(matches!(next_msg(&mut fast_out_rx).await, ServerMsg::Welcome { .. }));
 
     let (slow_in, slow_in_rx) = unbounded();
     let slow = TestSocket {

@@ -1,7 +1,7 @@
 //! The relay's side of the server functions, behind a trait so that the app crate knows nothing of the store.
 
 use super::{CreatedSession, LinkInfo, NewSession, INVALID_LINK};
-use crate::session::Template;
+use crate::session::{Summary, Template};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 
@@ -24,16 +24,16 @@ pub trait Backend: Send + Sync + 'static {
     /// The templates shipped with this build.
     fn templates(&self) -> Vec<Template>;
     /// Validates and stores a new session.
-    fn create_session(
-        &self,
-        request: NewSession,
-    ) -> BoxFuture<'static, Result<CreatedSession, BackendError>>;
+    fn create_session(&self, request: NewSession) -> BoxFuture<'static, Result<CreatedSession, BackendError>>;
     /// Resolves a link to its session and capability.
-    fn open_link(
+    fn open_link(&self, id: String, token: String) -> BoxFuture<'static, Result<LinkInfo, BackendError>>;
+    /// What the holder of `token` (and of browser key `key`, if given) may see of the session.
+    fn summary(
         &self,
         id: String,
         token: String,
-    ) -> BoxFuture<'static, Result<LinkInfo, BackendError>>;
+        key: Option<String>,
+    ) -> BoxFuture<'static, Result<Summary, BackendError>>;
 }
 
 /// The backend as provided through Leptos context.

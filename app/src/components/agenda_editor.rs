@@ -19,20 +19,14 @@ impl EditablePhase {
             .iter()
             .cloned()
             .enumerate()
-            .map(|(i, phase)| EditablePhase {
-                key: i as u32,
-                phase,
-            })
+            .map(|(i, phase)| EditablePhase { key: i as u32, phase })
             .collect()
     }
 }
 
 /// The agenda as an editable list.
 #[component]
-pub fn AgendaEditor(
-    phases: RwSignal<Vec<EditablePhase>>,
-    on_reset: impl Fn() + 'static,
-) -> impl IntoView {
+pub fn AgendaEditor(phases: RwSignal<Vec<EditablePhase>>, on_reset: impl Fn() + 'static) -> impl IntoView {
     let removed = RwSignal::new(None::<(usize, EditablePhase)>);
     let edit = move |key: u32, f: &dyn Fn(&mut PhaseSpec)| {
         phases.update(|ps| {

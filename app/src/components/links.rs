@@ -15,12 +15,7 @@ pub fn LinkList(participant: String, host: Option<String>, observer: String) -> 
 }
 
 #[component]
-fn LinkRow(
-    label: &'static str,
-    hint: &'static str,
-    url: String,
-    testid: &'static str,
-) -> impl IntoView {
+fn LinkRow(label: &'static str, hint: &'static str, url: String, testid: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);
     let id = format!("{testid}-field");
     let to_copy = url.clone();

@@ -2,6 +2,8 @@
 
 pub mod agenda_editor;
 pub mod brand;
+pub mod chart;
+pub mod feedback;
 pub mod join;
 pub mod links;
 pub mod phase_bar;

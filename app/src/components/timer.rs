@@ -167,9 +167,7 @@ fn chime() {
         let t = ctx.current_time();
         osc.frequency().set_value(880.0);
         let _ = gain.gain().set_value_at_time(0.25, t);
-        let _ = gain
-            .gain()
-            .exponential_ramp_to_value_at_time(0.001, t + 0.8);
+        let _ = gain.gain().exponential_ramp_to_value_at_time(0.001, t + 0.8);
         let _ = osc.connect_with_audio_node(&gain);
         let _ = gain.connect_with_audio_node(&ctx.destination());
         let _ = osc.start();
@@ -217,8 +215,7 @@ pub fn Announcer(
     Effect::new(move |_| {
         if let Some((RoomEvent::PhaseChanged { to, undo, .. }, by)) = live.last_event.get() {
             let count = phases.with_value(Vec::len);
-            let title =
-                phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());
+            let title = phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());
             let who = name_of(by).map(|n| format!(" ({n})")).unwrap_or_default();
             let verb = if undo { "Back to" } else { "Now" };
             text.set(format!("{verb} phase {} of {count}: {title}{who}.", to + 1));

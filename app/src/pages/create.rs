@@ -43,15 +43,10 @@ pub fn CreatePage() -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(
-    templates: Vec<Template>,
-    created: RwSignal<Option<CreatedSession>>,
-) -> impl IntoView {
+fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>>) -> impl IntoView {
     let templates = StoredValue::new(templates);
     let selected = RwSignal::new(templates.with_value(|t| t[0].id.clone()));
-    let phases = RwSignal::new(EditablePhase::from_template(
-        &templates.with_value(|t| t[0].clone()),
-    ));
+    let phases = RwSignal::new(EditablePhase::from_template(&templates.with_value(|t| t[0].clone())));
     let goal = RwSignal::new(String::new());
     let control = RwSignal::new(TimerControl::Host);
     let auto_advance = RwSignal::new(false);
@@ -85,11 +80,7 @@ fn CreateForm(
             request: NewSession {
                 template_id: template.id,
                 goal: goal.get_untracked(),
-                phases: phases
-                    .get_untracked()
-                    .into_iter()
-                    .map(|p| p.phase)
-                    .collect(),
+                phases: phases.get_untracked().into_iter().map(|p| p.phase).collect(),
                 settings: SessionSettings {
                     timer_control: control.get_untracked(),
                     auto_advance: auto_advance.get_untracked(),

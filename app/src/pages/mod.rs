@@ -3,3 +3,4 @@
 pub mod create;
 pub mod not_found;
 pub mod session;
+pub mod summary;

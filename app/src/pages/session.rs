@@ -1,7 +1,8 @@
 //! `/s/:id?t=TOKEN`: the live session. An invalid link renders [`InvalidLink`] with HTTP 404.
 
-use crate::api::{open_link, LinkInfo};
+use crate::api::{open_link, summary_path, LinkInfo};
 use crate::components::brand::Header;
+use crate::components::feedback::FeedbackPanel;
 use crate::components::join::JoinCard;
 use crate::components::links::LinkList;
 use crate::components::phase_bar::{PhaseBar, PhaseCard};
@@ -73,6 +74,16 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
                 <h1>{if spec.goal.trim().is_empty() { title.clone() } else { spec.goal.clone() }}</h1>
             </section>
             {move || {
+                if info.with_value(|i| i.ended_at.is_some()) {
+                    let href = info.with_value(|i| summary_path(&i.session.id.0, &token));
+                    return view! {
+                        <section class="card ended" role="status">
+                            <h2>"This session has ended"</h2>
+                            <p>"Its notes, feedback and timings are kept in the summary."</p>
+                            <a class="button button--primary" href=href data-testid="summary-link">"See the summary"</a>
+                        </section>
+                    }.into_any();
+                }
                 if !checked.get() {
                     return view! { <p class="loading" aria-busy="true">"Loading…"</p> }.into_any();
                 }
@@ -92,7 +103,15 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
 
 #[component]
 fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> impl IntoView {
+    let summary_href = summary_path(&id, &token);
+    let session_id = id.clone();
     let live = use_live_session(id, token, identity);
+    // When the session ends, every open page turns into the summary.
+    Effect::new(move |_| {
+        if live.ended.get().is_some() {
+            go_to(&summary_href);
+        }
+    });
     let spec = StoredValue::new(info.session.clone());
     // Until the welcome arrives, show the agenda at its start.
     let room = Memo::new(move |_| {
@@ -112,9 +131,19 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
         <div class="session-grid">
             <div class="session-grid__phase">
                 <PhaseCard phases=spec.get_value().phases room=room/>
+                {move || {
+                    let form = spec.with_value(|s| {
+                        let id = s.phases.get(room.with(|r| r.phase)).and_then(|p| p.form.clone())?;
+                        s.forms.iter().find(|f| f.id == id).cloned()
+                    });
+                    form.map(|form| view! { <FeedbackPanel live session_id=session_id.clone() form/> })
+                }}
             </div>
             <div class="session-grid__timer">
                 <TimerCard live spec=spec.get_value() room=room remaining=remaining may_drive=may_drive/>
+                <Show when=move || live.capability.get() == Some(Capability::Host)>
+                    <EndSession live/>
+                </Show>
             </div>
             <div class="session-grid__people">
                 <PresenceList live roles=spec.get_value().roles/>
@@ -146,6 +175,34 @@ fn StatusBanner(live: LiveSession) -> impl IntoView {
             }}
         </div>
     }
+}
+
+/// The host's "End session" button, with a confirmation step.
+#[component]
+fn EndSession(live: LiveSession) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    view! {
+        <div class="card end-session">
+            <Show when=move || confirming.get() fallback=move || view! {
+                <button class="button button--danger-quiet" on:click=move |_| confirming.set(true)>"End session…"</button>
+            }>
+                <p role="alert"><strong>"End the session for everyone?"</strong>" Feedback and timings are saved and the session becomes read-only."</p>
+                <div class="controls">
+                    <button class="button button--danger" on:click=move |_| live.end_session()>"End session"</button>
+                    <button class="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+fn go_to(href: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(href);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = href;
 }
 
 fn reload() {

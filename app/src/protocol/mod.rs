@@ -4,8 +4,8 @@
 //! so that an older peer still parses; a change old peers cannot read bumps [`PROTOCOL_VERSION`].
 
 use crate::session::{
-    Capability, CommandError, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomEvent,
-    RoomId, RoomState, SessionSpec, TimerCommand,
+    Capability, CommandError, Feedback, FeedbackDraft, FeedbackId, FieldError, Millis, ParticipantId, ParticipantKey,
+    ParticipantView, RoomEvent, RoomId, RoomState, SessionSpec, TimerCommand,
 };
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,20 @@ pub enum ClientMsg {
         /// What to do.
         command: TimerCommand,
     },
+    /// Submit (or edit, with the same id) feedback about another participant.
+    SubmitFeedback {
+        /// The feedback.
+        feedback: FeedbackDraft,
+    },
+    /// The receiver shares (or stops sharing) feedback they received with the host.
+    ShareFeedback {
+        /// Which feedback.
+        id: FeedbackId,
+        /// Share or not.
+        shared: bool,
+    },
+    /// Host only: end the session for everyone.
+    EndSession,
 }
 
 /// Messages from the relay to a browser.
@@ -79,6 +93,9 @@ pub enum ServerMsg {
         rooms: Vec<RoomView>,
         /// Relay time when sent.
         now: Millis,
+        /// Feedback the receiver gave or received.
+        #[serde(default)]
+        feedback: Vec<Feedback>,
     },
     /// Someone joined, left, came back or changed name.
     Presence {
@@ -94,6 +111,30 @@ pub enum ServerMsg {
         /// Who caused it (`None` when the relay did, e.g. auto-advance).
         #[serde(default)]
         by: Option<ParticipantId>,
+    },
+    /// Feedback was committed to the store.
+    FeedbackSaved {
+        /// The feedback as stored.
+        feedback: Feedback,
+    },
+    /// Feedback was refused; nothing was stored.
+    FeedbackRefused {
+        /// Which submission.
+        id: FeedbackId,
+        /// A sentence for the whole form.
+        message: String,
+        /// Problems per field.
+        errors: Vec<FieldError>,
+    },
+    /// Feedback about the receiver arrived (or changed).
+    FeedbackReceived {
+        /// The feedback.
+        feedback: Feedback,
+    },
+    /// The session ended; its outcome is stored and it is read-only from now on.
+    Ended {
+        /// Relay time it ended.
+        at: Millis,
     },
     /// Answer to a ping.
     Pong {
@@ -144,6 +185,8 @@ pub enum ErrorCode {
     Unavailable,
     /// Too many messages too fast.
     RateLimited,
+    /// The session has ended; it is read-only.
+    Ended,
 }
 
 impl ServerMsg {
@@ -167,17 +210,13 @@ mod tests {
             command: TimerCommand::Next { from: 2 },
         };
         let json = serde_json::to_string(&msg).unwrap();
-        assert_eq!(
-            json,
-            r#"{"type":"timer","room":0,"command":{"op":"next","from":2}}"#
-        );
+        assert_eq!(json, r#"{"type":"timer","room":0,"command":{"op":"next","from":2}}"#);
         assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), msg);
     }
 
     #[test]
     fn a_hello_without_optional_fields_parses() {
-        let json =
-            r#"{"type":"hello","protocol":1,"participant_key":"abcdefghijklmnop","name":"Ana"}"#;
+        let json = r#"{"type":"hello","protocol":1,"participant_key":"abcdefghijklmnop","name":"Ana"}"#;
         let ClientMsg::Hello { role, .. } = serde_json::from_str(json).unwrap() else {
             panic!("not a hello");
         };

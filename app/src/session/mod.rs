@@ -2,15 +2,19 @@
 //! No I/O and no Leptos here, so the relay, the browser and the tests share it.
 
 pub mod clock;
+pub mod feedback;
 pub mod ids;
 pub mod room;
+pub mod summary;
 pub mod template;
 
 #[cfg(test)]
 mod tests;
 
+pub use feedback::*;
 pub use ids::*;
 pub use room::*;
+pub use summary::{may_see, Summary};
 pub use template::*;
 
 use serde::{Deserialize, Serialize};
@@ -62,6 +66,9 @@ pub struct SessionSpec {
     pub settings: SessionSettings,
     /// Creation time (relay clock).
     pub created_at: Millis,
+    /// End the session by itself when the last phase's time is up (from the template).
+    #[serde(default)]
+    pub end_after_last_phase: bool,
 }
 
 impl SessionSpec {

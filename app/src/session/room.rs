@@ -234,10 +234,7 @@ impl RoomState {
         let event = match command {
             TimerCommand::Start => match self.timer {
                 Timer::Ready { remaining_ms } => {
-                    next.set_timer(
-                        Timer::with_remaining(remaining_ms, TimerKind::Running, now),
-                        now,
-                    );
+                    next.set_timer(Timer::with_remaining(remaining_ms, TimerKind::Running, now), now);
                     RoomEvent::Started
                 }
                 _ => return Err(CommandError::AlreadyStarted),
@@ -256,10 +253,7 @@ impl RoomState {
             },
             TimerCommand::Resume => match self.timer {
                 Timer::Paused { remaining_ms } => {
-                    next.set_timer(
-                        Timer::with_remaining(remaining_ms, TimerKind::Running, now),
-                        now,
-                    );
+                    next.set_timer(Timer::with_remaining(remaining_ms, TimerKind::Running, now), now);
                     RoomEvent::Resumed
                 }
                 _ => return Err(CommandError::NotPaused),
@@ -304,10 +298,7 @@ impl RoomState {
                 let mark = next.undo.pop().ok_or(CommandError::NothingToUndo)?;
                 let from = next.phase;
                 next.phase = mark.phase;
-                next.set_timer(
-                    Timer::with_remaining(mark.remaining_ms, mark.kind, now),
-                    now,
-                );
+                next.set_timer(Timer::with_remaining(mark.remaining_ms, mark.kind, now), now);
                 RoomEvent::PhaseChanged {
                     from,
                     to: mark.phase,
@@ -366,13 +357,7 @@ impl RoomState {
         self.timer = timer;
     }
 
-    fn change_phase(
-        &mut self,
-        agenda: &[PhaseSpec],
-        to: usize,
-        now: Millis,
-        auto: bool,
-    ) -> RoomEvent {
+    fn change_phase(&mut self, agenda: &[PhaseSpec], to: usize, now: Millis, auto: bool) -> RoomEvent {
         let from = self.phase;
         let kind = self.timer.kind();
         self.undo.push(PhaseMark {
@@ -390,10 +375,7 @@ impl RoomState {
         } else {
             TimerKind::Ready
         };
-        self.set_timer(
-            Timer::with_remaining(planned_ms(agenda, to), next_kind, now),
-            now,
-        );
+        self.set_timer(Timer::with_remaining(planned_ms(agenda, to), next_kind, now), now);
         RoomEvent::PhaseChanged {
             from,
             to,
@@ -405,7 +387,5 @@ impl RoomState {
 
 /// Planned length of phase `index` in milliseconds (0 when out of range).
 pub fn planned_ms(agenda: &[PhaseSpec], index: usize) -> i64 {
-    agenda
-        .get(index)
-        .map_or(0, |p| i64::from(p.minutes) * 60_000)
+    agenda.get(index).map_or(0, |p| i64::from(p.minutes) * 60_000)
 }

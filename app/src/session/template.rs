@@ -161,10 +161,7 @@ pub enum AgendaError {
         problem: String,
     },
     /// The goal is too long.
-    #[error(
-        "The session goal can be at most {} characters.",
-        limits::MAX_GOAL_CHARS
-    )]
+    #[error("The session goal can be at most {} characters.", limits::MAX_GOAL_CHARS)]
     GoalTooLong,
 }
 

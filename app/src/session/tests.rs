@@ -30,28 +30,16 @@ const T0: Millis = 1_700_000_000_000;
 fn new_room_waits_at_first_phase_with_its_full_time() {
     let room = RoomState::new(&grow());
     assert_eq!(room.phase, 0);
-    assert_eq!(
-        room.timer,
-        Timer::Ready {
-            remaining_ms: 300_000
-        }
-    );
+    assert_eq!(room.timer, Timer::Ready { remaining_ms: 300_000 });
     assert!(room.is_valid_for(&grow()));
 }
 
 #[test]
 fn start_sets_deadline_and_remaining_follows_the_clock() {
     let agenda = grow();
-    let (room, event) = RoomState::new(&agenda)
-        .apply(&agenda, TimerCommand::Start, T0)
-        .unwrap();
+    let (room, event) = RoomState::new(&agenda).apply(&agenda, TimerCommand::Start, T0).unwrap();
     assert_eq!(event, RoomEvent::Started);
-    assert_eq!(
-        room.timer,
-        Timer::Running {
-            deadline: T0 + 300_000
-        }
-    );
+    assert_eq!(room.timer, Timer::Running { deadline: T0 + 300_000 });
     assert_eq!(room.timer.remaining_ms(T0 + 100_000), 200_000);
     assert_eq!(
         room.timer.remaining_ms(T0 + 400_000),
@@ -65,18 +53,9 @@ fn pause_holds_and_resume_restores_the_same_remaining_time() {
     let agenda = grow();
     let room = RoomState::new(&agenda);
     let (room, _) = room.apply(&agenda, TimerCommand::Start, T0).unwrap();
-    let (room, _) = room
-        .apply(&agenda, TimerCommand::Pause, T0 + 60_000)
-        .unwrap();
-    assert_eq!(
-        room.timer,
-        Timer::Paused {
-            remaining_ms: 240_000
-        }
-    );
-    let (room, _) = room
-        .apply(&agenda, TimerCommand::Resume, T0 + 600_000)
-        .unwrap();
+    let (room, _) = room.apply(&agenda, TimerCommand::Pause, T0 + 60_000).unwrap();
+    assert_eq!(room.timer, Timer::Paused { remaining_ms: 240_000 });
+    let (room, _) = room.apply(&agenda, TimerCommand::Resume, T0 + 600_000).unwrap();
     assert_eq!(
         room.timer,
         Timer::Running {
@@ -101,12 +80,7 @@ fn add_time_works_in_every_clock_state() {
     let (running, _) = running
         .apply(&agenda, TimerCommand::AddTime { seconds: 300 }, T0 + 1)
         .unwrap();
-    assert_eq!(
-        running.timer,
-        Timer::Running {
-            deadline: T0 + 660_000
-        }
-    );
+    assert_eq!(running.timer, Timer::Running { deadline: T0 + 660_000 });
     assert_eq!(
         running.apply(&agenda, TimerCommand::AddTime { seconds: 0 }, T0),
         Err(CommandError::BadAmount)
@@ -116,9 +90,7 @@ fn add_time_works_in_every_clock_state() {
 #[test]
 fn next_keeps_a_running_clock_running_and_undo_puts_the_phase_back() {
     let agenda = grow();
-    let (room, _) = RoomState::new(&agenda)
-        .apply(&agenda, TimerCommand::Start, T0)
-        .unwrap();
+    let (room, _) = RoomState::new(&agenda).apply(&agenda, TimerCommand::Start, T0).unwrap();
     let (room, event) = room
         .apply(&agenda, TimerCommand::Next { from: 0 }, T0 + 30_000)
         .unwrap();
@@ -138,9 +110,7 @@ fn next_keeps_a_running_clock_running_and_undo_puts_the_phase_back() {
         }
     );
     // A mis-click noticed 5 s later: undo returns to Goal with the 270 s it had left, still counting.
-    let (room, event) = room
-        .apply(&agenda, TimerCommand::Undo, T0 + 35_000)
-        .unwrap();
+    let (room, event) = room.apply(&agenda, TimerCommand::Undo, T0 + 35_000).unwrap();
     assert_eq!(
         event,
         RoomEvent::PhaseChanged {
@@ -167,9 +137,7 @@ fn next_keeps_a_running_clock_running_and_undo_puts_the_phase_back() {
 fn two_people_clicking_next_at_once_move_one_phase() {
     let agenda = grow();
     let room = RoomState::new(&agenda);
-    let (room, _) = room
-        .apply(&agenda, TimerCommand::Next { from: 0 }, T0)
-        .unwrap();
+    let (room, _) = room.apply(&agenda, TimerCommand::Next { from: 0 }, T0).unwrap();
     assert_eq!(
         room.apply(&agenda, TimerCommand::Next { from: 0 }, T0),
         Err(CommandError::StalePhase)
@@ -187,10 +155,7 @@ fn edges_of_the_agenda_are_refused() {
     );
     let mut last = room.clone();
     for from in 0..3 {
-        last = last
-            .apply(&agenda, TimerCommand::Next { from }, T0)
-            .unwrap()
-            .0;
+        last = last.apply(&agenda, TimerCommand::Next { from }, T0).unwrap().0;
     }
     assert_eq!(
         last.apply(&agenda, TimerCommand::Next { from: 3 }, T0),
@@ -209,9 +174,7 @@ fn edges_of_the_agenda_are_refused() {
 #[test]
 fn auto_advance_catches_up_across_several_deadlines() {
     let agenda = grow();
-    let (mut room, _) = RoomState::new(&agenda)
-        .apply(&agenda, TimerCommand::Start, T0)
-        .unwrap();
+    let (mut room, _) = RoomState::new(&agenda).apply(&agenda, TimerCommand::Start, T0).unwrap();
     assert!(room.advance_due(&agenda, T0 + 299_999).is_none());
     // The relay was down for 16 minutes: Goal (5) and Reality (10) ended, Options started at T0 + 15 min.
     let now = T0 + 16 * 60_000;
@@ -231,15 +194,10 @@ fn auto_advance_catches_up_across_several_deadlines() {
 #[test]
 fn last_phase_runs_into_overtime_instead_of_advancing() {
     let agenda = vec![phase("Only", 1)];
-    let (room, _) = RoomState::new(&agenda)
-        .apply(&agenda, TimerCommand::Start, T0)
-        .unwrap();
+    let (room, _) = RoomState::new(&agenda).apply(&agenda, TimerCommand::Start, T0).unwrap();
     assert!(room.advance_due(&agenda, T0 + 120_000).is_none());
     assert_eq!(room.next_deadline(&agenda), None);
-    assert_eq!(
-        format_remaining(room.timer.remaining_ms(T0 + 193_000)),
-        "+2:13"
-    );
+    assert_eq!(format_remaining(room.timer.remaining_ms(T0 + 193_000)), "+2:13");
 }
 
 #[test]
@@ -289,10 +247,7 @@ fn agenda_validation_names_the_phase() {
     let mut agenda = grow();
     agenda[2].minutes = 0;
     let err = validate_agenda(&agenda).unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "Phase 3: minutes must be between 1 and 240."
-    );
+    assert_eq!(err.to_string(), "Phase 3: minutes must be between 1 and 240.");
     assert_eq!(total_minutes(&grow()), 30);
 }
 
@@ -316,8 +271,7 @@ fn command() -> impl Strategy<Value = TimerCommand> {
 }
 
 fn agenda() -> impl Strategy<Value = Vec<PhaseSpec>> {
-    prop::collection::vec(1u32..30, 1..6)
-        .prop_map(|mins| mins.into_iter().map(|m| phase("P", m)).collect())
+    prop::collection::vec(1u32..30, 1..6).prop_map(|mins| mins.into_iter().map(|m| phase("P", m)).collect())
 }
 
 proptest! {
@@ -379,5 +333,104 @@ proptest! {
             prop_assert!(spent >= spent_total, "spent time never goes backwards");
             spent_total = spent;
         }
+    }
+}
+
+mod feedback_rules {
+    use super::super::summary::format_utc;
+    use super::super::*;
+    use std::collections::BTreeMap;
+
+    fn form() -> FormSpec {
+        let text = |id: &str, required| FormField {
+            id: id.into(),
+            label: id.into(),
+            help: String::new(),
+            example: String::new(),
+            required,
+            kind: FieldKind::Text { max_chars: 10 },
+        };
+        FormSpec {
+            id: "f".into(),
+            title: "F".into(),
+            fields: vec![
+                text("situation", true),
+                text("extra", false),
+                FormField {
+                    kind: FieldKind::Rating,
+                    ..text("listening", true)
+                },
+            ],
+        }
+    }
+
+    fn answers(pairs: &[(&str, Answer)]) -> BTreeMap<String, Answer> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn valid_answers_pass_and_optional_fields_may_be_absent() {
+        let ok = answers(&[
+            ("situation", Answer::Text("standup".into())),
+            ("listening", Answer::Rating(5)),
+        ]);
+        assert_eq!(validate_answers(&form(), &ok), Ok(()));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_its_field() {
+        let bad = answers(&[
+            ("situation", Answer::Text("   ".into())),
+            ("extra", Answer::Text("x".repeat(11))),
+            ("listening", Answer::Rating(0)),
+            ("unknown", Answer::Rating(3)),
+        ]);
+        let errors = validate_answers(&form(), &bad).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["unknown", "situation", "extra", "listening"]);
+        assert_eq!(errors[2].message, "At most 10 characters (this has 11).");
+        let wrong_kind = answers(&[
+            ("situation", Answer::Rating(3)),
+            ("listening", Answer::Text("5".into())),
+        ]);
+        assert_eq!(validate_answers(&form(), &wrong_kind).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn answers_travel_as_plain_json_values() {
+        let json = r#"{"situation":"standup","listening":4}"#;
+        let parsed: BTreeMap<String, Answer> = serde_json::from_str(json).unwrap();
+        assert_eq!(parsed["listening"], Answer::Rating(4));
+        assert_eq!(parsed["situation"], Answer::Text("standup".into()));
+    }
+
+    #[test]
+    fn feedback_is_private_unless_shared_with_the_host() {
+        let f = Feedback {
+            id: FeedbackId("x".repeat(16)),
+            form: "f".into(),
+            from: ParticipantId(2),
+            about: ParticipantId(3),
+            answers: BTreeMap::new(),
+            shared_with_host: false,
+            submitted_at: 0,
+        };
+        assert!(may_see(&f, Some(ParticipantId(2)), Capability::Participant));
+        assert!(may_see(&f, Some(ParticipantId(3)), Capability::Participant));
+        assert!(!may_see(&f, Some(ParticipantId(1)), Capability::Host));
+        assert!(!may_see(&f, None, Capability::Host));
+        let shared = Feedback {
+            shared_with_host: true,
+            ..f
+        };
+        assert!(may_see(&shared, Some(ParticipantId(1)), Capability::Host));
+        assert!(!may_see(&shared, Some(ParticipantId(4)), Capability::Participant));
+    }
+
+    #[test]
+    fn utc_dates_are_civil() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(1795947000000), "2026-11-29 10:10 UTC");
+        assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 }

@@ -9,10 +9,11 @@ pub mod storage;
 
 use crate::protocol::ClientMsg;
 use crate::session::{
-    Capability, ParticipantId, ParticipantView, RoomEvent, RoomId, RoomState, SessionSpec,
-    TimerCommand,
+    Capability, Feedback, FeedbackDraft, FeedbackId, FieldError, Millis, ParticipantId, ParticipantView, RoomEvent,
+    RoomId, RoomState, SessionSpec, TimerCommand,
 };
 use leptos::prelude::*;
+use std::collections::HashMap;
 
 /// Connection status, as shown to the person.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +48,22 @@ pub struct Notice {
     pub text: String,
 }
 
+/// Where a feedback submission stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Submission {
+    /// Sent; waiting for the relay to commit it.
+    Pending,
+    /// Committed.
+    Saved,
+    /// Refused; nothing stored.
+    Refused {
+        /// For the whole form.
+        message: String,
+        /// Per field.
+        errors: Vec<FieldError>,
+    },
+}
+
 /// The live state of one session, as signals.
 #[derive(Clone, Copy)]
 pub struct LiveSession {
@@ -68,6 +85,12 @@ pub struct LiveSession {
     pub offset_ms: RwSignal<f64>,
     /// Errors from the relay, newest last.
     pub notice: RwSignal<Option<Notice>>,
+    /// Feedback the viewer gave or received.
+    pub feedback: RwSignal<Vec<Feedback>>,
+    /// State of the viewer's submissions.
+    pub submissions: RwSignal<HashMap<FeedbackId, Submission>>,
+    /// When the session ended, once it has.
+    pub ended: RwSignal<Option<Millis>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     outbox: StoredValue<Option<socket_handle::Handle>, LocalStorage>,
 }
@@ -84,6 +107,9 @@ impl LiveSession {
             last_event: RwSignal::new(None),
             offset_ms: RwSignal::new(0.0),
             notice: RwSignal::new(None),
+            feedback: RwSignal::new(Vec::new()),
+            submissions: RwSignal::new(HashMap::new()),
+            ended: RwSignal::new(None),
             outbox: StoredValue::new_local(None),
         }
     }
@@ -94,6 +120,34 @@ impl LiveSession {
             room: RoomId::MAIN,
             command,
         });
+    }
+
+    /// Submits (or re-submits, with the same id) feedback. Its state shows in [`LiveSession::submissions`].
+    pub fn submit_feedback(&self, draft: FeedbackDraft) {
+        self.submissions.update(|s| {
+            s.insert(draft.id.clone(), Submission::Pending);
+        });
+        self.send(ClientMsg::SubmitFeedback { feedback: draft });
+    }
+
+    /// Shares feedback the viewer received with the host, or stops sharing it.
+    pub fn share_feedback(&self, id: FeedbackId, shared: bool) {
+        self.send(ClientMsg::ShareFeedback { id, shared });
+    }
+
+    /// Host only: ends the session for everyone.
+    pub fn end_session(&self) {
+        self.send(ClientMsg::EndSession);
+    }
+
+    /// Stores or replaces a feedback by id.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn upsert_feedback(&self, f: Feedback) {
+        self.feedback
+            .update(|list| match list.iter_mut().find(|x| x.id == f.id) {
+                Some(slot) => *slot = f,
+                None => list.push(f),
+            });
     }
 
     /// The relay's clock now, as estimated by this browser, in ms since the epoch.

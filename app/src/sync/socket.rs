@@ -63,9 +63,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         pinger: None,
         callbacks: Vec::new(),
     }));
-    live.outbox.set_value(Some(Handle {
-        inner: shared.clone(),
-    }));
+    live.outbox.set_value(Some(Handle { inner: shared.clone() }));
     open(&shared);
 
     // A tab that was hidden may have missed timer callbacks: re-measure the clock when it is shown again.
@@ -77,15 +75,11 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
             }
         })
     };
-    let _ = document()
-        .add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+    let _ = document().add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
     let guard = SendWrapper::new((shared, on_visible));
     on_cleanup(move || {
         let (shared, on_visible) = guard.take();
-        let _ = document().remove_event_listener_with_callback(
-            "visibilitychange",
-            on_visible.as_ref().unchecked_ref(),
-        );
+        let _ = document().remove_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
         let mut s = shared.borrow_mut();
         s.stopped = true;
         if let Some(p) = s.pinger.take() {
@@ -100,16 +94,12 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
 
 pub(crate) fn send(shared: &Rc<RefCell<Shared>>, msg: &ClientMsg) {
     let s = shared.borrow();
-    let open =
-        s.ws.as_ref()
-            .filter(|ws| ws.ready_state() == WebSocket::OPEN);
+    let open = s.ws.as_ref().filter(|ws| ws.ready_state() == WebSocket::OPEN);
     match (open, serde_json::to_string(msg)) {
         (Some(ws), Ok(text)) => {
             let _ = ws.send_with_str(&text);
         }
-        _ => s
-            .live
-            .show_notice("Not connected right now; try again in a moment."),
+        _ => s.live.show_notice("Not connected right now; try again in a moment."),
     }
 }
 
@@ -144,28 +134,19 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     let on_message = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let Some(text) = event
-                .dyn_into::<MessageEvent>()
-                .ok()
-                .and_then(|e| e.data().as_string())
-            else {
+            let Some(text) = event.dyn_into::<MessageEvent>().ok().and_then(|e| e.data().as_string()) else {
                 return;
             };
             match serde_json::from_str::<ServerMsg>(&text) {
                 Ok(msg) => handle(&shared, msg),
-                Err(_) => leptos::logging::warn!(
-                    "tandem: ignored a message this page does not understand"
-                ),
+                Err(_) => leptos::logging::warn!("tandem: ignored a message this page does not understand"),
             }
         })
     };
     let on_close = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let code = event
-                .dyn_into::<CloseEvent>()
-                .map(|e| e.code())
-                .unwrap_or(1006);
+            let code = event.dyn_into::<CloseEvent>().map(|e| e.code()).unwrap_or(1006);
             let (live, stopped) = {
                 let mut s = shared.borrow_mut();
                 if let Some(p) = s.pinger.take() {
@@ -181,9 +162,9 @@ fn open(shared: &Rc<RefCell<Shared>>) {
                 CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(
                     "Tandem was updated. Please reload the page.".into(),
                 )),
-                CLOSE_GONE => live.status.set(ConnStatus::Stopped(
-                    "This session is no longer available.".into(),
-                )),
+                CLOSE_GONE => live
+                    .status
+                    .set(ConnStatus::Stopped("This session is no longer available.".into())),
                 _ => schedule_reconnect(&shared),
             }
         })
@@ -219,10 +200,7 @@ fn schedule_reconnect(shared: &Rc<RefCell<Shared>>) {
 
 fn ping(shared: &Rc<RefCell<Shared>>) {
     let s = shared.borrow();
-    if let Some(ws) =
-        s.ws.as_ref()
-            .filter(|ws| ws.ready_state() == WebSocket::OPEN)
-    {
+    if let Some(ws) = s.ws.as_ref().filter(|ws| ws.ready_state() == WebSocket::OPEN) {
         if let Ok(text) = serde_json::to_string(&ClientMsg::Ping {
             sent: js_sys::Date::now(),
         }) {
@@ -241,6 +219,7 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             participants,
             rooms,
             now,
+            feedback,
             ..
         } => {
             {
@@ -255,10 +234,8 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             live.capability.set(Some(capability));
             live.spec.set(Some(*session));
             live.participants.set(participants);
-            if let Some(main) = rooms
-                .into_iter()
-                .find(|r| r.id == crate::session::RoomId::MAIN)
-            {
+            live.feedback.set(feedback);
+            if let Some(main) = rooms.into_iter().find(|r| r.id == crate::session::RoomId::MAIN) {
                 live.room.set(Some(main.state));
             }
             live.status.set(ConnStatus::Live);
@@ -288,5 +265,19 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             }
         }
         ServerMsg::Error { message, .. } => live.show_notice(&message),
+        ServerMsg::FeedbackSaved { feedback } => {
+            live.submissions.update(|s| {
+                s.insert(feedback.id.clone(), super::Submission::Saved);
+            });
+            live.upsert_feedback(feedback);
+        }
+        ServerMsg::FeedbackRefused { id, message, errors } => live.submissions.update(|s| {
+            s.insert(id, super::Submission::Refused { message, errors });
+        }),
+        ServerMsg::FeedbackReceived { feedback } => live.upsert_feedback(feedback),
+        ServerMsg::Ended { at } => {
+            shared.borrow_mut().stopped = true;
+            live.ended.set(Some(at));
+        }
     }
 }

@@ -47,6 +47,30 @@ pub fn new_participant_key() -> String {
     base64url(&bytes)
 }
 
+/// Reads a JSON value kept under `tandem.{name}`.
+pub fn load_json<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    #[cfg(feature = "hydrate")]
+    {
+        let raw = local_storage()?.get_item(&format!("tandem.{name}")).ok()??;
+        serde_json::from_str(&raw).ok()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = name;
+        None
+    }
+}
+
+/// Keeps a JSON value under `tandem.{name}`.
+pub fn save_json<T: serde::Serialize>(name: &str, value: &T) {
+    #[cfg(feature = "hydrate")]
+    if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(value)) {
+        let _ = s.set_item(&format!("tandem.{name}"), &raw);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (name, value);
+}
+
 /// Reads a boolean preference.
 pub fn load_flag(name: &str) -> bool {
     #[cfg(feature = "hydrate")]
@@ -66,10 +90,7 @@ pub fn load_flag(name: &str) -> bool {
 pub fn save_flag(name: &str, value: bool) {
     #[cfg(feature = "hydrate")]
     if let Some(s) = local_storage() {
-        let _ = s.set_item(
-            &format!("tandem.pref.{name}"),
-            if value { "1" } else { "0" },
-        );
+        let _ = s.set_item(&format!("tandem.pref.{name}"), if value { "1" } else { "0" });
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (name, value);

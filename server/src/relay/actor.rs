@@ -3,10 +3,10 @@
 
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
-use app::protocol::{ErrorCode, RoomView, ServerMsg, PROTOCOL_VERSION};
+use app::protocol::{ErrorCode, RoomView, ServerMsg, CLOSE_GONE, PROTOCOL_VERSION};
 use app::session::{
-    Capability, ParticipantId, ParticipantKey, ParticipantView, RoomEvent, RoomId, RoomState,
-    SessionId, SessionSpec, TimerCommand,
+    planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome, ParticipantId,
+    ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec, TimerCommand,
 };
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{BTreeMap, HashMap};
@@ -60,6 +60,27 @@ pub enum ActorMsg {
         /// The command.
         command: TimerCommand,
     },
+    /// Feedback submitted (or edited) by a connection's participant.
+    Feedback {
+        /// The connection.
+        conn: ConnId,
+        /// The submission.
+        draft: FeedbackDraft,
+    },
+    /// The receiver shares feedback with the host, or stops sharing it.
+    Share {
+        /// The connection.
+        conn: ConnId,
+        /// Which feedback.
+        id: FeedbackId,
+        /// Share or not.
+        shared: bool,
+    },
+    /// The host ends the session.
+    End {
+        /// The connection.
+        conn: ConnId,
+    },
 }
 
 struct Conn {
@@ -77,18 +98,18 @@ pub struct Actor {
     participants: Vec<ParticipantRecord>,
     rooms: BTreeMap<RoomId, RoomState>,
     conns: HashMap<ConnId, Conn>,
+    feedback: Vec<Feedback>,
+    ended_at: Option<Millis>,
 }
 
 impl Actor {
     /// Loads a session's live state from the store, catching up on deadlines passed while no relay ran it.
-    pub async fn load(
-        store: Store,
-        id: SessionId,
-    ) -> Result<Option<Actor>, crate::store::StoreError> {
+    pub async fn load(store: Store, id: SessionId) -> Result<Option<Actor>, crate::store::StoreError> {
         let Some(record) = store.session(&id.0).await? else {
             return Ok(None);
         };
         let participants = store.participants(&id).await?;
+        let feedback = store.feedback(&id).await?;
         let mut rooms: BTreeMap<RoomId, RoomState> = store.rooms(&id).await?.into_iter().collect();
         let spec = record.spec;
         rooms.retain(|_, r| r.is_valid_for(&spec.phases));
@@ -102,6 +123,8 @@ impl Actor {
             participants,
             rooms,
             conns: HashMap::new(),
+            feedback,
+            ended_at: record.ended_at,
         };
         actor.advance_due().await;
         Ok(Some(actor))
@@ -147,11 +170,14 @@ impl Actor {
                 role,
             } => self.join(conn, handle, capability, key, name, role).await,
             ActorMsg::Leave { conn } => self.leave(conn).await,
-            ActorMsg::Timer {
-                conn,
-                room,
-                command,
-            } => self.timer(conn, room, command).await,
+            ActorMsg::Timer { conn, room, command } => self.timer(conn, room, command).await,
+            ActorMsg::Feedback { conn, draft } => self.submit_feedback(conn, draft).await,
+            ActorMsg::Share { conn, id, shared } => self.share_feedback(conn, id, shared).await,
+            ActorMsg::End { conn } => match self.conns.get(&conn).map(|c| c.capability) {
+                Some(Capability::Host) => self.end(now_ms()).await,
+                Some(_) => self.send_error(conn, ErrorCode::NotAllowed, "Only the host can end the session."),
+                None => {}
+            },
         }
     }
 
@@ -165,6 +191,13 @@ impl Actor {
         role: Option<String>,
     ) {
         let now = now_ms();
+        if let Some(at) = self.ended_at {
+            let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Ended { at }));
+            let _ = handle
+                .outbox
+                .try_send(Outbound::Close(CLOSE_GONE, "The session has ended.".into()));
+            return;
+        }
         let role = if capability == Capability::Observer {
             None
         } else {
@@ -173,13 +206,7 @@ impl Actor {
         let index = match self.participants.iter().position(|p| p.key == key) {
             Some(i) => i,
             None => {
-                let id = ParticipantId(
-                    self.participants
-                        .iter()
-                        .map(|p| p.view.id.0 + 1)
-                        .max()
-                        .unwrap_or(1),
-                );
+                let id = ParticipantId(self.participants.iter().map(|p| p.view.id.0 + 1).max().unwrap_or(1));
                 self.participants.push(ParticipantRecord {
                     view: ParticipantView {
                         id,
@@ -210,11 +237,7 @@ impl Actor {
             handle.kick.notify_one();
             return;
         }
-        let attendance = self
-            .store
-            .attendance_start(&self.id, record.view.id, now)
-            .await
-            .ok();
+        let attendance = self.store.attendance_start(&self.id, record.view.id, now).await.ok();
         self.conns.insert(
             conn,
             Conn {
@@ -232,6 +255,12 @@ impl Actor {
             participants: self.presence(),
             rooms: self.room_views(),
             now,
+            feedback: self
+                .feedback
+                .iter()
+                .filter(|f| f.from == record.view.id || f.about == record.view.id)
+                .cloned()
+                .collect(),
         };
         self.send_to(conn, Outbound::text(&welcome));
         self.broadcast_presence();
@@ -252,6 +281,10 @@ impl Actor {
         let Some(capability) = self.conns.get(&conn).map(|c| c.capability) else {
             return;
         };
+        if self.ended_at.is_some() {
+            self.send_error(conn, ErrorCode::Ended, "This session has ended.");
+            return;
+        }
         if !self.spec.may_drive_timer(capability) {
             let message = if capability == Capability::Observer {
                 "Observers can watch but not change the session."
@@ -262,11 +295,7 @@ impl Actor {
             return;
         }
         let Some(room) = self.rooms.get(&room_id) else {
-            self.send_error(
-                conn,
-                ErrorCode::UnknownRoom,
-                "There is no such room in this session.",
-            );
+            self.send_error(conn, ErrorCode::UnknownRoom, "There is no such room in this session.");
             return;
         };
         let now = now_ms();
@@ -290,12 +319,8 @@ impl Actor {
     ) {
         if let Err(e) = self.store.save_room(&self.id, room_id, &next, now).await {
             tracing::error!(session = %self.id, error = %e, "could not save room state");
-            if let Some(conn) = by.and_then(|p| {
-                self.conns
-                    .iter()
-                    .find(|(_, c)| c.participant == p)
-                    .map(|(id, _)| *id)
-            }) {
+            if let Some(conn) = by.and_then(|p| self.conns.iter().find(|(_, c)| c.participant == p).map(|(id, _)| *id))
+            {
                 self.send_error(
                     conn,
                     ErrorCode::Unavailable,
@@ -317,17 +342,20 @@ impl Actor {
     }
 
     async fn advance_due(&mut self) {
+        let now = now_ms();
+        if self.ended_at.is_some() {
+            return;
+        }
+        if self.last_phase_over(now) {
+            self.end(now).await;
+            return;
+        }
         if !self.spec.settings.auto_advance {
             return;
         }
-        let now = now_ms();
         let ids: Vec<RoomId> = self.rooms.keys().copied().collect();
         for id in ids {
-            while let Some((next, event)) = self
-                .rooms
-                .get(&id)
-                .and_then(|r| r.advance_due(&self.spec.phases, now))
-            {
+            while let Some((next, event)) = self.rooms.get(&id).and_then(|r| r.advance_due(&self.spec.phases, now)) {
                 let before = self.rooms.get(&id).map(|r| r.version);
                 self.commit(id, next, event, None, now).await;
                 if self.rooms.get(&id).map(|r| r.version) == before {
@@ -337,17 +365,221 @@ impl Actor {
         }
     }
 
-    fn next_deadline(&self) -> Option<Instant> {
-        if !self.spec.settings.auto_advance {
+    /// With `end_after_last_phase`: the main room's last phase has run out of time.
+    fn last_phase_over(&self, now: Millis) -> bool {
+        self.last_phase_deadline().is_some_and(|deadline| deadline <= now)
+    }
+
+    fn last_phase_deadline(&self) -> Option<Millis> {
+        let room = self.rooms.get(&RoomId::MAIN)?;
+        if !self.spec.end_after_last_phase || room.phase + 1 != self.spec.phases.len() {
             return None;
         }
-        let deadline = self
+        match room.timer {
+            app::session::Timer::Running { deadline } => Some(deadline),
+            _ => None,
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        if self.ended_at.is_some() {
+            return None;
+        }
+        let advance = self
             .rooms
             .values()
+            .filter(|_| self.spec.settings.auto_advance)
             .filter_map(|r| r.next_deadline(&self.spec.phases))
-            .min()?;
+            .min();
+        let deadline = self.last_phase_deadline().into_iter().chain(advance).min()?;
         let wait = (deadline - now_ms()).max(0) as u64;
         Some(Instant::now() + Duration::from_millis(wait))
+    }
+
+    async fn submit_feedback(&mut self, conn: ConnId, draft: FeedbackDraft) {
+        let Some((from, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
+            return;
+        };
+        let refuse = |message: &str, errors| ServerMsg::FeedbackRefused {
+            id: draft.id.clone(),
+            message: message.to_string(),
+            errors,
+        };
+        let problem = if self.ended_at.is_some() {
+            Some(refuse(
+                "This session has ended; feedback can no longer be given or changed.",
+                vec![],
+            ))
+        } else if capability == Capability::Observer {
+            Some(refuse("Observers don't give feedback in this session.", vec![]))
+        } else if !draft.id.is_well_formed() {
+            Some(refuse(
+                "This submission has no valid id; please reload the page.",
+                vec![],
+            ))
+        } else if draft.about == from {
+            Some(refuse("Feedback is about someone else.", vec![]))
+        } else if !self
+            .participants
+            .iter()
+            .any(|p| p.view.id == draft.about && p.view.capability != Capability::Observer)
+        {
+            Some(refuse("That person is not taking part in this session.", vec![]))
+        } else {
+            match self.spec.forms.iter().find(|f| f.id == draft.form) {
+                None => Some(refuse("This session has no such feedback form.", vec![])),
+                Some(form) => validate_answers(form, &draft.answers)
+                    .err()
+                    .map(|errors| refuse("Please check the highlighted answers.", errors)),
+            }
+        };
+        if let Some(msg) = problem {
+            self.send_to(conn, Outbound::text(&msg));
+            return;
+        }
+        let feedback = Feedback {
+            id: draft.id.clone(),
+            form: draft.form.clone(),
+            from,
+            about: draft.about,
+            answers: draft.answers.clone(),
+            shared_with_host: false,
+            submitted_at: now_ms(),
+        };
+        // Acknowledged only once the store has committed it.
+        match self.store.save_feedback(&self.id, &feedback).await {
+            Ok(Some(stored)) => {
+                match self.feedback.iter_mut().find(|f| f.id == stored.id) {
+                    Some(slot) => *slot = stored.clone(),
+                    None => self.feedback.push(stored.clone()),
+                }
+                self.send_to_participant(
+                    from,
+                    &ServerMsg::FeedbackSaved {
+                        feedback: stored.clone(),
+                    },
+                );
+                self.send_to_participant(stored.about, &ServerMsg::FeedbackReceived { feedback: stored });
+            }
+            Ok(None) => {
+                let msg = refuse(
+                    "This submission id belongs to other feedback; please reload the page.",
+                    vec![],
+                );
+                self.send_to(conn, Outbound::text(&msg));
+            }
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not save feedback");
+                let msg = refuse(
+                    "Tandem could not save your feedback right now. It is kept here; try again.",
+                    vec![],
+                );
+                self.send_to(conn, Outbound::text(&msg));
+            }
+        }
+    }
+
+    async fn share_feedback(&mut self, conn: ConnId, id: FeedbackId, shared: bool) {
+        let Some(me) = self.conns.get(&conn).map(|c| c.participant) else {
+            return;
+        };
+        if self.ended_at.is_some() {
+            self.send_error(
+                conn,
+                ErrorCode::Ended,
+                "This session has ended; sharing can no longer be changed.",
+            );
+            return;
+        }
+        match self.store.share_feedback(&self.id, &id, me, shared).await {
+            Ok(true) => {
+                if let Some(f) = self.feedback.iter_mut().find(|f| f.id == id) {
+                    f.shared_with_host = shared;
+                    let msg = ServerMsg::FeedbackReceived { feedback: f.clone() };
+                    self.send_to_participant(me, &msg);
+                }
+            }
+            Ok(false) => self.send_error(
+                conn,
+                ErrorCode::NotAllowed,
+                "Only the receiver can share this feedback.",
+            ),
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not share feedback");
+                self.send_error(
+                    conn,
+                    ErrorCode::Unavailable,
+                    "Tandem could not save that right now. Please try again.",
+                );
+            }
+        }
+    }
+
+    /// Stores the outcome, marks the session ended, tells everyone, and closes every connection.
+    async fn end(&mut self, now: Millis) {
+        if self.ended_at.is_some() {
+            return;
+        }
+        let main = self
+            .rooms
+            .get(&RoomId::MAIN)
+            .cloned()
+            .unwrap_or_else(|| RoomState::new(&self.spec.phases));
+        let spent = main.spent_at(now);
+        let phases = self
+            .spec
+            .phases
+            .iter()
+            .enumerate()
+            .map(|(i, p)| PhaseTime {
+                title: p.title.clone(),
+                planned_ms: planned_ms(&self.spec.phases, i),
+                actual_ms: spent.get(i).copied().unwrap_or(0),
+            })
+            .collect();
+        let attendance = match self.store.attendance(&self.id, now).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not read attendance");
+                return;
+            }
+        };
+        let outcome = Outcome {
+            ended_at: now,
+            phases,
+            attendance,
+        };
+        match self.store.end_session(&self.id, &outcome).await {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not end the session");
+                let msg = Outbound::text(&ServerMsg::Error {
+                    code: ErrorCode::Unavailable,
+                    message: "Tandem could not end the session right now. Please try again.".into(),
+                });
+                self.broadcast(msg);
+                return;
+            }
+        }
+        self.ended_at = Some(now);
+        tracing::info!(session = %self.id, "session ended");
+        self.broadcast(Outbound::text(&ServerMsg::Ended { at: now }));
+        self.broadcast(Outbound::Close(CLOSE_GONE, "The session has ended.".into()));
+        // Each writer sends the two frames above and stops; attendance was closed by `end_session`.
+        self.conns.clear();
+    }
+
+    fn send_to_participant(&mut self, who: ParticipantId, msg: &ServerMsg) {
+        let out = Outbound::text(msg);
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.participant == who)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in targets {
+            self.send_to(id, out.clone());
+        }
     }
 
     fn room_views(&self) -> Vec<RoomView> {

@@ -4,8 +4,8 @@
 use super::actor::{ActorMsg, ConnHandle};
 use super::{Outbound, Relay};
 use app::protocol::{
-    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, CLOSE_TOO_SLOW,
-    MAX_FRAME_BYTES, PROTOCOL_VERSION,
+    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, CLOSE_TOO_SLOW, MAX_FRAME_BYTES,
+    PROTOCOL_VERSION,
 };
 use app::session::{clean_name, Capability, SessionId};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
@@ -47,12 +47,8 @@ impl Default for Limits {
 }
 
 /// Serves one upgraded socket until either side ends it.
-pub async fn serve_connection<S, E>(
-    socket: S,
-    relay: Relay,
-    session: SessionId,
-    capability: Capability,
-) where
+pub async fn serve_connection<S, E>(socket: S, relay: Relay, session: SessionId, capability: Capability)
+where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Send + Unpin + 'static,
     E: Display,
 {
@@ -149,10 +145,7 @@ pub async fn serve_connection<S, E>(
         };
         let frame = match next {
             Err(_) => {
-                let _ = out_tx.try_send(Outbound::Close(
-                    1001,
-                    "No message for 10 s; reconnect.".into(),
-                ));
+                let _ = out_tx.try_send(Outbound::Close(1001, "No message for 10 s; reconnect.".into()));
                 break;
             }
             Ok(None) => break,
@@ -180,10 +173,7 @@ pub async fn serve_connection<S, E>(
         window.1 += 1;
         if window.1 > limits.max_msgs_per_sec {
             if window.1 == limits.max_msgs_per_sec + 1 {
-                let _ = out_tx.try_send(error(
-                    ErrorCode::RateLimited,
-                    "Too many messages; some were ignored.",
-                ));
+                let _ = out_tx.try_send(error(ErrorCode::RateLimited, "Too many messages; some were ignored."));
             }
             continue;
         }
@@ -196,36 +186,34 @@ pub async fn serve_connection<S, E>(
                     }));
                 }
                 Ok(ClientMsg::Timer { room, command }) => {
-                    if actor
-                        .send(ActorMsg::Timer {
-                            conn,
-                            room,
-                            command,
-                        })
-                        .await
-                        .is_err()
-                    {
+                    if actor.send(ActorMsg::Timer { conn, room, command }).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(ClientMsg::SubmitFeedback { feedback }) => {
+                    if actor.send(ActorMsg::Feedback { conn, draft: feedback }).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(ClientMsg::ShareFeedback { id, shared }) => {
+                    if actor.send(ActorMsg::Share { conn, id, shared }).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(ClientMsg::EndSession) => {
+                    if actor.send(ActorMsg::End { conn }).await.is_err() {
                         break;
                     }
                 }
                 Ok(ClientMsg::Hello { .. }) => {
-                    let _ = out_tx.try_send(error(
-                        ErrorCode::BadMessage,
-                        "Already joined on this connection.",
-                    ));
+                    let _ = out_tx.try_send(error(ErrorCode::BadMessage, "Already joined on this connection."));
                 }
                 Err(_) => {
-                    let _ = out_tx.try_send(error(
-                        ErrorCode::BadMessage,
-                        "Tandem did not understand that message.",
-                    ));
+                    let _ = out_tx.try_send(error(ErrorCode::BadMessage, "Tandem did not understand that message."));
                 }
             },
             Message::Binary(_) => {
-                let _ = out_tx.try_send(error(
-                    ErrorCode::BadMessage,
-                    "Binary messages are not accepted here.",
-                ));
+                let _ = out_tx.try_send(error(ErrorCode::BadMessage, "Binary messages are not accepted here."));
             }
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => {}
@@ -234,11 +222,7 @@ pub async fn serve_connection<S, E>(
     let _ = actor.send(ActorMsg::Leave { conn }).await;
     drop(out_tx);
     // The writer ends once the actor has dropped its sender too (or the socket is gone).
-    if !writer_done
-        && tokio::time::timeout(Duration::from_secs(5), &mut writer)
-            .await
-            .is_err()
-    {
+    if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
         writer.abort();
     }
 }
@@ -268,11 +252,7 @@ async fn reject<K: Sink<Message> + Unpin>(
 
 /// Writes queued frames, batching whatever is ready into one flush. A kick (the actor found this client's queue
 /// full) interrupts even a write that is stuck on a client that stopped reading.
-async fn write_loop<K: Sink<Message> + Unpin>(
-    mut sink: K,
-    mut rx: mpsc::Receiver<Outbound>,
-    kick: Arc<Notify>,
-) {
+async fn write_loop<K: Sink<Message> + Unpin>(mut sink: K, mut rx: mpsc::Receiver<Outbound>, kick: Arc<Notify>) {
     loop {
         let step = write_batch(&mut sink, &mut rx);
         let outcome = tokio::select! {
@@ -293,10 +273,7 @@ async fn write_loop<K: Sink<Message> + Unpin>(
 }
 
 /// Writes the next frame and whatever else is already queued (up to 64), then flushes. `false` when done.
-async fn write_batch<K: Sink<Message> + Unpin>(
-    sink: &mut K,
-    rx: &mut mpsc::Receiver<Outbound>,
-) -> bool {
+async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &mut mpsc::Receiver<Outbound>) -> bool {
     let Some(first) = rx.recv().await else {
         let _ = sink.close().await;
         return false;

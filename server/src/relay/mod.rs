@@ -147,14 +147,8 @@ pub async fn socket(
             return Err(AppError::ForbiddenOrigin);
         }
     }
-    let record = state
-        .store
-        .session(&session)
-        .await?
-        .ok_or(AppError::InvalidLink)?;
-    let capability: Capability = record
-        .capability_of(&query.t)
-        .ok_or(AppError::InvalidLink)?;
+    let record = state.store.session(&session).await?.ok_or(AppError::InvalidLink)?;
+    let capability: Capability = record.capability_of(&query.t).ok_or(AppError::InvalidLink)?;
     let relay = state.relay.clone();
     let limits = relay.limits;
     let id = SessionId(session);

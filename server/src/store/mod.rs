@@ -1,8 +1,8 @@
 //! Persistence: SQLite through sqlx (WAL, synchronous=FULL), migrated at start.
 
 use app::session::{
-    Capability, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomId, RoomState,
-    SessionId, SessionSpec,
+    Attendance, Capability, Feedback, FeedbackId, Millis, Outcome, ParticipantId, ParticipantKey, ParticipantView,
+    RoomId, RoomState, SessionId, SessionSpec,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -98,11 +98,7 @@ impl Store {
     }
 
     /// Stores a new session and its main room.
-    pub async fn create_session(
-        &self,
-        record: &SessionRecord,
-        room: &RoomState,
-    ) -> Result<(), StoreError> {
+    pub async fn create_session(&self, record: &SessionRecord, room: &RoomState) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, observer_token) \
@@ -117,14 +113,7 @@ impl Store {
         .bind(&record.observer_token)
         .execute(&mut *tx)
         .await?;
-        save_room_in(
-            &mut *tx,
-            &record.spec.id,
-            RoomId::MAIN,
-            room,
-            record.spec.created_at,
-        )
-        .await?;
+        save_room_in(&mut *tx, &record.spec.id, RoomId::MAIN, room, record.spec.created_at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -150,16 +139,12 @@ impl Store {
     }
 
     /// Everyone who joined `session`, in joining order (all shown offline).
-    pub async fn participants(
-        &self,
-        session: &SessionId,
-    ) -> Result<Vec<ParticipantRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, key, name, role, capability FROM participants WHERE session_id = ? ORDER BY id",
-        )
-        .bind(&session.0)
-        .fetch_all(&self.pool)
-        .await?;
+    pub async fn participants(&self, session: &SessionId) -> Result<Vec<ParticipantRecord>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, key, name, role, capability FROM participants WHERE session_id = ? ORDER BY id")
+                .bind(&session.0)
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
             .map(|row| {
                 Ok(ParticipantRecord {
@@ -167,9 +152,7 @@ impl Store {
                         id: ParticipantId(row.get::<i64, _>("id") as u32),
                         name: row.get("name"),
                         role: row.get("role"),
-                        capability: serde_json::from_value(serde_json::Value::String(
-                            row.get("capability"),
-                        ))?,
+                        capability: serde_json::from_value(serde_json::Value::String(row.get("capability")))?,
                         online: false,
                     },
                     key: ParticipantKey(row.get("key")),
@@ -205,11 +188,10 @@ impl Store {
 
     /// Every room's state in `session`.
     pub async fn rooms(&self, session: &SessionId) -> Result<Vec<(RoomId, RoomState)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT room_id, state FROM rooms WHERE session_id = ? ORDER BY room_id")
-                .bind(&session.0)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query("SELECT room_id, state FROM rooms WHERE session_id = ? ORDER BY room_id")
+            .bind(&session.0)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter()
             .map(|row| {
                 Ok((
@@ -238,14 +220,12 @@ impl Store {
         participant: ParticipantId,
         now: Millis,
     ) -> Result<i64, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO attendance (session_id, participant_id, joined_at) VALUES (?, ?, ?)",
-        )
-        .bind(&session.0)
-        .bind(i64::from(participant.0))
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let done = sqlx::query("INSERT INTO attendance (session_id, participant_id, joined_at) VALUES (?, ?, ?)")
+            .bind(&session.0)
+            .bind(i64::from(participant.0))
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
         Ok(done.last_insert_rowid())
     }
 
@@ -266,6 +246,150 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Stores feedback, or updates it when the same id comes again from the same giver. Returns `None` when the id
+    /// belongs to someone else's submission (nothing written).
+    pub async fn save_feedback(&self, session: &SessionId, f: &Feedback) -> Result<Option<Feedback>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let existing = sqlx::query("SELECT session_id, from_id, about_id, shared_with_host FROM feedback WHERE id = ?")
+            .bind(&f.id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let mut stored = f.clone();
+        match existing {
+            Some(row) => {
+                let same_giver = row.get::<&str, _>("session_id") == session.0
+                    && row.get::<i64, _>("from_id") == i64::from(f.from.0)
+                    && row.get::<i64, _>("about_id") == i64::from(f.about.0);
+                if !same_giver {
+                    return Ok(None);
+                }
+                stored.shared_with_host = row.get::<i64, _>("shared_with_host") != 0;
+                sqlx::query("UPDATE feedback SET answers = ?, form_id = ?, submitted_at = ? WHERE id = ?")
+                    .bind(serde_json::to_string(&f.answers)?)
+                    .bind(&f.form)
+                    .bind(f.submitted_at)
+                    .bind(&f.id.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO feedback (id, session_id, from_id, about_id, form_id, answers, shared_with_host, \
+                     submitted_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                )
+                .bind(&f.id.0)
+                .bind(&session.0)
+                .bind(i64::from(f.from.0))
+                .bind(i64::from(f.about.0))
+                .bind(&f.form)
+                .bind(serde_json::to_string(&f.answers)?)
+                .bind(f.submitted_at)
+                .execute(&mut *tx)
+                .await?;
+                stored.shared_with_host = false;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(stored))
+    }
+
+    /// Sets whether the receiver shares a feedback with the host. `false` when no such feedback is about `receiver`.
+    pub async fn share_feedback(
+        &self,
+        session: &SessionId,
+        id: &FeedbackId,
+        receiver: ParticipantId,
+        shared: bool,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE feedback SET shared_with_host = ? WHERE id = ? AND session_id = ? AND about_id = ?")
+                .bind(i64::from(shared))
+                .bind(&id.0)
+                .bind(&session.0)
+                .bind(i64::from(receiver.0))
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// All feedback of a session, oldest first.
+    pub async fn feedback(&self, session: &SessionId) -> Result<Vec<Feedback>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, from_id, about_id, form_id, answers, shared_with_host, submitted_at FROM feedback \
+             WHERE session_id = ? ORDER BY submitted_at, id",
+        )
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Feedback {
+                    id: FeedbackId(row.get("id")),
+                    form: row.get("form_id"),
+                    from: ParticipantId(row.get::<i64, _>("from_id") as u32),
+                    about: ParticipantId(row.get::<i64, _>("about_id") as u32),
+                    answers: serde_json::from_str(row.get::<&str, _>("answers"))?,
+                    shared_with_host: row.get::<i64, _>("shared_with_host") != 0,
+                    submitted_at: row.get("submitted_at"),
+                })
+            })
+            .collect()
+    }
+
+    /// Connection intervals of a session; open ones end at `until`.
+    pub async fn attendance(&self, session: &SessionId, until: Millis) -> Result<Vec<Attendance>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT participant_id, joined_at, left_at FROM attendance WHERE session_id = ? ORDER BY joined_at",
+        )
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Attendance {
+                participant: ParticipantId(row.get::<i64, _>("participant_id") as u32),
+                joined_at: row.get("joined_at"),
+                left_at: row.get::<Option<i64>, _>("left_at").unwrap_or(until),
+            })
+            .collect())
+    }
+
+    /// Ends a session: stores its outcome and marks it ended, in one transaction. `false` if it had already ended.
+    pub async fn end_session(&self, session: &SessionId, outcome: &Outcome) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
+            .bind(outcome.ended_at)
+            .bind(&session.0)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO outcomes (session_id, ended_at, outcome) VALUES (?, ?, ?)")
+            .bind(&session.0)
+            .bind(outcome.ended_at)
+            .bind(serde_json::to_string(outcome)?)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE attendance SET left_at = ? WHERE session_id = ? AND left_at IS NULL")
+            .bind(outcome.ended_at)
+            .bind(&session.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The stored outcome of an ended session.
+    pub async fn outcome(&self, session: &SessionId) -> Result<Option<Outcome>, StoreError> {
+        let row = sqlx::query("SELECT outcome FROM outcomes WHERE session_id = ?")
+            .bind(&session.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(serde_json::from_str(r.get::<&str, _>("outcome"))?))
+            .transpose()
     }
 
     /// Closes the pool, waiting for writes in flight.
@@ -301,9 +425,7 @@ where
 
 /// The file path of a `sqlite:` URL, if it names a file.
 fn sqlite_file_path(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }

@@ -21,6 +21,7 @@ fn spec(id: &str) -> SessionSpec {
         forms: vec![],
         settings: SessionSettings::default(),
         created_at: 1,
+        end_after_last_phase: false,
     }
 }
 
@@ -42,13 +43,8 @@ async fn sessions_rooms_and_participants_survive_a_reopen() {
     let r = record("abc");
     let room = RoomState::new(&r.spec.phases);
     store.create_session(&r, &room).await.unwrap();
-    let (running, _) = room
-        .apply(&r.spec.phases, TimerCommand::Start, 1000)
-        .unwrap();
-    store
-        .save_room(&r.spec.id, RoomId::MAIN, &running, 1000)
-        .await
-        .unwrap();
+    let (running, _) = room.apply(&r.spec.phases, TimerCommand::Start, 1000).unwrap();
+    store.save_room(&r.spec.id, RoomId::MAIN, &running, 1000).await.unwrap();
     let who = ParticipantRecord {
         view: ParticipantView {
             id: ParticipantId(1),
@@ -67,10 +63,7 @@ async fn sessions_rooms_and_participants_survive_a_reopen() {
         },
         ..who.clone()
     };
-    store
-        .save_participant(&r.spec.id, &renamed, 6)
-        .await
-        .unwrap();
+    store.save_participant(&r.spec.id, &renamed, 6).await.unwrap();
     store.close().await;
 
     let store = Store::open(&url).await.unwrap();
@@ -80,10 +73,7 @@ async fn sessions_rooms_and_participants_survive_a_reopen() {
     assert_eq!(loaded.capability_of("abc-o"), Some(Capability::Observer));
     assert_eq!(loaded.capability_of("abc-x"), None);
     assert_eq!(loaded.capability_of(""), None);
-    assert_eq!(
-        store.rooms(&r.spec.id).await.unwrap(),
-        vec![(RoomId::MAIN, running)]
-    );
+    assert_eq!(store.rooms(&r.spec.id).await.unwrap(), vec![(RoomId::MAIN, running)]);
     let people = store.participants(&r.spec.id).await.unwrap();
     assert_eq!(people.len(), 1, "same id: updated, not duplicated");
     assert_eq!(people[0].view.name, "Ana B");

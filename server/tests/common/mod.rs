@@ -30,11 +30,7 @@ pub async fn start(db: &Path) -> Running {
 /// Creates a GROW session with `settings` and returns its links.
 pub async fn create(server: &Running, settings: SessionSettings) -> CreatedSession {
     let backend = server.state.backend.0.clone();
-    let grow = backend
-        .templates()
-        .into_iter()
-        .find(|t| t.id == "grow")
-        .unwrap();
+    let grow = backend.templates().into_iter().find(|t| t.id == "grow").unwrap();
     backend
         .create_session(NewSession {
             template_id: grow.id,
@@ -67,21 +63,14 @@ pub struct Client {
 impl Client {
     /// Connects without saying hello.
     pub async fn connect(url: &str) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("upgrade");
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
         Client { ws }
     }
 
     /// Connects with an `Origin` header.
-    pub async fn connect_with_origin(
-        url: &str,
-        origin: &str,
-    ) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
+    pub async fn connect_with_origin(url: &str, origin: &str) -> Result<Client, tokio_tungstenite::tungstenite::Error> {
         let mut request = url.into_client_request().unwrap();
-        request
-            .headers_mut()
-            .insert("origin", origin.parse().unwrap());
+        request.headers_mut().insert("origin", origin.parse().unwrap());
         let (ws, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Client { ws })
     }
@@ -96,16 +85,13 @@ impl Client {
             role: role.map(String::from),
         })
         .await;
-        let welcome = c
-            .recv_until(|m| matches!(m, ServerMsg::Welcome { .. }))
-            .await;
+        let welcome = c.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
         (c, welcome)
     }
 
     /// Sends a message as JSON text.
     pub async fn send(&mut self, msg: &ClientMsg) {
-        self.send_raw(Message::text(serde_json::to_string(msg).unwrap()))
-            .await;
+        self.send_raw(Message::text(serde_json::to_string(msg).unwrap())).await;
     }
 
     /// Sends any frame.

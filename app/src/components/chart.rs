@@ -1,0 +1,60 @@
+//! Planned-vs-actual phase times as an inline SVG bar chart (no chart library).
+
+use crate::session::clock::format_remaining;
+use crate::session::PhaseTime;
+use leptos::prelude::*;
+
+const WIDTH: f64 = 640.0;
+const LABEL: f64 = 150.0;
+const ROW: f64 = 40.0;
+
+/// Two bars per phase: planned (light) and actual (solid), on one scale.
+#[component]
+pub fn PhaseChart(phases: Vec<PhaseTime>) -> impl IntoView {
+    let max = phases
+        .iter()
+        .map(|p| p.planned_ms.max(p.actual_ms))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let scale = (WIDTH - LABEL - 100.0) / max;
+    let height = ROW * phases.len() as f64 + 30.0;
+    let description = phases
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: planned {}, actual {}",
+                p.title,
+                format_remaining(p.planned_ms),
+                format_remaining(p.actual_ms)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    view! {
+        <figure class="chart">
+            <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" aria-label=format!("Planned and actual minutes per phase. {description}")>
+                {phases.iter().enumerate().map(|(i, p)| {
+                    let y = i as f64 * ROW + 6.0;
+                    let planned = (p.planned_ms as f64 * scale).max(1.0);
+                    let actual = (p.actual_ms as f64 * scale).max(if p.actual_ms > 0 { 2.0 } else { 0.0 });
+                    let over = p.actual_ms > p.planned_ms;
+                    view! {
+                        <g>
+                            <text x="0" y=y + 20.0 class="chart__label">{p.title.clone()}</text>
+                            <rect x=LABEL y=y width=planned height="12" rx="3" class="chart__planned"/>
+                            <rect x=LABEL y=y + 14.0 width=actual height="12" rx="3" class=if over { "chart__actual chart__actual--over" } else { "chart__actual" }/>
+                            <text x=LABEL + planned.max(actual) + 6.0 y=y + 22.0 class="chart__value">{format!("{} of {}", format_remaining(p.actual_ms), format_remaining(p.planned_ms))}</text>
+                        </g>
+                    }
+                }).collect_view()}
+                <g class="chart__legend" transform=format!("translate({LABEL}, {})", height - 12.0)>
+                    <rect width="12" height="10" class="chart__planned"/>
+                    <text x="18" y="9">"planned"</text>
+                    <rect x="90" width="12" height="10" class="chart__actual"/>
+                    <text x="108" y="9">"actual"</text>
+                </g>
+            </svg>
+        </figure>
+    }
+}

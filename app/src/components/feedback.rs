@@ -1,0 +1,295 @@
+//! The guided feedback form about a partner, and the feedback the viewer received.
+
+use crate::session::{
+    validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField, FormSpec,
+    ParticipantId,
+};
+use crate::sync::{storage, LiveSession, Submission};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// What is kept in the browser while typing, per session and partner.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Draft {
+    id: String,
+    answers: BTreeMap<String, Answer>,
+}
+
+fn draft_key(session: &str, about: ParticipantId) -> String {
+    format!("draft.{session}.{}", about.0)
+}
+
+/// Feedback for each other participant, then what the viewer received.
+#[component]
+pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> impl IntoView {
+    let partners = Memo::new(move |_| {
+        let me = live.me.get();
+        live.participants.with(|ps| {
+            ps.iter()
+                .filter(|p| Some(p.id) != me && p.capability != Capability::Observer)
+                .map(|p| (p.id, p.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let chosen = RwSignal::new(None::<ParticipantId>);
+    let about = Memo::new(move |_| {
+        let list = partners.get();
+        chosen
+            .get()
+            .filter(|c| list.iter().any(|(id, _)| id == c))
+            .or_else(|| list.first().map(|(id, _)| *id))
+    });
+    let observer = move || live.capability.get() == Some(Capability::Observer);
+    let form = StoredValue::new(form);
+    let session_id = StoredValue::new(session_id);
+    view! {
+        <section class="card feedback" aria-labelledby="feedback-title">
+            <h2 id="feedback-title">{form.with_value(|f| f.title.clone())}</h2>
+            <Show when=move || !observer() fallback=|| view! { <p class="hint">"Observers don't give feedback in this session."</p> }>
+                <Show when=move || !partners.with(Vec::is_empty) fallback=|| view! { <p class="hint">"Feedback opens when your partner has joined."</p> }>
+                    <Show when=move || { partners.with(|p| p.len() > 1) }>
+                        <div class="partner-tabs" role="radiogroup" aria-label="Feedback about">
+                            <For each=move || partners.get() key=|p| p.0 let:p>
+                                <label class="chip" class:chip--on=move || about.get() == Some(p.0)>
+                                    <input type="radio" name="feedback-about" class="sr-only"
+                                        prop:checked=move || about.get() == Some(p.0)
+                                        on:change=move |_| chosen.set(Some(p.0))/>
+                                    {format!("About {}", p.1)}
+                                </label>
+                            </For>
+                        </div>
+                    </Show>
+                    {move || about.get().map(|who| {
+                        let name = partners.with(|ps| ps.iter().find(|p| p.0 == who).map(|p| p.1.clone()).unwrap_or_default());
+                        view! { <FeedbackForm live session_id=session_id.get_value() form=form.get_value() about=who name/> }
+                    })}
+                </Show>
+            </Show>
+            <Received live form=form.get_value()/>
+        </section>
+    }
+}
+
+#[component]
+fn FeedbackForm(
+    live: LiveSession,
+    session_id: String,
+    form: FormSpec,
+    about: ParticipantId,
+    name: String,
+) -> impl IntoView {
+    let key = draft_key(&session_id, about);
+    let draft = RwSignal::new(Draft::default());
+    {
+        let key = key.clone();
+        // Browser only: restore the draft, or start one with a fresh id (the id makes retries idempotent).
+        Effect::new(move |_| {
+            let mut d: Draft = storage::load_json(&key).unwrap_or_default();
+            if d.id.is_empty() {
+                d.id = storage::new_participant_key();
+            }
+            draft.set(d);
+        });
+    }
+    let save = move |key: &str| storage::save_json(key, &draft.get_untracked());
+    let local_errors = RwSignal::new(Vec::<FieldError>::new());
+    let status = Memo::new(move |_| {
+        let id = FeedbackId(draft.with(|d| d.id.clone()));
+        live.submissions.with(|s| s.get(&id).cloned())
+    });
+    let errors = Memo::new(move |_| match status.get() {
+        Some(Submission::Refused { errors, .. }) if local_errors.with(Vec::is_empty) => errors,
+        _ => local_errors.get(),
+    });
+    let form = StoredValue::new(form);
+    let submit = {
+        let key = key.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let d = draft.get_untracked();
+            let result = form.with_value(|f| validate_answers(f, &clean(&d.answers)));
+            match result {
+                Err(errs) => local_errors.set(errs),
+                Ok(()) => {
+                    local_errors.set(Vec::new());
+                    save(&key);
+                    live.submit_feedback(FeedbackDraft {
+                        id: FeedbackId(d.id),
+                        form: form.with_value(|f| f.id.clone()),
+                        about,
+                        answers: clean(&d.answers),
+                    });
+                }
+            }
+        }
+    };
+    let fields = form.with_value(|f| f.fields.clone());
+    let name2 = name.clone();
+    view! {
+        <form class="feedback-form" on:submit=submit novalidate data-testid="feedback-form">
+            <p class="hint">{format!("About {name}. Only {name} sees it, unless they choose to share it with the host.")}</p>
+            {fields.into_iter().map(|field| {
+                let key = key.clone();
+                view! { <Field field draft errors on_change=move || save(&key)/> }
+            }).collect_view()}
+            {move || match status.get() {
+                Some(Submission::Refused { message, .. }) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                Some(Submission::Saved) => view! {
+                    <p class="saved" role="status" data-testid="feedback-saved">{format!("Saved ✓ {name2} can read it. You can still edit it until the session ends.")}</p>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
+            {move || (!local_errors.with(Vec::is_empty)).then(|| view! { <p class="error" role="alert">"Please check the highlighted answers."</p> })}
+            <button type="submit" class="button button--primary" disabled=move || status.get() == Some(Submission::Pending)>
+                {move || match status.get() {
+                    Some(Submission::Pending) => "Sending…",
+                    Some(Submission::Saved) => "Update feedback",
+                    _ => "Send feedback",
+                }}
+            </button>
+        </form>
+    }
+}
+
+/// Drops empty text answers so that optional fields left blank are simply absent.
+fn clean(answers: &BTreeMap<String, Answer>) -> BTreeMap<String, Answer> {
+    answers
+        .iter()
+        .filter(|(_, a)| !matches!(a, Answer::Text(t) if t.trim().is_empty()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[component]
+fn Field(
+    field: FormField,
+    draft: RwSignal<Draft>,
+    errors: Memo<Vec<FieldError>>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = field.id.clone();
+    let input_id = format!("fb-{}", field.id);
+    let error = {
+        let id = id.clone();
+        Memo::new(move |_| errors.with(|e| e.iter().find(|x| x.field == id).map(|x| x.message.clone())))
+    };
+    let err_id = format!("{input_id}-error");
+    let label = view! {
+        {field.label.clone()}
+        {if field.required { view! { <span class="required" aria-hidden="true">" *"</span> }.into_any() } else { view! { <span class="optional">" (optional)"</span> }.into_any() }}
+    };
+    let help = (!field.help.is_empty()).then(|| view! { <span class="field__help">{field.help.clone()}</span> });
+    let example = (!field.example.is_empty())
+        .then(|| view! { <span class="field__example">{format!("e.g. “{}”", field.example)}</span> });
+    let body = match field.kind {
+        FieldKind::Text { max_chars } => {
+            let text = {
+                let id = id.clone();
+                move || {
+                    draft.with(|d| match d.answers.get(&id) {
+                        Some(Answer::Text(t)) => t.clone(),
+                        _ => String::new(),
+                    })
+                }
+            };
+            let count = {
+                let text = text.clone();
+                move || text().chars().count()
+            };
+            let id2 = id.clone();
+            let over = {
+                let count = count.clone();
+                move || count() > max_chars as usize
+            };
+            view! {
+                <label class="field__label" for=input_id.clone()>{label}</label>
+                {help}
+                <textarea id=input_id rows="3" required=field.required aria-invalid=move || error.get().is_some().to_string()
+                    aria-describedby=err_id.clone()
+                    prop:value=text
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        draft.update(|d| { d.answers.insert(id2.clone(), Answer::Text(v)); });
+                        on_change();
+                    }></textarea>
+                {example}
+                <span class="counter" class:counter--over={move || over()} aria-live="polite">
+                    {move || format!("{} / {max_chars}", count())}
+                </span>
+            }.into_any()
+        }
+        FieldKind::Rating => {
+            let name = input_id.clone();
+            view! {
+                <fieldset class="rating" aria-describedby=err_id.clone()>
+                    <legend class="field__label">{label}</legend>
+                    {help}
+                    <div class="rating__scale">
+                        {(1..=5).map(|n| {
+                            let id = id.clone();
+                            let id2 = id.clone();
+                            let id3 = id.clone();
+                            let on_change = on_change.clone();
+                            view! {
+                                <label class="rating__option" class:rating__option--on=move || draft.with(|d| d.answers.get(&id) == Some(&Answer::Rating(n)))>
+                                    <input type="radio" name=name.clone() value=n.to_string()
+                                        prop:checked=move || draft.with(|d| d.answers.get(&id2) == Some(&Answer::Rating(n)))
+                                        on:change={let id = id3.clone(); move |_| { draft.update(|d| { d.answers.insert(id.clone(), Answer::Rating(n)); }); on_change(); }}/>
+                                    <span>{n}</span>
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+            }.into_any()
+        }
+    };
+    view! {
+        <div class="field" class:field--invalid=move || error.get().is_some() data-field=field.id.clone()>
+            {body}
+            <span class="field__error" id=format!("fb-{}-error", field.id)>{move || error.get()}</span>
+        </div>
+    }
+}
+
+/// Feedback the viewer received, with the choice to share each with the host.
+#[component]
+fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
+    let form = StoredValue::new(form);
+    let mine = Memo::new(move |_| {
+        let me = live.me.get();
+        live.feedback
+            .with(|fs| fs.iter().filter(|f| Some(f.about) == me).cloned().collect::<Vec<_>>())
+    });
+    let is_host = move || live.capability.get() == Some(Capability::Host);
+    view! {
+        <Show when=move || !mine.with(Vec::is_empty)>
+            <h3 class="received__title">"Feedback for you"</h3>
+            <For each=move || mine.get() key=|f| (f.id.clone(), f.submitted_at, f.shared_with_host) let:f>
+                {
+                    let from = live.participants.with_untracked(|ps| ps.iter().find(|p| p.id == f.from).map(|p| p.name.clone())).unwrap_or_default();
+                    let id = f.id.clone();
+                    let shared = f.shared_with_host;
+                    view! {
+                        <article class="received" data-testid="received-feedback">
+                            <p class="received__from">{format!("From {from}")}</p>
+                            <dl>
+                                {form.with_value(|fs| fs.fields.iter().filter_map(|field| f.answers.get(&field.id).map(|a| view! {
+                                    <dt>{field.label.clone()}</dt>
+                                    <dd>{match a { Answer::Text(t) => t.clone(), Answer::Rating(r) => format!("{r} / 5") }}</dd>
+                                })).collect_view())}
+                            </dl>
+                            <Show when=move || !is_host()>
+                                <label class="choice choice--small">
+                                    <input type="checkbox" prop:checked=shared
+                                        on:change={let id = id.clone(); move |ev| live.share_feedback(id.clone(), event_target_checked(&ev))}/>
+                                    <span>"Share with the host"</span>
+                                </label>
+                            </Show>
+                        </article>
+                    }
+                }
+            </For>
+        </Show>
+    }
+}

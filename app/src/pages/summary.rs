@@ -1,0 +1,149 @@
+//! `/s/:id/summary?t=TOKEN`: what happened in a session, as the viewer may see it; printable and exportable.
+
+use crate::api::session_summary;
+use crate::components::brand::Header;
+use crate::components::chart::PhaseChart;
+use crate::pages::not_found::InvalidLink;
+use crate::session::summary::format_utc;
+use crate::session::{Answer, Summary};
+use crate::sync::storage;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// The summary page.
+#[component]
+pub fn SummaryPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let token = move || query.read().get("t").unwrap_or_default();
+    // The browser key identifies the viewer (for their feedback); it is only known after hydration.
+    let key = RwSignal::new(None::<String>);
+    Effect::new(move |_| key.set(storage::load_identity(&id()).map(|i| i.key)));
+    let summary = Resource::new(
+        move || (id(), token(), key.get()),
+        |(id, token, key)| session_summary(id, token, key),
+    );
+    view! {
+        <Header/>
+        <Suspense fallback=|| view! { <p class="loading page" aria-busy="true">"Loading the summary…"</p> }>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    Ok(s) => view! { <SummaryView summary=s token=token() key=key.get()/> }.into_any(),
+                    Err(_) => view! { <InvalidLink/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl IntoView {
+    let s = summary.session.clone();
+    let title = if s.goal.trim().is_empty() {
+        s.template_name.clone()
+    } else {
+        s.goal.clone()
+    };
+    let id = s.id.0.clone();
+    let export = match &key {
+        Some(k) => format!("/s/{id}/summary.md?t={token}&k={k}"),
+        None => format!("/s/{id}/summary.md?t={token}"),
+    };
+    let Some(ended_at) = summary.ended_at else {
+        return view! {
+            <main class="page page--narrow">
+                <section class="card">
+                    <h1>"This session is still running"</h1>
+                    <p>"The summary appears when the host ends the session."</p>
+                    <a class="button button--primary" href=format!("/s/{id}?t={token}")>"Back to the session"</a>
+                </section>
+            </main>
+        }
+        .into_any();
+    };
+    let outcome = summary.outcome.clone();
+    let viewer = summary.viewer;
+    let sum = StoredValue::new(summary.clone());
+    view! {
+        <Title text=format!("Summary: {title}")/>
+        <main class="page summary">
+            <section class="summary-head">
+                <p class="eyebrow">{format!("{} · ended {}", s.template_name, format_utc(ended_at))}</p>
+                <h1>{title.clone()}</h1>
+                <div class="actions no-print">
+                    <button class="button" on:click=|_| print()>"Print / Save as PDF"</button>
+                    <a class="button" href=export download data-testid="download-markdown">"Download Markdown"</a>
+                </div>
+            </section>
+
+            <section class="card">
+                <h2>"Planned and actual time"</h2>
+                {outcome.map(|o| view! { <PhaseChart phases=o.phases/> })}
+            </section>
+
+            <section class="card">
+                <h2>"Notes by phase"</h2>
+                <p class="hint">"No shared notes were taken in this session. The agenda offered these sections:"</p>
+                <dl class="note-index">
+                    {s.phases.iter().filter(|p| !p.notes.is_empty()).map(|p| view! {
+                        <dt>{p.title.clone()}</dt>
+                        <dd>{p.notes.iter().map(|n| n.title.clone()).collect::<Vec<_>>().join(" · ")}</dd>
+                    }).collect_view()}
+                </dl>
+            </section>
+
+            <section class="card">
+                <h2>"Commitments"</h2>
+                <p class="hint">"None recorded."</p>
+            </section>
+
+            <section class="card" data-testid="summary-feedback">
+                <h2>"Feedback"</h2>
+                {if summary.feedback.is_empty() {
+                    view! { <p class="hint">{if viewer.is_some() { "No feedback was given to or by you." } else { "Feedback is visible only to the people who gave and received it." }}</p> }.into_any()
+                } else {
+                    summary.feedback.iter().map(|f| {
+                        let heading = format!("From {} to {}", sum.with_value(|x| x.name_of(f.from)), sum.with_value(|x| x.name_of(f.about)));
+                        let form = s.forms.iter().find(|x| x.id == f.form).cloned();
+                        view! {
+                            <article class="received" data-testid="summary-feedback-item">
+                                <h3>{heading}</h3>
+                                <dl>
+                                    {form.map(|form| form.fields.iter().filter_map(|field| f.answers.get(&field.id).map(|a| view! {
+                                        <dt>{field.label.clone()}</dt>
+                                        <dd>{match a { Answer::Text(t) => t.clone(), Answer::Rating(r) => format!("{r} / 5") }}</dd>
+                                    })).collect_view())}
+                                </dl>
+                            </article>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </section>
+
+            <section class="card">
+                <h2>"Attendance"</h2>
+                <table class="attendance">
+                    <thead><tr><th scope="col">"Who"</th><th scope="col">"Role"</th><th scope="col">"Time present (m:ss)"</th></tr></thead>
+                    <tbody>
+                        {summary.participants.iter().map(|p| {
+                            let present: i64 = summary.outcome.iter().flat_map(|o| o.attendance.iter())
+                                .filter(|a| a.participant == p.id).map(|a| (a.left_at - a.joined_at).max(0)).sum();
+                            let role = p.role.as_deref().and_then(|r| s.role(r)).map(|r| r.name.clone()).unwrap_or_else(|| p.capability.label().to_string());
+                            view! { <tr><td>{p.name.clone()}</td><td>{role}</td><td>{crate::session::clock::format_remaining(present)}</td></tr> }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        </main>
+    }
+    .into_any()
+}
+
+fn print() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.print();
+    }
+}

@@ -1,0 +1,149 @@
+//! Guided feedback about a partner: answers checked against the template's form, and the outcome of a session.
+
+use super::ids::{Millis, ParticipantId};
+use super::template::{FieldKind, FormSpec};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A client-generated id that makes a submission idempotent: the same id stored twice is one row.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FeedbackId(pub String);
+
+impl FeedbackId {
+    /// 16..=64 characters of `[A-Za-z0-9_-]`.
+    pub fn is_well_formed(&self) -> bool {
+        (16..=64).contains(&self.0.len())
+            && self
+                .0
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+}
+
+/// One answer: free text or a 1–5 rating.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// A rating (1–5).
+    Rating(i64),
+    /// Free text.
+    Text(String),
+}
+
+/// Feedback as the giver submits it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackDraft {
+    /// Idempotency key.
+    pub id: FeedbackId,
+    /// The form answered.
+    pub form: String,
+    /// Who the feedback is about.
+    pub about: ParticipantId,
+    /// Answers by field id.
+    pub answers: BTreeMap<String, Answer>,
+}
+
+/// Feedback as stored and shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feedback {
+    /// Idempotency key.
+    pub id: FeedbackId,
+    /// The form answered.
+    pub form: String,
+    /// Who gave it.
+    pub from: ParticipantId,
+    /// Who it is about.
+    pub about: ParticipantId,
+    /// Answers by field id.
+    pub answers: BTreeMap<String, Answer>,
+    /// Whether the receiver chose to share it with the host.
+    pub shared_with_host: bool,
+    /// When it was (last) submitted.
+    pub submitted_at: Millis,
+}
+
+/// A problem with one field, shown next to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field id (empty for the whole form).
+    pub field: String,
+    /// What to fix.
+    pub message: String,
+}
+
+/// Checks answers against a form: known fields only, required ones present, texts within limits, ratings 1–5.
+pub fn validate_answers(form: &FormSpec, answers: &BTreeMap<String, Answer>) -> Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let err = |field: &str, message: String| FieldError {
+        field: field.to_string(),
+        message,
+    };
+    for id in answers.keys() {
+        if !form.fields.iter().any(|f| &f.id == id) {
+            errors.push(err(id, "This question is not part of the form.".into()));
+        }
+    }
+    for field in &form.fields {
+        match (&field.kind, answers.get(&field.id)) {
+            (FieldKind::Text { max_chars }, Some(Answer::Text(text))) => {
+                let count = text.chars().count();
+                if count > *max_chars as usize {
+                    errors.push(err(
+                        &field.id,
+                        format!("At most {max_chars} characters (this has {count})."),
+                    ));
+                } else if field.required && text.trim().is_empty() {
+                    errors.push(err(&field.id, "This question needs an answer.".into()));
+                }
+            }
+            (FieldKind::Rating, Some(Answer::Rating(r))) => {
+                if !(1..=5).contains(r) {
+                    errors.push(err(&field.id, "Pick a rating from 1 to 5.".into()));
+                }
+            }
+            (_, None) if field.required => errors.push(err(&field.id, "This question needs an answer.".into())),
+            (_, None) => {}
+            (FieldKind::Text { .. }, Some(_)) => errors.push(err(&field.id, "This question takes text.".into())),
+            (FieldKind::Rating, Some(_)) => errors.push(err(&field.id, "Pick a rating from 1 to 5.".into())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Planned and actual time of one phase.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseTime {
+    /// Phase title.
+    pub title: String,
+    /// Planned minutes, in ms.
+    pub planned_ms: i64,
+    /// How long its clock ran, in ms.
+    pub actual_ms: i64,
+}
+
+/// One connection interval of a participant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attendance {
+    /// Who.
+    pub participant: ParticipantId,
+    /// When they connected.
+    pub joined_at: Millis,
+    /// When they left (or the session ended).
+    pub left_at: Millis,
+}
+
+/// What is kept when a session ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// When it ended.
+    pub ended_at: Millis,
+    /// Planned vs actual per phase (main room).
+    pub phases: Vec<PhaseTime>,
+    /// Connection intervals.
+    pub attendance: Vec<Attendance>,
+}

@@ -1,0 +1,148 @@
+//! What a viewer may see of an ended session, and its Markdown export.
+
+use super::clock::format_remaining;
+use super::feedback::{Answer, Feedback, Outcome};
+use super::ids::{Capability, Millis, ParticipantId};
+use super::{ParticipantView, SessionSpec};
+use serde::{Deserialize, Serialize};
+
+/// The summary of a session as one viewer may see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The session as created.
+    pub session: SessionSpec,
+    /// What the viewer's link allows.
+    pub capability: Capability,
+    /// When it ended (`None`: still running).
+    pub ended_at: Option<Millis>,
+    /// The stored outcome, once ended.
+    pub outcome: Option<Outcome>,
+    /// Everyone who joined.
+    pub participants: Vec<ParticipantView>,
+    /// The viewer, when their browser key is known.
+    pub viewer: Option<ParticipantId>,
+    /// Feedback the viewer may see.
+    pub feedback: Vec<Feedback>,
+}
+
+/// Feedback is private to giver and receiver; the host also sees what the receiver chose to share.
+pub fn may_see(f: &Feedback, viewer: Option<ParticipantId>, capability: Capability) -> bool {
+    let Some(me) = viewer else { return false };
+    f.from == me || f.about == me || (capability == Capability::Host && f.shared_with_host)
+}
+
+impl Summary {
+    /// A participant's display name.
+    pub fn name_of(&self, id: ParticipantId) -> String {
+        self.participants
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| format!("Participant {}", id.0), |p| p.name.clone())
+    }
+
+    /// The summary as a Markdown document.
+    pub fn to_markdown(&self) -> String {
+        let s = &self.session;
+        let mut md = String::new();
+        let title = if s.goal.trim().is_empty() {
+            s.template_name.clone()
+        } else {
+            s.goal.clone()
+        };
+        md.push_str(&format!("# {}\n\n", title.trim()));
+        md.push_str(&format!("*{}*", s.template_name));
+        if let Some(at) = self.ended_at {
+            md.push_str(&format!(" · ended {}", format_utc(at)));
+        }
+        md.push_str("\n\n## Agenda: planned and actual\n\n| Phase | Planned | Actual |\n| --- | ---: | ---: |\n");
+        match &self.outcome {
+            Some(o) => {
+                for p in &o.phases {
+                    md.push_str(&format!(
+                        "| {} | {} | {} |\n",
+                        p.title,
+                        format_remaining(p.planned_ms),
+                        format_remaining(p.actual_ms)
+                    ));
+                }
+            }
+            None => {
+                for p in &s.phases {
+                    md.push_str(&format!("| {} | {} min | – |\n", p.title, p.minutes));
+                }
+            }
+        }
+        md.push_str("\n## Notes\n\n");
+        for p in &s.phases {
+            if p.notes.is_empty() {
+                continue;
+            }
+            md.push_str(&format!("### {}\n\n", p.title));
+            for n in &p.notes {
+                md.push_str(&format!("- **{}**: _(no shared notes were taken)_\n", n.title));
+            }
+            md.push('\n');
+        }
+        md.push_str("## Commitments\n\n_None recorded._\n\n");
+        md.push_str("## Feedback\n\n");
+        if self.feedback.is_empty() {
+            md.push_str("_No feedback visible to you._\n\n");
+        }
+        for f in &self.feedback {
+            md.push_str(&format!(
+                "### From {} to {}\n\n",
+                self.name_of(f.from),
+                self.name_of(f.about)
+            ));
+            let form = s.forms.iter().find(|x| x.id == f.form);
+            for (field, answer) in &f.answers {
+                let label = form
+                    .and_then(|x| x.fields.iter().find(|y| &y.id == field))
+                    .map_or(field.as_str(), |y| y.label.as_str());
+                let value = match answer {
+                    Answer::Text(t) if t.trim().is_empty() => continue,
+                    Answer::Text(t) => t.trim().replace('\n', " "),
+                    Answer::Rating(r) => format!("{r}/5"),
+                };
+                md.push_str(&format!("- **{label}**: {value}\n"));
+            }
+            md.push('\n');
+        }
+        md.push_str("## Attendance\n\n");
+        for p in &self.participants {
+            let minutes: i64 = self
+                .outcome
+                .iter()
+                .flat_map(|o| o.attendance.iter())
+                .filter(|a| a.participant == p.id)
+                .map(|a| (a.left_at - a.joined_at).max(0))
+                .sum::<i64>()
+                / 60_000;
+            let role = p
+                .role
+                .as_deref()
+                .and_then(|r| s.role(r))
+                .map(|r| format!(" ({})", r.name))
+                .unwrap_or_default();
+            md.push_str(&format!("- {}{} — {} min\n", p.name, role, minutes));
+        }
+        md
+    }
+}
+
+/// `YYYY-MM-DD HH:MM UTC` from epoch milliseconds (civil-from-days, no date library needed).
+pub fn format_utc(ms: Millis) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}

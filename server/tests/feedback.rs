@@ -1,0 +1,291 @@
+//! Feedback, ending a session, and what the summary shows to whom.
+
+mod common;
+
+use app::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use app::session::{Answer, FeedbackDraft, FeedbackId, ParticipantId, SessionId, SessionSettings};
+use common::*;
+use std::collections::BTreeMap;
+
+fn answers(situation: &str) -> BTreeMap<String, Answer> {
+    let mut a = BTreeMap::new();
+    a.insert("situation".into(), Answer::Text(situation.into()));
+    a.insert(
+        "behaviour".into(),
+        Answer::Text("You asked what I would do with no constraints.".into()),
+    );
+    a.insert("impact".into(), Answer::Text("I saw an option I had ruled out.".into()));
+    a.insert("listening".into(), Answer::Rating(5));
+    a.insert("questions".into(), Answer::Rating(4));
+    a.insert("clarity".into(), Answer::Rating(4));
+    a
+}
+
+pub fn draft(id: &str, about: ParticipantId, answers: BTreeMap<String, Answer>) -> ClientMsg {
+    ClientMsg::SubmitFeedback {
+        feedback: FeedbackDraft {
+            id: FeedbackId(id.into()),
+            form: "coaching-feedback".into(),
+            about,
+            answers,
+        },
+    }
+}
+
+fn you(welcome: &ServerMsg) -> ParticipantId {
+    match welcome {
+        ServerMsg::Welcome { you, .. } => *you,
+        other => panic!("not a welcome: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn submitting_the_same_feedback_three_times_stores_one_row_acknowledged_after_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let session = SessionId(parts(&links.host_link).0);
+    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
+    let ana_id = you(&w);
+    let (mut ben, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
+
+    for _ in 0..3 {
+        ben.send(&draft(
+            "feedback-0000000001",
+            ana_id,
+            answers("When I described the vendor conflict"),
+        ))
+        .await;
+        let saved = ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+        // The acknowledgement comes after the commit: the row is already readable.
+        let ServerMsg::FeedbackSaved { feedback } = saved else {
+            unreachable!()
+        };
+        let rows = server.state.store.feedback(&session).await.unwrap();
+        assert!(rows.iter().any(|r| r.id == feedback.id));
+    }
+    assert_eq!(server.state.store.feedback(&session).await.unwrap().len(), 1);
+    let got = ana
+        .recv_until(|m| matches!(m, ServerMsg::FeedbackReceived { .. }))
+        .await;
+    let ServerMsg::FeedbackReceived { feedback } = got else {
+        unreachable!()
+    };
+    assert_eq!(feedback.about, ana_id);
+    assert!(!feedback.shared_with_host);
+
+    // Editing with the same id updates the same row.
+    ben.send(&draft("feedback-0000000001", ana_id, answers("In the options phase")))
+        .await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    let rows = server.state.store.feedback(&session).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].answers["situation"],
+        Answer::Text("In the options phase".into())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_feedback_is_refused_at_the_field_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let session = SessionId(parts(&links.host_link).0);
+    let (_ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let ana_id = you(&w);
+    let (mut ben, w) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let ben_id = you(&w);
+    let (mut cy, _) = Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
+
+    let refused = |m: &ServerMsg| matches!(m, ServerMsg::FeedbackRefused { .. });
+    let mut bad_rating = answers("x");
+    bad_rating.insert("listening".into(), Answer::Rating(6));
+    let mut too_long = answers("x");
+    too_long.insert("impact".into(), Answer::Text("y".repeat(501)));
+    let mut missing = answers("x");
+    missing.remove("behaviour");
+    for (case, expected_field) in [(bad_rating, "listening"), (too_long, "impact"), (missing, "behaviour")] {
+        ben.send(&draft("feedback-bad-000001", ana_id, case)).await;
+        let ServerMsg::FeedbackRefused { errors, .. } = ben.recv_until(refused).await else {
+            unreachable!()
+        };
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, expected_field);
+    }
+    // About someone not in the session, about oneself, from an observer.
+    ben.send(&draft("feedback-bad-000002", ParticipantId(99), answers("x")))
+        .await;
+    let ServerMsg::FeedbackRefused { message, .. } = ben.recv_until(refused).await else {
+        unreachable!()
+    };
+    assert_eq!(message, "That person is not taking part in this session.");
+    ben.send(&draft("feedback-bad-000003", ben_id, answers("x"))).await;
+    assert!(matches!(
+        ben.recv_until(refused).await,
+        ServerMsg::FeedbackRefused { .. }
+    ));
+    cy.send(&draft("feedback-bad-000004", ana_id, answers("x"))).await;
+    assert!(matches!(
+        cy.recv_until(refused).await,
+        ServerMsg::FeedbackRefused { .. }
+    ));
+
+    assert!(
+        server.state.store.feedback(&session).await.unwrap().is_empty(),
+        "nothing partly stored"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_host_ends_the_session_and_the_summary_shows_each_viewer_only_what_they_may_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, host_token) = parts(&links.host_link);
+    let (_, participant_token) = parts(&links.participant_link);
+    let session = SessionId(id.clone());
+    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let ana_id = you(&w);
+    let (mut ben, w) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let ben_id = you(&w);
+    let (mut cy, w) = Client::join(&ws_url(&server, &links.participant_link), "Cy", &key(3), None).await;
+    let cy_id = you(&w);
+
+    // Ben → Ana (Ana shares it with the host: herself), Cy → Ben (private).
+    ben.send(&draft("feedback-ben-to-ana1", ana_id, answers("Ben about Ana")))
+        .await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    cy.send(&draft("feedback-cy-to-ben01", ben_id, answers("Cy about Ben")))
+        .await;
+    cy.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+
+    // Only the host may end it.
+    ben.send(&ClientMsg::EndSession).await;
+    let err = ben.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
+    assert!(matches!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::NotAllowed,
+            ..
+        }
+    ));
+    ana.send(&ClientMsg::EndSession).await;
+    for c in [&mut ana, &mut ben, &mut cy] {
+        assert!(matches!(
+            c.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await,
+            ServerMsg::Ended { .. }
+        ));
+        assert_eq!(c.closed().await, Some(app::protocol::CLOSE_GONE));
+    }
+    let outcome = server
+        .state
+        .store
+        .outcome(&session)
+        .await
+        .unwrap()
+        .expect("outcome stored");
+    assert_eq!(outcome.phases.len(), 5);
+    assert_eq!(outcome.phases[0].planned_ms, 5 * 60_000);
+    assert_eq!(outcome.attendance.len(), 3);
+
+    // After the end: no more feedback, no rejoin.
+    let (mut late, _) = (Client::connect(&ws_url(&server, &links.participant_link)).await, ());
+    late.send(&ClientMsg::Hello {
+        protocol: 1,
+        participant_key: app::session::ParticipantKey(key(2)),
+        name: "Ben".into(),
+        role: None,
+    })
+    .await;
+    assert!(matches!(late.recv().await, ServerMsg::Ended { .. }));
+    assert_eq!(
+        server.state.store.feedback(&session).await.unwrap().len(),
+        2,
+        "stored outcome unchanged"
+    );
+
+    let backend = server.state.backend.0.clone();
+    let summary = |token: &str, k: Option<String>| backend.summary(id.clone(), token.to_string(), k);
+    let for_ben = summary(&participant_token, Some(key(2))).await.unwrap();
+    let seen: Vec<&str> = for_ben.feedback.iter().map(|f| f.id.0.as_str()).collect();
+    assert_eq!(
+        seen,
+        ["feedback-ben-to-ana1", "feedback-cy-to-ben01"],
+        "given and received"
+    );
+    let for_ana = summary(&host_token, Some(key(1))).await.unwrap();
+    assert_eq!(for_ana.feedback.len(), 1, "Ana sees only what is about her");
+    assert_eq!(for_ana.feedback[0].about, ana_id);
+    let anonymous = summary(&participant_token, None).await.unwrap();
+    assert!(anonymous.feedback.is_empty());
+    assert!(
+        summary("wrong", Some(key(2))).await.is_err(),
+        "no summary without a valid link"
+    );
+    assert!(for_ben.to_markdown().contains("Get better at delegating"));
+    assert!(!for_ana.to_markdown().contains("Cy about Ben"));
+    let _ = cy_id;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn only_the_receiver_can_share_feedback_with_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, host_token) = parts(&links.host_link);
+    let (_ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let (mut cy, w) = Client::join(&ws_url(&server, &links.participant_link), "Cy", &key(3), None).await;
+    let cy_id = you(&w);
+    ben.send(&draft("feedback-ben-to-cy01", cy_id, answers("Ben about Cy")))
+        .await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    let fid = FeedbackId("feedback-ben-to-cy01".into());
+
+    let host_sees = || async {
+        let s = server
+            .state
+            .backend
+            .0
+            .summary(id.clone(), host_token.clone(), Some(key(1)))
+            .await
+            .unwrap();
+        s.feedback.len()
+    };
+    assert_eq!(host_sees().await, 0, "private by default");
+    ben.send(&ClientMsg::ShareFeedback {
+        id: fid.clone(),
+        shared: true,
+    })
+    .await;
+    let err = ben.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
+    assert!(
+        matches!(
+            err,
+            ServerMsg::Error {
+                code: ErrorCode::NotAllowed,
+                ..
+            }
+        ),
+        "the giver cannot share it"
+    );
+    assert_eq!(host_sees().await, 0);
+
+    cy.send(&ClientMsg::ShareFeedback { id: fid, shared: true }).await;
+    let got = cy
+        .recv_until(|m| matches!(m, ServerMsg::FeedbackReceived { feedback } if feedback.shared_with_host))
+        .await;
+    assert!(matches!(got, ServerMsg::FeedbackReceived { .. }));
+    assert_eq!(host_sees().await, 1, "shared with the host");
+    server.stop().await;
+}
