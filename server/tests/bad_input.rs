@@ -45,6 +45,16 @@ async fn invalid_links_get_a_clear_404_page_and_no_socket() {
         assert!(!body.contains("Get better at delegating"), "no session content leaks");
     }
 
+    // Summaries too: no content for a wrong token, as a page or as Markdown.
+    for bad in [
+        format!("{}/s/{id}/summary?t=wrong", server.url()),
+        format!("{}/s/{id}/summary.md?t=wrong", server.url()),
+    ] {
+        let (status, body) = http_get(&bad).await;
+        assert_eq!(status, 404, "{bad}");
+        assert!(!body.contains("Get better at delegating"), "no session content leaks");
+    }
+
     for bad in [
         format!("ws://{}/ws/{id}?t=wrong", server.addr),
         format!("ws://{}/ws/{id}", server.addr),

@@ -289,3 +289,67 @@ async fn only_the_receiver_can_share_feedback_with_the_host() {
     assert_eq!(host_sees().await, 1, "shared with the host");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_template_that_ends_after_the_last_phase_ends_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let server = start(&db).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, _) = parts(&links.host_link);
+    let session = SessionId(id.clone());
+    let spec = server.state.store.session(&id).await.unwrap().unwrap().spec;
+    // The last phase started 6 minutes ago (5 planned); this session's template ends by itself.
+    let mut room = app::session::RoomState::new(&spec.phases);
+    let start_at = server::relay::now_ms() - 6 * 60_000;
+    for from in 0..spec.phases.len() - 1 {
+        room = room
+            .apply(&spec.phases, app::session::TimerCommand::Next { from }, start_at)
+            .unwrap()
+            .0;
+    }
+    room = room
+        .apply(&spec.phases, app::session::TimerCommand::Start, start_at)
+        .unwrap()
+        .0;
+    server
+        .state
+        .store
+        .save_room(&session, app::session::RoomId::MAIN, &room, start_at)
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET spec = json_set(spec, '$.end_after_last_phase', json('true')) WHERE id = ?")
+        .bind(&id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let mut c = Client::connect(&ws_url(&server, &links.host_link)).await;
+    c.send(&ClientMsg::Hello {
+        protocol: 1,
+        participant_key: app::session::ParticipantKey(key(1)),
+        name: "Ana".into(),
+        role: None,
+    })
+    .await;
+    assert!(matches!(c.recv().await, ServerMsg::Ended { .. }));
+    let outcome = server
+        .state
+        .store
+        .outcome(&session)
+        .await
+        .unwrap()
+        .expect("ended with an outcome");
+    let last = outcome.phases.last().unwrap();
+    assert_eq!(last.planned_ms, 5 * 60_000);
+    assert!(
+        (last.actual_ms - 6 * 60_000).abs() < 5_000,
+        "actual time runs to the end: {}",
+        last.actual_ms
+    );
+    server.stop().await;
+}

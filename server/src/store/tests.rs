@@ -111,3 +111,73 @@ fn sqlite_paths_are_found_in_urls() {
     );
     assert_eq!(sqlite_file_path("sqlite::memory:"), None);
 }
+
+#[tokio::test]
+async fn feedback_is_one_row_per_id_and_ending_is_once() {
+    use app::session::{Answer, Attendance, Feedback, FeedbackId, Outcome, PhaseTime};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/f.db", dir.path().display());
+    let store = Store::open(&url).await.unwrap();
+    let r = record("s1");
+    store.create_session(&r, &RoomState::new(&r.spec.phases)).await.unwrap();
+    let mut f = Feedback {
+        id: FeedbackId("fb-000000000000001".into()),
+        form: "form".into(),
+        from: ParticipantId(1),
+        about: ParticipantId(2),
+        answers: [("impact".to_string(), Answer::Text("clear".into()))]
+            .into_iter()
+            .collect(),
+        shared_with_host: false,
+        submitted_at: 10,
+    };
+    for _ in 0..3 {
+        assert!(store.save_feedback(&r.spec.id, &f).await.unwrap().is_some());
+    }
+    f.answers.insert("impact".into(), Answer::Text("clearer".into()));
+    store.save_feedback(&r.spec.id, &f).await.unwrap();
+    let other_giver = Feedback {
+        from: ParticipantId(3),
+        ..f.clone()
+    };
+    assert!(
+        store.save_feedback(&r.spec.id, &other_giver).await.unwrap().is_none(),
+        "an id is bound to its giver"
+    );
+    assert!(
+        !store
+            .share_feedback(&r.spec.id, &f.id, ParticipantId(1), true)
+            .await
+            .unwrap(),
+        "giver can't share"
+    );
+    assert!(store
+        .share_feedback(&r.spec.id, &f.id, ParticipantId(2), true)
+        .await
+        .unwrap());
+    store.close().await;
+
+    let store = Store::open(&url).await.unwrap();
+    let rows = store.feedback(&r.spec.id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].answers["impact"], Answer::Text("clearer".into()));
+    assert!(rows[0].shared_with_host);
+
+    let outcome = Outcome {
+        ended_at: 99,
+        phases: vec![PhaseTime {
+            title: "Goal".into(),
+            planned_ms: 300_000,
+            actual_ms: 280_000,
+        }],
+        attendance: vec![Attendance {
+            participant: ParticipantId(1),
+            joined_at: 1,
+            left_at: 99,
+        }],
+    };
+    assert!(store.end_session(&r.spec.id, &outcome).await.unwrap());
+    assert!(!store.end_session(&r.spec.id, &outcome).await.unwrap(), "ends once");
+    assert_eq!(store.outcome(&r.spec.id).await.unwrap(), Some(outcome));
+    assert_eq!(store.session("s1").await.unwrap().unwrap().ended_at, Some(99));
+}
