@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos.clone();
     Router::new()
         .route("/ws/{session}", get(relay::socket))
+        .route("/yjs/{session}", get(relay::notes_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))

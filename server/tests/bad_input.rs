@@ -111,14 +111,7 @@ async fn malformed_unknown_and_oversized_frames_are_refused_and_others_notice_no
             ..
         }
     ));
-    peer.send_raw(Message::binary(vec![0u8, 1, 2])).await;
-    assert!(matches!(
-        peer.recv().await,
-        ServerMsg::Error {
-            code: ErrorCode::BadMessage,
-            ..
-        }
-    ));
+    // Binary frames are notes (y-sync); undecodable ones are covered in tests/notes.rs.
     // Still connected and served.
     assert!(peer.round_trip().await.is_empty());
 

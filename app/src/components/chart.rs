@@ -4,8 +4,8 @@ use crate::session::clock::format_remaining;
 use crate::session::PhaseTime;
 use leptos::prelude::*;
 
-const WIDTH: f64 = 640.0;
-const LABEL: f64 = 150.0;
+const WIDTH: f64 = 460.0;
+const LABEL: f64 = 110.0;
 const ROW: f64 = 40.0;
 
 /// Two bars per phase: planned (light) and actual (solid), on one scale.

@@ -83,15 +83,28 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                 {outcome.map(|o| view! { <PhaseChart phases=o.phases/> })}
             </section>
 
-            <section class="card">
+            <section class="card" data-testid="summary-notes">
                 <h2>"Notes by phase"</h2>
-                <p class="hint">"No shared notes were taken in this session. The agenda offered these sections:"</p>
-                <dl class="note-index">
-                    {s.phases.iter().filter(|p| !p.notes.is_empty()).map(|p| view! {
-                        <dt>{p.title.clone()}</dt>
-                        <dd>{p.notes.iter().map(|n| n.title.clone()).collect::<Vec<_>>().join(" · ")}</dd>
-                    }).collect_view()}
-                </dl>
+                {
+                    let notes = summary.outcome.as_ref().map(|o| o.notes.clone()).unwrap_or_default();
+                    let written: Vec<_> = s.phases.iter().filter_map(|p| {
+                        let sections: Vec<(String, String)> = p.notes.iter()
+                            .filter_map(|n| notes.get(&n.id).map(|t| (n.title.clone(), t.clone())))
+                            .collect();
+                        (!sections.is_empty()).then(|| (p.title.clone(), sections))
+                    }).collect();
+                    if written.is_empty() {
+                        view! { <p class="hint">"No shared notes were taken in this session."</p> }.into_any()
+                    } else {
+                        written.into_iter().map(|(phase, sections)| view! {
+                            <h3>{phase}</h3>
+                            {sections.into_iter().map(|(title, text)| view! {
+                                <h4 class="note-title">{title}</h4>
+                                <p class="note-text">{text}</p>
+                            }).collect_view()}
+                        }).collect_view().into_any()
+                    }
+                }
             </section>
 
             <section class="card">

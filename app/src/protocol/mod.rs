@@ -187,6 +187,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The session has ended; it is read-only.
     Ended,
+    /// The notes reached their size limit; nothing already written was lost.
+    NotesFull,
 }
 
 impl ServerMsg {

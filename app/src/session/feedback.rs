@@ -146,4 +146,7 @@ pub struct Outcome {
     pub phases: Vec<PhaseTime>,
     /// Connection intervals.
     pub attendance: Vec<Attendance>,
+    /// Final text of each note section, by section id (sections left empty are absent).
+    #[serde(default)]
+    pub notes: BTreeMap<String, String>,
 }

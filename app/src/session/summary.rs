@@ -73,15 +73,25 @@ impl Summary {
             }
         }
         md.push_str("\n## Notes\n\n");
+        let notes = self.outcome.as_ref().map(|o| &o.notes);
+        let mut any = false;
         for p in &s.phases {
-            if p.notes.is_empty() {
+            let written: Vec<(&str, &String)> = p
+                .notes
+                .iter()
+                .filter_map(|n| notes.and_then(|all| all.get(&n.id)).map(|t| (n.title.as_str(), t)))
+                .collect();
+            if written.is_empty() {
                 continue;
             }
+            any = true;
             md.push_str(&format!("### {}\n\n", p.title));
-            for n in &p.notes {
-                md.push_str(&format!("- **{}**: _(no shared notes were taken)_\n", n.title));
+            for (title, text) in written {
+                md.push_str(&format!("**{title}**\n\n{}\n\n", text.trim()));
             }
-            md.push('\n');
+        }
+        if !any {
+            md.push_str("_No shared notes were taken._\n\n");
         }
         md.push_str("## Commitments\n\n_None recorded._\n\n");
         md.push_str("## Feedback\n\n");

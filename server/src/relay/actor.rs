@@ -1,6 +1,7 @@
 //! One task per live session: owns its participants, rooms and connections; applies commands through the pure
 //! reducer, persists, then broadcasts.
 
+use super::notes::{Notes, NotesError};
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
 use app::protocol::{ErrorCode, RoomView, ServerMsg, CLOSE_GONE, PROTOCOL_VERSION};
@@ -17,6 +18,10 @@ use tokio::time::Instant;
 
 /// How long an actor lives on with nobody connected before it stops (its state is in the store).
 const LINGER: Duration = Duration::from_secs(30);
+/// Notes are written to the store at most this long after the first unsaved edit.
+const NOTES_FLUSH: Duration = Duration::from_millis(500);
+/// Stands for the connections of official Yjs clients, which share the notes but are not participants.
+const NOTES_ONLY: ParticipantId = ParticipantId(0);
 
 /// Identifies one WebSocket connection.
 pub type ConnId = u64;
@@ -81,6 +86,22 @@ pub enum ActorMsg {
         /// The connection.
         conn: ConnId,
     },
+    /// A binary y-sync frame for the notes document.
+    Notes {
+        /// The connection.
+        conn: ConnId,
+        /// The frame.
+        frame: Vec<u8>,
+    },
+    /// A y-websocket client joins the notes only.
+    JoinNotes {
+        /// The connection.
+        conn: ConnId,
+        /// Its queue and kick switch.
+        handle: ConnHandle,
+        /// What its link allows.
+        capability: Capability,
+    },
 }
 
 struct Conn {
@@ -100,6 +121,8 @@ pub struct Actor {
     conns: HashMap<ConnId, Conn>,
     feedback: Vec<Feedback>,
     ended_at: Option<Millis>,
+    notes: Notes,
+    notes_dirty_since: Option<Instant>,
 }
 
 impl Actor {
@@ -110,6 +133,8 @@ impl Actor {
         };
         let participants = store.participants(&id).await?;
         let feedback = store.feedback(&id).await?;
+        let notes = Notes::load(store.notes(&id).await?.as_deref())
+            .map_err(|e| crate::store::StoreError::Notes(e.to_string()))?;
         let mut rooms: BTreeMap<RoomId, RoomState> = store.rooms(&id).await?.into_iter().collect();
         let spec = record.spec;
         rooms.retain(|_, r| r.is_valid_for(&spec.phases));
@@ -125,18 +150,27 @@ impl Actor {
             conns: HashMap::new(),
             feedback,
             ended_at: record.ended_at,
+            notes,
+            notes_dirty_since: None,
         };
         actor.advance_due().await;
         Ok(Some(actor))
     }
 
     /// Runs until nobody has been connected for [`LINGER`] or every sender is gone.
-    pub async fn run(mut self, mut inbox: mpsc::Receiver<ActorMsg>) {
+    pub async fn run(mut self, mut inbox: mpsc::Receiver<ActorMsg>, mut stopping: tokio::sync::watch::Receiver<bool>) {
         let mut empty_since = Some(Instant::now());
         loop {
             let wake = self.next_deadline();
             let linger_until = empty_since.map(|t| t + LINGER);
+            let flush_at = self.notes_dirty_since.map(|t| t + NOTES_FLUSH);
             tokio::select! {
+                changed = stopping.changed() => {
+                    if changed.is_err() || *stopping.borrow() {
+                        break;
+                    }
+                }
+                _ = sleep_until_opt(flush_at) => self.flush_notes().await,
                 msg = inbox.recv() => {
                     let Some(msg) = msg else { break };
                     self.handle(msg).await;
@@ -156,6 +190,8 @@ impl Actor {
                 }
             }
         }
+        // Always on the way out: graceful shutdown and idle stop keep every edit.
+        self.flush_notes().await;
         tracing::debug!(session = %self.id, "session actor stopped");
     }
 
@@ -173,6 +209,30 @@ impl Actor {
             ActorMsg::Timer { conn, room, command } => self.timer(conn, room, command).await,
             ActorMsg::Feedback { conn, draft } => self.submit_feedback(conn, draft).await,
             ActorMsg::Share { conn, id, shared } => self.share_feedback(conn, id, shared).await,
+            ActorMsg::Notes { conn, frame } => self.notes_frame(conn, &frame),
+            ActorMsg::JoinNotes {
+                conn,
+                handle,
+                capability,
+            } => {
+                if self.ended_at.is_some() {
+                    let _ = handle
+                        .outbox
+                        .try_send(Outbound::Close(CLOSE_GONE, "The session has ended.".into()));
+                    return;
+                }
+                let step1 = Outbound::Binary(self.notes.sync_step1().into());
+                let _ = handle.outbox.try_send(step1);
+                self.conns.insert(
+                    conn,
+                    Conn {
+                        participant: NOTES_ONLY,
+                        capability,
+                        handle,
+                        attendance: None,
+                    },
+                );
+            }
             ActorMsg::End { conn } => match self.conns.get(&conn).map(|c| c.capability) {
                 Some(Capability::Host) => self.end(now_ms()).await,
                 Some(_) => self.send_error(conn, ErrorCode::NotAllowed, "Only the host can end the session."),
@@ -263,6 +323,8 @@ impl Actor {
                 .collect(),
         };
         self.send_to(conn, Outbound::text(&welcome));
+        // The relay's state vector: the client answers with the notes edits the relay is missing.
+        self.send_to(conn, Outbound::Binary(self.notes.sync_step1().into()));
         self.broadcast_presence();
     }
 
@@ -544,10 +606,18 @@ impl Actor {
                 return;
             }
         };
+        self.flush_notes().await;
+        let sections: Vec<String> = self
+            .spec
+            .phases
+            .iter()
+            .flat_map(|p| p.notes.iter().map(|n| n.id.clone()))
+            .collect();
         let outcome = Outcome {
             ended_at: now,
             phases,
             attendance,
+            notes: self.notes.texts(sections.iter().map(String::as_str)),
         };
         match self.store.end_session(&self.id, &outcome).await {
             Ok(_) => {}
@@ -567,6 +637,46 @@ impl Actor {
         self.broadcast(Outbound::Close(CLOSE_GONE, "The session has ended.".into()));
         // Each writer sends the two frames above and stops; attendance was closed by `end_session`.
         self.conns.clear();
+    }
+
+    fn notes_frame(&mut self, conn: ConnId, frame: &[u8]) {
+        let Some(capability) = self.conns.get(&conn).map(|c| c.capability) else {
+            return;
+        };
+        let may_write = capability != Capability::Observer && self.ended_at.is_none();
+        match self.notes.handle(frame, may_write) {
+            Ok(handled) => {
+                if let Some(reply) = handled.reply {
+                    self.send_to(conn, Outbound::Binary(reply.into()));
+                }
+                if let Some(frame) = handled.broadcast {
+                    let out = Outbound::Binary(frame.into());
+                    let others: Vec<ConnId> = self.conns.keys().copied().filter(|c| *c != conn).collect();
+                    for other in others {
+                        self.send_to(other, out.clone());
+                    }
+                }
+                if handled.changed {
+                    self.notes_dirty_since.get_or_insert_with(Instant::now);
+                }
+            }
+            Err(NotesError::Malformed) => {
+                self.send_error(conn, ErrorCode::BadMessage, &NotesError::Malformed.to_string());
+                self.send_to(conn, Outbound::Close(1007, "Malformed notes update".into()));
+            }
+            Err(e @ NotesError::Full) => self.send_error(conn, ErrorCode::NotesFull, &e.to_string()),
+            Err(e @ NotesError::ReadOnly) => self.send_error(conn, ErrorCode::NotAllowed, &e.to_string()),
+        }
+    }
+
+    async fn flush_notes(&mut self) {
+        if self.notes_dirty_since.is_none() {
+            return;
+        }
+        match self.store.save_notes(&self.id, &self.notes.state(), now_ms()).await {
+            Ok(()) => self.notes_dirty_since = None,
+            Err(e) => tracing::error!(session = %self.id, error = %e, "could not save notes; retrying"),
+        }
     }
 
     fn send_to_participant(&mut self, who: ParticipantId, msg: &ServerMsg) {

@@ -212,8 +212,17 @@ where
                     let _ = out_tx.try_send(error(ErrorCode::BadMessage, "Tandem did not understand that message."));
                 }
             },
-            Message::Binary(_) => {
-                let _ = out_tx.try_send(error(ErrorCode::BadMessage, "Binary messages are not accepted here."));
+            Message::Binary(frame) => {
+                if actor
+                    .send(ActorMsg::Notes {
+                        conn,
+                        frame: frame.to_vec(),
+                    })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
             }
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => {}
@@ -283,6 +292,7 @@ async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &mut mpsc::Rece
     while let Some(msg) = next.take() {
         let (frame, last) = match msg {
             Outbound::Text(text) => (Message::Text(text), false),
+            Outbound::Binary(bytes) => (Message::Binary(bytes), false),
             Outbound::Close(code, reason) => (close_frame(code, &reason), true),
         };
         if sink.feed(frame).await.is_err() {
@@ -305,4 +315,80 @@ fn close_frame(code: u16, reason: &str) -> Message {
         code,
         reason: Utf8Bytes::from(reason.to_string()),
     }))
+}
+
+/// Serves an official Yjs client (y-websocket framing): binary y-sync frames only, no hello. The link's token
+/// was checked at the upgrade; observers may read but not write.
+pub async fn serve_notes_connection<S, E>(socket: S, relay: Relay, session: SessionId, capability: Capability)
+where
+    S: Stream<Item = Result<Message, E>> + Sink<Message> + Send + Unpin + 'static,
+    E: Display,
+{
+    let limits = relay.limits;
+    let (mut sink, mut stream) = socket.split();
+    let conn = relay.next_conn_id();
+    let (out_tx, out_rx) = mpsc::channel::<Outbound>(limits.outbox);
+    let kick = Arc::new(Notify::new());
+    let joined = match relay.actor(&session).await {
+        Ok(tx) => {
+            let join = ActorMsg::JoinNotes {
+                conn,
+                handle: ConnHandle {
+                    outbox: out_tx.clone(),
+                    kick: kick.clone(),
+                },
+                capability,
+            };
+            tx.send(join).await.ok().map(|_| tx)
+        }
+        Err(_) => None,
+    };
+    let Some(actor) = joined else {
+        let _ = sink
+            .send(close_frame(CLOSE_GONE, "This session is not available right now."))
+            .await;
+        return;
+    };
+    let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
+    let mut writer_done = false;
+    let mut stopping = relay.stopping();
+    loop {
+        // Yjs clients do not ping at the application level: a longer silence is allowed (30 s).
+        let next = tokio::select! {
+            _ = &mut writer => { writer_done = true; break; }
+            _ = stopping.wait_for(|stop| *stop) => {
+                let _ = out_tx.try_send(Outbound::Close(1012, "Tandem is restarting; reconnecting.".into()));
+                break;
+            }
+            next = timeout(limits.idle * 3, stream.next()) => next,
+        };
+        match next {
+            Ok(Some(Ok(Message::Binary(frame)))) => {
+                if actor
+                    .send(ActorMsg::Notes {
+                        conn,
+                        frame: frame.to_vec(),
+                    })
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Err(_) => break,
+            Ok(Some(Err(e))) => {
+                let text = e.to_string();
+                if text.contains("too long") || text.contains("Space limit") {
+                    let _ = out_tx.try_send(Outbound::Close(1009, "Message too large".into()));
+                }
+                break;
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+    let _ = actor.send(ActorMsg::Leave { conn }).await;
+    drop(out_tx);
+    if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
+        writer.abort();
+    }
 }

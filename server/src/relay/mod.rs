@@ -2,10 +2,11 @@
 
 mod actor;
 mod conn;
+pub mod notes;
 
 pub use actor::ConnId;
 use actor::{Actor, ActorMsg};
-pub use conn::{serve_connection, Limits};
+pub use conn::{serve_connection, serve_notes_connection, Limits};
 
 use crate::error::AppError;
 use crate::store::Store;
@@ -25,6 +26,8 @@ use tokio::sync::mpsc;
 pub enum Outbound {
     /// A JSON text frame (shared bytes).
     Text(Utf8Bytes),
+    /// A binary frame (y-sync notes protocol).
+    Binary(axum::body::Bytes),
     /// Close the connection with a code and reason.
     Close(u16, String),
 }
@@ -93,8 +96,9 @@ impl Relay {
         let registry = self.actors.clone();
         let id = id.clone();
         let done = tx.clone();
+        let stopping = self.stopping();
         tokio::spawn(async move {
-            actor.run(rx).await;
+            actor.run(rx, stopping).await;
             let mut actors = registry.lock().unwrap_or_else(|e| e.into_inner());
             if actors.get(&id).is_some_and(|tx| tx.same_channel(&done)) {
                 actors.remove(&id);
@@ -132,14 +136,8 @@ pub struct SocketQuery {
     t: String,
 }
 
-/// `GET /ws/{session}?t=TOKEN`: checks the origin and the token, then upgrades.
-pub async fn socket(
-    State(state): State<AppState>,
-    Path(session): Path<String>,
-    Query(query): Query<SocketQuery>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Result<Response, AppError> {
+/// Checks the browser origin (when there is one) and the link's token; returns what the link allows.
+async fn authorize(state: &AppState, session: &str, token: &str, headers: &HeaderMap) -> Result<Capability, AppError> {
     if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
         if !state.allowed_origins.contains(&origin) {
@@ -147,17 +145,45 @@ pub async fn socket(
             return Err(AppError::ForbiddenOrigin);
         }
     }
-    let record = state.store.session(&session).await?.ok_or(AppError::InvalidLink)?;
-    let capability: Capability = record.capability_of(&query.t).ok_or(AppError::InvalidLink)?;
-    let relay = state.relay.clone();
-    let limits = relay.limits;
-    let id = SessionId(session);
-    Ok(upgrade
+    let record = state.store.session(session).await?.ok_or(AppError::InvalidLink)?;
+    record.capability_of(token).ok_or(AppError::InvalidLink)
+}
+
+/// The upgrade with the relay's frame and buffer limits.
+fn limited(upgrade: WebSocketUpgrade, limits: Limits) -> WebSocketUpgrade {
+    upgrade
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
         .read_buffer_size(limits.read_buffer_bytes)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| async move {
-            serve_connection(socket, relay, id, capability).await;
-        }))
+}
+
+/// `GET /ws/{session}?t=TOKEN`: the live session (JSON control messages, binary y-sync notes).
+pub async fn socket(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    Query(query): Query<SocketQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let capability = authorize(&state, &session, &query.t, &headers).await?;
+    let relay = state.relay.clone();
+    let id = SessionId(session);
+    Ok(limited(upgrade, relay.limits)
+        .on_upgrade(move |socket| async move { serve_connection(socket, relay, id, capability).await }))
+}
+
+/// `GET /yjs/{session}?t=TOKEN`: the notes document for official Yjs clients (y-websocket framing).
+pub async fn notes_socket(
+    State(state): State<AppState>,
+    Path(session): Path<String>,
+    Query(query): Query<SocketQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let capability = authorize(&state, &session, &query.t, &headers).await?;
+    let relay = state.relay.clone();
+    let id = SessionId(session);
+    Ok(limited(upgrade, relay.limits)
+        .on_upgrade(move |socket| async move { serve_notes_connection(socket, relay, id, capability).await }))
 }

@@ -18,6 +18,9 @@ pub enum StoreError {
     /// A stored JSON column did not parse.
     #[error("stored data: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// A stored notes document did not decode.
+    #[error("stored notes: {0}")]
+    Notes(String),
     /// Migrations failed at start.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -390,6 +393,29 @@ impl Store {
             .await?;
         row.map(|r| Ok(serde_json::from_str(r.get::<&str, _>("outcome"))?))
             .transpose()
+    }
+
+    /// The stored notes document of a session, if any was written.
+    pub async fn notes(&self, session: &SessionId) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT state FROM notes WHERE session_id = ?")
+            .bind(&session.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get::<Vec<u8>, _>("state")))
+    }
+
+    /// Replaces the stored notes document.
+    pub async fn save_notes(&self, session: &SessionId, state: &[u8], now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(&session.0)
+        .bind(state)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Closes the pool, waiting for writes in flight.

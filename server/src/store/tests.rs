@@ -164,6 +164,7 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
     assert!(rows[0].shared_with_host);
 
     let outcome = Outcome {
+        notes: [("goal".to_string(), "Lead reviews".to_string())].into_iter().collect(),
         ended_at: 99,
         phases: vec![PhaseTime {
             title: "Goal".into(),
