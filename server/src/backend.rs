@@ -39,6 +39,23 @@ pub fn random_token(bytes: usize) -> String {
     base64url(&buf)
 }
 
+/// Logs a storage failure and answers with the generic message.
+fn unavailable(e: crate::store::StoreError) -> BackendError {
+    tracing::error!(error = %e, "storage failed");
+    BackendError::Unavailable
+}
+
+/// The session `id` and what `token` allows in it; unknown ids and wrong tokens get the same answer.
+async fn resolve(store: &Store, id: &str, token: &str) -> Result<(SessionRecord, Capability), BackendError> {
+    let record = store
+        .session(id)
+        .await
+        .map_err(unavailable)?
+        .ok_or(BackendError::NotFound)?;
+    let capability = record.capability_of(token).ok_or(BackendError::NotFound)?;
+    Ok((record, capability))
+}
+
 fn link(public_url: &str, id: &str, token: &str) -> String {
     format!("{public_url}/s/{id}?t={token}")
 }
@@ -113,16 +130,7 @@ impl Backend for ServerBackend {
         let store = self.store.clone();
         let public_url = self.public_url.clone();
         async move {
-            let unavailable = |e: crate::store::StoreError| {
-                tracing::error!(error = %e, "could not open a link");
-                BackendError::Unavailable
-            };
-            let record = store
-                .session(&id)
-                .await
-                .map_err(unavailable)?
-                .ok_or(BackendError::NotFound)?;
-            let capability = record.capability_of(&token).ok_or(BackendError::NotFound)?;
+            let (record, capability) = resolve(&store, &id, &token).await?;
             let joined = store.participants(&record.spec.id).await.map_err(unavailable)?.len() as u32;
             let share = (capability == Capability::Host).then(|| ShareLinks {
                 participant_link: link(&public_url, &id, &record.participant_token),
@@ -147,16 +155,7 @@ impl Backend for ServerBackend {
     ) -> BoxFuture<'static, Result<Summary, BackendError>> {
         let store = self.store.clone();
         async move {
-            let unavailable = |e: crate::store::StoreError| {
-                tracing::error!(error = %e, "could not read a summary");
-                BackendError::Unavailable
-            };
-            let record = store
-                .session(&id)
-                .await
-                .map_err(unavailable)?
-                .ok_or(BackendError::NotFound)?;
-            let capability = record.capability_of(&token).ok_or(BackendError::NotFound)?;
+            let (record, capability) = resolve(&store, &id, &token).await?;
             let session = SessionId(id);
             let participants: Vec<_> = store.participants(&session).await.map_err(unavailable)?;
             let viewer = key.and_then(|k| participants.iter().find(|p| p.key.0 == k).map(|p| p.view.id));

@@ -273,12 +273,7 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
                     view! {
                         <article class="received" data-testid="received-feedback">
                             <p class="received__from">{format!("From {from}")}</p>
-                            <dl>
-                                {form.with_value(|fs| fs.fields.iter().filter_map(|field| f.answers.get(&field.id).map(|a| view! {
-                                    <dt>{field.label.clone()}</dt>
-                                    <dd>{match a { Answer::Text(t) => t.clone(), Answer::Rating(r) => format!("{r} / 5") }}</dd>
-                                })).collect_view())}
-                            </dl>
+                            <AnswerList form=form.get_value() answers=f.answers.clone()/>
                             <Show when=move || !is_host()>
                                 <label class="choice choice--small">
                                     <input type="checkbox" prop:checked=shared
@@ -291,5 +286,18 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
                 }
             </For>
         </Show>
+    }
+}
+
+/// The answers of one feedback, labelled by the form's questions, in the form's order.
+#[component]
+pub fn AnswerList(form: FormSpec, answers: BTreeMap<String, Answer>) -> impl IntoView {
+    view! {
+        <dl>
+            {form.fields.iter().filter_map(|field| answers.get(&field.id).map(|a| view! {
+                <dt>{field.label.clone()}</dt>
+                <dd>{match a { Answer::Text(t) => t.clone(), Answer::Rating(r) => format!("{r} / 5") }}</dd>
+            })).collect_view()}
+        </dl>
     }
 }

@@ -3,9 +3,10 @@
 use crate::api::session_summary;
 use crate::components::brand::Header;
 use crate::components::chart::PhaseChart;
+use crate::components::feedback::AnswerList;
 use crate::pages::not_found::InvalidLink;
 use crate::session::summary::format_utc;
-use crate::session::{Answer, Summary};
+use crate::session::Summary;
 use crate::sync::storage;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -123,12 +124,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                         view! {
                             <article class="received" data-testid="summary-feedback-item">
                                 <h3>{heading}</h3>
-                                <dl>
-                                    {form.map(|form| form.fields.iter().filter_map(|field| f.answers.get(&field.id).map(|a| view! {
-                                        <dt>{field.label.clone()}</dt>
-                                        <dd>{match a { Answer::Text(t) => t.clone(), Answer::Rating(r) => format!("{r} / 5") }}</dd>
-                                    })).collect_view())}
-                                </dl>
+                                {form.map(|form| view! { <AnswerList form answers=f.answers.clone()/> })}
                             </article>
                         }
                     }).collect_view().into_any()

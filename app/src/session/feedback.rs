@@ -13,11 +13,7 @@ pub struct FeedbackId(pub String);
 impl FeedbackId {
     /// 16..=64 characters of `[A-Za-z0-9_-]`.
     pub fn is_well_formed(&self) -> bool {
-        (16..=64).contains(&self.0.len())
-            && self
-                .0
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        super::ids::is_key_like(&self.0)
     }
 }
 

@@ -40,12 +40,13 @@ impl fmt::Display for SessionId {
 impl ParticipantKey {
     /// A key is 16..=64 characters of `[A-Za-z0-9_-]`; anything else is refused by the relay.
     pub fn is_well_formed(&self) -> bool {
-        (16..=64).contains(&self.0.len())
-            && self
-                .0
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        is_key_like(&self.0)
     }
+}
+
+/// 16..=64 characters of `[A-Za-z0-9_-]`: the shape of every client-generated key and id.
+pub fn is_key_like(s: &str) -> bool {
+    (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// What a link lets its holder do.

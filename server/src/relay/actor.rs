@@ -720,6 +720,10 @@ impl Actor {
     }
 
     fn send_error(&mut self, conn: ConnId, code: ErrorCode, message: &str) {
+        if self.conns.get(&conn).is_some_and(|c| c.participant == NOTES_ONLY) {
+            tracing::debug!(session = %self.id, conn, reason = message, "refused a message from a Yjs client");
+            return;
+        }
         self.send_to(
             conn,
             Outbound::text(&ServerMsg::Error {
@@ -741,9 +745,12 @@ impl Actor {
 
     /// Queues `msg` for every connection; one that cannot take it is dropped (it resyncs when it reconnects).
     fn broadcast(&mut self, msg: Outbound) {
+        // Yjs clients speak binary y-sync only: JSON control messages are not for them.
+        let json = matches!(msg, Outbound::Text(_));
         let slow: Vec<ConnId> = self
             .conns
             .iter()
+            .filter(|(_, c)| !(json && c.participant == NOTES_ONLY))
             .filter(|(_, c)| c.handle.outbox.try_send(msg.clone()).is_err())
             .map(|(id, _)| *id)
             .collect();

@@ -150,8 +150,7 @@ where
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => {
-                let text = e.to_string();
-                if text.contains("too long") || text.contains("Space limit") {
+                if is_too_large(&e) {
                     let _ = out_tx.try_send(Outbound::text(&ServerMsg::Error {
                         code: ErrorCode::TooLarge,
                         message: format!(
@@ -161,7 +160,7 @@ where
                     }));
                     let _ = out_tx.try_send(Outbound::Close(1009, "Message too large".into()));
                 } else {
-                    tracing::debug!(error = %text, "websocket read error");
+                    tracing::debug!(error = %e, "websocket read error");
                 }
                 break;
             }
@@ -234,6 +233,12 @@ where
     if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
         writer.abort();
     }
+}
+
+/// Whether a read error is tungstenite refusing a frame over the size limit.
+fn is_too_large(e: &impl Display) -> bool {
+    let text = e.to_string();
+    text.contains("too long") || text.contains("Space limit")
 }
 
 fn error(code: ErrorCode, message: &str) -> Outbound {
@@ -377,8 +382,7 @@ where
             }
             Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Err(_) => break,
             Ok(Some(Err(e))) => {
-                let text = e.to_string();
-                if text.contains("too long") || text.contains("Space limit") {
+                if is_too_large(&e) {
                     let _ = out_tx.try_send(Outbound::Close(1009, "Message too large".into()));
                 }
                 break;

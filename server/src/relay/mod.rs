@@ -158,6 +158,34 @@ fn limited(upgrade: WebSocketUpgrade, limits: Limits) -> WebSocketUpgrade {
         .write_buffer_size(0)
 }
 
+/// Which protocol an upgraded socket speaks.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    /// Tandem's own: JSON control messages plus binary y-sync notes.
+    Session,
+    /// y-websocket framing for official Yjs clients: binary y-sync only.
+    Notes,
+}
+
+async fn upgrade_to(
+    endpoint: Endpoint,
+    state: AppState,
+    session: String,
+    token: &str,
+    headers: &HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, AppError> {
+    let capability = authorize(&state, &session, token, headers).await?;
+    let relay = state.relay.clone();
+    let id = SessionId(session);
+    Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| async move {
+        match endpoint {
+            Endpoint::Session => serve_connection(socket, relay, id, capability).await,
+            Endpoint::Notes => serve_notes_connection(socket, relay, id, capability).await,
+        }
+    }))
+}
+
 /// `GET /ws/{session}?t=TOKEN`: the live session (JSON control messages, binary y-sync notes).
 pub async fn socket(
     State(state): State<AppState>,
@@ -166,11 +194,7 @@ pub async fn socket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let capability = authorize(&state, &session, &query.t, &headers).await?;
-    let relay = state.relay.clone();
-    let id = SessionId(session);
-    Ok(limited(upgrade, relay.limits)
-        .on_upgrade(move |socket| async move { serve_connection(socket, relay, id, capability).await }))
+    upgrade_to(Endpoint::Session, state, session, &query.t, &headers, upgrade).await
 }
 
 /// `GET /yjs/{session}?t=TOKEN`: the notes document for official Yjs clients (y-websocket framing).
@@ -181,9 +205,5 @@ pub async fn notes_socket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, AppError> {
-    let capability = authorize(&state, &session, &query.t, &headers).await?;
-    let relay = state.relay.clone();
-    let id = SessionId(session);
-    Ok(limited(upgrade, relay.limits)
-        .on_upgrade(move |socket| async move { serve_notes_connection(socket, relay, id, capability).await }))
+    upgrade_to(Endpoint::Notes, state, session, &query.t, &headers, upgrade).await
 }

@@ -1,0 +1,55 @@
+import { test, expect } from "@playwright/test";
+import * as Y from "yjs";
+import { WebsocketProvider } from "y-websocket";
+import WebSocket from "ws";
+import { createSession, join } from "./helpers";
+
+function provider(link: string, doc: Y.Doc): WebsocketProvider {
+  const url = new URL(link);
+  const session = url.pathname.split("/")[2];
+  return new WebsocketProvider(`ws://${url.host}/yjs`, session, doc, {
+    WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+    params: { t: url.searchParams.get("t") ?? "" },
+    disableBc: true,
+  });
+}
+
+async function synced(p: WebsocketProvider) {
+  if (p.synced) return;
+  await new Promise<void>((resolve) => p.once("sync", (ok: boolean) => ok && resolve()));
+}
+
+test("official Yjs clients (y-websocket) share a session's notes, and the notes reach the summary", async ({ browser }) => {
+  const host = await (await browser.newContext()).newPage();
+  const links = await createSession(host, { goal: "Interop with Yjs" });
+  const docA = new Y.Doc();
+  const docB = new Y.Doc();
+  const a = provider(links.participant, docA);
+  const b = provider(links.host, docB);
+  try {
+    await Promise.all([synced(a), synced(b)]);
+    docA.getText("goal-statement").insert(0, "Ben leads the next design review");
+    await expect.poll(() => docB.getText("goal-statement").toString()).toBe("Ben leads the next design review");
+    docB.getText("goal-success").insert(0, "He runs it without help");
+    await expect.poll(() => docA.getText("goal-success").toString()).toBe("He runs it without help");
+
+    // A late Yjs client catches up from the relay alone.
+    const docC = new Y.Doc();
+    const c = provider(links.observer, docC);
+    await synced(c);
+    expect(docC.getText("goal-statement").toString()).toBe("Ben leads the next design review");
+    c.destroy();
+
+    await join(host, links.host, "Ana", "coach");
+    await host.getByRole("button", { name: "End session…" }).click();
+    await host.getByRole("button", { name: "End session", exact: true }).click();
+    await expect(host).toHaveURL(/\/summary\?t=/);
+    const notes = host.getByTestId("summary-notes");
+    await expect(notes).toContainText("Goal statement");
+    await expect(notes).toContainText("Ben leads the next design review");
+    await expect(notes).toContainText("He runs it without help");
+  } finally {
+    a.destroy();
+    b.destroy();
+  }
+});
