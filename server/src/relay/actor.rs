@@ -180,13 +180,13 @@ impl Actor {
                 _ = sleep_until_opt(linger_until) => {
                     // Close the inbox first so a join racing with shutdown fails and the relay starts a fresh actor.
                     inbox.close();
+                    // Nobody is connected, so only joins can be queued: send them to a fresh actor.
                     while let Ok(msg) = inbox.try_recv() {
-                        self.handle(msg).await;
+                        if let ActorMsg::Join { handle, .. } | ActorMsg::JoinNotes { handle, .. } = msg {
+                            let _ = handle.outbox.try_send(Outbound::Close(1012, "Session restarting; reconnecting.".into()));
+                        }
                     }
-                    if self.conns.is_empty() {
-                        break;
-                    }
-                    empty_since = None;
+                    break;
                 }
             }
         }
@@ -675,7 +675,11 @@ impl Actor {
         }
         match self.store.save_notes(&self.id, &self.notes.state(), now_ms()).await {
             Ok(()) => self.notes_dirty_since = None,
-            Err(e) => tracing::error!(session = %self.id, error = %e, "could not save notes; retrying"),
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not save notes; retrying");
+                // Try again one flush interval from now, not in a tight loop.
+                self.notes_dirty_since = Some(Instant::now());
+            }
         }
     }
 
@@ -765,6 +769,14 @@ impl Actor {
             if let Some(c) = self.conns.remove(id) {
                 tracing::info!(session = %self.id, conn = id, "dropping a client that fell behind");
                 c.handle.kick.notify_one();
+                if let Some(row) = c.attendance {
+                    let store = self.store.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = store.attendance_end(row, now_ms()).await {
+                            tracing::warn!(error = %e, "could not close attendance");
+                        }
+                    });
+                }
             }
         }
         self.broadcast_presence();

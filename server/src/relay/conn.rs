@@ -122,8 +122,9 @@ where
         }
     }
     let Some(actor) = actor else {
+        // Storage trouble is temporary (1013: try again later); the token was checked, so the session exists.
         let text = "This session is not available right now.";
-        let _ = reject(&mut sink, ErrorCode::Unavailable, text, CLOSE_GONE).await;
+        let _ = reject(&mut sink, ErrorCode::Unavailable, text, 1013).await;
         return;
     };
 
@@ -139,6 +140,11 @@ where
             }
             _ = stopping.wait_for(|stop| *stop) => {
                 let _ = out_tx.try_send(Outbound::Close(1012, "Tandem is restarting; reconnecting.".into()));
+                break;
+            }
+            // The session's actor stopped (idle, or failed): the client reconnects to a fresh one.
+            _ = actor.closed() => {
+                let _ = out_tx.try_send(Outbound::Close(1012, "Session restarting; reconnecting.".into()));
                 break;
             }
             next = timeout(limits.idle, stream.next()) => next,
@@ -363,6 +369,10 @@ where
             _ = &mut writer => { writer_done = true; break; }
             _ = stopping.wait_for(|stop| *stop) => {
                 let _ = out_tx.try_send(Outbound::Close(1012, "Tandem is restarting; reconnecting.".into()));
+                break;
+            }
+            _ = actor.closed() => {
+                let _ = out_tx.try_send(Outbound::Close(1012, "Session restarting; reconnecting.".into()));
                 break;
             }
             next = timeout(limits.idle * 3, stream.next()) => next,

@@ -96,7 +96,15 @@ impl Notes {
             }
             Message::Sync(SyncMessage::SyncStep2(update)) | Message::Sync(SyncMessage::Update(update)) => {
                 if !may_write {
-                    return Err(NotesError::ReadOnly);
+                    // Readers send their (usually empty) sync step 2 on connect: harmless when it adds nothing.
+                    let adds = Update::decode_v1(&update)
+                        .map_err(|_| NotesError::Malformed)?
+                        .extends(&self.doc.transact().state_vector());
+                    return if adds {
+                        Err(NotesError::ReadOnly)
+                    } else {
+                        Ok(Handled::default())
+                    };
                 }
                 self.apply(&update)?;
                 Ok(Handled {
@@ -174,6 +182,12 @@ mod tests {
         assert_eq!(
             notes.handle(&client_edit(&Doc::new(), 0, "x"), false),
             Err(NotesError::ReadOnly)
+        );
+        let empty_step2 = Message::Sync(SyncMessage::SyncStep2(Update::EMPTY_V1.to_vec())).encode_v1();
+        assert_eq!(
+            notes.handle(&empty_step2, false),
+            Ok(Handled::default()),
+            "a reader's empty step 2 is fine"
         );
         assert_eq!(notes.state(), before);
     }
