@@ -311,3 +311,32 @@ async fn notes_written_by_a_yjs_client_are_in_the_stored_outcome() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_notes_flood_closes_the_connection_instead_of_dropping_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, token) = parts(&links.participant_link);
+    let mut c = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let empty = YMessage::Sync(SyncMessage::Update(Update::EMPTY_V1.to_vec())).encode_v1();
+    for _ in 0..300 {
+        // The relay may close while frames are still being sent: stop at the first refused write.
+        if futures::SinkExt::send(&mut c.ws, Message::binary(empty.clone()))
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(
+        c.closed().await,
+        Some(1008),
+        "policy close; the client reconnects and resyncs"
+    );
+    // The session is still served.
+    let mut again = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    again.connect().await;
+    again.pull().await;
+    server.stop().await;
+}

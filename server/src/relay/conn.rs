@@ -29,8 +29,10 @@ pub struct Limits {
     pub idle: Duration,
     /// Time allowed for the hello.
     pub hello_timeout: Duration,
-    /// Messages per second a client may send.
+    /// JSON control messages per second a client may send.
     pub max_msgs_per_sec: u32,
+    /// Binary notes frames (edits, cursors) per second a client may send.
+    pub max_notes_frames_per_sec: u32,
 }
 
 impl Default for Limits {
@@ -42,6 +44,7 @@ impl Default for Limits {
             idle: Duration::from_secs(10),
             hello_timeout: Duration::from_secs(10),
             max_msgs_per_sec: 50,
+            max_notes_frames_per_sec: 200,
         }
     }
 }
@@ -129,7 +132,8 @@ where
     };
 
     let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
-    let mut window = (Instant::now(), 0u32);
+    let mut control_window = RateWindow::new(limits.max_msgs_per_sec);
+    let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);
     let mut stopping = relay.stopping();
     let mut writer_done = false;
     loop {
@@ -172,15 +176,21 @@ where
             }
             Ok(Some(Ok(frame))) => frame,
         };
-        if window.0.elapsed() >= Duration::from_secs(1) {
-            window = (Instant::now(), 0);
-        }
-        window.1 += 1;
-        if window.1 > limits.max_msgs_per_sec {
-            if window.1 == limits.max_msgs_per_sec + 1 {
-                let _ = out_tx.try_send(error(ErrorCode::RateLimited, "Too many messages; some were ignored."));
+        let binary = matches!(frame, Message::Binary(_));
+        let window = if binary { &mut notes_window } else { &mut control_window };
+        match window.admit() {
+            Admit::Yes => {}
+            // A dropped notes update would leave the client's later edits unappliable: close instead, and the
+            // reconnect resyncs everything (sync step 1/2) without losing an edit.
+            Admit::No | Admit::FirstRefusal if binary => {
+                let _ = out_tx.try_send(Outbound::Close(1008, "Too many messages; reconnect to resync.".into()));
+                break;
             }
-            continue;
+            Admit::FirstRefusal => {
+                let _ = out_tx.try_send(error(ErrorCode::RateLimited, "Too many messages; some were ignored."));
+                continue;
+            }
+            Admit::No => continue,
         }
         match frame {
             Message::Text(text) => match serde_json::from_str::<ClientMsg>(&text) {
@@ -238,6 +248,47 @@ where
     // The writer ends once the actor has dropped its sender too (or the socket is gone).
     if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
         writer.abort();
+    }
+}
+
+/// Whether a message fits in the current one-second window.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    /// Within the limit.
+    Yes,
+    /// The first one over the limit in this window.
+    FirstRefusal,
+    /// Further ones over the limit.
+    No,
+}
+
+/// Counts messages per one-second window.
+struct RateWindow {
+    started: Instant,
+    count: u32,
+    limit: u32,
+}
+
+impl RateWindow {
+    fn new(limit: u32) -> Self {
+        RateWindow {
+            started: Instant::now(),
+            count: 0,
+            limit,
+        }
+    }
+
+    fn admit(&mut self) -> Admit {
+        if self.started.elapsed() >= Duration::from_secs(1) {
+            self.started = Instant::now();
+            self.count = 0;
+        }
+        self.count += 1;
+        match self.count.checked_sub(self.limit) {
+            None | Some(0) => Admit::Yes,
+            Some(1) => Admit::FirstRefusal,
+            Some(_) => Admit::No,
+        }
     }
 }
 
@@ -363,6 +414,7 @@ where
     let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
     let mut writer_done = false;
     let mut stopping = relay.stopping();
+    let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);
     loop {
         // Yjs clients do not ping at the application level: a longer silence is allowed (30 s).
         let next = tokio::select! {
@@ -379,6 +431,10 @@ where
         };
         match next {
             Ok(Some(Ok(Message::Binary(frame)))) => {
+                if notes_window.admit() != Admit::Yes {
+                    let _ = out_tx.try_send(Outbound::Close(1008, "Too many messages; reconnect to resync.".into()));
+                    break;
+                }
                 if actor
                     .send(ActorMsg::Notes {
                         conn,
@@ -404,5 +460,27 @@ where
     drop(out_tx);
     if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
         writer.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Admit, RateWindow};
+
+    #[test]
+    fn the_window_admits_up_to_its_limit_then_refuses_once_loudly() {
+        let mut w = RateWindow::new(3);
+        let seen: Vec<Admit> = (0..6).map(|_| w.admit()).collect();
+        assert_eq!(
+            seen,
+            [
+                Admit::Yes,
+                Admit::Yes,
+                Admit::Yes,
+                Admit::FirstRefusal,
+                Admit::No,
+                Admit::No
+            ]
+        );
     }
 }

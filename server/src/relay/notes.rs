@@ -10,6 +10,9 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 /// Largest stored notes document (bytes of its encoded state): about 1 MB of text.
 pub const MAX_NOTES_BYTES: usize = 1024 * 1024;
 
+/// Largest awareness (cursor and presence) frame relayed.
+pub const MAX_AWARENESS_BYTES: usize = 16 * 1024;
+
 /// Why a notes message was refused. Nothing was applied.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NotesError {
@@ -113,7 +116,9 @@ impl Notes {
                     ..Handled::default()
                 })
             }
-            // Cursors and "who is in which section": relayed, never stored.
+            // Cursors and "who is in which section": relayed, never stored; oversized ones are dropped (they are
+            // ephemeral, so nothing depends on them).
+            Message::Awareness(_) if frame.len() > MAX_AWARENESS_BYTES => Ok(Handled::default()),
             Message::Awareness(_) => Ok(Handled {
                 broadcast: Some(frame.to_vec()),
                 ..Handled::default()
