@@ -4,7 +4,7 @@
 mod common;
 
 use app::protocol::{ClientMsg, ServerMsg};
-use app::session::{ParticipantKey, SessionId, SessionSettings};
+use app::session::{SessionId, SessionSettings};
 use common::*;
 use futures::{FutureExt, StreamExt};
 use rand::rngs::StdRng;
@@ -58,13 +58,8 @@ impl Editor {
     async fn connect(&mut self) {
         let mut c = Client::connect(&self.url).await;
         if self.url.contains("/ws/") {
-            c.send(&ClientMsg::Hello {
-                protocol: 1,
-                participant_key: ParticipantKey(format!("editor-key-{:016}", self.doc.client_id())),
-                name: "Editor".into(),
-                role: None,
-            })
-            .await;
+            c.hello("Editor", &format!("editor-key-{:016}", self.doc.client_id()), None)
+                .await;
         }
         // Push everything written offline; the relay merges what it already has idempotently.
         let state = self.doc.transact().encode_state_as_update_v1(&StateVector::default());
@@ -240,7 +235,6 @@ async fn undecodable_updates_and_observer_edits_are_refused_and_change_nothing()
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
     let (id, token) = parts(&links.participant_link);
-    let (_, observer_token) = parts(&links.observer_link);
     let mut writer = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
     writer.connect().await;
     let mut rng = StdRng::seed_from_u64(2);
@@ -280,7 +274,6 @@ async fn undecodable_updates_and_observer_edits_are_refused_and_change_nothing()
             ..
         }
     ));
-    let _ = observer_token;
 
     let mut check = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
     check.connect().await;

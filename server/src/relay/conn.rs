@@ -243,9 +243,20 @@ where
             Message::Ping(_) | Message::Pong(_) => {}
         }
     }
+    hang_up(&actor, conn, out_tx, writer, writer_done).await;
+}
+
+/// Leaves the session and lets the writer finish: it ends once the actor has dropped its sender too (or the socket
+/// is gone); a writer still stuck after 5 s is aborted.
+async fn hang_up(
+    actor: &mpsc::Sender<ActorMsg>,
+    conn: super::ConnId,
+    out_tx: mpsc::Sender<Outbound>,
+    mut writer: tokio::task::JoinHandle<()>,
+    writer_done: bool,
+) {
     let _ = actor.send(ActorMsg::Leave { conn }).await;
     drop(out_tx);
-    // The writer ends once the actor has dropped its sender too (or the socket is gone).
     if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
         writer.abort();
     }
@@ -456,11 +467,7 @@ where
             Ok(Some(Ok(_))) => {}
         }
     }
-    let _ = actor.send(ActorMsg::Leave { conn }).await;
-    drop(out_tx);
-    if !writer_done && tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
-        writer.abort();
-    }
+    hang_up(&actor, conn, out_tx, writer, writer_done).await;
 }
 
 #[cfg(test)]

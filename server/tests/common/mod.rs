@@ -75,16 +75,21 @@ impl Client {
         Ok(Client { ws })
     }
 
-    /// Connects and joins as `name` with `key`, returning the client and its welcome.
-    pub async fn join(url: &str, name: &str, key: &str, role: Option<&str>) -> (Client, ServerMsg) {
-        let mut c = Client::connect(url).await;
-        c.send(&ClientMsg::Hello {
+    /// Sends a hello as `name` with `key` (current protocol version), without waiting for the answer.
+    pub async fn hello(&mut self, name: &str, key: &str, role: Option<&str>) {
+        self.send(&ClientMsg::Hello {
             protocol: PROTOCOL_VERSION,
             participant_key: ParticipantKey(key.into()),
             name: name.into(),
             role: role.map(String::from),
         })
         .await;
+    }
+
+    /// Connects and joins as `name` with `key`, returning the client and its welcome.
+    pub async fn join(url: &str, name: &str, key: &str, role: Option<&str>) -> (Client, ServerMsg) {
+        let mut c = Client::connect(url).await;
+        c.hello(name, key, role).await;
         let welcome = c.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
         (c, welcome)
     }
