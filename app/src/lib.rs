@@ -2,6 +2,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod notes;
 pub mod protocol;
 pub mod session;
 

@@ -96,3 +96,89 @@ async fn an_acknowledged_submit_survives_kill_9_every_time() {
         assert_eq!(rows.len(), round + 1, "round {round}: one row per submission");
     }
 }
+
+#[tokio::test]
+async fn notes_older_than_a_second_survive_kill_9_and_pages_restore_the_rest() {
+    use app::notes::{section_text, NotesDoc};
+    use std::time::{Duration, Instant};
+    const SECTION: &str = "goal-statement";
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("notes-crash.db");
+    let setup = start(&db).await;
+    let links = create(&setup, SessionSettings::default()).await;
+    setup.stop().await;
+    let (id, _) = parts(&links.participant_link);
+    let stored_text = |db: std::path::PathBuf, id: String| async move {
+        let store = server::store::Store::open(&format!("sqlite://{}", db.display()))
+            .await
+            .unwrap();
+        let state = store.notes(&SessionId(id)).await.unwrap().unwrap_or_default();
+        store.close().await;
+        let doc = yrs::Doc::new();
+        if !state.is_empty() {
+            use yrs::updates::decoder::Decode;
+            use yrs::Transact;
+            doc.transact_mut()
+                .apply_update(yrs::Update::decode_v1(&state).unwrap())
+                .unwrap();
+        }
+        section_text(&doc, SECTION)
+    };
+    let ws = |url: &str| {
+        let (id, token) = parts(&links.participant_link);
+        format!("{}/ws/{id}?t={token}", url.replace("http://", "ws://"))
+    };
+
+    let mut notes = NotesDoc::new();
+    let mut typed: Vec<(String, Instant)> = Vec::new();
+    for round in 0..3 {
+        let (mut relay, url) = spawn_relay(&db);
+        let mut page = Page::join(&ws(&url), "Ben", &key(2), notes).await;
+        // Whatever the last relay lost is restored from this page's copy.
+        page.until(|p| p.notes.unsynced() == 0).await;
+        let everything = page.notes.text(SECTION);
+        for (token, _) in &typed {
+            assert!(
+                everything.contains(token.as_str()),
+                "round {round}: {token} never reached the relay"
+            );
+        }
+
+        // Type continuously for 1.5 s, then kill -9 mid-stream.
+        let started = Instant::now();
+        let mut n = 0;
+        while started.elapsed() < Duration::from_millis(1500) {
+            let token = format!("<r{round}w{n}>");
+            n += 1;
+            let text = format!("{}{token}", page.notes.text(SECTION));
+            page.type_text(SECTION, &text).await;
+            typed.push((token, Instant::now()));
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let killed = Instant::now();
+        relay.kill().expect("SIGKILL");
+        relay.wait().unwrap();
+
+        let on_disk = stored_text(db.clone(), id.clone()).await;
+        for (token, at) in &typed {
+            if killed.duration_since(*at) > Duration::from_secs(1) {
+                assert!(
+                    on_disk.contains(token.as_str()),
+                    "round {round}: {token}, typed over 1 s before the kill, was not stored"
+                );
+            }
+        }
+        notes = page.notes;
+    }
+    // A last relay: the page's copy completes it.
+    let (mut relay, url) = spawn_relay(&db);
+    let mut page = Page::join(&ws(&url), "Ben", &key(2), notes).await;
+    page.until(|p| p.notes.unsynced() == 0).await;
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+    let on_disk = stored_text(db.clone(), id.clone()).await;
+    for (token, _) in &typed {
+        assert!(on_disk.contains(token.as_str()), "{token} lost");
+    }
+}

@@ -91,7 +91,9 @@ fn FeedbackForm(
             draft.set(d);
         });
     }
-    let save = move |key: &str| storage::save_json(key, &draft.get_untracked());
+    let save = move |key: &str| {
+        storage::save_json(key, &draft.get_untracked());
+    };
     let local_errors = RwSignal::new(Vec::<FieldError>::new());
     let status = Memo::new(move |_| {
         let id = FeedbackId(draft.with(|d| d.id.clone()));

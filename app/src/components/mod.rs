@@ -6,6 +6,7 @@ pub mod chart;
 pub mod feedback;
 pub mod join;
 pub mod links;
+pub mod notes;
 pub mod phase_bar;
 pub mod presence;
 pub mod timer;

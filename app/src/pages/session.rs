@@ -5,6 +5,7 @@ use crate::components::brand::Header;
 use crate::components::feedback::FeedbackPanel;
 use crate::components::join::JoinCard;
 use crate::components::links::LinkList;
+use crate::components::notes::{CommitmentsCard, NotesPanel};
 use crate::components::phase_bar::{PhaseBar, PhaseCard};
 use crate::components::presence::PresenceList;
 use crate::components::timer::{use_remaining, Announcer, TimerCard};
@@ -125,12 +126,20 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
     });
     let remaining = use_remaining(live, room);
     let share = info.share.clone();
+    let read_only = Signal::derive(move || live.capability.get().unwrap_or(info.capability) == Capability::Observer);
+    let sections = Memo::new(move |_| {
+        let phase = room.with(|r| r.phase);
+        spec.with_value(|s| s.phases.get(phase).map(|p| p.notes.clone()).unwrap_or_default())
+    });
     view! {
         <StatusBanner live/>
         <PhaseBar phases=spec.get_value().phases room=room/>
         <div class="session-grid">
             <div class="session-grid__phase">
                 <PhaseCard phases=spec.get_value().phases room=room/>
+                <Show when=move || sections.with(|s| !s.is_empty())>
+                    <NotesPanel live sections read_only/>
+                </Show>
                 {move || {
                     let form = spec.with_value(|s| {
                         let id = s.phases.get(room.with(|r| r.phase)).and_then(|p| p.form.clone())?;
@@ -138,6 +147,7 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
                     });
                     form.map(|form| view! { <FeedbackPanel live session_id=session_id.clone() form/> })
                 }}
+                <CommitmentsCard live read_only/>
             </div>
             <div class="session-grid__timer">
                 <TimerCard live spec=spec.get_value() room=room remaining=remaining may_drive=may_drive/>

@@ -136,6 +136,12 @@ pub enum ServerMsg {
         /// Relay time it ended.
         at: Millis,
     },
+    /// The relay has stored the notes as they were after the `frames`-th binary frame this connection sent
+    /// (every binary frame counts, from 1 on each connection). The browser then drops its copies of those edits.
+    NotesSaved {
+        /// Binary frames received on this connection and covered by the stored notes.
+        frames: u64,
+    },
     /// Answer to a ping.
     Pong {
         /// The ping's `sent`.

@@ -145,4 +145,7 @@ pub struct Outcome {
     /// Final text of each note section, by section id (sections left empty are absent).
     #[serde(default)]
     pub notes: BTreeMap<String, String>,
+    /// Commitments as they stood at the end.
+    #[serde(default)]
+    pub commitments: Vec<crate::notes::Commitment>,
 }

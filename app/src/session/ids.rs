@@ -87,9 +87,48 @@ pub fn base64url(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes [`base64url`] output; `None` for anything else.
+pub fn from_base64url(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    }
+    let bytes = text.as_bytes();
+    if bytes.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, &c) in chunk.iter().enumerate() {
+            n |= value(c)? << (18 - 6 * i);
+        }
+        let decoded = n.to_be_bytes();
+        out.extend_from_slice(&decoded[1..chunk.len()]);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::base64url;
+    use super::{base64url, from_base64url};
+
+    #[test]
+    fn base64url_round_trips() {
+        for len in 0..40u8 {
+            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(97).wrapping_add(len)).collect();
+            assert_eq!(from_base64url(&base64url(&bytes)).as_deref(), Some(&bytes[..]));
+        }
+        assert_eq!(from_base64url("Zm9vYmFy").as_deref(), Some(&b"foobar"[..]));
+        assert_eq!(from_base64url("a"), None, "one char is never valid");
+        assert_eq!(from_base64url("ab=c"), None);
+    }
 
     #[test]
     fn base64url_matches_rfc4648_vectors() {

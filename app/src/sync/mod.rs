@@ -4,9 +4,12 @@
 //! returns idle signals, so pages render the same markup on both sides.
 
 #[cfg(feature = "hydrate")]
+mod notes;
+#[cfg(feature = "hydrate")]
 mod socket;
 pub mod storage;
 
+use crate::notes::{Commitment, CommitmentField};
 use crate::protocol::ClientMsg;
 use crate::session::{
     Capability, Feedback, FeedbackDraft, FeedbackId, FieldError, Millis, ParticipantId, ParticipantView, RoomEvent,
@@ -64,6 +67,30 @@ pub enum Submission {
     },
 }
 
+/// Someone else editing a note section right now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SectionPeer {
+    /// The section's id.
+    pub section: String,
+    /// The participant, when the editor is a Tandem page.
+    pub pid: Option<ParticipantId>,
+    /// Display name.
+    pub name: String,
+    /// Avatar colour index.
+    pub colour: u32,
+}
+
+/// Where the viewer's notes stand, as shown next to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotesStatus {
+    /// Everything this browser wrote is stored by the relay.
+    Saved,
+    /// Connected; some edits are on their way.
+    Syncing(usize),
+    /// Not connected; this many edits are kept in the browser until the connection is back.
+    Offline(usize),
+}
+
 /// The live state of one session, as signals.
 #[derive(Clone, Copy)]
 pub struct LiveSession {
@@ -91,6 +118,18 @@ pub struct LiveSession {
     pub submissions: RwSignal<HashMap<FeedbackId, Submission>>,
     /// When the session ended, once it has.
     pub ended: RwSignal<Option<Millis>>,
+    /// Bumped whenever the notes document changes.
+    pub notes_rev: RwSignal<u64>,
+    /// Local notes edits the relay has not confirmed as stored.
+    pub notes_unsynced: RwSignal<usize>,
+    /// The relay's notes have arrived on the current connection.
+    pub notes_ready: RwSignal<bool>,
+    /// The relay refused an edit because the notes are full.
+    pub notes_full: RwSignal<bool>,
+    /// The commitments, oldest first.
+    pub commitments: RwSignal<Vec<Commitment>>,
+    /// Who else is in which note section.
+    pub section_peers: RwSignal<Vec<SectionPeer>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     outbox: StoredValue<Option<socket_handle::Handle>, LocalStorage>,
 }
@@ -110,6 +149,12 @@ impl LiveSession {
             feedback: RwSignal::new(Vec::new()),
             submissions: RwSignal::new(HashMap::new()),
             ended: RwSignal::new(None),
+            notes_rev: RwSignal::new(0),
+            notes_unsynced: RwSignal::new(0),
+            notes_ready: RwSignal::new(false),
+            notes_full: RwSignal::new(false),
+            commitments: RwSignal::new(Vec::new()),
+            section_peers: RwSignal::new(Vec::new()),
             outbox: StoredValue::new_local(None),
         }
     }
@@ -138,6 +183,81 @@ impl LiveSession {
     /// Host only: ends the session for everyone.
     pub fn end_session(&self) {
         self.send(ClientMsg::EndSession);
+    }
+
+    /// Where the viewer's notes stand.
+    pub fn notes_status(&self) -> NotesStatus {
+        let unsynced = self.notes_unsynced.get();
+        match (unsynced, self.status.get()) {
+            (0, _) => NotesStatus::Saved,
+            (n, ConnStatus::Live) => NotesStatus::Syncing(n),
+            (n, _) => NotesStatus::Offline(n),
+        }
+    }
+
+    /// Shows `section`'s text in `el` and reports the person's edits in it from now on.
+    pub fn bind_editor(&self, section: &str, el: leptos::web_sys::HtmlTextAreaElement) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::bind(s, section, el));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (section, el);
+    }
+
+    /// The textarea of `section` is gone.
+    pub fn unbind_editor(&self, section: &str) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::unbind(s, section));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = section;
+    }
+
+    /// The person changed the text of `section` (its bound textarea holds the new text).
+    pub fn notes_input(&self, section: &str) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::input(s, section));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = section;
+    }
+
+    /// The person is now in `section` (or in none): shown to the others.
+    pub fn focus_section(&self, section: Option<String>) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::focus(s, section));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = section;
+    }
+
+    /// Adds a commitment (also used to put a removed one back).
+    pub fn add_commitment(&self, commitment: Commitment) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::commitment(s, notes::CommitmentChange::Add(commitment)));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = commitment;
+    }
+
+    /// Changes one field of a commitment.
+    pub fn update_commitment(&self, id: &str, field: CommitmentField) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::commitment(s, notes::CommitmentChange::Update(id.to_string(), field)));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (id, field);
+    }
+
+    /// Removes a commitment.
+    pub fn remove_commitment(&self, id: &str) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::commitment(s, notes::CommitmentChange::Remove(id.to_string())));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn with_socket(&self, f: impl FnOnce(&std::rc::Rc<std::cell::RefCell<socket::Shared>>)) {
+        self.outbox.with_value(|h| {
+            if let Some(h) = h {
+                f(&h.inner);
+            }
+        });
     }
 
     /// Stores or replaces a feedback by id.

@@ -1,5 +1,6 @@
 //! The browser's WebSocket to the relay: hello, clock pings, reconnect with backoff and jitter.
 
+use super::notes::{self, NotesClient};
 use super::socket_handle::Handle;
 use super::{ConnStatus, Identity, LiveSession};
 use crate::protocol::{ClientMsg, ServerMsg, CLOSE_GONE, CLOSE_RELOAD, PROTOCOL_VERSION};
@@ -11,19 +12,23 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{BeforeUnloadEvent, BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 /// How often the browser pings once the clock estimate has settled. The relay drops a silent socket after 10 s.
 const PING_EVERY: Duration = Duration::from_secs(3);
+/// Presence in the notes is renewed every this many pings (y-protocols clients drop states older than 30 s).
+const PRESENCE_EVERY_PINGS: u32 = 5;
 /// Longest pause between reconnect attempts.
 const MAX_BACKOFF_MS: f64 = 15_000.0;
 
 /// State shared by the socket's callbacks.
 pub(crate) struct Shared {
-    live: LiveSession,
+    pub(crate) live: LiveSession,
     url: String,
     hello: ClientMsg,
-    ws: Option<WebSocket>,
+    pub(crate) ws: Option<WebSocket>,
+    pub(crate) notes: NotesClient,
+    beats: u32,
     attempt: u32,
     stopped: bool,
     clock: ClockSync,
@@ -46,6 +51,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         crate::protocol::socket_path(&session_id),
         js_sys::encode_uri_component(&token)
     );
+    let notes = NotesClient::load(&session_id, &identity.name);
     let hello = ClientMsg::Hello {
         protocol: PROTOCOL_VERSION,
         participant_key: ParticipantKey(identity.key),
@@ -57,6 +63,8 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         url,
         hello,
         ws: None,
+        notes,
+        beats: 0,
         attempt: 0,
         stopped: false,
         clock: ClockSync::default(),
@@ -64,22 +72,50 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         callbacks: Vec::new(),
     }));
     live.outbox.set_value(Some(Handle { inner: shared.clone() }));
+    notes::publish(&shared);
     open(&shared);
 
-    // A tab that was hidden may have missed timer callbacks: re-measure the clock when it is shown again.
+    // A tab that was hidden may have missed timer callbacks: re-measure the clock when it is shown again. When it is
+    // hidden, the notes are written to the browser's storage at once (the tab may be discarded).
     let on_visible = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |_| {
             if document().visibility_state() == web_sys::VisibilityState::Visible {
                 ping(&shared);
+            } else {
+                notes::persist_now(&shared);
             }
         })
     };
+    let on_pagehide = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| notes::persist_now(&shared))
+    };
+    // Closing the tab with edits the relay has not stored asks first (they are kept in the browser either way).
+    let on_beforeunload = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            notes::persist_now(&shared);
+            if notes::has_unsynced(&shared) {
+                if let Ok(event) = event.dyn_into::<BeforeUnloadEvent>() {
+                    event.prevent_default();
+                    event.set_return_value("Some notes are not saved yet.");
+                }
+            }
+        })
+    };
+    let window = window();
     let _ = document().add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
-    let guard = SendWrapper::new((shared, on_visible));
+    let _ = window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
+    let guard = SendWrapper::new((shared, on_visible, on_pagehide, on_beforeunload));
     on_cleanup(move || {
-        let (shared, on_visible) = guard.take();
+        let (shared, on_visible, on_pagehide, on_beforeunload) = guard.take();
+        notes::persist_now(&shared);
+        let window = leptos::prelude::window();
         let _ = document().remove_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+        let _ = window.remove_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
+        let _ = window.remove_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
         let mut s = shared.borrow_mut();
         s.stopped = true;
         if let Some(p) = s.pinger.take() {
@@ -115,6 +151,7 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     let on_open = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            notes::on_open(&shared);
             let hello = shared.borrow().hello.clone();
             send(&shared, &hello);
             // A quick burst of pings settles the clock estimate, then a slow beat keeps it fresh.
@@ -134,7 +171,14 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     let on_message = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let Some(text) = event.dyn_into::<MessageEvent>().ok().and_then(|e| e.data().as_string()) else {
+            let Some(data) = event.dyn_into::<MessageEvent>().ok().map(|e| e.data()) else {
+                return;
+            };
+            if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
+                notes::on_frame(&shared, &js_sys::Uint8Array::new(buffer).to_vec());
+                return;
+            }
+            let Some(text) = data.as_string() else {
                 return;
             };
             match serde_json::from_str::<ServerMsg>(&text) {
@@ -155,6 +199,7 @@ fn open(shared: &Rc<RefCell<Shared>>) {
                 s.ws = None;
                 (s.live, s.stopped)
             };
+            notes::on_close(&shared);
             if stopped {
                 return;
             }
@@ -169,6 +214,7 @@ fn open(shared: &Rc<RefCell<Shared>>) {
             }
         })
     };
+    ws.set_binary_type(BinaryType::Arraybuffer);
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -199,6 +245,14 @@ fn schedule_reconnect(shared: &Rc<RefCell<Shared>>) {
 }
 
 fn ping(shared: &Rc<RefCell<Shared>>) {
+    let renew = {
+        let mut s = shared.borrow_mut();
+        s.beats += 1;
+        s.beats.is_multiple_of(PRESENCE_EVERY_PINGS)
+    };
+    if renew {
+        notes::renew_presence(shared);
+    }
     let s = shared.borrow();
     if let Some(ws) = s.ws.as_ref().filter(|ws| ws.ready_state() == WebSocket::OPEN) {
         if let Ok(text) = serde_json::to_string(&ClientMsg::Ping {
@@ -239,6 +293,7 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
                 live.room.set(Some(main.state));
             }
             live.status.set(ConnStatus::Live);
+            notes::on_welcome(shared, you);
         }
         ServerMsg::Presence { participants } => live.participants.set(participants),
         ServerMsg::Room { room, event, by } => {
@@ -264,7 +319,11 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
                 live.offset_ms.set(offset);
             }
         }
-        ServerMsg::Error { message, .. } => live.show_notice(&message),
+        ServerMsg::Error { code, message } => {
+            notes::on_error(shared, code);
+            live.show_notice(&message);
+        }
+        ServerMsg::NotesSaved { frames } => notes::on_saved(shared, frames),
         ServerMsg::FeedbackSaved { feedback } => {
             live.submissions.update(|s| {
                 s.insert(feedback.id.clone(), super::Submission::Saved);

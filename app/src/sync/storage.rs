@@ -61,14 +61,20 @@ pub fn load_json<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     }
 }
 
-/// Keeps a JSON value under `tandem.{name}`.
-pub fn save_json<T: serde::Serialize>(name: &str, value: &T) {
+/// Keeps a JSON value under `tandem.{name}`; `false` if the browser refused (storage full or disabled).
+pub fn save_json<T: serde::Serialize>(name: &str, value: &T) -> bool {
     #[cfg(feature = "hydrate")]
-    if let (Some(s), Ok(raw)) = (local_storage(), serde_json::to_string(value)) {
-        let _ = s.set_item(&format!("tandem.{name}"), &raw);
+    {
+        match (local_storage(), serde_json::to_string(value)) {
+            (Some(s), Ok(raw)) => s.set_item(&format!("tandem.{name}"), &raw).is_ok(),
+            _ => false,
+        }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (name, value);
+    {
+        let _ = (name, value);
+        false
+    }
 }
 
 /// Reads a boolean preference.

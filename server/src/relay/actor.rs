@@ -4,6 +4,7 @@
 use super::notes::{Notes, NotesError};
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
+use app::notes::{commitments_of, Commitment};
 use app::protocol::{ErrorCode, RoomView, ServerMsg, CLOSE_GONE, PROTOCOL_VERSION};
 use app::session::{
     planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome, ParticipantId,
@@ -109,6 +110,32 @@ struct Conn {
     capability: Capability,
     handle: ConnHandle,
     attendance: Option<i64>,
+    notes: ConnNotes,
+}
+
+/// Notes bookkeeping of one connection.
+#[derive(Default)]
+struct ConnNotes {
+    /// Binary frames received (the browser counts the frames it sends the same way).
+    frames: u64,
+    /// The last `frames` confirmed to the client as stored.
+    acked: u64,
+    /// An edit of this connection was refused (notes full): its later edits build on it and are refused too.
+    refused: bool,
+    /// Awareness client ids this connection spoke for.
+    awareness: Vec<yrs::ClientID>,
+}
+
+impl Conn {
+    fn new(participant: ParticipantId, capability: Capability, handle: ConnHandle, attendance: Option<i64>) -> Conn {
+        Conn {
+            participant,
+            capability,
+            handle,
+            attendance,
+            notes: ConnNotes::default(),
+        }
+    }
 }
 
 /// The actor's state.
@@ -223,15 +250,10 @@ impl Actor {
                 }
                 let step1 = Outbound::Binary(self.notes.sync_step1().into());
                 let _ = handle.outbox.try_send(step1);
-                self.conns.insert(
-                    conn,
-                    Conn {
-                        participant: NOTES_ONLY,
-                        capability,
-                        handle,
-                        attendance: None,
-                    },
-                );
+                if let Some(frame) = self.notes.awareness_frame() {
+                    let _ = handle.outbox.try_send(Outbound::Binary(frame.into()));
+                }
+                self.conns.insert(conn, Conn::new(NOTES_ONLY, capability, handle, None));
             }
             ActorMsg::End { conn } => match self.conns.get(&conn).map(|c| c.capability) {
                 Some(Capability::Host) => self.end(now_ms()).await,
@@ -298,15 +320,8 @@ impl Actor {
             return;
         }
         let attendance = self.store.attendance_start(&self.id, record.view.id, now).await.ok();
-        self.conns.insert(
-            conn,
-            Conn {
-                participant: record.view.id,
-                capability,
-                handle,
-                attendance,
-            },
-        );
+        self.conns
+            .insert(conn, Conn::new(record.view.id, capability, handle, attendance));
         let welcome = ServerMsg::Welcome {
             protocol: PROTOCOL_VERSION,
             you: record.view.id,
@@ -325,11 +340,15 @@ impl Actor {
         self.send_to(conn, Outbound::text(&welcome));
         // The relay's state vector: the client answers with the notes edits the relay is missing.
         self.send_to(conn, Outbound::Binary(self.notes.sync_step1().into()));
+        if let Some(frame) = self.notes.awareness_frame() {
+            self.send_to(conn, Outbound::Binary(frame.into()));
+        }
         self.broadcast_presence();
     }
 
     async fn leave(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.remove(&conn) {
+            self.forget_awareness(&c.notes.awareness);
             if let Some(row) = c.attendance {
                 if let Err(e) = self.store.attendance_end(row, now_ms()).await {
                     tracing::warn!(session = %self.id, error = %e, "could not close attendance");
@@ -618,6 +637,7 @@ impl Actor {
             phases,
             attendance,
             notes: self.notes.texts(sections.iter().map(String::as_str)),
+            commitments: self.store.commitments(&self.id).await.unwrap_or_default(),
         };
         match self.store.end_session(&self.id, &outcome).await {
             Ok(_) => {}
@@ -640,11 +660,18 @@ impl Actor {
     }
 
     fn notes_frame(&mut self, conn: ConnId, frame: &[u8]) {
-        let Some(capability) = self.conns.get(&conn).map(|c| c.capability) else {
+        let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        let may_write = capability != Capability::Observer && self.ended_at.is_none();
-        match self.notes.handle(frame, may_write) {
+        c.notes.frames += 1;
+        let may_write = c.capability != Capability::Observer && self.ended_at.is_none();
+        let refused_before = c.notes.refused;
+        let result = match self.notes.handle(frame, may_write && !refused_before) {
+            // After a refusal, later edits build on the refused one: refuse them the same way.
+            Err(NotesError::ReadOnly) if refused_before && may_write => Err(NotesError::Full),
+            other => other,
+        };
+        match result {
             Ok(handled) => {
                 if let Some(reply) = handled.reply {
                     self.send_to(conn, Outbound::Binary(reply.into()));
@@ -656,16 +683,60 @@ impl Actor {
                         self.send_to(other, out.clone());
                     }
                 }
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    for id in handled.awareness_clients {
+                        if !c.notes.awareness.contains(&id) && c.notes.awareness.len() < 8 {
+                            c.notes.awareness.push(id);
+                        }
+                    }
+                }
                 if handled.changed {
                     self.notes_dirty_since.get_or_insert_with(Instant::now);
+                } else if handled.wants_ack && self.notes_dirty_since.is_none() {
+                    // Nothing new and nothing waiting to be written: it is stored already.
+                    self.ack_notes(conn);
                 }
             }
             Err(NotesError::Malformed) => {
                 self.send_error(conn, ErrorCode::BadMessage, &NotesError::Malformed.to_string());
                 self.send_to(conn, Outbound::Close(1007, "Malformed notes update".into()));
             }
-            Err(e @ NotesError::Full) => self.send_error(conn, ErrorCode::NotesFull, &e.to_string()),
+            Err(e @ NotesError::OutOfOrder) => {
+                self.send_error(conn, ErrorCode::BadMessage, &e.to_string());
+                self.send_to(
+                    conn,
+                    Outbound::Close(1008, "Notes out of order; reconnect to resync.".into()),
+                );
+            }
+            Err(e @ NotesError::Full) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.notes.refused = true;
+                }
+                if !refused_before {
+                    self.send_error(conn, ErrorCode::NotesFull, &e.to_string());
+                }
+            }
             Err(e @ NotesError::ReadOnly) => self.send_error(conn, ErrorCode::NotAllowed, &e.to_string()),
+        }
+    }
+
+    /// Tells a Tandem page that everything it sent so far is stored.
+    fn ack_notes(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.participant == NOTES_ONLY || c.notes.frames == c.notes.acked {
+            return;
+        }
+        c.notes.acked = c.notes.frames;
+        let msg = Outbound::text(&ServerMsg::NotesSaved { frames: c.notes.frames });
+        self.send_to(conn, msg);
+    }
+
+    /// Tells the others that these awareness clients are gone.
+    fn forget_awareness(&mut self, clients: &[yrs::ClientID]) {
+        if let Some(frame) = self.notes.remove_awareness(clients) {
+            self.broadcast(Outbound::Binary(frame.into()));
         }
     }
 
@@ -673,8 +744,24 @@ impl Actor {
         if self.notes_dirty_since.is_none() {
             return;
         }
-        match self.store.save_notes(&self.id, &self.notes.state(), now_ms()).await {
-            Ok(()) => self.notes_dirty_since = None,
+        let members: Vec<ParticipantId> = self.participants.iter().map(|p| p.view.id).collect();
+        let commitments: Vec<Commitment> = commitments_of(self.notes.doc())
+            .into_iter()
+            .map(|c| c.cleaned(&members))
+            .filter(|c| !c.text.is_empty())
+            .collect();
+        match self
+            .store
+            .save_notes(&self.id, &self.notes.state(), &commitments, now_ms())
+            .await
+        {
+            Ok(()) => {
+                self.notes_dirty_since = None;
+                let conns: Vec<ConnId> = self.conns.keys().copied().collect();
+                for conn in conns {
+                    self.ack_notes(conn);
+                }
+            }
             Err(e) => {
                 tracing::error!(session = %self.id, error = %e, "could not save notes; retrying");
                 // Try again one flush interval from now, not in a tight loop.
@@ -765,9 +852,13 @@ impl Actor {
         if ids.is_empty() {
             return;
         }
+        let mut gone_awareness = Vec::new();
         for id in ids {
             if let Some(c) = self.conns.remove(id) {
                 tracing::info!(session = %self.id, conn = id, "dropping a client that fell behind");
+                if let Some(frame) = self.notes.remove_awareness(&c.notes.awareness) {
+                    gone_awareness.push(frame);
+                }
                 c.handle.kick.notify_one();
                 if let Some(row) = c.attendance {
                     let store = self.store.clone();
@@ -780,6 +871,9 @@ impl Actor {
             }
         }
         self.broadcast_presence();
+        for frame in gone_awareness {
+            self.broadcast(Outbound::Binary(frame.into()));
+        }
     }
 }
 

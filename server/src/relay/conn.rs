@@ -136,11 +136,20 @@ where
     let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);
     let mut stopping = relay.stopping();
     let mut writer_done = false;
+    // The relay pings too: a hidden tab's own pings may be throttled to one a minute, but its browser still answers
+    // WebSocket pings at once, and any frame (a pong included) counts as hearing from the client.
+    let mut pinger = tokio::time::interval_at(Instant::now() + limits.idle / 2, limits.idle / 2);
+    pinger.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = Instant::now();
     loop {
         let next = tokio::select! {
             _ = &mut writer => {
                 writer_done = true;
                 break;
+            }
+            _ = pinger.tick() => {
+                let _ = out_tx.try_send(Outbound::Ping);
+                continue;
             }
             _ = stopping.wait_for(|stop| *stop) => {
                 let _ = out_tx.try_send(Outbound::Close(1012, "Tandem is restarting; reconnecting.".into()));
@@ -151,8 +160,9 @@ where
                 let _ = out_tx.try_send(Outbound::Close(1012, "Session restarting; reconnecting.".into()));
                 break;
             }
-            next = timeout(limits.idle, stream.next()) => next,
+            next = tokio::time::timeout_at(heard + limits.idle, stream.next()) => next,
         };
+        heard = Instant::now();
         let frame = match next {
             Err(_) => {
                 let _ = out_tx.try_send(Outbound::Close(1001, "No message for 10 s; reconnect.".into()));
@@ -367,6 +377,7 @@ async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &mut mpsc::Rece
             Outbound::Text(text) => (Message::Text(text), false),
             Outbound::Binary(bytes) => (Message::Binary(bytes), false),
             Outbound::Close(code, reason) => (close_frame(code, &reason), true),
+            Outbound::Ping => (Message::Ping(Default::default()), false),
         };
         if sink.feed(frame).await.is_err() {
             return false;

@@ -30,6 +30,8 @@ pub enum Outbound {
     Binary(axum::body::Bytes),
     /// Close the connection with a code and reason.
     Close(u16, String),
+    /// A WebSocket ping: browsers answer it even in a background tab whose timers are throttled.
+    Ping,
 }
 
 /// Relay time in ms since the epoch.

@@ -2,16 +2,19 @@
 //! it), so that the Leptos client and official Yjs clients (y-websocket) share one document.
 
 use yrs::encoding::read::Cursor;
+use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
-/// Largest stored notes document (bytes of its encoded state): about 1 MB of text.
-pub const MAX_NOTES_BYTES: usize = 1024 * 1024;
+pub use app::notes::MAX_NOTES_BYTES;
 
 /// Largest awareness (cursor and presence) frame relayed.
 pub const MAX_AWARENESS_BYTES: usize = 16 * 1024;
+
+/// Most awareness client ids one connection may speak for (a page has one; a Yjs client may have a few docs).
+pub const MAX_AWARENESS_CLIENTS_PER_CONN: usize = 8;
 
 /// Why a notes message was refused. Nothing was applied.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -27,6 +30,10 @@ pub enum NotesError {
     /// The sender may only read.
     #[error("Observers can read the notes but not change them.")]
     ReadOnly,
+    /// The update builds on edits of its author that the relay never received (a gap): applying it would park it
+    /// in memory, unaccounted for. The client must reconnect, and the sync handshake sends everything in order.
+    #[error("That notes update arrived out of order; reconnecting to catch up.")]
+    OutOfOrder,
 }
 
 /// What to do after handling one message.
@@ -38,12 +45,17 @@ pub struct Handled {
     pub broadcast: Option<Vec<u8>>,
     /// Whether the document changed (and must be persisted).
     pub changed: bool,
+    /// A sync step 2 or update: the sender waits for the relay to confirm it stored it.
+    pub wants_ack: bool,
+    /// Awareness client ids the frame spoke for (to clear when the connection goes).
+    pub awareness_clients: Vec<ClientID>,
 }
 
-/// The notes of one session.
+/// The notes of one session, and who is where in them (awareness: relayed and kept in memory, never stored).
 pub struct Notes {
     doc: Doc,
     size: usize,
+    awareness: Awareness,
 }
 
 impl Notes {
@@ -56,7 +68,12 @@ impl Notes {
                 .apply_update(update)
                 .map_err(|_| NotesError::Malformed)?;
         }
-        let mut notes = Notes { doc, size: 0 };
+        let awareness = Awareness::new(doc.clone());
+        let mut notes = Notes {
+            doc,
+            size: 0,
+            awareness,
+        };
         notes.size = notes.state().len();
         Ok(notes)
     }
@@ -78,6 +95,32 @@ impl Notes {
     /// The whole document as one update (what the store keeps).
     pub fn state(&self) -> Vec<u8> {
         self.doc.transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// The yrs document.
+    pub fn doc(&self) -> &Doc {
+        &self.doc
+    }
+
+    /// Everyone's current awareness state, for a client that just connected (`None` if nobody has any).
+    pub fn awareness_frame(&self) -> Option<Vec<u8>> {
+        let update = self.awareness.update().ok()?;
+        if update.clients.values().all(|e| &*e.json == "null") {
+            return None;
+        }
+        Some(Message::Awareness(update).encode_v1())
+    }
+
+    /// Marks these awareness clients as gone (their connection closed); returns the frame telling the others.
+    pub fn remove_awareness(&mut self, clients: &[ClientID]) -> Option<Vec<u8>> {
+        if clients.is_empty() {
+            return None;
+        }
+        for id in clients {
+            self.awareness.remove_state(*id);
+        }
+        let update = self.awareness.update_with_clients(clients.iter().copied()).ok()?;
+        Some(Message::Awareness(update).encode_v1())
     }
 
     /// The relay's sync step 1, sent to each client on connect so it sends back what the relay is missing.
@@ -109,36 +152,68 @@ impl Notes {
                         Ok(Handled::default())
                     };
                 }
-                self.apply(&update)?;
+                let changed = self.apply(&update)?;
                 Ok(Handled {
-                    broadcast: Some(Message::Sync(SyncMessage::Update(update)).encode_v1()),
-                    changed: true,
+                    broadcast: changed.then(|| Message::Sync(SyncMessage::Update(update)).encode_v1()),
+                    changed,
+                    wants_ack: true,
                     ..Handled::default()
                 })
             }
-            // Cursors and "who is in which section": relayed, never stored; oversized ones are dropped (they are
-            // ephemeral, so nothing depends on them).
+            // Cursors and "who is in which section": relayed and kept in memory, never stored; oversized ones are
+            // dropped (they are ephemeral, so nothing depends on them).
             Message::Awareness(_) if frame.len() > MAX_AWARENESS_BYTES => Ok(Handled::default()),
-            Message::Awareness(_) => Ok(Handled {
-                broadcast: Some(frame.to_vec()),
-                ..Handled::default()
-            }),
+            Message::Awareness(update) if update.clients.len() > MAX_AWARENESS_CLIENTS_PER_CONN => {
+                Ok(Handled::default())
+            }
+            Message::Awareness(update) => {
+                let clients: Vec<ClientID> = update.clients.keys().copied().collect();
+                if self
+                    .awareness
+                    .apply_update(AwarenessUpdate {
+                        clients: update.clients,
+                    })
+                    .is_err()
+                {
+                    return Ok(Handled::default());
+                }
+                Ok(Handled {
+                    broadcast: Some(frame.to_vec()),
+                    awareness_clients: clients,
+                    ..Handled::default()
+                })
+            }
             Message::AwarenessQuery | Message::Auth(_) | Message::Custom(..) => Ok(Handled::default()),
         }
     }
 
-    fn apply(&mut self, bytes: &[u8]) -> Result<(), NotesError> {
+    /// Applies an update; `false` when it brought nothing new (a repeat).
+    fn apply(&mut self, bytes: &[u8]) -> Result<bool, NotesError> {
         let update = Update::decode_v1(bytes).map_err(|_| NotesError::Malformed)?;
-        // An update that only repeats what the document has is harmless; anything new past the cap is refused.
-        if self.size + bytes.len() > MAX_NOTES_BYTES && update.extends(&self.doc.transact().state_vector()) {
+        let sv = self.doc.transact().state_vector();
+        // Blocks that start past what the relay has of their author would wait in memory for the missing part.
+        let gap = update
+            .state_vector_lower()
+            .iter()
+            .any(|(client, lower)| *lower > sv.get(client));
+        if gap {
+            return Err(NotesError::OutOfOrder);
+        }
+        let adds = update.extends(&sv);
+        let deletes = !update.delete_set().is_empty();
+        if !adds && !deletes {
+            return Ok(false);
+        }
+        // Anything new past the cap is refused; deletions are always welcome.
+        if adds && self.size + bytes.len() > MAX_NOTES_BYTES {
             return Err(NotesError::Full);
         }
         self.doc
             .transact_mut()
             .apply_update(update)
             .map_err(|_| NotesError::Malformed)?;
-        self.size = self.state().len();
-        Ok(())
+        self.size = if adds { self.state().len() } else { self.size };
+        Ok(true)
     }
 }
 
@@ -213,5 +288,50 @@ mod tests {
             "the sixth 200 KB chunk passes 1 MB"
         );
         assert!(full == notes.state(), "nothing already written is lost");
+    }
+
+    #[test]
+    fn repeats_change_nothing_and_gaps_are_refused_not_parked() {
+        let mut notes = Notes::load(None).unwrap();
+        let writer = Doc::new();
+        let first = client_edit(&writer, 0, "one ");
+        assert!(notes.handle(&first, true).unwrap().changed);
+        let again = notes.handle(&first, true).unwrap();
+        assert!(
+            !again.changed && again.broadcast.is_none() && again.wants_ack,
+            "a repeat is acknowledged, not relayed"
+        );
+
+        // The writer's second edit never reached the relay; its third builds on it.
+        let _lost = client_edit(&writer, 4, "two ");
+        let third = client_edit(&writer, 8, "three");
+        let before = notes.state();
+        assert_eq!(notes.handle(&third, true), Err(NotesError::OutOfOrder));
+        assert!(notes.state() == before, "nothing applied");
+        assert!(!notes.doc.transact().has_missing_updates(), "nothing parked in memory");
+    }
+
+    #[test]
+    fn awareness_is_kept_for_newcomers_and_cleared_on_leave() {
+        let mut notes = Notes::load(None).unwrap();
+        assert_eq!(notes.awareness_frame(), None);
+        let mut page = Awareness::new(Doc::new());
+        page.set_local_state_raw(r#"{"user":{"name":"Ana"},"section":"goal"}"#);
+        let frame = Message::Awareness(page.update().unwrap()).encode_v1();
+        let handled = notes.handle(&frame, false).unwrap();
+        assert_eq!(handled.awareness_clients, vec![page.client_id()]);
+        assert!(handled.broadcast.is_some(), "observers' presence is relayed too");
+        let kept = notes.awareness_frame().expect("kept for newcomers");
+        let Ok(Message::Awareness(u)) = Message::decode_v1(&kept) else {
+            panic!()
+        };
+        assert!(u.clients[&page.client_id()].json.contains("Ana"));
+
+        let gone = notes.remove_awareness(&[page.client_id()]).unwrap();
+        let Ok(Message::Awareness(u)) = Message::decode_v1(&gone) else {
+            panic!()
+        };
+        assert_eq!(&*u.clients[&page.client_id()].json, "null");
+        assert_eq!(notes.awareness_frame(), None);
     }
 }

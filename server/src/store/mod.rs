@@ -1,5 +1,6 @@
 //! Persistence: SQLite through sqlx (WAL, synchronous=FULL), migrated at start.
 
+use app::notes::Commitment;
 use app::session::{
     Attendance, Capability, Feedback, FeedbackId, Millis, Outcome, ParticipantId, ParticipantKey, ParticipantView,
     RoomId, RoomState, SessionId, SessionSpec,
@@ -404,8 +405,15 @@ impl Store {
         Ok(row.map(|r| r.get::<Vec<u8>, _>("state")))
     }
 
-    /// Replaces the stored notes document.
-    pub async fn save_notes(&self, session: &SessionId, state: &[u8], now: Millis) -> Result<(), StoreError> {
+    /// Replaces the stored notes document and the commitments copied out of it, in one transaction.
+    pub async fn save_notes(
+        &self,
+        session: &SessionId,
+        state: &[u8],
+        commitments: &[Commitment],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
@@ -413,9 +421,52 @@ impl Store {
         .bind(&session.0)
         .bind(state)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM commitments WHERE session_id = ?")
+            .bind(&session.0)
+            .execute(&mut *tx)
+            .await?;
+        for c in commitments {
+            sqlx::query(
+                "INSERT INTO commitments (session_id, id, text, owner, due, done, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&session.0)
+            .bind(&c.id)
+            .bind(&c.text)
+            .bind(c.owner.map(|o| o.0))
+            .bind(&c.due)
+            .bind(c.done)
+            .bind(c.at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The stored commitments of a session, oldest first.
+    pub async fn commitments(&self, session: &SessionId) -> Result<Vec<Commitment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, text, owner, due, done, created_at FROM commitments WHERE session_id = ? \
+             ORDER BY created_at, id",
+        )
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Commitment {
+                id: r.get("id"),
+                text: r.get("text"),
+                owner: r.get::<Option<u32>, _>("owner").map(ParticipantId),
+                due: r.get("due"),
+                done: r.get("done"),
+                at: r.get("created_at"),
+            })
+            .collect())
     }
 
     /// Closes the pool, waiting for writes in flight.

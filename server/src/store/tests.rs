@@ -163,8 +163,40 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
     assert_eq!(rows[0].answers["impact"], Answer::Text("clearer".into()));
     assert!(rows[0].shared_with_host);
 
+    // Commitments are copied out of the notes document with each flush; the latest copy replaces the last.
+    let first = app::notes::Commitment {
+        id: "c1".into(),
+        text: "Shadow a review".into(),
+        owner: Some(ParticipantId(1)),
+        due: Some("2026-12-04".into()),
+        done: false,
+        at: 10,
+    };
+    let second = app::notes::Commitment {
+        id: "c2".into(),
+        text: "Write the guide".into(),
+        owner: None,
+        due: None,
+        done: true,
+        at: 20,
+    };
+    store
+        .save_notes(&r.spec.id, b"\0\0", &[second.clone(), first.clone()], 30)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.commitments(&r.spec.id).await.unwrap(),
+        vec![first.clone(), second]
+    );
+    store
+        .save_notes(&r.spec.id, b"\0\0", std::slice::from_ref(&first), 40)
+        .await
+        .unwrap();
+    assert_eq!(store.commitments(&r.spec.id).await.unwrap(), vec![first.clone()]);
+
     let outcome = Outcome {
         notes: [("goal".to_string(), "Lead reviews".to_string())].into_iter().collect(),
+        commitments: vec![first],
         ended_at: 99,
         phases: vec![PhaseTime {
             title: "Goal".into(),

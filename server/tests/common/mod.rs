@@ -162,3 +162,77 @@ impl Client {
 pub fn key(n: u8) -> String {
     format!("test-key-{n:02}-abcdefghijkl")
 }
+
+/// A Tandem page as the browser runs it: the session socket plus the browser's own notes logic
+/// ([`app::notes::NotesDoc`]), frame counting and confirmations included.
+pub struct Page {
+    pub client: Client,
+    pub me: app::session::ParticipantId,
+    pub notes: app::notes::NotesDoc,
+    pub texts: Vec<String>,
+}
+
+impl Page {
+    /// Joins over `url` and completes the notes handshake (the relay's step 1 answered, our step 1 answered).
+    pub async fn join(url: &str, name: &str, key: &str, notes: app::notes::NotesDoc) -> Page {
+        let (client, welcome) = Client::join(url, name, key, None).await;
+        let ServerMsg::Welcome { you, .. } = welcome else {
+            unreachable!()
+        };
+        let mut page = Page {
+            client,
+            me: you,
+            notes,
+            texts: Vec::new(),
+        };
+        page.notes.connection_opened();
+        page.until(|p| p.notes.handshake_done()).await;
+        let step1 = page.notes.sync_step1();
+        page.client.send_raw(Message::binary(step1)).await;
+        page
+    }
+
+    /// Handles one frame from the relay; `false` when the connection is gone.
+    pub async fn step(&mut self) -> bool {
+        match self.client.next_frame().await {
+            Some(Message::Binary(b)) => {
+                if let Ok(r) = self.notes.receive(&b, None) {
+                    if let Some(reply) = r.reply {
+                        self.client.send_raw(Message::binary(reply)).await;
+                    }
+                }
+                true
+            }
+            Some(Message::Text(t)) => {
+                match serde_json::from_str::<ServerMsg>(&t) {
+                    Ok(ServerMsg::NotesSaved { frames }) => self.notes.confirmed(frames),
+                    Ok(ServerMsg::Error { message, .. }) => self.texts.push(message),
+                    _ => {}
+                }
+                true
+            }
+            Some(Message::Close(_)) | None => false,
+            Some(_) => true,
+        }
+    }
+
+    /// Handles frames until `done` holds (each frame within 5 s).
+    pub async fn until(&mut self, done: impl Fn(&Page) -> bool) {
+        while !done(self) {
+            assert!(self.step().await, "connection closed while waiting");
+        }
+    }
+
+    /// Sends a frame the notes logic produced, if any.
+    pub async fn send(&mut self, frame: Option<Vec<u8>>) {
+        if let Some(f) = frame {
+            self.client.send_raw(Message::binary(f)).await;
+        }
+    }
+
+    /// Types `text` as the new content of `section` and sends the edit.
+    pub async fn type_text(&mut self, section: &str, text: &str) {
+        let frame = self.notes.edit_text(section, text, None).expect("under the cap");
+        self.send(frame).await;
+    }
+}

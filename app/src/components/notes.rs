@@ -1,0 +1,302 @@
+//! Shared notes of the current phase and the session's commitments, edited live by everyone.
+
+use crate::components::presence::COLOURS;
+use crate::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
+use crate::session::{NoteSection, ParticipantId};
+use crate::sync::{storage, LiveSession, NotesStatus};
+use leptos::prelude::*;
+
+/// The note sections of the current phase, with who is in each and whether everything is saved.
+#[component]
+pub fn NotesPanel(
+    live: LiveSession,
+    /// The sections to show.
+    #[prop(into)]
+    sections: Signal<Vec<NoteSection>>,
+    /// Observers read only.
+    #[prop(into)]
+    read_only: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <section class="card notes" aria-labelledby="notes-title">
+            <h2 id="notes-title" class="card__title">"Shared notes" <SaveStatus live/></h2>
+            <Show when=move || live.notes_full.get()>
+                <p class="notes__full" role="alert">{crate::notes::FULL_MESSAGE}</p>
+            </Show>
+            <For each=move || sections.get() key=|s| s.id.clone() let:section>
+                <SectionEditor live section read_only/>
+            </For>
+        </section>
+    }
+}
+
+/// "Saved", "Syncing…" or "Offline — N unsynced changes".
+#[component]
+pub fn SaveStatus(live: LiveSession) -> impl IntoView {
+    let status = move || live.notes_status();
+    view! {
+        <span class="save-status" data-testid="notes-status" data-state=move || match status() {
+            NotesStatus::Saved => "saved",
+            NotesStatus::Syncing(_) => "syncing",
+            NotesStatus::Offline(_) => "offline",
+        } role="status">
+            {move || match status() {
+                NotesStatus::Saved => "✓ Saved".to_string(),
+                NotesStatus::Syncing(_) => "Syncing…".to_string(),
+                NotesStatus::Offline(1) => "Offline — 1 unsynced change".to_string(),
+                NotesStatus::Offline(n) => format!("Offline — {n} unsynced changes"),
+            }}
+        </span>
+    }
+}
+
+/// One section: its title, who else is in it, and the shared text.
+#[component]
+fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool>) -> impl IntoView {
+    let id = section.id.clone();
+    let input_id = format!("note-{id}");
+    let node = NodeRef::<leptos::html::Textarea>::new();
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            if let Some(el) = node.get() {
+                live.bind_editor(&id, el);
+            }
+        });
+    }
+    {
+        let id = id.clone();
+        on_cleanup(move || live.unbind_editor(&id));
+    }
+    let peers = {
+        let id = id.clone();
+        Memo::new(move |_| {
+            live.section_peers
+                .get()
+                .into_iter()
+                .filter(|p| p.section == id)
+                .collect::<Vec<_>>()
+        })
+    };
+    let on_input = {
+        let id = id.clone();
+        move |_| live.notes_input(&id)
+    };
+    let on_focus = {
+        let id = id.clone();
+        move |_| live.focus_section(Some(id.clone()))
+    };
+    view! {
+        <div class="note-section" data-testid="note-section" data-section=id.clone()>
+            <div class="note-section__head">
+                <label class="field__label" for=input_id.clone()>{section.title.clone()}</label>
+                <ul class="note-section__peers" data-testid="section-peers" aria-label="Also writing here">
+                    <For each=move || peers.get() key=|p| (p.pid, p.name.clone()) let:peer>
+                        <li class=format!("peer-chip avatar--c{}", peer.colour % COLOURS) title=format!("{} is writing here", peer.name)>
+                            {peer.name.clone()}
+                        </li>
+                    </For>
+                </ul>
+            </div>
+            <textarea
+                id=input_id
+                node_ref=node
+                rows="4"
+                placeholder=section.hint.clone()
+                readonly=move || read_only.get()
+                data-testid=format!("notes-{id}")
+                on:input=on_input
+                on:focus=on_focus
+                on:blur=move |_| live.focus_section(None)
+            ></textarea>
+        </div>
+    }
+}
+
+/// The commitments everyone agreed on: add, edit, tick, remove (with undo).
+#[component]
+pub fn CommitmentsCard(
+    live: LiveSession,
+    /// Observers read only.
+    #[prop(into)]
+    read_only: Signal<bool>,
+) -> impl IntoView {
+    let removed = RwSignal::new(None::<Commitment>);
+    let remove = move |c: Commitment| {
+        live.remove_commitment(&c.id);
+        removed.set(Some(c));
+    };
+    view! {
+        <section class="card commitments" aria-labelledby="commitments-title">
+            <h2 id="commitments-title" class="card__title">
+                "Commitments"
+                <span class="count">{move || {
+                    let list = live.commitments.get();
+                    let done = list.iter().filter(|c| c.done).count();
+                    if list.is_empty() { String::new() } else { format!("{done} of {} done", list.len()) }
+                }}</span>
+            </h2>
+            <Show when=move || live.commitments.with(Vec::is_empty)>
+                <p class="hint" data-testid="commitments-empty">"No commitments yet. Agree on a next step, give it an owner and add it here."</p>
+            </Show>
+            <ul class="commitment-list" data-testid="commitments">
+                <For each=move || live.commitments.get() key=|c| c.id.clone() let:c>
+                    <CommitmentRow live c read_only on_remove=remove/>
+                </For>
+            </ul>
+            {move || removed.get().map(|c| view! {
+                <p class="undo" role="status">
+                    {format!("Removed “{}”. ", c.text)}
+                    <button class="link-button" data-testid="undo-remove" on:click=move |_| {
+                        live.add_commitment(c.clone());
+                        removed.set(None);
+                    }>"Undo"</button>
+                </p>
+            })}
+            <Show when=move || !read_only.get()>
+                <AddCommitment live/>
+            </Show>
+        </section>
+    }
+}
+
+fn owner_options(live: LiveSession, selected: Option<ParticipantId>) -> impl IntoView {
+    let people = live.participants.get();
+    let me = live.me.get_untracked();
+    view! {
+        <option value="" selected=selected.is_none()>"No owner"</option>
+        {people.into_iter().map(|p| {
+            let label = if Some(p.id) == me { format!("{} (you)", p.name) } else { p.name.clone() };
+            view! { <option value=p.id.0.to_string() selected=selected == Some(p.id)>{label}</option> }
+        }).collect_view()}
+    }
+}
+
+fn parse_owner(value: &str) -> Option<ParticipantId> {
+    value.parse().ok().filter(|n| *n > 0).map(ParticipantId)
+}
+
+#[component]
+fn CommitmentRow(
+    live: LiveSession,
+    c: Commitment,
+    read_only: Signal<bool>,
+    on_remove: impl Fn(Commitment) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = StoredValue::new(c.id.clone());
+    // The row stays while its fields follow the live document (so a field being edited keeps its focus).
+    let current = Memo::new(move |_| {
+        live.commitments
+            .with(|list| id.with_value(|id| list.iter().find(|x| &x.id == id).cloned()))
+            .unwrap_or_else(|| c.clone())
+    });
+    let done = Memo::new(move |_| current.with(|c| c.done));
+    let text = Memo::new(move |_| current.with(|c| c.text.clone()));
+    let owner = Memo::new(move |_| current.with(|c| c.owner));
+    let due = Memo::new(move |_| current.with(|c| c.due.clone().unwrap_or_default()));
+    let field_id = move |what: &str| id.with_value(|id| format!("{what}-{id}"));
+    let update = move |field: CommitmentField| id.with_value(|id| live.update_commitment(id, field));
+    view! {
+        <li class="commitment" class:commitment--done=move || done.get() data-testid="commitment" data-done=move || done.get().to_string()>
+            <input type="checkbox" class="commitment__done" prop:checked=move || done.get() disabled=move || read_only.get()
+                aria-label=move || format!("Done: {}", text.get()) data-testid="commitment-done"
+                on:change=move |ev| update(CommitmentField::Done(event_target_checked(&ev)))/>
+            <div class="commitment__body">
+                <input type="text" class="commitment__text" prop:value=move || text.get() maxlength=MAX_COMMITMENT_CHARS.to_string()
+                    aria-label="What will be done" readonly=move || read_only.get() data-testid="commitment-text"
+                    on:change=move |ev| {
+                        let new = clean_text(&event_target_value(&ev));
+                        if new.is_empty() {
+                            // An empty commitment would be a removal in disguise: keep the text (the ✕ removes).
+                            set_input_value(&ev, &text.get_untracked());
+                        } else {
+                            update(CommitmentField::Text(new));
+                        }
+                    }/>
+                <div class="commitment__meta">
+                    <label class="sr-only" for=field_id("owner")>"Owner"</label>
+                    <select id=field_id("owner") data-testid="commitment-owner" disabled=move || read_only.get()
+                        on:change=move |ev| update(CommitmentField::Owner(parse_owner(&event_target_value(&ev))))>
+                        {move || owner_options(live, owner.get())}
+                    </select>
+                    <label class="sr-only" for=field_id("due")>"Due date"</label>
+                    <input type="date" id=field_id("due") prop:value=move || due.get()
+                        disabled=move || read_only.get() data-testid="commitment-due"
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            update(CommitmentField::Due(is_date(&v).then_some(v)));
+                        }/>
+                </div>
+            </div>
+            <Show when=move || !read_only.get()>
+                <button class="icon-button icon-button--danger" title="Remove" aria-label=move || format!("Remove: {}", text.get())
+                    data-testid="commitment-remove" on:click=move |_| on_remove(current.get_untracked())>"✕"</button>
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn AddCommitment(live: LiveSession) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let owner = RwSignal::new(String::new());
+    let due = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<&'static str>);
+    // New commitments are owned by the person adding them, until they pick someone else.
+    Effect::new(move |_| {
+        if let Some(me) = live.me.get() {
+            if owner.get_untracked().is_empty() {
+                owner.set(me.0.to_string());
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = clean_text(&text.get_untracked());
+        if t.is_empty() {
+            error.set(Some("Write what will be done."));
+            return;
+        }
+        let d = due.get_untracked();
+        live.add_commitment(Commitment {
+            id: storage::new_participant_key(),
+            text: t,
+            owner: parse_owner(&owner.get_untracked()),
+            due: is_date(&d).then_some(d),
+            done: false,
+            at: live.relay_now() as crate::session::Millis,
+        });
+        text.set(String::new());
+        due.set(String::new());
+        error.set(None);
+    };
+    view! {
+        <form class="add-commitment" on:submit=submit data-testid="add-commitment">
+            <label class="sr-only" for="new-commitment">"New commitment"</label>
+            <input id="new-commitment" type="text" placeholder="Add a commitment, e.g. “Shadow a code review by Friday”"
+                maxlength=MAX_COMMITMENT_CHARS.to_string() prop:value=move || text.get()
+                aria-invalid=move || error.get().is_some().to_string() aria-describedby="new-commitment-error"
+                on:input=move |ev| { text.set(event_target_value(&ev)); error.set(None); }/>
+            <div class="add-commitment__row">
+                <label class="sr-only" for="new-commitment-owner">"Owner"</label>
+                <select id="new-commitment-owner" prop:value=move || owner.get() on:change=move |ev| owner.set(event_target_value(&ev))>
+                    {move || owner_options(live, parse_owner(&owner.get()))}
+                </select>
+                <label class="sr-only" for="new-commitment-due">"Due date (optional)"</label>
+                <input id="new-commitment-due" type="date" prop:value=move || due.get() on:change=move |ev| due.set(event_target_value(&ev))/>
+                <button type="submit" class="button button--primary button--small">"Add"</button>
+            </div>
+            <p id="new-commitment-error" class="field__error" role="alert">{move || error.get()}</p>
+        </form>
+    }
+}
+
+fn set_input_value(ev: &leptos::ev::Event, value: &str) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+    {
+        input.set_value(value);
+    }
+}

@@ -1,0 +1,386 @@
+//! The browser side of the shared notes: the local yrs document, its copy in localStorage, the textarea binding
+//! that keeps the caret where it was, and presence per section (y-protocols awareness).
+
+use super::socket::Shared;
+use super::SectionPeer;
+use crate::notes::{Commitment, CommitmentField, EditError, NotesDoc, StoredNotes, FULL_MESSAGE};
+use crate::protocol::ErrorCode;
+use crate::session::ParticipantId;
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlTextAreaElement, WebSocket};
+use yrs::sync::awareness::{Awareness, AwarenessUpdate};
+use yrs::sync::Message;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+
+/// Colours of the avatars (`.avatar--cN` in the stylesheet), for Yjs clients that show cursors.
+const COLOUR_HEX: [&str; 8] = [
+    "#2f5d8a", "#b0522a", "#2e7d4f", "#7a4fa3", "#a33a5b", "#3f6f75", "#7d6519", "#4a4f8c",
+];
+/// Local changes are written to localStorage this long after the last one (and at once when the page is hidden).
+const PERSIST_AFTER: Duration = Duration::from_millis(250);
+
+/// What one browser publishes about itself in the awareness protocol (y-protocols' `user` convention plus ours).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PeerState {
+    user: PeerUser,
+    #[serde(default)]
+    pid: Option<ParticipantId>,
+    #[serde(default)]
+    section: Option<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PeerUser {
+    name: String,
+    #[serde(default)]
+    color: String,
+}
+
+/// The notes part of the socket's shared state.
+pub(crate) struct NotesClient {
+    doc: NotesDoc,
+    awareness: Awareness,
+    editors: BTreeMap<String, HtmlTextAreaElement>,
+    focused: Option<String>,
+    name: String,
+    storage_key: String,
+    persist: Option<TimeoutHandle>,
+    /// The relay refused an edit because the notes are full: stop sending until reload.
+    blocked: bool,
+}
+
+impl NotesClient {
+    /// The notes this browser kept for `session_id`, or an empty document.
+    pub(crate) fn load(session_id: &str, name: &str) -> NotesClient {
+        let storage_key = format!("notes.{session_id}");
+        let stored = super::storage::load_json::<StoredNotes>(&storage_key);
+        let doc = stored.as_ref().map(NotesDoc::restore).unwrap_or_default();
+        let awareness = Awareness::with_clock(doc.doc().clone(), || js_sys::Date::now() as u64);
+        NotesClient {
+            doc,
+            awareness,
+            editors: BTreeMap::new(),
+            focused: None,
+            name: name.to_string(),
+            storage_key,
+            persist: None,
+            blocked: false,
+        }
+    }
+}
+
+/// Publishes the loaded document to the page's signals.
+pub(crate) fn publish(shared: &Rc<RefCell<Shared>>) {
+    let s = shared.borrow();
+    let live = s.live;
+    live.notes_unsynced.set(s.notes.doc.unsynced());
+    live.commitments.set(s.notes.doc.commitments());
+    live.notes_rev.update(|r| *r += 1);
+}
+
+/// A socket opened: the relay will send its sync step 1 after the welcome.
+pub(crate) fn on_open(shared: &Rc<RefCell<Shared>>) {
+    shared.borrow_mut().notes.doc.connection_opened();
+}
+
+/// The socket closed.
+pub(crate) fn on_close(shared: &Rc<RefCell<Shared>>) {
+    let mut s = shared.borrow_mut();
+    s.notes.doc.connection_closed();
+    s.live.notes_ready.set(false);
+    s.live.section_peers.set(Vec::new());
+}
+
+/// The relay welcomed us: ask for what this browser is missing and say who we are.
+pub(crate) fn on_welcome(shared: &Rc<RefCell<Shared>>, me: ParticipantId) {
+    let frames = {
+        let mut s = shared.borrow_mut();
+        let step1 = s.notes.doc.sync_step1();
+        let presence = local_presence(&mut s.notes, Some(me));
+        vec![Some(step1), presence]
+    };
+    for f in frames.into_iter().flatten() {
+        send_binary(shared, &f);
+    }
+}
+
+/// A JSON message about the notes.
+pub(crate) fn on_saved(shared: &Rc<RefCell<Shared>>, frames: u64) {
+    let live = {
+        let mut s = shared.borrow_mut();
+        s.notes.doc.confirmed(frames);
+        s.live
+    };
+    live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
+    persist_soon(shared);
+}
+
+/// The relay refused a notes edit.
+pub(crate) fn on_error(shared: &Rc<RefCell<Shared>>, code: ErrorCode) {
+    if code == ErrorCode::NotesFull {
+        let mut s = shared.borrow_mut();
+        s.notes.blocked = true;
+        s.live.notes_full.set(true);
+    }
+}
+
+/// A binary frame from the relay.
+pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
+    let (received, live) = {
+        let mut s = shared.borrow_mut();
+        let live = s.live;
+        let notes = &mut s.notes;
+        // Keep the focused textarea's selection on the same characters.
+        let keep = notes.focused.as_ref().and_then(|section| {
+            let el = notes.editors.get(section)?;
+            let start = el.selection_start().ok().flatten()?;
+            let end = el.selection_end().ok().flatten()?;
+            Some((section.clone(), start, end))
+        });
+        let keep_ref = keep.as_ref().map(|(s, a, b)| (s.as_str(), *a, *b));
+        match notes.doc.receive(bytes, keep_ref) {
+            Ok(r) => (r, live),
+            Err(_) => {
+                leptos::logging::warn!("tandem: a notes frame from the relay could not be read");
+                return;
+            }
+        }
+    };
+    if let Some(reply) = received.reply {
+        if !shared.borrow().notes.blocked {
+            send_binary(shared, &reply);
+        }
+        live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
+    }
+    if let Some(frame) = received.awareness {
+        apply_awareness(shared, &frame);
+    }
+    if received.changed {
+        refresh_editors(shared, received.selection);
+        live.commitments.set(shared.borrow().notes.doc.commitments());
+        live.notes_rev.update(|r| *r += 1);
+        persist_soon(shared);
+    }
+    if received.caught_up {
+        live.notes_ready.set(true);
+    }
+}
+
+/// Puts the document's text into every bound textarea that shows something else.
+fn refresh_editors(shared: &Rc<RefCell<Shared>>, selection: Option<(u32, u32)>) {
+    let s = shared.borrow();
+    let active = document().active_element();
+    for (section, el) in &s.notes.editors {
+        let text = s.notes.doc.text(section);
+        if el.value() != text {
+            el.set_value(&text);
+        }
+        let is_active = active
+            .as_ref()
+            .is_some_and(|a| a == el.unchecked_ref::<web_sys::Element>());
+        if is_active && s.notes.focused.as_deref() == Some(section.as_str()) {
+            if let Some((start, end)) = selection {
+                let _ = el.set_selection_range(start, end);
+            }
+        }
+    }
+}
+
+/// A textarea of `section` is shown: it gets the document's text and reports edits from now on.
+pub(crate) fn bind(shared: &Rc<RefCell<Shared>>, section: &str, el: HtmlTextAreaElement) {
+    let mut s = shared.borrow_mut();
+    el.set_value(&s.notes.doc.text(section));
+    s.notes.editors.insert(section.to_string(), el);
+}
+
+/// The textarea of `section` is gone.
+pub(crate) fn unbind(shared: &Rc<RefCell<Shared>>, section: &str) {
+    let mut s = shared.borrow_mut();
+    s.notes.editors.remove(section);
+    if s.notes.focused.as_deref() == Some(section) {
+        s.notes.focused = None;
+    }
+}
+
+/// The person typed in `section`'s textarea.
+pub(crate) fn input(shared: &Rc<RefCell<Shared>>, section: &str) {
+    let result = {
+        let mut s = shared.borrow_mut();
+        let Some(el) = s.notes.editors.get(section).cloned() else {
+            return;
+        };
+        let caret = el.selection_end().ok().flatten();
+        let result = s.notes.doc.edit_text(section, &el.value(), caret);
+        if let Err(EditError::Full) = result {
+            // Undo the keystroke in the textarea: the document did not take it.
+            let text = s.notes.doc.text(section);
+            let back = caret.map(|c| c.min(text.encode_utf16().count() as u32));
+            el.set_value(&text);
+            if let Some(c) = back {
+                let _ = el.set_selection_range(c, c);
+            }
+        }
+        result
+    };
+    after_local_change(shared, result);
+}
+
+/// Adds, edits, ticks or removes a commitment.
+pub(crate) fn commitment(shared: &Rc<RefCell<Shared>>, change: CommitmentChange) {
+    let result = {
+        let mut s = shared.borrow_mut();
+        match change {
+            CommitmentChange::Add(c) => s.notes.doc.add_commitment(&c),
+            CommitmentChange::Update(id, field) => s.notes.doc.update_commitment(&id, field),
+            CommitmentChange::Remove(id) => s.notes.doc.remove_commitment(&id),
+        }
+    };
+    let live = shared.borrow().live;
+    live.commitments.set(shared.borrow().notes.doc.commitments());
+    after_local_change(shared, result);
+}
+
+/// A change to the commitments.
+pub(crate) enum CommitmentChange {
+    /// A new one (or one put back by undo).
+    Add(Commitment),
+    /// One field of one.
+    Update(String, CommitmentField),
+    /// Removed.
+    Remove(String),
+}
+
+fn after_local_change(shared: &Rc<RefCell<Shared>>, result: Result<Option<Vec<u8>>, EditError>) {
+    let live = shared.borrow().live;
+    match result {
+        Ok(Some(frame)) => {
+            if !shared.borrow().notes.blocked {
+                send_binary(shared, &frame);
+            }
+        }
+        Ok(None) => {}
+        Err(EditError::Full) => {
+            live.notes_full.set(true);
+            live.show_notice(FULL_MESSAGE);
+        }
+        Err(EditError::Malformed) => {}
+    }
+    live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
+    persist_soon(shared);
+}
+
+/// The person moved into a section (or out of all of them): tell the others.
+pub(crate) fn focus(shared: &Rc<RefCell<Shared>>, section: Option<String>) {
+    let frame = {
+        let mut s = shared.borrow_mut();
+        if s.notes.focused == section {
+            return;
+        }
+        s.notes.focused = section;
+        let me = s.live.me.get_untracked();
+        local_presence(&mut s.notes, me)
+    };
+    if let Some(f) = frame {
+        send_binary(shared, &f);
+    }
+}
+
+/// Renews this browser's presence (other clients drop states not renewed within 30 s).
+pub(crate) fn renew_presence(shared: &Rc<RefCell<Shared>>) {
+    let frame = {
+        let mut s = shared.borrow_mut();
+        let me = s.live.me.get_untracked();
+        local_presence(&mut s.notes, me)
+    };
+    if let Some(f) = frame {
+        send_binary(shared, &f);
+    }
+}
+
+fn local_presence(notes: &mut NotesClient, me: Option<ParticipantId>) -> Option<Vec<u8>> {
+    let colour = me.map_or(0, |p| p.0 as usize % COLOUR_HEX.len());
+    let state = PeerState {
+        user: PeerUser {
+            name: notes.name.clone(),
+            color: COLOUR_HEX[colour].to_string(),
+        },
+        pid: me,
+        section: notes.focused.clone(),
+    };
+    notes.awareness.set_local_state(&state).ok()?;
+    let update = notes
+        .awareness
+        .update_with_clients([notes.awareness.client_id()])
+        .ok()?;
+    let frame = Message::Awareness(update).encode_v1();
+    Some(notes.doc.outgoing(frame))
+}
+
+fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
+    let mut s = shared.borrow_mut();
+    let Ok(Message::Awareness(update)) = Message::decode_v1(frame) else {
+        return;
+    };
+    let _: Result<(), _> = s.notes.awareness.apply_update(AwarenessUpdate {
+        clients: update.clients,
+    });
+    let mine = s.notes.awareness.client_id();
+    let mut peers: Vec<SectionPeer> = s
+        .notes
+        .awareness
+        .iter()
+        .filter(|(id, _)| *id != mine)
+        .filter_map(|(id, state)| {
+            let peer: PeerState = serde_json::from_str(state.data.as_deref()?).ok()?;
+            Some(SectionPeer {
+                section: peer.section?,
+                pid: peer.pid,
+                name: peer.user.name.chars().take(40).collect(),
+                colour: peer.pid.map_or(id.get() as u32, |p| p.0) % crate::components::presence::COLOURS,
+            })
+        })
+        .collect();
+    peers.sort_by(|a, b| (&a.section, a.pid, &a.name).cmp(&(&b.section, b.pid, &b.name)));
+    peers.dedup_by(|a, b| a.section == b.section && a.pid.is_some() && a.pid == b.pid);
+    s.live.section_peers.set(peers);
+}
+
+fn send_binary(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
+    let s = shared.borrow();
+    if let Some(ws) = s.ws.as_ref().filter(|ws| ws.ready_state() == WebSocket::OPEN) {
+        let _ = ws.send_with_u8_array(frame);
+    }
+}
+
+/// Writes the document to localStorage shortly (coalescing bursts of typing).
+fn persist_soon(shared: &Rc<RefCell<Shared>>) {
+    if shared.borrow().notes.persist.is_some() {
+        return;
+    }
+    let later = shared.clone();
+    let handle = set_timeout_with_handle(move || persist_now(&later), PERSIST_AFTER).ok();
+    shared.borrow_mut().notes.persist = handle;
+}
+
+/// Writes the document to localStorage now.
+pub(crate) fn persist_now(shared: &Rc<RefCell<Shared>>) {
+    let mut s = shared.borrow_mut();
+    if let Some(h) = s.notes.persist.take() {
+        h.clear();
+    }
+    let stored = s.notes.doc.stored();
+    if !super::storage::save_json(&s.notes.storage_key, &stored) {
+        leptos::logging::warn!("tandem: could not keep the notes in this browser (storage full?)");
+    }
+}
+
+/// Whether closing the page now would lose edits the relay has not stored.
+pub(crate) fn has_unsynced(shared: &Rc<RefCell<Shared>>) -> bool {
+    shared.borrow().notes.doc.unsynced() > 0
+}

@@ -1,0 +1,153 @@
+//! Notes as a Tandem page keeps them (the browser's own `NotesDoc` logic over the real session socket): edits are
+//! confirmed only once stored, offline edits arrive on connect, commitments are stored in a queryable table, and
+//! presence per section reaches newcomers and is cleared when a page leaves.
+
+mod common;
+
+use app::notes::{Commitment, CommitmentField, NotesDoc};
+use app::session::{ParticipantId, SessionId, SessionSettings};
+use common::*;
+use tokio_tungstenite::tungstenite::Message;
+use yrs::sync::awareness::Awareness;
+use yrs::sync::Message as YMessage;
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, GetString, Transact, Update};
+
+const SECTION: &str = "goal-statement";
+
+#[tokio::test]
+async fn page_edits_are_confirmed_once_stored_and_commitments_are_queryable() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, _) = parts(&links.host_link);
+    let session = SessionId(id);
+
+    // Ben wrote while offline, before the page ever connected.
+    let mut offline = NotesDoc::new();
+    offline.edit_text(SECTION, "Written on the train", None).unwrap();
+    assert_eq!(offline.unsynced(), 1);
+    let mut ana = Page::join(&ws_url(&server, &links.host_link), "Ana", &key(1), NotesDoc::new()).await;
+    let mut ben = Page::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), offline).await;
+    ben.until(|p| p.notes.unsynced() == 0).await;
+    ana.until(|p| p.notes.text(SECTION) == "Written on the train").await;
+
+    ana.type_text(SECTION, "Written on the train. Lead the design review")
+        .await;
+    let pair = Commitment {
+        id: "c1".into(),
+        text: "Shadow Ana's next review".into(),
+        owner: Some(ben.me),
+        due: Some("2026-12-11".into()),
+        done: false,
+        at: 5,
+    };
+    let stranger = Commitment {
+        id: "c2".into(),
+        text: "  Write the onboarding guide  ".into(),
+        owner: Some(ParticipantId(99)),
+        due: Some("someday".into()),
+        done: false,
+        at: 6,
+    };
+    let f = ana.notes.add_commitment(&pair).unwrap();
+    ana.send(f).await;
+    let f = ana.notes.add_commitment(&stranger).unwrap();
+    ana.send(f).await;
+    assert_eq!(ana.notes.unsynced(), 3, "nothing is confirmed before it is stored");
+    ana.until(|p| p.notes.unsynced() == 0).await;
+
+    // Confirmed means stored: the text and a clean copy of the commitments are in the database.
+    let stored = server.state.store.notes(&session).await.unwrap().unwrap();
+    let doc = Doc::new();
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&stored).unwrap())
+        .unwrap();
+    assert_eq!(
+        doc.get_or_insert_text(SECTION).get_string(&doc.transact()),
+        "Written on the train. Lead the design review"
+    );
+    let rows = server.state.store.commitments(&session).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0], pair);
+    assert_eq!(rows[1].text, "Write the onboarding guide", "trimmed");
+    assert_eq!(rows[1].owner, None, "not a participant of this session");
+    assert_eq!(rows[1].due, None, "not a date");
+
+    // Ben sees them live, ticks one off; Ana sees the tick and the table follows.
+    ben.until(|p| p.notes.commitments().len() == 2).await;
+    let f = ben.notes.update_commitment("c1", CommitmentField::Done(true)).unwrap();
+    ben.send(f).await;
+    ben.until(|p| p.notes.unsynced() == 0).await;
+    ana.until(|p| p.notes.commitments().first().is_some_and(|c| c.done))
+        .await;
+    let rows = server.state.store.commitments(&session).await.unwrap();
+    assert!(rows[0].done);
+
+    // Removed on one page: gone everywhere, and from the table.
+    let f = ana.notes.remove_commitment("c2").unwrap();
+    ana.send(f).await;
+    ana.until(|p| p.notes.unsynced() == 0).await;
+    ben.until(|p| p.notes.commitments().len() == 1).await;
+    assert_eq!(server.state.store.commitments(&session).await.unwrap().len(), 1);
+
+    // The outcome carries them when the session ends.
+    ana.client.send(&app::protocol::ClientMsg::EndSession).await;
+    ana.client
+        .recv_until(|m| matches!(m, app::protocol::ServerMsg::Ended { .. }))
+        .await;
+    let outcome = server.state.store.outcome(&session).await.unwrap().unwrap();
+    assert_eq!(outcome.commitments.len(), 1);
+    assert!(outcome.commitments[0].done);
+    server.stop().await;
+}
+
+/// An awareness frame saying `name` is in `section`.
+fn presence(awareness: &mut Awareness, name: &str, section: Option<&str>) -> Vec<u8> {
+    let state = serde_json::json!({ "user": { "name": name, "color": "#2f5d8a" }, "section": section });
+    awareness.set_local_state(state).unwrap();
+    let update = awareness.update_with_clients([awareness.client_id()]).unwrap();
+    YMessage::Awareness(update).encode_v1()
+}
+
+/// Reads frames until an awareness update about `client` arrives; returns its JSON state.
+async fn awareness_of(c: &mut Client, client: yrs::ClientID) -> String {
+    loop {
+        match c.next_frame().await.expect("an awareness frame within 5 s") {
+            Message::Binary(b) => {
+                if let Ok(YMessage::Awareness(u)) = YMessage::decode_v1(&b) {
+                    if let Some(e) = u.clients.get(&client) {
+                        return e.json.to_string();
+                    }
+                }
+            }
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn section_presence_reaches_newcomers_and_is_cleared_when_a_page_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let mut awareness = Awareness::new(Doc::new());
+    let ana_id = awareness.client_id();
+    ana.send_raw(Message::binary(presence(&mut awareness, "Ana", Some(SECTION))))
+        .await;
+    let _ = ana.round_trip().await;
+
+    // Ben joins after Ana moved into the section: he learns where she is without waiting for her next move.
+    let (mut ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let state = awareness_of(&mut ben, ana_id).await;
+    assert!(state.contains(SECTION) && state.contains("Ana"), "{state}");
+
+    // Ana's page closes: Ben is told her presence is gone.
+    drop(ana);
+    let state = awareness_of(&mut ben, ana_id).await;
+    assert_eq!(state, "null");
+    server.stop().await;
+}
