@@ -19,7 +19,7 @@ async function synced(p: WebsocketProvider) {
   await new Promise<void>((resolve) => p.once("sync", (ok: boolean) => ok && resolve()));
 }
 
-test("official Yjs clients (y-websocket) share a session's notes, and the notes reach the summary", async ({ browser }) => {
+test("official Yjs clients (y-websocket) share a session's notes with the page, and the notes reach the summary", async ({ browser }) => {
   const host = await (await browser.newContext()).newPage();
   const links = await createSession(host, { goal: "Interop with Yjs" });
   const docA = new Y.Doc();
@@ -40,13 +40,31 @@ test("official Yjs clients (y-websocket) share a session's notes, and the notes 
     expect(docC.getText("goal-statement").toString()).toBe("Ben leads the next design review");
     c.destroy();
 
+    // The Leptos page and the Node client edit the same document, both ways.
     await join(host, links.host, "Ana", "coach");
+    const pageGoal = host.getByTestId("notes-goal-statement");
+    await expect(pageGoal).toHaveValue("Ben leads the next design review");
+    docA.getText("goal-statement").insert(docA.getText("goal-statement").length, " in March");
+    await expect(pageGoal).toHaveValue("Ben leads the next design review in March");
+    await pageGoal.press("End");
+    await pageGoal.pressSequentially(", with Ana");
+    await expect.poll(() => docA.getText("goal-statement").toString()).toBe("Ben leads the next design review in March, with Ana");
+    // The page shows where the Yjs client is (y-protocols awareness, `user` convention).
+    a.awareness.setLocalState({ user: { name: "Node bot", color: "#123456" }, section: "goal-success" });
+    await expect(host.locator('[data-section="goal-success"]').getByTestId("section-peers")).toContainText("Node bot");
+    // ...and the Yjs client sees the page's presence.
+    await host.getByTestId("notes-goal-success").click();
+    await expect
+      .poll(() => [...a.awareness.getStates().values()].some((s) => s.user?.name === "Ana" && s.section === "goal-success"))
+      .toBe(true);
+    await expect(host.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+
     await host.getByRole("button", { name: "End session…" }).click();
     await host.getByRole("button", { name: "End session", exact: true }).click();
     await expect(host).toHaveURL(/\/summary\?t=/);
     const notes = host.getByTestId("summary-notes");
     await expect(notes).toContainText("Goal statement");
-    await expect(notes).toContainText("Ben leads the next design review");
+    await expect(notes).toContainText("Ben leads the next design review in March, with Ana");
     await expect(notes).toContainText("He runs it without help");
   } finally {
     a.destroy();

@@ -177,7 +177,11 @@ fn StatusBanner(live: LiveSession) -> impl IntoView {
                 ConnStatus::Live => view! { <span class="status__live"><span class="dot dot--on"></span>"Live"</span> }.into_any(),
                 ConnStatus::Connecting => view! { <span class="status__busy">"Connecting…"</span> }.into_any(),
                 ConnStatus::Reconnecting(n) => view! {
-                    <span class="status__warn">{format!("Reconnecting… (attempt {n}). Your place is kept.")}</span>
+                    <span class="status__warn">{if browser_offline() {
+                        "Offline. Reconnecting when the network is back; your notes are kept in this browser.".to_string()
+                    } else {
+                        format!("Reconnecting… (attempt {n}). Your place and notes are kept.")
+                    }}</span>
                 }.into_any(),
                 ConnStatus::Stopped(text) => view! {
                     <span class="status__error">{text}" "<button class="link-button" on:click=|_| reload()>"Reload"</button></span>
@@ -213,6 +217,16 @@ fn go_to(href: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = href;
+}
+
+/// Whether the browser says it has no network.
+fn browser_offline() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window().is_some_and(|w| !w.navigator().on_line())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 fn reload() {

@@ -108,9 +108,35 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                 }
             </section>
 
-            <section class="card">
+            <section class="card" data-testid="summary-commitments">
                 <h2>"Commitments"</h2>
-                <p class="hint">"None recorded."</p>
+                {
+                    let list = summary.outcome.as_ref().map(|o| o.commitments.clone()).unwrap_or_default();
+                    if list.is_empty() {
+                        view! { <p class="hint">"None recorded."</p> }.into_any()
+                    } else {
+                        view! {
+                            <ul class="commitment-list commitment-list--summary">
+                                {list.into_iter().map(|c| {
+                                    let owner = c.owner.map(|o| sum.with_value(|x| x.name_of(o)));
+                                    view! {
+                                        <li class="commitment" class:commitment--done=c.done>
+                                            <span class="commitment__tick" aria-hidden="true">{if c.done { "✓" } else { "○" }}</span>
+                                            <span class="commitment__body">
+                                                <span class="commitment__summary-text">{c.text.clone()}</span>
+                                                <span class="commitment__meta hint">
+                                                    {if c.done { "Done" } else { "Open" }}
+                                                    {owner.map(|o| format!(" · {o}"))}
+                                                    {c.due.clone().map(|d| format!(" · due {d}"))}
+                                                </span>
+                                            </span>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                }
             </section>
 
             <section class="card" data-testid="summary-feedback">

@@ -93,7 +93,24 @@ impl Summary {
         if !any {
             md.push_str("_No shared notes were taken._\n\n");
         }
-        md.push_str("## Commitments\n\n_None recorded._\n\n");
+        md.push_str("## Commitments\n\n");
+        let commitments = self.outcome.as_ref().map_or(&[][..], |o| &o.commitments[..]);
+        if commitments.is_empty() {
+            md.push_str("_None recorded._\n\n");
+        } else {
+            for c in commitments {
+                md.push_str(&format!("- [{}] {}", if c.done { "x" } else { " " }, c.text.trim()));
+                let owner = c.owner.map(|o| self.name_of(o));
+                match (owner, &c.due) {
+                    (Some(o), Some(d)) => md.push_str(&format!(" — {o}, due {d}")),
+                    (Some(o), None) => md.push_str(&format!(" — {o}")),
+                    (None, Some(d)) => md.push_str(&format!(" — due {d}")),
+                    (None, None) => {}
+                }
+                md.push('\n');
+            }
+            md.push('\n');
+        }
         md.push_str("## Feedback\n\n");
         if self.feedback.is_empty() {
             md.push_str("_No feedback visible to you._\n\n");

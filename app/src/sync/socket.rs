@@ -104,18 +104,40 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
             }
         })
     };
+    // The browser knows first when the network goes: show it at once instead of waiting for a timeout, and
+    // reconnect as soon as it is back instead of waiting for the next backoff step.
+    let on_offline = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            let ws = shared.borrow().ws.clone();
+            if let Some(ws) = ws {
+                let _ = ws.close();
+            }
+        })
+    };
+    let on_online = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            shared.borrow_mut().attempt = 0;
+            open(&shared);
+        })
+    };
     let window = window();
+    let _ = window.add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
     let _ = document().add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
-    let guard = SendWrapper::new((shared, on_visible, on_pagehide, on_beforeunload));
+    let guard = SendWrapper::new((shared, on_visible, on_pagehide, on_beforeunload, on_offline, on_online));
     on_cleanup(move || {
-        let (shared, on_visible, on_pagehide, on_beforeunload) = guard.take();
+        let (shared, on_visible, on_pagehide, on_beforeunload, on_offline, on_online) = guard.take();
         notes::persist_now(&shared);
         let window = leptos::prelude::window();
         let _ = document().remove_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
+        let _ = window.remove_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
+        let _ = window.remove_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
         let mut s = shared.borrow_mut();
         s.stopped = true;
         if let Some(p) = s.pinger.take() {
@@ -140,6 +162,10 @@ pub(crate) fn send(shared: &Rc<RefCell<Shared>>, msg: &ClientMsg) {
 }
 
 fn open(shared: &Rc<RefCell<Shared>>) {
+    // One socket at a time: a reconnect timer and an "online" event may both ask.
+    if shared.borrow().ws.is_some() || shared.borrow().stopped {
+        return;
+    }
     let url = shared.borrow().url.clone();
     let ws = match WebSocket::new(&url) {
         Ok(ws) => ws,

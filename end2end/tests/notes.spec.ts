@@ -1,0 +1,191 @@
+import { test, expect, Page } from "@playwright/test";
+import { createSession, join, expectAccessible, screenshots } from "./helpers";
+
+const GOAL = "notes-goal-statement";
+
+/** The notes status chip ("saved", "syncing" or "offline"). */
+function status(page: Page) {
+  return page.getByTestId("notes-status");
+}
+
+async function expectSaved(page: Page) {
+  await expect(status(page)).toHaveAttribute("data-state", "saved");
+}
+
+test("two people type in the same section at once and both keep their text, with presence per section", async ({ browser }) => {
+  const ana = await (await browser.newContext()).newPage();
+  const links = await createSession(ana, { goal: "Notes together" });
+  await join(ana, links.host, "Ana", "coach");
+  const ben = await (await browser.newContext()).newPage();
+  await join(ben, links.participant, "Ben", "coachee");
+
+  const anaGoal = ana.getByTestId(GOAL);
+  const benGoal = ben.getByTestId(GOAL);
+  await expect(anaGoal).toBeVisible();
+  await expect(benGoal).toBeVisible();
+
+  // Presence: Ben moves into the section, Ana sees him there (and only there).
+  await benGoal.click();
+  const anaGoalPeers = ana.locator('[data-section="goal-statement"]').getByTestId("section-peers");
+  await expect(anaGoalPeers).toContainText("Ben");
+  await expect(ana.locator('[data-section="goal-success"]').getByTestId("section-peers")).not.toContainText("Ben");
+
+  // Both type at the same moment, key by key.
+  await anaGoal.click();
+  await Promise.all([
+    anaGoal.pressSequentially("Ana: lead the review. ", { delay: 15 }),
+    benGoal.pressSequentially("Ben: shadow first. ", { delay: 15 }),
+  ]);
+  for (const page of [ana, ben]) {
+    const box = page.getByTestId(GOAL);
+    await expect(box).toHaveValue(/Ana: lead the review\. /);
+    await expect(box).toHaveValue(/Ben: shadow first\. /);
+  }
+  await expect.poll(async () => (await anaGoal.inputValue()) === (await benGoal.inputValue())).toBe(true);
+  await expectSaved(ana);
+  await expectSaved(ben);
+
+  // A remote edit does not move the local caret: Ana keeps typing where she is while Ben writes at the start.
+  await anaGoal.press("End");
+  await Promise.all([
+    anaGoal.pressSequentially("Then retro.", { delay: 20 }),
+    (async () => {
+      await benGoal.press("ControlOrMeta+Home");
+      await benGoal.pressSequentially(">> ", { delay: 20 });
+    })(),
+  ]);
+  await expect(anaGoal).toHaveValue(/^>> /);
+  await expect(anaGoal).toHaveValue(/Then retro\.$/);
+  await expect.poll(async () => (await anaGoal.inputValue()) === (await benGoal.inputValue())).toBe(true);
+
+  // The second section is independent.
+  await ben.getByTestId("notes-goal-success").fill("He runs one alone by March");
+  await expect(ana.getByTestId("notes-goal-success")).toHaveValue("He runs one alone by March");
+
+  // Reload: the notes come back.
+  await ben.reload();
+  await expect(ben.getByTestId("connection")).toContainText("Live");
+  await expect(ben.getByTestId("notes-goal-success")).toHaveValue("He runs one alone by March");
+  await expect(ben.getByTestId(GOAL)).toHaveValue(await anaGoal.inputValue());
+
+  await expectAccessible(ana);
+  await screenshots(ana, "notes");
+});
+
+test("offline edits stay in the browser, survive closing the tab, and merge when the connection is back", async ({ browser }) => {
+  const ana = await (await browser.newContext()).newPage();
+  const links = await createSession(ana, { goal: "Offline notes" });
+  await join(ana, links.host, "Ana", "coach");
+  const benContext = await browser.newContext();
+  let ben = await benContext.newPage();
+  await join(ben, links.participant, "Ben", "coachee");
+  await ben.getByTestId(GOAL).fill("Before the tunnel. ");
+  await expect(ana.getByTestId(GOAL)).toHaveValue("Before the tunnel. ");
+
+  // Ben loses the network and keeps writing; Ana writes too.
+  await benContext.setOffline(true);
+  await expect(ben.getByTestId("connection")).toContainText("Reconnecting");
+  await ben.getByTestId(GOAL).press("End");
+  await ben.getByTestId(GOAL).pressSequentially("Typed offline.", { delay: 10 });
+  await expect(status(ben)).toHaveAttribute("data-state", "offline");
+  await expect(status(ben)).toContainText(/Offline — \d+ unsynced change/);
+  await screenshots(ben, "notes-offline");
+  await ana.getByTestId(GOAL).press("ControlOrMeta+Home");
+  await ana.getByTestId(GOAL).pressSequentially("Ana meanwhile. ");
+
+  // Closing the tab with unsynced edits asks first.
+  const asked = new Promise<string>((resolve) =>
+    ben.once("dialog", async (d) => {
+      resolve(d.type());
+      await d.dismiss();
+    }),
+  );
+  await ben.close({ runBeforeUnload: true });
+  expect(await asked).toBe("beforeunload");
+  // Dismissing keeps the page; close it for real: the edits never reached the relay.
+  await ben.close();
+  await expect(ana.getByTestId(GOAL)).not.toHaveValue(/Typed offline/);
+
+  // Back online in a new tab: the browser's copy merges with what Ana wrote meanwhile.
+  await benContext.setOffline(false);
+  ben = await benContext.newPage();
+  await ben.goto(links.participant);
+  await expect(ben.getByTestId("connection")).toContainText("Live");
+  for (const page of [ana, ben]) {
+    await expect(page.getByTestId(GOAL)).toHaveValue(/Before the tunnel\. /);
+    await expect(page.getByTestId(GOAL)).toHaveValue(/Typed offline\./);
+    await expect(page.getByTestId(GOAL)).toHaveValue(/Ana meanwhile\. /);
+  }
+  await expectSaved(ben);
+
+  // Offline and back within the same tab also merges.
+  await benContext.setOffline(true);
+  await expect(ben.getByTestId("connection")).toContainText("Reconnecting");
+  await ben.getByTestId("notes-goal-success").fill("Written in the lift");
+  await expect(status(ben)).toHaveAttribute("data-state", "offline");
+  await benContext.setOffline(false);
+  await expect(ana.getByTestId("notes-goal-success")).toHaveValue("Written in the lift");
+  await expectSaved(ben);
+});
+
+test("commitments are added, owned, ticked, removed and restored live for everyone", async ({ browser }) => {
+  const ana = await (await browser.newContext()).newPage();
+  const links = await createSession(ana, { goal: "Commit to something" });
+  await join(ana, links.host, "Ana", "coach");
+  const ben = await (await browser.newContext()).newPage();
+  await join(ben, links.participant, "Ben", "coachee");
+  const watcher = await (await browser.newContext()).newPage();
+  await join(watcher, links.observer, "Cy");
+
+  await expect(ana.getByTestId("commitments-empty")).toBeVisible();
+  // An empty commitment is refused with a message.
+  await ana.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(ana.getByText("Write what will be done.")).toBeVisible();
+
+  await ana.getByLabel("New commitment").fill("Shadow Ana's next design review");
+  await ana.getByLabel("Owner", { exact: true }).last().selectOption({ label: "Ben" });
+  await ana.getByLabel("Due date (optional)").fill("2026-12-11");
+  await ana.getByLabel("New commitment").press("Enter");
+  await expect(ana.getByLabel("New commitment")).toHaveValue("");
+
+  for (const page of [ana, ben, watcher]) {
+    const row = page.getByTestId("commitment");
+    await expect(row).toHaveCount(1);
+    await expect(row.getByTestId("commitment-text")).toHaveValue("Shadow Ana's next design review");
+    await expect(row.getByTestId("commitment-due")).toHaveValue("2026-12-11");
+    await expect(row.getByTestId("commitment-owner").locator("option:checked")).toHaveText("Ben" + (page === ben ? " (you)" : ""));
+  }
+  // Observers read only.
+  await expect(watcher.getByTestId("add-commitment")).toHaveCount(0);
+  await expect(watcher.getByTestId("commitment-done")).toBeDisabled();
+  await expect(watcher.getByTestId(GOAL)).toHaveAttribute("readonly", "");
+
+  // Ben ticks it off and rewords it; Ana sees both.
+  await ben.getByTestId("commitment-done").check();
+  await ben.getByTestId("commitment-text").fill("Shadow two design reviews");
+  await ben.getByTestId("commitment-text").press("Tab");
+  await expect(ana.getByTestId("commitment")).toHaveAttribute("data-done", "true");
+  await expect(ana.getByTestId("commitment-text")).toHaveValue("Shadow two design reviews");
+  await expect(ana.getByText("1 of 1 done")).toBeVisible();
+  await expectSaved(ben);
+  await screenshots(ana, "commitments");
+
+  // Removed by mistake, and undone.
+  await ana.getByTestId("commitment-remove").click();
+  await expect(ben.getByTestId("commitment")).toHaveCount(0);
+  await ana.getByTestId("undo-remove").click();
+  await expect(ben.getByTestId("commitment")).toHaveCount(1);
+  await expect(ben.getByTestId("commitment-text")).toHaveValue("Shadow two design reviews");
+
+  // Kept across a reload, and in the summary when the session ends.
+  await ben.reload();
+  await expect(ben.getByTestId("commitment-text")).toHaveValue("Shadow two design reviews");
+  await expectSaved(ana);
+  await ana.getByRole("button", { name: "End session…" }).click();
+  await ana.getByRole("button", { name: "End session", exact: true }).click();
+  await expect(ana).toHaveURL(/\/summary\?t=/);
+  const summary = ana.getByTestId("summary-commitments");
+  await expect(summary).toContainText("Shadow two design reviews");
+  await expect(summary).toContainText("Ben");
+  await expect(summary).toContainText("2026-12-11");
+});
