@@ -102,6 +102,9 @@ pub(crate) fn on_welcome(shared: &Rc<RefCell<Shared>>, me: ParticipantId) {
     let frames = {
         let mut s = shared.borrow_mut();
         let step1 = s.notes.doc.sync_step1();
+        // The relay marked this page's presence as gone when the last connection closed, one clock tick past ours:
+        // step past that tick so that the others take the new state.
+        s.notes.awareness.set_local_state_raw("null");
         let presence = local_presence(&mut s.notes, Some(me));
         vec![Some(step1), presence]
     };
