@@ -70,6 +70,12 @@ test("two people type in the same section at once and both keep their text, with
 
   await expectAccessible(ana);
   await screenshots(ana, "notes");
+
+  // Past the 1 MB cap: a clear message in the editor, and nothing already written is lost.
+  await ben.getByTestId("notes-goal-success").fill("x".repeat(1_100_000));
+  await expect(ben.getByRole("alert").filter({ hasText: "The notes are full" }).first()).toBeVisible();
+  await expect(ben.getByTestId("notes-goal-success")).toHaveValue("He runs one alone by March");
+  await expect(ana.getByTestId("notes-goal-success")).toHaveValue("He runs one alone by March");
 });
 
 test("offline edits stay in the browser, survive closing the tab, and merge when the connection is back", async ({ browser }) => {

@@ -3,7 +3,7 @@
 
 use super::socket::Shared;
 use super::SectionPeer;
-use crate::notes::{Commitment, CommitmentField, EditError, NotesDoc, StoredNotes, FULL_MESSAGE};
+use crate::notes::{Commitment, CommitmentField, EditError, NotesDoc, StoredNotes};
 use crate::protocol::ErrorCode;
 use crate::session::ParticipantId;
 use leptos::prelude::*;
@@ -261,17 +261,19 @@ pub(crate) enum CommitmentChange {
 
 fn after_local_change(shared: &Rc<RefCell<Shared>>, result: Result<Option<Vec<u8>>, EditError>) {
     let live = shared.borrow().live;
+    let blocked = shared.borrow().notes.blocked;
     match result {
-        Ok(Some(frame)) => {
-            if !shared.borrow().notes.blocked {
+        Ok(frame) => {
+            if let (Some(frame), false) = (frame, blocked) {
                 send_binary(shared, &frame);
             }
+            // A refusal by this browser lasts until an edit fits again; one by the relay until reload.
+            if !blocked && live.notes_full.get_untracked() {
+                live.notes_full.set(false);
+            }
         }
-        Ok(None) => {}
-        Err(EditError::Full) => {
-            live.notes_full.set(true);
-            live.show_notice(FULL_MESSAGE);
-        }
+        // The editor shows the message (role=alert) next to the notes.
+        Err(EditError::Full) => live.notes_full.set(true),
         Err(EditError::Malformed) => {}
     }
     live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
