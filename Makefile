@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help run test setup setup-test toolchain cargo-tools npm-packages chromium site-release lint unit e2e size fmt clean-data
+.PHONY: help run test setup setup-test toolchain cargo-tools npm-packages chromium site-release lint unit e2e size fmt clean-data bench
 
 help:
 	@echo "make run    build (release) and serve Tandem on http://$(ADDR) with SQLite at $(DATABASE_URL)"
@@ -91,6 +91,11 @@ e2e: site-release
 SIZE_BUDGET_KB ?= 680
 size: setup site-release
 	.ci/size-report $(SIZE_BUDGET_KB)
+
+# Relay benchmarks (issue 5): Tandem vs a bare relay vs y-websocket under the same load, ~10 minutes after the build;
+# rewrites the Relay figures in docs/performance.md. Run it on an otherwise idle machine.
+bench: toolchain npm-packages
+	.ci/bench
 
 fmt:
 	cargo fmt --all

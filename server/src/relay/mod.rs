@@ -151,13 +151,18 @@ async fn authorize(state: &AppState, session: &str, token: &str, headers: &Heade
     record.capability_of(token).ok_or(AppError::InvalidLink)
 }
 
+/// Frames written to a connection are gathered up to this size before a `send` call; the writer flushes the rest
+/// after each batch it drains from the outbox. With 0, every frame was a system call of its own: `send` was half of
+/// the relay's CPU time under load (docs/performance.md). The buffer only grows as far as a batch needs.
+const WRITE_BUFFER_BYTES: usize = 4096;
+
 /// The upgrade with the relay's frame and buffer limits.
 fn limited(upgrade: WebSocketUpgrade, limits: Limits) -> WebSocketUpgrade {
     upgrade
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
         .read_buffer_size(limits.read_buffer_bytes)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
 }
 
 /// Which protocol an upgraded socket speaks.
@@ -180,10 +185,12 @@ async fn upgrade_to(
     let capability = authorize(&state, &session, token, headers).await?;
     let relay = state.relay.clone();
     let id = SessionId(session);
+    // Each branch is boxed: an idle connection's task then holds only the state of the protocol it speaks, not the
+    // larger of the two (docs/performance.md, idle RSS per connection).
     Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| async move {
         match endpoint {
-            Endpoint::Session => serve_connection(socket, relay, id, capability).await,
-            Endpoint::Notes => serve_notes_connection(socket, relay, id, capability).await,
+            Endpoint::Session => Box::pin(serve_connection(socket, relay, id, capability)).await,
+            Endpoint::Notes => Box::pin(serve_notes_connection(socket, relay, id, capability)).await,
         }
     }))
 }

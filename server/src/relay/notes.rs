@@ -153,8 +153,15 @@ impl Notes {
                     };
                 }
                 let changed = self.apply(&update)?;
+                // An update message is relayed byte for byte; a step 2 becomes an update for the others.
+                let is_update = frame.get(1) == Some(&2);
+                let broadcast = match (changed, is_update) {
+                    (false, _) => None,
+                    (true, true) => Some(frame.to_vec()),
+                    (true, false) => Some(Message::Sync(SyncMessage::Update(update)).encode_v1()),
+                };
                 Ok(Handled {
-                    broadcast: changed.then(|| Message::Sync(SyncMessage::Update(update)).encode_v1()),
+                    broadcast,
                     changed,
                     wants_ack: true,
                     ..Handled::default()
@@ -212,7 +219,14 @@ impl Notes {
             .transact_mut()
             .apply_update(update)
             .map_err(|_| NotesError::Malformed)?;
-        self.size = if adds { self.state().len() } else { self.size };
+        // Re-encoding the whole document after every edit made the cost of an edit grow with the document: count
+        // the update's size instead (an upper bound: merged state is smaller), and measure exactly near the cap.
+        if adds {
+            self.size += bytes.len();
+            if self.size > MAX_NOTES_BYTES * 9 / 10 {
+                self.size = self.state().len();
+            }
+        }
         Ok(true)
     }
 }
