@@ -392,12 +392,6 @@ async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &mut mpsc::Rece
         sent += 1;
         if sent < 64 {
             next = rx.try_recv().ok();
-            if next.is_none() && sent == 1 {
-                // Let the actors run once before the system call: frames for this client that they queue in the
-                // same tick share one `send` (it was half of the relay's CPU under load, docs/performance.md).
-                tokio::task::yield_now().await;
-                next = rx.try_recv().ok();
-            }
         }
     }
     sink.flush().await.is_ok()
