@@ -116,7 +116,8 @@ async fn malformed_unknown_and_oversized_frames_are_refused_and_others_notice_no
     assert!(peer.round_trip().await.is_empty());
 
     // An oversized frame: an error, then a close with code 1009.
-    peer.send_raw(Message::text("x".repeat(300 * 1024))).await;
+    peer.send_raw(Message::text("x".repeat(app::protocol::MAX_FRAME_BYTES + 1)))
+        .await;
     let mut saw_error = false;
     let code = loop {
         match peer.next_frame().await {

@@ -151,3 +151,71 @@ async fn section_presence_reaches_newcomers_and_is_cleared_when_a_page_leaves() 
     assert_eq!(state, "null");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_edit_refused_as_full_is_never_confirmed_and_a_large_paste_fits_one_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, token) = parts(&links.participant_link);
+    let session = SessionId(id.clone());
+
+    // A 300 KB paste is one frame, over the old 256 KiB limit: it is stored and confirmed.
+    let mut ana = Page::join(&ws_url(&server, &links.host_link), "Ana", &key(1), NotesDoc::new()).await;
+    ana.type_text(SECTION, &"p".repeat(300 * 1024)).await;
+    ana.until(|p| p.notes.unsynced() == 0).await;
+
+    // A Yjs client fills the notes close to the cap while Ana's page has not seen it yet.
+    let filler = yrs::Doc::new();
+    let mut yjs = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let text = filler.get_or_insert_text("goal-success");
+    for i in 0..3u32 {
+        use yrs::{ReadTxn, Text};
+        let before = filler.transact().state_vector();
+        text.insert(&mut filler.transact_mut(), i * 230 * 1024, &"f".repeat(230 * 1024));
+        let update = filler.transact().encode_diff_v1(&before);
+        yjs.send_raw(Message::binary(
+            YMessage::Sync(yrs::sync::SyncMessage::Update(update)).encode_v1(),
+        ))
+        .await;
+    }
+    // Wait until the relay has applied them: its answer to a sync step 1 comes after them on this connection.
+    yjs.send_raw(Message::binary(
+        YMessage::Sync(yrs::sync::SyncMessage::SyncStep1(yrs::StateVector::default())).encode_v1(),
+    ))
+    .await;
+    loop {
+        if let Some(Message::Binary(b)) = yjs.next_frame().await {
+            if let Ok(YMessage::Sync(yrs::sync::SyncMessage::SyncStep2(_))) = YMessage::decode_v1(&b) {
+                break;
+            }
+        }
+    }
+
+    // Ana's page, unaware, adds 100 KB: the relay refuses it as full.
+    ana.type_text(
+        SECTION,
+        &format!("{}{}", "p".repeat(300 * 1024), "q".repeat(100 * 1024)),
+    )
+    .await;
+    ana.until(|p| !p.texts.is_empty()).await;
+    assert!(ana.texts[0].contains("notes are full"), "{:?}", ana.texts);
+    assert_eq!(ana.notes.unsynced(), 1);
+
+    // Someone else's later edit is stored (a flush): Ana's refused edit is still not confirmed.
+    ana.notes.refused();
+    let mut ben = Page::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        NotesDoc::new(),
+    )
+    .await;
+    ben.type_text("reality-facts", "small").await;
+    ben.until(|p| p.notes.unsynced() == 0).await;
+    ana.round_trip().await;
+    assert_eq!(ana.notes.unsynced(), 1, "a refused edit is never confirmed as stored");
+    let stored = server.state.store.notes(&session).await.unwrap().unwrap();
+    assert!(stored.len() <= app::notes::MAX_NOTES_BYTES, "the cap holds");
+    server.stop().await;
+}

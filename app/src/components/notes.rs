@@ -21,7 +21,10 @@ pub fn NotesPanel(
         <section class="card notes" aria-labelledby="notes-title">
             <h2 id="notes-title" class="card__title">"Shared notes" <SaveStatus live/></h2>
             <Show when=move || live.notes_full.get()>
-                <p class="notes__full" role="alert">{crate::notes::FULL_MESSAGE}</p>
+                <p class="notes__full" role="alert">
+                    {crate::notes::FULL_MESSAGE}" "
+                    <button class="link-button" on:click=move |_| live.retry_notes()>"Send again"</button>
+                </p>
             </Show>
             <For each=move || sections.get() key=|s| s.id.clone() let:section>
                 <SectionEditor live section read_only/>
@@ -82,9 +85,14 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
         let id = id.clone();
         move |_| live.notes_input(&id)
     };
+    // Observers read along without showing up as "writing here".
     let on_focus = {
         let id = id.clone();
-        move |_| live.focus_section(Some(id.clone()))
+        move |_| {
+            if !read_only.get_untracked() {
+                live.focus_section(Some(id.clone()));
+            }
+        }
     };
     view! {
         <div class="note-section" data-testid="note-section" data-section=id.clone()>
@@ -266,8 +274,11 @@ fn AddCommitment(live: LiveSession) -> impl IntoView {
             done: false,
             at: live.relay_now() as crate::session::Millis,
         });
-        text.set(String::new());
-        due.set(String::new());
+        // Refused (notes full): keep what was typed; the notes card says why.
+        if !live.notes_full.get_untracked() {
+            text.set(String::new());
+            due.set(String::new());
+        }
         error.set(None);
     };
     view! {

@@ -317,6 +317,15 @@ impl NotesDoc {
         self.handshake_done = false;
     }
 
+    /// The relay refused an edit of this connection (notes full): nothing more is sent on it, and no pending edit counts
+    /// as sent, so none is confirmed by mistake. The next connection's handshake sends them all again.
+    pub fn refused(&mut self) {
+        self.handshake_done = false;
+        for p in &mut self.pending {
+            p.frame = None;
+        }
+    }
+
     /// Whether the relay has this browser's state, so that edits go out as they happen.
     pub fn handshake_done(&self) -> bool {
         self.handshake_done

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 /// Version of this protocol; the first client message carries it.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// Largest frame the relay accepts, in bytes.
-pub const MAX_FRAME_BYTES: usize = 256 * 1024;
+/// Largest frame the relay accepts, in bytes: the whole notes document (1 MB) plus room for y-sync framing, because
+/// one paste, or the sync step 2 carrying a browser's offline edits, travels as a single frame.
+pub const MAX_FRAME_BYTES: usize = 1024 * 1024 + 256 * 1024;
 
 /// WebSocket close code: the client speaks another protocol version and must reload.
 pub const CLOSE_RELOAD: u16 = 4001;

@@ -227,6 +227,12 @@ impl LiveSession {
         let _ = section;
     }
 
+    /// Reconnects so that the notes are sent again (after the relay refused them as full and text was removed).
+    pub fn retry_notes(&self) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(notes::retry);
+    }
+
     /// Adds a commitment (also used to put a removed one back).
     pub fn add_commitment(&self, commitment: Commitment) {
         #[cfg(feature = "hydrate")]

@@ -86,7 +86,10 @@ pub(crate) fn publish(shared: &Rc<RefCell<Shared>>) {
 
 /// A socket opened: the relay will send its sync step 1 after the welcome.
 pub(crate) fn on_open(shared: &Rc<RefCell<Shared>>) {
-    shared.borrow_mut().notes.doc.connection_opened();
+    let mut s = shared.borrow_mut();
+    s.notes.doc.connection_opened();
+    // A refusal holds for one connection: this one tries again with everything (the text may fit now).
+    s.notes.blocked = false;
 }
 
 /// The socket closed.
@@ -129,6 +132,7 @@ pub(crate) fn on_error(shared: &Rc<RefCell<Shared>>, code: ErrorCode) {
     if code == ErrorCode::NotesFull {
         let mut s = shared.borrow_mut();
         s.notes.blocked = true;
+        s.notes.doc.refused();
         s.live.notes_full.set(true);
     }
 }
@@ -156,9 +160,8 @@ pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
         }
     };
     if let Some(reply) = received.reply {
-        if !shared.borrow().notes.blocked {
-            send_binary(shared, &reply);
-        }
+        // Every frame the document counted must go out, or the relay's confirmations would not line up.
+        send_binary(shared, &reply);
         live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
     }
     if let Some(frame) = received.awareness {
@@ -264,7 +267,8 @@ fn after_local_change(shared: &Rc<RefCell<Shared>>, result: Result<Option<Vec<u8
     let blocked = shared.borrow().notes.blocked;
     match result {
         Ok(frame) => {
-            if let (Some(frame), false) = (frame, blocked) {
+            // After a refusal the document produces no frames until the next connection.
+            if let Some(frame) = frame {
                 send_binary(shared, &frame);
             }
             // A refusal by this browser lasts until an edit fits again; one by the relay until reload.
@@ -385,7 +389,17 @@ pub(crate) fn persist_now(shared: &Rc<RefCell<Shared>>) {
     }
 }
 
-/// Whether closing the page now would lose edits the relay has not stored.
+/// Whether closing the page now would lose edits the relay has not stored (once the session has ended, nothing more
+/// can be stored, and the page moves to the summary without asking).
 pub(crate) fn has_unsynced(shared: &Rc<RefCell<Shared>>) -> bool {
-    shared.borrow().notes.doc.unsynced() > 0
+    let s = shared.borrow();
+    s.live.ended.get_untracked().is_none() && s.notes.doc.unsynced() > 0
+}
+
+/// Closes the socket so that a fresh connection sends the notes again (after a "notes full" refusal).
+pub(crate) fn retry(shared: &Rc<RefCell<Shared>>) {
+    let ws = shared.borrow().ws.clone();
+    if let Some(ws) = ws {
+        let _ = ws.close();
+    }
 }

@@ -122,6 +122,8 @@ struct ConnNotes {
     acked: u64,
     /// An edit of this connection was refused (notes full): its later edits build on it and are refused too.
     refused: bool,
+    /// Frames after this one were refused: never confirm them as stored.
+    ack_limit: Option<u64>,
     /// Awareness client ids this connection spoke for.
     awareness: Vec<yrs::ClientID>,
 }
@@ -637,7 +639,7 @@ impl Actor {
             phases,
             attendance,
             notes: self.notes.texts(sections.iter().map(String::as_str)),
-            commitments: self.store.commitments(&self.id).await.unwrap_or_default(),
+            commitments: self.commitments(),
         };
         match self.store.end_session(&self.id, &outcome).await {
             Ok(_) => {}
@@ -666,7 +668,8 @@ impl Actor {
         c.notes.frames += 1;
         let may_write = c.capability != Capability::Observer && self.ended_at.is_none();
         let refused_before = c.notes.refused;
-        let result = match self.notes.handle(frame, may_write && !refused_before) {
+        let known = c.notes.awareness.clone();
+        let result = match self.notes.handle_from(frame, may_write && !refused_before, &known) {
             // After a refusal, later edits build on the refused one: refuse them the same way.
             Err(NotesError::ReadOnly) if refused_before && may_write => Err(NotesError::Full),
             other => other,
@@ -711,13 +714,29 @@ impl Actor {
             Err(e @ NotesError::Full) => {
                 if let Some(c) = self.conns.get_mut(&conn) {
                     c.notes.refused = true;
+                    c.notes.ack_limit.get_or_insert(c.notes.frames - 1);
                 }
                 if !refused_before {
                     self.send_error(conn, ErrorCode::NotesFull, &e.to_string());
                 }
             }
-            Err(e @ NotesError::ReadOnly) => self.send_error(conn, ErrorCode::NotAllowed, &e.to_string()),
+            Err(e @ NotesError::ReadOnly) => {
+                if let Some(c) = self.conns.get_mut(&conn) {
+                    c.notes.ack_limit.get_or_insert(c.notes.frames - 1);
+                }
+                self.send_error(conn, ErrorCode::NotAllowed, &e.to_string())
+            }
         }
+    }
+
+    /// The commitments in the notes document, cleaned for storage.
+    fn commitments(&self) -> Vec<Commitment> {
+        let members: Vec<ParticipantId> = self.participants.iter().map(|p| p.view.id).collect();
+        commitments_of(self.notes.doc())
+            .into_iter()
+            .map(|c| c.cleaned(&members))
+            .filter(|c| !c.text.is_empty())
+            .collect()
     }
 
     /// Tells a Tandem page that everything it sent so far is stored.
@@ -725,11 +744,15 @@ impl Actor {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        if c.participant == NOTES_ONLY || c.notes.frames == c.notes.acked {
+        let stored = c
+            .notes
+            .ack_limit
+            .map_or(c.notes.frames, |limit| limit.min(c.notes.frames));
+        if c.participant == NOTES_ONLY || stored <= c.notes.acked {
             return;
         }
-        c.notes.acked = c.notes.frames;
-        let msg = Outbound::text(&ServerMsg::NotesSaved { frames: c.notes.frames });
+        c.notes.acked = stored;
+        let msg = Outbound::text(&ServerMsg::NotesSaved { frames: stored });
         self.send_to(conn, msg);
     }
 
@@ -744,12 +767,7 @@ impl Actor {
         if self.notes_dirty_since.is_none() {
             return;
         }
-        let members: Vec<ParticipantId> = self.participants.iter().map(|p| p.view.id).collect();
-        let commitments: Vec<Commitment> = commitments_of(self.notes.doc())
-            .into_iter()
-            .map(|c| c.cleaned(&members))
-            .filter(|c| !c.text.is_empty())
-            .collect();
+        let commitments = self.commitments();
         match self
             .store
             .save_notes(&self.id, &self.notes.state(), &commitments, now_ms())

@@ -130,6 +130,12 @@ impl Notes {
 
     /// Handles one binary frame from a client.
     pub fn handle(&mut self, frame: &[u8], may_write: bool) -> Result<Handled, NotesError> {
+        self.handle_from(frame, may_write, &[])
+    }
+
+    /// [`Notes::handle`] for a connection that already speaks for the awareness clients `known`: a frame that would
+    /// take it past [`MAX_AWARENESS_CLIENTS_PER_CONN`] is dropped (never applied, so nothing untracked is kept).
+    pub fn handle_from(&mut self, frame: &[u8], may_write: bool, known: &[ClientID]) -> Result<Handled, NotesError> {
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         let msg = Message::decode(&mut decoder).map_err(|_| NotesError::Malformed)?;
         match msg {
@@ -170,7 +176,10 @@ impl Notes {
             // Cursors and "who is in which section": relayed and kept in memory, never stored; oversized ones are
             // dropped (they are ephemeral, so nothing depends on them).
             Message::Awareness(_) if frame.len() > MAX_AWARENESS_BYTES => Ok(Handled::default()),
-            Message::Awareness(update) if update.clients.len() > MAX_AWARENESS_CLIENTS_PER_CONN => {
+            Message::Awareness(update)
+                if known.len() + update.clients.keys().filter(|id| !known.contains(id)).count()
+                    > MAX_AWARENESS_CLIENTS_PER_CONN =>
+            {
                 Ok(Handled::default())
             }
             Message::Awareness(update) => {
@@ -213,7 +222,11 @@ impl Notes {
         }
         // Anything new past the cap is refused; deletions are always welcome.
         if adds && self.size + bytes.len() > MAX_NOTES_BYTES {
-            return Err(NotesError::Full);
+            // The running size is an upper bound (the sum of updates): measure exactly before refusing.
+            self.size = self.state().len();
+            if self.size + bytes.len() > MAX_NOTES_BYTES {
+                return Err(NotesError::Full);
+            }
         }
         self.doc
             .transact_mut()

@@ -216,6 +216,30 @@ impl Page {
         }
     }
 
+    /// Sends a ping and handles frames until its pong: everything the relay sent before is handled.
+    pub async fn round_trip(&mut self) {
+        self.client.send(&ClientMsg::Ping { sent: 7.5 }).await;
+        loop {
+            match self.client.next_frame().await.expect("a frame within 5 s") {
+                Message::Binary(b) => {
+                    if let Ok(r) = self.notes.receive(&b, None) {
+                        if let Some(reply) = r.reply {
+                            self.client.send_raw(Message::binary(reply)).await;
+                        }
+                    }
+                }
+                Message::Text(t) => match serde_json::from_str::<ServerMsg>(&t) {
+                    Ok(ServerMsg::Pong { sent: 7.5, .. }) => return,
+                    Ok(ServerMsg::NotesSaved { frames }) => self.notes.confirmed(frames),
+                    Ok(ServerMsg::Error { message, .. }) => self.texts.push(message),
+                    _ => {}
+                },
+                Message::Close(f) => panic!("closed: {f:?}"),
+                _ => {}
+            }
+        }
+    }
+
     /// Handles frames until `done` holds (each frame within 5 s).
     pub async fn until(&mut self, done: impl Fn(&Page) -> bool) {
         while !done(self) {
