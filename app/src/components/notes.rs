@@ -23,7 +23,10 @@ pub fn NotesPanel(
             <Show when=move || live.notes_full.get()>
                 <p class="notes__full" role="alert">
                     {crate::notes::FULL_MESSAGE}" "
-                    <button class="link-button" on:click=move |_| live.retry_notes()>"Send again"</button>
+                    // Only the relay's refusal leaves edits waiting; a keystroke this browser refused was undone.
+                    <Show when=move || live.notes_unsynced.get() != 0>
+                        <button class="link-button" on:click=move |_| live.retry_notes()>"Send again"</button>
+                    </Show>
                 </p>
             </Show>
             <For each=move || sections.get() key=|s| s.id.clone() let:section>

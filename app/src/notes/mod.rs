@@ -191,8 +191,6 @@ pub struct Received {
     pub reply: Option<Vec<u8>>,
     /// The document changed: re-read texts and commitments.
     pub changed: bool,
-    /// The relay sent everything it had (its sync step 2).
-    pub caught_up: bool,
     /// An awareness (presence and cursor) update to apply.
     pub awareness: Option<Vec<u8>>,
     /// Where the caret and selection of the kept section are after the change (UTF-16 offsets).
@@ -366,12 +364,7 @@ impl NotesDoc {
                 self.handshake_done = true;
                 received.reply = Some(reply);
             }
-            Message::Sync(SyncMessage::SyncStep2(update)) => {
-                received.selection = self.apply_remote(&update, keep)?;
-                received.changed = true;
-                received.caught_up = true;
-            }
-            Message::Sync(SyncMessage::Update(update)) => {
+            Message::Sync(SyncMessage::SyncStep2(update)) | Message::Sync(SyncMessage::Update(update)) => {
                 received.selection = self.apply_remote(&update, keep)?;
                 received.changed = true;
             }

@@ -118,12 +118,8 @@ pub struct LiveSession {
     pub submissions: RwSignal<HashMap<FeedbackId, Submission>>,
     /// When the session ended, once it has.
     pub ended: RwSignal<Option<Millis>>,
-    /// Bumped whenever the notes document changes.
-    pub notes_rev: RwSignal<u64>,
     /// Local notes edits the relay has not confirmed as stored.
     pub notes_unsynced: RwSignal<usize>,
-    /// The relay's notes have arrived on the current connection.
-    pub notes_ready: RwSignal<bool>,
     /// The relay refused an edit because the notes are full.
     pub notes_full: RwSignal<bool>,
     /// The commitments, oldest first.
@@ -149,9 +145,7 @@ impl LiveSession {
             feedback: RwSignal::new(Vec::new()),
             submissions: RwSignal::new(HashMap::new()),
             ended: RwSignal::new(None),
-            notes_rev: RwSignal::new(0),
             notes_unsynced: RwSignal::new(0),
-            notes_ready: RwSignal::new(false),
             notes_full: RwSignal::new(false),
             commitments: RwSignal::new(Vec::new()),
             section_peers: RwSignal::new(Vec::new()),

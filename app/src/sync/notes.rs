@@ -81,7 +81,6 @@ pub(crate) fn publish(shared: &Rc<RefCell<Shared>>) {
     let live = s.live;
     live.notes_unsynced.set(s.notes.doc.unsynced());
     live.commitments.set(s.notes.doc.commitments());
-    live.notes_rev.update(|r| *r += 1);
 }
 
 /// A socket opened: the relay will send its sync step 1 after the welcome.
@@ -96,7 +95,6 @@ pub(crate) fn on_open(shared: &Rc<RefCell<Shared>>) {
 pub(crate) fn on_close(shared: &Rc<RefCell<Shared>>) {
     let mut s = shared.borrow_mut();
     s.notes.doc.connection_closed();
-    s.live.notes_ready.set(false);
     s.live.section_peers.set(Vec::new());
 }
 
@@ -170,11 +168,7 @@ pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
     if received.changed {
         refresh_editors(shared, received.selection);
         live.commitments.set(shared.borrow().notes.doc.commitments());
-        live.notes_rev.update(|r| *r += 1);
         persist_soon(shared);
-    }
-    if received.caught_up {
-        live.notes_ready.set(true);
     }
 }
 

@@ -214,6 +214,29 @@ struct Shared {
 }
 
 impl Shared {
+    /// Counters at zero for `total_clients` clients sending at most `max_seq` edits each.
+    fn new(clients_per_room: usize, total_clients: usize, max_seq: usize) -> Shared {
+        Shared {
+            base: Instant::now(),
+            clients_per_room,
+            total_clients,
+            max_seq,
+            sent_at: (0..total_clients * max_seq).map(|_| AtomicU64::new(0)).collect(),
+            sent: AtomicU64::new(0),
+            expected: AtomicU64::new(0),
+            received: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            unknown: AtomicU64::new(0),
+            echoes: AtomicU64::new(0),
+            frames_in: AtomicU64::new(0),
+            awareness_in: AtomicU64::new(0),
+            awareness_out: AtomicU64::new(0),
+            connected: AtomicU64::new(0),
+            disconnects: AtomicU64::new(0),
+            hist: Histogram::new(),
+        }
+    }
+
     fn now_ns(&self) -> u64 {
         self.base.elapsed().as_nanos() as u64
     }
@@ -254,25 +277,7 @@ async fn run(args: Args) -> Result<(), String> {
     } else {
         (args.rate * args.duration).ceil() as usize + 2
     };
-    let shared = Arc::new(Shared {
-        base: Instant::now(),
-        clients_per_room: args.clients,
-        total_clients: total,
-        max_seq,
-        sent_at: (0..total * max_seq).map(|_| AtomicU64::new(0)).collect(),
-        sent: AtomicU64::new(0),
-        expected: AtomicU64::new(0),
-        received: AtomicU64::new(0),
-        duplicates: AtomicU64::new(0),
-        unknown: AtomicU64::new(0),
-        echoes: AtomicU64::new(0),
-        frames_in: AtomicU64::new(0),
-        awareness_in: AtomicU64::new(0),
-        awareness_out: AtomicU64::new(0),
-        connected: AtomicU64::new(0),
-        disconnects: AtomicU64::new(0),
-        hist: Histogram::new(),
-    });
+    let shared = Arc::new(Shared::new(args.clients, total, max_seq));
     let plan = Plan {
         target: args.target,
         rate: args.rate,
@@ -983,25 +988,10 @@ mod tests {
 
     #[test]
     fn markers_survive_the_v1_encoding_and_are_counted_once() {
-        let shared = Shared {
-            base: Instant::now(),
-            clients_per_room: 2,
-            total_clients: 4,
-            max_seq: 4,
-            sent_at: (0..16).map(|_| AtomicU64::new(1)).collect(),
-            sent: AtomicU64::new(0),
-            expected: AtomicU64::new(0),
-            received: AtomicU64::new(0),
-            duplicates: AtomicU64::new(0),
-            unknown: AtomicU64::new(0),
-            echoes: AtomicU64::new(0),
-            frames_in: AtomicU64::new(0),
-            awareness_in: AtomicU64::new(0),
-            awareness_out: AtomicU64::new(0),
-            connected: AtomicU64::new(0),
-            disconnects: AtomicU64::new(0),
-            hist: Histogram::new(),
-        };
+        let shared = Shared::new(2, 4, 4);
+        for at in &shared.sent_at {
+            at.store(1, Ordering::Relaxed);
+        }
         let doc = Doc::new();
         let text = doc.get_or_insert_text("bench");
         let first = edit(&doc, &text, 3, 0);
