@@ -75,8 +75,9 @@ lint:
 	cargo clippy -p app --all-targets --features ssr -- -D warnings
 	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
+# Every wait in the tests is bounded; the timeout is a last guard so that a hang fails fast with its output.
 unit:
-	cargo test -p app -p server
+	timeout --foreground 40m cargo test -p app -p server
 
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).

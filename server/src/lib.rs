@@ -91,9 +91,17 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
     })
 }
 
+/// Leptos' routes, generated once per process. Generating them renders the app with resource loads suppressed
+/// process-wide (leptos_server's `SuppressResourceLoad` is a global flag): a page rendered by another server in
+/// the same process meanwhile (tests in parallel, a relay restarted in a test) would wait forever for its data.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole HTTP surface: pages, server functions, static files, the session socket.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let backend = state.backend.clone();
     let context = move || provide_context(backend.clone());
     let options = state.leptos.clone();

@@ -7,29 +7,19 @@ use app::session::{ParticipantKey, RoomId, SessionSettings, Timer, TimerCommand,
 use common::*;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-async fn http_get(url: &str) -> (u16, String) {
-    // A tiny HTTP/1.1 GET over a plain socket keeps the test dependencies small.
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, text)
+/// Fails the test with `what` instead of hanging when `fut` takes more than 20 s.
+async fn bounded<T>(what: &str, fut: impl std::future::Future<Output = T>) -> T {
+    match tokio::time::timeout(std::time::Duration::from_secs(20), fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("{what}: no answer within 20 s"),
+    }
 }
 
 #[tokio::test]
 async fn invalid_links_get_a_clear_404_page_and_no_socket() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(&dir.path().join("t.db")).await;
-    let links = create(&server, SessionSettings::default()).await;
+    let server = bounded("starting the server", start(&dir.path().join("t.db"))).await;
+    let links = bounded("creating a session", create(&server, SessionSettings::default())).await;
     let (id, token) = parts(&links.participant_link);
 
     let (status, body) = http_get(&links.participant_link.replace("http://127.0.0.1:0", &server.url())).await;
@@ -60,12 +50,12 @@ async fn invalid_links_get_a_clear_404_page_and_no_socket() {
         format!("ws://{}/ws/{id}", server.addr),
         format!("ws://{}/ws/nope?t={token}", server.addr),
     ] {
-        match tokio_tungstenite::connect_async(&bad).await {
+        match bounded(&bad, tokio_tungstenite::connect_async(&bad)).await {
             Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404, "{bad}"),
             other => panic!("{bad}: upgrade not refused: {:?}", other.map(|_| ())),
         }
     }
-    server.stop().await;
+    bounded("stopping the server", server.stop()).await;
 }
 
 #[tokio::test]

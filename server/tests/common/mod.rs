@@ -27,6 +27,45 @@ pub async fn start(db: &Path) -> Running {
         .unwrap()
 }
 
+/// A plain HTTP/1.1 GET with `Connection: close`: (status, whole response). Panics, with what arrived so far,
+/// when the response is not complete within 20 s, so that a server that stops answering fails the test instead
+/// of hanging it.
+pub async fn http_get(url: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut buf = Vec::new();
+    let exchange = async {
+        let mut s = TcpStream::connect(host).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match s.read(&mut chunk).await.unwrap() {
+                0 => break,
+                n => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(20), exchange).await.is_err() {
+        panic!(
+            "GET {url}: no complete answer within 20 s; {} bytes arrived: {}",
+            buf.len(),
+            String::from_utf8_lossy(&buf)
+        );
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    (status, text)
+}
+
 /// Creates a GROW session with `settings` and returns its links.
 pub async fn create(server: &Running, settings: SessionSettings) -> CreatedSession {
     let backend = server.state.backend.0.clone();
