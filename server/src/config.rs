@@ -23,6 +23,11 @@ pub struct Config {
     /// Folder holding the built site (wasm, JS, CSS, static files), as written by cargo-leptos.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
+
+    /// Worker threads of the async runtime (0: one per CPU core). 1 runs everything on one thread, which avoids
+    /// cross-thread wake-ups (docs/performance.md).
+    #[arg(long, env = "TANDEM_WORKERS", default_value_t = 0)]
+    pub workers: usize,
 }
 
 impl Config {

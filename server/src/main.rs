@@ -4,12 +4,27 @@ use clap::Parser;
 use server::{launch_with_listener, shutdown_signal, Config};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() {
+fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
     let config = Config::parse();
+    let runtime = match config.workers {
+        1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        0 => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    };
+    let runtime = runtime.unwrap_or_else(|e| {
+        eprintln!("tandem: cannot start the async runtime: {e}");
+        std::process::exit(1);
+    });
+    runtime.block_on(serve(config));
+}
+
+async fn serve(config: Config) {
     let listener = match tokio::net::TcpListener::bind(config.addr).await {
         Ok(l) => l,
         Err(e) => {

@@ -1,6 +1,6 @@
 //! Notes as a Tandem page keeps them (the browser's own `NotesDoc` logic over the real session socket): edits are
 //! confirmed only once stored, offline edits arrive on connect, commitments are stored in a queryable table, and
-//! presence per section reaches newcomers and is cleared when a page leaves.
+//! presence per section reaches newcomers and is cleared when a page leaves, and bursts of presence are coalesced.
 
 mod common;
 
@@ -149,6 +149,121 @@ async fn section_presence_reaches_newcomers_and_is_cleared_when_a_page_leaves() 
     drop(ana);
     let state = awareness_of(&mut ben, ana_id).await;
     assert_eq!(state, "null");
+    server.stop().await;
+}
+
+/// The awareness messages in `c`'s frames up to the answer to a ping.
+async fn awareness_until_pong(c: &mut Client) -> Vec<yrs::sync::awareness::AwarenessUpdate> {
+    c.send(&app::protocol::ClientMsg::Ping { sent: 9.5 }).await;
+    let mut seen = Vec::new();
+    loop {
+        match c.next_frame().await.expect("a frame within 5 s") {
+            Message::Binary(b) => {
+                if let Ok(YMessage::Awareness(u)) = YMessage::decode_v1(&b) {
+                    seen.push(u);
+                }
+            }
+            Message::Text(t) if t.contains("\"pong\"") => return seen,
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_presence_changes_reaches_the_others_coalesced_and_never_echoes() {
+    use futures::SinkExt;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let mut awareness = Awareness::new(Doc::new());
+    let ana_id = awareness.client_id();
+
+    // Ana moves through ten sections in one burst (one TCP write).
+    for i in 0..10 {
+        let frame = presence(&mut awareness, "Ana", Some(&format!("section-{i}")));
+        ana.ws.feed(Message::binary(frame)).await.unwrap();
+    }
+    ana.ws.flush().await.unwrap();
+
+    // Ben sees the first move at once and the rest as one message with her latest state, not ten messages.
+    let mut states = Vec::new();
+    while !states.last().is_some_and(|s: &String| s.contains("section-9")) {
+        states.push(awareness_of(&mut ben, ana_id).await);
+    }
+    assert!(
+        states[0].contains("section-0"),
+        "the first change goes at once: {states:?}"
+    );
+    assert!(states.len() <= 3, "ten changes in a burst arrive coalesced: {states:?}");
+
+    // Ana is never sent a message that holds only her own state.
+    let echoes = awareness_until_pong(&mut ana).await;
+    assert!(
+        echoes.is_empty(),
+        "{} awareness messages echoed to their sender",
+        echoes.len()
+    );
+
+    // Ben's own move reaches Ana, and Ben is not sent his own state back.
+    let mut ben_awareness = Awareness::new(Doc::new());
+    let ben_id = ben_awareness.client_id();
+    ben.send_raw(Message::binary(presence(&mut ben_awareness, "Ben", Some("section-1"))))
+        .await;
+    let state = awareness_of(&mut ana, ben_id).await;
+    assert!(state.contains("Ben") && state.contains("section-1"), "{state}");
+    let echoes = awareness_until_pong(&mut ben).await;
+    assert!(
+        echoes.iter().all(|u| !u.clients.contains_key(&ben_id)),
+        "Ben's own state came back to him"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
+    use yrs::sync::SyncMessage;
+    use yrs::ReadTxn;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, token) = parts(&links.participant_link);
+    let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let mut ana_awareness = Awareness::new(Doc::new());
+    let ana_id = ana_awareness.client_id();
+    ana.send_raw(Message::binary(presence(&mut ana_awareness, "Ana", Some(SECTION))))
+        .await;
+    let _ = ana.round_trip().await;
+
+    // A y-websocket client sends on every state it learns about, Ana's included (same clock: nothing new); a
+    // sync step 1 after it, answered by the relay, shows the echo was handled.
+    let mut yjs = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    assert!(awareness_of(&mut yjs, ana_id).await.contains(SECTION));
+    let echo = YMessage::Awareness(ana_awareness.update_with_clients([ana_id]).unwrap()).encode_v1();
+    yjs.send_raw(Message::binary(echo)).await;
+    let step1 = YMessage::Sync(SyncMessage::SyncStep1(Doc::new().transact().state_vector())).encode_v1();
+    yjs.send_raw(Message::binary(step1)).await;
+    loop {
+        match yjs.next_frame().await.expect("the relay's sync step 2") {
+            Message::Binary(b) if matches!(YMessage::decode_v1(&b), Ok(YMessage::Sync(SyncMessage::SyncStep2(_)))) => {
+                break
+            }
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+
+    // Echoing Ana's state did not make it the Yjs client's own: Ana's next move reaches it.
+    ana.send_raw(Message::binary(presence(
+        &mut ana_awareness,
+        "Ana",
+        Some("goal-success"),
+    )))
+    .await;
+    let state = awareness_of(&mut yjs, ana_id).await;
+    assert!(state.contains("goal-success"), "{state}");
     server.stop().await;
 }
 

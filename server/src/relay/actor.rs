@@ -1,7 +1,7 @@
 //! One task per live session: owns its participants, rooms and connections; applies commands through the pure
 //! reducer, persists, then broadcasts.
 
-use super::notes::{Notes, NotesError};
+use super::notes::{Notes, NotesError, MAX_AWARENESS_CLIENTS_PER_CONN};
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
 use app::notes::{commitments_of, Commitment};
@@ -21,6 +21,11 @@ use tokio::time::Instant;
 const LINGER: Duration = Duration::from_secs(30);
 /// Notes are written to the store at most this long after the first unsaved edit.
 const NOTES_FLUSH: Duration = Duration::from_millis(500);
+/// Awareness (presence, cursors) goes out at most this often per session, all changes since the last send in one
+/// message: the first change after a quiet spell goes at once, later ones wait for the end of the interval. Under
+/// load this cuts the relay's frames and `send` calls (20 people renewing presence every second meant 380 frames a
+/// second per room, now at most 5 per receiver; docs/performance.md).
+const AWARENESS_EVERY: Duration = Duration::from_millis(200);
 /// Stands for the connections of official Yjs clients, which share the notes but are not participants.
 const NOTES_ONLY: ParticipantId = ParticipantId(0);
 
@@ -92,7 +97,7 @@ pub enum ActorMsg {
         /// The connection.
         conn: ConnId,
         /// The frame.
-        frame: Vec<u8>,
+        frame: axum::body::Bytes,
     },
     /// A y-websocket client joins the notes only.
     JoinNotes {
@@ -152,6 +157,11 @@ pub struct Actor {
     ended_at: Option<Millis>,
     notes: Notes,
     notes_dirty_since: Option<Instant>,
+    /// Awareness clients whose state changed since the last awareness message went out.
+    awareness_pending: Vec<yrs::ClientID>,
+    /// When the last awareness message went out, and when the next one is due (if any is pending).
+    awareness_sent: Option<Instant>,
+    awareness_due: Option<Instant>,
 }
 
 impl Actor {
@@ -181,6 +191,9 @@ impl Actor {
             ended_at: record.ended_at,
             notes,
             notes_dirty_since: None,
+            awareness_pending: Vec::new(),
+            awareness_sent: None,
+            awareness_due: None,
         };
         actor.advance_due().await;
         Ok(Some(actor))
@@ -200,6 +213,7 @@ impl Actor {
                     }
                 }
                 _ = sleep_until_opt(flush_at) => self.flush_notes().await,
+                _ = sleep_until_opt(self.awareness_due) => self.send_awareness(),
                 msg = inbox.recv() => {
                     let Some(msg) = msg else { break };
                     self.handle(msg).await;
@@ -661,7 +675,7 @@ impl Actor {
         self.conns.clear();
     }
 
-    fn notes_frame(&mut self, conn: ConnId, frame: &[u8]) {
+    fn notes_frame(&mut self, conn: ConnId, frame: &axum::body::Bytes) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -680,18 +694,18 @@ impl Actor {
                     self.send_to(conn, Outbound::Binary(reply.into()));
                 }
                 if let Some(frame) = handled.broadcast {
-                    let out = Outbound::Binary(frame.into());
-                    let others: Vec<ConnId> = self.conns.keys().copied().filter(|c| *c != conn).collect();
-                    for other in others {
-                        self.send_to(other, out.clone());
-                    }
+                    let out = Outbound::Binary(frame);
+                    let slow: Vec<ConnId> = self
+                        .conns
+                        .iter()
+                        .filter(|(id, c)| **id != conn && c.handle.outbox.try_send(out.clone()).is_err())
+                        .map(|(id, _)| *id)
+                        .collect();
+                    self.drop_slow(&slow);
                 }
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    for id in handled.awareness_clients {
-                        if !c.notes.awareness.contains(&id) && c.notes.awareness.len() < 8 {
-                            c.notes.awareness.push(id);
-                        }
-                    }
+                if !handled.awareness_clients.is_empty() {
+                    self.credit_awareness(conn, &handled.awareness_clients);
+                    self.queue_awareness(&handled.awareness_clients);
                 }
                 if handled.changed {
                     self.notes_dirty_since.get_or_insert_with(Instant::now);
@@ -754,6 +768,65 @@ impl Actor {
         c.notes.acked = stored;
         let msg = Outbound::text(&ServerMsg::NotesSaved { frames: stored });
         self.send_to(conn, msg);
+    }
+
+    /// Records which awareness clients `conn` speaks for: those no other live connection spoke for first. Yjs
+    /// clients (y-websocket) send on the states of others they learn about; crediting those echoes to them would
+    /// clear someone's presence when an echoing client leaves, and hide changes from their real owner.
+    fn credit_awareness(&mut self, conn: ConnId, ids: &[yrs::ClientID]) {
+        let unowned: Vec<yrs::ClientID> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                !self
+                    .conns
+                    .iter()
+                    .any(|(other, c)| *other != conn && c.notes.awareness.contains(id))
+            })
+            .collect();
+        if let Some(c) = self.conns.get_mut(&conn) {
+            for id in unowned {
+                if !c.notes.awareness.contains(&id) && c.notes.awareness.len() < MAX_AWARENESS_CLIENTS_PER_CONN {
+                    c.notes.awareness.push(id);
+                }
+            }
+        }
+    }
+
+    /// Sends awareness changes now if none went out within [`AWARENESS_EVERY`], else at the end of that interval.
+    fn queue_awareness(&mut self, clients: &[yrs::ClientID]) {
+        for id in clients {
+            if !self.awareness_pending.contains(id) {
+                self.awareness_pending.push(*id);
+            }
+        }
+        if self.awareness_due.is_some() {
+            return;
+        }
+        match self.awareness_sent.map(|t| t + AWARENESS_EVERY) {
+            Some(next) if next > Instant::now() => self.awareness_due = Some(next),
+            _ => self.send_awareness(),
+        }
+    }
+
+    /// One message with the latest state of every awareness client that changed, to every connection but those
+    /// whose own states are all it holds.
+    fn send_awareness(&mut self) {
+        self.awareness_due = None;
+        let clients = std::mem::take(&mut self.awareness_pending);
+        let Some(frame) = self.notes.awareness_of(&clients) else {
+            return;
+        };
+        self.awareness_sent = Some(Instant::now());
+        let out = Outbound::Binary(frame);
+        let slow: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| !clients.iter().all(|id| c.notes.awareness.contains(id)))
+            .filter(|(_, c)| c.handle.outbox.try_send(out.clone()).is_err())
+            .map(|(id, _)| *id)
+            .collect();
+        self.drop_slow(&slow);
     }
 
     /// Tells the others that these awareness clients are gone.

@@ -241,14 +241,7 @@ where
                 }
             },
             Message::Binary(frame) => {
-                if actor
-                    .send(ActorMsg::Notes {
-                        conn,
-                        frame: frame.to_vec(),
-                    })
-                    .await
-                    .is_err()
-                {
+                if actor.send(ActorMsg::Notes { conn, frame }).await.is_err() {
                     break;
                 }
             }
@@ -460,14 +453,7 @@ where
                     let _ = out_tx.try_send(Outbound::Close(1008, "Too many messages; reconnect to resync.".into()));
                     break;
                 }
-                if actor
-                    .send(ActorMsg::Notes {
-                        conn,
-                        frame: frame.to_vec(),
-                    })
-                    .await
-                    .is_err()
-                {
+                if actor.send(ActorMsg::Notes { conn, frame }).await.is_err() {
                     break;
                 }
             }

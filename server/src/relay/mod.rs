@@ -85,7 +85,9 @@ impl Relay {
         if let Some(tx) = self.running(id) {
             return Ok(tx);
         }
-        let actor = Actor::load(self.store.clone(), id.clone())
+        // Boxed: the loading future (store queries) is large, and every connection task awaits this one; inline,
+        // it tripled the memory each idle connection holds (docs/performance.md).
+        let actor = Box::pin(Actor::load(self.store.clone(), id.clone()))
             .await?
             .ok_or(RelayError::NotFound)?;
         let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,6 +1,7 @@
 //! The session's notes document on the relay: a yrs `Doc` spoken to in the y-sync protocol (as y-protocols encodes
 //! it), so that the Leptos client and official Yjs clients (y-websocket) share one document.
 
+use axum::body::Bytes;
 use yrs::encoding::read::Cursor;
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::sync::{Message, SyncMessage};
@@ -41,13 +42,14 @@ pub enum NotesError {
 pub struct Handled {
     /// Frame for the sender only.
     pub reply: Option<Vec<u8>>,
-    /// Frame for every other member of the session.
-    pub broadcast: Option<Vec<u8>>,
+    /// Frame for every other member of the session (an update message is the client's own bytes, not a copy).
+    pub broadcast: Option<Bytes>,
     /// Whether the document changed (and must be persisted).
     pub changed: bool,
     /// A sync step 2 or update: the sender waits for the relay to confirm it stored it.
     pub wants_ack: bool,
-    /// Awareness client ids the frame spoke for (to clear when the connection goes).
+    /// Awareness client ids the frame spoke for (to clear when the connection goes). Their states are applied
+    /// here and not broadcast: the caller sends them on, coalesced, with [`Notes::awareness_of`].
     pub awareness_clients: Vec<ClientID>,
 }
 
@@ -111,6 +113,12 @@ impl Notes {
         Some(Message::Awareness(update).encode_v1())
     }
 
+    /// The current awareness states of `clients` as one message (one entry per client, its latest state).
+    pub fn awareness_of(&self, clients: &[ClientID]) -> Option<Bytes> {
+        let update = self.awareness.update_with_clients(clients.iter().copied()).ok()?;
+        Some(Message::Awareness(update).encode_v1().into())
+    }
+
     /// Marks these awareness clients as gone (their connection closed); returns the frame telling the others.
     pub fn remove_awareness(&mut self, clients: &[ClientID]) -> Option<Vec<u8>> {
         if clients.is_empty() {
@@ -130,12 +138,12 @@ impl Notes {
 
     /// Handles one binary frame from a client.
     pub fn handle(&mut self, frame: &[u8], may_write: bool) -> Result<Handled, NotesError> {
-        self.handle_from(frame, may_write, &[])
+        self.handle_from(&Bytes::copy_from_slice(frame), may_write, &[])
     }
 
     /// [`Notes::handle`] for a connection that already speaks for the awareness clients `known`: a frame that would
     /// take it past [`MAX_AWARENESS_CLIENTS_PER_CONN`] is dropped (never applied, so nothing untracked is kept).
-    pub fn handle_from(&mut self, frame: &[u8], may_write: bool, known: &[ClientID]) -> Result<Handled, NotesError> {
+    pub fn handle_from(&mut self, frame: &Bytes, may_write: bool, known: &[ClientID]) -> Result<Handled, NotesError> {
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         let msg = Message::decode(&mut decoder).map_err(|_| NotesError::Malformed)?;
         match msg {
@@ -163,8 +171,8 @@ impl Notes {
                 let is_update = frame.get(1) == Some(&2);
                 let broadcast = match (changed, is_update) {
                     (false, _) => None,
-                    (true, true) => Some(frame.to_vec()),
-                    (true, false) => Some(Message::Sync(SyncMessage::Update(update)).encode_v1()),
+                    (true, true) => Some(frame.clone()),
+                    (true, false) => Some(Message::Sync(SyncMessage::Update(update)).encode_v1().into()),
                 };
                 Ok(Handled {
                     broadcast,
@@ -194,7 +202,6 @@ impl Notes {
                     return Ok(Handled::default());
                 }
                 Ok(Handled {
-                    broadcast: Some(frame.to_vec()),
                     awareness_clients: clients,
                     ..Handled::default()
                 })
@@ -347,7 +354,13 @@ mod tests {
         let frame = Message::Awareness(page.update().unwrap()).encode_v1();
         let handled = notes.handle(&frame, false).unwrap();
         assert_eq!(handled.awareness_clients, vec![page.client_id()]);
-        assert!(handled.broadcast.is_some(), "observers' presence is relayed too");
+        let relayed = notes
+            .awareness_of(&handled.awareness_clients)
+            .expect("observers' presence is relayed too");
+        let Ok(Message::Awareness(u)) = Message::decode_v1(&relayed) else {
+            panic!()
+        };
+        assert!(u.clients[&page.client_id()].json.contains("Ana"));
         let kept = notes.awareness_frame().expect("kept for newcomers");
         let Ok(Message::Awareness(u)) = Message::decode_v1(&kept) else {
             panic!()

@@ -20,6 +20,7 @@ pub async fn start(db: &Path) -> Running {
         public_url: None,
         database_url: format!("sqlite://{}", db.display()),
         site_root: "target/site".into(),
+        workers: 0,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     launch_with_listener(config, listener, std::future::pending())
