@@ -2,6 +2,7 @@
 //! reducer, persists, then broadcasts.
 
 use super::notes::{Notes, NotesError, MAX_AWARENESS_CLIENTS_PER_CONN};
+use super::outbox::Outbox;
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
 use app::notes::{commitments_of, Commitment};
@@ -12,9 +13,8 @@ use app::session::{
 };
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// How long an actor lives on with nobody connected before it stops (its state is in the store).
@@ -34,10 +34,8 @@ pub type ConnId = u64;
 
 /// A connection as the actor sees it.
 pub struct ConnHandle {
-    /// Messages to this connection; bounded, and a full queue means the client is too slow.
-    pub outbox: mpsc::Sender<Outbound>,
-    /// Tells the connection to close because it fell behind.
-    pub kick: Arc<Notify>,
+    /// Messages to this connection; bounded, and a full queue means the client is too slow (then `kick` it).
+    pub outbox: Outbox,
 }
 
 /// Messages to a session actor.
@@ -332,7 +330,7 @@ impl Actor {
                 code: ErrorCode::Unavailable,
                 message: "Tandem could not save your join right now. Retrying…".into(),
             }));
-            handle.kick.notify_one();
+            handle.outbox.kick();
             return;
         }
         let attendance = self.store.attendance_start(&self.id, record.view.id, now).await.ok();
@@ -950,7 +948,7 @@ impl Actor {
                 if let Some(frame) = self.notes.remove_awareness(&c.notes.awareness) {
                     gone_awareness.push(frame);
                 }
-                c.handle.kick.notify_one();
+                c.handle.outbox.kick();
                 if let Some(row) = c.attendance {
                     let store = self.store.clone();
                     tokio::spawn(async move {

@@ -2,6 +2,7 @@
 //! Generic over the socket so that tests can drive it with any `Stream + Sink`.
 
 use super::actor::{ActorMsg, ConnHandle};
+use super::outbox::{outbox, Outbox, OutboxReader};
 use super::{Outbound, Relay};
 use app::protocol::{
     ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, CLOSE_TOO_SLOW, MAX_FRAME_BYTES,
@@ -11,9 +12,9 @@ use app::session::{clean_name, Capability, SessionId};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::fmt::Display;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Notify};
+
+use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
 /// Bounds on every connection.
@@ -39,10 +40,10 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_frame_bytes: MAX_FRAME_BYTES,
-            // tungstenite allocates (and zero-fills) it for every connection and reads at most this much per call;
-            // a larger frame still arrives whole. Clients send small frames, so 1 KiB costs no extra reads in
-            // practice and saves 7 KiB per idle connection over 8 KiB (docs/performance.md).
-            read_buffer_bytes: 1024,
+            // The initial capacity of tungstenite's read buffer, kept by every connection. Edits and presence
+            // frames are a few hundred bytes; a larger frame makes the buffer grow to its announced length and
+            // still arrives in as few reads. 512 B instead of the default 128 KiB (docs/performance.md).
+            read_buffer_bytes: 512,
             outbox: 256,
             idle: Duration::from_secs(10),
             hello_timeout: Duration::from_secs(10),
@@ -103,26 +104,22 @@ where
     }
 
     let conn = relay.next_conn_id();
-    let (out_tx, out_rx) = mpsc::channel::<Outbound>(limits.outbox);
-    let kick = Arc::new(Notify::new());
+    let (out_tx, out_rx) = outbox(limits.outbox);
     let mut actor = None;
     // An actor that is just shutting down refuses the join; the second attempt starts a fresh one.
     for _ in 0..2 {
-        let Ok(tx) = relay.actor(&session).await else {
+        let Ok(tx) = Box::pin(relay.actor(&session)).await else {
             break;
         };
         let join = ActorMsg::Join {
             conn,
-            handle: ConnHandle {
-                outbox: out_tx.clone(),
-                kick: kick.clone(),
-            },
+            handle: ConnHandle { outbox: out_tx.clone() },
             capability,
             key: participant_key.clone(),
             name: name.clone(),
             role: role.clone(),
         };
-        if tx.send(join).await.is_ok() {
+        if to_actor(&tx, join).await {
             actor = Some(tx);
             break;
         }
@@ -134,7 +131,7 @@ where
         return;
     };
 
-    let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
+    let mut writer = tokio::spawn(write_loop(sink, out_rx));
     let mut control_window = RateWindow::new(limits.max_msgs_per_sec);
     let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);
     let mut stopping = relay.stopping();
@@ -214,22 +211,22 @@ where
                     }));
                 }
                 Ok(ClientMsg::Timer { room, command }) => {
-                    if actor.send(ActorMsg::Timer { conn, room, command }).await.is_err() {
+                    if !to_actor(&actor, ActorMsg::Timer { conn, room, command }).await {
                         break;
                     }
                 }
                 Ok(ClientMsg::SubmitFeedback { feedback }) => {
-                    if actor.send(ActorMsg::Feedback { conn, draft: feedback }).await.is_err() {
+                    if !to_actor(&actor, ActorMsg::Feedback { conn, draft: feedback }).await {
                         break;
                     }
                 }
                 Ok(ClientMsg::ShareFeedback { id, shared }) => {
-                    if actor.send(ActorMsg::Share { conn, id, shared }).await.is_err() {
+                    if !to_actor(&actor, ActorMsg::Share { conn, id, shared }).await {
                         break;
                     }
                 }
                 Ok(ClientMsg::EndSession) => {
-                    if actor.send(ActorMsg::End { conn }).await.is_err() {
+                    if !to_actor(&actor, ActorMsg::End { conn }).await {
                         break;
                     }
                 }
@@ -241,7 +238,7 @@ where
                 }
             },
             Message::Binary(frame) => {
-                if actor.send(ActorMsg::Notes { conn, frame }).await.is_err() {
+                if !to_actor(&actor, ActorMsg::Notes { conn, frame }).await {
                     break;
                 }
             }
@@ -249,7 +246,18 @@ where
             Message::Ping(_) | Message::Pong(_) => {}
         }
     }
-    hang_up(&actor, conn, out_tx, writer, writer_done).await;
+    Box::pin(hang_up(&actor, conn, out_tx, writer, writer_done)).await;
+}
+
+/// Hands `msg` to the session's actor; `false` if the actor is gone. Queues without waiting when there is room (the
+/// usual case); only a full inbox makes it wait, in a boxed future, so the connection task's own state stays small
+/// (an inline `send` future holds a whole `ActorMsg`: docs/performance.md, idle RSS per connection).
+async fn to_actor(actor: &mpsc::Sender<ActorMsg>, msg: ActorMsg) -> bool {
+    match actor.try_send(msg) {
+        Ok(()) => true,
+        Err(mpsc::error::TrySendError::Full(msg)) => Box::pin(actor.send(msg)).await.is_ok(),
+        Err(mpsc::error::TrySendError::Closed(_)) => false,
+    }
 }
 
 /// Leaves the session and lets the writer finish: it ends once the actor has dropped its sender too (or the socket
@@ -257,7 +265,7 @@ where
 async fn hang_up(
     actor: &mpsc::Sender<ActorMsg>,
     conn: super::ConnId,
-    out_tx: mpsc::Sender<Outbound>,
+    out_tx: Outbox,
     mut writer: tokio::task::JoinHandle<()>,
     writer_done: bool,
 ) {
@@ -340,12 +348,12 @@ async fn reject<K: Sink<Message> + Unpin>(
 
 /// Writes queued frames, batching whatever is ready into one flush. A kick (the actor found this client's queue
 /// full) interrupts even a write that is stuck on a client that stopped reading.
-async fn write_loop<K: Sink<Message> + Unpin>(mut sink: K, mut rx: mpsc::Receiver<Outbound>, kick: Arc<Notify>) {
+async fn write_loop<K: Sink<Message> + Unpin>(mut sink: K, rx: OutboxReader) {
     loop {
-        let step = write_batch(&mut sink, &mut rx);
+        let step = write_batch(&mut sink, &rx);
         let outcome = tokio::select! {
             biased;
-            _ = kick.notified() => None,
+            _ = rx.kicked() => None,
             more = step => Some(more),
         };
         match outcome {
@@ -361,7 +369,7 @@ async fn write_loop<K: Sink<Message> + Unpin>(mut sink: K, mut rx: mpsc::Receive
 }
 
 /// Writes the next frame and whatever else is already queued (up to 64), then flushes. `false` when done.
-async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &mut mpsc::Receiver<Outbound>) -> bool {
+async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &OutboxReader) -> bool {
     let Some(first) = rx.recv().await else {
         let _ = sink.close().await;
         return false;
@@ -384,7 +392,7 @@ async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &mut mpsc::Rece
         }
         sent += 1;
         if sent < 64 {
-            next = rx.try_recv().ok();
+            next = rx.try_recv();
         }
     }
     sink.flush().await.is_ok()
@@ -407,19 +415,15 @@ where
     let limits = relay.limits;
     let (mut sink, mut stream) = socket.split();
     let conn = relay.next_conn_id();
-    let (out_tx, out_rx) = mpsc::channel::<Outbound>(limits.outbox);
-    let kick = Arc::new(Notify::new());
-    let joined = match relay.actor(&session).await {
+    let (out_tx, out_rx) = outbox(limits.outbox);
+    let joined = match Box::pin(relay.actor(&session)).await {
         Ok(tx) => {
             let join = ActorMsg::JoinNotes {
                 conn,
-                handle: ConnHandle {
-                    outbox: out_tx.clone(),
-                    kick: kick.clone(),
-                },
+                handle: ConnHandle { outbox: out_tx.clone() },
                 capability,
             };
-            tx.send(join).await.ok().map(|_| tx)
+            to_actor(&tx, join).await.then_some(tx)
         }
         Err(_) => None,
     };
@@ -429,7 +433,7 @@ where
             .await;
         return;
     };
-    let mut writer = tokio::spawn(write_loop(sink, out_rx, kick));
+    let mut writer = tokio::spawn(write_loop(sink, out_rx));
     let mut writer_done = false;
     let mut stopping = relay.stopping();
     let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);
@@ -453,7 +457,7 @@ where
                     let _ = out_tx.try_send(Outbound::Close(1008, "Too many messages; reconnect to resync.".into()));
                     break;
                 }
-                if actor.send(ActorMsg::Notes { conn, frame }).await.is_err() {
+                if !to_actor(&actor, ActorMsg::Notes { conn, frame }).await {
                     break;
                 }
             }
@@ -467,7 +471,7 @@ where
             Ok(Some(Ok(_))) => {}
         }
     }
-    hang_up(&actor, conn, out_tx, writer, writer_done).await;
+    Box::pin(hang_up(&actor, conn, out_tx, writer, writer_done)).await;
 }
 
 #[cfg(test)]

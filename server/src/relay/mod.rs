@@ -3,6 +3,7 @@
 mod actor;
 mod conn;
 pub mod notes;
+mod outbox;
 
 pub use actor::ConnId;
 use actor::{Actor, ActorMsg};
