@@ -268,6 +268,61 @@ async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
 }
 
 #[tokio::test]
+async fn a_page_that_reconnects_takes_its_presence_along_and_the_old_connection_closing_does_not_clear_it() {
+    use yrs::sync::SyncMessage;
+    use yrs::ReadTxn;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut old, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let mut awareness = Awareness::new(Doc::new());
+    let ana_id = awareness.client_id();
+    old.send_raw(Message::binary(presence(&mut awareness, "Ana", Some(SECTION))))
+        .await;
+    let _ = awareness_of(&mut ben, ana_id).await;
+
+    // The same page on a new connection (same awareness client) publishes again, then asks for a sync step 2:
+    // once that arrives, the relay has handled the presence.
+    let (mut new, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    new.send_raw(Message::binary(presence(&mut awareness, "Ana", Some("goal-success"))))
+        .await;
+    let step1 = YMessage::Sync(SyncMessage::SyncStep1(Doc::new().transact().state_vector())).encode_v1();
+    new.send_raw(Message::binary(step1)).await;
+    loop {
+        match new.next_frame().await.expect("the relay's sync step 2") {
+            Message::Binary(b) if matches!(YMessage::decode_v1(&b), Ok(YMessage::Sync(SyncMessage::SyncStep2(_)))) => {
+                break
+            }
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+    assert!(awareness_of(&mut ben, ana_id).await.contains("goal-success"));
+
+    // The old connection closes: Ben is told who is connected, and Ana's presence is not cleared on the way.
+    drop(old);
+    loop {
+        match ben
+            .next_frame()
+            .await
+            .expect("a presence message after the old connection closed")
+        {
+            Message::Binary(b) => {
+                if let Ok(YMessage::Awareness(u)) = YMessage::decode_v1(&b) {
+                    let cleared = u.clients.get(&ana_id).is_some_and(|e| &*e.json == "null");
+                    assert!(!cleared, "the old connection's close cleared Ana's presence");
+                }
+            }
+            Message::Text(t) if t.contains("\"presence\"") => break,
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn an_edit_refused_as_full_is_never_confirmed_and_a_large_paste_fits_one_frame() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;

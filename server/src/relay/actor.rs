@@ -701,9 +701,11 @@ impl Actor {
                         .collect();
                     self.drop_slow(&slow);
                 }
-                if !handled.awareness_clients.is_empty() {
-                    self.credit_awareness(conn, &handled.awareness_clients);
-                    self.queue_awareness(&handled.awareness_clients);
+                if !handled.awareness_claimed.is_empty() {
+                    self.credit_awareness(conn, &handled.awareness_claimed);
+                }
+                if !handled.awareness_changed.is_empty() {
+                    self.queue_awareness(&handled.awareness_changed);
                 }
                 if handled.changed {
                     self.notes_dirty_since.get_or_insert_with(Instant::now);
@@ -768,25 +770,24 @@ impl Actor {
         self.send_to(conn, msg);
     }
 
-    /// Records which awareness clients `conn` speaks for: those no other live connection spoke for first. Yjs
-    /// clients (y-websocket) send on the states of others they learn about; crediting those echoes to them would
-    /// clear someone's presence when an echoing client leaves, and hide changes from their real owner.
+    /// `conn` now speaks for these awareness clients (it published a newer state for them): they move to it from
+    /// any other connection, so that only its closing clears them. A page that reconnects before its old connection
+    /// is closed takes its id along; a Yjs client that echoes others' states never claims them (an echo does not
+    /// raise the clock).
     fn credit_awareness(&mut self, conn: ConnId, ids: &[yrs::ClientID]) {
-        let unowned: Vec<yrs::ClientID> = ids
-            .iter()
-            .copied()
-            .filter(|id| {
-                !self
-                    .conns
-                    .iter()
-                    .any(|(other, c)| *other != conn && c.notes.awareness.contains(id))
-            })
-            .collect();
-        if let Some(c) = self.conns.get_mut(&conn) {
-            for id in unowned {
-                if !c.notes.awareness.contains(&id) && c.notes.awareness.len() < MAX_AWARENESS_CLIENTS_PER_CONN {
-                    c.notes.awareness.push(id);
-                }
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let mut taken = Vec::new();
+        for id in ids {
+            if !c.notes.awareness.contains(id) && c.notes.awareness.len() < MAX_AWARENESS_CLIENTS_PER_CONN {
+                c.notes.awareness.push(*id);
+                taken.push(*id);
+            }
+        }
+        for (other, c) in self.conns.iter_mut() {
+            if *other != conn {
+                c.notes.awareness.retain(|id| !taken.contains(id));
             }
         }
     }

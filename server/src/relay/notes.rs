@@ -48,9 +48,12 @@ pub struct Handled {
     pub changed: bool,
     /// A sync step 2 or update: the sender waits for the relay to confirm it stored it.
     pub wants_ack: bool,
-    /// Awareness client ids the frame spoke for (to clear when the connection goes). Their states are applied
-    /// here and not broadcast: the caller sends them on, coalesced, with [`Notes::awareness_of`].
-    pub awareness_clients: Vec<ClientID>,
+    /// Awareness clients whose state this frame changed (new, renewed, changed or removed): the caller sends them
+    /// on, coalesced, with [`Notes::awareness_of`]. Entries that changed nothing (echoes) are not listed.
+    pub awareness_changed: Vec<ClientID>,
+    /// Awareness clients this frame published a newer, present state for: the sender speaks for them now (a page
+    /// that reconnected, say). Echoes of others' states never raise their clock, so they never claim.
+    pub awareness_claimed: Vec<ClientID>,
 }
 
 /// The notes of one session, and who is where in them (awareness: relayed and kept in memory, never stored).
@@ -191,18 +194,17 @@ impl Notes {
                 Ok(Handled::default())
             }
             Message::Awareness(update) => {
-                let clients: Vec<ClientID> = update.clients.keys().copied().collect();
-                if self
-                    .awareness
-                    .apply_update(AwarenessUpdate {
-                        clients: update.clients,
-                    })
-                    .is_err()
-                {
+                let summary = self.awareness.apply_update_summary(AwarenessUpdate {
+                    clients: update.clients,
+                });
+                let Ok(Some(summary)) = summary else {
                     return Ok(Handled::default());
-                }
+                };
+                let mut claimed = summary.added.clone();
+                claimed.extend_from_slice(&summary.updated);
                 Ok(Handled {
-                    awareness_clients: clients,
+                    awareness_changed: summary.all_changes(),
+                    awareness_claimed: claimed,
                     ..Handled::default()
                 })
             }
@@ -353,9 +355,13 @@ mod tests {
         page.set_local_state_raw(r#"{"user":{"name":"Ana"},"section":"goal"}"#);
         let frame = Message::Awareness(page.update().unwrap()).encode_v1();
         let handled = notes.handle(&frame, false).unwrap();
-        assert_eq!(handled.awareness_clients, vec![page.client_id()]);
+        assert_eq!(handled.awareness_changed, vec![page.client_id()]);
+        assert_eq!(handled.awareness_claimed, vec![page.client_id()]);
+        // The same frame again (an echo) changes nothing and claims nothing.
+        let echo = notes.handle(&frame, false).unwrap();
+        assert!(echo.awareness_changed.is_empty() && echo.awareness_claimed.is_empty());
         let relayed = notes
-            .awareness_of(&handled.awareness_clients)
+            .awareness_of(&handled.awareness_changed)
             .expect("observers' presence is relayed too");
         let Ok(Message::Awareness(u)) = Message::decode_v1(&relayed) else {
             panic!()
