@@ -152,6 +152,23 @@ async fn section_presence_reaches_newcomers_and_is_cleared_when_a_page_leaves() 
     server.stop().await;
 }
 
+/// Sends a sync step 1 and waits for the relay's step 2: the relay has then handled everything `c` sent before.
+async fn handled_so_far(c: &mut Client) {
+    use yrs::sync::SyncMessage;
+    use yrs::ReadTxn;
+    let step1 = YMessage::Sync(SyncMessage::SyncStep1(Doc::new().transact().state_vector())).encode_v1();
+    c.send_raw(Message::binary(step1)).await;
+    loop {
+        match c.next_frame().await.expect("the relay's sync step 2") {
+            Message::Binary(b) if matches!(YMessage::decode_v1(&b), Ok(YMessage::Sync(SyncMessage::SyncStep2(_)))) => {
+                break
+            }
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+}
+
 /// The awareness messages in `c`'s frames up to the answer to a ping.
 async fn awareness_until_pong(c: &mut Client) -> Vec<yrs::sync::awareness::AwarenessUpdate> {
     c.send(&app::protocol::ClientMsg::Ping { sent: 9.5 }).await;
@@ -224,8 +241,6 @@ async fn a_burst_of_presence_changes_reaches_the_others_coalesced_and_never_echo
 
 #[tokio::test]
 async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
-    use yrs::sync::SyncMessage;
-    use yrs::ReadTxn;
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
@@ -243,17 +258,7 @@ async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
     assert!(awareness_of(&mut yjs, ana_id).await.contains(SECTION));
     let echo = YMessage::Awareness(ana_awareness.update_with_clients([ana_id]).unwrap()).encode_v1();
     yjs.send_raw(Message::binary(echo)).await;
-    let step1 = YMessage::Sync(SyncMessage::SyncStep1(Doc::new().transact().state_vector())).encode_v1();
-    yjs.send_raw(Message::binary(step1)).await;
-    loop {
-        match yjs.next_frame().await.expect("the relay's sync step 2") {
-            Message::Binary(b) if matches!(YMessage::decode_v1(&b), Ok(YMessage::Sync(SyncMessage::SyncStep2(_)))) => {
-                break
-            }
-            Message::Close(f) => panic!("closed: {f:?}"),
-            _ => {}
-        }
-    }
+    handled_so_far(&mut yjs).await;
 
     // Echoing Ana's state did not make it the Yjs client's own: Ana's next move reaches it.
     ana.send_raw(Message::binary(presence(
@@ -269,8 +274,6 @@ async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
 
 #[tokio::test]
 async fn a_page_that_reconnects_takes_its_presence_along_and_the_old_connection_closing_does_not_clear_it() {
-    use yrs::sync::SyncMessage;
-    use yrs::ReadTxn;
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
@@ -287,17 +290,7 @@ async fn a_page_that_reconnects_takes_its_presence_along_and_the_old_connection_
     let (mut new, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     new.send_raw(Message::binary(presence(&mut awareness, "Ana", Some("goal-success"))))
         .await;
-    let step1 = YMessage::Sync(SyncMessage::SyncStep1(Doc::new().transact().state_vector())).encode_v1();
-    new.send_raw(Message::binary(step1)).await;
-    loop {
-        match new.next_frame().await.expect("the relay's sync step 2") {
-            Message::Binary(b) if matches!(YMessage::decode_v1(&b), Ok(YMessage::Sync(SyncMessage::SyncStep2(_)))) => {
-                break
-            }
-            Message::Close(f) => panic!("closed: {f:?}"),
-            _ => {}
-        }
-    }
+    handled_so_far(&mut new).await;
     assert!(awareness_of(&mut ben, ana_id).await.contains("goal-success"));
 
     // The old connection closes: Ben is told who is connected, and Ana's presence is not cleared on the way.
