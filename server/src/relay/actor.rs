@@ -330,7 +330,10 @@ impl Actor {
                 code: ErrorCode::Unavailable,
                 message: "Tandem could not save your join right now. Retrying…".into(),
             }));
-            handle.outbox.kick();
+            // A close after the message (not a kick, which would close before it is written): 1013, try again later.
+            let _ = handle
+                .outbox
+                .try_send(Outbound::Close(1013, "Could not save the join; try again.".into()));
             return;
         }
         let attendance = self.store.attendance_start(&self.id, record.view.id, now).await.ok();
