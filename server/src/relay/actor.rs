@@ -695,14 +695,7 @@ impl Actor {
                     self.send_to(conn, Outbound::Binary(reply.into()));
                 }
                 if let Some(frame) = handled.broadcast {
-                    let out = Outbound::Binary(frame);
-                    let slow: Vec<ConnId> = self
-                        .conns
-                        .iter()
-                        .filter(|(id, c)| **id != conn && c.handle.outbox.try_send(out.clone()).is_err())
-                        .map(|(id, _)| *id)
-                        .collect();
-                    self.drop_slow(&slow);
+                    self.broadcast_to(Outbound::Binary(frame), |other, _| other != conn);
                 }
                 if !handled.awareness_claimed.is_empty() {
                     self.credit_awareness(conn, &handled.awareness_claimed);
@@ -820,15 +813,9 @@ impl Actor {
             return;
         };
         self.awareness_sent = Some(Instant::now());
-        let out = Outbound::Binary(frame);
-        let slow: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| !clients.iter().all(|id| c.notes.awareness.contains(id)))
-            .filter(|(_, c)| c.handle.outbox.try_send(out.clone()).is_err())
-            .map(|(id, _)| *id)
-            .collect();
-        self.drop_slow(&slow);
+        self.broadcast_to(Outbound::Binary(frame), |_, c| {
+            !clients.iter().all(|id| c.notes.awareness.contains(id))
+        });
     }
 
     /// Tells the others that these awareness clients are gone.
@@ -929,12 +916,17 @@ impl Actor {
 
     /// Queues `msg` for every connection; one that cannot take it is dropped (it resyncs when it reconnects).
     fn broadcast(&mut self, msg: Outbound) {
-        // Yjs clients speak binary y-sync only: JSON control messages are not for them.
+        self.broadcast_to(msg, |_, _| true);
+    }
+
+    /// [`Actor::broadcast`] to the connections `to` accepts. Yjs clients speak binary y-sync only: JSON control
+    /// messages are never for them.
+    fn broadcast_to(&mut self, msg: Outbound, to: impl Fn(ConnId, &Conn) -> bool) {
         let json = matches!(msg, Outbound::Text(_));
         let slow: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(_, c)| !(json && c.participant == NOTES_ONLY))
+            .filter(|(id, c)| !(json && c.participant == NOTES_ONLY) && to(**id, c))
             .filter(|(_, c)| c.handle.outbox.try_send(msg.clone()).is_err())
             .map(|(id, _)| *id)
             .collect();

@@ -13,7 +13,6 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::fmt::Display;
 use std::time::Duration;
-
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
@@ -108,7 +107,7 @@ where
     let mut actor = None;
     // An actor that is just shutting down refuses the join; the second attempt starts a fresh one.
     for _ in 0..2 {
-        let Ok(tx) = Box::pin(relay.actor(&session)).await else {
+        let Ok(tx) = relay.actor(&session).await else {
             break;
         };
         let join = ActorMsg::Join {
@@ -416,7 +415,7 @@ where
     let (mut sink, mut stream) = socket.split();
     let conn = relay.next_conn_id();
     let (out_tx, out_rx) = outbox(limits.outbox);
-    let joined = match Box::pin(relay.actor(&session)).await {
+    let joined = match relay.actor(&session).await {
         Ok(tx) => {
             let join = ActorMsg::JoinNotes {
                 conn,
