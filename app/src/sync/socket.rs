@@ -111,7 +111,12 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         Closure::<dyn FnMut(JsValue)>::new(move |_| {
             let ws = shared.borrow().ws.clone();
             if let Some(ws) = ws {
+                // Offline, the closing handshake may never complete (and `close` never fire): let go of the socket
+                // now and treat it as closed.
+                ws.set_onclose(None);
+                ws.set_onmessage(None);
                 let _ = ws.close();
+                closed(&shared, 1006);
             }
         })
     };
@@ -217,27 +222,7 @@ fn open(shared: &Rc<RefCell<Shared>>) {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
             let code = event.dyn_into::<CloseEvent>().map(|e| e.code()).unwrap_or(1006);
-            let (live, stopped) = {
-                let mut s = shared.borrow_mut();
-                if let Some(p) = s.pinger.take() {
-                    p.clear();
-                }
-                s.ws = None;
-                (s.live, s.stopped)
-            };
-            notes::on_close(&shared);
-            if stopped {
-                return;
-            }
-            match code {
-                CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(
-                    "Tandem was updated. Please reload the page.".into(),
-                )),
-                CLOSE_GONE => live
-                    .status
-                    .set(ConnStatus::Stopped("This session is no longer available.".into())),
-                _ => schedule_reconnect(&shared),
-            }
+            closed(&shared, code);
         })
     };
     ws.set_binary_type(BinaryType::Arraybuffer);
@@ -247,6 +232,31 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     let mut s = shared.borrow_mut();
     s.callbacks = vec![on_open, on_message, on_close];
     s.ws = Some(ws);
+}
+
+/// The socket is gone (closed with `code`): stop pinging, then reconnect unless the close says not to.
+fn closed(shared: &Rc<RefCell<Shared>>, code: u16) {
+    let (live, stopped) = {
+        let mut s = shared.borrow_mut();
+        if let Some(p) = s.pinger.take() {
+            p.clear();
+        }
+        s.ws = None;
+        (s.live, s.stopped)
+    };
+    notes::on_close(shared);
+    if stopped {
+        return;
+    }
+    match code {
+        CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(
+            "Tandem was updated. Please reload the page.".into(),
+        )),
+        CLOSE_GONE => live
+            .status
+            .set(ConnStatus::Stopped("This session is no longer available.".into())),
+        _ => schedule_reconnect(shared),
+    }
 }
 
 fn schedule_reconnect(shared: &Rc<RefCell<Shared>>) {
