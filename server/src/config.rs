@@ -24,13 +24,23 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
 
-    /// Worker threads of the async runtime (0: one per CPU core). 1 runs everything on one thread, which avoids
-    /// cross-thread wake-ups (docs/performance.md).
+    /// Worker threads of the async runtime (0: one fewer than the CPU cores, at least one). 1 runs everything on
+    /// one thread, which avoids cross-thread wake-ups (docs/performance.md).
     #[arg(long, env = "TANDEM_WORKERS", default_value_t = 0)]
     pub workers: usize,
 }
 
 impl Config {
+    /// The runtime's worker threads: as configured, or for 0 one fewer than the cores, leaving a core for the
+    /// SQLite thread and the kernel's network work (on 2 cores this measured ~10 % less CPU per delivery and a
+    /// higher saturation point than a worker per core: docs/performance.md).
+    pub fn worker_threads(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),
+            n => n,
+        }
+    }
+
     /// The public URL without a trailing slash.
     pub fn public_url(&self) -> String {
         match &self.public_url {

@@ -187,14 +187,20 @@ async fn awareness_until_pong(c: &mut Client) -> Vec<yrs::sync::awareness::Aware
     }
 }
 
+/// A server with a session that Ana (host) and Ben have joined.
+async fn ana_and_ben(dir: &tempfile::TempDir) -> (server::Running, Client, Client) {
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    (server, ana, ben)
+}
+
 #[tokio::test]
 async fn a_burst_of_presence_changes_reaches_the_others_coalesced_and_never_echoes() {
     use futures::SinkExt;
     let dir = tempfile::tempdir().unwrap();
-    let server = start(&dir.path().join("t.db")).await;
-    let links = create(&server, SessionSettings::default()).await;
-    let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
-    let (mut ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let (server, mut ana, mut ben) = ana_and_ben(&dir).await;
     let mut awareness = Awareness::new(Doc::new());
     let ana_id = awareness.client_id();
 
@@ -236,6 +242,55 @@ async fn a_burst_of_presence_changes_reaches_the_others_coalesced_and_never_echo
         echoes.iter().all(|u| !u.clients.contains_key(&ben_id)),
         "Ben's own state came back to him"
     );
+    server.stop().await;
+}
+
+/// The next binary frame, skipping JSON control messages.
+async fn next_binary(c: &mut Client) -> YMessage {
+    loop {
+        match c.next_frame().await.expect("a frame within 5 s") {
+            Message::Binary(b) => return YMessage::decode_v1(&b).expect("a y-sync message"),
+            Message::Close(f) => panic!("closed: {f:?}"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn presence_waiting_for_its_interval_rides_along_with_the_next_edit() {
+    use yrs::{ReadTxn, Text};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut ana, mut ben) = ana_and_ben(&dir).await;
+    let mut awareness = Awareness::new(Doc::new());
+    let ana_id = awareness.client_id();
+    ana.send_raw(Message::binary(presence(&mut awareness, "Ana", Some("section-0"))))
+        .await;
+    assert!(awareness_of(&mut ben, ana_id).await.contains("section-0"));
+    // This move waits for the end of the 200 ms presence interval…
+    ana.send_raw(Message::binary(presence(&mut awareness, "Ana", Some("section-1"))))
+        .await;
+    // …unless an edit goes out past half of it: then the move goes with the edit, just before it. (Sent on the
+    // interval alone, it would reach Ben ~80 ms after the edit.)
+    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+    let doc = Doc::new();
+    let text = doc.get_or_insert_text(SECTION);
+    text.insert(&mut doc.transact_mut(), 0, "Grow the team");
+    let update = doc.transact().encode_state_as_update_v1(&yrs::StateVector::default());
+    let edit = YMessage::Sync(yrs::sync::SyncMessage::Update(update.clone())).encode_v1();
+    ana.send_raw(Message::binary(edit)).await;
+
+    let YMessage::Awareness(first) = next_binary(&mut ben).await else {
+        panic!("the waiting presence did not come first");
+    };
+    let state = first.clients.get(&ana_id).expect("Ana's state").json.to_string();
+    assert!(state.contains("section-1"), "{state}");
+    match next_binary(&mut ben).await {
+        YMessage::Sync(yrs::sync::SyncMessage::Update(u)) => assert_eq!(u, update),
+        other => panic!("expected the edit, got {other:?}"),
+    }
+    // Ana gets neither her own edit nor her own presence back.
+    let echoes = awareness_until_pong(&mut ana).await;
+    assert!(echoes.is_empty(), "{} awareness messages echoed to Ana", echoes.len());
     server.stop().await;
 }
 

@@ -11,6 +11,7 @@ use app::session::{
     planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome, ParticipantId,
     ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec, TimerCommand,
 };
+use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -695,7 +696,7 @@ impl Actor {
                     self.send_to(conn, Outbound::Binary(reply.into()));
                 }
                 if let Some(frame) = handled.broadcast {
-                    self.broadcast_to(Outbound::Binary(frame), |other, _| other != conn);
+                    self.broadcast_update(conn, frame);
                 }
                 if !handled.awareness_claimed.is_empty() {
                     self.credit_awareness(conn, &handled.awareness_claimed);
@@ -807,15 +808,49 @@ impl Actor {
     /// One message with the latest state of every awareness client that changed, to every connection but those
     /// whose own states are all it holds.
     fn send_awareness(&mut self) {
+        if let Some((frame, clients)) = self.take_awareness() {
+            self.broadcast_to(Outbound::Binary(frame), |_, c| wants_awareness(c, &clients));
+        }
+    }
+
+    /// The awareness message for the pending changes, and whose they are; counts as sent.
+    fn take_awareness(&mut self) -> Option<(Bytes, Vec<yrs::ClientID>)> {
         self.awareness_due = None;
         let clients = std::mem::take(&mut self.awareness_pending);
-        let Some(frame) = self.notes.awareness_of(&clients) else {
-            return;
-        };
+        let frame = self.notes.awareness_of(&clients)?;
         self.awareness_sent = Some(Instant::now());
-        self.broadcast_to(Outbound::Binary(frame), |_, c| {
-            !clients.iter().all(|id| c.notes.awareness.contains(id))
-        });
+        Some((frame, clients))
+    }
+
+    /// Relays a notes update to every connection but its sender. Presence changes waiting for their interval go
+    /// out with it: each receiver gets both frames in one push, and its writer sends them in one write. A send is
+    /// the relay's main cost (docs/performance.md), and under steady editing this makes presence ride along
+    /// with edits instead of costing sends of its own.
+    fn broadcast_update(&mut self, from: ConnId, update: Bytes) {
+        // Not before half the interval: presence changes about as often as edits, and a frame per edit for it
+        // would double the frames for little gain.
+        let half_way = self
+            .awareness_sent
+            .is_none_or(|t| t + AWARENESS_EVERY / 2 <= Instant::now());
+        let presence = if self.awareness_due.is_some() && half_way {
+            self.take_awareness()
+        } else {
+            None
+        };
+        let slow: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(id, c)| {
+                let presence = presence
+                    .as_ref()
+                    .filter(|(_, clients)| wants_awareness(c, clients))
+                    .map(|(frame, _)| Outbound::Binary(frame.clone()));
+                let update = (**id != from).then(|| Outbound::Binary(update.clone()));
+                c.handle.outbox.try_send_all([presence, update]).is_err()
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        self.drop_slow(&slow);
     }
 
     /// Tells the others that these awareness clients are gone.
@@ -960,6 +995,11 @@ impl Actor {
             self.broadcast(Outbound::Binary(frame.into()));
         }
     }
+}
+
+/// Whether `c` is to be told about these awareness clients: not when they are all its own.
+fn wants_awareness(c: &Conn, clients: &[yrs::ClientID]) -> bool {
+    !clients.iter().all(|id| c.notes.awareness.contains(id))
 }
 
 fn rank(c: Capability) -> u8 {

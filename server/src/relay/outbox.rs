@@ -71,6 +71,24 @@ impl Outbox {
         Ok(())
     }
 
+    /// Queues every frame of `msgs`, or none of them if they do not all fit; one wake-up for all, so that the
+    /// writer finds them together and sends them in one write.
+    pub fn try_send_all<const N: usize>(&self, msgs: [Option<Outbound>; N]) -> Result<(), ()> {
+        let count = msgs.iter().flatten().count();
+        if count == 0 {
+            return Ok(());
+        }
+        {
+            let mut state = self.shared.state();
+            if state.queue.len() + count > self.shared.capacity {
+                return Err(());
+            }
+            state.queue.extend(msgs.into_iter().flatten());
+        }
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+
     /// Tells the writer to close the connection now, even if it is stuck writing to a client that stopped reading.
     pub fn kick(&self) {
         self.shared.kick.notify_one();
@@ -170,6 +188,28 @@ mod tests {
         assert!(matches!(tx.try_send(text("3")), Err(Outbound::Text(t)) if t.as_str() == "3"));
         tx.kick();
         rx.kicked().await;
+    }
+
+    #[tokio::test]
+    async fn frames_queued_together_are_all_or_nothing_and_come_out_together() {
+        let (tx, rx) = outbox(3);
+        tx.try_send(text("a")).unwrap();
+        assert_eq!(tx.try_send_all([Some(text("b")), None, Some(text("c"))]), Ok(()));
+        assert_eq!(tx.try_send_all([Some(text("d"))]), Err(()), "the queue is full");
+        assert_eq!(tx.try_send_all([None, None]), Ok(()), "nothing to queue always fits");
+        let mut seen = Vec::new();
+        seen.push(rx.recv().await);
+        while let Some(msg) = rx.try_recv() {
+            seen.push(Some(msg));
+        }
+        let texts: Vec<&str> = seen
+            .iter()
+            .map(|m| match m {
+                Some(Outbound::Text(t)) => t.as_str(),
+                _ => "?",
+            })
+            .collect();
+        assert_eq!(texts, ["a", "b", "c"]);
     }
 
     #[test]
