@@ -3,8 +3,9 @@
 
 use crate::session::{Capability, Millis, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
-use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::{Json, Post};
+use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 mod backend;
@@ -66,15 +67,46 @@ pub struct ShareLinks {
 /// The sentence shown for any link that does not open a session (unknown id, wrong or missing token).
 pub const INVALID_LINK: &str = "This session link is not valid";
 
+/// Server functions' answers: JSON like server_fn's [`Json`], but read with `serde_json::from_str`, the reader the
+/// page already uses for the same types (resources come with the server-rendered HTML as text). `from_slice`
+/// would compile a second copy of every answer type's JSON reader into the wasm, ~90 KB before optimisation
+/// (docs/performance.md).
+pub struct JsonText;
+
+impl ContentType for JsonText {
+    const CONTENT_TYPE: &'static str = "application/json";
+}
+
+impl FormatType for JsonText {
+    const FORMAT_TYPE: Format = Format::Text;
+}
+
+impl<T: Serialize> Encodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn encode(output: &T) -> Result<Bytes, Self::Error> {
+        serde_json::to_vec(output).map(Bytes::from)
+    }
+}
+
+impl<T: DeserializeOwned> Decodes<T> for JsonText {
+    type Error = serde_json::Error;
+
+    fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+        let text = std::str::from_utf8(&bytes).map_err(serde::de::Error::custom)?;
+        serde_json::from_str(text)
+    }
+}
+
 /// The templates to pick from on the create page.
-#[server(endpoint = "templates")]
+#[server(endpoint = "templates", output = Post<JsonText>)]
 pub async fn list_templates() -> Result<Vec<Template>, ServerFnError> {
     let backend = expect_context::<BackendHandle>();
     Ok(backend.0.templates())
 }
 
 /// Creates a session from a (possibly edited) template and returns its three links.
-#[server(input = Json, endpoint = "create_session")]
+#[server(input = Json, output = Post<JsonText>, endpoint = "create_session")]
 pub async fn create_session(request: NewSession) -> Result<CreatedSession, ServerFnError> {
     let backend = expect_context::<BackendHandle>();
     backend
@@ -85,7 +117,7 @@ pub async fn create_session(request: NewSession) -> Result<CreatedSession, Serve
 }
 
 /// Opens a session link. An unknown session or a wrong token is an error and sets HTTP 404 on the page.
-#[server(endpoint = "open_link")]
+#[server(endpoint = "open_link", output = Post<JsonText>)]
 pub async fn open_link(id: String, token: String) -> Result<LinkInfo, ServerFnError> {
     let backend = expect_context::<BackendHandle>();
     match backend.0.open_link(id, token).await {
@@ -104,7 +136,7 @@ pub async fn open_link(id: String, token: String) -> Result<LinkInfo, ServerFnEr
 }
 
 /// The summary of a session as the holder of `token` (and, when given, of the browser key `key`) may see it.
-#[server(endpoint = "summary")]
+#[server(endpoint = "summary", output = Post<JsonText>)]
 pub async fn session_summary(id: String, token: String, key: Option<String>) -> Result<Summary, ServerFnError> {
     let backend = expect_context::<BackendHandle>();
     match backend.0.summary(id, token, key).await {

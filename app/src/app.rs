@@ -1,11 +1,11 @@
 //! The HTML shell and the router.
 
-use crate::pages::{create::CreatePage, not_found::NotFound, session::SessionPage, summary::SummaryPage};
+use crate::pages::{create::CreateRoute, not_found::NotFound, session::SessionPage, summary::SummaryRoute};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The document around the app, rendered on the server.
@@ -46,9 +46,11 @@ pub fn App() -> impl IntoView {
         <Meta name="referrer" content="no-referrer"/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=CreatePage/>
+                // The create and summary pages are lazy: their code is split into wasm files of their own
+                // (`cargo leptos build --split`), so the session page does not download it (docs/performance.md).
+                <Route path=path!("/") view={Lazy::<CreateRoute>::new()}/>
                 <Route path=path!("/s/:id") view=SessionPage ssr=SsrMode::Async/>
-                <Route path=path!("/s/:id/summary") view=SummaryPage ssr=SsrMode::Async/>
+                <Route path=path!("/s/:id/summary") view={Lazy::<SummaryRoute>::new()} ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

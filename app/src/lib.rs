@@ -19,5 +19,6 @@ pub use app::{shell, App};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    // `hydrate_lazy`: a lazy route's code (app.rs) is fetched before its part of the page hydrates.
+    leptos::mount::hydrate_lazy(App);
 }

@@ -176,6 +176,20 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
     assert!(message.contains("reload"), "{message}");
     assert_eq!(c.closed().await, Some(CLOSE_RELOAD));
 
+    // A page still open from before protocol 2 (its messages carried their name in a "type" field) is told to
+    // reload, not that its hello was not one.
+    let mut c = Client::connect(&url).await;
+    let old = format!(
+        r#"{{"type":"hello","protocol":1,"participant_key":"{}","name":"Ana"}}"#,
+        key(1)
+    );
+    c.send_raw(Message::text(old)).await;
+    let ServerMsg::Error { code, .. } = c.recv().await else {
+        panic!("no error")
+    };
+    assert_eq!(code, ErrorCode::ProtocolMismatch);
+    assert_eq!(c.closed().await, Some(CLOSE_RELOAD));
+
     for (name, k) in [
         ("   ", key(1)),
         ("Ana", "short".to_string()),
@@ -183,7 +197,7 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
     ] {
         let mut c = Client::connect(&url).await;
         c.send(&ClientMsg::Hello {
-            protocol: 1,
+            protocol: app::protocol::PROTOCOL_VERSION,
             participant_key: ParticipantKey(k),
             name: name.into(),
             role: None,

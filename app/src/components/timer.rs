@@ -84,8 +84,8 @@ pub fn TimerCard(
                 <svg class="clock__ring" viewBox="0 0 120 120" aria-hidden="true">
                     <circle class="clock__track" cx="60" cy="60" r="54"/>
                     <circle class="clock__progress" cx="60" cy="60" r="54"
-                        stroke-dasharray=RING.to_string()
-                        stroke-dashoffset=move || format!("{:.2}", RING * (1.0 - fraction()))/>
+                        stroke-dasharray=hundredths(RING)
+                        stroke-dashoffset=move || hundredths(RING * (1.0 - fraction()))/>
                 </svg>
                 <div class="clock__face">
                     <span class="clock__time" data-testid="clock" data-remaining-ms=move || remaining.get().to_string()>
@@ -239,4 +239,24 @@ pub fn Announcer(
         now
     });
     view! { <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{move || text.get()}</div> }
+}
+
+/// `x` (≥ 0) with two decimals, for SVG attributes: integer formatting only, as the float formatter would add
+/// ~16 KB to the wasm (docs/performance.md).
+fn hundredths(x: f64) -> String {
+    let h = (x.max(0.0) * 100.0).round() as u64;
+    format!("{}.{:02}", h / 100, h % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hundredths;
+
+    #[test]
+    fn hundredths_round_to_two_decimals() {
+        assert_eq!(hundredths(339.292_006_587_697_6), "339.29");
+        assert_eq!(hundredths(0.005), "0.01");
+        assert_eq!(hundredths(2.0), "2.00");
+        assert_eq!(hundredths(-3.0), "0.00");
+    }
 }

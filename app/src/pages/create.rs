@@ -7,6 +7,21 @@ use crate::components::links::LinkList;
 use crate::session::{limits, total_minutes, SessionSettings, Template, TimerControl};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The create page as a lazy route: its view is split into a wasm file of its own, fetched when the route is opened.
+pub struct CreateRoute;
+
+#[lazy_route]
+impl LazyRoute for CreateRoute {
+    fn data() -> Self {
+        CreateRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <CreatePage/> }.into_any()
+    }
+}
 
 /// The create page.
 #[component]

@@ -11,6 +11,21 @@ use crate::sync::storage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::{lazy_route, LazyRoute};
+
+/// The summary page as a lazy route: its view is split into a wasm file of its own, fetched when the route is opened.
+pub struct SummaryRoute;
+
+#[lazy_route]
+impl LazyRoute for SummaryRoute {
+    fn data() -> Self {
+        SummaryRoute
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <SummaryPage/> }.into_any()
+    }
+}
 
 /// The summary page.
 #[component]

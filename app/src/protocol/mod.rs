@@ -1,4 +1,8 @@
-//! Wire messages between the browser and the relay: JSON text frames, one message per frame.
+//! Wire messages between the browser and the relay: JSON text frames, one message per frame, each an object with
+//! one key, the message's name: `{"timer":{"room":0,"command":{"op":"next","from":2}}}`, or a bare string for a
+//! message without fields (`"end_session"`). (Protocol 1 put the name in a `"type"` field instead; serde reads
+//! such internally tagged enums through a buffered copy of the whole message, and that second reader of every
+//! message type cost the page ~30 KB of wasm: docs/performance.md.)
 //!
 //! Binary frames are reserved for the notes document (y-sync protocol). New fields are added as `#[serde(default)]`
 //! so that an older peer still parses; a change old peers cannot read bumps [`PROTOCOL_VERSION`].
@@ -10,7 +14,7 @@ use crate::session::{
 use serde::{Deserialize, Serialize};
 
 /// Version of this protocol; the first client message carries it.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Largest frame the relay accepts, in bytes: the whole notes document (1 MB) plus room for y-sync framing, because
 /// one paste, or the sync step 2 carrying a browser's offline edits, travels as a single frame.
@@ -32,7 +36,7 @@ pub fn socket_path(session: &str) -> String {
 
 /// Messages from a browser to the relay.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ClientMsg {
     /// First message on every connection.
     Hello {
@@ -76,7 +80,7 @@ pub enum ClientMsg {
 
 /// Messages from the relay to a browser.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ServerMsg {
     /// Answer to a valid hello: everything needed to render the session.
     Welcome {
@@ -213,19 +217,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn client_messages_use_a_type_tag() {
+    fn messages_are_named_by_their_one_key() {
         let msg = ClientMsg::Timer {
             room: RoomId::MAIN,
             command: TimerCommand::Next { from: 2 },
         };
         let json = serde_json::to_string(&msg).unwrap();
-        assert_eq!(json, r#"{"type":"timer","room":0,"command":{"op":"next","from":2}}"#);
+        assert_eq!(json, r#"{"timer":{"room":0,"command":{"op":"next","from":2}}}"#);
         assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), msg);
+        assert_eq!(
+            serde_json::to_string(&ClientMsg::EndSession).unwrap(),
+            r#""end_session""#
+        );
+        let pong = ServerMsg::Pong { sent: 1.5, now: 7 };
+        let json = serde_json::to_string(&pong).unwrap();
+        assert_eq!(json, r#"{"pong":{"sent":1.5,"now":7}}"#);
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), pong);
     }
 
     #[test]
     fn a_hello_without_optional_fields_parses() {
-        let json = r#"{"type":"hello","protocol":1,"participant_key":"abcdefghijklmnop","name":"Ana"}"#;
+        let json = r#"{"hello":{"protocol":2,"participant_key":"abcdefghijklmnop","name":"Ana"}}"#;
         let ClientMsg::Hello { role, .. } = serde_json::from_str(json).unwrap() else {
             panic!("not a hello");
         };
@@ -234,7 +246,8 @@ mod tests {
 
     #[test]
     fn unknown_types_are_errors_not_panics() {
-        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"launch_rockets"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"launch_rockets":{}}"#).is_err());
+        assert!(serde_json::from_str::<ClientMsg>(r#"{"type":"hello","protocol":1}"#).is_err());
         assert!(serde_json::from_str::<ClientMsg>("not json").is_err());
     }
 }

@@ -1023,7 +1023,7 @@ impl Outbound {
         match serde_json::to_string(msg) {
             Ok(text) => Outbound::Text(Utf8Bytes::from(text)),
             Err(_) => Outbound::Text(Utf8Bytes::from_static(
-                r#"{"type":"error","code":"unavailable","message":"internal error"}"#,
+                r#"{"error":{"code":"unavailable","message":"internal error"}}"#,
             )),
         }
     }

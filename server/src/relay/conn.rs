@@ -61,10 +61,13 @@ where
     let limits = relay.limits;
     let (mut sink, mut stream) = socket.split();
 
-    let hello = match timeout(limits.hello_timeout, stream.next()).await {
-        Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<ClientMsg>(&text).ok(),
+    let first = match timeout(limits.hello_timeout, stream.next()).await {
+        Ok(Some(Ok(Message::Text(text)))) => Some(text),
         _ => None,
     };
+    let hello = first
+        .as_ref()
+        .and_then(|text| serde_json::from_str::<ClientMsg>(text).ok());
     let Some(ClientMsg::Hello {
         protocol,
         participant_key,
@@ -72,6 +75,10 @@ where
         role,
     }) = hello
     else {
+        if first.is_some_and(|text| is_protocol_1_hello(&text)) {
+            let _ = reject(&mut sink, ErrorCode::ProtocolMismatch, RELOAD, CLOSE_RELOAD).await;
+            return;
+        }
         let _ = reject(
             &mut sink,
             ErrorCode::HelloFirst,
@@ -82,8 +89,7 @@ where
         return;
     };
     if protocol != PROTOCOL_VERSION {
-        let text = "Tandem was updated. Please reload the page.";
-        let _ = reject(&mut sink, ErrorCode::ProtocolMismatch, text, CLOSE_RELOAD).await;
+        let _ = reject(&mut sink, ErrorCode::ProtocolMismatch, RELOAD, CLOSE_RELOAD).await;
         return;
     }
     let Some(name) = clean_name(&name) else {
@@ -246,6 +252,16 @@ where
         }
     }
     Box::pin(hang_up(&actor, conn, out_tx, writer, writer_done)).await;
+}
+
+/// What a page speaking another protocol version is told (with [`CLOSE_RELOAD`]).
+const RELOAD: &str = "Tandem was updated. Please reload the page.";
+
+/// Whether `text` is a hello of protocol 1, whose messages named themselves in a `"type"` field: a page loaded
+/// before the update, to be told to reload rather than that it sent no hello.
+fn is_protocol_1_hello(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("type").and_then(|t| t.as_str()) == Some("hello"))
 }
 
 /// Hands `msg` to the session's actor; `false` if the actor is gone. Queues without waiting when there is room (the

@@ -1,0 +1,44 @@
+import { test, expect, Page } from "@playwright/test";
+import { createSession, join, hydrated } from "./helpers";
+
+/** The wasm files a page fetches, by name, from the moment this is called. */
+function wasmFetched(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/pkg/") && url.pathname.endsWith(".wasm")) {
+      seen.push(url.pathname.replace("/pkg/", ""));
+    }
+  });
+  return seen;
+}
+
+// The create and summary pages are lazy routes (cargo leptos --split): the session page, the one people spend
+// their time on, downloads only the main bundle, and each other page adds only its own code (docs/performance.md).
+test("each page downloads only its own code: the session page none of the create or summary pages'", async ({ browser }) => {
+  const creator = await browser.newPage();
+  const createWasm = wasmFetched(creator);
+  const links = await createSession(creator);
+  expect(createWasm).toContain("tandem.wasm");
+  expect(createWasm.some((f) => f.includes("create_route"))).toBe(true);
+  expect(createWasm.some((f) => f.includes("summary_route"))).toBe(false);
+
+  // A fresh browser opening the session link: the main bundle only, before and after joining.
+  const peer = await (await browser.newContext()).newPage();
+  const sessionWasm = wasmFetched(peer);
+  await join(peer, links.participant, "Ben");
+  await peer.getByTestId("notes-goal-statement").click();
+  await peer.keyboard.type("Lead a review");
+  await expect(peer.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+  expect(sessionWasm).toEqual(["tandem.wasm"]);
+
+  // The summary page adds its own chunk, and not the create page's.
+  const reader = await (await browser.newContext()).newPage();
+  const summaryWasm = wasmFetched(reader);
+  const { origin, pathname, searchParams } = new URL(links.host);
+  await reader.goto(`${origin}${pathname}/summary?t=${searchParams.get("t")}`);
+  await hydrated(reader);
+  await expect(reader.getByRole("heading", { name: "This session is still running" })).toBeVisible();
+  expect(summaryWasm.some((f) => f.includes("summary_route"))).toBe(true);
+  expect(summaryWasm.some((f) => f.includes("create_route"))).toBe(false);
+});
