@@ -1,6 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import * as fs from "fs";
-import { createSession, join, expectAccessible, screenshots } from "./helpers";
+import { createSession, join, expectAccessible, screenshots, hydrated } from "./helpers";
 
 async function fillFeedback(page: Page, about: string, situation: string) {
   const form = page.getByTestId("feedback-form");
@@ -73,4 +73,13 @@ test("both give feedback, the host ends the session, and each summary shows only
   // The session link now leads to the summary; the relay refuses further changes.
   await ben.goto(links.participant);
   await expect(ben.getByTestId("summary-link")).toBeVisible();
+  // Following it is a client-side navigation into a lazy route (the page is not reloaded: the marker survives):
+  // the summary's code is fetched, then it renders.
+  await hydrated(ben);
+  await ben.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+  await ben.getByTestId("summary-link").click();
+  await expect(ben).toHaveURL(/\/summary\?t=/);
+  await expect(ben.getByRole("heading", { name: "Planned and actual time" })).toBeVisible();
+  await expect(ben.getByTestId("summary-feedback-item")).toHaveCount(3);
+  expect(await ben.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
 });
