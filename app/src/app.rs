@@ -48,6 +48,8 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound/> }>
                 // The create and summary pages are lazy: their code is split into wasm files of their own
                 // (`cargo leptos build --split`), so the session page does not download it (docs/performance.md).
+                // Links into them are `rel="external"`, full page loads: a tab left open across a deploy would
+                // otherwise fetch the new build's chunk into its old main module.
                 <Route path=path!("/") view={Lazy::<CreateRoute>::new()}/>
                 <Route path=path!("/s/:id") view=SessionPage ssr=SsrMode::Async/>
                 <Route path=path!("/s/:id/summary") view={Lazy::<SummaryRoute>::new()} ssr=SsrMode::Async/>

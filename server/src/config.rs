@@ -32,8 +32,8 @@ pub struct Config {
 
 impl Config {
     /// The runtime's worker threads: as configured, or for 0 one fewer than the cores, leaving a core for the
-    /// SQLite thread and the kernel's network work (on 2 cores this measured ~10 % less CPU per delivery and a
-    /// higher saturation point than a worker per core: docs/performance.md).
+    /// SQLite thread and the kernel's network work (on 2 cores this measured ~10 % less CPU per delivery than a
+    /// worker per core, and a lower p99 at 3 edits/s in one quick run: docs/performance.md).
     pub fn worker_threads(&self) -> usize {
         match self.workers {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1)),

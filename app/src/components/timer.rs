@@ -241,8 +241,8 @@ pub fn Announcer(
     view! { <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{move || text.get()}</div> }
 }
 
-/// `x` (≥ 0) with two decimals, for SVG attributes: integer formatting only, as the float formatter would add
-/// ~16 KB to the wasm (docs/performance.md).
+/// `x` (≥ 0) with two decimals, for SVG attributes, with integer formatting only (`{:.2}` compiles core's
+/// precision float printer into the page).
 fn hundredths(x: f64) -> String {
     let h = (x.max(0.0) * 100.0).round() as u64;
     format!("{}.{:02}", h / 100, h % 100)

@@ -38,7 +38,7 @@ pub fn Problem(#[prop(into)] title: String, #[prop(into)] detail: String) -> imp
                 <div class="problem__icon" aria-hidden="true">"?"</div>
                 <h1>{title}</h1>
                 <p>{detail}</p>
-                <a class="button button--primary" href="/">"Start a new session"</a>
+                <a class="button button--primary" href="/" rel="external">"Start a new session"</a>
             </section>
         </main>
     }

@@ -81,7 +81,7 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
                         <section class="card ended" role="status">
                             <h2>"This session has ended"</h2>
                             <p>"Its notes, feedback and timings are kept in the summary."</p>
-                            <a class="button button--primary" href=href data-testid="summary-link">"See the summary"</a>
+                            <a class="button button--primary" href=href rel="external" data-testid="summary-link">"See the summary"</a>
                         </section>
                     }.into_any();
                 }
