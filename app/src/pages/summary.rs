@@ -34,25 +34,10 @@ pub fn SummaryPage() -> impl IntoView {
     let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let token = move || query.read().get("t").unwrap_or_default();
-    // The browser key identifies the viewer (for their feedback). The server has none, so a page hydrating what the
-    // server rendered starts without it too and picks it up once hydrated. A page opened by client-side navigation
-    // reads it at once: starting without it there made a fetch without the key race the fetch with it, and the
-    // page could end up showing no feedback at all (end2end/tests/feedback.spec.ts).
-    #[cfg(feature = "hydrate")]
-    let initial = if Owner::current_shared_context().is_some_and(|c| c.during_hydration()) {
-        None
-    } else {
-        storage::load_identity(&params.read_untracked().get("id").unwrap_or_default()).map(|i| i.key)
-    };
-    #[cfg(not(feature = "hydrate"))]
-    let initial = None::<String>;
-    let key = RwSignal::new(initial);
-    Effect::new(move |_| {
-        let stored = storage::load_identity(&id()).map(|i| i.key);
-        if key.get_untracked() != stored {
-            key.set(stored);
-        }
-    });
+    // The browser key identifies the viewer (for their feedback); it is only known after hydration. (Every link to
+    // this page is a full page load, `rel="external"`: app.rs.)
+    let key = RwSignal::new(None::<String>);
+    Effect::new(move |_| key.set(storage::load_identity(&id()).map(|i| i.key)));
     let summary = Resource::new(
         move || (id(), token(), key.get()),
         |(id, token, key)| session_summary(id, token, key),

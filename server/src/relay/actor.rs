@@ -837,20 +837,13 @@ impl Actor {
         } else {
             None
         };
-        let slow: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(id, c)| {
-                let presence = presence
-                    .as_ref()
-                    .filter(|(_, clients)| wants_awareness(c, clients))
-                    .map(|(frame, _)| Outbound::Binary(frame.clone()));
-                let update = (**id != from).then(|| Outbound::Binary(update.clone()));
-                c.handle.outbox.try_send_all([presence, update]).is_err()
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        self.drop_slow(&slow);
+        self.fan_out(|id, c| {
+            let presence = presence
+                .as_ref()
+                .filter(|(_, clients)| wants_awareness(c, clients))
+                .map(|(frame, _)| Outbound::Binary(frame.clone()));
+            [presence, (id != from).then(|| Outbound::Binary(update.clone()))]
+        });
     }
 
     /// Tells the others that these awareness clients are gone.
@@ -958,11 +951,16 @@ impl Actor {
     /// messages are never for them.
     fn broadcast_to(&mut self, msg: Outbound, to: impl Fn(ConnId, &Conn) -> bool) {
         let json = matches!(msg, Outbound::Text(_));
+        self.fan_out(|id, c| [(!(json && c.participant == NOTES_ONLY) && to(id, c)).then(|| msg.clone())]);
+    }
+
+    /// The one fan-out: queues what `frames` gives each connection (all of it or, for a connection whose queue
+    /// cannot take it all, nothing: that one is dropped and resyncs when it reconnects).
+    fn fan_out<const N: usize>(&mut self, frames: impl Fn(ConnId, &Conn) -> [Option<Outbound>; N]) {
         let slow: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(id, c)| !(json && c.participant == NOTES_ONLY) && to(**id, c))
-            .filter(|(_, c)| c.handle.outbox.try_send(msg.clone()).is_err())
+            .filter(|(id, c)| c.handle.outbox.try_send_all(frames(**id, c)).is_err())
             .map(|(id, _)| *id)
             .collect();
         self.drop_slow(&slow);
