@@ -1,4 +1,4 @@
-//! Server functions: create a session, list templates, open a link. They run on the relay, which provides a
+//! Server functions: create a session, list templates, read a summary; and what the session page opens with. They run on the relay, which provides a
 //! [`Backend`] through context; the browser calls them over HTTP.
 
 use crate::session::{Capability, Millis, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
@@ -64,6 +64,23 @@ pub struct ShareLinks {
     pub observer_link: String,
 }
 
+/// What the session page opens with. The relay looks the link up before it renders the page (an axum middleware
+/// puts this in the request's extensions), the page writes it into the HTML as JSON ([`LINK_SCRIPT_ID`]) and the
+/// browser reads it back when it hydrates: the session page needs no server function, resource or `<Suspense>`
+/// (their code, ~28 KB gzipped, stays in the lazy pages' wasm; docs/performance.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OpenedLink {
+    /// A valid link.
+    Open(Box<LinkInfo>),
+    /// Unknown session, wrong or missing token (HTTP 404).
+    Invalid,
+    /// Storage failed (HTTP 503): worth trying again.
+    Unavailable,
+}
+
+/// The id of the `<script type="application/json">` that carries the session page's [`OpenedLink`].
+pub const LINK_SCRIPT_ID: &str = "tandem-link";
+
 /// The sentence shown for any link that does not open a session (unknown id, wrong or missing token).
 pub const INVALID_LINK: &str = "This session link is not valid";
 
@@ -114,25 +131,6 @@ pub async fn create_session(request: NewSession) -> Result<CreatedSession, Serve
         .create_session(request)
         .await
         .map_err(|e| ServerFnError::ServerError(e.to_string()))
-}
-
-/// Opens a session link. An unknown session or a wrong token is an error and sets HTTP 404 on the page.
-#[server(endpoint = "open_link", output = Post<JsonText>)]
-pub async fn open_link(id: String, token: String) -> Result<LinkInfo, ServerFnError> {
-    let backend = expect_context::<BackendHandle>();
-    match backend.0.open_link(id, token).await {
-        Ok(info) => Ok(info),
-        Err(e) => {
-            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(match e {
-                    BackendError::NotFound => http::StatusCode::NOT_FOUND,
-                    BackendError::Invalid(_) => http::StatusCode::BAD_REQUEST,
-                    BackendError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
-                });
-            }
-            Err(ServerFnError::ServerError(e.to_string()))
-        }
-    }
 }
 
 /// The summary of a session as the holder of `token` (and, when given, of the browser key `key`) may see it.

@@ -13,8 +13,19 @@ function wasmFetched(page: Page): string[] {
   return seen;
 }
 
+/** The server-function calls a page makes, by path, from the moment this is called. */
+function apiCalls(page: Page): string[] {
+  const seen: string[] = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.startsWith("/api/")) seen.push(url.pathname);
+  });
+  return seen;
+}
+
 // The create and summary pages are lazy routes (cargo leptos --split): the session page, the one people spend
 // their time on, downloads only the main bundle, and each other page adds only its own code (docs/performance.md).
+// The session page opens with the data the relay put in its HTML and calls no server function.
 test("each page downloads only its own code: the session page none of the create or summary pages'", async ({ browser }) => {
   const creator = await browser.newPage();
   const createWasm = wasmFetched(creator);
@@ -26,11 +37,14 @@ test("each page downloads only its own code: the session page none of the create
   // A fresh browser opening the session link: the main bundle only, before and after joining.
   const peer = await (await browser.newContext()).newPage();
   const sessionWasm = wasmFetched(peer);
+  const sessionApi = apiCalls(peer);
   await join(peer, links.participant, "Ben");
   await peer.getByTestId("notes-goal-statement").click();
   await peer.keyboard.type("Lead a review");
   await expect(peer.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
   expect(sessionWasm).toEqual(["tandem.wasm"]);
+  // What the link opens comes inside the page: no server function, so none of their code in the main bundle.
+  expect(sessionApi).toEqual([]);
 
   // The summary page adds its own chunk, and not the create page's.
   const reader = await (await browser.newContext()).newPage();

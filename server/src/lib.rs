@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
@@ -120,6 +121,41 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
+}
+
+/// Query of a session link: its token.
+#[derive(serde::Deserialize)]
+struct LinkQuery {
+    #[serde(default)]
+    t: String,
+}
+
+/// Before the session page (`GET /s/{id}?t=TOKEN`) renders, looks its link up and leaves the answer
+/// ([`app::api::OpenedLink`]) in the request's extensions, where the page reads it synchronously.
+async fn open_session_link(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use app::api::{BackendError, OpenedLink};
+    let session = request
+        .uri()
+        .path()
+        .strip_prefix("/s/")
+        .filter(|id| !id.is_empty() && !id.contains('/'));
+    if let (&axum::http::Method::GET, Some(session)) = (request.method(), session) {
+        let session = session.to_string();
+        let token = axum::extract::Query::<LinkQuery>::try_from_uri(request.uri())
+            .map(|q| q.0.t)
+            .unwrap_or_default();
+        let opened = match state.backend.0.open_link(session, token).await {
+            Ok(info) => OpenedLink::Open(Box::new(info)),
+            Err(BackendError::Unavailable) => OpenedLink::Unavailable,
+            Err(BackendError::NotFound | BackendError::Invalid(_)) => OpenedLink::Invalid,
+        };
+        request.extensions_mut().insert(opened);
+    }
+    next.run(request).await
 }
 
 /// Query of the Markdown export: the link's token and, optionally, the browser key that identifies the viewer.

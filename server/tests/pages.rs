@@ -79,3 +79,51 @@ async fn pages_render_while_other_servers_start() {
     assert!(round > 0, "no page was asked for while servers started");
     server.stop().await;
 }
+
+/// The session page carries what its link opens as JSON for the browser to read back (no request of its own);
+/// text typed by users cannot end that script element early.
+#[tokio::test]
+async fn the_session_page_carries_its_link_and_user_text_cannot_break_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let goal = "Say </script><script>alert(1)</script> out loud <!-- & mean it";
+    let links = create_with_goal(&server, SessionSettings::default(), goal).await;
+    let (id, token) = parts(&links.host_link);
+    let (status, body) = http_get(&format!("{}/s/{id}?t={token}", server.url())).await;
+    assert_eq!(status, 200);
+    assert!(!body.contains("<script>alert(1)"), "user text escaped the page's JSON");
+    let start = body.find(r#"id="tandem-link">"#).expect("the link's script") + r#"id="tandem-link">"#.len();
+    let json = &body[start..start + body[start..].find("</script>").unwrap()];
+    match serde_json::from_str::<app::api::OpenedLink>(json).expect("valid JSON") {
+        app::api::OpenedLink::Open(info) => {
+            assert_eq!(info.session.goal, goal);
+            assert_eq!(info.capability, app::session::Capability::Host);
+            assert!(info.share.is_some(), "the host's page carries the links to share");
+        }
+        other => panic!("expected an open link, got {other:?}"),
+    }
+    // A wrong token: the same page structure, the answer "invalid" and no session data.
+    let (status, body) = http_get(&format!("{}/s/{id}?t=wrong", server.url())).await;
+    assert_eq!(status, 404);
+    assert!(body.contains(r#"id="tandem-link">"Invalid"</script>"#));
+    assert!(
+        !body.contains("alert(1)"),
+        "an invalid link shows nothing of the session"
+    );
+    server.stop().await;
+}
+
+/// Storage failing while a session page opens: HTTP 503 and a page that says to try again (not "invalid link").
+#[tokio::test]
+async fn a_session_page_whose_storage_fails_answers_503_and_says_try_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, token) = parts(&links.participant_link);
+    server.state.store.close().await;
+    let (status, body) = http_get(&format!("{}/s/{id}?t={token}", server.url())).await;
+    assert_eq!(status, 503);
+    assert!(body.contains("This session cannot be opened right now"), "{body}");
+    assert!(body.contains(r#"id="tandem-link">"Unavailable"</script>"#));
+    server.stop().await;
+}

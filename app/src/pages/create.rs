@@ -192,7 +192,7 @@ fn Created(created: RwSignal<Option<CreatedSession>>) -> impl IntoView {
                 <p class="lead">"Send the participant link to your peer. Keep the host link for yourself: it carries the controls."</p>
                 <LinkList participant=l.participant_link.clone() host=Some(l.host_link.clone()) observer=l.observer_link.clone()/>
                 <div class="actions">
-                    <a class="button button--primary button--big" href=l.host_link.clone() data-testid="open-host">"Open the session as host"</a>
+                    <a class="button button--primary button--big" href=l.host_link.clone() rel="external" data-testid="open-host">"Open the session as host"</a>
                     <button type="button" class="button" on:click=move |_| created.set(None)>"Create another"</button>
                 </div>
             </section>

@@ -29,6 +29,23 @@ pub fn InvalidLink() -> impl IntoView {
     }
 }
 
+/// Shown when the relay could not read the session from its storage (HTTP 503): the link may well be fine, and
+/// `href` (the same link) tries again.
+#[component]
+pub fn Unavailable(href: String) -> impl IntoView {
+    view! {
+        <Title text="Session not available"/>
+        <main class="page page--narrow">
+            <section class="card problem" role="alert">
+                <div class="problem__icon" aria-hidden="true">"!"</div>
+                <h1>"This session cannot be opened right now"</h1>
+                <p>"Tandem could not read it from its storage. Your link is kept in the address bar: try again in a moment."</p>
+                <a class="button button--primary" href=href rel="external">"Try again"</a>
+            </section>
+        </main>
+    }
+}
+
 /// A centred card explaining what went wrong, with a way forward.
 #[component]
 pub fn Problem(#[prop(into)] title: String, #[prop(into)] detail: String) -> impl IntoView {

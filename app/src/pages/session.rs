@@ -1,6 +1,6 @@
 //! `/s/:id?t=TOKEN`: the live session. An invalid link renders [`InvalidLink`] with HTTP 404.
 
-use crate::api::{open_link, summary_path, LinkInfo};
+use crate::api::{summary_path, LinkInfo, OpenedLink, LINK_SCRIPT_ID};
 use crate::components::brand::Header;
 use crate::components::feedback::FeedbackPanel;
 use crate::components::join::JoinCard;
@@ -9,36 +9,76 @@ use crate::components::notes::{CommitmentsCard, NotesPanel};
 use crate::components::phase_bar::{PhaseBar, PhaseCard};
 use crate::components::presence::PresenceList;
 use crate::components::timer::{use_remaining, Announcer, TimerCard};
-use crate::pages::not_found::InvalidLink;
+use crate::pages::not_found::{InvalidLink, Unavailable};
 use crate::session::{total_minutes, Capability, RoomState};
 use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-/// The session page.
+/// The session page. What the link opens comes with the page ([`OpenedLink`]), so it renders at once, on the server
+/// and in the browser alike, with no request of its own.
 #[component]
 pub fn SessionPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let key = move || {
-        (
-            params.read().get("id").unwrap_or_default(),
-            query.read().get("t").unwrap_or_default(),
-        )
+    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
+    let token = use_query_map().read_untracked().get("t").unwrap_or_default();
+    let Some((opened, json)) = opened_link() else {
+        // Reached by a client-side navigation, without the page's data: load the page itself.
+        reload();
+        return view! { <Header/><p class="loading page" aria-busy="true">"Opening the session…"</p> }.into_any();
     };
-    let info = Resource::new(key, |(id, token)| open_link(id, token));
+    let page = match opened {
+        OpenedLink::Open(info) => view! { <SessionView info=*info id token/> }.into_any(),
+        OpenedLink::Invalid => view! { <Header/><InvalidLink/> }.into_any(),
+        OpenedLink::Unavailable => view! { <Header/><Unavailable href=format!("/s/{id}?t={token}")/> }.into_any(),
+    };
     view! {
-        <Suspense fallback=|| view! { <Header/><p class="loading page" aria-busy="true">"Opening the session…"</p> }>
-            {move || Suspend::new(async move {
-                let (id, token) = key();
-                match info.await {
-                    Ok(info) => view! { <SessionView info id token/> }.into_any(),
-                    Err(_) => view! { <Header/><InvalidLink/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {page}
+        <script type="application/json" id=LINK_SCRIPT_ID inner_html=json></script>
     }
+    .into_any()
+}
+
+/// On the server: the link as the relay looked it up for this request (and the HTTP status to answer with), and
+/// its JSON for the page, `<` escaped so that no text in it can close the script element.
+#[cfg(feature = "ssr")]
+fn opened_link() -> Option<(OpenedLink, String)> {
+    let looked_up = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<OpenedLink>().cloned());
+    // Without a lookup (route listing at startup) the page renders as for an invalid link.
+    let opened = looked_up.unwrap_or(OpenedLink::Invalid);
+    let status = match opened {
+        OpenedLink::Open(_) => None,
+        OpenedLink::Invalid => Some(http::StatusCode::NOT_FOUND),
+        OpenedLink::Unavailable => Some(http::StatusCode::SERVICE_UNAVAILABLE),
+    };
+    if let (Some(status), Some(response)) = (status, use_context::<leptos_axum::ResponseOptions>()) {
+        response.set_status(status);
+    }
+    let json = serde_json::to_string(&opened)
+        .unwrap_or_default()
+        .replace('<', "\\u003c");
+    Some((opened, json))
+}
+
+/// In the browser: read back from the server-rendered page; `None` when the page has none (a client-side
+/// navigation) and is not hydrating (a page without it would otherwise reload forever).
+#[cfg(feature = "hydrate")]
+fn opened_link() -> Option<(OpenedLink, String)> {
+    let json = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(LINK_SCRIPT_ID))
+        .and_then(|el| el.text_content());
+    let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
+    match json {
+        Some(json) => Some((serde_json::from_str(&json).unwrap_or(OpenedLink::Invalid), json)),
+        None if hydrating => Some((OpenedLink::Invalid, String::new())),
+        None => None,
+    }
+}
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+fn opened_link() -> Option<(OpenedLink, String)> {
+    Some((OpenedLink::Invalid, String::new()))
 }
 
 #[component]

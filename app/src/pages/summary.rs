@@ -74,7 +74,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                 <section class="card">
                     <h1>"This session is still running"</h1>
                     <p>"The summary appears when the host ends the session."</p>
-                    <a class="button button--primary" href=format!("/s/{id}?t={token}")>"Back to the session"</a>
+                    <a class="button button--primary" href=format!("/s/{id}?t={token}") rel="external">"Back to the session"</a>
                 </section>
             </main>
         }

@@ -69,12 +69,17 @@ pub async fn http_get(url: &str) -> (u16, String) {
 
 /// Creates a GROW session with `settings` and returns its links.
 pub async fn create(server: &Running, settings: SessionSettings) -> CreatedSession {
+    create_with_goal(server, settings, "Get better at delegating").await
+}
+
+/// [`create`] with the session goal `goal`.
+pub async fn create_with_goal(server: &Running, settings: SessionSettings, goal: &str) -> CreatedSession {
     let backend = server.state.backend.0.clone();
     let grow = backend.templates().into_iter().find(|t| t.id == "grow").unwrap();
     backend
         .create_session(NewSession {
             template_id: grow.id,
-            goal: "Get better at delegating".into(),
+            goal: goal.into(),
             phases: grow.phases,
             settings,
         })
