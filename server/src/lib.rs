@@ -111,10 +111,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        // After the fallback, so that it covers `/s/{id}/` too, which reaches the app through the fallback.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
         // Links carry their token in the query string: never send it to other sites.
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
@@ -142,6 +143,8 @@ async fn open_session_link(
         .uri()
         .path()
         .strip_prefix("/s/")
+        // The router matches `/s/{id}/` too (it drops a trailing slash).
+        .map(|rest| rest.strip_suffix('/').unwrap_or(rest))
         .filter(|id| !id.is_empty() && !id.contains('/'));
     if let (&axum::http::Method::GET, Some(session)) = (request.method(), session) {
         let session = session.to_string();
