@@ -114,7 +114,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
-        // After the fallback, so that it covers `/s/{id}/` too, which reaches the app through the fallback.
+        // After the fallback, so that it also sees `/s/{id}/`, which would reach the app through the fallback.
         .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
         // Links carry their token in the query string: never send it to other sites.
         .layer(SetResponseHeaderLayer::overriding(
@@ -131,33 +131,39 @@ struct LinkQuery {
     t: String,
 }
 
-/// Before the session page (`GET /s/{id}?t=TOKEN`) renders, looks its link up and leaves the answer
-/// ([`app::api::OpenedLink`]) in the request's extensions, where the page reads it synchronously.
+/// Before the session page (`GET /s/{id}?t=TOKEN`, or `HEAD`) renders, looks its link up and leaves the answer
+/// ([`app::api::OpenedLink`]) in the request's extensions, where the page reads it synchronously. `/s/{id}/`
+/// (which the router would also match, through the fallback, answering 404) is redirected to `/s/{id}`.
 async fn open_session_link(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use app::api::{BackendError, OpenedLink};
-    let session = request
-        .uri()
-        .path()
-        .strip_prefix("/s/")
-        // The router matches `/s/{id}/` too (it drops a trailing slash).
-        .map(|rest| rest.strip_suffix('/').unwrap_or(rest))
-        .filter(|id| !id.is_empty() && !id.contains('/'));
-    if let (&axum::http::Method::GET, Some(session)) = (request.method(), session) {
-        let session = session.to_string();
-        let token = axum::extract::Query::<LinkQuery>::try_from_uri(request.uri())
-            .map(|q| q.0.t)
-            .unwrap_or_default();
-        let opened = match state.backend.0.open_link(session, token).await {
-            Ok(info) => OpenedLink::Open(Box::new(info)),
-            Err(BackendError::Unavailable) => OpenedLink::Unavailable,
-            Err(BackendError::NotFound | BackendError::Invalid(_)) => OpenedLink::Invalid,
-        };
-        request.extensions_mut().insert(opened);
+    use axum::http::Method;
+    use axum::response::IntoResponse;
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD);
+    let Some(rest) = request.uri().path().strip_prefix("/s/").filter(|_| is_page) else {
+        return next.run(request).await;
+    };
+    let is_id = |id: &str| !id.is_empty() && !id.contains('/');
+    if let Some(id) = rest.strip_suffix('/').filter(|id| is_id(id)) {
+        let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+        return axum::response::Redirect::permanent(&format!("/s/{id}{query}")).into_response();
     }
+    if !is_id(rest) {
+        return next.run(request).await;
+    }
+    let session = rest.to_string();
+    let token = axum::extract::Query::<LinkQuery>::try_from_uri(request.uri())
+        .map(|q| q.0.t)
+        .unwrap_or_default();
+    let opened = match state.backend.0.open_link(session, token).await {
+        Ok(info) => OpenedLink::Open(Box::new(info)),
+        Err(BackendError::Unavailable) => OpenedLink::Unavailable,
+        Err(BackendError::NotFound | BackendError::Invalid(_)) => OpenedLink::Invalid,
+    };
+    request.extensions_mut().insert(opened);
     next.run(request).await
 }
 

@@ -102,10 +102,18 @@ async fn the_session_page_carries_its_link_and_user_text_cannot_break_out() {
         }
         other => panic!("expected an open link, got {other:?}"),
     }
-    // With a trailing slash (the router matches it; it arrives through the fallback, which answers 404 for any
-    // page it renders) the page still opens the session.
-    let (_, body) = http_get(&format!("{}/s/{id}/?t={token}", server.url())).await;
-    assert!(body.contains(r#"id="tandem-link">{"Open":"#), "{body}");
+    // With a trailing slash: redirected to the page itself, query kept.
+    let (status, response) = http_get(&format!("{}/s/{id}/?t={token}", server.url())).await;
+    assert_eq!(status, 308);
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains(&format!("location: /s/{id}?t={token}").to_ascii_lowercase()),
+        "{response}"
+    );
+    // HEAD answers like GET (link checkers use it).
+    assert_eq!(http_head(&format!("{}/s/{id}?t={token}", server.url())).await, 200);
+    assert_eq!(http_head(&format!("{}/s/{id}?t=wrong", server.url())).await, 404);
     // A wrong token: the same page structure, the answer "invalid" and no session data.
     let (status, body) = http_get(&format!("{}/s/{id}?t=wrong", server.url())).await;
     assert_eq!(status, 404);

@@ -30,9 +30,9 @@ pub fn InvalidLink() -> impl IntoView {
 }
 
 /// Shown when the relay could not read the session from its storage (HTTP 503): the link may well be fine, and
-/// `href` (the same link) tries again.
+/// "Try again" loads the same address again (an empty `href` is the page's own URL, query included).
 #[component]
-pub fn Unavailable(href: String) -> impl IntoView {
+pub fn Unavailable() -> impl IntoView {
     view! {
         <Title text="Session not available"/>
         <main class="page page--narrow">
@@ -40,7 +40,7 @@ pub fn Unavailable(href: String) -> impl IntoView {
                 <div class="problem__icon" aria-hidden="true">"!"</div>
                 <h1>"This session cannot be opened right now"</h1>
                 <p>"Tandem could not read it from its storage. Your link is kept in the address bar: try again in a moment."</p>
-                <a class="button button--primary" href=href rel="external">"Try again"</a>
+                <a class="button button--primary" href="" rel="external">"Try again"</a>
             </section>
         </main>
     }

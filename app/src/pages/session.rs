@@ -20,8 +20,22 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 /// and in the browser alike, with no request of its own.
 #[component]
 pub fn SessionPage() -> impl IntoView {
-    let id = use_params_map().read_untracked().get("id").unwrap_or_default();
-    let token = use_query_map().read_untracked().get("t").unwrap_or_default();
+    let (params, query) = (use_params_map(), use_query_map());
+    let link = move || {
+        (
+            params.read().get("id").unwrap_or_default(),
+            query.read().get("t").unwrap_or_default(),
+        )
+    };
+    let (id, token) = untrack(link);
+    // What the page opens is read once, from the HTML: should the router ever move this tab to another session or
+    // token without loading a page (no link does: they are all `rel="external"`), load that page.
+    let first = (id.clone(), token.clone());
+    Effect::new(move |_| {
+        if link() != first {
+            reload();
+        }
+    });
     let Some((opened, json)) = opened_link() else {
         // Reached by a client-side navigation, without the page's data: load the page itself.
         reload();
@@ -30,7 +44,7 @@ pub fn SessionPage() -> impl IntoView {
     let page = match opened {
         OpenedLink::Open(info) => view! { <SessionView info=*info id token/> }.into_any(),
         OpenedLink::Invalid => view! { <Header/><InvalidLink/> }.into_any(),
-        OpenedLink::Unavailable => view! { <Header/><Unavailable href=format!("/s/{id}?t={token}")/> }.into_any(),
+        OpenedLink::Unavailable => view! { <Header/><Unavailable/> }.into_any(),
     };
     view! {
         {page}

@@ -32,6 +32,15 @@ pub async fn start(db: &Path) -> Running {
 /// when the response is not complete within 20 s, so that a server that stops answering fails the test instead
 /// of hanging it.
 pub async fn http_get(url: &str) -> (u16, String) {
+    http_request("GET", url).await
+}
+
+/// [`http_get`] with `HEAD`: the status.
+pub async fn http_head(url: &str) -> u16 {
+    http_request("HEAD", url).await.0
+}
+
+async fn http_request(method: &str, url: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, path) = rest
@@ -41,7 +50,7 @@ pub async fn http_get(url: &str) -> (u16, String) {
     let mut buf = Vec::new();
     let exchange = async {
         let mut s = TcpStream::connect(host).await.unwrap();
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
         s.write_all(req.as_bytes()).await.unwrap();
         let mut chunk = [0u8; 8192];
         loop {
@@ -53,7 +62,7 @@ pub async fn http_get(url: &str) -> (u16, String) {
     };
     if tokio::time::timeout(Duration::from_secs(20), exchange).await.is_err() {
         panic!(
-            "GET {url}: no complete answer within 20 s; {} bytes arrived: {}",
+            "{method} {url}: no complete answer within 20 s; {} bytes arrived: {}",
             buf.len(),
             String::from_utf8_lossy(&buf)
         );
