@@ -437,3 +437,58 @@ async fn an_edit_refused_as_full_is_never_confirmed_and_a_large_paste_fits_one_f
     assert!(stored.len() <= app::notes::MAX_NOTES_BYTES, "the cap holds");
     server.stop().await;
 }
+
+/// A notes write that cannot finish (another process holds SQLite's write lock; a slow disk looks the same) does
+/// not hold up the session: edits keep reaching the others meanwhile, and are confirmed once the write is done.
+#[tokio::test]
+async fn edits_keep_flowing_while_a_notes_write_waits_for_the_database() {
+    use sqlx::Connection;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let server = start(&db).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, _) = parts(&links.host_link);
+    let mut ana = Page::join(&ws_url(&server, &links.host_link), "Ana", &key(1), NotesDoc::new()).await;
+    let mut ben = Page::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        NotesDoc::new(),
+    )
+    .await;
+
+    let mut blocker = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+
+    ana.type_text(SECTION, "line 1").await;
+    ben.until(|p| p.notes.text(SECTION) == "line 1").await;
+    // The relay writes the notes 500 ms after the first unsaved edit; that write now waits for the lock (up to
+    // SQLite's 5 s busy timeout)…
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // …and the session goes on meanwhile: every edit reaches Ben well within that time.
+    for i in 2..=6 {
+        let line = format!("line {i}");
+        ana.type_text(SECTION, &line).await;
+        tokio::time::timeout(Duration::from_secs(2), ben.until(|p| p.notes.text(SECTION) == line))
+            .await
+            .unwrap_or_else(|_| panic!("{line} was held up by the notes write"));
+    }
+    assert!(
+        ana.notes.unsynced() > 0,
+        "nothing can be confirmed while the database is locked"
+    );
+
+    // The lock goes: the writes finish and confirm everything Ana sent; the database has her last line.
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    ana.until(|p| p.notes.unsynced() == 0).await;
+    let stored = server.state.store.notes(&SessionId(id)).await.unwrap().unwrap();
+    let doc = Doc::new();
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&stored).unwrap())
+        .unwrap();
+    assert_eq!(doc.get_or_insert_text(SECTION).get_string(&doc.transact()), "line 6");
+    server.stop().await;
+}

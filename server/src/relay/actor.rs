@@ -156,6 +156,8 @@ pub struct Actor {
     ended_at: Option<Millis>,
     notes: Notes,
     notes_dirty_since: Option<Instant>,
+    /// The notes write in progress, if any (at most one, so writes land in order).
+    flight: Option<Flight>,
     /// Awareness clients whose state changed since the last awareness message went out.
     awareness_pending: Vec<yrs::ClientID>,
     /// When the last awareness message went out, and when the next one is due (if any is pending).
@@ -190,6 +192,7 @@ impl Actor {
             ended_at: record.ended_at,
             notes,
             notes_dirty_since: None,
+            flight: None,
             awareness_pending: Vec::new(),
             awareness_sent: None,
             awareness_due: None,
@@ -204,28 +207,55 @@ impl Actor {
         loop {
             let wake = self.next_deadline();
             let linger_until = empty_since.map(|t| t + LINGER);
-            let flush_at = self.notes_dirty_since.map(|t| t + NOTES_FLUSH);
-            tokio::select! {
-                changed = stopping.changed() => {
-                    if changed.is_err() || *stopping.borrow() {
-                        break;
-                    }
+            // One write at a time: the next starts when the one in flight is done.
+            let flush_at = match self.flight {
+                None => self.notes_dirty_since.map(|t| t + NOTES_FLUSH),
+                Some(_) => None,
+            };
+            // The write in flight is polled from here, outside `self`, so that every handler below has all of it.
+            let mut flight = self.flight.take();
+            let event = tokio::select! {
+                changed = stopping.changed() => Event::Stopping(changed.is_err() || *stopping.borrow()),
+                written = wait_for(&mut flight) => Event::Written(written),
+                _ = sleep_until_opt(flush_at) => Event::Flush,
+                _ = sleep_until_opt(self.awareness_due) => Event::Awareness,
+                msg = inbox.recv() => Event::Msg(msg),
+                _ = sleep_until_opt(wake) => Event::Due,
+                _ = sleep_until_opt(linger_until) => Event::Linger,
+            };
+            let event = match event {
+                Event::Written(written) => {
+                    let acks = flight.take().map(|f| f.acks).unwrap_or_default();
+                    self.written(acks, written);
+                    continue;
                 }
-                _ = sleep_until_opt(flush_at) => self.flush_notes().await,
-                _ = sleep_until_opt(self.awareness_due) => self.send_awareness(),
-                msg = inbox.recv() => {
-                    let Some(msg) = msg else { break };
+                other => other,
+            };
+            self.flight = flight;
+            match event {
+                Event::Stopping(true) => break,
+                Event::Stopping(false) | Event::Written(_) => {}
+                Event::Flush => self.start_flush(),
+                Event::Awareness => self.send_awareness(),
+                Event::Msg(None) => break,
+                Event::Msg(Some(msg)) => {
                     self.handle(msg).await;
-                    empty_since = if self.conns.is_empty() { empty_since.or(Some(Instant::now())) } else { None };
+                    empty_since = if self.conns.is_empty() {
+                        empty_since.or(Some(Instant::now()))
+                    } else {
+                        None
+                    };
                 }
-                _ = sleep_until_opt(wake) => self.advance_due().await,
-                _ = sleep_until_opt(linger_until) => {
+                Event::Due => self.advance_due().await,
+                Event::Linger => {
                     // Close the inbox first so a join racing with shutdown fails and the relay starts a fresh actor.
                     inbox.close();
                     // Nobody is connected, so only joins can be queued: send them to a fresh actor.
                     while let Ok(msg) = inbox.try_recv() {
                         if let ActorMsg::Join { handle, .. } | ActorMsg::JoinNotes { handle, .. } = msg {
-                            let _ = handle.outbox.try_send(Outbound::Close(1012, "Session restarting; reconnecting.".into()));
+                            let _ = handle
+                                .outbox
+                                .try_send(Outbound::Close(1012, "Session restarting; reconnecting.".into()));
                         }
                     }
                     break;
@@ -706,9 +736,10 @@ impl Actor {
                 }
                 if handled.changed {
                     self.notes_dirty_since.get_or_insert_with(Instant::now);
-                } else if handled.wants_ack && self.notes_dirty_since.is_none() {
-                    // Nothing new and nothing waiting to be written: it is stored already.
-                    self.ack_notes(conn);
+                } else if handled.wants_ack && self.notes_dirty_since.is_none() && self.flight.is_none() {
+                    // Nothing new and nothing waiting to be written: it is stored already. (With a write in
+                    // flight, its end confirms this frame.)
+                    self.ack_notes(conn, u64::MAX);
                 }
             }
             Err(NotesError::Malformed) => {
@@ -751,14 +782,13 @@ impl Actor {
     }
 
     /// Tells a Tandem page that everything it sent so far is stored.
-    fn ack_notes(&mut self, conn: ConnId) {
+    /// Tells `conn` that its frames up to `upto` (at most all it sent) are stored.
+    fn ack_notes(&mut self, conn: ConnId, upto: u64) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
-        let stored = c
-            .notes
-            .ack_limit
-            .map_or(c.notes.frames, |limit| limit.min(c.notes.frames));
+        let sent = c.notes.frames.min(upto);
+        let stored = c.notes.ack_limit.map_or(sent, |limit| limit.min(sent));
         if c.participant == NOTES_ONLY || stored <= c.notes.acked {
             return;
         }
@@ -853,21 +883,35 @@ impl Actor {
         }
     }
 
-    async fn flush_notes(&mut self) {
-        if self.notes_dirty_since.is_none() {
+    /// Starts writing the notes as they are now, in a task of its own: relaying goes on while the store commits
+    /// (a commit waits for the disk, and for other sessions' commits: SQLite has one writer). Each connection is
+    /// told its frames are stored once the write is done, up to the frames it had sent when it started.
+    fn start_flush(&mut self) {
+        if self.flight.is_some() || self.notes_dirty_since.is_none() {
             return;
         }
-        let commitments = self.commitments();
-        match self
-            .store
-            .save_notes(&self.id, &self.notes.state(), &commitments, now_ms())
-            .await
-        {
-            Ok(()) => {
-                self.notes_dirty_since = None;
+        self.notes_dirty_since = None;
+        let (store, id) = (self.store.clone(), self.id.clone());
+        let (state, commitments) = (self.notes.state(), self.commitments());
+        let write = tokio::spawn(async move { store.save_notes(&id, &state, &commitments, now_ms()).await });
+        let acks = self.conns.iter().map(|(id, c)| (*id, c.notes.frames)).collect();
+        self.flight = Some(Flight { write, acks });
+    }
+
+    /// A write started by [`Actor::start_flush`] is done.
+    fn written(&mut self, acks: Vec<(ConnId, u64)>, written: Result<(), String>) {
+        match written {
+            // With nothing changed since the write started, everything received is stored (frames since then
+            // were repeats); otherwise what was received before it started, and the next write does the rest.
+            Ok(()) if self.notes_dirty_since.is_none() => {
                 let conns: Vec<ConnId> = self.conns.keys().copied().collect();
                 for conn in conns {
-                    self.ack_notes(conn);
+                    self.ack_notes(conn, u64::MAX);
+                }
+            }
+            Ok(()) => {
+                for (conn, frames) in acks {
+                    self.ack_notes(conn, frames);
                 }
             }
             Err(e) => {
@@ -875,6 +919,22 @@ impl Actor {
                 // Try again one flush interval from now, not in a tight loop.
                 self.notes_dirty_since = Some(Instant::now());
             }
+        }
+    }
+
+    /// Writes the notes now and waits for it (after any write in flight): session end and stop.
+    async fn flush_notes(&mut self) {
+        self.land().await;
+        self.start_flush();
+        self.land().await;
+    }
+
+    /// Waits for the write in flight, if any, and takes in its result.
+    async fn land(&mut self) {
+        let mut flight = self.flight.take();
+        if flight.is_some() {
+            let written = wait_for(&mut flight).await;
+            self.written(flight.map(|f| f.acks).unwrap_or_default(), written);
         }
     }
 
@@ -1005,6 +1065,34 @@ fn rank(c: Capability) -> u8 {
         Capability::Observer => 0,
         Capability::Participant => 1,
         Capability::Host => 2,
+    }
+}
+
+/// A notes write running in a task of its own, and what each connection had sent when it started.
+struct Flight {
+    write: tokio::task::JoinHandle<Result<(), crate::store::StoreError>>,
+    acks: Vec<(ConnId, u64)>,
+}
+
+/// What woke the actor.
+enum Event {
+    Stopping(bool),
+    Written(Result<(), String>),
+    Flush,
+    Awareness,
+    Msg(Option<ActorMsg>),
+    Due,
+    Linger,
+}
+
+/// The end of the write in flight; never, without one.
+async fn wait_for(flight: &mut Option<Flight>) -> Result<(), String> {
+    match flight {
+        Some(f) => match (&mut f.write).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+        None => std::future::pending().await,
     }
 }
 
