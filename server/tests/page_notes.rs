@@ -59,13 +59,8 @@ async fn page_edits_are_confirmed_once_stored_and_commitments_are_queryable() {
     ana.until(|p| p.notes.unsynced() == 0).await;
 
     // Confirmed means stored: the text and a clean copy of the commitments are in the database.
-    let stored = server.state.store.notes(&session).await.unwrap().unwrap();
-    let doc = Doc::new();
-    doc.transact_mut()
-        .apply_update(Update::decode_v1(&stored).unwrap())
-        .unwrap();
     assert_eq!(
-        doc.get_or_insert_text(SECTION).get_string(&doc.transact()),
+        stored_text(&server, &session, SECTION).await,
         "Written on the train. Lead the design review"
     );
     let rows = server.state.store.commitments(&session).await.unwrap();
@@ -101,6 +96,17 @@ async fn page_edits_are_confirmed_once_stored_and_commitments_are_queryable() {
     assert_eq!(outcome.commitments.len(), 1);
     assert!(outcome.commitments[0].done);
     server.stop().await;
+}
+
+/// The text of `section` in the notes as stored in the database.
+async fn stored_text(server: &server::Running, session: &SessionId, section: &str) -> String {
+    let stored = server.state.store.notes(session).await.unwrap().unwrap();
+    let doc = Doc::new();
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&stored).unwrap())
+        .unwrap();
+    let text = doc.get_or_insert_text(section).get_string(&doc.transact());
+    text
 }
 
 /// An awareness frame saying `name` is in `section`.
@@ -484,11 +490,6 @@ async fn edits_keep_flowing_while_a_notes_write_waits_for_the_database() {
     // The lock goes: the writes finish and confirm everything Ana sent; the database has her last line.
     sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
     ana.until(|p| p.notes.unsynced() == 0).await;
-    let stored = server.state.store.notes(&SessionId(id)).await.unwrap().unwrap();
-    let doc = Doc::new();
-    doc.transact_mut()
-        .apply_update(Update::decode_v1(&stored).unwrap())
-        .unwrap();
-    assert_eq!(doc.get_or_insert_text(SECTION).get_string(&doc.transact()), "line 6");
+    assert_eq!(stored_text(&server, &SessionId(id), SECTION).await, "line 6");
     server.stop().await;
 }
