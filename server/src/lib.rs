@@ -227,8 +227,9 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
-        // Session actors flush their notes as they stop; wait for them (bounded) before closing the store.
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        // Session actors flush their notes as they stop (the write in flight, then one more, each bounded by
+        // SQLite's 5 s busy timeout); wait for them, bounded, before closing the store.
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(12);
         while self.state.relay.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }

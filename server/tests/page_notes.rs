@@ -482,13 +482,15 @@ async fn edits_keep_flowing_while_a_notes_write_waits_for_the_database() {
             .await
             .unwrap_or_else(|_| panic!("{line} was held up by the notes write"));
     }
-    assert!(
-        ana.notes.unsynced() > 0,
-        "nothing can be confirmed while the database is locked"
-    );
+    // Everything the relay sent Ana so far is handled: nothing was confirmed while the database is locked.
+    ana.round_trip().await;
+    assert_eq!(ana.notes.unsynced(), 6, "an edit was confirmed before it was stored");
 
-    // The lock goes: the writes finish and confirm everything Ana sent; the database has her last line.
+    // The lock goes: the write that started after line 1 confirms line 1 only (lines 2-6 came after it started),
+    // the next one the rest; the database has her last line.
     sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    ana.until(|p| p.notes.unsynced() < 6).await;
+    assert_eq!(ana.notes.unsynced(), 5, "the first write held line 1 only");
     ana.until(|p| p.notes.unsynced() == 0).await;
     assert_eq!(stored_text(&server, &SessionId(id), SECTION).await, "line 6");
     server.stop().await;
