@@ -1,5 +1,5 @@
-//! Server functions: create a session, list templates, read a summary; and what the session page opens with. They run on the relay, which provides a
-//! [`Backend`] through context; the browser calls them over HTTP.
+//! Server functions: create a session, list templates, read a summary; and what the session page opens with. The
+//! functions run on the relay, which provides a [`Backend`] through context; the browser calls them over HTTP.
 
 use crate::session::{Capability, Millis, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
 use leptos::prelude::*;

@@ -29,33 +29,39 @@ pub fn InvalidLink() -> impl IntoView {
     }
 }
 
-/// Shown when the relay could not read the session from its storage (HTTP 503): the link may well be fine, and
-/// "Try again" loads the same address again (an empty `href` is the page's own URL, query included).
+/// Shown when the relay could not read the session from its storage (HTTP 503): the link may well be fine.
 #[component]
 pub fn Unavailable() -> impl IntoView {
     view! {
         <Title text="Session not available"/>
-        <main class="page page--narrow">
-            <section class="card problem" role="alert">
-                <div class="problem__icon" aria-hidden="true">"!"</div>
-                <h1>"This session cannot be opened right now"</h1>
-                <p>"Tandem could not read it from its storage. Your link is kept in the address bar: try again in a moment."</p>
-                <a class="button button--primary" href="" rel="external">"Try again"</a>
-            </section>
-        </main>
+        <Problem
+            title="This session cannot be opened right now"
+            detail="Tandem could not read it from its storage. Your link is kept in the address bar: try again in a moment."
+            retry=true
+        />
     }
 }
 
-/// A centred card explaining what went wrong, with a way forward.
+/// A centred card explaining what went wrong, with a way forward: a new session, or with `retry` (a passing
+/// failure) the same address again (an empty `href` is the page's own URL, query included).
 #[component]
-pub fn Problem(#[prop(into)] title: String, #[prop(into)] detail: String) -> impl IntoView {
+pub fn Problem(
+    #[prop(into)] title: String,
+    #[prop(into)] detail: String,
+    #[prop(optional)] retry: bool,
+) -> impl IntoView {
+    let (icon, href, action) = if retry {
+        ("!", "", "Try again")
+    } else {
+        ("?", "/", "Start a new session")
+    };
     view! {
         <main class="page page--narrow">
             <section class="card problem" role="alert">
-                <div class="problem__icon" aria-hidden="true">"?"</div>
+                <div class="problem__icon" aria-hidden="true">{icon}</div>
                 <h1>{title}</h1>
                 <p>{detail}</p>
-                <a class="button button--primary" href="/" rel="external">"Start a new session"</a>
+                <a class="button button--primary" href=href rel="external">{action}</a>
             </section>
         </main>
     }

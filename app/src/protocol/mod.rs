@@ -2,7 +2,7 @@
 //! one key, the message's name: `{"timer":{"room":0,"command":{"op":"next","from":2}}}`, or a bare string for a
 //! message without fields (`"end_session"`). (Protocol 1 put the name in a `"type"` field instead; serde reads
 //! such internally tagged enums through a buffered copy of the whole message, and that second reader of every
-//! message type cost the page ~30 KB of wasm: docs/performance.md.)
+//! message type cost ~100 KB of code before wasm-opt, most of the page's 22 KB gzipped gain: docs/performance.md.)
 //!
 //! Binary frames are reserved for the notes document (y-sync protocol). New fields are added as `#[serde(default)]`
 //! so that an older peer still parses; a change old peers cannot read bumps [`PROTOCOL_VERSION`].

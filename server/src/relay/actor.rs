@@ -208,33 +208,27 @@ impl Actor {
             let wake = self.next_deadline();
             let linger_until = empty_since.map(|t| t + LINGER);
             // One write at a time: the next starts when the one in flight is done.
-            let flush_at = match self.flight {
-                None => self.notes_dirty_since.map(|t| t + NOTES_FLUSH),
-                Some(_) => None,
-            };
+            let flush_at = self
+                .notes_dirty_since
+                .filter(|_| self.flight.is_none())
+                .map(|t| t + NOTES_FLUSH);
             // The write in flight is polled from here, outside `self`, so that every handler below has all of it.
             let mut flight = self.flight.take();
             let event = tokio::select! {
                 changed = stopping.changed() => Event::Stopping(changed.is_err() || *stopping.borrow()),
-                written = wait_for(&mut flight) => Event::Written(written),
+                (written, acks) = wait_for(&mut flight) => Event::Written(written, acks),
                 _ = sleep_until_opt(flush_at) => Event::Flush,
                 _ = sleep_until_opt(self.awareness_due) => Event::Awareness,
                 msg = inbox.recv() => Event::Msg(msg),
                 _ = sleep_until_opt(wake) => Event::Due,
                 _ = sleep_until_opt(linger_until) => Event::Linger,
             };
-            let event = match event {
-                Event::Written(written) => {
-                    let acks = flight.take().map(|f| f.acks).unwrap_or_default();
-                    self.written(acks, written);
-                    continue;
-                }
-                other => other,
-            };
+            // Still in flight unless that is what ended (`wait_for` then took it).
             self.flight = flight;
             match event {
                 Event::Stopping(true) => break,
-                Event::Stopping(false) | Event::Written(_) => {}
+                Event::Stopping(false) => {}
+                Event::Written(written, acks) => self.written(acks, written),
                 Event::Flush => self.start_flush(),
                 Event::Awareness => self.send_awareness(),
                 Event::Msg(None) => break,
@@ -781,8 +775,7 @@ impl Actor {
             .collect()
     }
 
-    /// Tells a Tandem page that everything it sent so far is stored.
-    /// Tells `conn` that its frames up to `upto` (at most all it sent) are stored.
+    /// Tells a Tandem page that its frames up to `upto` (at most all it sent) are stored.
     fn ack_notes(&mut self, conn: ConnId, upto: u64) {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
@@ -931,10 +924,9 @@ impl Actor {
 
     /// Waits for the write in flight, if any, and takes in its result.
     async fn land(&mut self) {
-        let mut flight = self.flight.take();
-        if flight.is_some() {
-            let written = wait_for(&mut flight).await;
-            self.written(flight.map(|f| f.acks).unwrap_or_default(), written);
+        if self.flight.is_some() {
+            let (written, acks) = wait_for(&mut self.flight).await;
+            self.written(acks, written);
         }
     }
 
@@ -1077,7 +1069,7 @@ struct Flight {
 /// What woke the actor.
 enum Event {
     Stopping(bool),
-    Written(Result<(), String>),
+    Written(Result<(), String>, Vec<(ConnId, u64)>),
     Flush,
     Awareness,
     Msg(Option<ActorMsg>),
@@ -1085,15 +1077,18 @@ enum Event {
     Linger,
 }
 
-/// The end of the write in flight; never, without one.
-async fn wait_for(flight: &mut Option<Flight>) -> Result<(), String> {
-    match flight {
-        Some(f) => match (&mut f.write).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
-        },
-        None => std::future::pending().await,
-    }
+/// The end of the write in flight (never, without one): its result and acks; `flight` is then empty.
+async fn wait_for(flight: &mut Option<Flight>) -> (Result<(), String>, Vec<(ConnId, u64)>) {
+    let Some(f) = flight else {
+        return std::future::pending().await;
+    };
+    let written = match (&mut f.write).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let acks = std::mem::take(&mut f.acks);
+    *flight = None;
+    (written, acks)
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {
