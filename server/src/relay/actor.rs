@@ -234,6 +234,12 @@ impl Actor {
                 Event::Msg(None) => break,
                 Event::Msg(Some(msg)) => {
                     self.handle(msg).await;
+                    // What else has arrived is handled before anything is written, so that a burst reaches each
+                    // client in one write per client instead of one per message.
+                    for _ in 1..BURST {
+                        let Ok(msg) = inbox.try_recv() else { break };
+                        self.handle(msg).await;
+                    }
                     empty_since = if self.conns.is_empty() {
                         empty_since.or(Some(Instant::now()))
                     } else {
@@ -255,7 +261,9 @@ impl Actor {
                     break;
                 }
             }
+            self.write_queued();
         }
+        self.write_queued();
         // Always on the way out: graceful shutdown and idle stop keep every edit.
         self.flush_notes().await;
         tracing::debug!(session = %self.id, "session actor stopped");
@@ -986,7 +994,7 @@ impl Actor {
 
     fn send_to(&mut self, conn: ConnId, msg: Outbound) {
         let full = match self.conns.get(&conn) {
-            Some(c) => c.handle.outbox.try_send(msg).is_err(),
+            Some(c) => c.handle.outbox.queue_all([Some(msg)]).is_err(),
             None => false,
         };
         if full {
@@ -1006,13 +1014,20 @@ impl Actor {
         self.fan_out(|id, c| [(!(json && c.participant == NOTES_ONLY) && to(id, c)).then(|| msg.clone())]);
     }
 
+    /// Writes what each connection has queued (see [`Actor::fan_out`]), once per event or burst of messages.
+    fn write_queued(&self) {
+        for c in self.conns.values() {
+            c.handle.outbox.write_queued();
+        }
+    }
+
     /// The one fan-out: queues what `frames` gives each connection (all of it or, for a connection whose queue
     /// cannot take it all, nothing: that one is dropped and resyncs when it reconnects).
     fn fan_out<const N: usize>(&mut self, frames: impl Fn(ConnId, &Conn) -> [Option<Outbound>; N]) {
         let slow: Vec<ConnId> = self
             .conns
             .iter()
-            .filter(|(id, c)| c.handle.outbox.try_send_all(frames(**id, c)).is_err())
+            .filter(|(id, c)| c.handle.outbox.queue_all(frames(**id, c)).is_err())
             .map(|(id, _)| *id)
             .collect();
         self.drop_slow(&slow);
@@ -1067,6 +1082,9 @@ struct Flight {
 }
 
 /// What woke the actor.
+/// Messages handled in one go before the frames they produced are written.
+const BURST: usize = 32;
+
 enum Event {
     Stopping(bool),
     Written(Result<(), String>, Vec<(ConnId, u64)>),

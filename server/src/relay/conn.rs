@@ -1,17 +1,19 @@
-//! One WebSocket connection: hello, then a reader loop here and a writer task that drains the bounded outbox.
+//! One WebSocket connection: hello, then a reader loop here; frames go out through the connection's outbox (written
+//! directly when the socket takes them, else by its writer task).
 //! Generic over the socket so that tests can drive it with any `Stream + Sink`.
 
 use super::actor::{ActorMsg, ConnHandle};
-use super::outbox::{outbox, Outbox, OutboxReader};
+use super::outbox::{close_frame, outbox, write_loop, Outbox, WireSink};
 use super::{Outbound, Relay};
 use app::protocol::{
-    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, CLOSE_TOO_SLOW, MAX_FRAME_BYTES,
-    PROTOCOL_VERSION,
+    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, MAX_FRAME_BYTES, PROTOCOL_VERSION,
 };
 use app::session::{clean_name, Capability, SessionId};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::fmt::Display;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
@@ -136,7 +138,7 @@ where
         return;
     };
 
-    let mut writer = tokio::spawn(write_loop(sink, out_rx));
+    let mut writer = tokio::spawn(write_loop(wire(sink), out_rx));
     let mut control_window = RateWindow::new(limits.max_msgs_per_sec);
     let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);
     let mut stopping = relay.stopping();
@@ -254,6 +256,35 @@ where
     Box::pin(hang_up(&actor, conn, out_tx, writer, writer_done)).await;
 }
 
+/// The sending half as the outbox keeps it.
+fn wire<K: Sink<Message> + Send + Unpin + 'static>(sink: K) -> WireSink {
+    Box::pin(Wire(sink))
+}
+
+/// A sink whose errors all mean "the socket is gone". (`SinkExt::sink_map_err` panics when used after its first
+/// error, and direct writes from the session actor must never panic.)
+struct Wire<K>(K);
+
+impl<K: Sink<Message> + Unpin> Sink<Message> for Wire<K> {
+    type Error = ();
+
+    fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        Pin::new(&mut self.0).poll_ready(cx).map_err(drop)
+    }
+
+    fn start_send(mut self: Pin<&mut Self>, item: Message) -> Result<(), ()> {
+        Pin::new(&mut self.0).start_send(item).map_err(drop)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        Pin::new(&mut self.0).poll_flush(cx).map_err(drop)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+        Pin::new(&mut self.0).poll_close(cx).map_err(drop)
+    }
+}
+
 /// What a page speaking another protocol version is told (with [`CLOSE_RELOAD`]).
 const RELOAD: &str = "Tandem was updated. Please reload the page.";
 
@@ -354,70 +385,7 @@ async fn reject<K: Sink<Message> + Unpin>(
     if let Outbound::Text(text) = error(code, message) {
         sink.send(Message::Text(text)).await?;
     }
-    sink.send(Message::Close(Some(CloseFrame {
-        code: close,
-        reason: Utf8Bytes::from(message.to_string()),
-    })))
-    .await
-}
-
-/// Writes queued frames, batching whatever is ready into one flush. A kick (the actor found this client's queue
-/// full) interrupts even a write that is stuck on a client that stopped reading.
-async fn write_loop<K: Sink<Message> + Unpin>(mut sink: K, rx: OutboxReader) {
-    loop {
-        let step = write_batch(&mut sink, &rx);
-        let outcome = tokio::select! {
-            biased;
-            _ = rx.kicked() => None,
-            more = step => Some(more),
-        };
-        match outcome {
-            Some(true) => continue,
-            Some(false) => return,
-            None => {
-                let close = close_frame(CLOSE_TOO_SLOW, "Too far behind; reconnect to catch up.");
-                let _ = timeout(Duration::from_secs(1), sink.send(close)).await;
-                return;
-            }
-        }
-    }
-}
-
-/// Writes the next frame and whatever else is already queued (up to 64), then flushes. `false` when done.
-async fn write_batch<K: Sink<Message> + Unpin>(sink: &mut K, rx: &OutboxReader) -> bool {
-    let Some(first) = rx.recv().await else {
-        let _ = sink.close().await;
-        return false;
-    };
-    let mut next = Some(first);
-    let mut sent = 0;
-    while let Some(msg) = next.take() {
-        let (frame, last) = match msg {
-            Outbound::Text(text) => (Message::Text(text), false),
-            Outbound::Binary(bytes) => (Message::Binary(bytes), false),
-            Outbound::Close(code, reason) => (close_frame(code, &reason), true),
-            Outbound::Ping => (Message::Ping(Default::default()), false),
-        };
-        if sink.feed(frame).await.is_err() {
-            return false;
-        }
-        if last {
-            let _ = sink.flush().await;
-            return false;
-        }
-        sent += 1;
-        if sent < 64 {
-            next = rx.try_recv();
-        }
-    }
-    sink.flush().await.is_ok()
-}
-
-fn close_frame(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason.to_string()),
-    }))
+    sink.send(close_frame(close, message)).await
 }
 
 /// Serves an official Yjs client (y-websocket framing): binary y-sync frames only, no hello. The link's token
@@ -448,7 +416,7 @@ where
             .await;
         return;
     };
-    let mut writer = tokio::spawn(write_loop(sink, out_rx));
+    let mut writer = tokio::spawn(write_loop(wire(sink), out_rx));
     let mut writer_done = false;
     let mut stopping = relay.stopping();
     let mut notes_window = RateWindow::new(limits.max_notes_frames_per_sec);

@@ -1,35 +1,75 @@
-//! A connection's bounded outgoing queue: the session actor (and the connection's reader) push frames without
-//! waiting, the connection's writer drains them.
+//! A connection's outgoing side: a bounded queue and the socket's sending half.
 //!
-//! Used instead of `tokio::sync::mpsc` for memory: a tokio channel allocates its first block of 32 slots up front
-//! (~1.3 KB per connection, most of it never used by an idle connection), while this queue grows with what is
-//! actually waiting and gives the space back once drained (docs/performance.md, idle RSS per connection).
+//! Whoever has a frame for the client (the session actor fanning out an edit, the connection's reader answering a
+//! ping) writes it straight to the socket when nothing is waiting and the socket takes it at once: the usual case,
+//! with no task woken and no second copy queued. Otherwise the frame waits in the queue and the connection's writer
+//! task (a `write_loop`) sends it, with whatever else waits, in one flush. A socket that does not take a frame at
+//! once (its buffer is full, or the reader is using the socket) hands the rest to the writer from then on, so the
+//! queue's bound still tells a client that stopped reading (docs/performance.md: the writer tasks' wake-ups were the
+//! largest user-space cost of a delivery).
+//!
+//! The queue is used instead of `tokio::sync::mpsc` for memory: a tokio channel allocates its first block of 32
+//! slots up front (~1.3 KB per connection, most of it never used by an idle connection), while this queue grows with
+//! what is actually waiting and gives the space back once drained (docs/performance.md, idle RSS per connection).
 
 use super::Outbound;
+use app::protocol::CLOSE_TOO_SLOW;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use futures::{Sink, SinkExt};
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Capacity kept by an empty queue; a larger one is given back once drained.
 const KEEP: usize = 8;
 
+/// The socket's sending half, errors reduced to "the socket is gone" (the writer ends then).
+pub type WireSink = Pin<Box<dyn Sink<Message, Error = ()> + Send>>;
+
 struct Shared {
     state: Mutex<State>,
-    /// Wakes the writer: a frame was queued, or the last sender went away.
-    ready: Notify,
+    /// Wakes the writer: a frame was queued, a direct write left data unflushed, or the last sender went away. Also
+    /// the waker of direct writes, so that a socket that becomes writable again wakes the writer to finish.
+    ready: Arc<Ready>,
     /// Wakes the writer even in the middle of a write: the client fell behind.
     kick: Notify,
     capacity: usize,
+    /// The sending half, from when the writer starts until it ends; whoever holds the lock may write.
+    sink: tokio::sync::Mutex<Option<WireSink>>,
 }
 
 struct State {
     queue: VecDeque<Outbound>,
     senders: usize,
+    /// A direct write did not finish (the socket would block, or failed): the writer flushes before anything else
+    /// is written, and until then frames queue.
+    unflushed: bool,
+}
+
+/// The writer's wake-up. A waker of its own (not the whole shared state) so that a waker kept by the socket does
+/// not keep the socket alive in a cycle.
+struct Ready(Notify);
+
+impl Wake for Ready {
+    fn wake(self: Arc<Self>) {
+        self.0.notify_one();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.notify_one();
+    }
 }
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wake_writer(&self) {
+        self.ready.0.notify_one();
     }
 }
 
@@ -49,44 +89,84 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
         state: Mutex::new(State {
             queue: VecDeque::new(),
             senders: 1,
+            unflushed: false,
         }),
-        ready: Notify::new(),
+        ready: Arc::new(Ready(Notify::new())),
         kick: Notify::new(),
         capacity,
+        sink: tokio::sync::Mutex::new(None),
     });
     (Outbox { shared: shared.clone() }, OutboxReader { shared })
 }
 
 impl Outbox {
-    /// Queues `msg` unless the queue is full (the client is too slow); gives it back then.
+    /// Sends `msg` unless the queue is full (the client is too slow); gives it back then.
     pub fn try_send(&self, msg: Outbound) -> Result<(), Outbound> {
-        {
-            let mut state = self.shared.state();
-            if state.queue.len() >= self.shared.capacity {
-                return Err(msg);
-            }
-            state.queue.push_back(msg);
+        let mut msgs = [Some(msg)];
+        match self.send_frames(&mut msgs, true) {
+            Ok(()) => Ok(()),
+            Err(()) => Err(msgs[0].take().expect("a refused frame is given back")),
         }
-        self.shared.ready.notify_one();
-        Ok(())
     }
 
-    /// Queues every frame of `msgs`, or none of them if they do not all fit; one wake-up for all, so that the
-    /// writer finds them together and sends them in one write.
-    pub fn try_send_all<const N: usize>(&self, msgs: [Option<Outbound>; N]) -> Result<(), ()> {
+    /// Queues every frame of `msgs`, or none of them if they do not all fit (the client is too slow), without writing
+    /// yet: they wait for [`Outbox::write_queued`], so that a caller with several messages for this client (the
+    /// session actor working through a burst) sends them in one write.
+    pub fn queue_all<const N: usize>(&self, mut msgs: [Option<Outbound>; N]) -> Result<(), ()> {
+        self.send_frames(&mut msgs, false)
+    }
+
+    /// Writes what is queued straight to the socket if nobody else is writing to it; otherwise the writer does.
+    pub fn write_queued(&self) {
+        let mut slot = self.shared.sink.try_lock().ok();
+        let mut state = self.shared.state();
+        if !state.queue.is_empty() {
+            self.write_or_wake(slot.as_mut().and_then(|slot| slot.as_mut()), &mut state);
+        }
+    }
+
+    /// Queues `msgs` (all or none, taking them out of `msgs`) and, with `write`, writes the queue.
+    fn send_frames(&self, msgs: &mut [Option<Outbound>], write: bool) -> Result<(), ()> {
         let count = msgs.iter().flatten().count();
         if count == 0 {
             return Ok(());
         }
-        {
-            let mut state = self.shared.state();
-            if state.queue.len() + count > self.shared.capacity {
-                return Err(());
-            }
-            state.queue.extend(msgs.into_iter().flatten());
+        // While this lock is held nobody else writes to the socket; the writer holds it for a whole batch.
+        let mut slot = write.then(|| self.shared.sink.try_lock().ok()).flatten();
+        let mut state = self.shared.state();
+        if !write && state.queue.len() + count > self.shared.capacity {
+            // A burst filled the queue before it was written: write it now. Only a socket that cannot take it makes
+            // the client too slow. (The socket's lock is taken first, as everywhere.)
+            drop(state);
+            slot = self.shared.sink.try_lock().ok();
+            state = self.shared.state();
+            self.write_or_wake(slot.as_mut().and_then(|slot| slot.as_mut()), &mut state);
         }
-        self.shared.ready.notify_one();
+        if state.queue.len() + count > self.shared.capacity {
+            return Err(());
+        }
+        state.queue.extend(msgs.iter_mut().filter_map(Option::take));
+        if write {
+            self.write_or_wake(slot.as_mut().and_then(|slot| slot.as_mut()), &mut state);
+        }
         Ok(())
+    }
+
+    /// Writes the queue to `sink` (the socket, if this caller holds it) when nothing is left unfinished; anything it
+    /// cannot write at once is left to the writer, which is woken for it.
+    fn write_or_wake(&self, sink: Option<&mut WireSink>, state: &mut State) {
+        match sink {
+            Some(sink) if !state.unflushed => {
+                if !write_queue(sink, &mut state.queue, &self.shared.ready) {
+                    state.unflushed = true;
+                    self.shared.wake_writer();
+                } else if !state.queue.is_empty() {
+                    // A close: the writer sends it and ends.
+                    self.shared.wake_writer();
+                }
+            }
+            _ => self.shared.wake_writer(),
+        }
     }
 
     /// Tells the writer to close the connection now, even if it is stuck writing to a client that stopped reading.
@@ -112,36 +192,44 @@ impl Drop for Outbox {
             state.senders == 0
         };
         if last {
-            self.shared.ready.notify_one();
+            self.shared.wake_writer();
         }
     }
 }
 
+/// What the writer is woken for.
+enum Work {
+    /// Frames wait, or a direct write left data to flush.
+    Write,
+    /// Every sender is gone and everything is written.
+    End,
+}
+
 impl OutboxReader {
-    /// The next frame; `None` once the queue is empty and every sender is gone.
-    pub async fn recv(&self) -> Option<Outbound> {
+    /// Waits until there is something to write, or nothing ever will be.
+    async fn work(&self) -> Work {
         loop {
             {
-                let mut state = self.shared.state();
-                if let Some(msg) = pop(&mut state) {
-                    return Some(msg);
+                let state = self.shared.state();
+                if !state.queue.is_empty() || state.unflushed {
+                    return Work::Write;
                 }
                 if state.senders == 0 {
-                    return None;
+                    return Work::End;
                 }
             }
             // `notify_one` keeps a permit when nobody waits, so a frame queued since the check is not missed.
-            self.shared.ready.notified().await;
+            self.shared.ready.0.notified().await;
         }
     }
 
     /// The next frame if one is waiting.
-    pub fn try_recv(&self) -> Option<Outbound> {
+    fn try_recv(&self) -> Option<Outbound> {
         pop(&mut self.shared.state())
     }
 
     /// Resolves when a sender called [`Outbox::kick`].
-    pub async fn kicked(&self) {
+    async fn kicked(&self) {
         self.shared.kick.notified().await;
     }
 }
@@ -154,61 +242,324 @@ fn pop(state: &mut State) -> Option<Outbound> {
     msg
 }
 
+/// The connection's writer: takes the socket's sending half, sends what was queued and finishes direct writes that
+/// did not complete, batching whatever is ready into one flush. Ends when every sender is gone (closing the socket),
+/// when the socket fails, after a close frame, or on a kick (the actor found this client's queue full), which
+/// interrupts even a write that is stuck on a client that stopped reading.
+pub async fn write_loop(sink: WireSink, rx: OutboxReader) {
+    *rx.shared.sink.lock().await = Some(sink);
+    loop {
+        let outcome = tokio::select! {
+            biased;
+            _ = rx.kicked() => None,
+            more = write_batch(&rx) => Some(more),
+        };
+        match outcome {
+            Some(true) => continue,
+            Some(false) => break,
+            None => {
+                // The interrupted batch let go of the socket when it was dropped.
+                if let Some(sink) = rx.shared.sink.lock().await.as_mut() {
+                    let close = close_frame(CLOSE_TOO_SLOW, "Too far behind; reconnect to catch up.");
+                    let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
+                }
+                break;
+            }
+        }
+    }
+    // Nobody writes to a socket whose writer ended; later frames queue until the connection is gone.
+    rx.shared.sink.lock().await.take();
+}
+
+/// Flushes what a direct write left, then writes the next frames (up to 64) and flushes. `false` when done.
+async fn write_batch(rx: &OutboxReader) -> bool {
+    let work = rx.work().await;
+    let mut slot = rx.shared.sink.lock().await;
+    let Some(sink) = slot.as_mut() else {
+        return false;
+    };
+    if let Work::End = work {
+        let _ = sink.close().await;
+        return false;
+    }
+    for _ in 0..64 {
+        let Some(msg) = rx.try_recv() else {
+            break;
+        };
+        let (frame, last) = to_message(msg);
+        if sink.feed(frame).await.is_err() {
+            return false;
+        }
+        if last {
+            let _ = sink.flush().await;
+            return false;
+        }
+    }
+    if sink.flush().await.is_err() {
+        return false;
+    }
+    // Under the socket's lock, so no direct write saw the flag set and queued behind a flush that is over.
+    rx.shared.state().unflushed = false;
+    true
+}
+
+/// Writes the queue's leading data frames to `sink` and flushes, without waiting; `false` if the socket did not take
+/// them at once (the writer, which `ready` wakes when the socket can take more, finishes then). A close stays queued
+/// for the writer.
+fn write_queue(sink: &mut WireSink, queue: &mut VecDeque<Outbound>, ready: &Arc<Ready>) -> bool {
+    let waker = Waker::from(ready.clone());
+    let mut cx = Context::from_waker(&waker);
+    let mut wrote = false;
+    while queue.front().is_some_and(|msg| !matches!(msg, Outbound::Close(..))) {
+        if !matches!(sink.as_mut().poll_ready(&mut cx), Poll::Ready(Ok(()))) {
+            return false;
+        }
+        let Some(msg) = queue.pop_front() else { break };
+        wrote = true;
+        if sink.as_mut().start_send(to_message(msg).0).is_err() {
+            return false;
+        }
+    }
+    if queue.is_empty() && queue.capacity() > KEEP {
+        queue.shrink_to(KEEP);
+    }
+    !wrote || matches!(sink.as_mut().poll_flush(&mut cx), Poll::Ready(Ok(())))
+}
+
+/// The WebSocket message for `msg`, and whether it is the last one (a close).
+fn to_message(msg: Outbound) -> (Message, bool) {
+    match msg {
+        Outbound::Text(text) => (Message::Text(text), false),
+        Outbound::Binary(bytes) => (Message::Binary(bytes), false),
+        Outbound::Close(code, reason) => (close_frame(code, &reason), true),
+        Outbound::Ping => (Message::Ping(Default::default()), false),
+    }
+}
+
+/// A close frame with `code` and `reason`.
+pub fn close_frame(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason.to_string()),
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
-    fn text(s: &'static str) -> Outbound {
-        Outbound::Text(axum::extract::ws::Utf8Bytes::from_static(s))
+    fn text(s: &str) -> Outbound {
+        Outbound::Text(Utf8Bytes::from(s.to_string()))
+    }
+
+    /// A socket whose flushes complete only while its gate is open, like a client that reads or stopped reading.
+    #[derive(Default)]
+    struct Gate {
+        open: bool,
+        waker: Option<Waker>,
+        buffered: Vec<String>,
+        written: Vec<String>,
+        closed: bool,
+    }
+
+    #[derive(Clone, Default)]
+    struct TestSink(Arc<Mutex<Gate>>);
+
+    impl TestSink {
+        fn gate(&self) -> MutexGuard<'_, Gate> {
+            self.0.lock().unwrap()
+        }
+
+        fn set_open(&self, open: bool) {
+            let waker = {
+                let mut gate = self.gate();
+                gate.open = open;
+                gate.waker.take()
+            };
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+
+        fn written(&self) -> Vec<String> {
+            self.gate().written.clone()
+        }
+    }
+
+    impl Sink<Message> for TestSink {
+        type Error = ();
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn start_send(self: Pin<&mut Self>, item: Message) -> Result<(), ()> {
+            let label = match item {
+                Message::Text(t) => t.to_string(),
+                Message::Close(Some(frame)) => format!("close {}", frame.code),
+                other => format!("{other:?}"),
+            };
+            self.gate().buffered.push(label);
+            Ok(())
+        }
+        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            let mut gate = self.gate();
+            if gate.open {
+                let buffered = std::mem::take(&mut gate.buffered);
+                gate.written.extend(buffered);
+                Poll::Ready(Ok(()))
+            } else {
+                gate.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+        fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
+            let flushed = self.as_mut().poll_flush(cx);
+            if flushed.is_ready() {
+                self.gate().closed = true;
+            }
+            flushed
+        }
+    }
+
+    /// An outbox whose writer runs on `sink`; returns once the writer holds the socket.
+    async fn started(capacity: usize, sink: &TestSink) -> (Outbox, tokio::task::JoinHandle<()>) {
+        let (tx, rx) = outbox(capacity);
+        let writer = tokio::spawn(write_loop(Box::pin(sink.clone()), rx));
+        until(|| tx.shared.sink.try_lock().is_ok_and(|slot| slot.is_some())).await;
+        (tx, writer)
+    }
+
+    fn queued(tx: &Outbox) -> usize {
+        tx.shared.state().queue.len()
+    }
+
+    /// Lets the writer run until `done` holds; fails if it never does (a lost wake-up leaves the writer asleep).
+    async fn until(mut done: impl FnMut() -> bool) {
+        for _ in 0..10_000 {
+            if done() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the writer never got there");
     }
 
     #[tokio::test]
-    async fn frames_come_out_in_order_and_the_end_comes_after_the_last_sender() {
-        let (tx, rx) = outbox(4);
-        let other = tx.clone();
+    async fn an_open_socket_is_written_at_once_and_a_blocked_one_is_finished_by_the_writer_in_order() {
+        let sink = TestSink::default();
+        sink.set_open(true);
+        let (tx, writer) = started(8, &sink).await;
+        // The current-thread runtime has not run the writer since: only a direct write can have put it there.
         tx.try_send(text("a")).unwrap();
-        other.try_send(text("b")).unwrap();
+        assert_eq!(sink.written(), ["a"]);
+        assert_eq!(queued(&tx), 0);
+
+        sink.set_open(false);
+        tx.try_send(text("b")).unwrap();
+        assert_eq!(queued(&tx), 0, "b went to the socket, which could not flush it");
+        assert_eq!(tx.queue_all([Some(text("c")), None, Some(text("d"))]), Ok(()));
+        tx.write_queued();
+        assert_eq!(queued(&tx), 2, "behind an unfinished write, frames queue");
+        assert_eq!(sink.written(), ["a"]);
+
+        sink.set_open(true);
+        until(|| sink.written().len() == 4).await;
+        assert_eq!(sink.written(), ["a", "b", "c", "d"]);
+        until(|| !tx.shared.state().unflushed).await;
+        tx.try_send(text("e")).unwrap();
+        assert_eq!(
+            sink.written().last().map(String::as_str),
+            Some("e"),
+            "written directly again"
+        );
+
         drop(tx);
-        assert!(matches!(rx.recv().await, Some(Outbound::Text(t)) if t.as_str() == "a"));
-        assert!(matches!(rx.try_recv(), Some(Outbound::Text(t)) if t.as_str() == "b"));
-        assert!(rx.try_recv().is_none());
-        // One sender is left: the writer waits for it.
-        let waiting = tokio::spawn(async move { rx.recv().await.is_none() });
-        tokio::task::yield_now().await;
-        assert!(!waiting.is_finished());
-        drop(other);
-        assert!(waiting.await.unwrap(), "the end once the last sender is gone");
+        writer.await.unwrap();
+        assert!(sink.gate().closed, "the last sender gone, the writer closes the socket");
     }
 
     #[tokio::test]
-    async fn a_full_queue_refuses_and_gives_the_frame_back_and_a_kick_wakes_the_writer() {
-        let (tx, rx) = outbox(2);
+    async fn a_write_the_socket_could_not_finish_is_finished_once_it_drains_with_nothing_else_sent() {
+        let sink = TestSink::default();
+        let (tx, writer) = started(8, &sink).await;
+        tx.try_send(text("only")).unwrap();
+        until(|| sink.gate().waker.is_some()).await;
+        sink.set_open(true);
+        until(|| sink.written() == ["only"]).await;
+        drop(tx);
+        writer.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_close_goes_through_the_writer_after_the_frames_before_it() {
+        let sink = TestSink::default();
+        sink.set_open(true);
+        let (tx, writer) = started(8, &sink).await;
+        let frames = [Some(text("bye")), Some(Outbound::Close(4000, "done".into()))];
+        assert_eq!(tx.queue_all(frames), Ok(()));
+        assert_eq!(
+            sink.written(),
+            Vec::<String>::new(),
+            "queued frames wait to be written together"
+        );
+        tx.write_queued();
+        assert_eq!(sink.written(), ["bye"]);
+        writer.await.unwrap();
+        assert_eq!(sink.written(), ["bye", "close 4000"]);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_and_gives_the_frame_back_and_a_kick_closes_even_a_stuck_socket() {
+        let sink = TestSink::default();
+        let (tx, writer) = started(2, &sink).await;
         tx.try_send(text("1")).unwrap();
         tx.try_send(text("2")).unwrap();
-        assert!(matches!(tx.try_send(text("3")), Err(Outbound::Text(t)) if t.as_str() == "3"));
+        tx.try_send(text("3")).unwrap();
+        assert!(matches!(tx.try_send(text("4")), Err(Outbound::Text(t)) if t.as_str() == "4"));
         tx.kick();
-        rx.kicked().await;
+        // The writer gave up on its stuck batch and sends the close; it goes out once the socket takes it.
+        until(|| sink.gate().buffered.last().is_some_and(|f| f.starts_with("close"))).await;
+        sink.set_open(true);
+        writer.await.unwrap();
+        assert_eq!(sink.written(), ["1", &format!("close {CLOSE_TOO_SLOW}")]);
+        assert!(
+            tx.shared.sink.try_lock().is_ok_and(|slot| slot.is_none()),
+            "nobody writes after the writer"
+        );
+        tx.try_send(text("5")).unwrap_err();
     }
 
     #[tokio::test]
-    async fn frames_queued_together_are_all_or_nothing_and_come_out_together() {
+    async fn a_burst_longer_than_the_queue_reaches_a_client_that_reads() {
+        let sink = TestSink::default();
+        sink.set_open(true);
+        let (tx, writer) = started(2, &sink).await;
+        let names: Vec<String> = (0..7).map(|i| i.to_string()).collect();
+        for name in &names {
+            assert_eq!(
+                tx.queue_all([Some(text(name))]),
+                Ok(()),
+                "{name} fits: the queue was written"
+            );
+        }
+        tx.write_queued();
+        assert_eq!(sink.written(), names);
+        drop(tx);
+        writer.await.unwrap();
+    }
+
+    #[test]
+    fn without_a_writer_frames_queue_all_or_nothing() {
         let (tx, rx) = outbox(3);
         tx.try_send(text("a")).unwrap();
-        assert_eq!(tx.try_send_all([Some(text("b")), None, Some(text("c"))]), Ok(()));
-        assert_eq!(tx.try_send_all([Some(text("d"))]), Err(()), "the queue is full");
-        assert_eq!(tx.try_send_all([None, None]), Ok(()), "nothing to queue always fits");
-        let mut seen = Vec::new();
-        seen.push(rx.recv().await);
-        while let Some(msg) = rx.try_recv() {
-            seen.push(Some(msg));
+        assert_eq!(tx.queue_all([Some(text("b")), None, Some(text("c"))]), Ok(()));
+        assert_eq!(tx.queue_all([Some(text("d"))]), Err(()), "the queue is full");
+        assert_eq!(tx.queue_all([None, None]), Ok(()), "nothing to send always fits");
+        tx.write_queued();
+        let mut texts = Vec::new();
+        while let Some(Outbound::Text(t)) = rx.try_recv() {
+            texts.push(t.to_string());
         }
-        let texts: Vec<&str> = seen
-            .iter()
-            .map(|m| match m {
-                Some(Outbound::Text(t)) => t.as_str(),
-                _ => "?",
-            })
-            .collect();
         assert_eq!(texts, ["a", "b", "c"]);
     }
 
@@ -220,5 +571,63 @@ mod tests {
         }
         while rx.try_recv().is_some() {}
         assert!(rx.shared.state().queue.capacity() <= KEEP);
+    }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        Send,
+        QueueTwo,
+        WriteQueued,
+        Block,
+        Unblock,
+        Yield,
+    }
+
+    proptest! {
+        /// Whatever the socket does between frames, every frame arrives once and in order.
+        #[test]
+        fn frames_arrive_in_order_whether_written_directly_or_by_the_writer(
+            steps in prop::collection::vec(
+                prop_oneof![
+                    Just(Step::Send),
+                    Just(Step::QueueTwo),
+                    Just(Step::WriteQueued),
+                    Just(Step::Block),
+                    Just(Step::Unblock),
+                    Just(Step::Yield),
+                ],
+                1..60,
+            )
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let (sent, written) = runtime.block_on(async {
+                let sink = TestSink::default();
+                sink.set_open(true);
+                let (tx, writer) = started(1000, &sink).await;
+                let mut sent = Vec::new();
+                for step in steps {
+                    match step {
+                        Step::Send => {
+                            sent.push(sent.len().to_string());
+                            tx.try_send(text(sent.last().unwrap())).unwrap();
+                        }
+                        Step::QueueTwo => {
+                            let (a, b) = (sent.len().to_string(), (sent.len() + 1).to_string());
+                            tx.queue_all([Some(text(&a)), Some(text(&b))]).unwrap();
+                            sent.extend([a, b]);
+                        }
+                        Step::WriteQueued => tx.write_queued(),
+                        Step::Block => sink.set_open(false),
+                        Step::Unblock => sink.set_open(true),
+                        Step::Yield => tokio::task::yield_now().await,
+                    }
+                }
+                sink.set_open(true);
+                drop(tx);
+                writer.await.unwrap();
+                (sent, sink.written())
+            });
+            prop_assert_eq!(written, sent);
+        }
     }
 }
