@@ -305,6 +305,24 @@ async fn notes_written_by_a_yjs_client_are_in_the_stored_outcome() {
     server.stop().await;
 }
 
+/// A Yjs client neither pings nor is pinged, so nothing else would carry the end's close frame to it: it must be
+/// written when the session ends (it once waited in the queue until the 30 s idle timeout).
+#[tokio::test]
+async fn ending_the_session_closes_a_yjs_client_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, token) = parts(&links.participant_link);
+    let mut yjs = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    host.send(&ClientMsg::EndSession).await;
+    host.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
+    assert_eq!(host.closed().await, Some(app::protocol::CLOSE_GONE));
+    // `closed` waits at most 5 s for each frame.
+    assert_eq!(yjs.closed().await, Some(app::protocol::CLOSE_GONE));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_notes_flood_closes_the_connection_instead_of_dropping_edits() {
     let dir = tempfile::tempdir().unwrap();

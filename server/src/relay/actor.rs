@@ -238,6 +238,11 @@ impl Actor {
                     // client in one write per client instead of one per message.
                     for _ in 1..BURST {
                         let Ok(msg) = inbox.try_recv() else { break };
+                        // Only notes frames are handled without waiting for the store; what is queued goes out
+                        // before anything that may wait (a join, a timer command, feedback).
+                        if !matches!(msg, ActorMsg::Notes { .. }) {
+                            self.write_queued();
+                        }
                         self.handle(msg).await;
                     }
                     empty_since = if self.conns.is_empty() {
@@ -263,9 +268,9 @@ impl Actor {
             }
             self.write_queued();
         }
-        self.write_queued();
         // Always on the way out: graceful shutdown and idle stop keep every edit.
         self.flush_notes().await;
+        self.write_queued();
         tracing::debug!(session = %self.id, "session actor stopped");
     }
 
@@ -705,7 +710,8 @@ impl Actor {
         tracing::info!(session = %self.id, "session ended");
         self.broadcast(Outbound::text(&ServerMsg::Ended { at: now }));
         self.broadcast(Outbound::Close(CLOSE_GONE, "The session has ended.".into()));
-        // Each writer sends the two frames above and stops; attendance was closed by `end_session`.
+        // Each connection sends the two frames above and stops; attendance was closed by `end_session`.
+        self.write_queued();
         self.conns.clear();
     }
 
@@ -1081,10 +1087,10 @@ struct Flight {
     acks: Vec<(ConnId, u64)>,
 }
 
-/// What woke the actor.
 /// Messages handled in one go before the frames they produced are written.
 const BURST: usize = 32;
 
+/// What woke the actor.
 enum Event {
     Stopping(bool),
     Written(Result<(), String>, Vec<(ConnId, u64)>),

@@ -154,8 +154,8 @@ async fn authorize(state: &AppState, session: &str, token: &str, headers: &Heade
     record.capability_of(token).ok_or(AppError::InvalidLink)
 }
 
-/// Frames written to a connection are gathered up to this size before a `send` call; the writer flushes the rest
-/// after each batch it drains from the outbox. With 0, every frame was a system call of its own: `send` was half of
+/// Frames written to a connection are gathered up to this size before a `send` call; whoever writes (the session
+/// actor or the connection's writer task, `outbox.rs`) flushes the rest after each batch. With 0, every frame was a system call of its own: `send` was half of
 /// the relay's CPU time under load (docs/performance.md). The buffer only grows as far as a batch needs.
 const WRITE_BUFFER_BYTES: usize = 4096;
 

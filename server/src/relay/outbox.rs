@@ -109,9 +109,10 @@ impl Outbox {
         }
     }
 
-    /// Queues every frame of `msgs`, or none of them if they do not all fit (the client is too slow), without writing
-    /// yet: they wait for [`Outbox::write_queued`], so that a caller with several messages for this client (the
-    /// session actor working through a burst) sends them in one write.
+    /// Queues every frame of `msgs`, or none of them if they do not all fit (the client is too slow), usually
+    /// without writing: they wait for [`Outbox::write_queued`], so that a caller with several messages for this client
+    /// (the session actor working through a burst) sends them together. A queue too full to take them is written
+    /// first, if the socket is free: only a socket that cannot take it makes the client too slow.
     pub fn queue_all<const N: usize>(&self, mut msgs: [Option<Outbound>; N]) -> Result<(), ()> {
         self.send_frames(&mut msgs, false)
     }
@@ -155,8 +156,10 @@ impl Outbox {
     /// Writes the queue to `sink` (the socket, if this caller holds it) when nothing is left unfinished; anything it
     /// cannot write at once is left to the writer, which is woken for it.
     fn write_or_wake(&self, sink: Option<&mut WireSink>, state: &mut State) {
+        // A task out of tokio's cooperative budget would find every socket "not ready" and leave a flag and a
+        // wake-up behind for each: hand the frames to the writers straight away instead.
         match sink {
-            Some(sink) if !state.unflushed => {
+            Some(sink) if !state.unflushed && tokio::task::coop::has_budget_remaining() => {
                 if !write_queue(sink, &mut state.queue, &self.shared.ready) {
                     state.unflushed = true;
                     self.shared.wake_writer();
@@ -185,13 +188,15 @@ impl Clone for Outbox {
 }
 
 impl Drop for Outbox {
+    /// The last sender gone, the writer ends once all is written; a sender that goes with frames still queued (the
+    /// actor dropping a connection after [`Outbox::queue_all`]) leaves them to the writer.
     fn drop(&mut self) {
-        let last = {
+        let wake = {
             let mut state = self.shared.state();
             state.senders -= 1;
-            state.senders == 0
+            state.senders == 0 || !state.queue.is_empty()
         };
-        if last {
+        if wake {
             self.shared.wake_writer();
         }
     }
@@ -259,25 +264,34 @@ pub async fn write_loop(sink: WireSink, rx: OutboxReader) {
             Some(false) => break,
             None => {
                 // The interrupted batch let go of the socket when it was dropped.
-                if let Some(sink) = rx.shared.sink.lock().await.as_mut() {
+                let mut slot = rx.shared.sink.lock().await;
+                if let Some(sink) = slot.as_mut() {
                     let close = close_frame(CLOSE_TOO_SLOW, "Too far behind; reconnect to catch up.");
                     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
                 }
+                slot.take();
                 break;
             }
         }
     }
-    // Nobody writes to a socket whose writer ended; later frames queue until the connection is gone.
-    rx.shared.sink.lock().await.take();
 }
 
-/// Flushes what a direct write left, then writes the next frames (up to 64) and flushes. `false` when done.
+/// Flushes what a direct write left, then writes the next frames (up to 64) and flushes. `false` when done: then the
+/// socket is out of the slot (under the same lock), so nobody writes to it any more and later frames only queue.
 async fn write_batch(rx: &OutboxReader) -> bool {
     let work = rx.work().await;
     let mut slot = rx.shared.sink.lock().await;
-    let Some(sink) = slot.as_mut() else {
-        return false;
+    let more = match slot.as_mut() {
+        Some(sink) => write_some(sink, rx, work).await,
+        None => false,
     };
+    if !more {
+        slot.take();
+    }
+    more
+}
+
+async fn write_some(sink: &mut WireSink, rx: &OutboxReader, work: Work) -> bool {
     if let Work::End = work {
         let _ = sink.close().await;
         return false;
