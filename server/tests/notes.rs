@@ -164,7 +164,7 @@ async fn run_seed(server: &server::Running, seed: u64) {
     for e in editors.iter_mut() {
         e.pull().await;
     }
-    let mut relay_view = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let mut relay_view = Editor::new(yjs_url(server, &links.participant_link));
     relay_view.connect().await;
     relay_view.pull().await;
     let expected = relay_view.text();
@@ -202,8 +202,8 @@ async fn notes_are_persisted_within_a_second_and_survive_a_restart() {
     let db = dir.path().join("t.db");
     let server = start(&db).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
-    let mut e = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let (id, _) = parts(&links.participant_link);
+    let mut e = Editor::new(yjs_url(&server, &links.participant_link));
     e.connect().await;
     let mut rng = StdRng::seed_from_u64(1);
     e.type_at_random(&mut rng, "Lead design reviews".into()).await;
@@ -222,7 +222,7 @@ async fn notes_are_persisted_within_a_second_and_survive_a_restart() {
     drop(e);
     server.stop().await;
     let server = start(&db).await;
-    let mut fresh = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let mut fresh = Editor::new(yjs_url(&server, &links.participant_link));
     fresh.connect().await;
     fresh.pull().await;
     assert_eq!(fresh.text(), "Lead design reviews");
@@ -234,8 +234,7 @@ async fn undecodable_updates_and_observer_edits_are_refused_and_change_nothing()
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
-    let mut writer = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let mut writer = Editor::new(yjs_url(&server, &links.participant_link));
     writer.connect().await;
     let mut rng = StdRng::seed_from_u64(2);
     writer.type_at_random(&mut rng, "kept".into()).await;
@@ -275,7 +274,7 @@ async fn undecodable_updates_and_observer_edits_are_refused_and_change_nothing()
         }
     ));
 
-    let mut check = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let mut check = Editor::new(yjs_url(&server, &links.participant_link));
     check.connect().await;
     check.pull().await;
     assert_eq!(check.text(), "kept");
@@ -288,8 +287,8 @@ async fn notes_written_by_a_yjs_client_are_in_the_stored_outcome() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
-    let mut e = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let (id, _) = parts(&links.participant_link);
+    let mut e = Editor::new(yjs_url(&server, &links.participant_link));
     e.connect().await;
     let mut rng = StdRng::seed_from_u64(3);
     e.type_at_random(&mut rng, "Ben leads the next review".into()).await;
@@ -312,8 +311,7 @@ async fn ending_the_session_closes_a_yjs_client_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
-    let mut yjs = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let mut yjs = Client::connect(&yjs_url(&server, &links.participant_link)).await;
     let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     host.send(&ClientMsg::EndSession).await;
     host.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
@@ -328,8 +326,7 @@ async fn a_notes_flood_closes_the_connection_instead_of_dropping_edits() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
-    let mut c = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let mut c = Client::connect(&yjs_url(&server, &links.participant_link)).await;
     let empty = YMessage::Sync(SyncMessage::Update(Update::EMPTY_V1.to_vec())).encode_v1();
     for _ in 0..300 {
         // The relay may close while frames are still being sent: stop at the first refused write.
@@ -346,7 +343,7 @@ async fn a_notes_flood_closes_the_connection_instead_of_dropping_edits() {
         "policy close; the client reconnects and resyncs"
     );
     // The session is still served.
-    let mut again = Editor::new(format!("ws://{}/yjs/{id}?t={token}", server.addr));
+    let mut again = Editor::new(yjs_url(&server, &links.participant_link));
     again.connect().await;
     again.pull().await;
     server.stop().await;

@@ -305,7 +305,6 @@ async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
     let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     let mut ana_awareness = Awareness::new(Doc::new());
     let ana_id = ana_awareness.client_id();
@@ -315,7 +314,7 @@ async fn a_yjs_client_that_echoes_presence_still_receives_its_owners_changes() {
 
     // A y-websocket client sends on every state it learns about, Ana's included (same clock: nothing new); a
     // sync step 1 after it, answered by the relay, shows the echo was handled.
-    let mut yjs = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let mut yjs = Client::connect(&yjs_url(&server, &links.participant_link)).await;
     assert!(awareness_of(&mut yjs, ana_id).await.contains(SECTION));
     let echo = YMessage::Awareness(ana_awareness.update_with_clients([ana_id]).unwrap()).encode_v1();
     yjs.send_raw(Message::binary(echo)).await;
@@ -381,7 +380,7 @@ async fn an_edit_refused_as_full_is_never_confirmed_and_a_large_paste_fits_one_f
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
-    let (id, token) = parts(&links.participant_link);
+    let (id, _) = parts(&links.participant_link);
     let session = SessionId(id.clone());
 
     // A 300 KB paste is one frame, over the old 256 KiB limit: it is stored and confirmed.
@@ -391,7 +390,7 @@ async fn an_edit_refused_as_full_is_never_confirmed_and_a_large_paste_fits_one_f
 
     // A Yjs client fills the notes close to the cap while Ana's page has not seen it yet.
     let filler = yrs::Doc::new();
-    let mut yjs = Client::connect(&format!("ws://{}/yjs/{id}?t={token}", server.addr)).await;
+    let mut yjs = Client::connect(&yjs_url(&server, &links.participant_link)).await;
     let text = filler.get_or_insert_text("goal-success");
     for i in 0..3u32 {
         use yrs::{ReadTxn, Text};

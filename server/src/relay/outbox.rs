@@ -119,6 +119,10 @@ impl Outbox {
 
     /// Writes what is queued straight to the socket if nobody else is writing to it; otherwise the writer does.
     pub fn write_queued(&self) {
+        // Called for every connection after every event of the actor: most have nothing queued.
+        if self.shared.state().queue.is_empty() {
+            return;
+        }
         let mut slot = self.shared.sink.try_lock().ok();
         let mut state = self.shared.state();
         if !state.queue.is_empty() {
@@ -230,7 +234,7 @@ impl OutboxReader {
 
     /// The next frame if one is waiting.
     fn try_recv(&self) -> Option<Outbound> {
-        pop(&mut self.shared.state())
+        pop(&mut self.shared.state().queue)
     }
 
     /// Resolves when a sender called [`Outbox::kick`].
@@ -239,10 +243,11 @@ impl OutboxReader {
     }
 }
 
-fn pop(state: &mut State) -> Option<Outbound> {
-    let msg = state.queue.pop_front();
-    if state.queue.is_empty() && state.queue.capacity() > KEEP {
-        state.queue.shrink_to(KEEP);
+/// The first frame of `queue`; an emptied queue gives back its space beyond [`KEEP`].
+fn pop(queue: &mut VecDeque<Outbound>) -> Option<Outbound> {
+    let msg = queue.pop_front();
+    if queue.is_empty() && queue.capacity() > KEEP {
+        queue.shrink_to(KEEP);
     }
     msg
 }
@@ -328,14 +333,11 @@ fn write_queue(sink: &mut WireSink, queue: &mut VecDeque<Outbound>, ready: &Arc<
         if !matches!(sink.as_mut().poll_ready(&mut cx), Poll::Ready(Ok(()))) {
             return false;
         }
-        let Some(msg) = queue.pop_front() else { break };
+        let Some(msg) = pop(queue) else { break };
         wrote = true;
         if sink.as_mut().start_send(to_message(msg).0).is_err() {
             return false;
         }
-    }
-    if queue.is_empty() && queue.capacity() > KEEP {
-        queue.shrink_to(KEEP);
     }
     !wrote || matches!(sink.as_mut().poll_flush(&mut cx), Poll::Ready(Ok(())))
 }

@@ -109,6 +109,12 @@ pub fn ws_url(server: &Running, link: &str) -> String {
     format!("ws://{}/ws/{id}?t={token}", server.addr)
 }
 
+/// The y-websocket endpoint (`/yjs`) for a link, as an official Yjs client would use it.
+pub fn yjs_url(server: &Running, link: &str) -> String {
+    let (id, token) = parts(link);
+    format!("ws://{}/yjs/{id}?t={token}", server.addr)
+}
+
 /// A WebSocket client speaking Tandem's protocol.
 pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
