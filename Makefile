@@ -58,10 +58,23 @@ setup: cargo-tools npm-packages
 
 setup-test: setup chromium
 
+## Release build of the browser code ------------------------------------------------------------------------
+
+# The release wasm is built with the size flags that the Leptos book recommends and that only nightly Rust accepts:
+# the standard library rebuilt from source (rust-src, installed with the toolchain) with `opt-level = "z"`, panics
+# that abort at once without formatting a message, no `Debug` formatting code and no panic locations. The pinned
+# stable compiler is allowed them with RUSTC_BOOTSTRAP=1, for this build only: 8 % smaller session page, measured
+# (docs/performance.md). The server, the tests and `cargo leptos watch` build without them. The rustflags replace
+# .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
+WASM_RELEASE_ENV := RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components \
+  -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
+WASM_RELEASE_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort
+
 ## Run ------------------------------------------------------------------------------------------------------
 
 run: setup
-	cargo leptos build --release --split
+	$(WASM_RELEASE_ENV) cargo leptos build --release --split $(WASM_RELEASE_ARGS)
+	.ci/precompress
 	LEPTOS_ENV=PROD TANDEM_ADDR=$(ADDR) TANDEM_DATABASE_URL=$(DATABASE_URL) LEPTOS_SITE_ROOT=target/site \
 	  ./target/release/server
 
@@ -82,7 +95,8 @@ unit:
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).
 site-release:
-	cargo leptos build --release --split --frontend-only
+	$(WASM_RELEASE_ENV) cargo leptos build --release --split --frontend-only $(WASM_RELEASE_ARGS)
+	.ci/precompress
 
 e2e: site-release
 	cargo build -p server --bin server

@@ -1,4 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
+import * as fs from "fs";
+import * as path from "path";
 import { createSession, join, hydrated } from "./helpers";
 
 /** The wasm files a page fetches, by name, from the moment this is called. */
@@ -55,4 +57,36 @@ test("each page downloads only its own code: the session page none of the create
   await expect(reader.getByRole("heading", { name: "This session is still running" })).toBeVisible();
   expect(summaryWasm.some((f) => f.includes("summary_route"))).toBe(true);
   expect(summaryWasm.some((f) => f.includes("create_route"))).toBe(false);
+});
+
+// The code comes compressed: the release build writes FILE.gz and FILE.br next to each file (.ci/precompress) and the
+// server sends the one the browser accepts, so people download what `.ci/size-report` measures, not the raw wasm.
+test("the browser code is sent compressed, as the files the size report measures", async ({ page }) => {
+  const pkg = path.join(__dirname, "..", "..", "target", "site", "pkg");
+  const seen = new Map<string, { encoding: string; type: string; body: number }>();
+  page.on("requestfinished", async (request) => {
+    const url = new URL(request.url());
+    if (!url.pathname.startsWith("/pkg/")) return;
+    const response = await request.response();
+    if (!response) return;
+    const headers = await response.allHeaders();
+    const sizes = await request.sizes();
+    seen.set(url.pathname.replace("/pkg/", ""), {
+      encoding: headers["content-encoding"] ?? "none",
+      type: headers["content-type"] ?? "",
+      body: sizes.responseBodySize,
+    });
+  });
+  await page.goto("/");
+  await hydrated(page);
+  await expect.poll(() => ["tandem.wasm", "tandem.js", "tandem.css"].every((f) => seen.has(f))).toBe(true);
+  for (const file of ["tandem.wasm", "tandem.js", "tandem.css"]) {
+    const got = seen.get(file)!;
+    expect(["gzip", "br"], `${file} content-encoding`).toContain(got.encoding);
+    const ext = got.encoding === "gzip" ? "gz" : "br";
+    expect(got.body, `${file} bytes on the wire`).toBe(fs.statSync(path.join(pkg, `${file}.${ext}`)).size);
+  }
+  // Still served as wasm, so the browser compiles it while it streams in.
+  expect(seen.get("tandem.wasm")!.type).toBe("application/wasm");
+  expect(seen.get("tandem.wasm")!.body).toBeLessThan(fs.statSync(path.join(pkg, "tandem.wasm")).size / 2);
 });
