@@ -1,22 +1,121 @@
-//! The HTML shell and the router.
+//! The HTML shell and the pages by address.
+//!
+//! There is no client-side router: every link between pages is a full page load (`rel="external"`), so the browser
+//! only ever hydrates the page the server rendered, and [`Route::current`] reads it from the address on both sides.
+//! leptos_router and leptos_meta cost the session page ~60 KB gzipped (docs/performance.md); the server keeps
+//! leptos_meta for the `<title>` ([`page_title`]).
 
-use crate::pages::{create::CreateRoute, not_found::NotFound, session::SessionPage, summary::SummaryRoute};
+use crate::pages::{not_found::NotFound, session::SessionPage};
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path, Lazy, SsrMode,
-};
+
+/// A page of Tandem, by its address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: create a session.
+    Create,
+    /// `/s/{id}?t=TOKEN`: the live session.
+    Session { id: String, token: String },
+    /// `/s/{id}/summary?t=TOKEN`: what happened.
+    Summary { id: String, token: String },
+    /// Anything else.
+    NotFound,
+}
+
+impl Route {
+    /// The page at `path` with the query string `query` (without its `?`).
+    pub fn parse(path: &str, query: &str) -> Route {
+        let token = || query_param(query, "t").unwrap_or_default();
+        let is_id = |id: &str| !id.is_empty() && !id.contains('/');
+        if path == "/" {
+            return Route::Create;
+        }
+        let Some(rest) = path.strip_prefix("/s/") else {
+            return Route::NotFound;
+        };
+        if is_id(rest) {
+            return Route::Session {
+                id: rest.to_string(),
+                token: token(),
+            };
+        }
+        match rest.strip_suffix("/summary") {
+            Some(id) if is_id(id) => Route::Summary {
+                id: id.to_string(),
+                token: token(),
+            },
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The page being rendered: on the server, the request's address; in the browser, the window's.
+    pub fn current() -> Route {
+        current_route()
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn current_route() -> Route {
+    use_context::<http::request::Parts>()
+        .map(|parts| Route::parse(parts.uri.path(), parts.uri.query().unwrap_or_default()))
+        .unwrap_or(Route::NotFound)
+}
+
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn current_route() -> Route {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    let search = location.search().unwrap_or_default();
+    Route::parse(&path, search.strip_prefix('?').unwrap_or(&search))
+}
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+fn current_route() -> Route {
+    Route::NotFound
+}
+
+/// The value of the first `name=value` pair of a query string, percent-decoded; `None` when absent or when its
+/// escapes do not decode to UTF-8.
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    let value = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))?;
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
 
 /// The document around the app, rendered on the server.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    use leptos_meta::MetaTags;
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="description" content="Live peer-coaching sessions: timed phases, shared notes, feedback."/>
+                <meta name="referrer" content="no-referrer"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" id="leptos" href="/pkg/tandem.css"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -28,32 +127,114 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: routes to the create page and the session page.
+/// The page at the current address. The create and summary pages are split into wasm files of their own (`cargo
+/// leptos build --split`, docs/performance.md): in the browser, `lib.rs` fetches the one it needs before hydrating
+/// and passes its view in as `lazy`; the session page, where people spend their time, is in the main bundle.
 #[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
+pub fn App(#[prop(optional)] lazy: Option<fn() -> AnyView>) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    leptos_meta::provide_meta_context();
     // Tests and styles key off this: interactive controls work only once the page has hydrated.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        if let Some(body) = leptos::prelude::document().body() {
+        if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
-    view! {
-        <Stylesheet id="leptos" href="/pkg/tandem.css"/>
-        <Title formatter=|text: String| if text.is_empty() { "Tandem".to_string() } else { format!("{text} · Tandem") }/>
-        <Meta name="description" content="Live peer-coaching sessions: timed phases, shared notes, feedback."/>
-        <Meta name="referrer" content="no-referrer"/>
-        <Router>
-            <Routes fallback=|| view! { <NotFound/> }>
-                // The create and summary pages are lazy: their code is split into wasm files of their own
-                // (`cargo leptos build --split`), so the session page does not download it (docs/performance.md).
-                // Links into them are `rel="external"`, full page loads: a tab left open across a deploy would
-                // otherwise fetch the new build's chunk into its old main module.
-                <Route path=path!("/") view={Lazy::<CreateRoute>::new()}/>
-                <Route path=path!("/s/:id") view=SessionPage ssr=SsrMode::Async/>
-                <Route path=path!("/s/:id/summary") view={Lazy::<SummaryRoute>::new()} ssr=SsrMode::Async/>
-            </Routes>
-        </Router>
+    // The server renders every page itself.
+    #[cfg(feature = "ssr")]
+    let _ = lazy;
+    match Route::current() {
+        Route::Session { .. } => view! { <SessionPage/> }.into_any(),
+        Route::NotFound => view! { <NotFound/> }.into_any(),
+        #[cfg(feature = "ssr")]
+        Route::Create => view! { <crate::pages::create::CreatePage/> }.into_any(),
+        #[cfg(feature = "ssr")]
+        Route::Summary { .. } => view! { <crate::pages::summary::SummaryPage/> }.into_any(),
+        #[cfg(not(feature = "ssr"))]
+        Route::Create | Route::Summary { .. } => lazy.map(|page| page()).unwrap_or_else(|| ().into_any()),
+    }
+}
+
+/// Sets the page's `<title>` to "TEXT · Tandem" ("Tandem" when empty). Call it while a page renders. The server,
+/// which renders every page, writes it into the `<head>` (leptos_meta); the browser keeps it, so the browser's
+/// build has no code for it. It adds nothing to the view, so both sides hydrate the same nodes.
+pub fn page_title(text: &str) {
+    #[cfg(feature = "ssr")]
+    {
+        let title = if text.is_empty() {
+            "Tandem".to_string()
+        } else {
+            format!("{text} · Tandem")
+        };
+        // Title registers its text with the server's meta context when it is called; its view renders nothing.
+        let _ = leptos_meta::Title(leptos_meta::TitleProps::builder().text(title).build());
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = text;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn session(id: &str, token: &str) -> Route {
+        Route::Session {
+            id: id.into(),
+            token: token.into(),
+        }
+    }
+
+    #[test]
+    fn addresses_map_to_their_pages() {
+        assert_eq!(Route::parse("/", ""), Route::Create);
+        assert_eq!(Route::parse("/s/abc", "t=tok"), session("abc", "tok"));
+        assert_eq!(Route::parse("/s/abc", ""), session("abc", ""));
+        assert_eq!(Route::parse("/s/abc", "x=1&t=tok&t=other"), session("abc", "tok"));
+        assert_eq!(
+            Route::parse("/s/abc/summary", "t=tok"),
+            Route::Summary {
+                id: "abc".into(),
+                token: "tok".into()
+            }
+        );
+        for path in [
+            "",
+            "/s/",
+            "/s",
+            "/s//summary",
+            "/s/a/b",
+            "/s/a/summary/x",
+            "/x",
+            "/s/a/",
+            "/index.html",
+        ] {
+            assert_eq!(Route::parse(path, "t=tok"), Route::NotFound, "{path}");
+        }
+    }
+
+    #[test]
+    fn query_values_are_percent_decoded() {
+        assert_eq!(query_param("t=a%2Fb%20c", "t").as_deref(), Some("a/b c"));
+        assert_eq!(query_param("tt=1&t=2", "t").as_deref(), Some("2"));
+        assert_eq!(query_param("t", "t"), None);
+        assert_eq!(query_param("t=", "t").as_deref(), Some(""));
+        // A lone or broken escape is kept as it is; escapes that are not UTF-8 are no value.
+        assert_eq!(query_param("t=100%", "t").as_deref(), Some("100%"));
+        assert_eq!(query_param("t=%zz", "t").as_deref(), Some("%zz"));
+        assert_eq!(query_param("t=%ff", "t"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn any_percent_encoded_value_decodes_to_itself(value in "\\PC{0,24}", other in "[a-z=]{0,8}") {
+            let encoded: String = value
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            let query = format!("x{other}&t={encoded}&t=second");
+            prop_assert_eq!(query_param(&query, "t"), Some(value));
+        }
     }
 }

@@ -12,13 +12,27 @@ pub mod components;
 pub mod pages;
 pub mod sync;
 
-pub use app::{shell, App};
+#[cfg(feature = "ssr")]
+pub use app::shell;
+pub use app::{page_title, query_param, App, Route};
 
 /// Browser entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    use leptos::prelude::*;
     console_error_panic_hook::set_once();
-    // `hydrate_lazy`: a lazy route's code (app.rs) is fetched before its part of the page hydrates.
-    leptos::mount::hydrate_lazy(App);
+    match Route::current() {
+        Route::Create => hydrate_lazy(pages::create::create_page()),
+        Route::Summary { .. } => hydrate_lazy(pages::summary::summary_page()),
+        Route::Session { .. } | Route::NotFound => leptos::mount::hydrate_body(|| view! { <App/> }),
+    }
+
+    /// Fetches a page's own wasm file, then hydrates the page with it.
+    fn hydrate_lazy(page: impl std::future::Future<Output = fn() -> AnyView> + 'static) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let page = page.await;
+            leptos::mount::hydrate_body(move || view! { <App lazy=page/> });
+        });
+    }
 }

@@ -33,8 +33,8 @@ test("each page downloads only its own code: the session page none of the create
   const createWasm = wasmFetched(creator);
   const links = await createSession(creator);
   expect(createWasm).toContain("tandem.wasm");
-  expect(createWasm.some((f) => f.includes("create_route"))).toBe(true);
-  expect(createWasm.some((f) => f.includes("summary_route"))).toBe(false);
+  expect(createWasm.some((f) => f.includes("create_page"))).toBe(true);
+  expect(createWasm.some((f) => f.includes("summary_page"))).toBe(false);
 
   // A fresh browser opening the session link: the main bundle only, before and after joining.
   const peer = await (await browser.newContext()).newPage();
@@ -55,8 +55,8 @@ test("each page downloads only its own code: the session page none of the create
   await reader.goto(`${origin}${pathname}/summary?t=${searchParams.get("t")}`);
   await hydrated(reader);
   await expect(reader.getByRole("heading", { name: "This session is still running" })).toBeVisible();
-  expect(summaryWasm.some((f) => f.includes("summary_route"))).toBe(true);
-  expect(summaryWasm.some((f) => f.includes("create_route"))).toBe(false);
+  expect(summaryWasm.some((f) => f.includes("summary_page"))).toBe(true);
+  expect(summaryWasm.some((f) => f.includes("create_page"))).toBe(false);
 });
 
 // The code comes compressed: the release build writes FILE.gz and FILE.br next to each file (.ci/precompress) and the

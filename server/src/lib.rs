@@ -10,14 +10,13 @@ pub mod store;
 pub mod templates;
 
 use app::api::BackendHandle;
-use app::{shell, App};
+use app::shell;
 use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -91,26 +90,34 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
     })
 }
 
-/// Leptos' routes, generated once per process. Generating them renders the app with resource loads suppressed
-/// process-wide (leptos_server's `SuppressResourceLoad` is a global flag): a page rendered by another server in
-/// the same process meanwhile (tests in parallel, a relay restarted in a test) would wait forever for its data.
-fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
-    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(App)).clone()
-}
-
 /// The whole HTTP surface: pages, server functions, static files, the session socket.
 pub fn router(state: AppState) -> Router {
-    let routes = route_list();
+    // Leptos spawns the pages' tasks (resources, effects) on this executor; idempotent.
+    let _ = any_spawner::Executor::init_tokio();
     let backend = state.backend.clone();
     let context = move || provide_context(backend.clone());
     let options = state.leptos.clone();
-    Router::new()
+    let document = move || shell(options.clone());
+    // The pages (app.rs, `Route`). The session and summary pages render whole before they are sent (their HTTP
+    // status depends on what they find); the create page streams. Any other address reaches the fallback, which
+    // serves the site's files and renders the "Page not found" page for the rest.
+    let streamed = leptos_axum::render_app_to_stream_with_context(context.clone(), document.clone());
+    let whole = leptos_axum::render_app_async_with_context(context.clone(), document);
+    let mut router = Router::new()
+        .route("/", get(streamed))
+        .route("/s/{session}", get(whole.clone()))
+        .route("/s/{session}/summary", get(whole));
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        let context = context.clone();
+        let handler = move |request| leptos_axum::handle_server_fns_with_context(context, request);
+        let filter = axum::routing::MethodFilter::try_from(method).expect("server functions use standard methods");
+        router = router.route(path, axum::routing::on(filter, handler));
+    }
+    router
         .route("/ws/{session}", get(relay::socket))
         .route("/yjs/{session}", get(relay::notes_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))

@@ -1,7 +1,8 @@
 //! Server-rendered pages under concurrency: every response finishes, with the right status.
 //!
 //! A page whose data loads in a `<Suspense>` must always finish rendering: many at once, and while other servers
-//! in the same process start (which once left a render waiting forever, see `route_list` in the server).
+//! in the same process start (which once left a render waiting forever, when starting a server generated Leptos'
+//! route list). Every address gives its page, with its status and `<title>` (app.rs, `Route`).
 
 mod common;
 
@@ -50,9 +51,10 @@ fn check((round, path, status, (got_status, body)): (usize, String, u16, (u16, S
     assert!(body.contains("</html>"), "round {round}: {path}: body incomplete");
 }
 
-/// Starting a server generates Leptos' route list, which suppresses resource loads process-wide while it runs
+/// Starting a server once generated Leptos' route list, which suppresses resource loads process-wide while it runs
 /// (leptos_server's `SuppressResourceLoad`). Servers started while another renders pages (tests in parallel, a
-/// relay restarted in a test) must not leave that render waiting forever.
+/// relay restarted in a test) must not leave that render waiting forever. (There is no route list since the app
+/// has no router; the test stays as a guard.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_render_while_other_servers_start() {
     let dir = tempfile::tempdir().unwrap();
@@ -77,6 +79,73 @@ async fn pages_render_while_other_servers_start() {
     }
     starting.await.unwrap();
     assert!(round > 0, "no page was asked for while servers started");
+    server.stop().await;
+}
+
+/// Each address renders its page (no router: app.rs reads the address), with its HTTP status and its title in the
+/// `<head>`, which only the server writes.
+#[tokio::test]
+async fn every_address_gives_its_page_status_and_title() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let goal = "Practise saying no";
+    let links = create_with_goal(&server, SessionSettings::default(), goal).await;
+    let (id, token) = parts(&links.host_link);
+    let cases = [
+        (
+            "/".to_string(),
+            200,
+            "New session · Tandem",
+            "Start a peer-coaching session",
+        ),
+        (format!("/s/{id}?t={token}"), 200, "GROW peer coaching · Tandem", goal),
+        // A percent-encoded token is the same token.
+        (
+            format!("/s/{id}?x=1&t=%{:02X}{}", token.as_bytes()[0], &token[1..]),
+            200,
+            "GROW peer coaching · Tandem",
+            goal,
+        ),
+        (
+            format!("/s/{id}?t=wrong"),
+            404,
+            "Link not valid · Tandem",
+            "This session link is not valid",
+        ),
+        (
+            format!("/s/{id}/summary?t={token}"),
+            200,
+            "Summary: Practise saying no · Tandem",
+            "still running",
+        ),
+        (
+            format!("/s/{id}/summary?t=wrong"),
+            404,
+            "Link not valid · Tandem",
+            "This session link is not valid",
+        ),
+        (
+            "/nowhere".to_string(),
+            404,
+            "Page not found · Tandem",
+            "There is nothing at this address",
+        ),
+        (
+            format!("/s/{id}/summary/extra"),
+            404,
+            "Page not found · Tandem",
+            "There is nothing at this address",
+        ),
+    ];
+    for (path, status, title, text) in cases {
+        let (got, body) = http_get(&format!("{}{path}", server.url())).await;
+        assert_eq!(got, status, "{path}");
+        assert!(
+            body.contains(&format!("<title>{title}</title>")),
+            "{path}: no <title>{title}</title> in {body}"
+        );
+        assert!(body.contains(text), "{path}: {text:?} missing");
+    }
     server.stop().await;
 }
 

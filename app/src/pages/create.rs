@@ -4,23 +4,16 @@ use crate::api::{list_templates, CreateSession, CreatedSession, NewSession};
 use crate::components::agenda_editor::{AgendaEditor, EditablePhase};
 use crate::components::brand::Header;
 use crate::components::links::LinkList;
+use crate::page_title;
 use crate::session::{limits, total_minutes, SessionSettings, Template, TimerControl};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::{lazy_route, LazyRoute};
 
-/// The create page as a lazy route: its view is split into a wasm file of its own, fetched when the route is opened.
-pub struct CreateRoute;
-
-#[lazy_route]
-impl LazyRoute for CreateRoute {
-    fn data() -> Self {
-        CreateRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <CreatePage/> }.into_any()
-    }
+/// The create page's view, in a wasm file of its own (`cargo leptos build --split`): only this page fetches it
+/// (`lib.rs`, before it hydrates).
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn create_page() -> fn() -> AnyView {
+    || view! { <CreatePage/> }.into_any()
 }
 
 /// The create page.
@@ -28,8 +21,8 @@ impl LazyRoute for CreateRoute {
 pub fn CreatePage() -> impl IntoView {
     let templates = Resource::new(|| (), |_| list_templates());
     let created = RwSignal::new(None::<CreatedSession>);
+    page_title("New session");
     view! {
-        <Title text="New session"/>
         <Header/>
         <main class="page">
             <Show

@@ -1,18 +1,18 @@
 //! The page for unknown addresses and links that do not open a session.
 
 use crate::api::INVALID_LINK;
+use crate::page_title;
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-/// Shown for any address the router does not know. The relay answers it with HTTP 404.
+/// Shown for any address Tandem does not know (app.rs, `Route`). The relay answers it with HTTP 404.
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    page_title("Page not found");
     view! {
-        <Title text="Page not found"/>
         <Problem title="Page not found" detail="There is nothing at this address."/>
     }
 }
@@ -20,8 +20,8 @@ pub fn NotFound() -> impl IntoView {
 /// Shown for a session link with an unknown id or a wrong or missing token.
 #[component]
 pub fn InvalidLink() -> impl IntoView {
+    page_title("Link not valid");
     view! {
-        <Title text="Link not valid"/>
         <Problem
             title=INVALID_LINK
             detail="Check that you copied the whole link, or ask the person who sent it for a new one."
@@ -32,8 +32,8 @@ pub fn InvalidLink() -> impl IntoView {
 /// Shown when the relay could not read the session from its storage (HTTP 503): the link may well be fine.
 #[component]
 pub fn Unavailable() -> impl IntoView {
+    page_title("Session not available");
     view! {
-        <Title text="Session not available"/>
         <Problem
             title="This session cannot be opened right now"
             detail="Tandem could not read it from its storage. Your link is kept in the address bar: try again in a moment."

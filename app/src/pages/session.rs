@@ -12,35 +12,18 @@ use crate::components::timer::{use_remaining, Announcer, TimerCard};
 use crate::pages::not_found::{InvalidLink, Unavailable};
 use crate::session::{total_minutes, Capability, RoomState};
 use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
+use crate::{page_title, Route};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// The session page. What the link opens comes with the page ([`OpenedLink`]), so it renders at once, on the server
 /// and in the browser alike, with no request of its own.
 #[component]
 pub fn SessionPage() -> impl IntoView {
-    let (params, query) = (use_params_map(), use_query_map());
-    let link = move || {
-        (
-            params.read().get("id").unwrap_or_default(),
-            query.read().get("t").unwrap_or_default(),
-        )
+    let (id, token) = match Route::current() {
+        Route::Session { id, token } => (id, token),
+        _ => Default::default(),
     };
-    let (id, token) = untrack(link);
-    // What the page opens is read once, from the HTML: should the router ever move this tab to another session or
-    // token without loading a page (no link does: they are all `rel="external"`), load that page.
-    let first = (id.clone(), token.clone());
-    Effect::new(move |_| {
-        if link() != first {
-            reload();
-        }
-    });
-    let Some((opened, json)) = opened_link() else {
-        // Reached by a client-side navigation, without the page's data: load the page itself.
-        reload();
-        return view! { <Header/><p class="loading page" aria-busy="true">"Opening the session…"</p> }.into_any();
-    };
+    let (opened, json) = opened_link();
     let page = match opened {
         OpenedLink::Open(info) => view! { <SessionView info=*info id token/> }.into_any(),
         OpenedLink::Invalid => view! { <Header/><InvalidLink/> }.into_any(),
@@ -56,9 +39,9 @@ pub fn SessionPage() -> impl IntoView {
 /// On the server: the link as the relay looked it up for this request (and the HTTP status to answer with), and
 /// its JSON for the page, `<` escaped so that no text in it can close the script element.
 #[cfg(feature = "ssr")]
-fn opened_link() -> Option<(OpenedLink, String)> {
+fn opened_link() -> (OpenedLink, String) {
     let looked_up = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<OpenedLink>().cloned());
-    // Without a lookup (route listing at startup) the page renders as for an invalid link.
+    // Without a lookup (the middleware did not run: tests rendering the app directly) it renders as invalid.
     let opened = looked_up.unwrap_or(OpenedLink::Invalid);
     let status = match opened {
         OpenedLink::Open(_) => None,
@@ -71,28 +54,24 @@ fn opened_link() -> Option<(OpenedLink, String)> {
     let json = serde_json::to_string(&opened)
         .unwrap_or_default()
         .replace('<', "\\u003c");
-    Some((opened, json))
+    (opened, json)
 }
 
-/// In the browser: read back from the server-rendered page; `None` when the page has none (a client-side
-/// navigation) and is not hydrating (a page without it would otherwise reload forever).
-#[cfg(feature = "hydrate")]
-fn opened_link() -> Option<(OpenedLink, String)> {
+/// In the browser: read back from the server-rendered page, which the browser only ever hydrates (there is no
+/// client-side navigation: app.rs).
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn opened_link() -> (OpenedLink, String) {
     let json = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(LINK_SCRIPT_ID))
-        .and_then(|el| el.text_content());
-    let hydrating = Owner::current_shared_context().is_some_and(|c| c.during_hydration());
-    match json {
-        Some(json) => Some((serde_json::from_str(&json).unwrap_or(OpenedLink::Invalid), json)),
-        None if hydrating => Some((OpenedLink::Invalid, String::new())),
-        None => None,
-    }
+        .and_then(|el| el.text_content())
+        .unwrap_or_default();
+    (serde_json::from_str(&json).unwrap_or(OpenedLink::Invalid), json)
 }
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-fn opened_link() -> Option<(OpenedLink, String)> {
-    Some((OpenedLink::Invalid, String::new()))
+fn opened_link() -> (OpenedLink, String) {
+    (OpenedLink::Invalid, String::new())
 }
 
 #[component]
@@ -111,6 +90,7 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
     let title = spec.template_name.clone();
     let capability = info.capability;
     let info = StoredValue::new(info);
+    page_title(&title);
     let on_join = {
         let id = id.clone();
         move |who: Identity| {
@@ -119,7 +99,6 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
         }
     };
     view! {
-        <Title text=title.clone()/>
         <Header>
             <span class="badge" data-testid="capability">{capability.label()}</span>
         </Header>

@@ -8,32 +8,26 @@ use crate::pages::not_found::InvalidLink;
 use crate::session::summary::format_utc;
 use crate::session::Summary;
 use crate::sync::storage;
+use crate::{page_title, Route};
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
-use leptos_router::{lazy_route, LazyRoute};
 
-/// The summary page as a lazy route: its view is split into a wasm file of its own, fetched when the route is opened.
-pub struct SummaryRoute;
-
-#[lazy_route]
-impl LazyRoute for SummaryRoute {
-    fn data() -> Self {
-        SummaryRoute
-    }
-
-    fn view(_this: Self) -> AnyView {
-        view! { <SummaryPage/> }.into_any()
-    }
+/// The summary page's view, in a wasm file of its own (`cargo leptos build --split`): only this page fetches it
+/// (`lib.rs`, before it hydrates).
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn summary_page() -> fn() -> AnyView {
+    || view! { <SummaryPage/> }.into_any()
 }
 
 /// The summary page.
 #[component]
 pub fn SummaryPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let id = move || params.read().get("id").unwrap_or_default();
-    let token = move || query.read().get("t").unwrap_or_default();
+    let (id, token) = match Route::current() {
+        Route::Summary { id, token } => (id, token),
+        _ => Default::default(),
+    };
+    let (id, token) = (StoredValue::new(id), StoredValue::new(token));
+    let (id, token) = (move || id.get_value(), move || token.get_value());
     // The browser key identifies the viewer (for their feedback); it is only known after hydration. (Every link to
     // this page is a full page load, `rel="external"`: app.rs.)
     let key = RwSignal::new(None::<String>);
@@ -69,6 +63,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
         None => format!("/s/{id}/summary.md?t={token}"),
     };
     let Some(ended_at) = summary.ended_at else {
+        page_title(&format!("Summary: {title}"));
         return view! {
             <main class="page page--narrow">
                 <section class="card">
@@ -83,8 +78,8 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
     let outcome = summary.outcome.clone();
     let viewer = summary.viewer;
     let sum = StoredValue::new(summary.clone());
+    page_title(&format!("Summary: {title}"));
     view! {
-        <Title text=format!("Summary: {title}")/>
         <main class="page summary">
             <section class="summary-head">
                 <p class="eyebrow">{format!("{} · ended {}", s.template_name, format_utc(ended_at))}</p>
