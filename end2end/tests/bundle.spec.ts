@@ -61,9 +61,9 @@ test("each page downloads only its own code: the session page none of the create
 
 // The code comes compressed: the release build writes FILE.gz and FILE.br next to each file (.ci/precompress) and the
 // server sends the one the browser accepts, so people download what `.ci/size-report` measures, not the raw wasm.
-test("the browser code is sent compressed, as the files the size report measures", async ({ page }) => {
+test("the page and its code are sent compressed, the code as the files the size report measures", async ({ page }) => {
   const pkg = path.join(__dirname, "..", "..", "target", "site", "pkg");
-  const seen = new Map<string, { encoding: string; type: string; body: number }>();
+  const seen = new Map<string, { encoding: string; type: string; vary: string; body: number }>();
   page.on("requestfinished", async (request) => {
     const url = new URL(request.url());
     if (!url.pathname.startsWith("/pkg/")) return;
@@ -74,16 +74,21 @@ test("the browser code is sent compressed, as the files the size report measures
     seen.set(url.pathname.replace("/pkg/", ""), {
       encoding: headers["content-encoding"] ?? "none",
       type: headers["content-type"] ?? "",
+      vary: headers["vary"] ?? "",
       body: sizes.responseBodySize,
     });
   });
-  await page.goto("/");
+  const document = await page.goto("/");
+  // The page itself is compressed as it is sent.
+  expect(["gzip", "br"]).toContain((await document!.allHeaders())["content-encoding"]);
   await hydrated(page);
   await expect.poll(() => ["tandem.wasm", "tandem.js", "tandem.css"].every((f) => seen.has(f))).toBe(true);
   for (const file of ["tandem.wasm", "tandem.js", "tandem.css"]) {
     const got = seen.get(file)!;
     expect(["gzip", "br"], `${file} content-encoding`).toContain(got.encoding);
     const ext = got.encoding === "gzip" ? "gz" : "br";
+    // The encoding depends on the request's Accept-Encoding: caches must know.
+    expect(got.vary.toLowerCase(), `${file} vary`).toContain("accept-encoding");
     expect(got.body, `${file} bytes on the wire`).toBe(fs.statSync(path.join(pkg, `${file}.${ext}`)).size);
   }
   // Still served as wasm, so the browser compiles it while it streams in.

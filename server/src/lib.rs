@@ -123,12 +123,39 @@ pub fn router(state: AppState) -> Router {
         ))
         // After the fallback, so that it also sees `/s/{id}/`, which would reach the app through the fallback.
         .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
+        // Pages, server-function answers and the Markdown export are compressed as they are sent (brotli or gzip,
+        // as the browser accepts); the site's files are stored compressed already, and socket upgrades have no
+        // content type, so neither is touched.
+        .layer(tower_http::compression::CompressionLayer::new().compress_when(compressible))
+        // The site's files are sent as stored .br or .gz when the browser accepts it (.ci/precompress): caches must
+        // key them by Accept-Encoding. tower-http's `ServeDir` does not say so itself.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
         // Links carry their token in the query string: never send it to other sites.
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
+}
+
+/// Whether a response is compressed on the way out: HTML, JSON and Markdown (the rest is either stored compressed
+/// or not worth it).
+fn compressible(
+    _status: axum::http::StatusCode,
+    _version: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _extensions: &axum::http::Extensions,
+) -> bool {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    ["text/html", "application/json", "text/markdown"]
+        .iter()
+        .any(|t| content_type.starts_with(t))
 }
 
 /// Query of a session link: its token.
