@@ -64,7 +64,8 @@ setup-test: setup chromium
 # the standard library rebuilt from source (rust-src, installed with the toolchain) with `opt-level = "z"`, panics
 # that abort at once without formatting a message, no `Debug` formatting code and no panic locations. The pinned
 # stable compiler is allowed them with RUSTC_BOOTSTRAP=1, for this build only: 8 % smaller session page, measured
-# (docs/performance.md). The server, the tests and `cargo leptos watch` build without them. The rustflags replace
+# (docs/performance.md). The server, the tests and `cargo leptos watch` build without them (hence two builds in
+# `run`). `.ci/precompress` then stores each file gzip- and brotli-compressed beside itself; the server sends those. The rustflags replace
 # .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
 WASM_RELEASE_ENV := RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components \
   -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
@@ -72,9 +73,8 @@ WASM_RELEASE_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort
 
 ## Run ------------------------------------------------------------------------------------------------------
 
-run: setup
-	$(WASM_RELEASE_ENV) cargo leptos build --release --split $(WASM_RELEASE_ARGS)
-	.ci/precompress
+run: setup site-release
+	cargo leptos build --release --server-only
 	LEPTOS_ENV=PROD TANDEM_ADDR=$(ADDR) TANDEM_DATABASE_URL=$(DATABASE_URL) LEPTOS_SITE_ROOT=target/site \
 	  ./target/release/server
 
@@ -94,7 +94,7 @@ unit:
 
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).
-site-release:
+site-release: npm-packages
 	$(WASM_RELEASE_ENV) cargo leptos build --release --split --frontend-only $(WASM_RELEASE_ARGS)
 	.ci/precompress
 
@@ -102,7 +102,7 @@ e2e: site-release
 	cargo build -p server --bin server
 	cd end2end && npx playwright test
 
-# Gzipped size of what each page downloads (wasm + JS + CSS, lazy routes with their chunks) against the committed
+# Gzipped size of what each page downloads (wasm + JS + CSS, split-out pages with their chunks) against the committed
 # budgets: the session page and any page. See docs/performance.md.
 SESSION_BUDGET_KB ?= 420
 PAGE_BUDGET_KB ?= 500

@@ -1,7 +1,7 @@
 //! The HTML shell and the pages by address.
 //!
-//! There is no client-side router: every link between pages is a full page load (`rel="external"`), so the browser
-//! only ever hydrates the page the server rendered, and [`Route::current`] reads it from the address on both sides.
+//! There is no client-side router: every link between pages is a full page load, so the browser only ever hydrates
+//! the page the server rendered, and [`Route::current`] reads it from the address on both sides.
 //! leptos_router and leptos_meta cost the session page ~60 KB gzipped (docs/performance.md); the server keeps
 //! leptos_meta for the `<title>` ([`page_title`]).
 
@@ -73,8 +73,9 @@ fn current_route() -> Route {
     Route::NotFound
 }
 
-/// The value of the first `name=value` pair of a query string, percent-decoded; `None` when absent or when its
-/// escapes do not decode to UTF-8.
+/// The value of the first `name=value` pair of a query string, decoded as a form (`+` is a space, `%XX` a byte);
+/// `None` when absent or when its escapes do not decode to UTF-8. The relay reads links with it too.
+/// (Names are compared as written: Tandem's own are plain ASCII.)
 pub fn query_param(query: &str, name: &str) -> Option<String> {
     let value = query
         .split('&')
@@ -93,6 +94,10 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
                 out.push((hi * 16 + lo) as u8);
                 i += 3;
             }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
             (b, _, _) => {
                 out.push(b);
                 i += 1;
@@ -101,6 +106,31 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     }
     String::from_utf8(out).ok()
 }
+
+/// Shows a notice with a Reload button when the page's code fails for good: its JS or wasm did not load (a dropped
+/// connection, a deploy in between), or the wasm stopped (a panic: the release build aborts on panic, which kills
+/// the module). Without it the page would look ready and do nothing. Only errors from the code's loading or from
+/// WebAssembly count, so that other scripts' errors (browser extensions) show nothing; the notice is appended at
+/// the end of `<body>`, after everything hydration walks.
+#[cfg(feature = "ssr")]
+const LOAD_FAILED_SCRIPT: &str = r#"(function () {
+  function failed(reason) {
+    var text = String((reason && reason.message) || reason || "");
+    var fatal = (typeof WebAssembly !== "undefined" && reason instanceof WebAssembly.RuntimeError) ||
+      /dynamically imported module|WebAssembly|wasm|Failed to fetch/i.test(text);
+    if (!fatal || document.getElementById("load-failed")) return;
+    var box = document.createElement("div");
+    box.id = "load-failed";
+    box.className = "load-failed";
+    box.setAttribute("role", "alert");
+    box.innerHTML = "<span>This page stopped working: part of it did not load or ran into an error.</span> " +
+      "<button type=\"button\" class=\"button button--primary\">Reload</button>";
+    box.querySelector("button").onclick = function () { location.reload(); };
+    document.body.appendChild(box);
+  }
+  addEventListener("error", function (e) { failed(e.error || e.message); });
+  addEventListener("unhandledrejection", function (e) { failed(e.reason); });
+})();"#;
 
 /// The document around the app, rendered on the server.
 #[cfg(feature = "ssr")]
@@ -116,6 +146,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="referrer" content="no-referrer"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href="/pkg/tandem.css"/>
+                <script inner_html=LOAD_FAILED_SCRIPT></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -215,8 +246,8 @@ mod tests {
     }
 
     #[test]
-    fn query_values_are_percent_decoded() {
-        assert_eq!(query_param("t=a%2Fb%20c", "t").as_deref(), Some("a/b c"));
+    fn query_values_are_decoded_as_a_form() {
+        assert_eq!(query_param("t=a%2Fb%20c+d%2B", "t").as_deref(), Some("a/b c d+"));
         assert_eq!(query_param("tt=1&t=2", "t").as_deref(), Some("2"));
         assert_eq!(query_param("t", "t"), None);
         assert_eq!(query_param("t=", "t").as_deref(), Some(""));

@@ -1,7 +1,7 @@
 import { test, expect, Page } from "@playwright/test";
 import * as fs from "fs";
 import * as path from "path";
-import { createSession, join, hydrated } from "./helpers";
+import { createSession, join, hydrated, screenshots } from "./helpers";
 
 /** The wasm files a page fetches, by name, from the moment this is called. */
 function wasmFetched(page: Page): string[] {
@@ -25,8 +25,9 @@ function apiCalls(page: Page): string[] {
   return seen;
 }
 
-// The create and summary pages are lazy routes (cargo leptos --split): the session page, the one people spend
-// their time on, downloads only the main bundle, and each other page adds only its own code (docs/performance.md).
+// The create and summary pages are split out (`#[lazy]` fns, cargo leptos --split): the session page, the one
+// people spend their time on, downloads only the main bundle, and each other page adds only its own code
+// (docs/performance.md).
 // The session page opens with the data the relay put in its HTML and calls no server function.
 test("each page downloads only its own code: the session page none of the create or summary pages'", async ({ browser }) => {
   const creator = await browser.newPage();
@@ -94,4 +95,20 @@ test("the page and its code are sent compressed, the code as the files the size 
   // Still served as wasm, so the browser compiles it while it streams in.
   expect(seen.get("tandem.wasm")!.type).toBe("application/wasm");
   expect(seen.get("tandem.wasm")!.body).toBeLessThan(fs.statSync(path.join(pkg, "tandem.wasm")).size / 2);
+});
+
+// A page whose own code does not arrive (a dropped connection, a deploy in between) would look ready and do nothing;
+// the shell notices and offers a reload, which works once the code can be fetched again.
+test("when a page's code does not load, the page says so and a reload recovers", async ({ page }) => {
+  const chunk = /split_create_page_\d+\.wasm/;
+  await page.route(chunk, (route) => route.abort("connectionreset"));
+  await page.goto("/");
+  const notice = page.getByRole("alert").filter({ hasText: "This page stopped working" });
+  await expect(notice).toBeVisible();
+  await expect(page.locator("body[data-hydrated=true]")).toHaveCount(0);
+  await screenshots(page, "load-failed");
+  await page.unroute(chunk);
+  await notice.getByRole("button", { name: "Reload" }).click();
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "Start a peer-coaching session" })).toBeVisible();
 });

@@ -6,6 +6,8 @@ import * as path from "path";
 /** Waits until the page has hydrated: controls work only from then on. */
 export async function hydrated(page: Page) {
   await expect(page.locator("body[data-hydrated=true]")).toHaveCount(1);
+  // The shell's "this page stopped working" notice (app.rs) must not show on a page that works.
+  await expect(page.locator("#load-failed")).toHaveCount(0);
 }
 
 /** Creates a session from the create page and returns its three links. */

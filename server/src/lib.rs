@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use config::Config;
@@ -126,7 +127,7 @@ pub fn router(state: AppState) -> Router {
         // Pages, server-function answers and the Markdown export are compressed as they are sent (brotli or gzip,
         // as the browser accepts); the site's files are stored compressed already, and socket upgrades have no
         // content type, so neither is touched.
-        .layer(tower_http::compression::CompressionLayer::new().compress_when(compressible))
+        .layer(tower_http::compression::CompressionLayer::new().compress_when(SizeAbove::new(256).and(compressible)))
         // The site's files are sent as stored .br or .gz when the browser accepts it (.ci/precompress): caches must
         // key them by Accept-Encoding. tower-http's `ServeDir` does not say so itself.
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -141,8 +142,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Whether a response is compressed on the way out: HTML, JSON and Markdown (the rest is either stored compressed
-/// or not worth it).
+/// Whether a response is compressed on the way out (with more than 256 bytes): HTML, JSON and Markdown; the rest
+/// is either stored compressed or not worth it.
 fn compressible(
     _status: axum::http::StatusCode,
     _version: axum::http::Version,
@@ -158,40 +159,39 @@ fn compressible(
         .any(|t| content_type.starts_with(t))
 }
 
-/// Query of a session link: its token.
-#[derive(serde::Deserialize)]
-struct LinkQuery {
-    #[serde(default)]
-    t: String,
-}
-
 /// Before the session page (`GET /s/{id}?t=TOKEN`, or `HEAD`) renders, looks its link up and leaves the answer
-/// ([`app::api::OpenedLink`]) in the request's extensions, where the page reads it synchronously. `/s/{id}/`
-/// (which the router would also match, through the fallback, answering 404) is redirected to `/s/{id}`.
+/// ([`app::api::OpenedLink`]) in the request's extensions, where the page reads it synchronously. `/s/{id}/` and
+/// `/s/{id}/summary/` are redirected to the address without the slash.
 async fn open_session_link(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use app::api::{BackendError, OpenedLink};
+    use app::Route;
     use axum::http::Method;
     use axum::response::IntoResponse;
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD);
-    let Some(rest) = request.uri().path().strip_prefix("/s/").filter(|_| is_page) else {
+    let path = request.uri().path();
+    if !is_page || !path.starts_with("/s/") {
+        return next.run(request).await;
+    }
+    let query = request.uri().query().unwrap_or_default();
+    // `/s/{id}/` and `/s/{id}/summary/`: the page itself, query kept.
+    if let Some(page) = path.strip_suffix('/') {
+        if matches!(Route::parse(page, ""), Route::Session { .. } | Route::Summary { .. }) {
+            let query = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{query}")
+            };
+            return axum::response::Redirect::permanent(&format!("{page}{query}")).into_response();
+        }
+    }
+    // The page reads its address with the same function (app.rs), so both see the same token.
+    let Route::Session { id: session, token } = Route::parse(path, query) else {
         return next.run(request).await;
     };
-    let is_id = |id: &str| !id.is_empty() && !id.contains('/');
-    if let Some(id) = rest.strip_suffix('/').filter(|id| is_id(id)) {
-        let query = request.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-        return axum::response::Redirect::permanent(&format!("/s/{id}{query}")).into_response();
-    }
-    if !is_id(rest) {
-        return next.run(request).await;
-    }
-    let session = rest.to_string();
-    let token = axum::extract::Query::<LinkQuery>::try_from_uri(request.uri())
-        .map(|q| q.0.t)
-        .unwrap_or_default();
     let opened = match state.backend.0.open_link(session, token).await {
         Ok(info) => OpenedLink::Open(Box::new(info)),
         Err(BackendError::Unavailable) => OpenedLink::Unavailable,

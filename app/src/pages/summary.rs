@@ -29,7 +29,7 @@ pub fn SummaryPage() -> impl IntoView {
     let (id, token) = (StoredValue::new(id), StoredValue::new(token));
     let (id, token) = (move || id.get_value(), move || token.get_value());
     // The browser key identifies the viewer (for their feedback); it is only known after hydration. (Every link to
-    // this page is a full page load, `rel="external"`: app.rs.)
+    // this page is a full page load: app.rs.)
     let key = RwSignal::new(None::<String>);
     Effect::new(move |_| key.set(storage::load_identity(&id()).map(|i| i.key)));
     let summary = Resource::new(
