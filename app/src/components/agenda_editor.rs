@@ -66,6 +66,8 @@ pub fn AgendaEditor(phases: RwSignal<Vec<EditablePhase>>, on_reset: impl Fn() + 
                     let field = move |f: fn(&PhaseSpec) -> String| move || phases.with(|ps| ps.iter().find(|p| p.key == key).map(|p| f(&p.phase)).unwrap_or_default());
                     let title_id = format!("phase-{key}-title");
                     let minutes_id = format!("phase-{key}-minutes");
+                    // Also as attributes, so that the server-rendered page shows the agenda before it hydrates.
+                    let (first_title, first_minutes) = untrack(|| (field(|p| p.title.clone())(), field(|p| p.minutes.to_string())()));
                     view! {
                         <li class="agenda-edit__row">
                             <span class="agenda-edit__n" aria-hidden="true">{move || index() + 1}</span>
@@ -73,11 +75,11 @@ pub fn AgendaEditor(phases: RwSignal<Vec<EditablePhase>>, on_reset: impl Fn() + 
                                 <div class="agenda-edit__line">
                                     <label class="sr-only" for=title_id.clone()>{move || format!("Title of phase {}", index() + 1)}</label>
                                     <input id=title_id class="agenda-edit__title" type="text" maxlength=limits::MAX_TITLE_CHARS
-                                        prop:value=field(|p| p.title.clone())
+                                        value=first_title prop:value=field(|p| p.title.clone())
                                         on:input=move |ev| { let v = event_target_value(&ev); edit(key, &|p| p.title = v.clone()) }/>
                                     <label class="sr-only" for=minutes_id.clone()>{move || format!("Minutes for phase {}", index() + 1)}</label>
                                     <input id=minutes_id class="agenda-edit__minutes" type="number" min="1" max=limits::MAX_PHASE_MINUTES inputmode="numeric"
-                                        prop:value=field(|p| p.minutes.to_string())
+                                        value=first_minutes prop:value=field(|p| p.minutes.to_string())
                                         on:input=move |ev| {
                                             let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
                                             edit(key, &|p| p.minutes = v)

@@ -109,7 +109,9 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
                         let group = if t.group.min == t.group.max { format!("{} people", t.group.min) } else { format!("{}–{} people", t.group.min, t.group.max) };
                         view! {
                             <label class="template" class:template--on=move || selected.get() == id_check>
+                                // `checked` too, so that the server-rendered page shows the choice before it hydrates.
                                 <input type="radio" name="template" value=t.id.clone()
+                                    checked=selected.get_untracked() == t.id
                                     prop:checked={let id = t.id.clone(); move || selected.get() == id}
                                     on:change=move |_| pick(id.clone())/>
                                 <span class="template__name">{t.name.clone()}</span>
@@ -143,12 +145,14 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
                 <div class="field" role="radiogroup" aria-labelledby="control-label">
                     <span class="field__label" id="control-label">"Who runs the timer"</span>
                     <label class="choice">
-                        <input type="radio" name="control" prop:checked=move || control.get() == TimerControl::Host
+                        <input type="radio" name="control" checked=control.get_untracked() == TimerControl::Host
+                            prop:checked=move || control.get() == TimerControl::Host
                             on:change=move |_| control.set(TimerControl::Host)/>
                         "Only the host (you)"
                     </label>
                     <label class="choice">
-                        <input type="radio" name="control" prop:checked=move || control.get() == TimerControl::Everyone
+                        <input type="radio" name="control" checked=control.get_untracked() == TimerControl::Everyone
+                            prop:checked=move || control.get() == TimerControl::Everyone
                             on:change=move |_| control.set(TimerControl::Everyone)/>
                         "Everyone taking part"
                     </label>
