@@ -65,8 +65,8 @@ setup-test: setup chromium
 # that abort at once without formatting a message, no `Debug` formatting code and no panic locations. The pinned
 # stable compiler is allowed them with RUSTC_BOOTSTRAP=1, for this build only: 8 % smaller session page, measured
 # (docs/performance.md). The server, the tests and `cargo leptos watch` build without them (hence two builds in
-# `run`). `.ci/precompress` then stores each file gzip- and brotli-compressed beside itself; the server sends those. The rustflags replace
-# .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
+# `run`). The rustflags replace .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
+# `.ci/precompress` then stores each file gzip- and brotli-compressed beside itself; the server sends those.
 WASM_RELEASE_ENV := RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components \
   -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
 WASM_RELEASE_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort
