@@ -158,11 +158,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// A split-out page's view constructor, given the session id and link token from the address (empty for the
+/// create page).
+pub type LazyPage = fn(String, String) -> AnyView;
+
 /// The page at the current address. The create and summary pages are split into wasm files of their own (`cargo
 /// leptos build --split`, docs/performance.md): in the browser, `lib.rs` fetches the one it needs before hydrating
 /// and passes its view in as `lazy`; the session page, where people spend their time, is in the main bundle.
 #[component]
-pub fn App(#[prop(optional)] lazy: Option<fn() -> AnyView>) -> impl IntoView {
+pub fn App(#[prop(optional)] lazy: Option<LazyPage>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     leptos_meta::provide_meta_context();
     // Tests and styles key off this: interactive controls work only once the page has hydrated.
@@ -176,14 +180,18 @@ pub fn App(#[prop(optional)] lazy: Option<fn() -> AnyView>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let _ = lazy;
     match Route::current() {
-        Route::Session { .. } => view! { <SessionPage/> }.into_any(),
+        Route::Session { id, token } => view! { <SessionPage id token/> }.into_any(),
         Route::NotFound => view! { <NotFound/> }.into_any(),
         #[cfg(feature = "ssr")]
         Route::Create => view! { <crate::pages::create::CreatePage/> }.into_any(),
         #[cfg(feature = "ssr")]
-        Route::Summary { .. } => view! { <crate::pages::summary::SummaryPage/> }.into_any(),
+        Route::Summary { id, token } => view! { <crate::pages::summary::SummaryPage id token/> }.into_any(),
         #[cfg(not(feature = "ssr"))]
-        Route::Create | Route::Summary { .. } => lazy.map(|page| page()).unwrap_or_else(|| ().into_any()),
+        Route::Create => lazy
+            .map(|page| page(String::new(), String::new()))
+            .unwrap_or_else(|| ().into_any()),
+        #[cfg(not(feature = "ssr"))]
+        Route::Summary { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
     }
 }
 

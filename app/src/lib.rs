@@ -14,7 +14,7 @@ pub mod sync;
 
 #[cfg(feature = "ssr")]
 pub use app::shell;
-pub use app::{page_title, query_param, App, Route};
+pub use app::{page_title, query_param, App, LazyPage, Route};
 
 /// Browser entry point: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
@@ -29,7 +29,7 @@ pub fn hydrate() {
     }
 
     /// Fetches a page's own wasm file, then hydrates the page with it.
-    fn hydrate_lazy(page: impl std::future::Future<Output = fn() -> AnyView> + 'static) {
+    fn hydrate_lazy(page: impl std::future::Future<Output = LazyPage> + 'static) {
         wasm_bindgen_futures::spawn_local(async move {
             let page = page.await;
             leptos::mount::hydrate_body(move || view! { <App lazy=page/> });

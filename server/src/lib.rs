@@ -17,6 +17,7 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
+use leptos_axum::LeptosRoutes;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -93,8 +94,6 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
 
 /// The whole HTTP surface: pages, server functions, static files, the session socket.
 pub fn router(state: AppState) -> Router {
-    // Leptos spawns the pages' tasks (resources, effects) on this executor; idempotent.
-    let _ = any_spawner::Executor::init_tokio();
     let backend = state.backend.clone();
     let context = move || provide_context(backend.clone());
     let options = state.leptos.clone();
@@ -103,18 +102,14 @@ pub fn router(state: AppState) -> Router {
     // status depends on what they find); the create page streams. Any other address reaches the fallback, which
     // serves the site's files and renders the "Page not found" page for the rest.
     let streamed = leptos_axum::render_app_to_stream_with_context(context.clone(), document.clone());
-    let whole = leptos_axum::render_app_async_with_context(context.clone(), document);
-    let mut router = Router::new()
+    let whole = leptos_axum::render_app_async_with_context(context.clone(), document.clone());
+    Router::new()
         .route("/", get(streamed))
         .route("/s/{session}", get(whole.clone()))
-        .route("/s/{session}/summary", get(whole));
-    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
-        let context = context.clone();
-        let handler = move |request| leptos_axum::handle_server_fns_with_context(context, request);
-        let filter = axum::routing::MethodFilter::try_from(method).expect("server functions use standard methods");
-        router = router.route(path, axum::routing::on(filter, handler));
-    }
-    router
+        .route("/s/{session}/summary", get(whole))
+        // With no page listed, this registers the server functions only (and starts the executor Leptos spawns
+        // its tasks on).
+        .leptos_routes_with_context(&state, Vec::new(), context.clone(), document)
         .route("/ws/{session}", get(relay::socket))
         .route("/yjs/{session}", get(relay::notes_socket))
         .route("/healthz", get(|| async { "ok" }))

@@ -12,8 +12,8 @@ use leptos::prelude::*;
 /// (`lib.rs`, before it hydrates).
 #[cfg(feature = "hydrate")]
 #[lazy]
-pub fn create_page() -> fn() -> AnyView {
-    || view! { <CreatePage/> }.into_any()
+pub fn create_page() -> crate::LazyPage {
+    |_, _| view! { <CreatePage/> }.into_any()
 }
 
 /// The create page.

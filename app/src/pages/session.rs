@@ -9,20 +9,16 @@ use crate::components::notes::{CommitmentsCard, NotesPanel};
 use crate::components::phase_bar::{PhaseBar, PhaseCard};
 use crate::components::presence::PresenceList;
 use crate::components::timer::{use_remaining, Announcer, TimerCard};
+use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
 use crate::session::{total_minutes, Capability, RoomState};
 use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
-use crate::{page_title, Route};
 use leptos::prelude::*;
 
-/// The session page. What the link opens comes with the page ([`OpenedLink`]), so it renders at once, on the server
-/// and in the browser alike, with no request of its own.
+/// The page of session `id`, opened with the link token `token`. What the link opens comes with the page
+/// ([`OpenedLink`]), so it renders at once, on the server and in the browser alike, with no request of its own.
 #[component]
-pub fn SessionPage() -> impl IntoView {
-    let (id, token) = match Route::current() {
-        Route::Session { id, token } => (id, token),
-        _ => Default::default(),
-    };
+pub fn SessionPage(id: String, token: String) -> impl IntoView {
     let (opened, json) = opened_link();
     let page = match opened {
         OpenedLink::Open(info) => view! { <SessionView info=*info id token/> }.into_any(),

@@ -4,47 +4,50 @@ use crate::api::session_summary;
 use crate::components::brand::Header;
 use crate::components::chart::PhaseChart;
 use crate::components::feedback::AnswerList;
+use crate::page_title;
 use crate::pages::not_found::InvalidLink;
 use crate::session::summary::format_utc;
 use crate::session::Summary;
 use crate::sync::storage;
-use crate::{page_title, Route};
 use leptos::prelude::*;
 
 /// The summary page's view, in a wasm file of its own (`cargo leptos build --split`): only this page fetches it
 /// (`lib.rs`, before it hydrates).
 #[cfg(feature = "hydrate")]
 #[lazy]
-pub fn summary_page() -> fn() -> AnyView {
-    || view! { <SummaryPage/> }.into_any()
+pub fn summary_page() -> crate::LazyPage {
+    |id, token| view! { <SummaryPage id token/> }.into_any()
 }
 
-/// The summary page.
+/// The summary page of session `id`, opened with the link token `token`.
 #[component]
-pub fn SummaryPage() -> impl IntoView {
-    let (id, token) = match Route::current() {
-        Route::Summary { id, token } => (id, token),
-        _ => Default::default(),
-    };
-    let (id, token) = (StoredValue::new(id), StoredValue::new(token));
-    let (id, token) = (move || id.get_value(), move || token.get_value());
+pub fn SummaryPage(id: String, token: String) -> impl IntoView {
     // The browser key identifies the viewer (for their feedback); it is only known after hydration. (Every link to
     // this page is a full page load: app.rs.)
     let key = RwSignal::new(None::<String>);
-    Effect::new(move |_| key.set(storage::load_identity(&id()).map(|i| i.key)));
+    {
+        let id = id.clone();
+        Effect::new(move |_| key.set(storage::load_identity(&id).map(|i| i.key)));
+    }
     let summary = Resource::new(
-        move || (id(), token(), key.get()),
+        {
+            let token = token.clone();
+            move || (id.clone(), token.clone(), key.get())
+        },
         |(id, token, key)| session_summary(id, token, key),
     );
     view! {
         <Header/>
         <Suspense fallback=|| view! { <p class="loading page" aria-busy="true">"Loading the summary…"</p> }>
-            {move || Suspend::new(async move {
-                match summary.await {
-                    Ok(s) => view! { <SummaryView summary=s token=token() key=key.get()/> }.into_any(),
-                    Err(_) => view! { <InvalidLink/> }.into_any(),
-                }
-            })}
+            {move || {
+                let token = token.clone();
+                Suspend::new(async move {
+                    match summary.await {
+                        Ok(s) => view! { <SummaryView summary=s token key=key.get()/> }.into_any(),
+                        Err(_) => view! { <InvalidLink/> }.into_any(),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
