@@ -5,6 +5,7 @@
 pub mod notes;
 pub mod protocol;
 pub mod session;
+pub mod small_sort;
 
 pub mod api;
 mod app;

@@ -155,11 +155,10 @@ fn FeedbackForm(
 
 /// Drops empty text answers so that optional fields left blank are simply absent.
 fn clean(answers: &BTreeMap<String, Answer>) -> BTreeMap<String, Answer> {
-    answers
-        .iter()
-        .filter(|(_, a)| !matches!(a, Answer::Text(t) if t.trim().is_empty()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    // A clone and `retain`, not `collect()`: collecting into a BTreeMap compiles a sort of the pairs.
+    let mut kept = answers.clone();
+    kept.retain(|_, a| !matches!(a, Answer::Text(t) if t.trim().is_empty()));
+    kept
 }
 
 #[component]

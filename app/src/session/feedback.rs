@@ -17,14 +17,43 @@ impl FeedbackId {
     }
 }
 
-/// One answer: free text or a 1–5 rating.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One answer: free text or a 1–5 rating. On the wire and in the store a bare JSON number or string (serialized
+/// like `#[serde(untagged)]`; read by hand, because serde reads an untagged enum through a buffered copy of the
+/// value, code the browser bundle does not otherwise need: docs/performance.md).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
     /// A rating (1–5).
     Rating(i64),
     /// Free text.
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for Answer {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AnswerVisitor;
+        impl serde::de::Visitor<'_> for AnswerVisitor {
+            type Value = Answer;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a rating (a whole number) or a text")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Answer, E> {
+                Ok(Answer::Rating(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Answer, E> {
+                i64::try_from(v)
+                    .map(Answer::Rating)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Answer, E> {
+                Ok(Answer::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Answer, E> {
+                Ok(Answer::Text(v))
+            }
+        }
+        deserializer.deserialize_any(AnswerVisitor)
+    }
 }
 
 /// Feedback as the giver submits it.

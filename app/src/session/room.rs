@@ -13,9 +13,16 @@ pub const UNDO_DEPTH: usize = 20;
 /// Most time one "add time" command may add, in seconds.
 pub const MAX_ADD_SECONDS: u32 = 30 * 60;
 
+// Reading internally tagged enums. `Timer`, `RoomEvent` and `FieldKind` are written as JSON objects that carry their
+// variant in a field (`{"state":"running","deadline":…}`); they are stored that way and the templates are written that
+// way. serde's derived reader for that form buffers the whole object first (its `Content` type), which compiles a
+// second reader of every value into the browser bundle. These enums are read instead through a plain struct with
+// the tag and every variant's fields, then checked: the same JSON, accepted and refused alike (fields in any order,
+// unknown fields ignored, a missing field named). docs/performance.md, "Client size".
+
 /// The clock of the current phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(tag = "state", rename_all = "snake_case", try_from = "TimerFields")]
 pub enum Timer {
     /// Not started in this phase yet; `remaining_ms` is what the clock shows.
     Ready {
@@ -64,6 +71,104 @@ impl Timer {
             Timer::Ready { .. } => TimerKind::Ready,
             Timer::Running { .. } => TimerKind::Running,
             Timer::Paused { .. } => TimerKind::Paused,
+        }
+    }
+}
+
+/// [`Timer`] as read: the tag and every variant's fields.
+#[derive(Deserialize)]
+struct TimerFields {
+    state: TimerKind,
+    remaining_ms: Option<Scalar>,
+    deadline: Option<Scalar>,
+}
+
+impl TryFrom<TimerFields> for Timer {
+    type Error = &'static str;
+    fn try_from(t: TimerFields) -> Result<Timer, Self::Error> {
+        Ok(match t.state {
+            TimerKind::Ready => Timer::Ready {
+                remaining_ms: Scalar::int(t.remaining_ms, "missing field `remaining_ms`")?,
+            },
+            TimerKind::Running => Timer::Running {
+                deadline: Scalar::int(t.deadline, "missing field `deadline`")?,
+            },
+            TimerKind::Paused => Timer::Paused {
+                remaining_ms: Scalar::int(t.remaining_ms, "missing field `remaining_ms`")?,
+            },
+        })
+    }
+}
+
+/// A field of an internally tagged enum, read before the tag says whether (and as what) it is needed: a whole
+/// number, a boolean or anything else. Only the chosen variant's fields must have their type, as with serde's reader.
+#[derive(Clone, Copy)]
+pub(crate) enum Scalar {
+    Signed(i64),
+    Unsigned(u64),
+    Bool(bool),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Signed(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar::Unsigned(v))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Other)
+            }
+        }
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+impl Scalar {
+    /// A whole-number field of the chosen variant: `Err(missing)` when it is absent, an error when it is not a `T`.
+    pub(crate) fn int<T: TryFrom<i64> + TryFrom<u64>>(
+        value: Option<Scalar>,
+        missing: &'static str,
+    ) -> Result<T, &'static str> {
+        const OUT_OF_RANGE: &str = "a number is out of range";
+        match value.ok_or(missing)? {
+            Scalar::Signed(v) => T::try_from(v).or(Err(OUT_OF_RANGE)),
+            Scalar::Unsigned(v) => T::try_from(v).or(Err(OUT_OF_RANGE)),
+            Scalar::Bool(_) | Scalar::Other => Err("a field that takes a whole number has another value"),
+        }
+    }
+
+    /// A true/false field of the chosen variant: `Err(missing)` when it is absent, an error when it is not a boolean.
+    pub(crate) fn bool(value: Option<Scalar>, missing: &'static str) -> Result<bool, &'static str> {
+        match value.ok_or(missing)? {
+            Scalar::Bool(v) => Ok(v),
+            _ => Err("a field that takes true or false has another value"),
         }
     }
 }
@@ -122,7 +227,7 @@ pub enum TimerCommand {
 
 /// What happened to a room, for announcements and for the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "RoomEventFields")]
 pub enum RoomEvent {
     /// The clock started.
     Started,
@@ -146,6 +251,47 @@ pub enum RoomEvent {
         /// Whether the relay advanced by itself at the deadline.
         auto: bool,
     },
+}
+
+/// [`RoomEvent`] as read: the tag and every variant's fields (see [`TimerFields`]).
+#[derive(Deserialize)]
+struct RoomEventFields {
+    kind: RoomEventKind,
+    seconds: Option<Scalar>,
+    from: Option<Scalar>,
+    to: Option<Scalar>,
+    undo: Option<Scalar>,
+    auto: Option<Scalar>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RoomEventKind {
+    Started,
+    Paused,
+    Resumed,
+    TimeAdded,
+    PhaseChanged,
+}
+
+impl TryFrom<RoomEventFields> for RoomEvent {
+    type Error = &'static str;
+    fn try_from(e: RoomEventFields) -> Result<RoomEvent, Self::Error> {
+        Ok(match e.kind {
+            RoomEventKind::Started => RoomEvent::Started,
+            RoomEventKind::Paused => RoomEvent::Paused,
+            RoomEventKind::Resumed => RoomEvent::Resumed,
+            RoomEventKind::TimeAdded => RoomEvent::TimeAdded {
+                seconds: Scalar::int(e.seconds, "missing field `seconds`")?,
+            },
+            RoomEventKind::PhaseChanged => RoomEvent::PhaseChanged {
+                from: Scalar::int(e.from, "missing field `from`")?,
+                to: Scalar::int(e.to, "missing field `to`")?,
+                undo: Scalar::bool(e.undo, "missing field `undo`")?,
+                auto: Scalar::bool(e.auto, "missing field `auto`")?,
+            },
+        })
+    }
 }
 
 /// Why a command was refused. The message is meant for the person who sent it.

@@ -398,10 +398,21 @@ mod feedback_rules {
 
     #[test]
     fn answers_travel_as_plain_json_values() {
-        let json = r#"{"situation":"standup","listening":4}"#;
+        let json = r#"{"listening":4,"situation":"standup"}"#;
         let parsed: BTreeMap<String, Answer> = serde_json::from_str(json).unwrap();
         assert_eq!(parsed["listening"], Answer::Rating(4));
         assert_eq!(parsed["situation"], Answer::Text("standup".into()));
+        // Written back the same way; negative ratings and escaped text are read as such (validation, not parsing,
+        // refuses out-of-range ratings).
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), json);
+        let odd: BTreeMap<String, Answer> = serde_json::from_str(r#"{"a":-2,"b":"say \"hi\"\n"}"#).unwrap();
+        assert_eq!(odd["a"], Answer::Rating(-2));
+        assert_eq!(odd["b"], Answer::Text("say \"hi\"\n".into()));
+        // Anything else is refused with a message, as before: fractions, numbers past i64, lists, objects, null.
+        for bad in ["1.5", "9223372036854775808", "[1]", r#"{"x":1}"#, "null", "true"] {
+            let err = serde_json::from_str::<Answer>(bad).unwrap_err().to_string();
+            assert!(err.contains("a rating (a whole number) or a text"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -432,5 +443,240 @@ mod feedback_rules {
         assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_utc(1795947000000), "2026-11-29 10:10 UTC");
         assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}
+
+/// `Timer`, `RoomEvent` and `FieldKind` are read through plain structs (room.rs) instead of serde's internally tagged
+/// reader: for any JSON object, both accept the same ones and read the same values.
+mod tagged_readers {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(tag = "state", rename_all = "snake_case")]
+    enum TimerRef {
+        Ready { remaining_ms: i64 },
+        Running { deadline: i64 },
+        Paused { remaining_ms: i64 },
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(tag = "kind", rename_all = "snake_case")]
+    enum RoomEventRef {
+        Started,
+        Paused,
+        Resumed,
+        TimeAdded {
+            seconds: u32,
+        },
+        PhaseChanged {
+            from: usize,
+            to: usize,
+            undo: bool,
+            auto: bool,
+        },
+    }
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    enum FieldKindRef {
+        Text { max_chars: u32 },
+        Rating,
+    }
+
+    fn timer_ref(t: Timer) -> TimerRef {
+        match t {
+            Timer::Ready { remaining_ms } => TimerRef::Ready { remaining_ms },
+            Timer::Running { deadline } => TimerRef::Running { deadline },
+            Timer::Paused { remaining_ms } => TimerRef::Paused { remaining_ms },
+        }
+    }
+
+    fn event_ref(e: RoomEvent) -> RoomEventRef {
+        match e {
+            RoomEvent::Started => RoomEventRef::Started,
+            RoomEvent::Paused => RoomEventRef::Paused,
+            RoomEvent::Resumed => RoomEventRef::Resumed,
+            RoomEvent::TimeAdded { seconds } => RoomEventRef::TimeAdded { seconds },
+            RoomEvent::PhaseChanged { from, to, undo, auto } => RoomEventRef::PhaseChanged { from, to, undo, auto },
+        }
+    }
+
+    fn kind_ref(k: FieldKind) -> FieldKindRef {
+        match k {
+            FieldKind::Text { max_chars } => FieldKindRef::Text { max_chars },
+            FieldKind::Rating => FieldKindRef::Rating,
+        }
+    }
+
+    /// A JSON value of the kinds these objects hold, valid or not.
+    fn value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::json;
+        prop_oneof![
+            prop::sample::select(vec![
+                "ready",
+                "running",
+                "paused",
+                "started",
+                "resumed",
+                "time_added",
+                "phase_changed",
+                "text",
+                "rating",
+                "Ready",
+                "",
+            ])
+            .prop_map(|s| json!(s)),
+            any::<i64>().prop_map(|n| json!(n)),
+            (0u64..300).prop_map(|n| json!(n)),
+            Just(json!(u64::MAX)),
+            Just(json!(-1)),
+            Just(json!(1.5)),
+            any::<bool>().prop_map(|b| json!(b)),
+            Just(json!(null)),
+            Just(json!([1])),
+        ]
+    }
+
+    /// An object with some of the keys these enums use (and one they do not), each once.
+    fn object() -> impl Strategy<Value = String> {
+        let keys = [
+            "state",
+            "kind",
+            "type",
+            "remaining_ms",
+            "deadline",
+            "seconds",
+            "from",
+            "to",
+            "undo",
+            "auto",
+            "max_chars",
+            "extra",
+        ];
+        prop::collection::btree_map(prop::sample::select(keys.to_vec()), value(), 0..6).prop_map(|fields| {
+            serde_json::to_string(
+                &fields
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect::<serde_json::Map<_, _>>(),
+            )
+            .unwrap()
+        })
+    }
+
+    /// The same object with a few fields that make it valid, in a random order among the rest.
+    fn likely_valid() -> impl Strategy<Value = String> {
+        use serde_json::json;
+        let valid = prop_oneof![
+            Just(vec![("state", json!("ready")), ("remaining_ms", json!(60_000))]),
+            Just(vec![
+                ("deadline", json!(1_700_000_000_000_i64)),
+                ("state", json!("running"))
+            ]),
+            Just(vec![
+                ("kind", json!("phase_changed")),
+                ("from", json!(1)),
+                ("to", json!(2)),
+                ("undo", json!(false)),
+                ("auto", json!(true))
+            ]),
+            Just(vec![("seconds", json!(60)), ("kind", json!("time_added"))]),
+            Just(vec![("type", json!("text")), ("max_chars", json!(500))]),
+            Just(vec![("type", json!("rating"))]),
+        ];
+        (
+            valid,
+            prop::collection::vec(("[a-z_]{1,10}", value()), 0..3),
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(valid, extra, at)| {
+                let mut fields: Vec<(String, serde_json::Value)> = extra
+                    .into_iter()
+                    .filter(|(k, _)| !valid.iter().any(|(v, _)| v == k))
+                    .collect();
+                fields.dedup_by(|a, b| a.0 == b.0);
+                for (k, v) in valid {
+                    let i = at.index(fields.len() + 1);
+                    fields.insert(i, (k.to_string(), v));
+                }
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", serde_json::json!(k), v))
+                    .collect();
+                format!("{{{}}}", body.join(","))
+            })
+    }
+
+    fn agree(json: &str) -> Result<(), TestCaseError> {
+        let ours = serde_json::from_str::<Timer>(json).ok().map(timer_ref);
+        prop_assert_eq!(ours, serde_json::from_str::<TimerRef>(json).ok(), "Timer {}", json);
+        let ours = serde_json::from_str::<RoomEvent>(json).ok().map(event_ref);
+        prop_assert_eq!(
+            ours,
+            serde_json::from_str::<RoomEventRef>(json).ok(),
+            "RoomEvent {}",
+            json
+        );
+        let ours = serde_json::from_str::<FieldKind>(json).ok().map(kind_ref);
+        prop_assert_eq!(
+            ours,
+            serde_json::from_str::<FieldKindRef>(json).ok(),
+            "FieldKind {}",
+            json
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_object_is_read_as_serde_would(json in object()) {
+            agree(&json)?;
+        }
+
+        #[test]
+        fn valid_objects_with_fields_in_any_order_are_read_as_serde_would(json in likely_valid()) {
+            agree(&json)?;
+            // These carry every field of one variant (other fields are unknown to it), so one of the three reads them.
+            let read = serde_json::from_str::<Timer>(&json).is_ok()
+                || serde_json::from_str::<RoomEvent>(&json).is_ok()
+                || serde_json::from_str::<FieldKind>(&json).is_ok();
+            prop_assert!(read, "nothing read {}", json);
+        }
+    }
+
+    #[test]
+    fn written_forms_are_unchanged_and_read_back() {
+        let timer = Timer::Running { deadline: 42 };
+        assert_eq!(
+            serde_json::to_string(&timer).unwrap(),
+            r#"{"state":"running","deadline":42}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Timer>(r#"{"deadline":42,"state":"running"}"#).unwrap(),
+            timer
+        );
+        let event = RoomEvent::TimeAdded { seconds: 60 };
+        assert_eq!(
+            serde_json::to_string(&event).unwrap(),
+            r#"{"kind":"time_added","seconds":60}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<RoomEvent>(&serde_json::to_string(&event).unwrap()).unwrap(),
+            event
+        );
+        let kind = FieldKind::Text { max_chars: 500 };
+        assert_eq!(
+            serde_json::to_string(&kind).unwrap(),
+            r#"{"type":"text","max_chars":500}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<FieldKind>(&serde_json::to_string(&kind).unwrap()).unwrap(),
+            kind
+        );
+        let err = serde_json::from_str::<Timer>(r#"{"state":"paused"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing field `remaining_ms`"), "{err}");
     }
 }

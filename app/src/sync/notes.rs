@@ -8,7 +8,6 @@ use crate::protocol::ErrorCode;
 use crate::session::ParticipantId;
 use leptos::prelude::*;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -46,7 +45,8 @@ struct PeerUser {
 pub(crate) struct NotesClient {
     doc: NotesDoc,
     awareness: Awareness,
-    editors: BTreeMap<String, HtmlTextAreaElement>,
+    /// The textareas shown, by section (a few at a time; a list rather than a map keeps the bundle smaller).
+    editors: Vec<(String, HtmlTextAreaElement)>,
     focused: Option<String>,
     name: String,
     storage_key: String,
@@ -65,13 +65,22 @@ impl NotesClient {
         NotesClient {
             doc,
             awareness,
-            editors: BTreeMap::new(),
+            editors: Vec::new(),
             focused: None,
             name: name.to_string(),
             storage_key,
             persist: None,
             blocked: false,
         }
+    }
+}
+
+impl NotesClient {
+    fn editor(&self, section: &str) -> Option<&HtmlTextAreaElement> {
+        self.editors
+            .iter()
+            .find(|(shown, _)| shown == section)
+            .map(|(_, el)| el)
     }
 }
 
@@ -143,7 +152,7 @@ pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
         let notes = &mut s.notes;
         // Keep the focused textarea's selection on the same characters.
         let keep = notes.focused.as_ref().and_then(|section| {
-            let el = notes.editors.get(section)?;
+            let el = notes.editor(section)?;
             let start = el.selection_start().ok().flatten()?;
             let end = el.selection_end().ok().flatten()?;
             Some((section.clone(), start, end))
@@ -196,13 +205,14 @@ fn refresh_editors(shared: &Rc<RefCell<Shared>>, selection: Option<(u32, u32)>) 
 pub(crate) fn bind(shared: &Rc<RefCell<Shared>>, section: &str, el: HtmlTextAreaElement) {
     let mut s = shared.borrow_mut();
     el.set_value(&s.notes.doc.text(section));
-    s.notes.editors.insert(section.to_string(), el);
+    s.notes.editors.retain(|(shown, _)| shown != section);
+    s.notes.editors.push((section.to_string(), el));
 }
 
 /// The textarea of `section` is gone.
 pub(crate) fn unbind(shared: &Rc<RefCell<Shared>>, section: &str) {
     let mut s = shared.borrow_mut();
-    s.notes.editors.remove(section);
+    s.notes.editors.retain(|(shown, _)| shown != section);
     if s.notes.focused.as_deref() == Some(section) {
         s.notes.focused = None;
     }
@@ -212,7 +222,7 @@ pub(crate) fn unbind(shared: &Rc<RefCell<Shared>>, section: &str) {
 pub(crate) fn input(shared: &Rc<RefCell<Shared>>, section: &str) {
     let result = {
         let mut s = shared.borrow_mut();
-        let Some(el) = s.notes.editors.get(section).cloned() else {
+        let Some(el) = s.notes.editor(section).cloned() else {
             return;
         };
         let caret = el.selection_end().ok().flatten();
@@ -349,7 +359,9 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
             })
         })
         .collect();
-    peers.sort_by(|a, b| (&a.section, a.pid, &a.name).cmp(&(&b.section, b.pid, &b.name)));
+    crate::small_sort::sort_small_by(&mut peers, |a, b| {
+        (&a.section, a.pid, &a.name).cmp(&(&b.section, b.pid, &b.name))
+    });
     peers.dedup_by(|a, b| a.section == b.section && a.pid.is_some() && a.pid == b.pid);
     s.live.section_peers.set(peers);
 }
