@@ -84,6 +84,9 @@ test: setup-test lint unit size e2e
 
 lint:
 	cargo fmt --all -- --check
+	@# The patched tachys must be the one in use (app/vendor/tachys/PATCH.md): a newer crates.io release would bypass it.
+	@if grep -A2 '^name = "tachys"' Cargo.lock | grep -q '^source'; then \
+	  echo "Cargo.lock takes tachys from crates.io instead of app/vendor/tachys: see app/vendor/tachys/PATCH.md"; exit 1; fi
 	cargo clippy -p server --all-targets -- -D warnings
 	cargo clippy -p app --all-targets --features ssr -- -D warnings
 	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings

@@ -13,7 +13,7 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
     let roles = StoredValue::new(roles);
     let people = Memo::new(move |_| {
         let mut list = live.participants.get();
-        crate::small_sort::sort_small_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
+        crate::small_sort::stable_sort_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
         list
     });
     let here = move || people.with(|ps| ps.iter().filter(|p| p.online).count());

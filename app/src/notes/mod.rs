@@ -144,7 +144,7 @@ pub fn commitments_of(doc: &Doc) -> Vec<Commitment> {
             })
         })
         .collect();
-    crate::small_sort::sort_small_by(&mut list, |a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+    crate::small_sort::stable_sort_by(&mut list, |a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
     list
 }
 

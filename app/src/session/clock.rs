@@ -61,10 +61,10 @@ impl ClockSync {
             return None;
         }
         let mut best = self.samples.clone();
-        crate::small_sort::sort_small_by(&mut best, |a, b| a.rtt().total_cmp(&b.rtt()));
+        crate::small_sort::stable_sort_by(&mut best, |a, b| a.rtt().total_cmp(&b.rtt()));
         best.truncate(3);
         let mut offsets: Vec<f64> = best.iter().map(Sample::offset).collect();
-        crate::small_sort::sort_small_by(&mut offsets, f64::total_cmp);
+        crate::small_sort::stable_sort_by(&mut offsets, f64::total_cmp);
         Some(offsets[offsets.len() / 2])
     }
 

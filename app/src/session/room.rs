@@ -17,8 +17,11 @@ pub const MAX_ADD_SECONDS: u32 = 30 * 60;
 // variant in a field (`{"state":"running","deadline":…}`); they are stored that way and the templates are written that
 // way. serde's derived reader for that form buffers the whole object first (its `Content` type), which compiles a
 // second reader of every value into the browser bundle. These enums are read instead through a plain struct with
-// the tag and every variant's fields, then checked: the same JSON, accepted and refused alike (fields in any order,
-// unknown fields ignored, a missing field named). docs/performance.md, "Client size".
+// the tag and every variant's fields, then checked. Every object serde's reader accepted is accepted and read the
+// same (fields in any order, unknown fields ignored, a missing field named; proptested in session/tests.rs), and so
+// is every object it refused, with two exceptions for JSON that nothing writes: a key repeated in one object is
+// refused even when it belongs to another variant, and the array form (`["running", 123]`) is read by field
+// position. docs/performance.md, "Client size".
 
 /// The clock of the current phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,17 +87,17 @@ struct TimerFields {
 }
 
 impl TryFrom<TimerFields> for Timer {
-    type Error = &'static str;
+    type Error = String;
     fn try_from(t: TimerFields) -> Result<Timer, Self::Error> {
         Ok(match t.state {
             TimerKind::Ready => Timer::Ready {
-                remaining_ms: Scalar::int(t.remaining_ms, "missing field `remaining_ms`")?,
+                remaining_ms: Scalar::int(t.remaining_ms, "remaining_ms")?,
             },
             TimerKind::Running => Timer::Running {
-                deadline: Scalar::int(t.deadline, "missing field `deadline`")?,
+                deadline: Scalar::int(t.deadline, "deadline")?,
             },
             TimerKind::Paused => Timer::Paused {
-                remaining_ms: Scalar::int(t.remaining_ms, "missing field `remaining_ms`")?,
+                remaining_ms: Scalar::int(t.remaining_ms, "remaining_ms")?,
             },
         })
     }
@@ -151,24 +154,23 @@ impl<'de> Deserialize<'de> for Scalar {
 }
 
 impl Scalar {
-    /// A whole-number field of the chosen variant: `Err(missing)` when it is absent, an error when it is not a `T`.
-    pub(crate) fn int<T: TryFrom<i64> + TryFrom<u64>>(
-        value: Option<Scalar>,
-        missing: &'static str,
-    ) -> Result<T, &'static str> {
-        const OUT_OF_RANGE: &str = "a number is out of range";
-        match value.ok_or(missing)? {
-            Scalar::Signed(v) => T::try_from(v).or(Err(OUT_OF_RANGE)),
-            Scalar::Unsigned(v) => T::try_from(v).or(Err(OUT_OF_RANGE)),
-            Scalar::Bool(_) | Scalar::Other => Err("a field that takes a whole number has another value"),
-        }
+    /// The whole-number field `name` of the chosen variant, which must be there and fit a `T`.
+    pub(crate) fn int<T: TryFrom<i64> + TryFrom<u64>>(value: Option<Scalar>, name: &str) -> Result<T, String> {
+        let fits = match value {
+            None => return Err(format!("missing field `{name}`")),
+            Some(Scalar::Signed(v)) => T::try_from(v).ok(),
+            Some(Scalar::Unsigned(v)) => T::try_from(v).ok(),
+            Some(Scalar::Bool(_) | Scalar::Other) => None,
+        };
+        fits.ok_or_else(|| format!("invalid value for `{name}`: expected a whole number in range"))
     }
 
-    /// A true/false field of the chosen variant: `Err(missing)` when it is absent, an error when it is not a boolean.
-    pub(crate) fn bool(value: Option<Scalar>, missing: &'static str) -> Result<bool, &'static str> {
-        match value.ok_or(missing)? {
-            Scalar::Bool(v) => Ok(v),
-            _ => Err("a field that takes true or false has another value"),
+    /// The true/false field `name` of the chosen variant, which must be there and be a boolean.
+    pub(crate) fn bool(value: Option<Scalar>, name: &str) -> Result<bool, String> {
+        match value {
+            None => Err(format!("missing field `{name}`")),
+            Some(Scalar::Bool(v)) => Ok(v),
+            Some(_) => Err(format!("invalid value for `{name}`: expected true or false")),
         }
     }
 }
@@ -275,20 +277,20 @@ enum RoomEventKind {
 }
 
 impl TryFrom<RoomEventFields> for RoomEvent {
-    type Error = &'static str;
+    type Error = String;
     fn try_from(e: RoomEventFields) -> Result<RoomEvent, Self::Error> {
         Ok(match e.kind {
             RoomEventKind::Started => RoomEvent::Started,
             RoomEventKind::Paused => RoomEvent::Paused,
             RoomEventKind::Resumed => RoomEvent::Resumed,
             RoomEventKind::TimeAdded => RoomEvent::TimeAdded {
-                seconds: Scalar::int(e.seconds, "missing field `seconds`")?,
+                seconds: Scalar::int(e.seconds, "seconds")?,
             },
             RoomEventKind::PhaseChanged => RoomEvent::PhaseChanged {
-                from: Scalar::int(e.from, "missing field `from`")?,
-                to: Scalar::int(e.to, "missing field `to`")?,
-                undo: Scalar::bool(e.undo, "missing field `undo`")?,
-                auto: Scalar::bool(e.auto, "missing field `auto`")?,
+                from: Scalar::int(e.from, "from")?,
+                to: Scalar::int(e.to, "to")?,
+                undo: Scalar::bool(e.undo, "undo")?,
+                auto: Scalar::bool(e.auto, "auto")?,
             },
         })
     }

@@ -143,11 +143,11 @@ enum FieldKindTag {
 }
 
 impl TryFrom<FieldKindFields> for FieldKind {
-    type Error = &'static str;
+    type Error = String;
     fn try_from(f: FieldKindFields) -> Result<FieldKind, Self::Error> {
         Ok(match f.kind {
             FieldKindTag::Text => FieldKind::Text {
-                max_chars: super::room::Scalar::int(f.max_chars, "missing field `max_chars`")?,
+                max_chars: super::room::Scalar::int(f.max_chars, "max_chars")?,
             },
             FieldKindTag::Rating => FieldKind::Rating,
         })

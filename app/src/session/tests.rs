@@ -408,7 +408,8 @@ mod feedback_rules {
         let odd: BTreeMap<String, Answer> = serde_json::from_str(r#"{"a":-2,"b":"say \"hi\"\n"}"#).unwrap();
         assert_eq!(odd["a"], Answer::Rating(-2));
         assert_eq!(odd["b"], Answer::Text("say \"hi\"\n".into()));
-        // Anything else is refused with a message, as before: fractions, numbers past i64, lists, objects, null.
+        // Anything else is refused, as before (the message is new): fractions, numbers past i64, lists, objects,
+        // null, booleans.
         for bad in ["1.5", "9223372036854775808", "[1]", r#"{"x":1}"#, "null", "true"] {
             let err = serde_json::from_str::<Answer>(bad).unwrap_err().to_string();
             assert!(err.contains("a rating (a whole number) or a text"), "{bad}: {err}");
@@ -535,6 +536,8 @@ mod tagged_readers {
             any::<bool>().prop_map(|b| json!(b)),
             Just(json!(null)),
             Just(json!([1])),
+            Just(json!({"state": "ready", "remaining_ms": 1})),
+            Just(json!({"a": [1, {"b": null}]})),
         ]
     }
 
@@ -678,5 +681,44 @@ mod tagged_readers {
             .unwrap_err()
             .to_string();
         assert!(err.contains("missing field `remaining_ms`"), "{err}");
+        // A wrong value names its field, in JSON and in a template's TOML.
+        let err = serde_json::from_str::<Timer>(r#"{"state":"paused","remaining_ms":"5"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`remaining_ms`"), "{err}");
+        let err =
+            serde_json::from_str::<RoomEvent>(r#"{"kind":"phase_changed","from":1,"to":2,"undo":0,"auto":false}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("`undo`"), "{err}");
+        #[derive(serde::Deserialize)]
+        struct Field {
+            kind: FieldKind,
+        }
+        let toml_kind = |text: &str| toml::from_str::<Field>(text).map(|f| f.kind).map_err(|e| e.to_string());
+        assert_eq!(
+            toml_kind("kind = { type = \"text\", max_chars = 0x1F4 }"),
+            Ok(FieldKind::Text { max_chars: 500 })
+        );
+        assert_eq!(
+            toml_kind("[kind]\ntype = \"rating\"\nmax_chars = \"ignored\""),
+            Ok(FieldKind::Rating)
+        );
+        let err = toml_kind("kind = { type = \"text\", max_chars = -1 }").unwrap_err();
+        assert!(err.contains("`max_chars`"), "{err}");
+    }
+
+    /// The two documented differences from serde's reader, for JSON that nothing writes (room.rs): kept on purpose.
+    #[test]
+    fn repeated_keys_and_the_array_form_differ_from_serde_on_purpose() {
+        let repeated = r#"{"kind":"started","seconds":1,"seconds":2}"#;
+        assert!(serde_json::from_str::<RoomEventRef>(repeated).is_ok());
+        assert!(serde_json::from_str::<RoomEvent>(repeated).is_err());
+        let array = r#"["running",0,123]"#;
+        assert_eq!(
+            serde_json::from_str::<Timer>(array).unwrap(),
+            Timer::Running { deadline: 123 }
+        );
+        assert!(serde_json::from_str::<TimerRef>(array).is_err());
     }
 }

@@ -359,7 +359,7 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
             })
         })
         .collect();
-    crate::small_sort::sort_small_by(&mut peers, |a, b| {
+    crate::small_sort::stable_sort_by(&mut peers, |a, b| {
         (&a.section, a.pid, &a.name).cmp(&(&b.section, b.pid, &b.name))
     });
     peers.dedup_by(|a, b| a.section == b.section && a.pid.is_some() && a.pid == b.pid);
