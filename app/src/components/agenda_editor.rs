@@ -1,5 +1,6 @@
 //! Editing a template's agenda before creating the session: titles, minutes, prompts; add, remove, reorder.
 
+use crate::components::when::When;
 use crate::session::{limits, PhaseSpec, Template};
 use leptos::prelude::*;
 
@@ -127,13 +128,13 @@ pub fn AgendaEditor(phases: RwSignal<Vec<EditablePhase>>, on_reset: impl Fn() + 
         <div class="agenda-edit__footer">
             <button type="button" class="button button--small" on:click=add>"+ Add a phase"</button>
             <button type="button" class="button button--small button--quiet" on:click=move |_| { removed.set(None); on_reset() }>"Reset to the template"</button>
-            <Show when=move || removed.get().is_some()>
+            <When when=move || removed.get().is_some()>
                 <span class="undo-note" role="status">
                     {move || removed.get().map(|(_, p)| format!("Removed “{}”.", p.phase.title))}
                     " "
                     <button type="button" class="link-button" on:click=undo_remove>"Undo"</button>
                 </span>
-            </Show>
+            </When>
         </div>
     }
 }

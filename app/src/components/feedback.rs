@@ -1,5 +1,6 @@
 //! The guided feedback form about a partner, and the feedback the viewer received.
 
+use crate::components::when::When;
 use crate::session::{
     validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField, FormSpec,
     ParticipantId,
@@ -45,9 +46,9 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
     view! {
         <section class="card feedback" aria-labelledby="feedback-title">
             <h2 id="feedback-title">{form.with_value(|f| f.title.clone())}</h2>
-            <Show when=move || !observer() fallback=|| view! { <p class="hint">"Observers don't give feedback in this session."</p> }>
-                <Show when=move || !partners.with(Vec::is_empty) fallback=|| view! { <p class="hint">"Feedback opens when your partner has joined."</p> }>
-                    <Show when=move || { partners.with(|p| p.len() > 1) }>
+            <When when=move || !observer() fallback=|| view! { <p class="hint">"Observers don't give feedback in this session."</p> }>
+                <When when=move || !partners.with(Vec::is_empty) fallback=|| view! { <p class="hint">"Feedback opens when your partner has joined."</p> }>
+                    <When when=move || { partners.with(|p| p.len() > 1) }>
                         <div class="partner-tabs" role="radiogroup" aria-label="Feedback about">
                             <For each=move || partners.get() key=|p| p.0 let:p>
                                 <label class="chip" class:chip--on=move || about.get() == Some(p.0)>
@@ -58,13 +59,13 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
                                 </label>
                             </For>
                         </div>
-                    </Show>
+                    </When>
                     {move || about.get().map(|who| {
                         let name = partners.with(|ps| ps.iter().find(|p| p.0 == who).map(|p| p.1.clone()).unwrap_or_default());
                         view! { <FeedbackForm live session_id=session_id.get_value() form=form.get_value() about=who name/> }
                     })}
-                </Show>
-            </Show>
+                </When>
+            </When>
             <Received live form=form.get_value()/>
         </section>
     }
@@ -264,7 +265,7 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
     });
     let is_host = move || live.capability.get() == Some(Capability::Host);
     view! {
-        <Show when=move || !mine.with(Vec::is_empty)>
+        <When when=move || !mine.with(Vec::is_empty)>
             <h3 class="received__title">"Feedback for you"</h3>
             <For each=move || mine.get() key=|f| (f.id.clone(), f.submitted_at, f.shared_with_host) let:f>
                 {
@@ -275,18 +276,18 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
                         <article class="received" data-testid="received-feedback">
                             <p class="received__from">{format!("From {from}")}</p>
                             <AnswerList form=form.get_value() answers=f.answers.clone()/>
-                            <Show when=move || !is_host()>
+                            <When when=move || !is_host()>
                                 <label class="choice choice--small">
                                     <input type="checkbox" prop:checked=shared
                                         on:change={let id = id.clone(); move |ev| live.share_feedback(id.clone(), event_target_checked(&ev))}/>
                                     <span>"Share with the host"</span>
                                 </label>
-                            </Show>
+                            </When>
                         </article>
                     }
                 }
             </For>
-        </Show>
+        </When>
     }
 }
 

@@ -1,6 +1,7 @@
 //! Joining a session: a display name and, where the format has roles, a role.
 
 use crate::api::LinkInfo;
+use crate::components::when::When;
 use crate::session::{clean_name, limits, Capability};
 use crate::sync::{storage, Identity};
 use leptos::prelude::*;
@@ -46,7 +47,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + 'static) ->
                     on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }/>
                 <span class="field__error" id="name-error" role="alert">{move || error.get()}</span>
             </label>
-            <Show when=move || has_roles>
+            <When when=move || has_roles>
                 <fieldset class="field roles">
                     <legend class="field__label">"Your role"</legend>
                     {roles.iter().map(|r| {
@@ -63,7 +64,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + 'static) ->
                         }
                     }).collect_view()}
                 </fieldset>
-            </Show>
+            </When>
             <button type="submit" class="button button--primary button--big">{button}</button>
         </form>
     }

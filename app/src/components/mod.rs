@@ -10,3 +10,4 @@ pub mod notes;
 pub mod phase_bar;
 pub mod presence;
 pub mod timer;
+pub mod when;

@@ -1,6 +1,7 @@
 //! Shared notes of the current phase and the session's commitments, edited live by everyone.
 
 use crate::components::presence::COLOURS;
+use crate::components::when::When;
 use crate::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
 use crate::session::{NoteSection, ParticipantId};
 use crate::sync::{storage, LiveSession, NotesStatus};
@@ -20,15 +21,15 @@ pub fn NotesPanel(
     view! {
         <section class="card notes" aria-labelledby="notes-title">
             <h2 id="notes-title" class="card__title">"Shared notes" <SaveStatus live/></h2>
-            <Show when=move || live.notes_full.get()>
+            <When when=move || live.notes_full.get()>
                 <p class="notes__full" role="alert">
                     {crate::notes::FULL_MESSAGE}" "
                     // Only the relay's refusal leaves edits waiting; a keystroke this browser refused was undone.
-                    <Show when=move || live.notes_unsynced.get() != 0>
+                    <When when=move || live.notes_unsynced.get() != 0>
                         <button class="link-button" on:click=move |_| live.retry_notes()>"Send again"</button>
-                    </Show>
+                    </When>
                 </p>
-            </Show>
+            </When>
             <For each=move || sections.get() key=|s| s.id.clone() let:section>
                 <SectionEditor live section read_only/>
             </For>
@@ -147,9 +148,9 @@ pub fn CommitmentsCard(
                     if list.is_empty() { String::new() } else { format!("{done} of {} done", list.len()) }
                 }}</span>
             </h2>
-            <Show when=move || live.commitments.with(Vec::is_empty)>
+            <When when=move || live.commitments.with(Vec::is_empty)>
                 <p class="hint" data-testid="commitments-empty">"No commitments yet. Agree on a next step, give it an owner and add it here."</p>
-            </Show>
+            </When>
             <ul class="commitment-list" data-testid="commitments">
                 <For each=move || live.commitments.get() key=|c| c.id.clone() let:c>
                     <CommitmentRow live c read_only on_remove=remove/>
@@ -164,9 +165,9 @@ pub fn CommitmentsCard(
                     }>"Undo"</button>
                 </p>
             })}
-            <Show when=move || !read_only.get()>
+            <When when=move || !read_only.get()>
                 <AddCommitment live/>
-            </Show>
+            </When>
         </section>
     }
 }
@@ -239,10 +240,10 @@ fn CommitmentRow(
                         }/>
                 </div>
             </div>
-            <Show when=move || !read_only.get()>
+            <When when=move || !read_only.get()>
                 <button class="icon-button icon-button--danger" title="Remove" aria-label=move || format!("Remove: {}", text.get())
                     data-testid="commitment-remove" on:click=move |_| on_remove(current.get_untracked())>"✕"</button>
-            </Show>
+            </When>
         </li>
     }
 }

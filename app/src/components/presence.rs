@@ -1,5 +1,6 @@
 //! Who is here: names, roles, host badge, live presence.
 
+use crate::components::when::When;
 use crate::session::{Capability, RoleSpec};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
@@ -41,9 +42,9 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
                     }
                 </For>
             </ul>
-            <Show when=move || people.with(|p| p.len() <= 1)>
+            <When when=move || people.with(|p| p.len() <= 1)>
                 <p class="hint">"Waiting for your peer. Send them the participant link."</p>
-            </Show>
+            </When>
         </section>
     }
 }

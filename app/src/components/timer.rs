@@ -1,5 +1,6 @@
 //! The countdown, its controls, and the spoken announcements.
 
+use crate::components::when::When;
 use crate::session::clock::format_remaining;
 use crate::session::{planned_ms, RoomEvent, RoomState, SessionSpec, Timer, TimerCommand};
 use crate::sync::{storage, LiveSession};
@@ -99,14 +100,14 @@ pub fn TimerCard(
                     }}</span>
                 </div>
             </div>
-            <Show when=over>
+            <When when=over>
                 <p class="timer__up" role="note">
                     {move || if phase.get() + 1 < count {
                         if auto { "Time is up: moving on." } else { "Time is up. Wrap up, or add a minute." }
                     } else { "Time is up for the last phase." }}
                 </p>
-            </Show>
-            <Show when=move || may_drive.get() fallback=|| view! { <p class="hint timer__who">"The host runs the timer."</p> }>
+            </When>
+            <When when=move || may_drive.get() fallback=|| view! { <p class="hint timer__who">"The host runs the timer."</p> }>
                 <div class="controls controls--timer" role="group" aria-label="Timer controls">
                     {move || match timer.get() {
                         Timer::Ready { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Start)>"▶ Start"</button> }.into_any(),
@@ -124,12 +125,12 @@ pub fn TimerCard(
                         aria-label="Next phase"
                         on:click=move |_| cmd(TimerCommand::Next { from: phase.get_untracked() })>"Next →"</button>
                 </div>
-                <Show when=move || undo_target.get().is_some()>
+                <When when=move || undo_target.get().is_some()>
                     <button class="link-button timer__undo" on:click=move |_| cmd(TimerCommand::Undo)>
                         {move || format!("↶ Undo: back to “{}”", undo_target.get().unwrap_or_default())}
                     </button>
-                </Show>
-            </Show>
+                </When>
+            </When>
             <label class="choice choice--small">
                 <input type="checkbox" prop:checked=move || sound.get()
                     on:change=move |ev| { let on = event_target_checked(&ev); sound.set(on); storage::save_flag("sound", on); }/>

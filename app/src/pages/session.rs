@@ -9,6 +9,7 @@ use crate::components::notes::{CommitmentsCard, NotesPanel};
 use crate::components::phase_bar::{PhaseBar, PhaseCard};
 use crate::components::presence::PresenceList;
 use crate::components::timer::{use_remaining, Announcer, TimerCard};
+use crate::components::when::When;
 use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
 use crate::session::{total_minutes, Capability, RoomState};
@@ -166,9 +167,9 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
         <div class="session-grid">
             <div class="session-grid__phase">
                 <PhaseCard phases=spec.get_value().phases room=room/>
-                <Show when=move || sections.with(|s| !s.is_empty())>
+                <When when=move || sections.with(|s| !s.is_empty())>
                     <NotesPanel live sections read_only/>
-                </Show>
+                </When>
                 {move || {
                     let form = spec.with_value(|s| {
                         let id = s.phases.get(room.with(|r| r.phase)).and_then(|p| p.form.clone())?;
@@ -180,9 +181,9 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
             </div>
             <div class="session-grid__timer">
                 <TimerCard live spec=spec.get_value() room=room remaining=remaining may_drive=may_drive/>
-                <Show when=move || live.capability.get() == Some(Capability::Host)>
+                <When when=move || live.capability.get() == Some(Capability::Host)>
                     <EndSession live/>
-                </Show>
+                </When>
             </div>
             <div class="session-grid__people">
                 <PresenceList live roles=spec.get_value().roles/>
@@ -226,7 +227,7 @@ fn EndSession(live: LiveSession) -> impl IntoView {
     let confirming = RwSignal::new(false);
     view! {
         <div class="card end-session">
-            <Show when=move || confirming.get() fallback=move || view! {
+            <When when=move || confirming.get() fallback=move || view! {
                 <button class="button button--danger-quiet" on:click=move |_| confirming.set(true)>"End session…"</button>
             }>
                 <p role="alert"><strong>"End the session for everyone?"</strong>" Feedback and timings are saved and the session becomes read-only."</p>
@@ -234,7 +235,7 @@ fn EndSession(live: LiveSession) -> impl IntoView {
                     <button class="button button--danger" on:click=move |_| live.end_session()>"End session"</button>
                     <button class="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
                 </div>
-            </Show>
+            </When>
         </div>
     }
 }
