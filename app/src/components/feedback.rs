@@ -1,5 +1,6 @@
 //! The guided feedback form about a partner, and the feedback the viewer received.
 
+use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::session::{
     validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField, FormSpec,
@@ -50,14 +51,14 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
                 <When when=move || !partners.with(Vec::is_empty) fallback=|| view! { <p class="hint">"Feedback opens when your partner has joined."</p> }>
                     <When when=move || { partners.with(|p| p.len() > 1) }>
                         <div class="partner-tabs" role="radiogroup" aria-label="Feedback about">
-                            <For each=move || partners.get() key=|p| p.0 let:p>
+                            <Rows each=rows_of(move || partners.get(), |p| p.0, move |p| view! {
                                 <label class="chip" class:chip--on=move || about.get() == Some(p.0)>
                                     <input type="radio" name="feedback-about" class="sr-only"
                                         prop:checked=move || about.get() == Some(p.0)
                                         on:change=move |_| chosen.set(Some(p.0))/>
                                     {format!("About {}", p.1)}
                                 </label>
-                            </For>
+                            }.into_any())/>
                         </div>
                     </When>
                     {move || about.get().map(|who| {
@@ -267,8 +268,7 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
     view! {
         <When when=move || !mine.with(Vec::is_empty)>
             <h3 class="received__title">"Feedback for you"</h3>
-            <For each=move || mine.get() key=|f| (f.id.clone(), f.submitted_at, f.shared_with_host) let:f>
-                {
+            <Rows each=rows_of(move || mine.get(), |f| (f.id.clone(), f.submitted_at, f.shared_with_host), move |f| {
                     let from = live.participants.with_untracked(|ps| ps.iter().find(|p| p.id == f.from).map(|p| p.name.clone())).unwrap_or_default();
                     let id = f.id.clone();
                     let shared = f.shared_with_host;
@@ -285,8 +285,8 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
                             </When>
                         </article>
                     }
-                }
-            </For>
+                    .into_any()
+                })/>
         </When>
     }
 }

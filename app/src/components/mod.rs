@@ -9,5 +9,6 @@ pub mod links;
 pub mod notes;
 pub mod phase_bar;
 pub mod presence;
+pub mod rows;
 pub mod timer;
 pub mod when;

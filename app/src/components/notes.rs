@@ -1,6 +1,7 @@
 //! Shared notes of the current phase and the session's commitments, edited live by everyone.
 
 use crate::components::presence::COLOURS;
+use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
 use crate::session::{NoteSection, ParticipantId};
@@ -30,9 +31,9 @@ pub fn NotesPanel(
                     </When>
                 </p>
             </When>
-            <For each=move || sections.get() key=|s| s.id.clone() let:section>
+            <Rows each=rows_of(move || sections.get(), |s| s.id.clone(), move |section| view! {
                 <SectionEditor live section read_only/>
-            </For>
+            }.into_any())/>
         </section>
     }
 }
@@ -103,11 +104,11 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
             <div class="note-section__head">
                 <label class="field__label" for=input_id.clone()>{section.title.clone()}</label>
                 <ul class="note-section__peers" data-testid="section-peers" aria-label="Also writing here">
-                    <For each=move || peers.get() key=|p| (p.pid, p.name.clone()) let:peer>
+                    <Rows each=rows_of(move || peers.get(), |p| (p.pid, p.name.clone()), |peer| view! {
                         <li class=format!("peer-chip avatar--c{}", peer.colour % COLOURS) title=format!("{} is writing here", peer.name)>
                             {peer.name.clone()}
                         </li>
-                    </For>
+                    }.into_any())/>
                 </ul>
             </div>
             <textarea
@@ -152,9 +153,9 @@ pub fn CommitmentsCard(
                 <p class="hint" data-testid="commitments-empty">"No commitments yet. Agree on a next step, give it an owner and add it here."</p>
             </When>
             <ul class="commitment-list" data-testid="commitments">
-                <For each=move || live.commitments.get() key=|c| c.id.clone() let:c>
+                <Rows each=rows_of(move || live.commitments.get(), |c| c.id.clone(), move |c| view! {
                     <CommitmentRow live c read_only on_remove=remove/>
-                </For>
+                }.into_any())/>
             </ul>
             {move || removed.get().map(|c| view! {
                 <p class="undo" role="status">

@@ -1,5 +1,6 @@
 //! Who is here: names, roles, host badge, live presence.
 
+use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::session::{Capability, RoleSpec};
 use crate::sync::LiveSession;
@@ -22,8 +23,7 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
         <section class="card presence" aria-labelledby="presence-title">
             <h2 id="presence-title" class="card__title">"People " <span class="count" data-testid="present-count">{move || format!("{} here", here())}</span></h2>
             <ul class="people" data-testid="people">
-                <For each=move || people.get() key=|p| (p.id, p.online, p.name.clone(), p.role.clone()) let:p>
-                    {
+                <Rows each=rows_of(move || people.get(), |p| (p.id, p.online, p.name.clone(), p.role.clone()), move |p| {
                         let me = live.me.get_untracked() == Some(p.id);
                         let initial = p.name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
                         let role = p.role.as_ref().and_then(|r| roles.with_value(|rs| rs.iter().find(|x| &x.id == r).map(|x| x.name.clone())));
@@ -39,8 +39,8 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
                                 </span>
                             </li>
                         }
-                    }
-                </For>
+                        .into_any()
+                    })/>
             </ul>
             <When when=move || people.with(|p| p.len() <= 1)>
                 <p class="hint">"Waiting for your peer. Send them the participant link."</p>

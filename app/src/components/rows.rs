@@ -1,0 +1,83 @@
+//! `<Rows>`: a keyed list like leptos' `<For>`, with its items and their views type-erased.
+//!
+//! `<For>` is generic over the item, the key and both closures, so every use compiled its own copy of the keyed
+//! diffing, hydration and mounting code: 3.5–4.8 KB of wasm before wasm-opt per use. Here the keyed list is one
+//! `<For>` over [`Row`]s (a `u64` key and a boxed view), and a use compiles only [`rows_of`]'s small mapping
+//! (docs/performance.md, "Client size"). Same behaviour: a row's view is built when its key first appears, kept while
+//! the key stays (moved, not rebuilt, when the order changes) and dropped when the key goes.
+
+use leptos::prelude::*;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash};
+use std::sync::Arc;
+
+/// One row of a [`Rows`] list: its key's hash and how to build its view.
+#[derive(Clone)]
+pub struct Row {
+    key: u64,
+    view: Arc<dyn Fn() -> AnyView + Send + Sync>,
+}
+
+/// The rows for `each()`'s items, keyed by `key` (hashed: two different keys that hashed alike would share a row;
+/// with 64-bit hashes and lists of tens of items, that does not happen in practice) and built by `view`.
+pub fn rows_of<T, K>(
+    each: impl Fn() -> Vec<T> + Send + Sync + 'static,
+    key: impl Fn(&T) -> K + Send + Sync + 'static,
+    view: impl Fn(T) -> AnyView + Send + Sync + 'static,
+) -> Signal<Vec<Row>>
+where
+    T: Clone + Send + Sync + 'static,
+    K: Hash,
+{
+    let view = Arc::new(view);
+    Signal::derive(move || {
+        each()
+            .into_iter()
+            .map(|item| Row {
+                key: BuildHasherDefault::<DefaultHasher>::default().hash_one(key(&item)),
+                view: {
+                    let view = view.clone();
+                    Arc::new(move || view(item.clone()))
+                },
+            })
+            .collect()
+    })
+}
+
+/// A keyed list: each row's view, in order (see the module's notes).
+#[component]
+pub fn Rows(
+    /// The rows, usually from [`rows_of`].
+    each: Signal<Vec<Row>>,
+) -> impl IntoView {
+    view! {
+        <For each=move || each.get() key=|row| row.key let:row>
+            {(row.view)()}
+        </For>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_keep_the_order_and_key_by_the_key_only() {
+        // Signals live in an owner's arena (the server gives each request one).
+        Owner::new().with(|| {
+            let list = RwSignal::new(vec![(1, "a"), (2, "b"), (1, "c")]);
+            let rows = rows_of(move || list.get(), |item| item.0, |item| item.1.into_any());
+            let keys: Vec<u64> = rows.with(|rows| rows.iter().map(|r| r.key).collect());
+            assert_eq!(keys.len(), 3);
+            assert_eq!(keys[0], keys[2], "equal keys, one row key");
+            assert_ne!(keys[0], keys[1]);
+            // Each row builds its own item's view, as often as asked.
+            let html: Vec<String> = rows.with(|rows| rows.iter().map(|r| (r.view)().to_html()).collect());
+            assert_eq!(html, ["a", "b", "c"]);
+            list.set(vec![(2, "b")]);
+            assert_eq!(
+                rows.with(|rows| rows.iter().map(|r| r.key).collect::<Vec<_>>()),
+                [keys[1]]
+            );
+        });
+    }
+}
