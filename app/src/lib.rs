@@ -4,6 +4,7 @@
 
 pub mod notes;
 pub mod protocol;
+pub mod reactive;
 pub mod session;
 pub mod small_sort;
 

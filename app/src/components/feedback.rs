@@ -2,6 +2,7 @@
 
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
+use crate::reactive::{effect, memo};
 use crate::session::{
     validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField, FormSpec,
     ParticipantId,
@@ -24,7 +25,7 @@ fn draft_key(session: &str, about: ParticipantId) -> String {
 /// Feedback for each other participant, then what the viewer received.
 #[component]
 pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> impl IntoView {
-    let partners = Memo::new(move |_| {
+    let partners = memo(move || {
         let me = live.me.get();
         live.participants.with(|ps| {
             ps.iter()
@@ -34,7 +35,7 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
         })
     });
     let chosen = RwSignal::new(None::<ParticipantId>);
-    let about = Memo::new(move |_| {
+    let about = memo(move || {
         let list = partners.get();
         chosen
             .get()
@@ -85,7 +86,7 @@ fn FeedbackForm(
     {
         let key = key.clone();
         // Browser only: restore the draft, or start one with a fresh id (the id makes retries idempotent).
-        Effect::new(move |_| {
+        effect(move || {
             let mut d: Draft = storage::load_json(&key).unwrap_or_default();
             if d.id.is_empty() {
                 d.id = storage::new_participant_key();
@@ -97,11 +98,11 @@ fn FeedbackForm(
         storage::save_json(key, &draft.get_untracked());
     };
     let local_errors = RwSignal::new(Vec::<FieldError>::new());
-    let status = Memo::new(move |_| {
+    let status = memo(move || {
         let id = FeedbackId(draft.with(|d| d.id.clone()));
         live.submissions.with(|s| s.get(&id).cloned())
     });
-    let errors = Memo::new(move |_| match status.get() {
+    let errors = memo(move || match status.get() {
         Some(Submission::Refused { errors, .. }) if local_errors.with(Vec::is_empty) => errors,
         _ => local_errors.get(),
     });
@@ -174,7 +175,7 @@ fn Field(
     let input_id = format!("fb-{}", field.id);
     let error = {
         let id = id.clone();
-        Memo::new(move |_| errors.with(|e| e.iter().find(|x| x.field == id).map(|x| x.message.clone())))
+        memo(move || errors.with(|e| e.iter().find(|x| x.field == id).map(|x| x.message.clone())))
     };
     let err_id = format!("{input_id}-error");
     let label = view! {
@@ -259,7 +260,7 @@ fn Field(
 #[component]
 fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
     let form = StoredValue::new(form);
-    let mine = Memo::new(move |_| {
+    let mine = memo(move || {
         let me = live.me.get();
         live.feedback
             .with(|fs| fs.iter().filter(|f| Some(f.about) == me).cloned().collect::<Vec<_>>())

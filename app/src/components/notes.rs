@@ -4,6 +4,7 @@ use crate::components::presence::COLOURS;
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
+use crate::reactive::{effect, memo};
 use crate::session::{NoteSection, ParticipantId};
 use crate::sync::{storage, LiveSession, NotesStatus};
 use leptos::prelude::*;
@@ -66,7 +67,7 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
     let node = NodeRef::<leptos::html::Textarea>::new();
     {
         let id = id.clone();
-        Effect::new(move |_| {
+        effect(move || {
             if let Some(el) = node.get() {
                 live.bind_editor(&id, el);
             }
@@ -78,7 +79,7 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
     }
     let peers = {
         let id = id.clone();
-        Memo::new(move |_| {
+        memo(move || {
             live.section_peers
                 .get()
                 .into_iter()
@@ -198,15 +199,15 @@ fn CommitmentRow(
 ) -> impl IntoView {
     let id = StoredValue::new(c.id.clone());
     // The row stays while its fields follow the live document (so a field being edited keeps its focus).
-    let current = Memo::new(move |_| {
+    let current = memo(move || {
         live.commitments
             .with(|list| id.with_value(|id| list.iter().find(|x| &x.id == id).cloned()))
             .unwrap_or_else(|| c.clone())
     });
-    let done = Memo::new(move |_| current.with(|c| c.done));
-    let text = Memo::new(move |_| current.with(|c| c.text.clone()));
-    let owner = Memo::new(move |_| current.with(|c| c.owner));
-    let due = Memo::new(move |_| current.with(|c| c.due.clone().unwrap_or_default()));
+    let done = memo(move || current.with(|c| c.done));
+    let text = memo(move || current.with(|c| c.text.clone()));
+    let owner = memo(move || current.with(|c| c.owner));
+    let due = memo(move || current.with(|c| c.due.clone().unwrap_or_default()));
     let field_id = move |what: &str| id.with_value(|id| format!("{what}-{id}"));
     let update = move |field: CommitmentField| id.with_value(|id| live.update_commitment(id, field));
     view! {
@@ -256,7 +257,7 @@ fn AddCommitment(live: LiveSession) -> impl IntoView {
     let due = RwSignal::new(String::new());
     let error = RwSignal::new(None::<&'static str>);
     // New commitments are owned by the person adding them, until they pick someone else.
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(me) = live.me.get() {
             if owner.get_untracked().is_empty() {
                 owner.set(me.0.to_string());

@@ -1,5 +1,6 @@
 //! The agenda as a bar of phases, and the current phase's prompt.
 
+use crate::reactive::memo;
 use crate::session::{PhaseSpec, RoomState};
 use leptos::prelude::*;
 
@@ -35,7 +36,7 @@ pub fn PhaseBar(phases: Vec<PhaseSpec>, room: Memo<RoomState>) -> impl IntoView 
 #[component]
 pub fn PhaseCard(phases: Vec<PhaseSpec>, room: Memo<RoomState>) -> impl IntoView {
     let phases = StoredValue::new(phases);
-    let current = Memo::new(move |_| {
+    let current = memo(move || {
         let i = room.with(|r| r.phase);
         phases.with_value(|ps| ps.get(i).cloned().map(|p| (i, p)))
     });

@@ -2,6 +2,7 @@
 
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
+use crate::reactive::memo;
 use crate::session::{Capability, RoleSpec};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
@@ -13,7 +14,7 @@ pub const COLOURS: u32 = 8;
 #[component]
 pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
     let roles = StoredValue::new(roles);
-    let people = Memo::new(move |_| {
+    let people = memo(move || {
         let mut list = live.participants.get();
         crate::small_sort::stable_sort_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
         list

@@ -7,7 +7,7 @@
 //! the key stays (moved, not rebuilt, when the order changes) and dropped when the key goes.
 
 use leptos::prelude::*;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 /// One row of a [`Rows`] list: its key's hash and how to build its view.
@@ -33,7 +33,12 @@ where
         each()
             .into_iter()
             .map(|item| Row {
-                key: BuildHasherDefault::<DefaultHasher>::default().hash_one(key(&item)),
+                key: {
+                    // Through `dyn Hasher`, so that the hashing code is not compiled again for each key type.
+                    let mut hasher = DefaultHasher::new();
+                    key(&item).hash(&mut (&mut hasher as &mut dyn Hasher));
+                    hasher.finish()
+                },
                 view: {
                     let view = view.clone();
                     Arc::new(move || view(item.clone()))

@@ -1,6 +1,7 @@
 //! The countdown, its controls, and the spoken announcements.
 
 use crate::components::when::When;
+use crate::reactive::{effect, memo};
 use crate::session::clock::format_remaining;
 use crate::session::{planned_ms, RoomEvent, RoomState, SessionSpec, Timer, TimerCommand};
 use crate::sync::{storage, LiveSession};
@@ -19,7 +20,7 @@ pub fn use_remaining(live: LiveSession, room: Memo<RoomState>) -> ReadSignal<i64
         }
     };
     // A new room state or clock estimate shows at once.
-    Effect::new(move |_| {
+    effect(move || {
         room.track();
         live.offset_ms.track();
         refresh();
@@ -59,8 +60,8 @@ pub fn TimerCard(
 ) -> impl IntoView {
     let phases = StoredValue::new(spec.phases.clone());
     let auto = spec.settings.auto_advance;
-    let timer = Memo::new(move |_| room.with(|r| r.timer));
-    let phase = Memo::new(move |_| room.with(|r| r.phase));
+    let timer = memo(move || room.with(|r| r.timer));
+    let phase = memo(move || room.with(|r| r.phase));
     let count = phases.with_value(Vec::len);
     let planned = move || phases.with_value(|p| planned_ms(p, phase.get()));
     let over = move || remaining.get() < 0;
@@ -71,12 +72,12 @@ pub fn TimerCard(
         r / total
     };
     let cmd = move |c: TimerCommand| live.send_timer(c);
-    let undo_target = Memo::new(move |_| {
+    let undo_target = memo(move || {
         room.with(|r| r.undo.last().map(|m| m.phase))
             .and_then(|i| phases.with_value(|p| p.get(i).map(|x| x.title.clone())))
     });
     let sound = RwSignal::new(false);
-    Effect::new(move |_| sound.set(storage::load_flag("sound")));
+    effect(move || sound.set(storage::load_flag("sound")));
     const RING: f64 = 2.0 * std::f64::consts::PI * 54.0;
     view! {
         <section class="card timer" class:timer--over=over class:timer--paused=move || !timer.get().is_running() aria-labelledby="timer-title">
@@ -180,7 +181,7 @@ fn chime() {
 #[component]
 fn Notices(live: LiveSession) -> impl IntoView {
     let visible = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(n) = live.notice.get() {
             visible.set(Some(n.text));
             let id = n.id;
@@ -213,7 +214,7 @@ pub fn Announcer(
         live.participants
             .with_untracked(|ps| ps.iter().find(|p| Some(p.id) == id).map(|p| p.name.clone()))
     };
-    Effect::new(move |_| {
+    effect(move || {
         if let Some((RoomEvent::PhaseChanged { to, undo, .. }, by)) = live.last_event.get() {
             let count = phases.with_value(Vec::len);
             let title = phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());

@@ -12,6 +12,7 @@ use crate::components::timer::{use_remaining, Announcer, TimerCard};
 use crate::components::when::When;
 use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
+use crate::reactive::{effect, memo};
 use crate::session::{total_minutes, Capability, RoomState};
 use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
 use leptos::prelude::*;
@@ -78,7 +79,7 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
     {
         let id = id.clone();
         // Runs in the browser only: the stored identity decides between the join form and the live view.
-        Effect::new(move |_| {
+        effect(move || {
             identity.set(storage::load_identity(&id));
             checked.set(true);
         });
@@ -138,26 +139,26 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
     let session_id = id.clone();
     let live = use_live_session(id, token, identity);
     // When the session ends, every open page turns into the summary.
-    Effect::new(move |_| {
+    effect(move || {
         if live.ended.get().is_some() {
             go_to(&summary_href);
         }
     });
     let spec = StoredValue::new(info.session.clone());
     // Until the welcome arrives, show the agenda at its start.
-    let room = Memo::new(move |_| {
+    let room = memo(move || {
         live.room
             .get()
             .unwrap_or_else(|| spec.with_value(|s| RoomState::new(&s.phases)))
     });
-    let may_drive = Memo::new(move |_| {
+    let may_drive = memo(move || {
         let cap = live.capability.get().unwrap_or(info.capability);
         spec.with_value(|s| s.may_drive_timer(cap))
     });
     let remaining = use_remaining(live, room);
     let share = info.share.clone();
     let read_only = Signal::derive(move || live.capability.get().unwrap_or(info.capability) == Capability::Observer);
-    let sections = Memo::new(move |_| {
+    let sections = memo(move || {
         let phase = room.with(|r| r.phase);
         spec.with_value(|s| s.phases.get(phase).map(|p| p.notes.clone()).unwrap_or_default())
     });
