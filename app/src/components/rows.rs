@@ -17,8 +17,8 @@ pub struct Row {
     view: Arc<dyn Fn() -> AnyView + Send + Sync>,
 }
 
-/// The rows for `each()`'s items, keyed by `key` (hashed: two different keys that hashed alike would share a row;
-/// with 64-bit hashes and lists of tens of items, that does not happen in practice) and built by `view`.
+/// The rows for `each()`'s items, keyed by `key` (hashed, then made distinct: [`distinct_keys`]) and built by
+/// `view`.
 pub fn rows_of<T, K>(
     each: impl Fn() -> Vec<T> + Send + Sync + 'static,
     key: impl Fn(&T) -> K + Send + Sync + 'static,
@@ -30,7 +30,7 @@ where
 {
     let view = Arc::new(view);
     Signal::derive(move || {
-        each()
+        let mut rows: Vec<Row> = each()
             .into_iter()
             .map(|item| Row {
                 key: {
@@ -44,8 +44,23 @@ where
                     Arc::new(move || view(item.clone()))
                 },
             })
-            .collect()
+            .collect();
+        distinct_keys(&mut rows);
+        rows
     })
+}
+
+/// Makes the rows' keys distinct, which `<For>` needs (with a repeated key its list and the page fall out of step).
+/// Hashes can repeat: a peer can choose commitment ids whose hashes collide, and two Yjs clients can show under the
+/// same name. A repeated key moves on to the next free value: the first row with it keeps it, later ones get keys of
+/// their own, so every item still gets its row.
+fn distinct_keys(rows: &mut [Row]) {
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    for row in rows {
+        while !seen.insert(row.key) {
+            row.key = row.key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        }
+    }
 }
 
 /// A keyed list: each row's view, in order (see the module's notes).
@@ -73,8 +88,10 @@ mod tests {
             let rows = rows_of(move || list.get(), |item| item.0, |item| item.1.into_any());
             let keys: Vec<u64> = rows.with(|rows| rows.iter().map(|r| r.key).collect());
             assert_eq!(keys.len(), 3);
-            assert_eq!(keys[0], keys[2], "equal keys, one row key");
+            // Equal keys (or hashes that collide) still give each item a row of its own.
             assert_ne!(keys[0], keys[1]);
+            assert_ne!(keys[0], keys[2]);
+            assert_ne!(keys[1], keys[2]);
             // Each row builds its own item's view, as often as asked.
             let html: Vec<String> = rows.with(|rows| rows.iter().map(|r| (r.view)().to_html()).collect());
             assert_eq!(html, ["a", "b", "c"]);
@@ -84,5 +101,21 @@ mod tests {
                 [keys[1]]
             );
         });
+    }
+
+    #[test]
+    fn repeated_keys_move_on_and_the_first_keeps_its_key() {
+        let row = |key| Row {
+            key,
+            view: Arc::new(|| ().into_any()),
+        };
+        let mut rows = vec![row(7), row(7), row(8), row(7)];
+        distinct_keys(&mut rows);
+        let keys: Vec<u64> = rows.iter().map(|r| r.key).collect();
+        assert_eq!((keys[0], keys[2]), (7, 8));
+        let mut unique = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), 4, "{keys:?}");
     }
 }
