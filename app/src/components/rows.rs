@@ -81,7 +81,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_keep_the_order_and_key_by_the_key_only() {
+    fn each_item_gets_a_row_in_order_that_builds_its_view() {
         // Signals live in an owner's arena (the server gives each request one).
         Owner::new().with(|| {
             let list = RwSignal::new(vec![(1, "a"), (2, "b"), (1, "c")]);

@@ -590,7 +590,8 @@ mod tagged_readers {
         ];
         (
             valid,
-            prop::collection::vec(("[a-z_]{1,10}", value()), 0..3),
+            // Distinct extra keys: a key repeated in one object is a documented difference from serde's reader.
+            prop::collection::btree_map("[a-z_]{1,10}", value(), 0..3),
             any::<prop::sample::Index>(),
         )
             .prop_map(|(valid, extra, at)| {
@@ -598,7 +599,6 @@ mod tagged_readers {
                     .into_iter()
                     .filter(|(k, _)| !valid.iter().any(|(v, _)| v == k))
                     .collect();
-                fields.dedup_by(|a, b| a.0 == b.0);
                 for (k, v) in valid {
                     let i = at.index(fields.len() + 1);
                     fields.insert(i, (k.to_string(), v));
@@ -650,32 +650,23 @@ mod tagged_readers {
 
     #[test]
     fn written_forms_are_unchanged_and_read_back() {
-        let timer = Timer::Running { deadline: 42 };
-        assert_eq!(
-            serde_json::to_string(&timer).unwrap(),
-            r#"{"state":"running","deadline":42}"#
+        fn written_as<T>(value: T, json: &str)
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            assert_eq!(serde_json::to_string(&value).unwrap(), json);
+            assert_eq!(serde_json::from_str::<T>(json).unwrap(), value);
+        }
+        written_as(Timer::Running { deadline: 42 }, r#"{"state":"running","deadline":42}"#);
+        written_as(
+            RoomEvent::TimeAdded { seconds: 60 },
+            r#"{"kind":"time_added","seconds":60}"#,
         );
+        written_as(FieldKind::Text { max_chars: 500 }, r#"{"type":"text","max_chars":500}"#);
+        // The tag need not come first.
         assert_eq!(
             serde_json::from_str::<Timer>(r#"{"deadline":42,"state":"running"}"#).unwrap(),
-            timer
-        );
-        let event = RoomEvent::TimeAdded { seconds: 60 };
-        assert_eq!(
-            serde_json::to_string(&event).unwrap(),
-            r#"{"kind":"time_added","seconds":60}"#
-        );
-        assert_eq!(
-            serde_json::from_str::<RoomEvent>(&serde_json::to_string(&event).unwrap()).unwrap(),
-            event
-        );
-        let kind = FieldKind::Text { max_chars: 500 };
-        assert_eq!(
-            serde_json::to_string(&kind).unwrap(),
-            r#"{"type":"text","max_chars":500}"#
-        );
-        assert_eq!(
-            serde_json::from_str::<FieldKind>(&serde_json::to_string(&kind).unwrap()).unwrap(),
-            kind
+            Timer::Running { deadline: 42 }
         );
         let err = serde_json::from_str::<Timer>(r#"{"state":"paused"}"#)
             .unwrap_err()

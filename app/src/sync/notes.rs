@@ -73,9 +73,8 @@ impl NotesClient {
             blocked: false,
         }
     }
-}
 
-impl NotesClient {
+    /// The textarea shown for `section`, if any.
     fn editor(&self, section: &str) -> Option<&HtmlTextAreaElement> {
         self.editors
             .iter()
