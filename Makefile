@@ -66,7 +66,8 @@ setup-test: setup chromium
 # stable compiler is allowed them with RUSTC_BOOTSTRAP=1, for this build only: 8 % smaller session page, measured
 # (docs/performance.md). The server, the tests and `cargo leptos watch` build without them (hence two builds in
 # `run`). The rustflags replace .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
-# `.ci/precompress` then stores each file gzip- and brotli-compressed beside itself; the server sends those.
+# `.ci/shrink-wasm` then shortens the wasm's import names and reorders its functions so that gzip finds more repeats
+# (same code), and `.ci/precompress` stores each file gzip- and brotli-compressed beside itself; the server sends those.
 WASM_RELEASE_ENV := RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components \
   -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
 WASM_RELEASE_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort
@@ -84,9 +85,11 @@ test: setup-test lint unit size e2e
 
 lint:
 	cargo fmt --all -- --check
-	@# The patched tachys must be the one in use (app/vendor/tachys/PATCH.md): a newer crates.io release would bypass it.
-	@if grep -A2 '^name = "tachys"' Cargo.lock | grep -q '^source'; then \
-	  echo "Cargo.lock takes tachys from crates.io instead of app/vendor/tachys: see app/vendor/tachys/PATCH.md"; exit 1; fi
+	@# The patched crates must be the ones in use (app/vendor/*/PATCH.md): a newer crates.io release would bypass them.
+	@for crate in tachys serde_json; do \
+	  if grep -A2 "^name = \"$$crate\"" Cargo.lock | grep -q '^source'; then \
+	    echo "Cargo.lock takes $$crate from crates.io instead of app/vendor/$$crate: see app/vendor/$$crate/PATCH.md"; \
+	    exit 1; fi; done
 	cargo clippy -p server --all-targets -- -D warnings
 	cargo clippy -p app --all-targets --features ssr -- -D warnings
 	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
@@ -99,6 +102,7 @@ unit:
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).
 site-release: npm-packages
 	$(WASM_RELEASE_ENV) cargo leptos build --release --split --frontend-only $(WASM_RELEASE_ARGS)
+	.ci/shrink-wasm
 	.ci/precompress
 
 e2e: site-release
