@@ -23,6 +23,9 @@ pub use app::{page_title, query_param, App, LazyPage, Route};
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     use leptos::prelude::*;
+    // A panic in the release build aborts at once without running any hook (`-Cpanic=immediate-abort`, Makefile), so
+    // the hook, its message formatting with it, is only compiled into the debug build.
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     match Route::current() {
         Route::Create => hydrate_lazy(pages::create::create_page()),

@@ -473,8 +473,46 @@ impl<'a> Display for JsonUnexpected<'a> {
                 "floating point `{}`",
                 zmij::Buffer::new().format(value),
             ),
+            #[cfg(not(target_arch = "wasm32"))]
             unexp => Display::fmt(&unexp, formatter),
+            #[cfg(target_arch = "wasm32")]
+            unexp => display_unexpected(unexp, formatter),
         }
+    }
+}
+
+/// Tandem patch (PATCH.md): serde's own `Display` for `Unexpected`, whose
+/// float arm (unreachable here, handled above) formats with core's float
+/// printer and so kept it in the browser bundle.
+#[cfg(target_arch = "wasm32")]
+fn display_unexpected(
+    unexp: de::Unexpected,
+    formatter: &mut fmt::Formatter,
+) -> fmt::Result {
+    use de::Unexpected::*;
+    match unexp {
+        Bool(b) => write!(formatter, "boolean `{}`", b),
+        Unsigned(i) => write!(formatter, "integer `{}`", i),
+        Signed(i) => write!(formatter, "integer `{}`", i),
+        Float(f) => write!(
+            formatter,
+            "floating point `{}`",
+            zmij::Buffer::new().format(f)
+        ),
+        Char(c) => write!(formatter, "character `{}`", c),
+        Str(s) => write!(formatter, "string {:?}", s),
+        Bytes(_) => formatter.write_str("byte array"),
+        Unit => formatter.write_str("unit value"),
+        Option => formatter.write_str("Option value"),
+        NewtypeStruct => formatter.write_str("newtype struct"),
+        Seq => formatter.write_str("sequence"),
+        Map => formatter.write_str("map"),
+        Enum => formatter.write_str("enum"),
+        UnitVariant => formatter.write_str("unit variant"),
+        NewtypeVariant => formatter.write_str("newtype variant"),
+        TupleVariant => formatter.write_str("tuple variant"),
+        StructVariant => formatter.write_str("struct variant"),
+        Other(other) => formatter.write_str(other),
     }
 }
 
