@@ -26,7 +26,7 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
             <ul class="people" data-testid="people">
                 <Rows each=rows_of(move || people.get(), |p| (p.id, p.online, p.name.clone(), p.role.clone()), move |p| {
                         let me = live.me.get_untracked() == Some(p.id);
-                        let initial = p.name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default();
+                        let initial = initial(&p.name);
                         let role = p.role.as_ref().and_then(|r| roles.with_value(|rs| rs.iter().find(|x| &x.id == r).map(|x| x.name.clone())));
                         view! {
                             <li class="person" class:person--away=!p.online data-testid="person" data-online=p.online.to_string()>
@@ -47,5 +47,35 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
                 <p class="hint">"Waiting for your peer. Send them the participant link."</p>
             </When>
         </section>
+    }
+}
+
+/// The first letter of `name` in upper case, for a person's avatar. The browser asks JS (`toUpperCase`), which has
+/// the Unicode case tables already, instead of shipping Rust's copy of them in the bundle (docs/performance.md).
+fn initial(name: &str) -> String {
+    let Some(first) = name.chars().next() else {
+        return String::new();
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        String::from(js_sys::JsString::from(first.to_string()).to_upper_case())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        first.to_uppercase().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initial;
+
+    #[test]
+    fn initial_is_the_first_letter_in_upper_case() {
+        assert_eq!(initial("ana"), "A");
+        assert_eq!(initial("élodie"), "É");
+        assert_eq!(initial("ßen"), "SS");
+        assert_eq!(initial("Łukasz Nowak"), "Ł");
+        assert_eq!(initial(""), "");
     }
 }
