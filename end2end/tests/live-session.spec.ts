@@ -62,10 +62,12 @@ test("a pair creates, joins, runs the timer together, undoes a phase change, and
   // A late joiner whose clock is 7 minutes fast shows the same remaining time.
   const lateContext = await skewedContext(browser, 7 * 60_000);
   const late = await lateContext.newPage();
-  await join(late, links.participant, "Cy", "observer");
+  await join(late, links.participant, "élodie", "observer");
   expect(await late.evaluate(() => Date.now() - performance.timeOrigin - performance.now())).toBeGreaterThan(6 * 60_000);
   await expectClocksAgree([host, peer, late]);
   await expect(host.getByTestId("present-count")).toHaveText("3 here");
+  // Her row is built in the browser, where initials are upper-cased by JS (components/presence.rs, `initial`).
+  await expect(host.getByTestId("person").filter({ hasText: "élodie" }).locator(".avatar")).toHaveText("É");
 
   await expectAccessible(host);
   await screenshots(host, "session-host");
@@ -73,7 +75,7 @@ test("a pair creates, joins, runs the timer together, undoes a phase change, and
 
   // A closed tab shows as gone.
   await lateContext.close();
-  await expect(host.getByTestId("person").filter({ hasText: "Cy" })).toHaveAttribute("data-online", "false", { timeout: 10_000 });
+  await expect(host.getByTestId("person").filter({ hasText: "élodie" })).toHaveAttribute("data-online", "false", { timeout: 10_000 });
   await hostContext.close();
   await peerContext.close();
 });
