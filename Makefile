@@ -65,10 +65,11 @@ setup-test: setup chromium
 # that abort at once without formatting a message, no `Debug` formatting code and no panic locations. The pinned
 # stable compiler is allowed them with RUSTC_BOOTSTRAP=1, for this build only: 8 % smaller session page, measured
 # (docs/performance.md). The standard library is built with its `optimize_for_size` feature (smaller sorting, float
-# parsing and number formatting code): 7 KB less. The server, the tests and `cargo leptos watch` build without them (hence two builds in
-# `run`). The rustflags replace .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
-# `.ci/shrink-wasm` then shortens the wasm's import names and reorders its functions so that gzip finds more repeats
-# (same code), and `.ci/precompress` stores each file gzip- and brotli-compressed beside itself; the server sends those.
+# parsing and number formatting code): 7 KB less. The server, the tests and `cargo leptos watch` build without them
+# (hence two builds in `run`). The rustflags replace .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
+# `.ci/shrink-wasm` then shortens the wasm's import and export names, leaves out exports the page never calls, runs
+# wasm-opt -Oz once more and reorders the functions so that gzip finds more repeats, and `.ci/precompress` stores
+# each file gzip- and brotli-compressed beside itself; the server sends those.
 WASM_RELEASE_ENV := RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components \
   -Zunstable-options -Cpanic=immediate-abort -Zfmt-debug=none -Zlocation-detail=none"
 WASM_RELEASE_ARGS := --lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size
@@ -102,6 +103,8 @@ unit:
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).
 site-release: npm-packages
+	@# A failed step below must not leave the last build's compressed files beside new ones: the server sends those.
+	rm -f target/site/pkg/*.gz target/site/pkg/*.br
 	$(WASM_RELEASE_ENV) cargo leptos build --release --split --frontend-only $(WASM_RELEASE_ARGS)
 	.ci/shrink-wasm
 	.ci/precompress

@@ -56,11 +56,11 @@ fn initial(name: &str) -> String {
     let Some(first) = name.chars().next() else {
         return String::new();
     };
-    #[cfg(feature = "hydrate")]
+    #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
     {
         String::from(js_sys::JsString::from(first.to_string()).to_upper_case())
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
     {
         first.to_uppercase().to_string()
     }
