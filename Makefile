@@ -66,7 +66,8 @@ setup-test: setup chromium
 # stable compiler is allowed them with RUSTC_BOOTSTRAP=1, for this build only: 8 % smaller session page, measured
 # (docs/performance.md). The standard library is built with its `optimize_for_size` feature (smaller sorting, float
 # parsing and number formatting code): 7 KB less. The server, the tests and `cargo leptos watch` build without them
-# (hence two builds in `run`). The rustflags replace .cargo/config.toml's for this build, so they repeat `--cfg erase_components`.
+# (hence two builds in `run`). The rustflags replace .cargo/config.toml's for this build, so they repeat
+# `--cfg erase_components`.
 # `.ci/shrink-wasm` then shortens the wasm's import and export names, leaves out exports the page never calls, runs
 # wasm-opt -Oz once more and reorders the functions so that gzip finds more repeats, and `.ci/precompress` stores
 # each file gzip- and brotli-compressed beside itself; the server sends those.
