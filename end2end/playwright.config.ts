@@ -33,8 +33,9 @@ export default defineConfig({
   projects: [{ name: "chromium", use: { ...devices["Desktop Chrome"] } }],
   webServer: {
     command:
-      `rm -rf .data && mkdir -p .data && ../target/debug/server --addr 127.0.0.1:${PORT} ` +
-      `--database-url sqlite://.data/e2e.db --site-root ../target/site`,
+      // One data folder per port, so that two runs on different ports (TANDEM_E2E_PORT) do not share a database.
+      `rm -rf .data/${PORT} && mkdir -p .data/${PORT} && ../target/debug/server --addr 127.0.0.1:${PORT} ` +
+      `--database-url sqlite://.data/${PORT}/e2e.db --site-root ../target/site`,
     url: `${BASE_URL}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

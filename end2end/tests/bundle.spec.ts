@@ -1,7 +1,7 @@
-import { test, expect, Page } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
 import * as path from "path";
-import { createSession, join, hydrated, screenshots } from "./helpers";
+import { createSession, join, hydrated, screenshots, test } from "./helpers";
 
 /** The wasm files a page fetches, by name, from the moment this is called. */
 function wasmFetched(page: Page): string[] {

@@ -1,6 +1,6 @@
-import { test, expect, Page } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
-import { createSession, join, expectAccessible, screenshots, hydrated } from "./helpers";
+import { createSession, join, expectAccessible, screenshots, hydrated, test } from "./helpers";
 
 async function fillFeedback(page: Page, about: string, situation: string) {
   const form = page.getByTestId("feedback-form");

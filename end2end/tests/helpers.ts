@@ -1,7 +1,56 @@
-import { expect, Page, Browser, BrowserContext } from "@playwright/test";
+import { test as base, expect, Page, Browser, BrowserContext } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import * as fs from "fs";
 import * as path from "path";
+
+/** Console errors a test expects (a relay it stopped, a file it blocked): patterns, reset before each test. */
+const expectedConsoleErrors: RegExp[] = [];
+
+/** Lets the running test's pages log console errors that match `pattern` (for example a refused WebSocket while the
+ * test has stopped the relay). Page errors (uncaught exceptions, a wasm trap) are never allowed. */
+export function allowConsoleErrors(pattern: RegExp) {
+  expectedConsoleErrors.push(pattern);
+}
+
+/**
+ * Every spec imports `test` from here: it watches every page of every browser context the test opens (the `page`
+ * fixture and `browser.newContext()` alike) and fails the test on any `pageerror` (an uncaught exception, a wasm
+ * trap: the release build aborts on panic, so a Rust panic shows only as "unreachable") or console error.
+ */
+export const test = base.extend<{ failOnPageErrors: void }>({
+  failOnPageErrors: [
+    async ({ browser, context }, use) => {
+      expectedConsoleErrors.length = 0;
+      const errors: string[] = [];
+      const watchPage = (page: Page) => {
+        page.on("pageerror", (e) => errors.push(`page error on ${page.url()}: ${e.message}`));
+        page.on("console", (m) => {
+          if (m.type() !== "error") return;
+          const text = m.text();
+          if (!expectedConsoleErrors.some((p) => p.test(text))) errors.push(`console error on ${page.url()}: ${text}`);
+        });
+      };
+      const watch = (ctx: BrowserContext) => {
+        ctx.pages().forEach(watchPage);
+        ctx.on("page", watchPage);
+      };
+      watch(context);
+      const newContext = browser.newContext.bind(browser);
+      browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
+        const ctx = await newContext(...args);
+        watch(ctx);
+        return ctx;
+      };
+      try {
+        await use();
+      } finally {
+        browser.newContext = newContext;
+      }
+      expect(errors, "no page errors or console errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 /** Waits until the page has hydrated: controls work only from then on. */
 export async function hydrated(page: Page) {

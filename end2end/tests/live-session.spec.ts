@@ -1,6 +1,6 @@
-import { test, expect } from "@playwright/test";
+import { expect } from "@playwright/test";
 import {
-  createSession, join, expectLive, expectClocksAgree, expectAccessible, screenshots, hydrated, skewedContext,
+  createSession, join, expectLive, expectClocksAgree, expectAccessible, screenshots, hydrated, skewedContext, test,
 } from "./helpers";
 
 test("a pair creates, joins, runs the timer together, undoes a phase change, and survives a reload", async ({ browser }) => {

@@ -1,5 +1,5 @@
-import { test, expect, Page } from "@playwright/test";
-import { createSession, join, expectAccessible, screenshots } from "./helpers";
+import { expect, Page } from "@playwright/test";
+import { createSession, join, expectAccessible, screenshots, test } from "./helpers";
 
 const GOAL = "notes-goal-statement";
 

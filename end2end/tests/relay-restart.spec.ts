@@ -1,13 +1,13 @@
-import { test, expect } from "@playwright/test";
+import { expect } from "@playwright/test";
 import { spawn, ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { join, expectLive, expectClocksAgree, clockSeconds, hydrated } from "./helpers";
+import { join, expectLive, expectClocksAgree, clockSeconds, hydrated, test } from "./helpers";
 
 // This spec runs its own relay so that it can stop and restart it mid-session.
-const PORT = 3101;
+const PORT = Number(process.env.TANDEM_E2E_PORT ?? 3100) + 1;
 const BASE = `http://127.0.0.1:${PORT}`;
-const DATA = path.join(__dirname, "..", ".data", "restart");
+const DATA = path.join(__dirname, "..", ".data", `restart-${PORT}`);
 
 async function startRelay(): Promise<ChildProcess> {
   fs.mkdirSync(DATA, { recursive: true });

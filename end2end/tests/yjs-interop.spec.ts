@@ -1,8 +1,8 @@
-import { test, expect } from "@playwright/test";
+import { expect } from "@playwright/test";
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import WebSocket from "ws";
-import { createSession, join } from "./helpers";
+import { createSession, join, test } from "./helpers";
 
 function provider(link: string, doc: Y.Doc): WebsocketProvider {
   const url = new URL(link);
