@@ -114,10 +114,10 @@ e2e: site-release
 	cargo build -p server --bin server
 	cd end2end && npx playwright test
 
-# Gzipped size of what each page downloads (wasm + JS + CSS, split-out pages with their chunks) against the committed
-# budgets: the session page and any page. See docs/performance.md.
-SESSION_BUDGET_KB ?= 300
-PAGE_BUDGET_KB ?= 380
+# Brotli size of what each page downloads (wasm + JS + CSS, split-out pages with their chunks: what browsers receive)
+# against the committed budgets: the session page and any page. Gzip is printed too. See docs/performance.md.
+SESSION_BUDGET_KB ?= 270
+PAGE_BUDGET_KB ?= 330
 size: setup site-release
 	.ci/size-report $(SESSION_BUDGET_KB) $(PAGE_BUDGET_KB)
 

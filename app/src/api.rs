@@ -1,7 +1,7 @@
 //! Server functions: create a session, list templates, read a summary; and what the session page opens with. The
 //! functions run on the relay, which provides a [`Backend`] through context; the browser calls them over HTTP.
 
-use crate::session::{Capability, Millis, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
+use crate::session::{Capability, Millis, ParticipantView, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{Json, Post};
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
@@ -47,6 +47,10 @@ pub struct LinkInfo {
     pub capability: Capability,
     /// How many people have joined so far.
     pub joined: u32,
+    /// Who has joined so far, with their roles (all shown offline: the page is rendered once, so the join form
+    /// does not learn of people who join while it is open).
+    #[serde(default)]
+    pub people: Vec<ParticipantView>,
     /// For the host only: the links to share.
     #[serde(default)]
     pub share: Option<ShareLinks>,
@@ -122,15 +126,23 @@ pub async fn list_templates() -> Result<Vec<Template>, ServerFnError> {
     Ok(backend.0.templates())
 }
 
-/// Creates a session from a (possibly edited) template and returns its three links.
+/// Creates a session from a (possibly edited) template and returns its three links. A refused request (a bad
+/// agenda, an unknown template) is answered with HTTP 422 and the sentence saying what to change; storage trouble
+/// with 503. (A body that is not a request at all gets 400 from the relay: server/src/lib.rs, `unreadable_request`.)
 #[server(input = Json, output = Post<JsonText>, endpoint = "create_session")]
 pub async fn create_session(request: NewSession) -> Result<CreatedSession, ServerFnError> {
     let backend = expect_context::<BackendHandle>();
-    backend
-        .0
-        .create_session(request)
-        .await
-        .map_err(|e| ServerFnError::ServerError(e.to_string()))
+    backend.0.create_session(request).await.map_err(|e| {
+        let status = match e {
+            BackendError::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+            BackendError::NotFound => http::StatusCode::NOT_FOUND,
+            BackendError::Unavailable => http::StatusCode::SERVICE_UNAVAILABLE,
+        };
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+        ServerFnError::ServerError(e.to_string())
+    })
 }
 
 /// The summary of a session as the holder of `token` (and, when given, of the browser key `key`) may see it.

@@ -18,6 +18,8 @@ pub enum Route {
     Session { id: String, token: String },
     /// `/s/{id}/summary?t=TOKEN`: what happened.
     Summary { id: String, token: String },
+    /// `/s/{id}/ready?t=HOST_TOKEN`: the new session's links (pages/ready.rs).
+    Ready { id: String, token: String },
     /// Anything else.
     NotFound,
 }
@@ -36,6 +38,12 @@ impl Route {
         if is_id(rest) {
             return Route::Session {
                 id: rest.to_string(),
+                token: token(),
+            };
+        }
+        if let Some(id) = rest.strip_suffix("/ready").filter(|id| is_id(id)) {
+            return Route::Ready {
+                id: id.to_string(),
                 token: token(),
             };
         }
@@ -187,12 +195,17 @@ pub fn App(#[prop(optional)] lazy: Option<LazyPage>) -> impl IntoView {
         Route::Create => view! { <crate::pages::create::CreatePage/> }.into_any(),
         #[cfg(feature = "ssr")]
         Route::Summary { id, token } => view! { <crate::pages::summary::SummaryPage id token/> }.into_any(),
+        #[cfg(feature = "ssr")]
+        Route::Ready { id, token } => view! { <crate::pages::ready::ReadyPage id token/> }.into_any(),
         #[cfg(not(feature = "ssr"))]
         Route::Create => lazy
             .map(|page| page(String::new(), String::new()))
             .unwrap_or_else(|| ().into_any()),
         #[cfg(not(feature = "ssr"))]
         Route::Summary { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
+        // The ready page is in the create page's wasm file (pages/create.rs).
+        #[cfg(not(feature = "ssr"))]
+        Route::Ready { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
     }
 }
 
@@ -239,7 +252,16 @@ mod tests {
                 token: "tok".into()
             }
         );
+        assert_eq!(
+            Route::parse("/s/abc/ready", "t=tok"),
+            Route::Ready {
+                id: "abc".into(),
+                token: "tok".into()
+            }
+        );
         for path in [
+            "/s//ready",
+            "/s/a/ready/x",
             "",
             "/s/",
             "/s",

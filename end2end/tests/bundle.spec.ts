@@ -1,7 +1,7 @@
 import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
 import * as path from "path";
-import { createSession, join, hydrated, screenshots, test } from "./helpers";
+import { createSession, join, hydrated, screenshots, test, allowConsoleErrors, allowPageErrors } from "./helpers";
 
 /** The wasm files a page fetches, by name, from the moment this is called. */
 function wasmFetched(page: Page): string[] {
@@ -101,6 +101,9 @@ test("the page and its code are sent compressed, the code as the files the size 
 // the shell notices and offers a reload, which works once the code can be fetched again.
 test("when a page's code does not load, the page says so and a reload recovers", async ({ page }) => {
   const chunk = /split_create_page_\d+\.wasm/;
+  // The blocked file is this test's doing: the failed fetch and the rejected import it causes are expected.
+  allowConsoleErrors(/ERR_CONNECTION_RESET|Failed to load resource/);
+  allowPageErrors(/split_create_page|Failed to fetch|WebAssembly/);
   await page.route(chunk, (route) => route.abort("connectionreset"));
   await page.goto("/");
   const notice = page.getByRole("alert").filter({ hasText: "This page stopped working" });

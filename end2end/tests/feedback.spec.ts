@@ -1,6 +1,6 @@
 import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
-import { createSession, join, expectAccessible, screenshots, hydrated, test } from "./helpers";
+import { createSession, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
 
 async function fillFeedback(page: Page, about: string, situation: string) {
   const form = page.getByTestId("feedback-form");
@@ -18,11 +18,14 @@ async function fillFeedback(page: Page, about: string, situation: string) {
   await expect(page.getByTestId("feedback-saved")).toBeVisible();
 }
 
-test("both give feedback, the host ends the session, and each summary shows only what its viewer may see", async ({ browser }) => {
+test("the coachee and observer give the coach feedback, the host ends the session, and each summary shows only what its viewer may see", async ({ browser }) => {
   const [ana, ben, cy] = await Promise.all([0, 1, 2].map(async () => (await browser.newContext({ acceptDownloads: true })).newPage()));
   const links = await createSession(ana, { goal: "Get better at delegating" });
-  await join(ana, links.host, "Ana", "coach");
-  await join(ben, links.participant, "Ben", "coachee");
+  // GROW's feedback form is given by the coachee and the observer, about the coach (issue #23, item 3): before, this
+  // test had the coach give the coachee feedback too. Here the host is the coachee, so that the observer's feedback
+  // (about the coach) stays private from the host.
+  await join(ana, links.host, "Ana", "coachee");
+  await join(ben, links.participant, "Ben", "coach");
   await join(cy, links.participant, "Cy", "observer");
 
   // The host skips to the feedback phase.
@@ -32,18 +35,52 @@ test("both give feedback, the host ends the session, and each summary shows only
   }
   await expect(ben.getByTestId("phase-title")).toHaveText("Feedback");
 
+  // The coach gets no form about the coachee, but a sentence saying who gives them feedback.
+  await expect(ben.getByTestId("feedback-receiver-note")).toHaveText(
+    "In this phase the coachee (and any observer) gives you feedback on your coaching. It appears below when it arrives.",
+  );
+  await expect(ben.getByTestId("feedback-form")).toHaveCount(0);
+  // The observer's form is about the coach only: no choice of the coachee.
+  await expect(cy.locator(".partner-tabs")).toHaveCount(0);
+  await expect(cy.getByTestId("feedback-form")).toContainText("About Ben.");
+
   // A missing required answer is refused at the field, before anything is sent.
-  const form = ben.getByTestId("feedback-form");
+  const form = ana.getByTestId("feedback-form");
   await form.getByRole("button", { name: "Send feedback" }).click();
   await expect(form.locator("[data-field=situation] .field__error")).toHaveText("This question needs an answer.");
 
-  await fillFeedback(ben, "Ana", "When I described the vendor conflict");
-  await fillFeedback(ana, "Ben", "When you summarised the options");
+  await fillFeedback(ana, "Ben", "When I described the vendor conflict");
   await fillFeedback(cy, "Ben", "Cy-private-note for Ben only");
-  await expect(ana.getByTestId("received-feedback")).toContainText("When I described the vendor conflict");
   await expect(ben.getByTestId("received-feedback")).toHaveCount(2);
+  await expect(ben.getByTestId("received-feedback").first()).toContainText("When I described the vendor conflict");
+  // Feedback from the host is already the host's: no "Share with the host" on it; on the observer's there is.
+  const fromAna = ben.getByTestId("received-feedback").filter({ hasText: "From Ana" });
+  const fromCy = ben.getByTestId("received-feedback").filter({ hasText: "From Cy" });
+  await expect(fromAna.getByText("Share with the host")).toHaveCount(0);
+  await expect(fromCy.getByText("Share with the host")).toBeVisible();
   await expectAccessible(ben);
-  await screenshots(ben, "feedback-form");
+  await screenshots(ben, "feedback-coach-receives");
+  await expectAccessible(cy);
+  await screenshots(cy, "feedback-form");
+
+  // Sent feedback still reads as sent after a reload, with its answers (issue #23, item 5).
+  await ana.reload();
+  await expectLive(ana);
+  await expect(ana.getByTestId("feedback-saved")).toContainText("Saved ✓ Ben can read it.");
+  await expect(ana.getByTestId("feedback-form").getByRole("button", { name: "Update feedback" })).toBeVisible();
+  await expect(ana.getByTestId("feedback-form").getByLabel("Situation")).toHaveValue("When I described the vendor conflict");
+  // On a browser that never had the draft (its storage cleared), the form shows what was sent and updates it.
+  await ana.evaluate(() => {
+    for (const k of Object.keys(localStorage)) if (k.startsWith("tandem.draft.")) localStorage.removeItem(k);
+  });
+  await ana.reload();
+  await expectLive(ana);
+  await expect(ana.getByTestId("feedback-form").getByLabel("Situation")).toHaveValue("When I described the vendor conflict");
+  await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+  await ana.getByTestId("feedback-form").getByLabel("Situation").fill("When I described the vendor conflict, again");
+  await ana.getByTestId("feedback-form").getByRole("button", { name: "Update feedback" }).click();
+  await expect(ben.getByTestId("received-feedback")).toHaveCount(2);
+  await expect(fromAna).toContainText("When I described the vendor conflict, again");
 
   // Ending asks first, then every open page turns into the summary.
   await ana.getByRole("button", { name: "End session…" }).click();
@@ -52,8 +89,8 @@ test("both give feedback, the host ends the session, and each summary shows only
     await expect(p).toHaveURL(/\/summary\?t=/);
     await expect(p.getByRole("heading", { name: "Planned and actual time" })).toBeVisible();
   }
-  await expect(ben.getByTestId("summary-feedback-item")).toHaveCount(3); // gave one, received two
-  await expect(ana.getByTestId("summary-feedback-item")).toHaveCount(2); // gave one, received one
+  await expect(ben.getByTestId("summary-feedback-item")).toHaveCount(2); // received two
+  await expect(ana.getByTestId("summary-feedback-item")).toHaveCount(1); // gave one
   // Private feedback is absent from the host's page, not merely hidden.
   expect(await ana.content()).not.toContain("Cy-private-note");
   expect(await cy.content()).toContain("Cy-private-note");
@@ -80,6 +117,6 @@ test("both give feedback, the host ends the session, and each summary shows only
   await ben.getByTestId("summary-link").click();
   await expect(ben).toHaveURL(/\/summary\?t=/);
   await expect(ben.getByRole("heading", { name: "Planned and actual time" })).toBeVisible();
-  await expect(ben.getByTestId("summary-feedback-item")).toHaveCount(3);
+  await expect(ben.getByTestId("summary-feedback-item")).toHaveCount(2);
   expect(await ben.evaluate(() => (window as unknown as { marker?: number }).marker)).toBeUndefined();
 });

@@ -3,13 +3,20 @@ import AxeBuilder from "@axe-core/playwright";
 import * as fs from "fs";
 import * as path from "path";
 
-/** Console errors a test expects (a relay it stopped, a file it blocked): patterns, reset before each test. */
+/** Console and page errors a test expects (a relay it stopped, a file it blocked): patterns, reset before each test. */
 const expectedConsoleErrors: RegExp[] = [];
+const expectedPageErrors: RegExp[] = [];
 
 /** Lets the running test's pages log console errors that match `pattern` (for example a refused WebSocket while the
  * test has stopped the relay). Page errors (uncaught exceptions, a wasm trap) are never allowed. */
 export function allowConsoleErrors(pattern: RegExp) {
   expectedConsoleErrors.push(pattern);
+}
+
+/** Lets the running test's pages throw uncaught errors that match `pattern`: only for a test that breaks the page on
+ * purpose (a blocked wasm file) to check what the person then sees. */
+export function allowPageErrors(pattern: RegExp) {
+  expectedPageErrors.push(pattern);
 }
 
 /**
@@ -21,9 +28,12 @@ export const test = base.extend<{ failOnPageErrors: void }>({
   failOnPageErrors: [
     async ({ browser, context }, use) => {
       expectedConsoleErrors.length = 0;
+      expectedPageErrors.length = 0;
       const errors: string[] = [];
       const watchPage = (page: Page) => {
-        page.on("pageerror", (e) => errors.push(`page error on ${page.url()}: ${e.message}`));
+        page.on("pageerror", (e) => {
+          if (!expectedPageErrors.some((p) => p.test(e.message))) errors.push(`page error on ${page.url()}: ${e.message}`);
+        });
         page.on("console", (m) => {
           if (m.type() !== "error") return;
           const text = m.text();
@@ -73,7 +83,9 @@ export async function createSession(page: Page, opts: { template?: string; goal?
     await page.getByLabel("Everyone taking part").check();
   }
   await page.getByRole("button", { name: "Create session" }).click();
+  // The ready page has an address of its own (/s/{id}/ready?t=HOST_TOKEN): wait until it runs before leaving it.
   await expect(page.getByRole("heading", { name: "Your session is ready" })).toBeVisible();
+  await hydrated(page);
   const read = async (id: string) => page.getByTestId(id).inputValue();
   return {
     participant: await read("participant-link"),
@@ -126,7 +138,8 @@ export async function expectAccessible(page: Page) {
   expect(summary).toEqual([]);
 }
 
-/** Saves a screenshot under end2end/screenshots/ at desktop width and at 390 px. */
+/** Saves a screenshot under end2end/screenshots/ at desktop width and at 390 px, and fails when the page is wider than
+ * the phone's screen (nothing may need sideways scrolling; a list that scrolls inside itself is fine). */
 export async function screenshots(page: Page, name: string) {
   const dir = path.join(__dirname, "..", "screenshots");
   fs.mkdirSync(dir, { recursive: true });
@@ -135,6 +148,9 @@ export async function screenshots(page: Page, name: string) {
   await page.screenshot({ path: path.join(dir, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: path.join(dir, `${name}-390.png`), fullPage: true });
+  await expect
+    .poll(() => page.evaluate(() => document.documentElement.scrollWidth), { message: `${name}: page width at 390 px` })
+    .toBeLessThanOrEqual(390);
   if (original) await page.setViewportSize(original);
 }
 

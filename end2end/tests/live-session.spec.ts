@@ -1,6 +1,7 @@
 import { expect } from "@playwright/test";
 import {
-  createSession, join, expectLive, expectClocksAgree, expectAccessible, screenshots, hydrated, skewedContext, test,
+  allowConsoleErrors, createSession, join, expectLive, expectClocksAgree, expectAccessible, screenshots, hydrated,
+  skewedContext, test,
 } from "./helpers";
 
 test("a pair creates, joins, runs the timer together, undoes a phase change, and survives a reload", async ({ browser }) => {
@@ -81,6 +82,8 @@ test("a pair creates, joins, runs the timer together, undoes a phase change, and
 });
 
 test("an invalid link shows a clear page with HTTP 404", async ({ page }) => {
+  // The browser logs the 404 answer of the page itself as a console error: expected here.
+  allowConsoleErrors(/status of 404/);
   const links = await createSession(page);
   const wrong = links.participant.replace(/t=[^&]+/, "t=not-the-token");
   const response = await page.goto(wrong);

@@ -70,7 +70,12 @@ impl Backend for ServerBackend {
         let template = self.templates.iter().find(|t| t.id == request.template_id).cloned();
         let public_url = self.public_url.clone();
         async move {
-            let template = template.ok_or_else(|| BackendError::Invalid("Pick one of the session formats.".into()))?;
+            let template = template.ok_or_else(|| {
+                BackendError::Invalid(format!(
+                    "There is no session format “{}”: pick one of the formats on the start page.",
+                    request.template_id.chars().take(40).collect::<String>()
+                ))
+            })?;
             let mut phases = request.phases;
             for p in &mut phases {
                 p.title = p.title.trim().to_string();
@@ -83,6 +88,14 @@ impl Backend for ServerBackend {
                     p.form = None;
                 }
                 p.notes.truncate(MAX_NOTE_SECTIONS);
+                // A section the template keeps private (an SBI draft) stays private whatever the request says.
+                for n in &mut p.notes {
+                    n.private |= template
+                        .phases
+                        .iter()
+                        .flat_map(|t| &t.notes)
+                        .any(|t| t.id == n.id && t.private);
+                }
             }
             validate_agenda(&phases).map_err(|e| BackendError::Invalid(e.to_string()))?;
             let goal = request.goal.trim().to_string();
@@ -131,7 +144,14 @@ impl Backend for ServerBackend {
         let public_url = self.public_url.clone();
         async move {
             let (record, capability) = resolve(&store, &id, &token).await?;
-            let joined = store.participants(&record.spec.id).await.map_err(unavailable)?.len() as u32;
+            let people: Vec<_> = store
+                .participants(&record.spec.id)
+                .await
+                .map_err(unavailable)?
+                .into_iter()
+                .map(|p| p.view)
+                .collect();
+            let joined = people.len() as u32;
             let share = (capability == Capability::Host).then(|| ShareLinks {
                 participant_link: link(&public_url, &id, &record.participant_token),
                 observer_link: link(&public_url, &id, &record.observer_token),
@@ -140,6 +160,7 @@ impl Backend for ServerBackend {
                 session: record.spec,
                 capability,
                 joined,
+                people,
                 share,
                 ended_at: record.ended_at,
             })
@@ -158,7 +179,10 @@ impl Backend for ServerBackend {
             let (record, capability) = resolve(&store, &id, &token).await?;
             let session = SessionId(id);
             let participants: Vec<_> = store.participants(&session).await.map_err(unavailable)?;
-            let viewer = key.and_then(|k| participants.iter().find(|p| p.key.0 == k).map(|p| p.view.id));
+            let viewer = match key {
+                Some(k) => store.participant_by_key(&session, &k).await.map_err(unavailable)?,
+                None => None,
+            };
             let feedback = store
                 .feedback(&session)
                 .await

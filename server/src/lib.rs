@@ -106,7 +106,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(streamed))
         .route("/s/{session}", get(whole.clone()))
-        .route("/s/{session}/summary", get(whole))
+        .route("/s/{session}/summary", get(whole.clone()))
+        .route("/s/{session}/ready", get(whole))
         // With no page listed, this registers the server functions only (and starts the executor Leptos spawns
         // its tasks on).
         .leptos_routes_with_context(&state, Vec::new(), context.clone(), document)
@@ -119,6 +120,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // After the fallback, so that it also sees `/s/{id}/`, which would reach the app through the fallback.
         .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
+        .layer(axum::middleware::from_fn(unreadable_request))
         // Pages, server-function answers and the Markdown export are compressed as they are sent (brotli or gzip,
         // as the browser accepts); the site's files are stored compressed already, and socket upgrades have no
         // content type, so neither is touched.
@@ -154,9 +156,10 @@ fn compressible(
         .any(|t| content_type.starts_with(t))
 }
 
-/// Before the session page (`GET /s/{id}?t=TOKEN`, or `HEAD`) renders, looks its link up and leaves the answer
-/// ([`app::api::OpenedLink`]) in the request's extensions, where the page reads it synchronously. `/s/{id}/` and
-/// `/s/{id}/summary/` are redirected to the address without the slash.
+/// Before the session page (`GET /s/{id}?t=TOKEN`, or `HEAD`) or the ready page (`/s/{id}/ready?t=HOST_TOKEN`)
+/// renders, looks its link up and leaves the answer ([`app::api::OpenedLink`]) in the request's extensions, where
+/// the page reads it synchronously. `/s/{id}/`, `/s/{id}/summary/` and `/s/{id}/ready/` are redirected to the
+/// address without the slash.
 async fn open_session_link(
     axum::extract::State(state): axum::extract::State<AppState>,
     mut request: axum::extract::Request,
@@ -174,7 +177,10 @@ async fn open_session_link(
     let query = request.uri().query().unwrap_or_default();
     // `/s/{id}/` and `/s/{id}/summary/`: the page itself, query kept.
     if let Some(page) = path.strip_suffix('/') {
-        if matches!(Route::parse(page, ""), Route::Session { .. } | Route::Summary { .. }) {
+        if matches!(
+            Route::parse(page, ""),
+            Route::Session { .. } | Route::Summary { .. } | Route::Ready { .. }
+        ) {
             let query = if query.is_empty() {
                 String::new()
             } else {
@@ -184,16 +190,59 @@ async fn open_session_link(
         }
     }
     // The page reads its address with the same function (app.rs), so both see the same token.
-    let Route::Session { id: session, token } = Route::parse(path, query) else {
-        return next.run(request).await;
+    // The ready page opens with the host token only; any other link is as invalid as an unknown one.
+    let (session, token, host_only) = match Route::parse(path, query) {
+        Route::Session { id, token } => (id, token, false),
+        Route::Ready { id, token } => (id, token, true),
+        _ => return next.run(request).await,
     };
     let opened = match state.backend.0.open_link(session, token).await {
+        Ok(info) if host_only && info.capability != app::session::Capability::Host => OpenedLink::Invalid,
         Ok(info) => OpenedLink::Open(Box::new(info)),
         Err(BackendError::Unavailable) => OpenedLink::Unavailable,
         Err(BackendError::NotFound | BackendError::Invalid(_)) => OpenedLink::Invalid,
     };
     request.extensions_mut().insert(opened);
     next.run(request).await
+}
+
+/// Longest server-function error answer [`unreadable_request`] reads back (they are one sentence).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A server function (`/api/…`) that could not read its arguments (a body that is not JSON, or not the request it
+/// takes: `{}` to `create_session`) is the caller's mistake, not the server's: server_fn answers it with 500, this
+/// turns it into 400 with a sentence saying so. Errors the functions raise themselves set their own status.
+async fn unreadable_request(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_api || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Tandem ran into an error.").into_response();
+    };
+    // server_fn writes its errors as "Kind|message" (server_fn::error::ServerFnErrorEncoding); on the server,
+    // reading the arguments fails as `Deserialization` (the body's JSON), `Args` or `MissingArg` (a form).
+    let text = String::from_utf8_lossy(&bytes);
+    let detail = ["Deserialization|", "Args|", "MissingArg|"]
+        .iter()
+        .find_map(|kind| text.strip_prefix(kind))
+        .map(str::to_string);
+    match detail {
+        Some(detail) => {
+            let mut response = format!(
+                "ServerError|This request could not be read, so nothing was created or changed ({detail}). \
+                 Reload the page and try again."
+            )
+            .into_response();
+            *response.status_mut() = StatusCode::BAD_REQUEST;
+            response
+        }
+        None => axum::response::Response::from_parts(parts, axum::body::Body::from(bytes)),
+    }
 }
 
 /// Query of the Markdown export: the link's token and, optionally, the browser key that identifies the viewer.

@@ -36,6 +36,16 @@ pub fn load() -> Result<Vec<Template>, TemplateError> {
                     }
                 }
             }
+            for f in &t.forms {
+                if let Some(unknown) = f
+                    .givers
+                    .iter()
+                    .chain(&f.about)
+                    .find(|r| !t.roles.iter().any(|x| &x.id == *r))
+                {
+                    return Err(bad(format!("form {:?} names unknown role {unknown:?}", f.id)));
+                }
+            }
             let mut sections: Vec<&str> = t
                 .phases
                 .iter()
@@ -85,7 +95,7 @@ mod tests {
             troika
                 .phases
                 .iter()
-                .filter(|p| p.title.contains("Client shares"))
+                .filter(|p| p.title.ends_with("client shares"))
                 .count(),
             3
         );

@@ -167,6 +167,7 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
         participant_key: ParticipantKey(key(1)),
         name: "Ana".into(),
         role: None,
+        claim: None,
     })
     .await;
     let ServerMsg::Error { code, message } = c.recv().await else {
@@ -201,6 +202,7 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
             participant_key: ParticipantKey(k),
             name: name.into(),
             role: None,
+            claim: None,
         })
         .await;
         assert!(matches!(
@@ -311,5 +313,114 @@ async fn auto_advance_catches_up_after_the_relay_was_down() {
             deadline: six_min_ago + 5 * 60_000 + 10 * 60_000
         }
     );
+    server.stop().await;
+}
+
+/// A plain HTTP/1.1 POST of a JSON `body` with `Connection: close`: (status, whole response).
+async fn http_post_json(url: &str, body: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let exchange = async {
+        let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+        let req = format!(
+            "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await.unwrap();
+        String::from_utf8_lossy(&buf).to_string()
+    };
+    let text = bounded(&format!("POST {url}"), exchange).await;
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    (status, text)
+}
+
+/// A `create_session` request for the GROW template with `phases` as JSON.
+fn create_body(template_id: &str, phases: serde_json::Value) -> String {
+    serde_json::json!({
+        "request": {
+            "template_id": template_id,
+            "goal": "",
+            "phases": phases,
+            "settings": { "timer_control": "host", "auto_advance": false }
+        }
+    })
+    .to_string()
+}
+
+/// Bad agendas, unknown templates and bodies that are not a request at all are the caller's mistake: 4xx with a
+/// sentence a person can act on, never 500, and nothing is created.
+#[tokio::test]
+async fn create_session_refuses_bad_requests_with_4xx_and_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = bounded("starting the server", start(&dir.path().join("t.db"))).await;
+    let url = format!("{}/api/create_session", server.url());
+    let grow = server
+        .state
+        .backend
+        .0
+        .templates()
+        .into_iter()
+        .find(|t| t.id == "grow")
+        .unwrap();
+    let phases = |minutes: serde_json::Value| {
+        let mut list = serde_json::to_value(&grow.phases).unwrap();
+        list[1]["minutes"] = minutes;
+        list
+    };
+
+    // A valid request works (and proves the body shape used below is right).
+    let (status, body) = http_post_json(&url, &create_body("grow", phases(serde_json::json!(7)))).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("participant_link"), "{body}");
+
+    let cases = [
+        // 0 minutes: a number, but not an allowed one.
+        (
+            create_body("grow", phases(serde_json::json!(0))),
+            422,
+            "Phase 2: minutes must be between 1 and 240.",
+        ),
+        (
+            create_body("grow", phases(serde_json::json!(241))),
+            422,
+            "Phase 2: minutes must be between 1 and 240.",
+        ),
+        (
+            create_body("no-such-format", phases(serde_json::json!(5))),
+            422,
+            "There is no session format “no-such-format”",
+        ),
+        (
+            create_body("grow", serde_json::json!([])),
+            422,
+            "The agenda needs at least one phase.",
+        ),
+        // Not numbers a phase can have: the body is not a request the function can read.
+        (
+            create_body("grow", phases(serde_json::json!(-3))),
+            400,
+            "This request could not be read",
+        ),
+        (
+            create_body("grow", phases(serde_json::json!(2.5))),
+            400,
+            "This request could not be read",
+        ),
+        ("{}".to_string(), 400, "This request could not be read"),
+        ("not json".to_string(), 400, "This request could not be read"),
+    ];
+    for (request, want, message) in cases {
+        let (status, body) = http_post_json(&url, &request).await;
+        assert_eq!(status, want, "{request}: {body}");
+        assert!(body.contains(message), "{request}: {message:?} missing in {body}");
+    }
     server.stop().await;
 }

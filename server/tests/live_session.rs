@@ -231,3 +231,95 @@ async fn the_same_key_is_the_same_participant_and_a_closed_tab_shows_as_gone() {
     assert!(participants.iter().all(|p| p.online));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_host_jumps_to_a_phase_from_the_phase_bar_and_can_undo_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
+    let (mut peer, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
+    host.send(&timer(TimerCommand::Goto { to: 3, from: 0 })).await;
+    let jumped = peer.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
+    let state = room_of(&jumped);
+    assert_eq!(state.phase, 3);
+    let now = server::relay::now_ms();
+    assert_eq!(state.undo_offer(now), Some(0), "undo is offered right after the jump");
+    // The participant may not drive the timer in a host-run session.
+    peer.send(&timer(TimerCommand::Goto { to: 1, from: 3 })).await;
+    let err = peer.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
+    assert!(
+        matches!(
+            err,
+            ServerMsg::Error {
+                code: ErrorCode::NotAllowed,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A jump from a phase that is no longer current is refused.
+    host.send(&timer(TimerCommand::Goto { to: 1, from: 0 })).await;
+    let err = host.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
+    assert_eq!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::Refused,
+            message: "Someone else just changed the phase.".into()
+        }
+    );
+    host.send(&timer(TimerCommand::Undo)).await;
+    let undone = peer.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
+    assert_eq!(room_of(&undone).phase, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn undo_is_gone_after_a_reload_past_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, _) = parts(&links.host_link);
+    let session = app::session::SessionId(id);
+    // The phase changed 40 s ago (before any relay loaded the room).
+    let spec = server.state.store.session(&session.0).await.unwrap().unwrap().spec;
+    let changed = server::relay::now_ms() - app::session::UNDO_WINDOW_MS - 10_000;
+    let (moved, _) = app::session::RoomState::new(&spec.phases)
+        .apply(&spec.phases, TimerCommand::Next { from: 0 }, changed)
+        .unwrap();
+    server
+        .state
+        .store
+        .save_room(&session, RoomId::MAIN, &moved, changed)
+        .await
+        .unwrap();
+
+    let (mut host, welcome) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let state = room_of(&welcome);
+    assert_eq!(state.phase, 1);
+    assert_eq!(state.changed_at, Some(changed), "the change time travels with the room");
+    assert_eq!(
+        state.undo_offer(server::relay::now_ms()),
+        None,
+        "a page loaded now offers no undo"
+    );
+    host.send(&timer(TimerCommand::Undo)).await;
+    let err = host.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await;
+    assert_eq!(
+        err,
+        ServerMsg::Error {
+            code: ErrorCode::Refused,
+            message: "It is too late to undo that phase change; use Previous or the phase bar instead.".into()
+        }
+    );
+    // Nothing moved.
+    let (_again, welcome) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    assert_eq!(room_of(&welcome).phase, 1);
+    server.stop().await;
+}

@@ -210,3 +210,35 @@ async fn a_session_page_whose_storage_fails_answers_503_and_says_try_again() {
     assert!(body.contains(r#"id="tandem-link">"Unavailable"</script>"#));
     server.stop().await;
 }
+
+/// The ready page (`/s/{id}/ready?t=HOST_TOKEN`) gives the new session's three links at an address of its own;
+/// only the host token opens it, and any other link gets the same 404 page as every invalid link.
+#[tokio::test]
+async fn the_ready_page_opens_with_the_host_link_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create_with_goal(&server, SessionSettings::default(), "Practise saying no").await;
+    let (id, host) = parts(&links.host_link);
+    let (_, participant) = parts(&links.participant_link);
+    let (_, observer) = parts(&links.observer_link);
+
+    let (status, body) = http_get(&format!("{}/s/{id}/ready?t={host}", server.url())).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<title>Your session is ready · Tandem</title>"), "{body}");
+    assert!(body.contains("Practise saying no"));
+    for link in [&links.participant_link, &links.host_link, &links.observer_link] {
+        assert!(body.contains(&format!("value=\"{link}\"")), "{link} missing in {body}");
+    }
+    for token in [participant.as_str(), observer.as_str(), "wrong", ""] {
+        let (status, body) = http_get(&format!("{}/s/{id}/ready?t={token}", server.url())).await;
+        assert_eq!(status, 404, "token {token:?}");
+        assert!(body.contains("This session link is not valid"), "token {token:?}");
+        assert!(!body.contains(&host), "token {token:?}: the host token leaked");
+    }
+    let (status, _) = http_get(&format!("{}/s/unknown-session/ready?t={host}", server.url())).await;
+    assert_eq!(status, 404);
+    let (status, body) = http_get(&format!("{}/s/{id}/ready/?t={host}", server.url())).await;
+    assert_eq!(status, 308, "{body}");
+    assert!(body.contains(&format!("/s/{id}/ready?t={host}")), "{body}");
+    server.stop().await;
+}

@@ -60,6 +60,7 @@ fn hello(key: &str, name: &str) -> Result<Message, String> {
         participant_key: ParticipantKey(key.into()),
         name: name.into(),
         role: None,
+        claim: None,
     };
     Ok(Message::text(serde_json::to_string(&msg).unwrap()))
 }

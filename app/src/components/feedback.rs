@@ -4,8 +4,8 @@ use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::reactive::{effect, memo};
 use crate::session::{
-    validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField, FormSpec,
-    ParticipantId,
+    role_names, validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField,
+    FormSpec, ParticipantId,
 };
 use crate::sync::{storage, LiveSession, Submission};
 use leptos::prelude::*;
@@ -22,25 +22,66 @@ fn draft_key(session: &str, about: ParticipantId) -> String {
     format!("draft.{session}.{}", about.0)
 }
 
-/// Feedback for each other participant, then what the viewer received.
+/// Feedback for each other participant the form is about (never oneself), for those whose role gives it, then what
+/// the viewer received. A participant whose role receives but does not give this feedback reads who gives it.
 #[component]
 pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> impl IntoView {
-    let partners = memo(move || {
+    let my_role = memo(move || {
         let me = live.me.get();
-        live.participants.with(|ps| {
-            ps.iter()
-                .filter(|p| Some(p.id) != me && p.capability != Capability::Observer)
-                .map(|p| (p.id, p.name.clone()))
-                .collect::<Vec<_>>()
-        })
+        live.participants
+            .with(|ps| ps.iter().find(|p| Some(p.id) == me).and_then(|p| p.role.clone()))
     });
+    let gives = {
+        let form = form.clone();
+        memo(move || my_role.with(|r| form.may_give(r.as_deref())))
+    };
+    let partners = {
+        let form = form.clone();
+        memo(move || {
+            let me = live.me.get();
+            live.participants.with(|ps| {
+                ps.iter()
+                    .filter(|p| Some(p.id) != me && p.capability != Capability::Observer)
+                    .filter(|p| form.may_be_about(p.role.as_deref()))
+                    .map(|p| (p.id, p.name.clone(), p.capability == Capability::Host))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let names_of = move |ids: &[String]| {
+        live.spec
+            .with(|s| role_names(s.as_ref().map_or(&[][..], |s| &s.roles), ids))
+    };
+    let receiver_note = {
+        let form = form.clone();
+        memo(move || {
+            if form.receiver_note.is_empty() {
+                format!(
+                    "In this phase the {} gives this feedback. Feedback for you appears below when it arrives.",
+                    names_of(&form.givers)
+                )
+            } else {
+                form.receiver_note.clone()
+            }
+        })
+    };
+    let waiting = {
+        let about = form.about.clone();
+        memo(move || {
+            if about.is_empty() {
+                "Feedback opens once someone else has joined.".to_string()
+            } else {
+                format!("Feedback opens when the {} has joined.", names_of(&about))
+            }
+        })
+    };
     let chosen = RwSignal::new(None::<ParticipantId>);
     let about = memo(move || {
         let list = partners.get();
         chosen
             .get()
-            .filter(|c| list.iter().any(|(id, _)| id == c))
-            .or_else(|| list.first().map(|(id, _)| *id))
+            .filter(|c| list.iter().any(|(id, ..)| id == c))
+            .or_else(|| list.first().map(|(id, ..)| *id))
     });
     let observer = move || live.capability.get() == Some(Capability::Observer);
     let form = StoredValue::new(form);
@@ -49,7 +90,8 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
         <section class="card feedback" aria-labelledby="feedback-title">
             <h2 id="feedback-title">{form.with_value(|f| f.title.clone())}</h2>
             <When when=move || !observer() fallback=|| view! { <p class="hint">"Observers don't give feedback in this session."</p> }>
-                <When when=move || !partners.with(Vec::is_empty) fallback=|| view! { <p class="hint">"Feedback opens when your partner has joined."</p> }>
+              <When when=move || gives.get() fallback=move || view! { <p class="hint feedback__receiver" data-testid="feedback-receiver-note">{move || receiver_note.get()}</p> }>
+                <When when=move || !partners.with(Vec::is_empty) fallback=move || view! { <p class="hint">{move || waiting.get()}</p> }>
                     <When when=move || { partners.with(|p| p.len() > 1) }>
                         <div class="partner-tabs" role="radiogroup" aria-label="Feedback about">
                             <Rows each=rows_of(move || partners.get(), |p| p.0, move |p| view! {
@@ -63,10 +105,11 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
                         </div>
                     </When>
                     {move || about.get().map(|who| {
-                        let name = partners.with(|ps| ps.iter().find(|p| p.0 == who).map(|p| p.1.clone()).unwrap_or_default());
-                        view! { <FeedbackForm live session_id=session_id.get_value() form=form.get_value() about=who name/> }
+                        let (name, host) = partners.with(|ps| ps.iter().find(|p| p.0 == who).map(|p| (p.1.clone(), p.2)).unwrap_or_default());
+                        view! { <FeedbackForm live session_id=session_id.get_value() form=form.get_value() about=who name host/> }
                     })}
                 </When>
+              </When>
             </When>
             <Received live form=form.get_value()/>
         </section>
@@ -80,18 +123,41 @@ fn FeedbackForm(
     form: FormSpec,
     about: ParticipantId,
     name: String,
+    host: bool,
 ) -> impl IntoView {
     let key = draft_key(&session_id, about);
     let draft = RwSignal::new(Draft::default());
     {
         let key = key.clone();
-        // Browser only: restore the draft, or start one with a fresh id (the id makes retries idempotent).
+        let form_id = form.id.clone();
+        let loaded = StoredValue::new(false);
+        // Browser only: restore the draft, or start one with a fresh id (the id makes retries idempotent). Feedback
+        // already sent (the welcome carries it) wins over a draft this browser has not sent: after a reload, or on
+        // another device, the form shows what was sent and updates that same feedback.
         effect(move || {
-            let mut d: Draft = storage::load_json(&key).unwrap_or_default();
+            let me = live.me.get();
+            let sent = live.feedback.with(|fs| {
+                fs.iter()
+                    .find(|f| Some(f.from) == me && f.about == about && f.form == form_id)
+                    .map(|f| (f.id.0.clone(), f.answers.clone()))
+            });
+            let mut d: Draft = if loaded.get_value() {
+                draft.get_untracked()
+            } else {
+                storage::load_json(&key).unwrap_or_default()
+            };
+            loaded.set_value(true);
+            match sent {
+                Some((id, answers)) if id != d.id => d = Draft { id, answers },
+                Some((_, answers)) if d.answers.is_empty() => d.answers = answers,
+                _ => {}
+            }
             if d.id.is_empty() {
                 d.id = storage::new_participant_key();
             }
-            draft.set(d);
+            if draft.with_untracked(|current| *current != d) {
+                draft.set(d);
+            }
         });
     }
     let save = move |key: &str| {
@@ -132,7 +198,11 @@ fn FeedbackForm(
     let name2 = name.clone();
     view! {
         <form class="feedback-form" on:submit=submit novalidate data-testid="feedback-form">
-            <p class="hint">{format!("About {name}. Only {name} sees it, unless they choose to share it with the host.")}</p>
+            <p class="hint">{if host {
+                format!("About {name}. Only {name} sees it.")
+            } else {
+                format!("About {name}. Only {name} sees it, unless they choose to share it with the host.")
+            }}</p>
             {fields.into_iter().map(|field| {
                 let key = key.clone();
                 view! { <Field field draft errors on_change=move || save(&key)/> }
@@ -266,6 +336,11 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
             .with(|fs| fs.iter().filter(|f| Some(f.about) == me).cloned().collect::<Vec<_>>())
     });
     let is_host = move || live.capability.get() == Some(Capability::Host);
+    // Feedback from the host is already the host's: there is nothing to share with them.
+    let from_host = move |from: ParticipantId| {
+        live.participants
+            .with(|ps| ps.iter().any(|p| p.id == from && p.capability == Capability::Host))
+    };
     view! {
         <When when=move || !mine.with(Vec::is_empty)>
             <h3 class="received__title">"Feedback for you"</h3>
@@ -273,11 +348,12 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
                     let from = live.participants.with_untracked(|ps| ps.iter().find(|p| p.id == f.from).map(|p| p.name.clone())).unwrap_or_default();
                     let id = f.id.clone();
                     let shared = f.shared_with_host;
+                    let giver = f.from;
                     view! {
                         <article class="received" data-testid="received-feedback">
                             <p class="received__from">{format!("From {from}")}</p>
                             <AnswerList form=form.get_value() answers=f.answers.clone()/>
-                            <When when=move || !is_host()>
+                            <When when=move || !is_host() && !from_host(giver)>
                                 <label class="choice choice--small">
                                     <input type="checkbox" prop:checked=shared
                                         on:change={let id = id.clone(); move |ev| live.share_feedback(id.clone(), event_target_checked(&ev))}/>

@@ -2,37 +2,100 @@
 
 use crate::api::LinkInfo;
 use crate::components::when::When;
-use crate::session::{clean_name, limits, Capability};
+use crate::reactive::effect;
+use crate::session::{clean_name, limits, Capability, ParticipantId, ParticipantView, RoleSpec};
 use crate::sync::{storage, Identity};
 use leptos::prelude::*;
 
-/// The join form. Observers pick no role.
+/// The join form. Observers pick no role. Roles show who holds them already (as the page was loaded: people who
+/// join while the form is open are not shown, and anyone can change role later in the session), and the first role
+/// nobody holds is preselected. A name that matches someone who joined with the same kind of link asks first whether
+/// this is that person on another device.
 #[component]
-pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + 'static) -> impl IntoView {
+pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync + 'static) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let roles = if info.capability == Capability::Observer {
         Vec::new()
     } else {
         info.session.roles.clone()
     };
-    let role = RwSignal::new(roles.first().map(|r| r.id.clone()));
+    let people: Vec<ParticipantView> = info.people.clone();
+    let role = RwSignal::new(first_free_role(&roles, &people));
     let error = RwSignal::new(None::<&'static str>);
+    // The person this might be on another device: (id, name, role).
+    let maybe_me = RwSignal::new(None::<(ParticipantId, String, Option<String>)>);
     let has_roles = !roles.is_empty();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        match clean_name(&name.get_untracked()) {
-            Some(clean) => on_join(Identity {
+    let capability = info.capability;
+    let join_as = {
+        let on_join = on_join.clone();
+        move |name: String, role: Option<String>, claim: Option<ParticipantId>| {
+            on_join(Identity {
                 key: storage::new_participant_key(),
-                name: clean,
-                role: role.get_untracked(),
-            }),
-            None => error.set(Some("Please type your name (up to 40 characters).")),
+                name,
+                role,
+                claim,
+            })
+        }
+    };
+    let submit = {
+        let join_as = join_as.clone();
+        let people = people.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            match clean_name(&name.get_untracked()) {
+                Some(clean) => {
+                    let same = people
+                        .iter()
+                        .find(|p| p.capability == capability && p.name.eq_ignore_ascii_case(&clean));
+                    match same {
+                        Some(p) => maybe_me.set(Some((p.id, p.name.clone(), p.role.clone()))),
+                        None => join_as(clean, role.get_untracked(), None),
+                    }
+                }
+                None => error.set(Some("Please type your name (up to 40 characters).")),
+            }
         }
     };
     let (heading, button) = match info.capability {
         Capability::Host => ("Join as host", "Enter the session"),
         Capability::Participant => ("Join the session", "Join"),
         Capability::Observer => ("Watch the session", "Watch"),
+    };
+    let yes_button = NodeRef::<leptos::html::Button>::new();
+    // Move focus to the question when it appears, so that keyboard and screen reader users meet it first.
+    effect(move || {
+        if maybe_me.with(Option::is_some) {
+            if let Some(b) = yes_button.get() {
+                let _ = b.focus();
+            }
+        }
+    });
+    let confirm = move || {
+        maybe_me.get().map(|(id, who, their_role)| {
+            let yes = {
+                let join_as = join_as.clone();
+                let who = who.clone();
+                move |_| join_as(who.clone(), their_role.clone(), Some(id))
+            };
+            let no = {
+                let join_as = join_as.clone();
+                move |_| {
+                    if let Some(clean) = clean_name(&name.get_untracked()) {
+                        join_as(clean, role.get_untracked(), None);
+                    }
+                }
+            };
+            view! {
+                <div class="claim" role="group" aria-labelledby="claim-question" data-testid="claim">
+                    <p id="claim-question"><strong>{format!("This looks like you on another device — continue as {who}?")}</strong></p>
+                    <p class="hint">{format!("Yes: this browser becomes {who}, with the same role and feedback. No: you join as a new person with that name.")}</p>
+                    <div class="controls">
+                        <button type="button" class="button button--primary" node_ref=yes_button on:click=yes>{format!("Yes, continue as {who}")}</button>
+                        <button type="button" class="button" on:click=no>"No, join as someone new"</button>
+                    </div>
+                </div>
+            }
+        })
     };
     view! {
         <form class="card join" on:submit=submit novalidate>
@@ -44,7 +107,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + 'static) ->
                     aria-invalid=move || error.get().is_some().to_string()
                     aria-describedby="name-error"
                     prop:value=move || name.get()
-                    on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }/>
+                    on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); maybe_me.set(None); }/>
                 <span class="field__error" id="name-error" role="alert">{move || error.get()}</span>
             </label>
             <When when=move || has_roles>
@@ -53,19 +116,120 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + 'static) ->
                     {roles.iter().map(|r| {
                         let id = r.id.clone();
                         let id2 = r.id.clone();
+                        let holders = holders(&people, &r.id);
+                        let taken = !holders.is_empty();
                         view! {
-                            <label class="role" class:role--on={let id = r.id.clone(); move || role.get().as_deref() == Some(id.as_str())}>
+                            <label class="role" class:role--on={let id = r.id.clone(); move || role.get().as_deref() == Some(id.as_str())}
+                                class:role--taken=taken>
                                 <input type="radio" name="role" value=id.clone()
                                     prop:checked=move || role.get().as_deref() == Some(id2.as_str())
                                     on:change=move |_| role.set(Some(id.clone()))/>
-                                <span class="role__name">{r.name.clone()}</span>
+                                <span class="role__name">{r.name.clone()}
+                                    {taken.then(|| view! { <span class="role__holder">{format!(" — {holders}")}</span> })}
+                                </span>
                                 <span class="role__desc">{r.description.clone()}</span>
                             </label>
                         }
                     }).collect_view()}
                 </fieldset>
             </When>
-            <button type="submit" class="button button--primary button--big">{button}</button>
+            {confirm}
+            <When when=move || maybe_me.with(Option::is_none)>
+                <button type="submit" class="button button--primary button--big">{button}</button>
+            </When>
         </form>
+    }
+}
+
+/// Names of the people holding role `id`, joined with commas ("Ana, Ben").
+fn holders(people: &[ParticipantView], id: &str) -> String {
+    let names: Vec<&str> = people
+        .iter()
+        .filter(|p| p.capability != Capability::Observer && p.role.as_deref() == Some(id))
+        .map(|p| p.name.as_str())
+        .collect();
+    names.join(", ")
+}
+
+/// The first role nobody holds yet; when all are held, the first that several may hold, else the first; none
+/// without roles.
+pub fn first_free_role(roles: &[RoleSpec], people: &[ParticipantView]) -> Option<String> {
+    roles
+        .iter()
+        .find(|r| holders(people, &r.id).is_empty())
+        .or_else(|| roles.iter().find(|r| r.shared))
+        .or_else(|| roles.first())
+        .map(|r| r.id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(id: &str) -> RoleSpec {
+        RoleSpec {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            shared: false,
+        }
+    }
+
+    fn person(id: u32, name: &str, role: Option<&str>, capability: Capability) -> ParticipantView {
+        ParticipantView {
+            id: ParticipantId(id),
+            name: name.into(),
+            role: role.map(String::from),
+            capability,
+            online: false,
+        }
+    }
+
+    #[test]
+    fn the_first_role_nobody_holds_is_preselected() {
+        let roles = [role("coach"), role("coachee"), role("observer")];
+        assert_eq!(first_free_role(&roles, &[]).as_deref(), Some("coach"));
+        let ana = person(1, "Ana", Some("coach"), Capability::Host);
+        assert_eq!(
+            first_free_role(&roles, std::slice::from_ref(&ana)).as_deref(),
+            Some("coachee")
+        );
+        let ben = person(2, "Ben", Some("coachee"), Capability::Participant);
+        let cy = person(3, "Cy", Some("observer"), Capability::Participant);
+        assert_eq!(
+            first_free_role(&roles, &[ana.clone(), ben.clone()]).as_deref(),
+            Some("observer")
+        );
+        assert_eq!(
+            first_free_role(&roles, &[ana.clone(), ben.clone(), cy.clone()]).as_deref(),
+            Some("coach")
+        );
+        // All held: a role several may hold, if there is one.
+        let observers = [
+            role("coach"),
+            role("coachee"),
+            RoleSpec {
+                shared: true,
+                ..role("observer")
+            },
+        ];
+        assert_eq!(
+            first_free_role(&observers, &[ana.clone(), ben, cy]).as_deref(),
+            Some("observer")
+        );
+        // Someone watching through the observer link holds no role.
+        let eve = person(4, "Eve", Some("coachee"), Capability::Observer);
+        assert_eq!(first_free_role(&roles, &[ana, eve]).as_deref(), Some("coachee"));
+        assert_eq!(first_free_role(&[], &[]), None);
+    }
+
+    #[test]
+    fn holders_are_listed_by_name() {
+        let people = [
+            person(1, "Ana", Some("observer"), Capability::Participant),
+            person(2, "Ben", Some("observer"), Capability::Participant),
+        ];
+        assert_eq!(holders(&people, "observer"), "Ana, Ben");
+        assert_eq!(holders(&people, "coach"), "");
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn LinkList(participant: String, host: Option<String>, observer: String) -> impl IntoView {
     view! {
         <ul class="links">
-            <LinkRow label="Participant link" hint="For your peer: join and take part." url=participant testid="participant-link"/>
+            <LinkRow label="Participant link" hint="For the people taking part with you." url=participant testid="participant-link"/>
             {host.map(|h| view! { <LinkRow label="Host link" hint="Keep it: it carries the host controls." url=h testid="host-link"/> })}
             <LinkRow label="Observer link" hint="Read-only: watch without taking part." url=observer testid="observer-link"/>
         </ul>

@@ -9,6 +9,7 @@ pub mod links;
 pub mod notes;
 pub mod phase_bar;
 pub mod presence;
+pub mod role;
 pub mod rows;
 pub mod timer;
 pub mod when;

@@ -20,9 +20,21 @@ pub fn NotesPanel(
     #[prop(into)]
     read_only: Signal<bool>,
 ) -> impl IntoView {
+    // A phase whose sections are all private (SBI "Prepare") has no shared notes to speak of.
+    let all_private = memo(move || sections.with(|list| !list.is_empty() && list.iter().all(|s| s.private)));
     view! {
         <section class="card notes" aria-labelledby="notes-title">
-            <h2 id="notes-title" class="card__title">"Shared notes" <SaveStatus live/></h2>
+            <h2 id="notes-title" class="card__title">
+                {move || match (all_private.get(), read_only.get()) {
+                    (true, false) => "Your private notes",
+                    (true, true) => "Private drafts",
+                    _ => "Shared notes",
+                }}
+                // Observers write nothing, so "Saved" would claim something about their own edits that is not there.
+                <When when=move || !read_only.get() && !all_private.get()>
+                    <SaveStatus live/>
+                </When>
+            </h2>
             <When when=move || live.notes_full.get()>
                 <p class="notes__full" role="alert">
                     {crate::notes::FULL_MESSAGE}" "
@@ -32,14 +44,17 @@ pub fn NotesPanel(
                     </When>
                 </p>
             </When>
-            <Rows each=rows_of(move || sections.get(), |s| s.id.clone(), move |section| view! {
-                <SectionEditor live section read_only/>
-            }.into_any())/>
+            <Rows each=rows_of(move || sections.get(), |s| s.id.clone(), move |section| if section.private {
+                view! { <PrivateSectionEditor live section read_only/> }.into_any()
+            } else {
+                view! { <SectionEditor live section read_only/> }.into_any()
+            })/>
         </section>
     }
 }
 
-/// "Saved", "Syncing…" or "Offline — N unsynced changes".
+/// "Saved", "Syncing…" or "Offline — N sections not synced" (a section, or the commitments, counts once however many
+/// keystrokes it took).
 #[component]
 pub fn SaveStatus(live: LiveSession) -> impl IntoView {
     let status = move || live.notes_status();
@@ -52,8 +67,8 @@ pub fn SaveStatus(live: LiveSession) -> impl IntoView {
             {move || match status() {
                 NotesStatus::Saved => "✓ Saved".to_string(),
                 NotesStatus::Syncing(_) => "Syncing…".to_string(),
-                NotesStatus::Offline(1) => "Offline — 1 unsynced change".to_string(),
-                NotesStatus::Offline(n) => format!("Offline — {n} unsynced changes"),
+                NotesStatus::Offline(1) => "Offline — 1 section not synced".to_string(),
+                NotesStatus::Offline(n) => format!("Offline — {n} sections not synced"),
             }}
         </span>
     }
@@ -127,6 +142,62 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
     }
 }
 
+/// A private section: the viewer's own text, which only they receive (observers see why there is nothing to write).
+#[component]
+fn PrivateSectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool>) -> impl IntoView {
+    let id = StoredValue::new(section.id.clone());
+    let input_id = format!("note-{}", section.id);
+    let hint_id = format!("note-{}-hint", section.id);
+    let draft = memo(move || {
+        live.private_drafts
+            .with(|list| id.with_value(|id| list.iter().find(|d| &d.section == id).cloned()))
+    });
+    let text = memo(move || draft.with(|d| d.as_ref().map(|d| d.text.clone()).unwrap_or_default()));
+    let saved = memo(move || draft.with(|d| d.as_ref().is_none_or(|d| d.saved)));
+    let online = memo(move || live.status.get() == crate::sync::ConnStatus::Live);
+    view! {
+        <div class="note-section note-section--private" data-testid="note-section" data-section=section.id.clone()>
+            <div class="note-section__head">
+                <label class="field__label" for=input_id.clone()>{section.title.clone()}</label>
+                <When when=move || !read_only.get()>
+                    <span class="save-status" data-testid="private-status" role="status"
+                        data-state=move || if saved.get() { "saved" } else if online.get() { "syncing" } else { "offline" }>
+                        {move || if saved.get() {
+                            "✓ Saved"
+                        } else if online.get() {
+                            "Saving…"
+                        } else {
+                            "Offline — kept in this browser"
+                        }}
+                    </span>
+                </When>
+            </div>
+            {move || if read_only.get() {
+                view! {
+                    <p class="hint" data-testid="private-observer">
+                        "Each participant writes a private draft here; observers don't see them."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    <p id=hint_id.clone() class="hint note-section__private-hint">"Only you can see this draft. Share it in your own words when it is your turn."</p>
+                    <textarea
+                        id=input_id.clone()
+                        rows="4"
+                        placeholder=section.hint.clone()
+                        aria-describedby=hint_id.clone()
+                        maxlength=crate::protocol::MAX_PRIVATE_NOTE_CHARS.to_string()
+                        prop:value=move || text.get()
+                        data-testid=id.with_value(|id| format!("private-{id}"))
+                        on:input=move |ev| id.with_value(|id| live.private_input(id, event_target_value(&ev)))
+                        on:blur=move |_| live.private_flush()
+                    ></textarea>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
 /// The commitments everyone agreed on: add, edit, tick, remove (with undo).
 #[component]
 pub fn CommitmentsCard(
@@ -151,7 +222,11 @@ pub fn CommitmentsCard(
                 }}</span>
             </h2>
             <When when=move || live.commitments.with(Vec::is_empty)>
-                <p class="hint" data-testid="commitments-empty">"No commitments yet. Agree on a next step, give it an owner and add it here."</p>
+                <p class="hint" data-testid="commitments-empty">{move || if read_only.get() {
+                    "No commitments yet."
+                } else {
+                    "No commitments yet. Agree on a next step, give it an owner and add it here."
+                }}</p>
             </When>
             <ul class="commitment-list" data-testid="commitments">
                 <Rows each=rows_of(move || live.commitments.get(), |c| c.id.clone(), move |c| view! {
@@ -216,17 +291,25 @@ fn CommitmentRow(
                 aria-label=move || format!("Done: {}", text.get()) data-testid="commitment-done"
                 on:change=move |ev| update(CommitmentField::Done(event_target_checked(&ev)))/>
             <div class="commitment__body">
-                <input type="text" class="commitment__text" prop:value=move || text.get() maxlength=MAX_COMMITMENT_CHARS.to_string()
+                // A one-row textarea that grows with its text (CSS field-sizing), so that a long commitment wraps on a
+                // phone instead of being cut; Enter saves like a single-line field.
+                <textarea class="commitment__text" rows="1" prop:value=move || text.get() maxlength=MAX_COMMITMENT_CHARS.to_string()
                     aria-label="What will be done" readonly=move || read_only.get() data-testid="commitment-text"
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            blur_target(&ev);
+                        }
+                    }
                     on:change=move |ev| {
-                        let new = clean_text(&event_target_value(&ev));
+                        let new = clean_text(&event_target_value(&ev).replace(['\n', '\r'], " "));
                         if new.is_empty() {
                             // An empty commitment would be a removal in disguise: keep the text (the ✕ removes).
                             set_input_value(&ev, &text.get_untracked());
                         } else {
                             update(CommitmentField::Text(new));
                         }
-                    }/>
+                    }></textarea>
                 <div class="commitment__meta">
                     <label class="sr-only" for=field_id("owner")>"Owner"</label>
                     <select id=field_id("owner") data-testid="commitment-owner" disabled=move || read_only.get()
@@ -312,8 +395,18 @@ fn set_input_value(ev: &leptos::ev::Event, value: &str) {
     use leptos::wasm_bindgen::JsCast;
     if let Some(input) = ev
         .target()
-        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok())
     {
         input.set_value(value);
+    }
+}
+
+fn blur_target(ev: &leptos::ev::KeyboardEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    if let Some(el) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlElement>().ok())
+    {
+        let _ = el.blur();
     }
 }

@@ -2,17 +2,113 @@
 
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
-use crate::reactive::memo;
-use crate::session::{Capability, RoleSpec};
+use crate::reactive::{effect, memo};
+use crate::session::{Capability, ParticipantId, RoleSpec};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
+use std::time::Duration;
 
 /// Number of avatar colours in the stylesheet (`.avatar--c0` …).
 pub const COLOURS: u32 = 8;
 
+/// How long someone whose connection dropped shows as "reconnecting…" before "left": a reload or a network blip
+/// comes back well within it.
+pub const RECONNECT_GRACE: Duration = Duration::from_secs(10);
+
+/// How long the "Ben joined" toast stays.
+const TOAST_TIME: Duration = Duration::from_secs(6);
+
+/// Someone (not the viewer) joined or came back after they had left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Arrival {
+    /// Counts arrivals on this page, so that two alike in a row still show.
+    pub seq: u32,
+    /// What to show and announce ("Ben joined").
+    pub text: String,
+}
+
+/// Presence as this page tells it: who just arrived, and who dropped moments ago and may be back soon.
+#[derive(Clone, Copy)]
+pub struct PresenceNews {
+    /// The latest arrival, for the toast and the screen-reader announcement.
+    pub arrival: RwSignal<Option<Arrival>>,
+    /// People whose connection dropped less than [`RECONNECT_GRACE`] ago ("reconnecting…").
+    pub reconnecting: RwSignal<Vec<ParticipantId>>,
+}
+
+/// Watches the people list: an arrival after the first list the page received is news; someone going offline is
+/// "reconnecting…" for [`RECONNECT_GRACE`], then "left"; coming back within it is no news.
+pub fn use_presence_news(live: LiveSession) -> PresenceNews {
+    let news = PresenceNews {
+        arrival: RwSignal::new(None),
+        reconnecting: RwSignal::new(Vec::new()),
+    };
+    Effect::new(move |prev: Option<Option<Vec<(ParticipantId, bool)>>>| {
+        let now: Vec<(ParticipantId, bool, String)> = live
+            .participants
+            .with(|ps| ps.iter().map(|p| (p.id, p.online, p.name.clone())).collect());
+        if now.is_empty() {
+            // Not welcomed yet: the first list that arrives is where the page starts, not news.
+            return None;
+        }
+        let me = live.me.get_untracked();
+        if let Some(Some(before)) = prev {
+            for (id, online, name) in &now {
+                let was = before.iter().find(|(b, _)| b == id).map(|(_, o)| *o);
+                if *online && was != Some(true) {
+                    let in_grace = news.reconnecting.with_untracked(|r| r.contains(id));
+                    news.reconnecting.update(|r| r.retain(|x| x != id));
+                    if Some(*id) != me && !in_grace {
+                        let verb = if was.is_some() { "is back" } else { "joined" };
+                        let seq = news.arrival.with_untracked(|a| a.as_ref().map_or(1, |a| a.seq + 1));
+                        news.arrival.set(Some(Arrival {
+                            seq,
+                            text: format!("{name} {verb}"),
+                        }));
+                    }
+                } else if !*online && was == Some(true) {
+                    news.reconnecting.update(|r| r.push(*id));
+                    let id = *id;
+                    set_timeout(
+                        move || news.reconnecting.update(|r| r.retain(|x| *x != id)),
+                        RECONNECT_GRACE,
+                    );
+                }
+            }
+        }
+        Some(now.into_iter().map(|(id, online, _)| (id, online)).collect())
+    });
+    news
+}
+
+/// The latest arrival as a toast for a few seconds. Hidden from screen readers, which hear it from the announcer.
+#[component]
+pub fn ArrivalToast(news: PresenceNews) -> impl IntoView {
+    let visible = RwSignal::new(None::<String>);
+    effect(move || {
+        if let Some(a) = news.arrival.get() {
+            visible.set(Some(a.text));
+            let seq = a.seq;
+            set_timeout(
+                move || {
+                    if news.arrival.with_untracked(|a| a.as_ref().map(|a| a.seq)) == Some(seq) {
+                        visible.set(None);
+                    }
+                },
+                TOAST_TIME,
+            );
+        }
+    });
+    view! {
+        <div class="toasts" aria-hidden="true">
+            {move || visible.get().map(|text| view! { <p class="toast" data-testid="toast">{text}</p> })}
+        </div>
+    }
+}
+
 /// The people in the session, present ones first.
 #[component]
-pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
+pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>, news: PresenceNews) -> impl IntoView {
     let roles = StoredValue::new(roles);
     let people = memo(move || {
         let mut list = live.participants.get();
@@ -24,19 +120,21 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
         <section class="card presence" aria-labelledby="presence-title">
             <h2 id="presence-title" class="card__title">"People " <span class="count" data-testid="present-count">{move || format!("{} here", here())}</span></h2>
             <ul class="people" data-testid="people">
-                <Rows each=rows_of(move || people.get(), |p| (p.id, p.online, p.name.clone(), p.role.clone()), move |p| {
+                <Rows each=rows_of(move || people.get(), move |p| (p.id, p.online, p.name.clone(), p.role.clone(), !p.online && news.reconnecting.with(|r| r.contains(&p.id))), move |p| {
+                        let reconnecting = !p.online && news.reconnecting.with_untracked(|r| r.contains(&p.id));
                         let me = live.me.get_untracked() == Some(p.id);
                         let initial = initial(&p.name);
                         let role = p.role.as_ref().and_then(|r| roles.with_value(|rs| rs.iter().find(|x| &x.id == r).map(|x| x.name.clone())));
                         view! {
-                            <li class="person" class:person--away=!p.online data-testid="person" data-online=p.online.to_string()>
+                            <li class="person" class:person--away=!p.online && !reconnecting data-testid="person" data-online=p.online.to_string()
+                                data-presence=if p.online { "here" } else if reconnecting { "reconnecting" } else { "left" }>
                                 <span class=format!("avatar avatar--c{}", p.id.0 % COLOURS) aria-hidden="true">{initial}</span>
                                 <span class="person__name">{p.name.clone()}{me.then_some(" (you)")}</span>
                                 <span class="person__meta">
                                     {role}
                                     {(p.capability == Capability::Host).then(|| view! { <span class="badge badge--host">"host"</span> })}
                                     {(p.capability == Capability::Observer).then(|| view! { <span class="badge">"observer"</span> })}
-                                    {(!p.online).then(|| view! { <span class="person__away">"left"</span> })}
+                                    {(!p.online).then(|| view! { <span class="person__away">{if reconnecting { "reconnecting…" } else { "left" }}</span> })}
                                 </span>
                             </li>
                         }
@@ -44,7 +142,7 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
                     })/>
             </ul>
             <When when=move || people.with(|p| p.len() <= 1)>
-                <p class="hint">"Waiting for your peer. Send them the participant link."</p>
+                <p class="hint">"Waiting for the others. Send them the participant link."</p>
             </When>
         </section>
     }

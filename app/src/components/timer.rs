@@ -1,5 +1,6 @@
 //! The countdown, its controls, and the spoken announcements.
 
+use crate::components::presence::PresenceNews;
 use crate::components::when::When;
 use crate::reactive::{effect, memo};
 use crate::session::clock::format_remaining;
@@ -72,10 +73,33 @@ pub fn TimerCard(
         r / total
     };
     let cmd = move |c: TimerCommand| live.send_timer(c);
+    // Undo is offered for a short while after a phase change (UNDO_WINDOW_MS on the relay's clock, from the change
+    // time the room carries), so a reload or a late glance never finds a stale "pull everyone back" button.
+    let undo_phase = RwSignal::new(None::<usize>);
+    effect(move || {
+        live.offset_ms.track();
+        let (version, offer, left) = room.with(|r| {
+            let now = live.relay_now() as i64;
+            (r.version, r.undo_offer(now), r.undo_window_left(now))
+        });
+        undo_phase.set(offer);
+        if let (Some(_), Some(left)) = (offer, left) {
+            set_timeout(
+                move || {
+                    if room.with_untracked(|r| r.version) == version {
+                        undo_phase.set(None);
+                    }
+                },
+                std::time::Duration::from_millis(left.max(0) as u64),
+            );
+        }
+    });
     let undo_target = memo(move || {
-        room.with(|r| r.undo.last().map(|m| m.phase))
+        undo_phase
+            .get()
             .and_then(|i| phases.with_value(|p| p.get(i).map(|x| x.title.clone())))
     });
+    use_tab_title(live, room, phases, &spec.template_name);
     let sound = RwSignal::new(false);
     effect(move || sound.set(storage::load_flag("sound")));
     const RING: f64 = 2.0 * std::f64::consts::PI * 54.0;
@@ -127,8 +151,8 @@ pub fn TimerCard(
                         on:click=move |_| cmd(TimerCommand::Next { from: phase.get_untracked() })>"Next →"</button>
                 </div>
                 <When when=move || undo_target.get().is_some()>
-                    <button class="link-button timer__undo" on:click=move |_| cmd(TimerCommand::Undo)>
-                        {move || format!("↶ Undo: back to “{}”", undo_target.get().unwrap_or_default())}
+                    <button class="link-button timer__undo" data-testid="undo-phase" on:click=move |_| cmd(TimerCommand::Undo)>
+                        {move || format!("↶ Undo: move everyone back to “{}”", undo_target.get().unwrap_or_default())}
                     </button>
                 </When>
             </When>
@@ -141,6 +165,70 @@ pub fn TimerCard(
             <Notices live/>
         </section>
     }
+}
+
+/// While a phase's clock runs, the browser tab's title carries it ("4:12 · Goal — Tandem", "+0:45 over · Goal —
+/// Tandem"), so that someone in another tab sees it. Updated once a second (timers still run in a hidden tab, where
+/// animation frames do not); the page's own title comes back when the clock stops.
+fn use_tab_title(
+    live: LiveSession,
+    room: Memo<RoomState>,
+    phases: StoredValue<Vec<crate::session::PhaseSpec>>,
+    page_name: &str,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        // The page's own title, as `page_title` wrote it (not read from the document, which may show a countdown).
+        let base = if page_name.is_empty() {
+            "Tandem".to_string()
+        } else {
+            format!("{page_name} · Tandem")
+        };
+        let update = {
+            let base = base.clone();
+            move || {
+                let (running, remaining, phase) = room.with_untracked(|r| {
+                    (
+                        r.timer.is_running(),
+                        r.timer.remaining_ms(live.relay_now() as i64),
+                        r.phase,
+                    )
+                });
+                let title = phases.with_value(|p| p.get(phase).map(|x| x.title.clone()).unwrap_or_default());
+                let text = if running {
+                    tab_title(remaining, &title)
+                } else {
+                    base.clone()
+                };
+                let doc = document();
+                if doc.title() != text {
+                    doc.set_title(&text);
+                }
+            }
+        };
+        effect({
+            let update = update.clone();
+            move || {
+                room.track();
+                update();
+            }
+        });
+        let interval = set_interval_with_handle(update, std::time::Duration::from_secs(1)).ok();
+        on_cleanup(move || {
+            if let Some(i) = interval {
+                i.clear();
+            }
+            document().set_title(&base);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (live, room, phases, page_name);
+}
+
+/// The tab title for a running clock: "4:12 · Goal — Tandem", or "+0:45 over · Goal — Tandem" in overtime.
+pub fn tab_title(remaining_ms: i64, phase_title: &str) -> String {
+    let over = if remaining_ms < 0 { " over" } else { "" };
+    format!("{}{over} · {phase_title} — Tandem", format_remaining(remaining_ms))
 }
 
 /// Plays a short chime when the clock crosses zero, if sound is on.
@@ -207,9 +295,16 @@ pub fn Announcer(
     spec: SessionSpec,
     room: Memo<RoomState>,
     remaining: ReadSignal<i64>,
+    news: PresenceNews,
 ) -> impl IntoView {
     let phases = StoredValue::new(spec.phases);
     let text = RwSignal::new(String::new());
+    // Someone joined: said once, politely ("Ben joined.").
+    effect(move || {
+        if let Some(a) = news.arrival.get() {
+            text.set(format!("{}.", a.text));
+        }
+    });
     let name_of = move |id| {
         live.participants
             .with_untracked(|ps| ps.iter().find(|p| Some(p.id) == id).map(|p| p.name.clone()))
@@ -252,7 +347,13 @@ fn hundredths(x: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::hundredths;
+    use super::{hundredths, tab_title};
+
+    #[test]
+    fn the_tab_title_carries_the_clock_and_the_phase() {
+        assert_eq!(tab_title(252_000, "Goal"), "4:12 · Goal — Tandem");
+        assert_eq!(tab_title(-45_000, "Goal"), "+0:45 over · Goal — Tandem");
+    }
 
     #[test]
     fn hundredths_round_to_two_decimals() {

@@ -172,6 +172,21 @@ pub struct Pending {
     /// Number of the frame (on the current connection) that carried it, once sent.
     #[serde(skip)]
     pub frame: Option<u64>,
+    /// What it changed, as a person would name it: a section id, or [`COMMITMENTS`] (empty when not known).
+    #[serde(rename = "w", default, skip_serializing_if = "String::is_empty")]
+    pub place: String,
+}
+
+/// One person's text of a private note section, as their browser holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateDraft {
+    /// The section's id.
+    pub section: String,
+    /// The text.
+    pub text: String,
+    /// The relay has stored exactly this text.
+    #[serde(default)]
+    pub saved: bool,
 }
 
 /// What the browser keeps between visits: the merged document and the edits not yet confirmed.
@@ -262,6 +277,7 @@ impl NotesDoc {
             .map(|p| Pending {
                 update: p.update.clone(),
                 frame: None,
+                place: p.place.clone(),
             })
             .collect();
         notes.size = notes.state().len();
@@ -299,6 +315,15 @@ impl NotesDoc {
     /// Local edits the relay has not yet confirmed as stored.
     pub fn unsynced(&self) -> usize {
         self.pending.len()
+    }
+
+    /// How many places (note sections, the commitments) have edits the relay has not yet confirmed: what a person
+    /// recognises as "changes", however many keystrokes each took. Zero exactly when [`NotesDoc::unsynced`] is.
+    pub fn unsynced_places(&self) -> usize {
+        let mut places: Vec<&str> = self.pending.iter().map(|p| p.place.as_str()).collect();
+        places.sort_unstable();
+        places.dedup();
+        places.len()
     }
 
     /// A new connection: nothing is sent on it yet, and every unconfirmed edit must go again.
@@ -414,7 +439,7 @@ impl NotesDoc {
         if !edit.insert.is_empty() && self.would_overflow(edit.insert.len()) {
             return Err(EditError::Full);
         }
-        self.change(|txn| {
+        self.change(section, |txn| {
             if edit.delete > 0 {
                 text.remove_range(txn, edit.at, edit.delete);
             }
@@ -442,7 +467,7 @@ impl NotesDoc {
             fields.push(("due", Any::from(due.as_str())));
         }
         let prelim: MapPrelim = fields.into_iter().collect();
-        self.change(|txn| {
+        self.change(COMMITMENTS, |txn| {
             root.insert(txn, c.id.as_str(), prelim);
         })
     }
@@ -457,7 +482,7 @@ impl NotesDoc {
                 return Err(EditError::Full);
             }
         }
-        self.change(|txn| match field {
+        self.change(COMMITMENTS, |txn| match field {
             CommitmentField::Text(t) => {
                 entry.insert(txn, "text", Any::from(t.as_str()));
             }
@@ -485,7 +510,7 @@ impl NotesDoc {
         if self.commitment_map(id).is_none() {
             return Ok(None);
         }
-        self.change(|txn| {
+        self.change(COMMITMENTS, |txn| {
             root.remove(txn, id);
         })
     }
@@ -509,7 +534,7 @@ impl NotesDoc {
     }
 
     /// Runs a local change, records it as pending and returns the frame to send (if the connection is ready).
-    fn change(&mut self, f: impl FnOnce(&mut yrs::TransactionMut)) -> Result<Option<Vec<u8>>, EditError> {
+    fn change(&mut self, place: &str, f: impl FnOnce(&mut yrs::TransactionMut)) -> Result<Option<Vec<u8>>, EditError> {
         let before = self.doc.transact().state_vector();
         {
             let mut txn = self.doc.transact_mut_with("local");
@@ -523,6 +548,7 @@ impl NotesDoc {
         let mut pending = Pending {
             update: base64url(&update),
             frame: None,
+            place: place.to_string(),
         };
         let frame = if self.handshake_done {
             let frame = self.outgoing(Message::Sync(SyncMessage::Update(update)).encode_v1());

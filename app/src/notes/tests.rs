@@ -268,3 +268,31 @@ fn garbage_from_the_relay_is_an_error_and_changes_nothing() {
     assert_eq!(notes.receive(&[0, 2, 9, 9], None), Err(EditError::Malformed));
     assert_eq!(notes.text("goal"), "kept");
 }
+
+#[test]
+fn unsynced_changes_count_places_not_keystrokes() {
+    let mut notes = NotesDoc::new();
+    // One sentence typed offline, key by key: 52 edits, one section.
+    let sentence = "We agreed to pair on the release checklist on Friday";
+    for end in 1..=sentence.len() {
+        notes.edit_text("goal", &sentence[..end], None).unwrap();
+    }
+    assert_eq!(notes.unsynced(), sentence.len());
+    assert_eq!(notes.unsynced_places(), 1);
+    notes.edit_text("reality", "Facts", None).unwrap();
+    let c = Commitment {
+        id: "c1".into(),
+        text: "Send the checklist".into(),
+        owner: None,
+        due: None,
+        done: false,
+        at: 1,
+    };
+    notes.add_commitment(&c).unwrap();
+    notes.update_commitment("c1", CommitmentField::Done(true)).unwrap();
+    assert_eq!(notes.unsynced_places(), 3, "two sections and the commitments");
+    // The places survive a reload.
+    let notes = NotesDoc::restore(&notes.stored());
+    assert_eq!(notes.unsynced_places(), 3);
+    assert_eq!(NotesDoc::new().unsynced_places(), 0);
+}

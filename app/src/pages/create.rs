@@ -1,79 +1,182 @@
-//! `/`: pick a template, adjust the agenda, write a goal, choose settings, create the session.
+//! `/`: pick a template, adjust the agenda, write a goal, choose settings, create the session; and the sessions
+//! created on this device. Creating leads to the session's ready page (`ready.rs`), which has an address of its own.
 
-use crate::api::{list_templates, CreateSession, CreatedSession, NewSession};
-use crate::components::agenda_editor::{AgendaEditor, EditablePhase};
+use crate::api::{list_templates, CreateSession, NewSession};
+use crate::components::agenda_editor::{focus_later, is_unchanged, next_key, AgendaEditor, EditablePhase};
 use crate::components::brand::Header;
-use crate::components::links::LinkList;
+use crate::components::rows::{rows_of, Rows};
+use crate::components::when::When;
 use crate::page_title;
-use crate::session::{limits, total_minutes, SessionSettings, Template, TimerControl};
+use crate::pages::ready::{load_recent, ready_path, save_recent, RecentSession};
+use crate::session::{limits, total_minutes, Millis, SessionSettings, Template, TimerControl};
 use leptos::prelude::*;
 
-/// The create page's view, in a wasm file of its own (`cargo leptos build --split`): only this page fetches it
-/// (`lib.rs`, before it hydrates).
+/// The create page's view, in a wasm file of its own (`cargo leptos build --split`): only this page and the ready
+/// page (an empty `id` is the create page) fetch it (`lib.rs`, before it hydrates).
 #[cfg(feature = "hydrate")]
 #[lazy]
 pub fn create_page() -> crate::LazyPage {
-    |_, _| view! { <CreatePage/> }.into_any()
+    |id, token| {
+        if id.is_empty() {
+            view! { <CreatePage/> }.into_any()
+        } else {
+            view! { <crate::pages::ready::ReadyPage id token/> }.into_any()
+        }
+    }
 }
 
 /// The create page.
 #[component]
 pub fn CreatePage() -> impl IntoView {
     let templates = Resource::new(|| (), |_| list_templates());
-    let created = RwSignal::new(None::<CreatedSession>);
     page_title("New session");
     view! {
         <Header/>
         <main class="page">
-            <Show
-                when=move || created.get().is_none()
-                fallback=move || view! { <Created created=created/> }
-            >
-                <section class="intro">
-                    <h1>"Start a peer-coaching session"</h1>
-                    <p class="lead">
-                        "Pick a format, shape the agenda, and send one link to your peer. "
-                        "Tandem keeps the time so you can keep the conversation."
-                    </p>
-                </section>
-                <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading formats…"</p> }>
-                    {move || Suspend::new(async move {
-                        match templates.await {
-                            Ok(list) if !list.is_empty() => view! { <CreateForm templates=list created=created/> }.into_any(),
-                            Ok(_) => view! { <p class="error">"No session formats are installed."</p> }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">"Could not load the formats: " {e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Suspense>
-            </Show>
+            <section class="intro">
+                <h1>"Start a peer-coaching session"</h1>
+                <p class="lead">
+                    "Pick a format, shape the agenda, and send one link to your peer. "
+                    "Tandem keeps the time so you can keep the conversation."
+                </p>
+            </section>
+            <RecentSessions/>
+            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading formats…"</p> }>
+                {move || Suspend::new(async move {
+                    match templates.await {
+                        Ok(list) if !list.is_empty() => view! { <CreateForm templates=list/> }.into_any(),
+                        Ok(_) => view! { <p class="error">"No session formats are installed."</p> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">"Could not load the formats: " {e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </main>
     }
 }
 
+/// The agenda as it was before a template switch or a reset replaced it, for its undo.
+#[derive(Clone, Debug, PartialEq)]
+struct Replaced {
+    /// The template chosen before.
+    template_id: String,
+    /// The agenda before, as edited.
+    phases: Vec<EditablePhase>,
+    /// What happened, for the note with the Undo button.
+    message: String,
+    /// A reset (the note shows under the agenda) rather than a switch (under the formats).
+    via_reset: bool,
+}
+
 #[component]
-fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>>) -> impl IntoView {
+fn CreateForm(templates: Vec<Template>) -> impl IntoView {
     let templates = StoredValue::new(templates);
     let selected = RwSignal::new(templates.with_value(|t| t[0].id.clone()));
-    let phases = RwSignal::new(EditablePhase::from_template(&templates.with_value(|t| t[0].clone())));
+    let phases = RwSignal::new(EditablePhase::from_template(&templates.with_value(|t| t[0].clone()), 0));
     let goal = RwSignal::new(String::new());
     let control = RwSignal::new(TimerControl::Host);
     let auto_advance = RwSignal::new(false);
     let create = ServerAction::<CreateSession>::new();
     let error = RwSignal::new(None::<String>);
+    // Set by the first "Create session": from then on the agenda's first problem is also said under the button.
+    let attempted = RwSignal::new(false);
+    let removed = RwSignal::new(None::<(usize, EditablePhase)>);
+    let replaced = RwSignal::new(None::<Replaced>);
+    let navigating = RwSignal::new(false);
+    // Coming back to this page from the ready page (the back button may restore it as it was left), it is ready
+    // for another session.
+    #[cfg(feature = "hydrate")]
+    {
+        let shown = window_event_listener_untyped("pageshow", move |_| navigating.set(false));
+        on_cleanup(move || shown.remove());
+    }
 
-    let pick = move |id: String| {
-        if let Some(t) = templates.with_value(|ts| ts.iter().find(|t| t.id == id).cloned()) {
-            phases.set(EditablePhase::from_template(&t));
-            selected.set(id);
+    let template = move |id: &str| templates.with_value(|ts| ts.iter().find(|t| t.id == id).cloned());
+    // Replaces the agenda (and the template choice); when the agenda it replaces was edited, it stays available
+    // for Undo. An unedited agenda replaced while an undo is pending keeps that undo (it still brings the edits back).
+    let swap_in = move |id: String, new: Vec<EditablePhase>, message: String, via_reset: bool| {
+        let before = phases.get_untracked();
+        let before_id = selected.get_untracked();
+        let edited = template(&before_id).is_none_or(|t| !is_unchanged(&before, &t));
+        if edited {
+            replaced.set(Some(Replaced {
+                template_id: before_id,
+                phases: before,
+                message,
+                via_reset,
+            }));
+        } else if replaced.with_untracked(Option::is_some) {
+            replaced.update(|r| {
+                if let Some(r) = r {
+                    r.message = message;
+                    r.via_reset = via_reset;
+                }
+            });
         }
+        removed.set(None);
+        phases.set(new);
+        selected.set(id);
+    };
+    let load = move |id: String, via_reset: bool| {
+        let Some(t) = template(&id) else {
+            return;
+        };
+        let first_key = phases.with_untracked(|ps| next_key(ps));
+        let message = if via_reset {
+            format!("Agenda reset to “{}”.", t.name)
+        } else {
+            format!("Agenda replaced by “{}”.", t.name)
+        };
+        swap_in(id, EditablePhase::from_template(&t, first_key), message, via_reset);
+    };
+    let undo_replace = move |_| {
+        let Some(r) = replaced.get_untracked() else {
+            return;
+        };
+        replaced.set(None);
+        let name = template(&r.template_id).map(|t| t.name).unwrap_or_default();
+        let focus = if r.via_reset {
+            "agenda-reset".to_string()
+        } else {
+            format!("template-{}", r.template_id)
+        };
+        swap_in(
+            r.template_id,
+            r.phases,
+            format!("Your edited “{name}” agenda is back."),
+            r.via_reset,
+        );
+        focus_later(focus);
     };
     let current = Memo::new(move |_| {
         let id = selected.get();
-        templates.with_value(|ts| ts.iter().find(|t| t.id == id).cloned())
+        template(&id)
+    });
+    // The first phase with a problem: (its number, the id of the field to fix, what is wrong), and how many have one.
+    let first_problem = Memo::new(move |_| {
+        phases.with(|ps| {
+            let bad: Vec<_> = ps
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.problem().map(|(f, m)| (i + 1, p.field_id(f), m)))
+                .collect();
+            bad.first().cloned().map(|first| (first, bad.len()))
+        })
     });
 
     Effect::new(move |_| match create.value().get() {
-        Some(Ok(links)) => created.set(Some(links)),
+        Some(Ok(links)) => {
+            let token = links
+                .host_link
+                .split_once('?')
+                .and_then(|(_, q)| crate::query_param(q, "t"))
+                .unwrap_or_default();
+            navigating.set(true);
+            // A full page load: the ready page has an address of its own, so a reload or a bookmark keeps it.
+            #[cfg(feature = "hydrate")]
+            let _ = window().location().assign(&ready_path(&links.id, &token));
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (ready_path(&links.id, &token), navigating);
+        }
         Some(Err(e)) => error.set(Some(clean_error(&e.to_string()))),
         None => {}
     });
@@ -81,6 +184,12 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
+        attempted.set(true);
+        // Nothing is sent while a field is wrong: the first one gets the focus (its message is tied to it).
+        if let Some(((_, field, _), _)) = first_problem.get_untracked() {
+            focus_later(field);
+            return;
+        }
         let Some(template) = current.get_untracked() else {
             return;
         };
@@ -96,6 +205,29 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
             },
         });
     };
+    let replaced_note = move |reset_note: bool| {
+        view! {
+            <When when=move || replaced.with(|r| r.as_ref().is_some_and(|r| r.via_reset == reset_note))>
+                <p class="undo-note undo-note--block" role="status" data-testid="replaced-note">
+                    {move || replaced.with(|r| r.as_ref().map(|r| r.message.clone()))}
+                    " "
+                    <button type="button" class="link-button" on:click=undo_replace>"Undo"</button>
+                </p>
+            </When>
+        }
+    };
+    let agenda_error = move || {
+        if !attempted.get() {
+            return None;
+        }
+        first_problem.get().map(|((n, _, msg), count)| {
+            if count == 1 {
+                format!("Phase {n} needs a fix before the session can be created: {msg}")
+            } else {
+                format!("{count} phases need a fix before the session can be created (marked in red). Phase {n}: {msg}")
+            }
+        })
+    };
 
     view! {
         <form class="create" on:submit=submit novalidate>
@@ -110,10 +242,10 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
                         view! {
                             <label class="template" class:template--on=move || selected.get() == id_check>
                                 // `checked` too, so that the server-rendered page shows the choice before it hydrates.
-                                <input type="radio" name="template" value=t.id.clone()
+                                <input type="radio" name="template" value=t.id.clone() id=format!("template-{}", t.id)
                                     checked=selected.get_untracked() == t.id
                                     prop:checked={let id = t.id.clone(); move || selected.get() == id}
-                                    on:change=move |_| pick(id.clone())/>
+                                    on:change=move |_| load(id.clone(), false)/>
                                 <span class="template__name">{t.name.clone()}</span>
                                 <span class="template__meta">{format!("{minutes} min · {group} · {} phases", t.phases.len())}</span>
                                 <span class="template__summary">{t.summary.clone()}</span>
@@ -121,16 +253,26 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
                         }
                     }).collect_view())}
                 </div>
+                {replaced_note(false)}
             </fieldset>
 
             <fieldset class="card">
                 <legend class="step"><span class="step__n">"2"</span>"Shape the agenda"</legend>
-                <p class="hint">
-                    {move || format!("{} phases · {} minutes in all. Change titles, minutes and prompts as you like.",
-                        phases.with(|p| p.len()),
-                        phases.with(|p| p.iter().map(|x| x.phase.minutes).sum::<u32>()))}
+                <p class="hint" data-testid="agenda-total">
+                    {move || phases.with(|ps| {
+                        let total: u32 = ps.iter().filter_map(EditablePhase::valid_minutes).sum();
+                        let bad = ps.iter().filter(|p| p.valid_minutes().is_none()).count();
+                        let phases_word = if ps.len() == 1 { "phase" } else { "phases" };
+                        let minutes_word = if total == 1 { "minute" } else { "minutes" };
+                        match bad {
+                            0 => format!("{} {phases_word} · {total} {minutes_word} in all. Change titles, minutes and prompts as you like.", ps.len()),
+                            1 => format!("{} {phases_word} · {total} {minutes_word} in all, not counting 1 phase with invalid minutes.", ps.len()),
+                            n => format!("{} {phases_word} · {total} {minutes_word} in all, not counting {n} phases with invalid minutes.", ps.len()),
+                        }
+                    })}
                 </p>
-                <AgendaEditor phases=phases on_reset=move || pick(selected.get_untracked())/>
+                <AgendaEditor phases=phases removed=removed on_reset=move || load(selected.get_untracked(), true)/>
+                {replaced_note(true)}
             </fieldset>
 
             <fieldset class="card">
@@ -167,33 +309,100 @@ fn CreateForm(templates: Vec<Template>, created: RwSignal<Option<CreatedSession>
                 </label>
             </fieldset>
 
-            <Show when=move || error.get().is_some()>
-                <p class="error" role="alert">{move || error.get()}</p>
-            </Show>
+            <p class="error" role="alert" data-testid="create-error">{move || agenda_error().or_else(|| error.get())}</p>
             <div class="actions">
-                <button type="submit" class="button button--primary button--big" disabled=move || create.pending().get()>
-                    {move || if create.pending().get() { "Creating…" } else { "Create session" }}
+                <button type="submit" class="button button--primary button--big" disabled=move || create.pending().get() || navigating.get()>
+                    {move || if create.pending().get() || navigating.get() { "Creating…" } else { "Create session" }}
                 </button>
             </div>
         </form>
     }
 }
 
+/// "Recent sessions on this device": each leads to its ready page; each can be removed from the list (with undo).
+/// Read from `localStorage` once the page runs in the browser; hidden while empty.
 #[component]
-fn Created(created: RwSignal<Option<CreatedSession>>) -> impl IntoView {
-    let links = move || created.get();
+fn RecentSessions() -> impl IntoView {
+    let recent = RwSignal::new(Vec::<RecentSession>::new());
+    let removed = RwSignal::new(None::<(usize, RecentSession)>);
+    crate::reactive::effect(move || recent.set(load_recent()));
+    // The back button may restore this page as it was left, before the session just created was listed.
+    #[cfg(feature = "hydrate")]
+    {
+        let shown = window_event_listener_untyped("pageshow", move |_| recent.set(load_recent()));
+        on_cleanup(move || shown.remove());
+    }
+    let remove = move |id: String| {
+        let mut taken = None;
+        recent.update(|list| {
+            if let Some(i) = list.iter().position(|s| s.id == id) {
+                taken = Some((i, list.remove(i)));
+            }
+        });
+        if taken.is_some() {
+            recent.with_untracked(|list| save_recent(list));
+            removed.set(taken);
+            focus_later("recent-undo".into());
+        }
+    };
+    let undo = move |_| {
+        if let Some((at, s)) = removed.get_untracked() {
+            recent.update(|list| list.insert(at.min(list.len()), s));
+            recent.with_untracked(|list| save_recent(list));
+            removed.set(None);
+        }
+    };
     view! {
-        {move || links().map(|l| view! {
-            <section class="card created" aria-labelledby="created-title">
-                <h1 id="created-title">"Your session is ready"</h1>
-                <p class="lead">"Send the participant link to your peer. Keep the host link for yourself: it carries the controls."</p>
-                <LinkList participant=l.participant_link.clone() host=Some(l.host_link.clone()) observer=l.observer_link.clone()/>
-                <div class="actions">
-                    <a class="button button--primary button--big" href=l.host_link.clone() rel="external" data-testid="open-host">"Open the session as host"</a>
-                    <button type="button" class="button" on:click=move |_| created.set(None)>"Create another"</button>
-                </div>
+        <When when=move || recent.with(|r| !r.is_empty()) || removed.with(Option::is_some)>
+            <section class="card recent" aria-labelledby="recent-title">
+                <h2 id="recent-title">"Recent sessions on this device"</h2>
+                <ul class="recent__list">
+                    <Rows each=rows_of(move || recent.get(), |s| s.id.clone(), move |s| {
+                            let when = local_time(s.created_at);
+                            let label = format!("Remove {} of {when} from this list", s.template_name);
+                            let id = s.id.clone();
+                            let goal = s.goal.trim().to_string();
+                            view! {
+                                <li class="recent__item" data-testid="recent-session">
+                                    <a class="recent__link" href=s.ready_path.clone() rel="external">
+                                        <span class="recent__name">{s.template_name.clone()}</span>
+                                        {(!goal.is_empty()).then(|| view! { <span class="recent__goal">{goal}</span> })}
+                                        <span class="recent__when">{format!("Created {when}")}</span>
+                                    </a>
+                                    <button type="button" class="button button--small button--quiet" aria-label=label
+                                        on:click=move |_| remove(id.clone())>"Remove"</button>
+                                </li>
+                            }.into_any()
+                    })/>
+                </ul>
+                <When when=move || removed.with(Option::is_some)>
+                    <p class="undo-note undo-note--block" role="status">
+                        {move || removed.with(|r| r.as_ref().map(|(_, s)| format!("Removed “{}” from this list.", s.template_name)))}
+                        " "
+                        <button type="button" class="link-button" id="recent-undo" on:click=undo>"Undo"</button>
+                    </p>
+                </When>
             </section>
-        })}
+        </When>
+    }
+}
+
+/// `at` as the browser's local date and time ("6 Dec 2026, 04:05"); the server never renders the list.
+fn local_time(at: Millis) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsValue;
+        let date = js_sys::Date::new(&JsValue::from_f64(at as f64));
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+        let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+        let locale = window().navigator().language().unwrap_or_else(|| "en".into());
+        String::from(date.to_locale_string(&locale, &options))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = at;
+        String::new()
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod create;
 pub mod not_found;
+pub mod ready;
 pub mod session;
 pub mod summary;

@@ -6,8 +6,8 @@ use crate::components::feedback::FeedbackPanel;
 use crate::components::join::JoinCard;
 use crate::components::links::LinkList;
 use crate::components::notes::{CommitmentsCard, NotesPanel};
-use crate::components::phase_bar::{PhaseBar, PhaseCard};
-use crate::components::presence::PresenceList;
+use crate::components::phase_bar::{PhaseBar, PhaseCard, PhasePreview};
+use crate::components::presence::{use_presence_news, ArrivalToast, PresenceList};
 use crate::components::timer::{use_remaining, Announcer, TimerCard};
 use crate::components::when::When;
 use crate::page_title;
@@ -37,7 +37,7 @@ pub fn SessionPage(id: String, token: String) -> impl IntoView {
 /// On the server: the link as the relay looked it up for this request (and the HTTP status to answer with), and
 /// its JSON for the page, `<` escaped so that no text in it can close the script element.
 #[cfg(feature = "ssr")]
-fn opened_link() -> (OpenedLink, String) {
+pub(crate) fn opened_link() -> (OpenedLink, String) {
     let looked_up = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<OpenedLink>().cloned());
     // Without a lookup (the middleware did not run: tests rendering the app directly) it renders as invalid.
     let opened = looked_up.unwrap_or(OpenedLink::Invalid);
@@ -58,7 +58,7 @@ fn opened_link() -> (OpenedLink, String) {
 /// In the browser: read back from the server-rendered page, which the browser only ever hydrates (there is no
 /// client-side navigation: app.rs).
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-fn opened_link() -> (OpenedLink, String) {
+pub(crate) fn opened_link() -> (OpenedLink, String) {
     let json = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(LINK_SCRIPT_ID))
@@ -68,7 +68,7 @@ fn opened_link() -> (OpenedLink, String) {
 }
 
 #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-fn opened_link() -> (OpenedLink, String) {
+pub(crate) fn opened_link() -> (OpenedLink, String) {
     (OpenedLink::Invalid, String::new())
 }
 
@@ -156,6 +156,9 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
         spec.with_value(|s| s.may_drive_timer(cap))
     });
     let remaining = use_remaining(live, room);
+    // The phase opened from the phase bar, if any (a preview; the session stays where it is).
+    let preview = RwSignal::new(None::<usize>);
+    let news = use_presence_news(live);
     let share = info.share.clone();
     let read_only = Signal::derive(move || live.capability.get().unwrap_or(info.capability) == Capability::Observer);
     let sections = memo(move || {
@@ -164,7 +167,8 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
     });
     view! {
         <StatusBanner live/>
-        <PhaseBar phases=spec.get_value().phases room=room/>
+        <PhaseBar phases=spec.get_value().phases room=room preview/>
+        <PhasePreview live phases=spec.get_value().phases room=room preview may_drive/>
         <div class="session-grid">
             <div class="session-grid__phase">
                 <PhaseCard phases=spec.get_value().phases room=room/>
@@ -187,7 +191,8 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
                 </When>
             </div>
             <div class="session-grid__people">
-                <PresenceList live roles=spec.get_value().roles/>
+                <PresenceList live roles=spec.get_value().roles news/>
+                <crate::components::role::RolePicker live roles=spec.get_value().roles/>
                 {share.filter(|_| info.capability == Capability::Host).map(|s| view! {
                     <details class="card share">
                         <summary>"Invite people"</summary>
@@ -196,7 +201,8 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
                 })}
             </div>
         </div>
-        <Announcer live spec=spec.get_value() room=room remaining=remaining/>
+        <Announcer live spec=spec.get_value() room=room remaining=remaining news/>
+        <ArrivalToast news/>
     }
 }
 

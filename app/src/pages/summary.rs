@@ -85,7 +85,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
     view! {
         <main class="page summary">
             <section class="summary-head">
-                <p class="eyebrow">{format!("{} · ended {}", s.template_name, format_utc(ended_at))}</p>
+                <p class="eyebrow">{format!("{} · ended ", s.template_name)}<LocalTime ms=ended_at/></p>
                 <h1>{title.clone()}</h1>
                 <div class="actions no-print">
                     <button class="button" on:click=|_| print()>"Print / Save as PDF"</button>
@@ -179,7 +179,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                         {summary.participants.iter().map(|p| {
                             let present: i64 = summary.outcome.iter().flat_map(|o| o.attendance.iter())
                                 .filter(|a| a.participant == p.id).map(|a| (a.left_at - a.joined_at).max(0)).sum();
-                            let role = p.role.as_deref().and_then(|r| s.role(r)).map(|r| r.name.clone()).unwrap_or_else(|| p.capability.label().to_string());
+                            let role = summary.role_label(p);
                             view! { <tr><td>{p.name.clone()}</td><td>{role}</td><td>{crate::session::clock::format_remaining(present)}</td></tr> }
                         }).collect_view()}
                     </tbody>
@@ -188,6 +188,49 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
         </main>
     }
     .into_any()
+}
+
+/// A moment in the viewer's own time zone ("Dec 6, 2026, 11:12 PM EST"), as the browser formats it; UTC (the
+/// export's form, also in the tooltip) until the page has hydrated, so that server and browser render alike first.
+#[component]
+fn LocalTime(ms: crate::session::Millis) -> impl IntoView {
+    let utc = format_utc(ms);
+    let machine = utc.replace(" UTC", "Z").replacen(' ', "T", 1);
+    let local = RwSignal::new(None::<String>);
+    Effect::new(move |_| local.set(local_time(ms)));
+    let shown = {
+        let utc = utc.clone();
+        move || local.get().unwrap_or_else(|| utc.clone())
+    };
+    view! { <time datetime=machine title=utc data-testid="local-time">{shown}</time> }
+}
+
+/// `ms` formatted by the browser in its locale and time zone, with the zone's short name.
+fn local_time(ms: crate::session::Millis) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let date = js_sys::Date::new(&JsValue::from_f64(ms as f64));
+        let options = js_sys::Object::new();
+        for (key, value) in [
+            ("year", "numeric"),
+            ("month", "short"),
+            ("day", "numeric"),
+            ("hour", "numeric"),
+            ("minute", "2-digit"),
+            ("timeZoneName", "short"),
+        ] {
+            let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+        }
+        let format = js_sys::Reflect::get(&date, &"toLocaleString".into()).ok()?;
+        let format = format.dyn_ref::<js_sys::Function>()?;
+        format.call2(&date, &JsValue::UNDEFINED, &options).ok()?.as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ms;
+        None
+    }
 }
 
 fn print() {

@@ -14,7 +14,7 @@ use crate::session::{
 use serde::{Deserialize, Serialize};
 
 /// Version of this protocol; the first client message carries it.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest frame the relay accepts, in bytes: the whole notes document (1 MB) plus room for y-sync framing, because
 /// one paste, or the sync step 2 carrying a browser's offline edits, travels as a single frame.
@@ -49,6 +49,15 @@ pub enum ClientMsg {
         /// Role id, where the session offers roles.
         #[serde(default)]
         role: Option<String>,
+        /// "This is me on another device": a participant with the same link capability that this browser's key
+        /// (new to the session) is to stand for from now on. Ignored for a key the session already knows.
+        #[serde(default)]
+        claim: Option<ParticipantId>,
+    },
+    /// Take another role the session offers (not for observer links).
+    SetRole {
+        /// The role id.
+        role: String,
     },
     /// Clock-sync probe; also keeps the connection alive.
     Ping {
@@ -76,6 +85,28 @@ pub enum ClientMsg {
     },
     /// Host only: end the session for everyone.
     EndSession,
+    /// The author's whole text of a private note section (sent while typing, debounced, and on leaving the field).
+    /// The relay stores it for this participant only and answers [`ServerMsg::PrivateNoteSaved`].
+    PrivateNote {
+        /// The section's id; it must be a private section of this session.
+        section: String,
+        /// The whole text, at most [`MAX_PRIVATE_NOTE_CHARS`] characters.
+        text: String,
+        /// Increases with each version the page sends; echoed in the confirmation.
+        rev: u64,
+    },
+}
+
+/// Longest text of one private note section, in characters.
+pub const MAX_PRIVATE_NOTE_CHARS: usize = 20_000;
+
+/// One person's text of a private note section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrivateNote {
+    /// The section's id.
+    pub section: String,
+    /// The text as last stored.
+    pub text: String,
 }
 
 /// Messages from the relay to a browser.
@@ -101,6 +132,9 @@ pub enum ServerMsg {
         /// Feedback the receiver gave or received.
         #[serde(default)]
         feedback: Vec<Feedback>,
+        /// The receiver's own texts of private note sections (never anyone else's).
+        #[serde(default)]
+        private_notes: Vec<PrivateNote>,
     },
     /// Someone joined, left, came back or changed name.
     Presence {
@@ -146,6 +180,13 @@ pub enum ServerMsg {
     NotesSaved {
         /// Binary frames received on this connection and covered by the stored notes.
         frames: u64,
+    },
+    /// The relay stored the sender's private note text of `section` as sent with `rev`.
+    PrivateNoteSaved {
+        /// The section's id.
+        section: String,
+        /// The `rev` of the stored version.
+        rev: u64,
     },
     /// Answer to a ping.
     Pong {
@@ -242,6 +283,28 @@ mod tests {
             panic!("not a hello");
         };
         assert_eq!(role, None);
+    }
+
+    #[test]
+    fn private_notes_travel_as_named_messages() {
+        let msg = ClientMsg::PrivateNote {
+            section: "sbi-prep".into(),
+            text: "draft".into(),
+            rev: 3,
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(
+            json,
+            r#"{"private_note":{"section":"sbi-prep","text":"draft","rev":3}}"#
+        );
+        assert_eq!(serde_json::from_str::<ClientMsg>(&json).unwrap(), msg);
+        let saved = ServerMsg::PrivateNoteSaved {
+            section: "sbi-prep".into(),
+            rev: 3,
+        };
+        let json = serde_json::to_string(&saved).unwrap();
+        assert_eq!(json, r#"{"private_note_saved":{"section":"sbi-prep","rev":3}}"#);
+        assert_eq!(serde_json::from_str::<ServerMsg>(&json).unwrap(), saved);
     }
 
     #[test]

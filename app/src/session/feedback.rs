@@ -1,7 +1,7 @@
 //! Guided feedback about a partner: answers checked against the template's form, and the outcome of a session.
 
 use super::ids::{Millis, ParticipantId};
-use super::template::{FieldKind, FormSpec};
+use super::template::{FieldKind, FormSpec, RoleSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -138,6 +138,48 @@ pub fn validate_answers(form: &FormSpec, answers: &BTreeMap<String, Answer>) -> 
     } else {
         Err(errors)
     }
+}
+
+/// Checks who gives and who receives against the roles the form names ([`FormSpec::givers`], [`FormSpec::about`]):
+/// the sentence to show when the giver's role does not fill in this form, or the receiver's role is not one it is
+/// about. `roles` are the session's, for their names.
+pub fn check_roles(
+    form: &FormSpec,
+    roles: &[RoleSpec],
+    giver: Option<&str>,
+    about: Option<&str>,
+) -> Result<(), String> {
+    if !form.may_give(giver) {
+        return Err(format!(
+            "“{}” is given by the {}, not by the {}.",
+            form.title,
+            role_names(roles, &form.givers),
+            role_names(roles, &[giver.unwrap_or_default().to_string()]),
+        ));
+    }
+    if !form.may_be_about(about) {
+        return Err(format!(
+            "“{}” is feedback about the {}, not about the {}.",
+            form.title,
+            role_names(roles, &form.about),
+            role_names(roles, &[about.unwrap_or_default().to_string()]),
+        ));
+    }
+    Ok(())
+}
+
+/// The display names of role ids, joined with "or" ("Coachee or Observer"); an unknown id stands for itself.
+pub fn role_names(roles: &[RoleSpec], ids: &[String]) -> String {
+    let names: Vec<&str> = ids
+        .iter()
+        .map(|id| {
+            roles
+                .iter()
+                .find(|r| &r.id == id)
+                .map_or(id.as_str(), |r| r.name.as_str())
+        })
+        .collect();
+    names.join(" or ")
 }
 
 /// Planned and actual time of one phase.

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub const UNDO_DEPTH: usize = 20;
 /// Most time one "add time" command may add, in seconds.
 pub const MAX_ADD_SECONDS: u32 = 30 * 60;
+/// How long after a phase change it may be undone, in milliseconds of the relay's clock. Past it the page no longer
+/// offers undo and the relay refuses it, so that a stale button cannot pull everyone back to an old phase.
+pub const UNDO_WINDOW_MS: Millis = 30_000;
 
 // Reading internally tagged enums. `Timer`, `RoomEvent` and `FieldKind` are written as JSON objects that carry their
 // variant in a field (`{"state":"running","deadline":…}`); they are stored that way and the templates are written that
@@ -223,7 +226,14 @@ pub enum TimerCommand {
         /// The phase the sender was looking at.
         from: usize,
     },
-    /// Undo the last phase change.
+    /// Jump to any phase (clicking it in the phase bar). Undoable like next and previous.
+    Goto {
+        /// The phase to go to.
+        to: usize,
+        /// The phase the sender was looking at (see [`TimerCommand::Next`]).
+        from: usize,
+    },
+    /// Undo the last phase change, within [`UNDO_WINDOW_MS`] of it.
     Undo,
 }
 
@@ -324,6 +334,15 @@ pub enum CommandError {
     /// Undo with nothing to undo.
     #[error("There is no phase change to undo.")]
     NothingToUndo,
+    /// Undo longer than [`UNDO_WINDOW_MS`] after the change.
+    #[error("It is too late to undo that phase change; use Previous or the phase bar instead.")]
+    UndoExpired,
+    /// Go to a phase that is not in the agenda.
+    #[error("There is no such phase in this agenda.")]
+    NoSuchPhase,
+    /// Go to the phase the room is in already.
+    #[error("The session is already in this phase.")]
+    SamePhase,
 }
 
 /// A room's phase and timer, with what undo and the outcome need.
@@ -344,6 +363,10 @@ pub struct RoomState {
     /// When the running clock was last accounted into `spent_ms`.
     #[serde(default)]
     pub counted_at: Option<Millis>,
+    /// When the phase last changed (relay clock): undo is offered and accepted until [`UNDO_WINDOW_MS`] after it.
+    /// `None` (states stored before this field existed) offers no undo.
+    #[serde(default)]
+    pub changed_at: Option<Millis>,
 }
 
 impl RoomState {
@@ -358,6 +381,7 @@ impl RoomState {
             undo: Vec::new(),
             spent_ms: vec![0; agenda.len()],
             counted_at: None,
+            changed_at: None,
         }
     }
 
@@ -368,6 +392,18 @@ impl RoomState {
             && self.undo.iter().all(|m| m.phase < agenda.len())
             && self.undo.len() <= UNDO_DEPTH
             && self.timer.is_running() == self.counted_at.is_some()
+    }
+
+    /// The phase that undo would return to at relay time `now`, while the last change is recent enough to undo.
+    pub fn undo_offer(&self, now: Millis) -> Option<usize> {
+        let mark = self.undo.last()?;
+        let left = self.undo_window_left(now)?;
+        (left > 0).then_some(mark.phase)
+    }
+
+    /// Milliseconds until the undo offer lapses at relay time `now` (≤ 0: lapsed); `None` without a timed change.
+    pub fn undo_window_left(&self, now: Millis) -> Option<Millis> {
+        self.changed_at.map(|at| at + UNDO_WINDOW_MS - now)
     }
 
     /// Applies `command` at relay time `now`, returning the new state and what happened.
@@ -442,9 +478,28 @@ impl RoomState {
                 }
                 next.change_phase(agenda, self.phase - 1, now, false)
             }
+            TimerCommand::Goto { to, from } => {
+                if from != self.phase {
+                    return Err(CommandError::StalePhase);
+                }
+                if to >= agenda.len() {
+                    return Err(CommandError::NoSuchPhase);
+                }
+                if to == self.phase {
+                    return Err(CommandError::SamePhase);
+                }
+                next.change_phase(agenda, to, now, false)
+            }
             TimerCommand::Undo => {
+                if self.undo.is_empty() {
+                    return Err(CommandError::NothingToUndo);
+                }
+                if self.undo_offer(now).is_none() {
+                    return Err(CommandError::UndoExpired);
+                }
                 let mark = next.undo.pop().ok_or(CommandError::NothingToUndo)?;
                 let from = next.phase;
+                next.changed_at = Some(now);
                 next.phase = mark.phase;
                 next.set_timer(Timer::with_remaining(mark.remaining_ms, mark.kind, now), now);
                 RoomEvent::PhaseChanged {
@@ -517,6 +572,7 @@ impl RoomState {
             self.undo.remove(0);
         }
         self.phase = to;
+        self.changed_at = Some(now);
         // A counting clock keeps counting into the next phase; a held or unstarted one starts held.
         let next_kind = if kind == TimerKind::Running {
             TimerKind::Running

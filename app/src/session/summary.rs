@@ -40,6 +40,20 @@ impl Summary {
             .map_or_else(|| format!("Participant {}", id.0), |p| p.name.clone())
     }
 
+    /// What a participant was in the session, for the attendance: their role's display name ("Coachee"), or
+    /// without a role what their link allowed, capitalised ("Observer").
+    pub fn role_label(&self, p: &ParticipantView) -> String {
+        if let Some(role) = p.role.as_deref().and_then(|r| self.session.role(r)) {
+            return role.name.clone();
+        }
+        let label = p.capability.label();
+        let mut chars = label.chars();
+        chars
+            .next()
+            .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+            .unwrap_or_default()
+    }
+
     /// The summary as a Markdown document.
     pub fn to_markdown(&self) -> String {
         let s = &self.session;
@@ -122,10 +136,17 @@ impl Summary {
                 self.name_of(f.about)
             ));
             let form = s.forms.iter().find(|x| x.id == f.form);
-            for (field, answer) in &f.answers {
-                let label = form
-                    .and_then(|x| x.fields.iter().find(|y| &y.id == field))
-                    .map_or(field.as_str(), |y| y.label.as_str());
+            // In the form's order, as the summary page shows them; answers to fields the form no longer has last.
+            let fields = form.map_or(&[][..], |x| &x.fields[..]);
+            let known = fields
+                .iter()
+                .filter_map(|y| f.answers.get(&y.id).map(|a| (y.label.as_str(), a)));
+            let unknown = f
+                .answers
+                .iter()
+                .filter(|(id, _)| !fields.iter().any(|y| &y.id == *id))
+                .map(|(id, a)| (id.as_str(), a));
+            for (label, answer) in known.chain(unknown) {
                 let value = match answer {
                     Answer::Text(t) if t.trim().is_empty() => continue,
                     Answer::Text(t) => t.trim().replace('\n', " "),
@@ -145,12 +166,7 @@ impl Summary {
                 .map(|a| (a.left_at - a.joined_at).max(0))
                 .sum::<i64>()
                 / 60_000;
-            let role = p
-                .role
-                .as_deref()
-                .and_then(|r| s.role(r))
-                .map(|r| format!(" ({})", r.name))
-                .unwrap_or_default();
+            let role = format!(" ({})", self.role_label(p));
             md.push_str(&format!("- {}{} — {} min\n", p.name, role, minutes));
         }
         md

@@ -47,6 +47,9 @@ pub struct RoleSpec {
     pub name: String,
     /// What this role does, shown when picking it.
     pub description: String,
+    /// Several people may hold it (a GROW observer); otherwise one person is expected to.
+    #[serde(default)]
+    pub shared: bool,
 }
 
 /// One timed step of the agenda.
@@ -79,6 +82,10 @@ pub struct NoteSection {
     /// Placeholder text suggesting what to write.
     #[serde(default)]
     pub hint: String,
+    /// Each person writes their own text, which only they ever receive (an SBI draft about the other person): it is
+    /// not part of the shared notes document; the relay stores it per participant and returns it to its author only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
 /// A guided feedback form about a partner.
@@ -88,8 +95,41 @@ pub struct FormSpec {
     pub id: String,
     /// Heading of the form.
     pub title: String,
+    /// Role ids whose holders fill in this form (`["coachee", "observer"]`); empty: every participant.
+    #[serde(default)]
+    pub givers: Vec<String>,
+    /// Role ids whose holders the form is about (`["coach"]`); empty: any other participant.
+    #[serde(default)]
+    pub about: Vec<String>,
+    /// Shown instead of the form to a participant who receives but does not give this feedback ("In this phase
+    /// the coachee gives you feedback on your coaching."); empty: a sentence built from the givers' role names.
+    #[serde(default)]
+    pub receiver_note: String,
     /// The fields, in order.
     pub fields: Vec<FormField>,
+}
+
+impl FormSpec {
+    /// Whether a participant holding `role` fills in this form. A participant without a role (a session without
+    /// roles, or one who joined before picking one) is held to no role rule: the form does not know what they do,
+    /// so it neither hides itself from them nor keeps feedback about them out.
+    pub fn may_give(&self, role: Option<&str>) -> bool {
+        role_in(&self.givers, role)
+    }
+
+    /// Whether feedback on this form may be about a participant holding `role` (see [`FormSpec::may_give`] for a
+    /// participant without a role).
+    pub fn may_be_about(&self, role: Option<&str>) -> bool {
+        role_in(&self.about, role)
+    }
+}
+
+/// Whether `role` is in `roles`, where an empty list stands for every role and no role matches any list.
+fn role_in(roles: &[String], role: Option<&str>) -> bool {
+    match role {
+        Some(role) => roles.is_empty() || roles.iter().any(|r| r == role),
+        None => true,
+    }
 }
 
 /// One question of a feedback form.

@@ -266,8 +266,116 @@ fn command() -> impl Strategy<Value = TimerCommand> {
         (0u32..2000).prop_map(|seconds| TimerCommand::AddTime { seconds }),
         (0usize..6).prop_map(|from| TimerCommand::Next { from }),
         (0usize..6).prop_map(|from| TimerCommand::Previous { from }),
+        (0usize..7, 0usize..6).prop_map(|(to, from)| TimerCommand::Goto { to, from }),
         Just(TimerCommand::Undo),
     ]
+}
+
+#[test]
+fn goto_jumps_to_any_phase_with_the_same_guards_and_undo_as_next() {
+    let agenda = grow();
+    let (room, _) = RoomState::new(&agenda).apply(&agenda, TimerCommand::Start, T0).unwrap();
+    let (jumped, event) = room
+        .apply(&agenda, TimerCommand::Goto { to: 3, from: 0 }, T0 + 10_000)
+        .unwrap();
+    assert_eq!(
+        event,
+        RoomEvent::PhaseChanged {
+            from: 0,
+            to: 3,
+            undo: false,
+            auto: false
+        }
+    );
+    assert_eq!(jumped.phase, 3);
+    // A running clock keeps running with the new phase's full time.
+    assert_eq!(
+        jumped.timer,
+        Timer::Running {
+            deadline: T0 + 10_000 + 300_000
+        }
+    );
+    assert_eq!(jumped.version, room.version + 1);
+    // Someone else moved first, a phase that does not exist, the phase we are in: refused.
+    assert_eq!(
+        jumped.apply(&agenda, TimerCommand::Goto { to: 1, from: 0 }, T0),
+        Err(CommandError::StalePhase)
+    );
+    assert_eq!(
+        jumped.apply(&agenda, TimerCommand::Goto { to: 4, from: 3 }, T0),
+        Err(CommandError::NoSuchPhase)
+    );
+    assert_eq!(
+        jumped.apply(&agenda, TimerCommand::Goto { to: 3, from: 3 }, T0),
+        Err(CommandError::SamePhase)
+    );
+    // Undo puts Goal back with the time it had (300 s - 10 s), still counting.
+    let (back, event) = jumped.apply(&agenda, TimerCommand::Undo, T0 + 12_000).unwrap();
+    assert_eq!(
+        event,
+        RoomEvent::PhaseChanged {
+            from: 3,
+            to: 0,
+            undo: true,
+            auto: false
+        }
+    );
+    assert_eq!(back.phase, 0);
+    assert_eq!(back.timer.remaining_ms(T0 + 12_000), 290_000);
+}
+
+#[test]
+fn undo_is_offered_and_accepted_only_for_a_short_while_after_the_change() {
+    let agenda = grow();
+    let room = RoomState::new(&agenda);
+    assert_eq!(room.undo_offer(T0), None, "nothing to undo yet");
+    let changed = T0 + 1_000;
+    let (room, _) = room.apply(&agenda, TimerCommand::Next { from: 0 }, changed).unwrap();
+    assert_eq!(room.changed_at, Some(changed));
+    assert_eq!(room.undo_offer(changed), Some(0));
+    assert_eq!(room.undo_offer(changed + UNDO_WINDOW_MS - 1), Some(0));
+    assert_eq!(room.undo_window_left(changed + 10_000), Some(UNDO_WINDOW_MS - 10_000));
+    assert_eq!(
+        room.undo_offer(changed + UNDO_WINDOW_MS),
+        None,
+        "gone once the window has passed"
+    );
+    // Past the window the relay refuses it too, and nothing changes.
+    assert_eq!(
+        room.apply(&agenda, TimerCommand::Undo, changed + UNDO_WINDOW_MS + 5_000),
+        Err(CommandError::UndoExpired)
+    );
+    // Other commands do not reopen the window; the next phase change starts a new one.
+    let (paused, _) = room
+        .apply(&agenda, TimerCommand::AddTime { seconds: 60 }, changed + 40_000)
+        .unwrap();
+    assert_eq!(paused.undo_offer(changed + 40_000), None);
+    let later = changed + 60_000;
+    let (room, _) = paused.apply(&agenda, TimerCommand::Next { from: 1 }, later).unwrap();
+    assert_eq!(room.undo_offer(later + 1), Some(1), "offers the phase just left");
+    // Auto-advance starts the window at the deadline it advanced at.
+    let (running, _) = RoomState::new(&agenda).apply(&agenda, TimerCommand::Start, T0).unwrap();
+    let (auto, _) = running.advance_due(&agenda, T0 + 300_000 + 2_000).unwrap();
+    assert_eq!(auto.changed_at, Some(T0 + 300_000));
+    assert_eq!(auto.undo_offer(T0 + 300_000 + 2_000), Some(0));
+}
+
+#[test]
+fn a_state_stored_before_the_change_time_existed_offers_no_undo() {
+    let agenda = grow();
+    let (room, _) = RoomState::new(&agenda)
+        .apply(&agenda, TimerCommand::Next { from: 0 }, T0)
+        .unwrap();
+    let mut json: serde_json::Value = serde_json::to_value(&room).unwrap();
+    json.as_object_mut().unwrap().remove("changed_at");
+    let old: RoomState = serde_json::from_value(json).unwrap();
+    assert_eq!(old.changed_at, None);
+    assert_eq!(old.undo.len(), 1);
+    assert_eq!(old.undo_offer(T0), None);
+    assert_eq!(
+        old.apply(&agenda, TimerCommand::Undo, T0),
+        Err(CommandError::UndoExpired)
+    );
 }
 
 fn agenda() -> impl Strategy<Value = Vec<PhaseSpec>> {
@@ -307,7 +415,12 @@ proptest! {
                             prop_assert_eq!(next.phase, mark.phase);
                             prop_assert_eq!(next.timer.remaining_ms(now), mark.remaining_ms);
                         }
-                        (TimerCommand::Next { .. } | TimerCommand::Previous { .. }, RoomEvent::PhaseChanged { from, to, .. }) => {
+                        (TimerCommand::Next { .. } | TimerCommand::Previous { .. } | TimerCommand::Goto { .. }, RoomEvent::PhaseChanged { from, to, .. }) => {
+                            if let TimerCommand::Goto { to: wanted, .. } = cmd {
+                                prop_assert_eq!(to, wanted);
+                            }
+                            prop_assert_eq!(next.changed_at, Some(now));
+                            prop_assert_eq!(next.undo_offer(now), Some(before.phase));
                             prop_assert_eq!(from, before.phase);
                             prop_assert_eq!(next.phase, to);
                             prop_assert_eq!(next.timer.remaining_ms(now), planned_ms(&agenda, to));
@@ -353,6 +466,9 @@ mod feedback_rules {
         FormSpec {
             id: "f".into(),
             title: "F".into(),
+            givers: Vec::new(),
+            about: Vec::new(),
+            receiver_note: String::new(),
             fields: vec![
                 text("situation", true),
                 text("extra", false),
@@ -394,6 +510,113 @@ mod feedback_rules {
             ("listening", Answer::Text("5".into())),
         ]);
         assert_eq!(validate_answers(&form(), &wrong_kind).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn forms_follow_the_roles_they_name() {
+        let grow = FormSpec {
+            givers: vec!["coachee".into(), "observer".into()],
+            about: vec!["coach".into()],
+            ..form()
+        };
+        let role = |id: &str, name: &str| RoleSpec {
+            id: id.into(),
+            name: name.into(),
+            description: String::new(),
+            shared: false,
+        };
+        let roles = [
+            role("coach", "Coach"),
+            role("coachee", "Coachee"),
+            role("observer", "Observer"),
+        ];
+        assert_eq!(check_roles(&grow, &roles, Some("coachee"), Some("coach")), Ok(()));
+        assert_eq!(check_roles(&grow, &roles, Some("observer"), Some("coach")), Ok(()));
+        assert_eq!(
+            check_roles(&grow, &roles, Some("coach"), Some("coachee")),
+            Err("“F” is given by the Coachee or Observer, not by the Coach.".into())
+        );
+        assert_eq!(
+            check_roles(&grow, &roles, Some("observer"), Some("coachee")),
+            Err("“F” is feedback about the Coach, not about the Coachee.".into())
+        );
+        // No role: no role rule (a session without roles, or someone who never picked one).
+        assert_eq!(check_roles(&grow, &roles, None, None), Ok(()));
+        assert!(grow.may_give(None) && grow.may_be_about(None));
+        // An empty list is everyone.
+        assert_eq!(check_roles(&form(), &roles, Some("coach"), Some("coachee")), Ok(()));
+        // Forms stored before the role lists existed read as open to everyone.
+        let old: FormSpec = serde_json::from_str(r#"{"id":"f","title":"F","fields":[]}"#).unwrap();
+        assert!(old.givers.is_empty() && old.about.is_empty() && old.receiver_note.is_empty());
+    }
+
+    #[test]
+    fn the_markdown_export_lists_answers_in_the_form_order_and_roles_by_name() {
+        use super::super::summary::Summary;
+        let session = SessionSpec {
+            id: SessionId("s".into()),
+            template_id: "t".into(),
+            template_name: "T".into(),
+            goal: String::new(),
+            roles: vec![RoleSpec {
+                id: "coachee".into(),
+                name: "Coachee".into(),
+                description: String::new(),
+                shared: false,
+            }],
+            phases: vec![super::phase("Goal", 5)],
+            forms: vec![form()],
+            settings: SessionSettings::default(),
+            created_at: 0,
+            end_after_last_phase: false,
+        };
+        let person = |id: u32, name: &str, role: Option<&str>, capability| ParticipantView {
+            id: ParticipantId(id),
+            name: name.into(),
+            role: role.map(String::from),
+            capability,
+            online: false,
+        };
+        let summary = Summary {
+            session,
+            capability: Capability::Host,
+            ended_at: Some(0),
+            outcome: None,
+            participants: vec![
+                person(1, "Ana", None, Capability::Host),
+                person(2, "Ben", Some("coachee"), Capability::Participant),
+            ],
+            viewer: Some(ParticipantId(1)),
+            feedback: vec![Feedback {
+                id: FeedbackId("fb".into()),
+                form: "f".into(),
+                from: ParticipantId(2),
+                about: ParticipantId(1),
+                // Alphabetically: extra, listening, old_field, situation. The form says situation, extra, listening.
+                answers: answers(&[
+                    ("listening", Answer::Rating(4)),
+                    ("situation", Answer::Text("standup".into())),
+                    ("extra", Answer::Text("more".into())),
+                    ("old_field", Answer::Text("kept".into())),
+                ]),
+                shared_with_host: false,
+                submitted_at: 0,
+            }],
+        };
+        let md = summary.to_markdown();
+        let at = |needle: &str| md.find(needle).unwrap_or_else(|| panic!("{needle} missing in {md}"));
+        assert!(at("- **situation**: standup") < at("- **extra**: more"));
+        assert!(at("- **extra**: more") < at("- **listening**: 4/5"));
+        assert!(
+            at("- **listening**: 4/5") < at("- **old_field**: kept"),
+            "unknown fields come last"
+        );
+        // Attendance names the role as the template does, or what the link allowed, capitalised.
+        assert!(md.contains("- Ben (Coachee) — 0 min"), "{md}");
+        assert!(md.contains("- Ana (Host) — 0 min"), "{md}");
+        assert_eq!(summary.role_label(&summary.participants[1]), "Coachee");
+        // The export keeps UTC.
+        assert!(md.contains("ended 1970-01-01 00:00 UTC"), "{md}");
     }
 
     #[test]

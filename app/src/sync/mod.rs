@@ -9,7 +9,7 @@ mod notes;
 mod socket;
 pub mod storage;
 
-use crate::notes::{Commitment, CommitmentField};
+use crate::notes::{Commitment, CommitmentField, PrivateDraft};
 use crate::protocol::ClientMsg;
 use crate::session::{
     Capability, Feedback, FeedbackDraft, FeedbackId, FieldError, Millis, ParticipantId, ParticipantView, RoomEvent,
@@ -40,6 +40,9 @@ pub struct Identity {
     pub name: String,
     /// Role id, if any.
     pub role: Option<String>,
+    /// "This is me on another device": the participant this browser continues as (sent with the hello).
+    #[serde(default)]
+    pub claim: Option<ParticipantId>,
 }
 
 /// A refused action or notice to show briefly.
@@ -126,6 +129,8 @@ pub struct LiveSession {
     pub commitments: RwSignal<Vec<Commitment>>,
     /// Who else is in which note section.
     pub section_peers: RwSignal<Vec<SectionPeer>>,
+    /// The viewer's own private drafts (private note sections), and whether the relay stored each.
+    pub private_drafts: RwSignal<Vec<PrivateDraft>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     outbox: StoredValue<Option<socket_handle::Handle>, LocalStorage>,
 }
@@ -149,6 +154,7 @@ impl LiveSession {
             notes_full: RwSignal::new(false),
             commitments: RwSignal::new(Vec::new()),
             section_peers: RwSignal::new(Vec::new()),
+            private_drafts: RwSignal::new(Vec::new()),
             outbox: StoredValue::new_local(None),
         }
     }
@@ -167,6 +173,12 @@ impl LiveSession {
             s.insert(draft.id.clone(), Submission::Pending);
         });
         self.send(ClientMsg::SubmitFeedback { feedback: draft });
+    }
+
+    /// Takes another role the session offers; everyone sees it with the next presence update, refusals come back
+    /// as a [`Notice`].
+    pub fn set_role(&self, role: String) {
+        self.send(ClientMsg::SetRole { role });
     }
 
     /// Shares feedback the viewer received with the host, or stops sharing it.
@@ -219,6 +231,20 @@ impl LiveSession {
         self.with_socket(|s| notes::focus(s, section));
         #[cfg(not(feature = "hydrate"))]
         let _ = section;
+    }
+
+    /// The person changed their private draft of `section` (kept in the browser at once, sent shortly).
+    pub fn private_input(&self, section: &str, text: String) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(|s| notes::private_input(s, section, text));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (section, text);
+    }
+
+    /// The person left a private draft's field: send what is not stored yet now.
+    pub fn private_flush(&self) {
+        #[cfg(feature = "hydrate")]
+        self.with_socket(notes::private_flush);
     }
 
     /// Reconnects so that the notes are sent again (after the relay refused them as full and text was removed).

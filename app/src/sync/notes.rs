@@ -3,8 +3,8 @@
 
 use super::socket::Shared;
 use super::SectionPeer;
-use crate::notes::{Commitment, CommitmentField, EditError, NotesDoc, StoredNotes};
-use crate::protocol::ErrorCode;
+use crate::notes::{Commitment, CommitmentField, EditError, NotesDoc, PrivateDraft, StoredNotes};
+use crate::protocol::{ClientMsg, ErrorCode, PrivateNote};
 use crate::session::ParticipantId;
 use leptos::prelude::*;
 use std::cell::RefCell;
@@ -23,6 +23,8 @@ const COLOUR_HEX: [&str; 8] = [
 ];
 /// Local changes are written to localStorage this long after the last one (and at once when the page is hidden).
 const PERSIST_AFTER: Duration = Duration::from_millis(250);
+/// A private draft is sent to the relay this long after the last keystroke (and at once when the field is left).
+const PRIVATE_SEND_AFTER: Duration = Duration::from_millis(600);
 
 /// What one browser publishes about itself in the awareness protocol (y-protocols' `user` convention plus ours).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -53,6 +55,13 @@ pub(crate) struct NotesClient {
     persist: Option<TimeoutHandle>,
     /// The relay refused an edit because the notes are full: stop sending until reload.
     blocked: bool,
+    /// The viewer's private drafts (never in the shared document), kept in localStorage until the relay stores them.
+    private: Vec<PrivateDraft>,
+    private_key: String,
+    /// The `rev` last sent per section; the relay's confirmation of that rev means the draft is stored.
+    private_sent: Vec<(String, u64)>,
+    private_rev: u64,
+    private_timer: Option<TimeoutHandle>,
 }
 
 impl NotesClient {
@@ -71,6 +80,11 @@ impl NotesClient {
             storage_key,
             persist: None,
             blocked: false,
+            private: super::storage::load_json(&format!("private.{session_id}")).unwrap_or_default(),
+            private_key: format!("private.{session_id}"),
+            private_sent: Vec::new(),
+            private_rev: 0,
+            private_timer: None,
         }
     }
 
@@ -87,8 +101,9 @@ impl NotesClient {
 pub(crate) fn publish(shared: &Rc<RefCell<Shared>>) {
     let s = shared.borrow();
     let live = s.live;
-    live.notes_unsynced.set(s.notes.doc.unsynced());
+    live.notes_unsynced.set(s.notes.doc.unsynced_places());
     live.commitments.set(s.notes.doc.commitments());
+    live.private_drafts.set(s.notes.private.clone());
 }
 
 /// A socket opened: the relay will send its sync step 1 after the welcome.
@@ -129,7 +144,7 @@ pub(crate) fn on_saved(shared: &Rc<RefCell<Shared>>, frames: u64) {
         s.notes.doc.confirmed(frames);
         s.live
     };
-    live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
+    live.notes_unsynced.set(shared.borrow().notes.doc.unsynced_places());
     persist_soon(shared);
 }
 
@@ -168,7 +183,7 @@ pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
     if let Some(reply) = received.reply {
         // Every frame the document counted must go out, or the relay's confirmations would not line up.
         send_binary(shared, &reply);
-        live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
+        live.notes_unsynced.set(shared.borrow().notes.doc.unsynced_places());
     }
     if let Some(frame) = received.awareness {
         apply_awareness(shared, &frame);
@@ -283,7 +298,7 @@ fn after_local_change(shared: &Rc<RefCell<Shared>>, result: Result<Option<Vec<u8
         Err(EditError::Full) => live.notes_full.set(true),
         Err(EditError::Malformed) => {}
     }
-    live.notes_unsynced.set(shared.borrow().notes.doc.unsynced());
+    live.notes_unsynced.set(shared.borrow().notes.doc.unsynced_places());
     persist_soon(shared);
 }
 
@@ -398,7 +413,122 @@ pub(crate) fn persist_now(shared: &Rc<RefCell<Shared>>) {
 /// can be stored, and the page moves to the summary without asking).
 pub(crate) fn has_unsynced(shared: &Rc<RefCell<Shared>>) -> bool {
     let s = shared.borrow();
-    s.live.ended.get_untracked().is_none() && s.notes.doc.unsynced() > 0
+    s.live.ended.get_untracked().is_none() && (s.notes.doc.unsynced() > 0 || s.notes.private.iter().any(|d| !d.saved))
+}
+
+/// The person typed in a private section: keep the text here at once, send it shortly.
+pub(crate) fn private_input(shared: &Rc<RefCell<Shared>>, section: &str, text: String) {
+    {
+        let mut s = shared.borrow_mut();
+        let draft = PrivateDraft {
+            section: section.to_string(),
+            text,
+            saved: false,
+        };
+        match s.notes.private.iter_mut().find(|d| d.section == section) {
+            Some(slot) => *slot = draft,
+            None => s.notes.private.push(draft),
+        }
+        if let Some(h) = s.notes.private_timer.take() {
+            h.clear();
+        }
+    }
+    private_changed(shared);
+    let later = shared.clone();
+    let handle = set_timeout_with_handle(move || private_flush(&later), PRIVATE_SEND_AFTER).ok();
+    shared.borrow_mut().notes.private_timer = handle;
+}
+
+/// Sends every private draft the relay has not stored (the person left the field, or the connection is back).
+pub(crate) fn private_flush(shared: &Rc<RefCell<Shared>>) {
+    let frames: Vec<String> = {
+        let mut s = shared.borrow_mut();
+        if let Some(h) = s.notes.private_timer.take() {
+            h.clear();
+        }
+        let open = s.ws.as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
+        if !open || s.live.me.get_untracked().is_none() {
+            return;
+        }
+        let unsaved: Vec<PrivateDraft> = s.notes.private.iter().filter(|d| !d.saved).cloned().collect();
+        let mut frames = Vec::new();
+        for d in unsaved {
+            s.notes.private_rev += 1;
+            let rev = s.notes.private_rev;
+            s.notes.private_sent.retain(|(section, _)| *section != d.section);
+            s.notes.private_sent.push((d.section.clone(), rev));
+            let msg = ClientMsg::PrivateNote {
+                section: d.section,
+                text: d.text,
+                rev,
+            };
+            if let Ok(text) = serde_json::to_string(&msg) {
+                frames.push(text);
+            }
+        }
+        frames
+    };
+    let s = shared.borrow();
+    if let Some(ws) = s.ws.as_ref() {
+        for f in frames {
+            let _ = ws.send_with_str(&f);
+        }
+    }
+}
+
+/// The relay stored the private draft of `section` as sent with `rev`.
+pub(crate) fn on_private_saved(shared: &Rc<RefCell<Shared>>, section: &str, rev: u64) {
+    {
+        let mut s = shared.borrow_mut();
+        let latest = s.notes.private_sent.iter().any(|(sec, r)| sec == section && *r == rev);
+        // A later keystroke since that send leaves the draft unsaved (its own send follows).
+        let timer_pending = s.notes.private_timer.is_some();
+        if !latest || timer_pending {
+            return;
+        }
+        if let Some(d) = s.notes.private.iter_mut().find(|d| d.section == section) {
+            d.saved = true;
+        }
+    }
+    private_changed(shared);
+}
+
+/// The welcome's private drafts: the relay's copy, unless this browser holds a newer one it has not stored yet.
+pub(crate) fn on_private_welcome(shared: &Rc<RefCell<Shared>>, stored: Vec<PrivateNote>) {
+    {
+        let mut s = shared.borrow_mut();
+        s.notes.private_sent.clear();
+        for note in &stored {
+            match s.notes.private.iter_mut().find(|d| d.section == note.section) {
+                Some(d) if !d.saved => d.saved = d.text == note.text,
+                Some(d) => {
+                    d.text = note.text.clone();
+                    d.saved = true;
+                }
+                None => s.notes.private.push(PrivateDraft {
+                    section: note.section.clone(),
+                    text: note.text.clone(),
+                    saved: true,
+                }),
+            }
+        }
+        // Kept here as stored, but the relay has no copy (another database?): send it again.
+        for d in &mut s.notes.private {
+            if d.saved && !d.text.is_empty() && !stored.iter().any(|n| n.section == d.section) {
+                d.saved = false;
+            }
+        }
+    }
+    private_changed(shared);
+    private_flush(shared);
+}
+
+fn private_changed(shared: &Rc<RefCell<Shared>>) {
+    let s = shared.borrow();
+    s.live.private_drafts.set(s.notes.private.clone());
+    if !super::storage::save_json(&s.notes.private_key, &s.notes.private) {
+        leptos::logging::warn!("tandem: could not keep the draft in this browser (storage full?)");
+    }
 }
 
 /// Closes the socket so that a fresh connection sends the notes again (after a "notes full" refusal).

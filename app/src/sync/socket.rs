@@ -57,6 +57,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         participant_key: ParticipantKey(identity.key),
         name: identity.name,
         role: identity.role,
+        claim: identity.claim,
     };
     let shared = Rc::new(RefCell::new(Shared {
         live,
@@ -310,6 +311,7 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             rooms,
             now,
             feedback,
+            private_notes,
             ..
         } => {
             {
@@ -324,12 +326,20 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             live.capability.set(Some(capability));
             live.spec.set(Some(*session));
             live.participants.set(participants);
+            // Feedback this person gave is stored: after a reload its form says so (a submission still under way
+            // keeps its state).
+            live.submissions.update(|s| {
+                for f in feedback.iter().filter(|f| f.from == you) {
+                    s.entry(f.id.clone()).or_insert(super::Submission::Saved);
+                }
+            });
             live.feedback.set(feedback);
             if let Some(main) = rooms.into_iter().find(|r| r.id == crate::session::RoomId::MAIN) {
                 live.room.set(Some(main.state));
             }
             live.status.set(ConnStatus::Live);
             notes::on_welcome(shared, you);
+            notes::on_private_welcome(shared, private_notes);
         }
         ServerMsg::Presence { participants } => live.participants.set(participants),
         ServerMsg::Room { room, event, by } => {
@@ -360,6 +370,7 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             live.show_notice(&message);
         }
         ServerMsg::NotesSaved { frames } => notes::on_saved(shared, frames),
+        ServerMsg::PrivateNoteSaved { section, rev } => notes::on_private_saved(shared, &section, rev),
         ServerMsg::FeedbackSaved { feedback } => {
             live.submissions.update(|s| {
                 s.insert(feedback.id.clone(), super::Submission::Saved);

@@ -6,10 +6,11 @@ use super::outbox::Outbox;
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
 use app::notes::{commitments_of, Commitment};
-use app::protocol::{ErrorCode, RoomView, ServerMsg, CLOSE_GONE, PROTOCOL_VERSION};
+use app::protocol::{ErrorCode, RoomView, ServerMsg, CLOSE_GONE, MAX_PRIVATE_NOTE_CHARS, PROTOCOL_VERSION};
 use app::session::{
-    planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome, ParticipantId,
-    ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec, TimerCommand,
+    check_roles, planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome,
+    ParticipantId, ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec,
+    TimerCommand,
 };
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
@@ -55,6 +56,15 @@ pub enum ActorMsg {
         name: String,
         /// Role, checked against the session's roles.
         role: Option<String>,
+        /// "This is me on another device": the participant a new key is to stand for.
+        claim: Option<ParticipantId>,
+    },
+    /// A participant takes another role.
+    SetRole {
+        /// The connection.
+        conn: ConnId,
+        /// The role id.
+        role: String,
     },
     /// A connection ended.
     Leave {
@@ -97,6 +107,17 @@ pub enum ActorMsg {
         conn: ConnId,
         /// The frame.
         frame: axum::body::Bytes,
+    },
+    /// A participant's text of a private note section.
+    PrivateNote {
+        /// The connection.
+        conn: ConnId,
+        /// The section.
+        section: String,
+        /// The whole text.
+        text: String,
+        /// The page's version number, echoed in the confirmation.
+        rev: u64,
     },
     /// A y-websocket client joins the notes only.
     JoinNotes {
@@ -150,6 +171,8 @@ pub struct Actor {
     store: Store,
     spec: SessionSpec,
     participants: Vec<ParticipantRecord>,
+    /// Browser keys bound to a participant besides their first ("this is me on another device").
+    aliases: Vec<(ParticipantKey, ParticipantId)>,
     rooms: BTreeMap<RoomId, RoomState>,
     conns: HashMap<ConnId, Conn>,
     feedback: Vec<Feedback>,
@@ -172,6 +195,7 @@ impl Actor {
             return Ok(None);
         };
         let participants = store.participants(&id).await?;
+        let aliases = store.participant_keys(&id).await?;
         let feedback = store.feedback(&id).await?;
         let notes = Notes::load(store.notes(&id).await?.as_deref())
             .map_err(|e| crate::store::StoreError::Notes(e.to_string()))?;
@@ -186,6 +210,7 @@ impl Actor {
             store,
             spec,
             participants,
+            aliases,
             rooms,
             conns: HashMap::new(),
             feedback,
@@ -283,12 +308,23 @@ impl Actor {
                 key,
                 name,
                 role,
-            } => self.join(conn, handle, capability, key, name, role).await,
+                claim,
+            } => {
+                let who = Joining { key, name, role, claim };
+                self.join(conn, handle, capability, who).await
+            }
+            ActorMsg::SetRole { conn, role } => self.set_role(conn, role).await,
             ActorMsg::Leave { conn } => self.leave(conn).await,
             ActorMsg::Timer { conn, room, command } => self.timer(conn, room, command).await,
             ActorMsg::Feedback { conn, draft } => self.submit_feedback(conn, draft).await,
             ActorMsg::Share { conn, id, shared } => self.share_feedback(conn, id, shared).await,
             ActorMsg::Notes { conn, frame } => self.notes_frame(conn, &frame),
+            ActorMsg::PrivateNote {
+                conn,
+                section,
+                text,
+                rev,
+            } => self.private_note(conn, section, text, rev).await,
             ActorMsg::JoinNotes {
                 conn,
                 handle,
@@ -315,15 +351,8 @@ impl Actor {
         }
     }
 
-    async fn join(
-        &mut self,
-        conn: ConnId,
-        handle: ConnHandle,
-        capability: Capability,
-        key: ParticipantKey,
-        name: String,
-        role: Option<String>,
-    ) {
+    async fn join(&mut self, conn: ConnId, handle: ConnHandle, capability: Capability, who: Joining) {
+        let Joining { key, name, role, claim } = who;
         let now = now_ms();
         if let Some(at) = self.ended_at {
             let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Ended { at }));
@@ -337,7 +366,43 @@ impl Actor {
         } else {
             role.filter(|r| self.spec.role(r).is_some())
         };
-        let index = match self.participants.iter().position(|p| p.key == key) {
+        let known = self.participant_of_key(&key);
+        // "This is me on another device": a key new to the session takes over a participant who joined with the
+        // same link capability. The other device's key stays theirs too, so both are that one person.
+        let claimed = match claim.filter(|_| known.is_none()) {
+            Some(id)
+                if self
+                    .participants
+                    .iter()
+                    .any(|p| p.view.id == id && p.view.capability == capability) =>
+            {
+                if let Err(e) = self.store.add_participant_key(&self.id, id, &key, now).await {
+                    tracing::error!(session = %self.id, error = %e, "could not bind a second device");
+                    let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
+                        code: ErrorCode::Unavailable,
+                        message: "Tandem could not save your join right now. Retrying…".into(),
+                    }));
+                    let _ = handle
+                        .outbox
+                        .try_send(Outbound::Close(1013, "Could not save the join; try again.".into()));
+                    return;
+                }
+                self.aliases.push((key.clone(), id));
+                Some(id)
+            }
+            Some(_) => {
+                let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
+                    code: ErrorCode::BadHello,
+                    message: "Tandem could not continue as that person here, so you joined as someone new.".into(),
+                }));
+                None
+            }
+            None => None,
+        };
+        let existing = known
+            .or(claimed)
+            .and_then(|id| self.participants.iter().position(|p| p.view.id == id));
+        let index = match existing {
             Some(i) => i,
             None => {
                 let id = ParticipantId(self.participants.iter().map(|p| p.view.id.0 + 1).max().unwrap_or(1));
@@ -356,7 +421,11 @@ impl Actor {
         };
         let record = &mut self.participants[index];
         record.view.name = name;
-        record.view.role = role;
+        // The role picked on joining; later a person changes it in the session ([`Actor::set_role`]), and a tab
+        // or device that joins again keeps that.
+        if record.view.role.is_none() {
+            record.view.role = role;
+        }
         // A person keeps the strongest link they have used in this session.
         if rank(capability) > rank(record.view.capability) {
             record.view.capability = capability;
@@ -375,6 +444,14 @@ impl Actor {
             return;
         }
         let attendance = self.store.attendance_start(&self.id, record.view.id, now).await.ok();
+        // Only this participant's own private texts (a failed read shows an empty draft; the page keeps its copy).
+        let private_notes = match self.store.private_notes(&self.id, record.view.id).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not read private notes");
+                Vec::new()
+            }
+        };
         self.conns
             .insert(conn, Conn::new(record.view.id, capability, handle, attendance));
         let welcome = ServerMsg::Welcome {
@@ -391,6 +468,7 @@ impl Actor {
                 .filter(|f| f.from == record.view.id || f.about == record.view.id)
                 .cloned()
                 .collect(),
+            private_notes,
         };
         self.send_to(conn, Outbound::text(&welcome));
         // The relay's state vector: the client answers with the notes edits the relay is missing.
@@ -398,6 +476,57 @@ impl Actor {
         if let Some(frame) = self.notes.awareness_frame() {
             self.send_to(conn, Outbound::Binary(frame.into()));
         }
+        self.broadcast_presence();
+    }
+
+    /// The participant a browser key stands for: its first key or one bound to it later.
+    fn participant_of_key(&self, key: &ParticipantKey) -> Option<ParticipantId> {
+        self.participants
+            .iter()
+            .find(|p| &p.key == key)
+            .map(|p| p.view.id)
+            .or_else(|| self.aliases.iter().find(|(k, _)| k == key).map(|(_, id)| *id))
+    }
+
+    /// A participant takes another role the session offers. Observer links take no role. Two people may hold one
+    /// role for a moment (a pair swapping roles goes through that); everyone sees who holds which.
+    async fn set_role(&mut self, conn: ConnId, role: String) {
+        let Some((me, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
+            return;
+        };
+        if me == NOTES_ONLY {
+            return;
+        }
+        if self.ended_at.is_some() {
+            self.send_error(conn, ErrorCode::Ended, "This session has ended.");
+            return;
+        }
+        if capability == Capability::Observer {
+            self.send_error(conn, ErrorCode::NotAllowed, "Observers watch without a role.");
+            return;
+        }
+        if self.spec.role(&role).is_none() {
+            self.send_error(conn, ErrorCode::Refused, "This session has no such role.");
+            return;
+        }
+        let Some(index) = self.participants.iter().position(|p| p.view.id == me) else {
+            return;
+        };
+        if self.participants[index].view.role.as_deref() == Some(role.as_str()) {
+            return;
+        }
+        let mut record = self.participants[index].clone();
+        record.view.role = Some(role);
+        if let Err(e) = self.store.save_participant(&self.id, &record, now_ms()).await {
+            tracing::error!(session = %self.id, error = %e, "could not save a role change");
+            self.send_error(
+                conn,
+                ErrorCode::Unavailable,
+                "Tandem could not save that change. Please try again.",
+            );
+            return;
+        }
+        self.participants[index] = record;
         self.broadcast_presence();
     }
 
@@ -554,7 +683,7 @@ impl Actor {
                 vec![],
             ))
         } else if draft.about == from {
-            Some(refuse("Feedback is about someone else.", vec![]))
+            Some(refuse("Feedback is about someone else, not about yourself.", vec![]))
         } else if !self
             .participants
             .iter()
@@ -562,11 +691,20 @@ impl Actor {
         {
             Some(refuse("That person is not taking part in this session.", vec![]))
         } else {
+            let role_of = |id: ParticipantId| {
+                self.participants
+                    .iter()
+                    .find(|p| p.view.id == id)
+                    .and_then(|p| p.view.role.as_deref())
+            };
             match self.spec.forms.iter().find(|f| f.id == draft.form) {
                 None => Some(refuse("This session has no such feedback form.", vec![])),
-                Some(form) => validate_answers(form, &draft.answers)
-                    .err()
-                    .map(|errors| refuse("Please check the highlighted answers.", errors)),
+                Some(form) => match check_roles(form, &self.spec.roles, role_of(from), role_of(draft.about)) {
+                    Err(message) => Some(refuse(&message, vec![])),
+                    Ok(()) => validate_answers(form, &draft.answers)
+                        .err()
+                        .map(|errors| refuse("Please check the highlighted answers.", errors)),
+                },
             }
         };
         if let Some(msg) = problem {
@@ -685,7 +823,8 @@ impl Actor {
             .spec
             .phases
             .iter()
-            .flat_map(|p| p.notes.iter().map(|n| n.id.clone()))
+            // Private sections are never part of the shared outcome (even if a Yjs client wrote such a name).
+            .flat_map(|p| p.notes.iter().filter(|n| !n.private).map(|n| n.id.clone()))
             .collect();
         let outcome = Outcome {
             ended_at: now,
@@ -713,6 +852,59 @@ impl Actor {
         // Each connection sends the two frames above and stops; attendance was closed by `end_session`.
         self.write_queued();
         self.conns.clear();
+    }
+
+    /// Stores a participant's text of a private note section and confirms it to that connection only. Nobody else
+    /// ever receives it: not the other participants, not Yjs clients, not the shared outcome.
+    async fn private_note(&mut self, conn: ConnId, section: String, text: String, rev: u64) {
+        let Some((who, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
+            return;
+        };
+        let is_private = self
+            .spec
+            .phases
+            .iter()
+            .flat_map(|p| &p.notes)
+            .any(|n| n.id == section && n.private);
+        let problem = if self.ended_at.is_some() {
+            Some((
+                ErrorCode::Ended,
+                "This session has ended; drafts can no longer be changed.",
+            ))
+        } else if who == NOTES_ONLY || capability == Capability::Observer {
+            Some((ErrorCode::NotAllowed, "Observers can read along but not write drafts."))
+        } else if !is_private {
+            Some((ErrorCode::BadMessage, "This session has no such private note section."))
+        } else if text.chars().count() > MAX_PRIVATE_NOTE_CHARS {
+            Some((
+                ErrorCode::TooLarge,
+                "This draft is too long (at most 20,000 characters). Shorten it to save it.",
+            ))
+        } else {
+            None
+        };
+        if let Some((code, message)) = problem {
+            self.send_error(conn, code, message);
+            return;
+        }
+        match self
+            .store
+            .save_private_note(&self.id, who, &section, &text, now_ms())
+            .await
+        {
+            Ok(()) => {
+                let msg = Outbound::text(&ServerMsg::PrivateNoteSaved { section, rev });
+                self.send_to(conn, msg);
+            }
+            Err(e) => {
+                tracing::error!(session = %self.id, error = %e, "could not save a private note");
+                self.send_error(
+                    conn,
+                    ErrorCode::Unavailable,
+                    "Tandem could not save your draft right now. It is kept in this browser and sent again.",
+                );
+            }
+        }
     }
 
     fn notes_frame(&mut self, conn: ConnId, frame: &axum::body::Bytes) {
@@ -1066,6 +1258,14 @@ impl Actor {
             self.broadcast(Outbound::Binary(frame.into()));
         }
     }
+}
+
+/// Who a hello says is joining (see [`ActorMsg::Join`]).
+struct Joining {
+    key: ParticipantKey,
+    name: String,
+    role: Option<String>,
+    claim: Option<ParticipantId>,
 }
 
 /// Whether `c` is to be told about these awareness clients: not when they are all its own.

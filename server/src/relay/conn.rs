@@ -75,6 +75,7 @@ where
         participant_key,
         name,
         role,
+        claim,
     }) = hello
     else {
         if first.is_some_and(|text| is_protocol_1_hello(&text)) {
@@ -125,6 +126,7 @@ where
             key: participant_key.clone(),
             name: name.clone(),
             role: role.clone(),
+            claim,
         };
         if to_actor(&tx, join).await {
             actor = Some(tx);
@@ -232,8 +234,24 @@ where
                         break;
                     }
                 }
+                Ok(ClientMsg::SetRole { role }) => {
+                    if !to_actor(&actor, ActorMsg::SetRole { conn, role }).await {
+                        break;
+                    }
+                }
                 Ok(ClientMsg::EndSession) => {
                     if !to_actor(&actor, ActorMsg::End { conn }).await {
+                        break;
+                    }
+                }
+                Ok(ClientMsg::PrivateNote { section, text, rev }) => {
+                    let msg = ActorMsg::PrivateNote {
+                        conn,
+                        section,
+                        text,
+                        rev,
+                    };
+                    if !to_actor(&actor, msg).await {
                         break;
                     }
                 }

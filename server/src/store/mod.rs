@@ -1,6 +1,7 @@
 //! Persistence: SQLite through sqlx (WAL, synchronous=FULL), migrated at start.
 
 use app::notes::Commitment;
+use app::protocol::PrivateNote;
 use app::session::{
     Attendance, Capability, Feedback, FeedbackId, Millis, Outcome, ParticipantId, ParticipantKey, ParticipantView,
     RoomId, RoomState, SessionId, SessionSpec,
@@ -188,6 +189,66 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Binds another browser's `key` to participant `id` ("this is me on another device").
+    pub async fn add_participant_key(
+        &self,
+        session: &SessionId,
+        id: ParticipantId,
+        key: &ParticipantKey,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO participant_keys (session_id, key, participant_id, added_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (session_id, key) DO NOTHING",
+        )
+        .bind(&session.0)
+        .bind(&key.0)
+        .bind(i64::from(id.0))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The keys bound to participants besides their first ([`Store::add_participant_key`]).
+    pub async fn participant_keys(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<(ParticipantKey, ParticipantId)>, StoreError> {
+        let rows = sqlx::query("SELECT key, participant_id FROM participant_keys WHERE session_id = ?")
+            .bind(&session.0)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                (
+                    ParticipantKey(row.get("key")),
+                    ParticipantId(row.get::<i64, _>("participant_id") as u32),
+                )
+            })
+            .collect())
+    }
+
+    /// The participant a browser key stands for in `session`: its first key or one bound later.
+    pub async fn participant_by_key(
+        &self,
+        session: &SessionId,
+        key: &str,
+    ) -> Result<Option<ParticipantId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM participants WHERE session_id = ? AND key = ? \
+             UNION ALL SELECT participant_id FROM participant_keys WHERE session_id = ? AND key = ? LIMIT 1",
+        )
+        .bind(&session.0)
+        .bind(key)
+        .bind(&session.0)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| ParticipantId(row.get::<i64, _>(0) as u32)))
     }
 
     /// Every room's state in `session`.
@@ -445,6 +506,52 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Stores one participant's text of a private note section (replacing the previous one).
+    pub async fn save_private_note(
+        &self,
+        session: &SessionId,
+        participant: ParticipantId,
+        section: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO private_notes (session_id, participant_id, section, text, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (session_id, participant_id, section) DO UPDATE SET text = excluded.text, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&session.0)
+        .bind(participant.0)
+        .bind(section)
+        .bind(text)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One participant's texts of private note sections, by section id (nobody else's).
+    pub async fn private_notes(
+        &self,
+        session: &SessionId,
+        participant: ParticipantId,
+    ) -> Result<Vec<PrivateNote>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT section, text FROM private_notes WHERE session_id = ? AND participant_id = ? ORDER BY section",
+        )
+        .bind(&session.0)
+        .bind(participant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PrivateNote {
+                section: r.get("section"),
+                text: r.get("text"),
+            })
+            .collect())
     }
 
     /// The stored commitments of a session, oldest first.

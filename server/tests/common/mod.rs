@@ -142,6 +142,7 @@ impl Client {
             participant_key: ParticipantKey(key.into()),
             name: name.into(),
             role: role.map(String::from),
+            claim: None,
         })
         .await;
     }

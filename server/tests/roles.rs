@@ -1,0 +1,273 @@
+//! Roles in the session: changing one's role, feedback that follows the roles a form names, and "this is me on
+//! another device".
+
+mod common;
+
+use app::protocol::{ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
+use app::session::{
+    Answer, FeedbackDraft, FeedbackId, ParticipantId, ParticipantKey, ParticipantView, SessionId, SessionSettings,
+};
+use common::*;
+use std::collections::BTreeMap;
+
+fn you(welcome: &ServerMsg) -> ParticipantId {
+    match welcome {
+        ServerMsg::Welcome { you, .. } => *you,
+        other => panic!("not a welcome: {other:?}"),
+    }
+}
+
+fn answers() -> BTreeMap<String, Answer> {
+    let mut a = BTreeMap::new();
+    for field in ["situation", "behaviour", "impact"] {
+        a.insert(field.into(), Answer::Text(format!("{field} text")));
+    }
+    for field in ["listening", "questions", "clarity"] {
+        a.insert(field.into(), Answer::Rating(4));
+    }
+    a
+}
+
+fn feedback(id: &str, about: ParticipantId) -> ClientMsg {
+    ClientMsg::SubmitFeedback {
+        feedback: FeedbackDraft {
+            id: FeedbackId(id.into()),
+            form: "coaching-feedback".into(),
+            about,
+            answers: answers(),
+        },
+    }
+}
+
+/// The next presence update.
+async fn presence(c: &mut Client) -> Vec<ParticipantView> {
+    match c.recv_until(|m| matches!(m, ServerMsg::Presence { .. })).await {
+        ServerMsg::Presence { participants } => participants,
+        _ => unreachable!(),
+    }
+}
+
+async fn error(c: &mut Client) -> (ErrorCode, String) {
+    match c.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await {
+        ServerMsg::Error { code, message } => (code, message),
+        _ => unreachable!(),
+    }
+}
+
+async fn refused(c: &mut Client) -> String {
+    match c.recv_until(|m| matches!(m, ServerMsg::FeedbackRefused { .. })).await {
+        ServerMsg::FeedbackRefused { message, .. } => message,
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn a_participant_changes_role_and_everyone_sees_it_and_it_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let session = SessionId(parts(&links.host_link).0);
+    let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
+    // Ben took the role already taken, as the old join form let him.
+    let (mut ben, w) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), Some("coach")).await;
+    let ben_id = you(&w);
+    ana.round_trip().await;
+
+    ben.send(&ClientMsg::SetRole { role: "coachee".into() }).await;
+    let seen = presence(&mut ana).await;
+    let ben_now = seen.iter().find(|p| p.id == ben_id).unwrap();
+    assert_eq!(ben_now.role.as_deref(), Some("coachee"));
+    let stored = server.state.store.participants(&session).await.unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .find(|p| p.view.id == ben_id)
+            .unwrap()
+            .view
+            .role
+            .as_deref(),
+        Some("coachee"),
+        "stored"
+    );
+
+    // A role the session does not offer is refused; nothing changes.
+    ben.send(&ClientMsg::SetRole { role: "captain".into() }).await;
+    let (code, message) = error(&mut ben).await;
+    assert_eq!(code, ErrorCode::Refused);
+    assert_eq!(message, "This session has no such role.");
+
+    // Someone watching through the observer link takes no role, not even "observer".
+    let (mut eve, _) = Client::join(&ws_url(&server, &links.observer_link), "Eve", &key(5), None).await;
+    for role in ["coachee", "observer"] {
+        eve.send(&ClientMsg::SetRole { role: role.into() }).await;
+        let (code, message) = error(&mut eve).await;
+        assert_eq!(code, ErrorCode::NotAllowed);
+        assert_eq!(message, "Observers watch without a role.");
+    }
+
+    // A new tab of Ben's (its hello still carries the role he joined with) keeps the role he changed to.
+    let (_ben2, w) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), Some("coach")).await;
+    let ServerMsg::Welcome { participants, .. } = w else {
+        unreachable!()
+    };
+    let ben_now = participants.iter().find(|p| p.id == ben_id).unwrap();
+    assert_eq!(ben_now.role.as_deref(), Some("coachee"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn feedback_follows_the_roles_the_form_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let session = SessionId(parts(&links.host_link).0);
+    let (_ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
+    let ana_id = you(&w);
+    let (mut ben, w) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
+    let ben_id = you(&w);
+    let (mut cy, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Cy",
+        &key(3),
+        Some("observer"),
+    )
+    .await;
+    let (mut ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+
+    // GROW: the coachee and observer give the coach feedback. The coach does not fill in the coachee's form…
+    ana.send(&feedback("feedback-ana-to-ben1", ben_id)).await;
+    assert_eq!(
+        refused(&mut ana).await,
+        "“Feedback on the coaching” is given by the Coachee or Observer, not by the Coach."
+    );
+    // …the observer's feedback is about the coach, not the coachee…
+    cy.send(&feedback("feedback-cy-to-ben01", ben_id)).await;
+    assert_eq!(
+        refused(&mut cy).await,
+        "“Feedback on the coaching” is feedback about the Coach, not about the Coachee."
+    );
+    // …and nobody gives feedback about themselves.
+    ben.send(&feedback("feedback-ben-to-ben1", ben_id)).await;
+    assert_eq!(
+        refused(&mut ben).await,
+        "Feedback is about someone else, not about yourself."
+    );
+    assert!(server.state.store.feedback(&session).await.unwrap().is_empty());
+
+    ben.send(&feedback("feedback-ben-to-ana1", ana_id)).await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    cy.send(&feedback("feedback-cy-to-ana01", ana_id)).await;
+    cy.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    assert_eq!(server.state.store.feedback(&session).await.unwrap().len(), 2);
+
+    // After a swap of roles the rule follows the roles people hold now.
+    ben.send(&ClientMsg::SetRole { role: "coach".into() }).await;
+    ana.send(&ClientMsg::SetRole { role: "coachee".into() }).await;
+    ana.round_trip().await;
+    ana.send(&feedback("feedback-ana-to-ben1", ben_id)).await;
+    ana.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    server.stop().await;
+}
+
+fn claim_hello(name: &str, key: &str, claim: ParticipantId) -> ClientMsg {
+    ClientMsg::Hello {
+        protocol: PROTOCOL_VERSION,
+        participant_key: ParticipantKey(key.into()),
+        name: name.into(),
+        role: None,
+        claim: Some(claim),
+    }
+}
+
+#[tokio::test]
+async fn a_second_device_continues_as_the_same_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let server = start(&db).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let (id, host_token) = parts(&links.host_link);
+    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
+    let ana_id = you(&w);
+    let (mut ben, w) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
+    let ben_id = you(&w);
+    ben.send(&ClientMsg::SubmitFeedback {
+        feedback: FeedbackDraft {
+            id: FeedbackId("feedback-ben-to-ana1".into()),
+            form: "coaching-feedback".into(),
+            about: ana_id,
+            answers: answers(),
+        },
+    })
+    .await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+
+    ana.round_trip().await;
+
+    // Ana opens the host link in another browser (a new key) and says "yes, that's me".
+    let mut laptop = Client::connect(&ws_url(&server, &links.host_link)).await;
+    laptop.send(&claim_hello("Ana", &key(7), ana_id)).await;
+    let w = laptop.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    let ServerMsg::Welcome {
+        you: laptop_is,
+        participants,
+        feedback,
+        ..
+    } = w
+    else {
+        unreachable!()
+    };
+    assert_eq!(laptop_is, ana_id, "the same person");
+    assert_eq!(participants.len(), 2, "no duplicate: {participants:?}");
+    assert_eq!(participants[0].role.as_deref(), Some("coach"), "with her role");
+    assert_eq!(feedback.len(), 1, "and the feedback she received");
+    // The first device is still Ana, and online.
+    let seen = presence(&mut ana).await;
+    assert_eq!(seen.len(), 2);
+    assert!(seen.iter().find(|p| p.id == ana_id).unwrap().online);
+    ana.round_trip().await;
+
+    // A claim needs the same kind of link: Ben's participant link cannot become Ana (the host).
+    let mut other = Client::connect(&ws_url(&server, &links.participant_link)).await;
+    other.send(&claim_hello("Ana", &key(8), ana_id)).await;
+    let (code, message) = error(&mut other).await;
+    assert_eq!(code, ErrorCode::BadHello);
+    assert!(message.contains("joined as someone new"), "{message}");
+    let w = other.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    assert_ne!(you(&w), ana_id);
+    // Nor can a claim name someone who does not exist.
+    let mut ghost = Client::connect(&ws_url(&server, &links.participant_link)).await;
+    ghost.send(&claim_hello("Zoe", &key(9), ParticipantId(42))).await;
+    let w = ghost.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    assert_ne!(you(&w), ParticipantId(42));
+    assert_ne!(you(&w), ben_id);
+    drop((other, ghost, laptop, ana, ben));
+
+    // The binding is stored: after a restart the second browser's key is still Ana, without a claim, and her
+    // summary shows what she may see.
+    server.stop().await;
+    let server = start(&db).await;
+    let (_laptop, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(7), None).await;
+    assert_eq!(you(&w), ana_id);
+    let summary = server
+        .state
+        .backend
+        .0
+        .summary(id, host_token, Some(key(7)))
+        .await
+        .unwrap();
+    assert_eq!(summary.viewer, Some(ana_id));
+    assert_eq!(summary.feedback.len(), 1);
+    server.stop().await;
+}
