@@ -203,7 +203,6 @@ pub fn App(#[prop(optional)] lazy: Option<LazyPage>) -> impl IntoView {
             .unwrap_or_else(|| ().into_any()),
         #[cfg(not(feature = "ssr"))]
         Route::Summary { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
-        // The ready page is in the create page's wasm file (pages/create.rs).
         #[cfg(not(feature = "ssr"))]
         Route::Ready { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
     }

@@ -28,8 +28,8 @@ pub fn hydrate() {
     #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     match Route::current() {
-        // The ready page is in the create page's wasm file.
-        Route::Create | Route::Ready { .. } => hydrate_lazy(pages::create::create_page()),
+        Route::Create => hydrate_lazy(pages::create::create_page()),
+        Route::Ready { .. } => hydrate_lazy(pages::ready::ready_page()),
         Route::Summary { .. } => hydrate_lazy(pages::summary::summary_page()),
         Route::Session { .. } | Route::NotFound => leptos::mount::hydrate_body(|| view! { <App/> }),
     }

@@ -113,3 +113,40 @@ test("a private draft written offline is kept in the browser and saved when the 
   await expect(again.getByTestId(DRAFT)).toHaveValue(BEN);
   expect(await everything(ana)).not.toContain("Ben's draft");
 });
+
+test("one person's draft on two devices: the second shows what the first wrote instead of overwriting it", async ({ browser }) => {
+  const desk = await (await browser.newContext()).newPage();
+  const links = await createSession(desk, { template: "sbi" });
+  await join(desk, links.host, "Ana", "giver");
+  // A second tab of the same browser is the same person (the same key).
+  const laptop = await desk.context().newPage();
+  await laptop.goto(links.host);
+  await expect(laptop.getByTestId("connection")).toContainText("Live");
+  const ben = await (await browser.newContext()).newPage();
+  await join(ben, links.participant, "Ben", "receiver");
+
+  await desk.getByTestId(DRAFT).fill(ANA);
+  await expect(desk.getByTestId("private-status")).toHaveText("✓ Saved");
+  await expect(laptop.getByTestId(DRAFT)).toHaveValue(ANA);
+  await expect(laptop.getByTestId("private-status")).toHaveText("✓ Saved");
+  // The laptop's later edit goes the other way; Ben never sees either.
+  await laptop.getByTestId(DRAFT).fill(ANA + " (and again on Thursday)");
+  await expect(desk.getByTestId(DRAFT)).toHaveValue(ANA + " (and again on Thursday)");
+  expect(await everything(ben)).not.toContain("Ana's draft");
+});
+
+test("a draft the relay refuses says it is not saved, and saves once the text is changed", async ({ browser }) => {
+  const ana = await (await browser.newContext()).newPage();
+  const links = await createSession(ana, { template: "sbi" });
+  await join(ana, links.host, "Ana", "giver");
+  const draft = ana.getByTestId(DRAFT);
+  // The field stops at the limit; a script (or an old page) could still send more: the relay refuses it.
+  await draft.evaluate((el) => el.removeAttribute("maxlength"));
+  await draft.fill("x".repeat(20_001));
+  await expect(ana.getByTestId("private-status")).toHaveAttribute("data-state", "refused");
+  await expect(ana.getByTestId("private-status")).toHaveText("Not saved — change the text to try again");
+  await expect(ana.getByTestId("notice")).toBeVisible();
+  // A shorter text is sent again and stored.
+  await draft.fill("A draft of a reasonable length");
+  await expect(ana.getByTestId("private-status")).toHaveText("✓ Saved");
+});

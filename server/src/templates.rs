@@ -30,6 +30,9 @@ pub fn load() -> Result<Vec<Template>, TemplateError> {
                 if !(2..=4).contains(&p.questions.len()) {
                     return Err(bad(format!("phase {:?} needs 2 to 4 guiding questions", p.title)));
                 }
+                if let Some(lead) = p.lead_role.as_ref().filter(|r| !t.roles.iter().any(|x| &x.id == *r)) {
+                    return Err(bad(format!("phase {:?} is led by unknown role {lead:?}", p.title)));
+                }
                 if let Some(form) = &p.form {
                     if !t.forms.iter().any(|f| &f.id == form) {
                         return Err(bad(format!("phase {:?} names unknown form {form:?}", p.title)));

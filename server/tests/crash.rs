@@ -58,11 +58,12 @@ async fn an_acknowledged_submit_survives_kill_9_every_time() {
             let (id, token) = parts(link);
             format!("{}/ws/{id}?t={token}", url.replace("http://", "ws://"))
         };
-        let (_ana, welcome) = Client::join(&ws(&links.host_link), "Ana", &key(1), None).await;
+        let (_ana, welcome) = Client::join(&ws(&links.host_link), "Ana", &key(1), Some("coach")).await;
         let ServerMsg::Welcome { you: ana, .. } = welcome else {
             unreachable!()
         };
-        let (mut ben, _) = Client::join(&ws(&links.participant_link), "Ben", &key(2), None).await;
+        // GROW's feedback is given by the coachee about the coach.
+        let (mut ben, _) = Client::join(&ws(&links.participant_link), "Ben", &key(2), Some("coachee")).await;
         let mut answers = BTreeMap::new();
         answers.insert("situation".into(), Answer::Text(format!("Round {round}")));
         answers.insert("behaviour".into(), Answer::Text("Listened".into()));

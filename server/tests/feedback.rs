@@ -99,9 +99,15 @@ async fn bad_feedback_is_refused_at_the_field_and_nothing_is_stored() {
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
     let session = SessionId(parts(&links.host_link).0);
-    let (_ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (_ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
     let ana_id = you(&w);
-    let (mut ben, w) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let (mut ben, w) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
     let ben_id = you(&w);
     let (mut cy, _) = Client::join(&ws_url(&server, &links.observer_link), "Cy", &key(3), None).await;
 
@@ -153,16 +159,31 @@ async fn the_host_ends_the_session_and_the_summary_shows_each_viewer_only_what_t
     let (id, host_token) = parts(&links.host_link);
     let (_, participant_token) = parts(&links.participant_link);
     let session = SessionId(id.clone());
-    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
+    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
     let ana_id = you(&w);
-    let (mut ben, w) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
+    let (mut ben, w) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
     let ben_id = you(&w);
-    let (mut cy, _) = Client::join(&ws_url(&server, &links.participant_link), "Cy", &key(3), None).await;
+    let (mut cy, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Cy",
+        &key(3),
+        Some("observer"),
+    )
+    .await;
 
-    // Ben → Ana (Ana shares it with the host: herself), Cy → Ben (private).
+    // Ben → Ana (Ana shares it with the host: herself), Cy → Ben (private). GROW's feedback is about the coach:
+    // Ben coaches after giving his.
     ben.send(&draft("feedback-ben-to-ana1", ana_id, answers("Ben about Ana")))
         .await;
     ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    ben.send(&ClientMsg::SetRole { role: "coach".into() }).await;
+    ben.settled().await;
     cy.send(&draft("feedback-cy-to-ben01", ben_id, answers("Cy about Ben")))
         .await;
     cy.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
@@ -236,8 +257,14 @@ async fn only_the_receiver_can_share_feedback_with_the_host() {
     let links = create(&server, SessionSettings::default()).await;
     let (id, host_token) = parts(&links.host_link);
     let (_ana, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
-    let (mut ben, _) = Client::join(&ws_url(&server, &links.participant_link), "Ben", &key(2), None).await;
-    let (mut cy, w) = Client::join(&ws_url(&server, &links.participant_link), "Cy", &key(3), None).await;
+    let (mut ben, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("coachee"),
+    )
+    .await;
+    let (mut cy, w) = Client::join(&ws_url(&server, &links.participant_link), "Cy", &key(3), Some("coach")).await;
     let cy_id = you(&w);
     ben.send(&draft("feedback-ben-to-cy01", cy_id, answers("Ben about Cy")))
         .await;

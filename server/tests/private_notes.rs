@@ -57,7 +57,12 @@ async fn write(c: &mut Client, text: &str, rev: u64) {
     })
     .await;
     let saved = c
-        .recv_until(|m| matches!(m, ServerMsg::PrivateNoteSaved { .. } | ServerMsg::Error { .. }))
+        .recv_until(|m| {
+            matches!(
+                m,
+                ServerMsg::PrivateNoteSaved { .. } | ServerMsg::PrivateNoteRefused { .. } | ServerMsg::Error { .. }
+            )
+        })
         .await;
     assert_eq!(
         saved,
@@ -88,7 +93,8 @@ fn contains(frames: &[Vec<u8>], needle: &str) -> bool {
         .any(|f| f.windows(needle.len()).any(|w| w == needle.as_bytes()))
 }
 
-/// The error the relay answers to a private note from `c`.
+/// The refusal the relay answers to a private note from `c`: named by section and rev, so that the page stops
+/// sending that text.
 async fn refused(c: &mut Client, section: &str, text: String) -> ErrorCode {
     c.send(&ClientMsg::PrivateNote {
         section: section.into(),
@@ -97,10 +103,24 @@ async fn refused(c: &mut Client, section: &str, text: String) -> ErrorCode {
     })
     .await;
     match c
-        .recv_until(|m| matches!(m, ServerMsg::PrivateNoteSaved { .. } | ServerMsg::Error { .. }))
+        .recv_until(|m| {
+            matches!(
+                m,
+                ServerMsg::PrivateNoteSaved { .. } | ServerMsg::PrivateNoteRefused { .. } | ServerMsg::Error { .. }
+            )
+        })
         .await
     {
-        ServerMsg::Error { code, .. } => code,
+        ServerMsg::PrivateNoteRefused {
+            section: s,
+            rev,
+            code,
+            message,
+        } => {
+            assert_eq!((s.as_str(), rev), (section, 7), "names what it refused");
+            assert!(!message.is_empty());
+            code
+        }
         other => panic!("stored although it must be refused: {other:?}"),
     }
 }
@@ -207,5 +227,56 @@ async fn private_drafts_stay_out_of_the_shared_outcome() {
         .expect("an outcome");
     assert!(!outcome.notes.contains_key(SECTION));
     assert!(!serde_json::to_string(&outcome).unwrap().contains("ANA-SECRET"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_draft_written_on_one_device_reaches_the_same_persons_other_devices_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create_sbi(&server).await;
+    let host = ws_url(&server, &links.host_link);
+    // Ana on her desk and her laptop (the same key: the same person), Ben, and an observer.
+    let (mut desk, _) = Client::join(&host, "Ana", &key(1), Some("giver")).await;
+    let (mut laptop, _) = Client::join(&host, "Ana", &key(1), Some("giver")).await;
+    let (mut ben, _) = Client::join(
+        &ws_url(&server, &links.participant_link),
+        "Ben",
+        &key(2),
+        Some("receiver"),
+    )
+    .await;
+    let (mut olga, _) = Client::join(&ws_url(&server, &links.observer_link), "Olga", &key(3), None).await;
+    for c in [&mut desk, &mut laptop, &mut ben, &mut olga] {
+        drain(c, Duration::from_millis(200)).await;
+    }
+
+    write(&mut desk, ANA_SECRET, 1).await;
+    // The laptop gets the stored text (its page shows it unless it has unsaved edits of its own)…
+    let changed = laptop
+        .recv_until(|m| matches!(m, ServerMsg::PrivateNoteChanged { .. }))
+        .await;
+    assert_eq!(
+        changed,
+        ServerMsg::PrivateNoteChanged {
+            section: SECTION.into(),
+            text: ANA_SECRET.into()
+        }
+    );
+    // …the writer only its confirmation, and nobody else a byte of it.
+    assert!(!contains(
+        &drain(&mut desk, Duration::from_millis(300)).await,
+        "ANA-SECRET"
+    ));
+    assert!(!contains(&drain(&mut ben, Duration::from_millis(100)).await, "SECRET"));
+    assert!(!contains(&drain(&mut olga, Duration::from_millis(100)).await, "SECRET"));
+
+    // And the other way round: the laptop's later text reaches the desk.
+    write(&mut laptop, "ANA-SECRET v2", 1).await;
+    let changed = desk
+        .recv_until(|m| matches!(m, ServerMsg::PrivateNoteChanged { .. }))
+        .await;
+    assert!(matches!(changed, ServerMsg::PrivateNoteChanged { text, .. } if text == "ANA-SECRET v2"));
+    assert!(!contains(&drain(&mut ben, Duration::from_millis(300)).await, "SECRET"));
     server.stop().await;
 }

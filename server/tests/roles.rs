@@ -3,11 +3,13 @@
 
 mod common;
 
+use app::api::{CreatedSession, NewSession};
 use app::protocol::{ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
 use app::session::{
     Answer, FeedbackDraft, FeedbackId, ParticipantId, ParticipantKey, ParticipantView, SessionId, SessionSettings,
 };
 use common::*;
+use server::Running;
 use std::collections::BTreeMap;
 
 fn you(welcome: &ServerMsg) -> ParticipantId {
@@ -166,10 +168,17 @@ async fn feedback_follows_the_roles_the_form_names() {
     cy.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
     assert_eq!(server.state.store.feedback(&session).await.unwrap().len(), 2);
 
-    // After a swap of roles the rule follows the roles people hold now.
+    // After a swap of roles the rule follows the roles people hold now. Each change goes through its sender's own
+    // connection (a round trip on Ana's would not order Ben's): wait until Ana sees both.
     ben.send(&ClientMsg::SetRole { role: "coach".into() }).await;
     ana.send(&ClientMsg::SetRole { role: "coachee".into() }).await;
-    ana.round_trip().await;
+    loop {
+        let seen = presence(&mut ana).await;
+        let role = |id| seen.iter().find(|p| p.id == id).and_then(|p| p.role.clone());
+        if role(ben_id).as_deref() == Some("coach") && role(ana_id).as_deref() == Some("coachee") {
+            break;
+        }
+    }
     ana.send(&feedback("feedback-ana-to-ben1", ben_id)).await;
     ana.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
     server.stop().await;
@@ -269,5 +278,184 @@ async fn a_second_device_continues_as_the_same_person() {
         .unwrap();
     assert_eq!(summary.viewer, Some(ana_id));
     assert_eq!(summary.feedback.len(), 1);
+    server.stop().await;
+}
+
+/// A session of `template` (its agenda as shipped).
+async fn create_from(server: &Running, template: &str) -> CreatedSession {
+    let backend = server.state.backend.0.clone();
+    let t = backend.templates().into_iter().find(|t| t.id == template).unwrap();
+    backend
+        .create_session(NewSession {
+            template_id: t.id,
+            goal: String::new(),
+            phases: t.phases,
+            settings: SessionSettings::default(),
+        })
+        .await
+        .unwrap()
+}
+
+fn sbi_feedback(id: &str, about: ParticipantId) -> ClientMsg {
+    let mut answers = BTreeMap::new();
+    for field in ["situation", "behaviour", "impact"] {
+        answers.insert(field.into(), Answer::Text(format!("SECRET {field} about {}", about.0)));
+    }
+    ClientMsg::SubmitFeedback {
+        feedback: FeedbackDraft {
+            id: FeedbackId(id.into()),
+            form: "sbi-form".into(),
+            about,
+            answers,
+        },
+    }
+}
+
+#[tokio::test]
+async fn nobody_takes_over_another_person_who_shares_their_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create_from(&server, "sbi").await;
+    let participant = ws_url(&server, &links.participant_link);
+    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("giver")).await;
+    let ana_id = you(&w);
+    // Ben and Cy both joined with the participant link.
+    let (mut ben, w) = Client::join(&participant, "Ben", &key(2), Some("receiver")).await;
+    let ben_id = you(&w);
+    let (mut cy, _) = Client::join(&participant, "Cy", &key(3), Some("giver")).await;
+    // Ben has a private draft, feedback he gave and feedback he received.
+    ben.send(&ClientMsg::PrivateNote {
+        section: "sbi-prep".into(),
+        text: "BEN-DRAFT about Ana".into(),
+        rev: 1,
+    })
+    .await;
+    ben.recv_until(|m| matches!(m, ServerMsg::PrivateNoteSaved { .. }))
+        .await;
+    ben.send(&sbi_feedback("feedback-ben-to-ana1", ana_id)).await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    cy.send(&sbi_feedback("feedback-cy-to-ben01", ben_id)).await;
+    cy.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackReceived { .. }))
+        .await;
+
+    // Cy, in another browser, claims to be Ben on another device, with his name: refused, with a sentence that
+    // says why, and Cy joins as someone new who holds none of Ben's things.
+    let mut other = Client::connect(&participant).await;
+    other.send(&claim_hello("ben", &key(8), ben_id)).await;
+    let (code, message) = error(&mut other).await;
+    assert_eq!(code, ErrorCode::BadHello);
+    assert_eq!(
+        message,
+        "Several people joined with this link, so Tandem cannot move ben to this device yet: you joined as someone \
+         new. Keep using the device you joined with first."
+    );
+    let ServerMsg::Welcome {
+        you: other_is,
+        feedback,
+        private_notes,
+        participants,
+        ..
+    } = other.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_ne!(other_is, ben_id, "not Ben");
+    assert!(feedback.is_empty(), "none of Ben's feedback: {feedback:?}");
+    assert!(private_notes.is_empty(), "none of Ben's drafts: {private_notes:?}");
+    assert_eq!(participants.len(), 4, "a new person");
+    // Nor anything of Ben's later on.
+    ben.send(&ClientMsg::PrivateNote {
+        section: "sbi-prep".into(),
+        text: "BEN-DRAFT v2".into(),
+        rev: 2,
+    })
+    .await;
+    ben.recv_until(|m| matches!(m, ServerMsg::PrivateNoteSaved { .. }))
+        .await;
+    ana.send(&sbi_feedback("feedback-ana-to-ben1", ben_id)).await;
+    ana.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackReceived { .. }))
+        .await;
+    let seen = other.settled().await;
+    assert!(
+        seen.iter().all(|m| matches!(m, ServerMsg::Presence { .. })),
+        "the claimer received only presence: {seen:?}"
+    );
+    // A key that joined as someone new stays that person: a later claim on it is ignored.
+    let mut again = Client::connect(&participant).await;
+    again.send(&claim_hello("Ben", &key(8), ben_id)).await;
+    let w = again.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    assert_eq!(you(&w), other_is);
+
+    // The host link is one person's: Ana's second device continues as her, under her name only.
+    let host = ws_url(&server, &links.host_link);
+    let mut laptop = Client::connect(&host).await;
+    laptop.send(&claim_hello("ANA", &key(7), ana_id)).await;
+    let ServerMsg::Welcome {
+        you: laptop_is,
+        feedback,
+        ..
+    } = laptop.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await
+    else {
+        unreachable!()
+    };
+    assert_eq!(laptop_is, ana_id);
+    assert_eq!(feedback.len(), 2, "what Ana gave and received");
+    let mut impostor = Client::connect(&host).await;
+    impostor.send(&claim_hello("Zed", &key(9), ana_id)).await;
+    let (code, message) = error(&mut impostor).await;
+    assert_eq!(code, ErrorCode::BadHello);
+    assert!(message.contains("joined as someone new"), "{message}");
+    let w = impostor.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    assert_ne!(you(&w), ana_id);
+    assert!(matches!(&w, ServerMsg::Welcome { private_notes, .. } if private_notes.is_empty()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_person_without_a_role_neither_gives_nor_receives_feedback_of_a_form_that_names_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&dir.path().join("t.db")).await;
+    let links = create(&server, SessionSettings::default()).await;
+    let session = SessionId(parts(&links.host_link).0);
+    let participant = ws_url(&server, &links.participant_link);
+    let (mut ana, w) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), Some("coach")).await;
+    let ana_id = you(&w);
+    // Ben joined without a role (a hello without one, or one the session does not offer).
+    let (mut ben, w) = Client::join(&participant, "Ben", &key(2), None).await;
+    let ben_id = you(&w);
+    let (mut cy, _) = Client::join(&participant, "Cy", &key(3), Some("coachee")).await;
+    let (mut olga, _) = Client::join(&ws_url(&server, &links.observer_link), "Olga", &key(4), None).await;
+
+    // GROW's form is given by the coachee and observer, about the coach: Ben gives nothing until he picks a role…
+    ben.send(&feedback("feedback-ben-to-ana1", ana_id)).await;
+    assert_eq!(
+        refused(&mut ben).await,
+        "Pick your role first (Your role, in the session page), then send your feedback."
+    );
+    // …and nobody gives this feedback about him.
+    cy.send(&feedback("feedback-cy-to-ben01", ben_id)).await;
+    assert_eq!(
+        refused(&mut cy).await,
+        "“Feedback on the coaching” is feedback about the Coach, and this person has not picked a role yet."
+    );
+    // Someone watching through the observer link gives none, as before.
+    olga.send(&feedback("feedback-olga-to-ana", ana_id)).await;
+    assert_eq!(
+        refused(&mut olga).await,
+        "Observers don't give feedback in this session."
+    );
+    assert!(server.state.store.feedback(&session).await.unwrap().is_empty());
+
+    // Once Ben is the observer, his feedback about the coach goes through.
+    ben.send(&ClientMsg::SetRole {
+        role: "observer".into(),
+    })
+    .await;
+    ben.send(&feedback("feedback-ben-to-ana1", ana_id)).await;
+    ben.recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. })).await;
+    ana.recv_until(|m| matches!(m, ServerMsg::FeedbackReceived { .. }))
+        .await;
     server.stop().await;
 }

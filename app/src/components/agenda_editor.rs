@@ -184,6 +184,7 @@ pub fn AgendaEditor(
                     questions: vec![],
                     notes: vec![],
                     form: None,
+                    lead_role: None,
                 },
                 minutes_text: "5".into(),
             });

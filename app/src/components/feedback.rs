@@ -55,7 +55,12 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
     let receiver_note = {
         let form = form.clone();
         memo(move || {
-            if form.receiver_note.is_empty() {
+            let no_role = my_role.with(Option::is_none)
+                && live.capability.get() != Some(Capability::Observer)
+                && live.spec.with(|s| s.as_ref().is_some_and(|s| !s.roles.is_empty()));
+            if no_role && !form.givers.is_empty() {
+                "Pick your role (under “Your role”) to give feedback in this phase.".to_string()
+            } else if form.receiver_note.is_empty() {
                 format!(
                     "In this phase the {} gives this feedback. Feedback for you appears below when it arrives.",
                     names_of(&form.givers)

@@ -2,6 +2,7 @@
 
 use crate::api::LinkInfo;
 use crate::components::when::When;
+use crate::protocol::may_claim;
 use crate::reactive::effect;
 use crate::session::{clean_name, limits, Capability, ParticipantId, ParticipantView, RoleSpec};
 use crate::sync::{storage, Identity};
@@ -9,8 +10,8 @@ use leptos::prelude::*;
 
 /// The join form. Observers pick no role. Roles show who holds them already (as the page was loaded: people who
 /// join while the form is open are not shown, and anyone can change role later in the session), and the first role
-/// nobody holds is preselected. A name that matches someone who joined with the same kind of link asks first whether
-/// this is that person on another device.
+/// nobody holds is preselected. A name that matches the one person who joined with this kind of link (the host, a
+/// pair's peer) asks first whether this is that person on another device ([`may_claim`]).
 #[component]
 pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync + 'static) -> impl IntoView {
     let name = RwSignal::new(String::new());
@@ -44,9 +45,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
             ev.prevent_default();
             match clean_name(&name.get_untracked()) {
                 Some(clean) => {
-                    let same = people
-                        .iter()
-                        .find(|p| p.capability == capability && p.name.eq_ignore_ascii_case(&clean));
+                    let same = claimable(&people, capability, &clean);
                     match same {
                         Some(p) => maybe_me.set(Some((p.id, p.name.clone(), p.role.clone()))),
                         None => join_as(clean, role.get_untracked(), None),
@@ -141,6 +140,13 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
     }
 }
 
+/// The person a browser joining over a link with `capability` under `name` may continue as, if any: only when the
+/// relay would accept the claim ([`may_claim`]). Where several people share the link, a matching name joins as a new
+/// person without asking.
+pub fn claimable<'a>(people: &'a [ParticipantView], capability: Capability, name: &str) -> Option<&'a ParticipantView> {
+    people.iter().find(|p| may_claim(people, capability, name, p.id))
+}
+
 /// Names of the people holding role `id`, joined with commas ("Ana, Ben").
 fn holders(people: &[ParticipantView], id: &str) -> String {
     let names: Vec<&str> = people
@@ -221,6 +227,28 @@ mod tests {
         let eve = person(4, "Eve", Some("coachee"), Capability::Observer);
         assert_eq!(first_free_role(&roles, &[ana, eve]).as_deref(), Some("coachee"));
         assert_eq!(first_free_role(&[], &[]), None);
+    }
+
+    #[test]
+    fn continue_as_is_offered_only_for_the_one_holder_of_a_link() {
+        let ana = person(1, "Ana", Some("coach"), Capability::Host);
+        let ben = person(2, "Ben", Some("coachee"), Capability::Participant);
+        let cy = person(3, "Cy", Some("observer"), Capability::Participant);
+        // The host link and a pair's peer: the same name, any case, continues as that person.
+        let pair = [ana.clone(), ben.clone()];
+        assert_eq!(claimable(&pair, Capability::Host, "ana").map(|p| p.id), Some(ana.id));
+        assert_eq!(
+            claimable(&pair, Capability::Participant, " BEN ").map(|p| p.id),
+            Some(ben.id)
+        );
+        // Another name, or another kind of link: nobody.
+        assert!(claimable(&pair, Capability::Participant, "Bea").is_none());
+        assert!(claimable(&pair, Capability::Participant, "Ana").is_none());
+        // Two people share the participant link: typing one of their names takes over nobody.
+        let group = [ana, ben.clone(), cy];
+        assert!(claimable(&group, Capability::Participant, "Ben").is_none());
+        assert!(!may_claim(&group, Capability::Participant, "Ben", ben.id));
+        assert!(claimable(&group, Capability::Host, "Ana").is_some());
     }
 
     #[test]

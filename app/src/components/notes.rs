@@ -154,6 +154,7 @@ fn PrivateSectionEditor(live: LiveSession, section: NoteSection, read_only: Sign
     });
     let text = memo(move || draft.with(|d| d.as_ref().map(|d| d.text.clone()).unwrap_or_default()));
     let saved = memo(move || draft.with(|d| d.as_ref().is_none_or(|d| d.saved)));
+    let refused = memo(move || id.with_value(|id| live.private_refused.with(|r| r.contains(id))));
     let online = memo(move || live.status.get() == crate::sync::ConnStatus::Live);
     view! {
         <div class="note-section note-section--private" data-testid="note-section" data-section=section.id.clone()>
@@ -161,9 +162,11 @@ fn PrivateSectionEditor(live: LiveSession, section: NoteSection, read_only: Sign
                 <label class="field__label" for=input_id.clone()>{section.title.clone()}</label>
                 <When when=move || !read_only.get()>
                     <span class="save-status" data-testid="private-status" role="status"
-                        data-state=move || if saved.get() { "saved" } else if online.get() { "syncing" } else { "offline" }>
+                        data-state=move || if saved.get() { "saved" } else if refused.get() { "refused" } else if online.get() { "syncing" } else { "offline" }>
                         {move || if saved.get() {
                             "✓ Saved"
+                        } else if refused.get() {
+                            "Not saved — change the text to try again"
                         } else if online.get() {
                             "Saving…"
                         } else {

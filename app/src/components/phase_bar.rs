@@ -116,6 +116,7 @@ pub fn PhasePreview(
                     <section class="card phase-card phase-preview" aria-labelledby="phase-preview-title" data-testid="phase-preview">
                         <p class="eyebrow">{format!("Preview · phase {} of {count}", i + 1)}</p>
                         <h2 id="phase-preview-title" data-testid="phase-preview-title">{p.title.clone()}</h2>
+                        <LeadLine live lead_role=p.lead_role.clone() testid="phase-preview-lead"/>
                         <p class="hint">{move || {
                             let now = room.with(|r| r.phase);
                             let when = if i < now { "came earlier" } else { "comes later" };
@@ -147,9 +148,45 @@ pub fn PhasePreview(
     }
 }
 
+/// Who leads a phase, for a phase whose template names the role that leads it (Troika's client of the round):
+/// "First client: Ana", "First client: Ana (you)" or "First client: nobody yet". Nothing for a phase without one.
+#[component]
+fn LeadLine(live: LiveSession, lead_role: Option<String>, testid: &'static str) -> impl IntoView {
+    let line = memo(move || {
+        let role = lead_role.as_deref()?;
+        let name = live.spec.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.roles.iter().find(|r| r.id == role))
+                .map(|r| r.name.clone())
+        })?;
+        let me = live.me.get();
+        let holders: Vec<String> = live.participants.with(|ps| {
+            ps.iter()
+                .filter(|p| p.role.as_deref() == Some(role))
+                .map(|p| {
+                    if Some(p.id) == me {
+                        format!("{} (you)", p.name)
+                    } else {
+                        p.name.clone()
+                    }
+                })
+                .collect()
+        });
+        Some(if holders.is_empty() {
+            format!("{name}: nobody yet")
+        } else {
+            format!("{name}: {}", holders.join(" and "))
+        })
+    });
+    move || {
+        line.get()
+            .map(|text| view! { <p class="phase-card__lead" data-testid=testid>{text}</p> })
+    }
+}
+
 /// The current phase: title, prompt and guiding questions.
 #[component]
-pub fn PhaseCard(phases: Vec<PhaseSpec>, room: Memo<RoomState>) -> impl IntoView {
+pub fn PhaseCard(live: LiveSession, phases: Vec<PhaseSpec>, room: Memo<RoomState>) -> impl IntoView {
     let phases = StoredValue::new(phases);
     let current = memo(move || {
         let i = room.with(|r| r.phase);
@@ -161,6 +198,7 @@ pub fn PhaseCard(phases: Vec<PhaseSpec>, room: Memo<RoomState>) -> impl IntoView
             {move || current.get().map(|(i, p)| view! {
                 <p class="eyebrow" data-testid="phase-position">{format!("Phase {} of {count}", i + 1)}</p>
                 <h2 id="phase-title" data-testid="phase-title">{p.title.clone()}</h2>
+                <LeadLine live lead_role=p.lead_role.clone() testid="phase-lead"/>
                 <p class="phase-card__prompt">{p.prompt.clone()}</p>
                 {(!p.questions.is_empty()).then(|| view! {
                     <h3 class="phase-card__qhead">"Guiding questions"</h3>

@@ -32,8 +32,16 @@ pub struct Arrival {
 pub struct PresenceNews {
     /// The latest arrival, for the toast and the screen-reader announcement.
     pub arrival: RwSignal<Option<Arrival>>,
-    /// People whose connection dropped less than [`RECONNECT_GRACE`] ago ("reconnecting…").
-    pub reconnecting: RwSignal<Vec<ParticipantId>>,
+    /// People whose connection dropped less than [`RECONNECT_GRACE`] ago ("reconnecting…"), each with the number of
+    /// the drop, so that the timer of an earlier drop does not cut a later drop's grace short.
+    pub reconnecting: RwSignal<Vec<(ParticipantId, u32)>>,
+}
+
+impl PresenceNews {
+    /// Whether `id` dropped moments ago and may be back soon.
+    pub fn is_reconnecting(&self, id: ParticipantId) -> bool {
+        self.reconnecting.with(|r| r.iter().any(|(x, _)| *x == id))
+    }
 }
 
 /// Watches the people list: an arrival after the first list the page received is news; someone going offline is
@@ -43,6 +51,7 @@ pub fn use_presence_news(live: LiveSession) -> PresenceNews {
         arrival: RwSignal::new(None),
         reconnecting: RwSignal::new(Vec::new()),
     };
+    let mut drops = 0u32;
     Effect::new(move |prev: Option<Option<Vec<(ParticipantId, bool)>>>| {
         let now: Vec<(ParticipantId, bool, String)> = live
             .participants
@@ -56,8 +65,8 @@ pub fn use_presence_news(live: LiveSession) -> PresenceNews {
             for (id, online, name) in &now {
                 let was = before.iter().find(|(b, _)| b == id).map(|(_, o)| *o);
                 if *online && was != Some(true) {
-                    let in_grace = news.reconnecting.with_untracked(|r| r.contains(id));
-                    news.reconnecting.update(|r| r.retain(|x| x != id));
+                    let in_grace = untrack(|| news.is_reconnecting(*id));
+                    news.reconnecting.update(|r| r.retain(|(x, _)| x != id));
                     if Some(*id) != me && !in_grace {
                         let verb = if was.is_some() { "is back" } else { "joined" };
                         let seq = news.arrival.with_untracked(|a| a.as_ref().map_or(1, |a| a.seq + 1));
@@ -67,10 +76,11 @@ pub fn use_presence_news(live: LiveSession) -> PresenceNews {
                         }));
                     }
                 } else if !*online && was == Some(true) {
-                    news.reconnecting.update(|r| r.push(*id));
-                    let id = *id;
+                    drops += 1;
+                    let drop = (*id, drops);
+                    news.reconnecting.update(|r| r.push(drop));
                     set_timeout(
-                        move || news.reconnecting.update(|r| r.retain(|x| *x != id)),
+                        move || news.reconnecting.update(|r| r.retain(|d| *d != drop)),
                         RECONNECT_GRACE,
                     );
                 }
@@ -120,8 +130,8 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>, news: PresenceNews)
         <section class="card presence" aria-labelledby="presence-title">
             <h2 id="presence-title" class="card__title">"People " <span class="count" data-testid="present-count">{move || format!("{} here", here())}</span></h2>
             <ul class="people" data-testid="people">
-                <Rows each=rows_of(move || people.get(), move |p| (p.id, p.online, p.name.clone(), p.role.clone(), !p.online && news.reconnecting.with(|r| r.contains(&p.id))), move |p| {
-                        let reconnecting = !p.online && news.reconnecting.with_untracked(|r| r.contains(&p.id));
+                <Rows each=rows_of(move || people.get(), move |p| (p.id, p.online, p.name.clone(), p.role.clone(), !p.online && news.is_reconnecting(p.id)), move |p| {
+                        let reconnecting = !p.online && untrack(|| news.is_reconnecting(p.id));
                         let me = live.me.get_untracked() == Some(p.id);
                         let initial = initial(&p.name);
                         let role = p.role.as_ref().and_then(|r| roles.with_value(|rs| rs.iter().find(|x| &x.id == r).map(|x| x.name.clone())));

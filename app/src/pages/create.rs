@@ -16,13 +16,7 @@ use leptos::prelude::*;
 #[cfg(feature = "hydrate")]
 #[lazy]
 pub fn create_page() -> crate::LazyPage {
-    |id, token| {
-        if id.is_empty() {
-            view! { <CreatePage/> }.into_any()
-        } else {
-            view! { <crate::pages::ready::ReadyPage id token/> }.into_any()
-        }
-    }
+    |_, _| view! { <CreatePage/> }.into_any()
 }
 
 /// The create page.
@@ -36,7 +30,7 @@ pub fn CreatePage() -> impl IntoView {
             <section class="intro">
                 <h1>"Start a peer-coaching session"</h1>
                 <p class="lead">
-                    "Pick a format, shape the agenda, and send one link to your peer. "
+                    "Pick a format, shape the agenda, and send one link to the people taking part. "
                     "Tandem keeps the time so you can keep the conversation."
                 </p>
             </section>

@@ -1,7 +1,7 @@
 //! `/s/{id}/ready?t=HOST_TOKEN`: "Your session is ready", the session's three links, at an address of its own (a
 //! reload or a bookmark keeps them). Only the host token opens it; any other link gets the same 404 page as every
 //! invalid link. The relay looks the link up before the page renders, as for the session page
-//! ([`crate::api::OpenedLink`]). The page is in the create page's wasm file (`create::create_page`).
+//! ([`crate::api::OpenedLink`]). The page is a wasm file of its own (`ready_page`), like every page but the session.
 //!
 //! Also the create page's "Recent sessions on this device": kept in `localStorage` (`tandem.recent`), newest first.
 
@@ -59,6 +59,14 @@ pub fn remember(list: &mut Vec<RecentSession>, session: RecentSession) {
     list.truncate(MAX_RECENT);
 }
 
+/// The ready page's view, in a wasm file of its own (`cargo leptos build --split`): only this page fetches it
+/// (`lib.rs`, before it hydrates).
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn ready_page() -> crate::LazyPage {
+    |id, token| view! { <ReadyPage id token/> }.into_any()
+}
+
 /// The ready page of session `id`. What the link opens comes with the page, like the session page's.
 #[component]
 pub fn ReadyPage(id: String, token: String) -> impl IntoView {
@@ -83,12 +91,12 @@ fn Ready(info: LinkInfo, id: String, token: String) -> impl IntoView {
         participant_link: String::new(),
         observer_link: String::new(),
     });
-    // The host link is this page's own link without "/ready": built from the participant link's origin.
+    // The host link is this page's own link without "/ready", on the public address the participant link starts with
+    // (which may have a path of its own: cut at this session's path, not at the first "/s/").
     let origin = share
         .participant_link
-        .split("/s/")
-        .next()
-        .unwrap_or_default()
+        .rfind(&format!("/s/{id}?"))
+        .map_or("", |at| &share.participant_link[..at])
         .to_string();
     let host_link = format!("{origin}/s/{id}?t={token}");
     // Opening the page (a reload, a bookmark, another tab) puts the session on top of this device's list.
@@ -108,13 +116,19 @@ fn Ready(info: LinkInfo, id: String, token: String) -> impl IntoView {
     }
     let what = format!("{} · {} min", spec.template_name, total_minutes(&spec.phases));
     let goal = spec.goal.trim().to_string();
+    // A format whose roles name more than two people (Troika) is not a pair.
+    let others = if spec.roles.iter().filter(|r| !r.shared).count() > 2 {
+        "the others"
+    } else {
+        "your peer"
+    };
     view! {
         <main class="page">
             <section class="card created" aria-labelledby="created-title">
                 <p class="eyebrow">{what}</p>
                 <h1 id="created-title">"Your session is ready"</h1>
                 {(!goal.is_empty()).then(|| view! { <p class="created__goal">{goal}</p> })}
-                <p class="lead">"Send the participant link to your peer. Keep the host link for yourself: it carries the controls. This page keeps them at its own address, and “Recent sessions” on the start page leads back here."</p>
+                <p class="lead">"Send the participant link to "{others}". Keep the host link for yourself: it carries the controls. This page keeps them at its own address, and “Recent sessions” on the start page leads back here."</p>
                 <LinkList participant=share.participant_link host=Some(host_link.clone()) observer=share.observer_link/>
                 <div class="actions">
                     <a class="button button--primary button--big" href=host_link rel="external" data-testid="open-host">"Open the session as host"</a>

@@ -171,7 +171,7 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
         <PhasePreview live phases=spec.get_value().phases room=room preview may_drive/>
         <div class="session-grid">
             <div class="session-grid__phase">
-                <PhaseCard phases=spec.get_value().phases room=room/>
+                <PhaseCard live phases=spec.get_value().phases room=room/>
                 <When when=move || sections.with(|s| !s.is_empty())>
                     <NotesPanel live sections read_only/>
                 </When>

@@ -97,6 +97,21 @@ pub enum ClientMsg {
     },
 }
 
+/// Whether a browser joining over a link with `capability` under `name` may continue as `target` ("this is me on
+/// another device"): the target joined with the same kind of link, under the same name (case aside), and is the
+/// only person in the session holding that kind of link (the host, a pair's peer). Where several people share one
+/// link (Troika, a GROW observer), names are all that would tell them apart, and anyone could take over another
+/// person's drafts and feedback by typing their name: such a claim is refused, and that person joins as someone new.
+/// The relay enforces this; the join form asks "continue as …?" only when it holds.
+pub fn may_claim(people: &[ParticipantView], capability: Capability, name: &str, target: ParticipantId) -> bool {
+    let Some(t) = people.iter().find(|p| p.id == target) else {
+        return false;
+    };
+    t.capability == capability
+        && t.name.trim().eq_ignore_ascii_case(name.trim())
+        && people.iter().filter(|p| p.capability == capability).count() == 1
+}
+
 /// Longest text of one private note section, in characters.
 pub const MAX_PRIVATE_NOTE_CHARS: usize = 20_000;
 
@@ -187,6 +202,27 @@ pub enum ServerMsg {
         section: String,
         /// The `rev` of the stored version.
         rev: u64,
+    },
+    /// The relay refused the sender's private note text of `section` as sent with `rev` (too long, not a private
+    /// section, an observer's link, an ended session): sending it again would be refused again. (A store failure is
+    /// an [`ErrorCode::Unavailable`] error instead, and the page sends the draft again later.)
+    PrivateNoteRefused {
+        /// The section's id.
+        section: String,
+        /// The `rev` of the refused version.
+        rev: u64,
+        /// Why.
+        code: ErrorCode,
+        /// Sentence for the person.
+        message: String,
+    },
+    /// The receiver's own private note text of `section`, stored from another of their connections (the same
+    /// person on another device or tab). A page without unsaved edits of that section shows it instead of its copy.
+    PrivateNoteChanged {
+        /// The section's id.
+        section: String,
+        /// The text as stored.
+        text: String,
     },
     /// Answer to a ping.
     Pong {

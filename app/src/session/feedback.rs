@@ -150,6 +150,9 @@ pub fn check_roles(
     about: Option<&str>,
 ) -> Result<(), String> {
     if !form.may_give(giver) {
+        if giver.is_none() {
+            return Err("Pick your role first (Your role, in the session page), then send your feedback.".into());
+        }
         return Err(format!(
             "“{}” is given by the {}, not by the {}.",
             form.title,
@@ -158,6 +161,13 @@ pub fn check_roles(
         ));
     }
     if !form.may_be_about(about) {
+        if about.is_none() {
+            return Err(format!(
+                "“{}” is feedback about the {}, and this person has not picked a role yet.",
+                form.title,
+                role_names(roles, &form.about),
+            ));
+        }
         return Err(format!(
             "“{}” is feedback about the {}, not about the {}.",
             form.title,

@@ -499,7 +499,9 @@ impl RoomState {
                 }
                 let mark = next.undo.pop().ok_or(CommandError::NothingToUndo)?;
                 let from = next.phase;
-                next.changed_at = Some(now);
+                // An undo is not itself offered for undo: the offer lasts until the next change, and a double click
+                // must not move everyone back two phases.
+                next.changed_at = None;
                 next.phase = mark.phase;
                 next.set_timer(Timer::with_remaining(mark.remaining_ms, mark.kind, now), now);
                 RoomEvent::PhaseChanged {

@@ -70,6 +70,10 @@ pub struct PhaseSpec {
     /// Id of the feedback form this phase shows, if any.
     #[serde(default)]
     pub form: Option<String>,
+    /// Id of the role that leads this phase (Troika's client of the round): the session page names its holder
+    /// ("Client this round: Ana"). None: no one role leads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_role: Option<String>,
 }
 
 /// A titled area of shared notes.
@@ -110,26 +114,24 @@ pub struct FormSpec {
 }
 
 impl FormSpec {
-    /// Whether a participant holding `role` fills in this form. A participant without a role (a session without
-    /// roles, or one who joined before picking one) is held to no role rule: the form does not know what they do,
-    /// so it neither hides itself from them nor keeps feedback about them out.
+    /// Whether a participant holding `role` fills in this form. A form that names its givers is for holders of
+    /// those roles only: a participant without a role (who joined before picking one) does not match it until they
+    /// pick one. A form without givers (every template whose session has no roles) is for everyone.
     pub fn may_give(&self, role: Option<&str>) -> bool {
         role_in(&self.givers, role)
     }
 
-    /// Whether feedback on this form may be about a participant holding `role` (see [`FormSpec::may_give`] for a
-    /// participant without a role).
+    /// Whether feedback on this form may be about a participant holding `role` (a participant without a role
+    /// matches only a form that names nobody, as for [`FormSpec::may_give`]).
     pub fn may_be_about(&self, role: Option<&str>) -> bool {
         role_in(&self.about, role)
     }
 }
 
-/// Whether `role` is in `roles`, where an empty list stands for every role and no role matches any list.
+/// Whether `role` is in `roles`, where an empty list stands for everyone (with or without a role), and no role
+/// matches no list that names roles.
 fn role_in(roles: &[String], role: Option<&str>) -> bool {
-    match role {
-        Some(role) => roles.is_empty() || roles.iter().any(|r| r == role),
-        None => true,
-    }
+    roles.is_empty() || role.is_some_and(|role| roles.iter().any(|r| r == role))
 }
 
 /// One question of a feedback form.

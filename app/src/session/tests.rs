@@ -12,6 +12,7 @@ fn phase(title: &str, minutes: u32) -> PhaseSpec {
         questions: vec![],
         notes: vec![],
         form: None,
+        lead_role: None,
     }
 }
 
@@ -361,6 +362,30 @@ fn undo_is_offered_and_accepted_only_for_a_short_while_after_the_change() {
 }
 
 #[test]
+fn an_undo_is_not_offered_for_undo_so_a_double_click_moves_back_one_phase() {
+    let agenda = grow();
+    let (room, _) = RoomState::new(&agenda)
+        .apply(&agenda, TimerCommand::Next { from: 0 }, T0)
+        .unwrap();
+    let (room, _) = room.apply(&agenda, TimerCommand::Next { from: 1 }, T0 + 1_000).unwrap();
+    let (room, _) = room.apply(&agenda, TimerCommand::Undo, T0 + 2_000).unwrap();
+    assert_eq!(room.phase, 1);
+    assert_eq!(
+        room.undo_offer(T0 + 2_001),
+        None,
+        "the offer lasts until the next change, not past an undo"
+    );
+    assert_eq!(
+        room.apply(&agenda, TimerCommand::Undo, T0 + 2_100),
+        Err(CommandError::UndoExpired),
+        "a second click is refused"
+    );
+    // The next change offers undo again, of that change.
+    let (room, _) = room.apply(&agenda, TimerCommand::Next { from: 1 }, T0 + 3_000).unwrap();
+    assert_eq!(room.undo_offer(T0 + 3_001), Some(1));
+}
+
+#[test]
 fn a_state_stored_before_the_change_time_existed_offers_no_undo() {
     let agenda = grow();
     let (room, _) = RoomState::new(&agenda)
@@ -540,11 +565,21 @@ mod feedback_rules {
             check_roles(&grow, &roles, Some("observer"), Some("coachee")),
             Err("“F” is feedback about the Coach, not about the Coachee.".into())
         );
-        // No role: no role rule (a session without roles, or someone who never picked one).
-        assert_eq!(check_roles(&grow, &roles, None, None), Ok(()));
-        assert!(grow.may_give(None) && grow.may_be_about(None));
-        // An empty list is everyone.
+        // No role does not slip past a form that names roles: the giver is asked to pick one first, and feedback
+        // is not about someone who has none.
+        assert!(!grow.may_give(None) && !grow.may_be_about(None));
+        assert_eq!(
+            check_roles(&grow, &roles, None, Some("coach")),
+            Err("Pick your role first (Your role, in the session page), then send your feedback.".into())
+        );
+        assert_eq!(
+            check_roles(&grow, &roles, Some("coachee"), None),
+            Err("“F” is feedback about the Coach, and this person has not picked a role yet.".into())
+        );
+        // An empty list is everyone, with or without a role (a session without roles).
         assert_eq!(check_roles(&form(), &roles, Some("coach"), Some("coachee")), Ok(()));
+        assert_eq!(check_roles(&form(), &[], None, None), Ok(()));
+        assert!(form().may_give(None) && form().may_be_about(None));
         // Forms stored before the role lists existed read as open to everyone.
         let old: FormSpec = serde_json::from_str(r#"{"id":"f","title":"F","fields":[]}"#).unwrap();
         assert!(old.givers.is_empty() && old.about.is_empty() && old.receiver_note.is_empty());

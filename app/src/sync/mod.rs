@@ -131,6 +131,8 @@ pub struct LiveSession {
     pub section_peers: RwSignal<Vec<SectionPeer>>,
     /// The viewer's own private drafts (private note sections), and whether the relay stored each.
     pub private_drafts: RwSignal<Vec<PrivateDraft>>,
+    /// Private sections whose current text the relay refused (the notice says why): not "Saving…" but not saved.
+    pub private_refused: RwSignal<Vec<String>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     outbox: StoredValue<Option<socket_handle::Handle>, LocalStorage>,
 }
@@ -155,6 +157,7 @@ impl LiveSession {
             commitments: RwSignal::new(Vec::new()),
             section_peers: RwSignal::new(Vec::new()),
             private_drafts: RwSignal::new(Vec::new()),
+            private_refused: RwSignal::new(Vec::new()),
             outbox: StoredValue::new_local(None),
         }
     }

@@ -62,6 +62,9 @@ pub(crate) struct NotesClient {
     private_sent: Vec<(String, u64)>,
     private_rev: u64,
     private_timer: Option<TimeoutHandle>,
+    /// Sections whose current draft the relay refused (too long, not private…): not sent again, and not counted as
+    /// unsaved when the tab closes, until the person changes the text.
+    private_refused: Vec<String>,
 }
 
 impl NotesClient {
@@ -85,6 +88,7 @@ impl NotesClient {
             private_sent: Vec::new(),
             private_rev: 0,
             private_timer: None,
+            private_refused: Vec::new(),
         }
     }
 
@@ -413,7 +417,13 @@ pub(crate) fn persist_now(shared: &Rc<RefCell<Shared>>) {
 /// can be stored, and the page moves to the summary without asking).
 pub(crate) fn has_unsynced(shared: &Rc<RefCell<Shared>>) -> bool {
     let s = shared.borrow();
-    s.live.ended.get_untracked().is_none() && (s.notes.doc.unsynced() > 0 || s.notes.private.iter().any(|d| !d.saved))
+    let refused = &s.notes.private_refused;
+    s.live.ended.get_untracked().is_none()
+        && (s.notes.doc.unsynced() > 0
+            || s.notes
+                .private
+                .iter()
+                .any(|d| !d.saved && !refused.contains(&d.section)))
 }
 
 /// The person typed in a private section: keep the text here at once, send it shortly.
@@ -429,6 +439,8 @@ pub(crate) fn private_input(shared: &Rc<RefCell<Shared>>, section: &str, text: S
             Some(slot) => *slot = draft,
             None => s.notes.private.push(draft),
         }
+        // A changed text may be accepted (shortened below the limit): send it again.
+        s.notes.private_refused.retain(|r| r != section);
         if let Some(h) = s.notes.private_timer.take() {
             h.clear();
         }
@@ -450,7 +462,14 @@ pub(crate) fn private_flush(shared: &Rc<RefCell<Shared>>) {
         if !open || s.live.me.get_untracked().is_none() {
             return;
         }
-        let unsaved: Vec<PrivateDraft> = s.notes.private.iter().filter(|d| !d.saved).cloned().collect();
+        let refused = &s.notes.private_refused;
+        let unsaved: Vec<PrivateDraft> = s
+            .notes
+            .private
+            .iter()
+            .filter(|d| !d.saved && !refused.contains(&d.section))
+            .cloned()
+            .collect();
         let mut frames = Vec::new();
         for d in unsaved {
             s.notes.private_rev += 1;
@@ -493,6 +512,44 @@ pub(crate) fn on_private_saved(shared: &Rc<RefCell<Shared>>, section: &str, rev:
     private_changed(shared);
 }
 
+/// The relay refused the private draft of `section` as sent with `rev`: it stays here, unsaved, and is not sent
+/// again until the person changes it; the person is told why.
+pub(crate) fn on_private_refused(shared: &Rc<RefCell<Shared>>, section: &str, rev: u64, message: &str) {
+    let live = {
+        let mut s = shared.borrow_mut();
+        let latest = s.notes.private_sent.iter().any(|(sec, r)| sec == section && *r == rev);
+        if latest && !s.notes.private_refused.iter().any(|r| r == section) {
+            s.notes.private_refused.push(section.to_string());
+        }
+        s.live
+    };
+    private_changed(shared);
+    live.show_notice(message);
+}
+
+/// The person's own text of `section` was stored from another of their connections (another device or tab): shown
+/// here unless this page has edits of that section the relay has not stored (those win, and are sent as usual).
+pub(crate) fn on_private_changed(shared: &Rc<RefCell<Shared>>, section: &str, text: String) {
+    {
+        let mut s = shared.borrow_mut();
+        let refused = s.notes.private_refused.iter().any(|r| r == section);
+        match s.notes.private.iter_mut().find(|d| d.section == section) {
+            Some(d) if !d.saved && !refused => return,
+            Some(d) => {
+                d.text = text;
+                d.saved = true;
+            }
+            None => s.notes.private.push(PrivateDraft {
+                section: section.to_string(),
+                text,
+                saved: true,
+            }),
+        }
+        s.notes.private_refused.retain(|r| r != section);
+    }
+    private_changed(shared);
+}
+
 /// The welcome's private drafts: the relay's copy, unless this browser holds a newer one it has not stored yet.
 pub(crate) fn on_private_welcome(shared: &Rc<RefCell<Shared>>, stored: Vec<PrivateNote>) {
     {
@@ -526,6 +583,9 @@ pub(crate) fn on_private_welcome(shared: &Rc<RefCell<Shared>>, stored: Vec<Priva
 fn private_changed(shared: &Rc<RefCell<Shared>>) {
     let s = shared.borrow();
     s.live.private_drafts.set(s.notes.private.clone());
+    if s.live.private_refused.with_untracked(|r| *r != s.notes.private_refused) {
+        s.live.private_refused.set(s.notes.private_refused.clone());
+    }
     if !super::storage::save_json(&s.notes.private_key, &s.notes.private) {
         leptos::logging::warn!("tandem: could not keep the draft in this browser (storage full?)");
     }

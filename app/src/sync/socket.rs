@@ -371,6 +371,10 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
         }
         ServerMsg::NotesSaved { frames } => notes::on_saved(shared, frames),
         ServerMsg::PrivateNoteSaved { section, rev } => notes::on_private_saved(shared, &section, rev),
+        ServerMsg::PrivateNoteRefused {
+            section, rev, message, ..
+        } => notes::on_private_refused(shared, &section, rev, &message),
+        ServerMsg::PrivateNoteChanged { section, text } => notes::on_private_changed(shared, &section, text),
         ServerMsg::FeedbackSaved { feedback } => {
             live.submissions.update(|s| {
                 s.insert(feedback.id.clone(), super::Submission::Saved);

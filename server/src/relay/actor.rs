@@ -6,7 +6,7 @@ use super::outbox::Outbox;
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
 use app::notes::{commitments_of, Commitment};
-use app::protocol::{ErrorCode, RoomView, ServerMsg, CLOSE_GONE, MAX_PRIVATE_NOTE_CHARS, PROTOCOL_VERSION};
+use app::protocol::{may_claim, ErrorCode, RoomView, ServerMsg, CLOSE_GONE, MAX_PRIVATE_NOTE_CHARS, PROTOCOL_VERSION};
 use app::session::{
     check_roles, planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome,
     ParticipantId, ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec,
@@ -367,15 +367,12 @@ impl Actor {
             role.filter(|r| self.spec.role(r).is_some())
         };
         let known = self.participant_of_key(&key);
-        // "This is me on another device": a key new to the session takes over a participant who joined with the
-        // same link capability. The other device's key stays theirs too, so both are that one person.
+        // "This is me on another device": a key new to the session takes over a participant with the same name who
+        // is the only one holding this kind of link ([`may_claim`]). The other device's key stays theirs too, so
+        // both are that one person.
+        let people: Vec<ParticipantView> = self.participants.iter().map(|p| p.view.clone()).collect();
         let claimed = match claim.filter(|_| known.is_none()) {
-            Some(id)
-                if self
-                    .participants
-                    .iter()
-                    .any(|p| p.view.id == id && p.view.capability == capability) =>
-            {
+            Some(id) if may_claim(&people, capability, &name, id) => {
                 if let Err(e) = self.store.add_participant_key(&self.id, id, &key, now).await {
                     tracing::error!(session = %self.id, error = %e, "could not bind a second device");
                     let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
@@ -390,10 +387,19 @@ impl Actor {
                 self.aliases.push((key.clone(), id));
                 Some(id)
             }
-            Some(_) => {
+            Some(id) => {
+                let shared = people.iter().filter(|p| p.capability == capability).count() > 1;
+                let message = if shared && people.iter().any(|p| p.id == id && p.capability == capability) {
+                    format!(
+                        "Several people joined with this link, so Tandem cannot move {name} to this device yet: you \
+                         joined as someone new. Keep using the device you joined with first."
+                    )
+                } else {
+                    "Tandem could not continue as that person here, so you joined as someone new.".to_string()
+                };
                 let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
                     code: ErrorCode::BadHello,
-                    message: "Tandem could not continue as that person here, so you joined as someone new.".into(),
+                    message,
                 }));
                 None
             }
@@ -884,7 +890,16 @@ impl Actor {
             None
         };
         if let Some((code, message)) = problem {
-            self.send_error(conn, code, message);
+            // Named by section and rev, so that the page stops sending that text (a Yjs client gets nothing).
+            if who != NOTES_ONLY {
+                let refused = ServerMsg::PrivateNoteRefused {
+                    section,
+                    rev,
+                    code,
+                    message: message.into(),
+                };
+                self.send_to(conn, Outbound::text(&refused));
+            }
             return;
         }
         match self
@@ -893,6 +908,23 @@ impl Actor {
             .await
         {
             Ok(()) => {
+                // The same person's other connections (another device or tab) show the stored text, so that two
+                // copies do not overwrite each other; nobody else receives it.
+                let others: Vec<ConnId> = self
+                    .conns
+                    .iter()
+                    .filter(|(id, c)| **id != conn && c.participant == who)
+                    .map(|(id, _)| *id)
+                    .collect();
+                if !others.is_empty() {
+                    let changed = Outbound::text(&ServerMsg::PrivateNoteChanged {
+                        section: section.clone(),
+                        text,
+                    });
+                    for other in others {
+                        self.send_to(other, changed.clone());
+                    }
+                }
                 let msg = Outbound::text(&ServerMsg::PrivateNoteSaved { section, rev });
                 self.send_to(conn, msg);
             }

@@ -17,6 +17,7 @@ fn spec(id: &str) -> SessionSpec {
             questions: vec![],
             notes: vec![],
             form: None,
+            lead_role: None,
         }],
         forms: vec![],
         settings: SessionSettings::default(),

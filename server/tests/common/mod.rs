@@ -205,7 +205,12 @@ impl Client {
         }
     }
 
-    /// Sends a ping and waits for its pong: proves every message sent earlier was handled.
+    /// Sends a ping and waits for its pong, returning what arrived before it. The pong comes from this connection's
+    /// task, not from the session actor: it proves only that this connection's earlier messages are in the actor's
+    /// queue (so whatever any connection sends afterwards is handled after them), not that the actor has handled
+    /// them, nor anything about other connections' messages. Use [`Client::settled`] to wait until the actor has
+    /// handled this connection's messages, and wait for the effect of another connection's message (a presence
+    /// update, a room change) on the connection that observes it.
     pub async fn round_trip(&mut self) -> Vec<ServerMsg> {
         let sent = 42.5;
         self.send(&ClientMsg::Ping { sent }).await;
@@ -213,6 +218,28 @@ impl Client {
         loop {
             match self.recv().await {
                 ServerMsg::Pong { sent: s, .. } if s == sent => return before,
+                other => before.push(other),
+            }
+        }
+    }
+}
+
+impl Client {
+    /// Sends a message the session actor itself answers (a private note for a section no session has) and waits for
+    /// that answer, returning what arrived before it: every message this connection sent earlier has then been
+    /// handled by the actor. (Messages of other connections are not ordered with it.)
+    pub async fn settled(&mut self) -> Vec<ServerMsg> {
+        const BARRIER: &str = "\u{0}settled";
+        self.send(&ClientMsg::PrivateNote {
+            section: BARRIER.into(),
+            text: String::new(),
+            rev: u64::MAX,
+        })
+        .await;
+        let mut before = Vec::new();
+        loop {
+            match self.recv().await {
+                ServerMsg::PrivateNoteRefused { section, .. } if section == BARRIER => return before,
                 other => before.push(other),
             }
         }
@@ -277,7 +304,9 @@ impl Page {
         }
     }
 
-    /// Sends a ping and handles frames until its pong: everything the relay sent before is handled.
+    /// Sends a ping and handles frames until its pong: everything the relay queued for this page before is handled
+    /// (the pong comes from the connection's task: this page's earlier frames are in the actor's queue, not
+    /// necessarily handled; see [`Client::round_trip`]).
     pub async fn round_trip(&mut self) {
         self.client.send(&ClientMsg::Ping { sent: 7.5 }).await;
         loop {
