@@ -106,7 +106,8 @@ test("when a page's code does not load, the page says so and a reload recovers",
   // The blocked file is this test's doing: the failed fetch and the rejected import it causes are expected.
   // The loader logs the failed fetch, and the page's code then stops (a wasm trap): both are what this test provokes.
   allowConsoleErrors(/ERR_CONNECTION_RESET|Failed to load resource|Failed to fetch/);
-  allowPageErrors(/^unreachable$/);
+  // Depending on timing the failed fetch surfaces as a rejected promise (page error) or a log line (console error).
+  allowPageErrors(/^unreachable$|^Failed to fetch$/);
   await page.route(chunk, (route) => route.abort("connectionreset"));
   await page.goto("/");
   const notice = page.getByRole("alert").filter({ hasText: "This page stopped working" });

@@ -183,6 +183,12 @@ test("the ready page has its own address, survives a reload, and the create page
   await page.getByRole("button", { name: "Copy Participant link" }).click();
   await expect(page.getByRole("button", { name: "Copy Participant link" })).toHaveText("Copied ✓");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(links.participant);
+  // Copying another link moves the mark: only the link on the clipboard says so, and only for a moment.
+  await page.getByRole("button", { name: "Copy Observer link" }).click();
+  await expect(page.getByRole("button", { name: "Copy Observer link" })).toHaveText("Copied ✓");
+  await expect(page.getByRole("button", { name: "Copy Participant link" })).toHaveText("Copy");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(links.observer);
+  await expect(page.getByRole("button", { name: "Copy Observer link" })).toHaveText("Copy");
 
   // Only the host token opens it; anything else is the same 404 as every invalid link.
   const id = new URL(ready).pathname.split("/")[2];
@@ -251,4 +257,39 @@ test("a body that is not a session request gets 400 with a sentence, not 500", a
   const response = await page.request.post("/api/create_session", { data: {} });
   expect(response.status()).toBe(400);
   expect(await response.text()).toContain("This request could not be read");
+});
+
+test("the ready page of an ended session says so and leads to the summary", async ({ browser }) => {
+  const page = await (await browser.newContext()).newPage();
+  await createSession(page, { template: "sbi" });
+  const ready = page.url();
+  await page.getByTestId("open-host").click();
+  await page.getByLabel("Your name").fill("Ana");
+  await page.getByRole("button", { name: "Enter the session" }).click();
+  await expect(page.getByTestId("connection")).toContainText("Live");
+  await page.getByRole("button", { name: "End session…" }).click();
+  await page.getByRole("button", { name: "End session", exact: true }).click();
+  await expect(page).toHaveURL(/\/summary\?t=/);
+  await page.goto(ready);
+  await hydrated(page);
+  await expect(page.getByRole("heading", { name: "This session has ended" })).toBeVisible();
+  await expect(page.getByTestId("participant-link")).toHaveCount(0);
+  await page.getByTestId("open-summary").click();
+  await expect(page.getByRole("heading", { name: "Planned and actual time" })).toBeVisible();
+});
+
+test("removing a phase keeps the keyboard on Undo, and an empty name at join puts it back in the field", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByRole("button", { name: "Remove phase 2" }).click();
+  await expect(page.getByRole("button", { name: "Undo", exact: true })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".agenda-edit__title")).toHaveCount(5);
+
+  const links = await createSession(page);
+  await page.goto(links.participant);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page.getByText("Please type your name (up to 40 characters).")).toBeVisible();
+  await expect(page.getByLabel("Your name")).toBeFocused();
 });

@@ -43,6 +43,13 @@ test("the coachee and observer give the coach feedback, the host ends the sessio
   // The observer's form is about the coach only: no choice of the coachee.
   await expect(cy.locator(".partner-tabs")).toHaveCount(0);
   await expect(cy.getByTestId("feedback-form")).toContainText("About Ben.");
+  // Someone watching with the observer link is told why they have no form, and how an observer who gives feedback
+  // joins instead.
+  const watcher = await (await browser.newContext()).newPage();
+  await join(watcher, links.observer, "Wen");
+  await expect(watcher.getByTestId("feedback-watcher-note")).toContainText("observer link, which gives no feedback");
+  await expect(watcher.getByTestId("feedback-form")).toHaveCount(0);
+  await watcher.context().close();
 
   // A missing required answer is refused at the field, before anything is sent.
   const form = ana.getByTestId("feedback-form");

@@ -93,3 +93,19 @@ test("an invalid link shows a clear page with HTTP 404", async ({ page }) => {
   expect(missing?.status()).toBe(404);
   await expect(page.getByText("This session link is not valid")).toBeVisible();
 });
+
+test("with 'Everyone taking part', a participant runs the timer and an observer is told who does", async ({ browser }) => {
+  const host = await (await browser.newContext()).newPage();
+  const links = await createSession(host, { everyone: true });
+  await join(host, links.host, "Ana", "coach");
+  const peer = await (await browser.newContext()).newPage();
+  await join(peer, links.participant, "Ben", "coachee");
+  const watcher = await (await browser.newContext()).newPage();
+  await join(watcher, links.observer, "Wen");
+  await peer.getByRole("button", { name: /Start/ }).click();
+  await expect(host.getByTestId("clock-label")).toHaveText("left");
+  await peer.getByRole("button", { name: /Next phase/ }).click();
+  await expect(host.getByTestId("phase-title")).toHaveText("Reality");
+  await expect(watcher.getByText("The people taking part run the timer.")).toBeVisible();
+  await expect(watcher.getByRole("button", { name: /Start|Pause/ })).toHaveCount(0);
+});

@@ -78,6 +78,16 @@ test("SBI drafts are private: each person writes their own, the other never sees
   await ana.getByTestId(DRAFT).blur();
   await expect(ana.getByTestId("private-status")).toHaveText("✓ Saved");
   expect(await everything(ben)).not.toContain("ask Chloé first");
+
+  // In the feedback rounds each author still has their own draft at hand, beside the shared "What I heard".
+  await ana.getByRole("button", { name: /Next phase/ }).click();
+  for (const page of [ana, ben]) {
+    await expect(page.getByTestId("phase-title")).toHaveText("Feedback round 1");
+  }
+  await expect(ana.getByTestId(DRAFT)).toHaveValue(`${ANA} (ask Chloé first)`);
+  await expect(ben.getByTestId(DRAFT)).toHaveValue(BEN);
+  expect(await everything(ben)).not.toContain("Ana's draft");
+  expect(await everything(ana)).not.toContain("Ben's draft");
 });
 
 test("a private draft written offline is kept in the browser and saved when the connection is back", async ({ browser }) => {

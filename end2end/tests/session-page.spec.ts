@@ -146,6 +146,8 @@ test("presence says reconnecting before left, the tab title carries the clock, t
   const markdown = await (await host.request.get(await host.getByTestId("download-markdown").getAttribute("href") ?? "")).text();
   expect(markdown).toMatch(/ended \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
   expect(markdown).toContain("- Cleo (Observer)");
+  // Time present as the page shows it (m:ss), not rounded down to whole minutes.
+  expect(markdown).toMatch(/- Cleo \(Observer\) — \d+:\d\d present/);
   await expectAccessible(host);
   await screenshots(host, "summary-local-time");
   await hostContext.close();

@@ -49,16 +49,16 @@ pub fn load() -> Result<Vec<Template>, TemplateError> {
                     return Err(bad(format!("form {:?} names unknown role {unknown:?}", f.id)));
                 }
             }
-            let mut sections: Vec<&str> = t
-                .phases
-                .iter()
-                .flat_map(|p| p.notes.iter().map(|n| n.id.as_str()))
-                .collect();
-            let count = sections.len();
-            sections.sort_unstable();
-            sections.dedup();
-            if sections.len() != count {
-                return Err(bad("note section ids must be unique".into()));
+            // A section id names one section. A private section may be offered again in a later phase (SBI's draft
+            // in the feedback rounds, where its author shares it): the same id with the same definition is the same
+            // text. Anything else repeated is a mistake in the template.
+            let mut seen: Vec<&app::session::NoteSection> = Vec::new();
+            for n in t.phases.iter().flat_map(|p| &p.notes) {
+                match seen.iter().find(|s| s.id == n.id) {
+                    Some(first) if n.private && *first == n => {}
+                    Some(_) => return Err(bad("note section ids must be unique".into())),
+                    None => seen.push(n),
+                }
             }
             Ok(t)
         })

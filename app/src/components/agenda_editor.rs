@@ -3,6 +3,7 @@
 //! A signal is never read inside its own `update` (that panics: the value is locked for writing, and the release
 //! build aborts the whole page): every handler works on the `&mut` value it is given, or reads first and writes after.
 
+use super::focus_later;
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::session::{limits, PhaseSpec, Template};
@@ -110,22 +111,6 @@ pub fn title_problem(title: &str) -> Option<&'static str> {
     title.trim().is_empty().then_some("Give this phase a title.")
 }
 
-/// Moves the keyboard focus to the element with `id`, after the view has caught up with the last change.
-pub fn focus_later(id: String) {
-    #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        if let Some(el) = document()
-            .get_element_by_id(&id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
-}
-
 /// The agenda as an editable list. `removed` holds the last removed phase and where it was (for its undo); the
 /// page clears it when it replaces the whole agenda.
 #[component]
@@ -205,6 +190,8 @@ pub fn AgendaEditor(
         });
         if taken.is_some() {
             removed.set(taken);
+            // The removed row's buttons are gone: keep the keyboard in the same place, on the way back.
+            focus_later("agenda-undo-remove".to_string());
         }
     };
     let undo_remove = move |_| {
@@ -306,7 +293,7 @@ pub fn AgendaEditor(
                 <span class="undo-note" role="status">
                     {move || removed.get().map(|(_, p)| format!("Removed “{}”.", p.phase.title))}
                     " "
-                    <button type="button" class="link-button" on:click=undo_remove>"Undo"</button>
+                    <button type="button" class="link-button" id="agenda-undo-remove" on:click=undo_remove>"Undo"</button>
                 </span>
             </When>
         </div>

@@ -94,7 +94,7 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
     view! {
         <section class="card feedback" aria-labelledby="feedback-title">
             <h2 id="feedback-title">{form.with_value(|f| f.title.clone())}</h2>
-            <When when=move || !observer() fallback=|| view! { <p class="hint">"Observers don't give feedback in this session."</p> }>
+            <When when=move || !observer() fallback=|| view! { <p class="hint" data-testid="feedback-watcher-note">"You are watching with the observer link, which gives no feedback. Someone who observes and gives feedback joins with the participant link and picks a role."</p> }>
               <When when=move || gives.get() fallback=move || view! { <p class="hint feedback__receiver" data-testid="feedback-receiver-note">{move || receiver_note.get()}</p> }>
                 <When when=move || !partners.with(Vec::is_empty) fallback=move || view! { <p class="hint">{move || waiting.get()}</p> }>
                     <When when=move || { partners.with(|p| p.len() > 1) }>
@@ -203,7 +203,7 @@ fn FeedbackForm(
     let name2 = name.clone();
     view! {
         <form class="feedback-form" on:submit=submit novalidate data-testid="feedback-form">
-            <p class="hint">{if host {
+            <p class="hint">{if host || live.capability.get_untracked() == Some(Capability::Host) {
                 format!("About {name}. Only {name} sees it.")
             } else {
                 format!("About {name}. Only {name} sees it, unless they choose to share it with the host.")

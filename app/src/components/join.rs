@@ -51,7 +51,10 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
                         None => join_as(clean, role.get_untracked(), None),
                     }
                 }
-                None => error.set(Some("Please type your name (up to 40 characters).")),
+                None => {
+                    error.set(Some("Please type your name (up to 40 characters)."));
+                    crate::components::focus_later("join-name".to_string());
+                }
             }
         }
     };
@@ -87,7 +90,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
             view! {
                 <div class="claim" role="group" aria-labelledby="claim-question" data-testid="claim">
                     <p id="claim-question"><strong>{format!("This looks like you on another device — continue as {who}?")}</strong></p>
-                    <p class="hint">{format!("Yes: this browser becomes {who}, with the same role and feedback. No: you join as a new person with that name.")}</p>
+                    <p class="hint">{format!("Yes: this browser is {who} too, with the same role and feedback, beside the device you joined with first. No: you join as a new person with that name.")}</p>
                     <div class="controls">
                         <button type="button" class="button button--primary" node_ref=yes_button on:click=yes>{format!("Yes, continue as {who}")}</button>
                         <button type="button" class="button" on:click=no>"No, join as someone new"</button>
@@ -102,7 +105,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
             <p class="hint">{format!("{} joined so far. Your name is shown to the others.", info.joined)}</p>
             <label class="field">
                 <span class="field__label">"Your name"</span>
-                <input type="text" name="name" autocomplete="name" maxlength=limits::MAX_NAME_CHARS required
+                <input type="text" name="name" id="join-name" autocomplete="name" maxlength=limits::MAX_NAME_CHARS required
                     aria-invalid=move || error.get().is_some().to_string()
                     aria-describedby="name-error"
                     prop:value=move || name.get()

@@ -5,18 +5,25 @@ use leptos::prelude::*;
 /// Participant, host (when known) and observer links.
 #[component]
 pub fn LinkList(participant: String, host: Option<String>, observer: String) -> impl IntoView {
+    // The link copied last, with a count of copies: only that one says "Copied ✓", for two seconds.
+    let copied = RwSignal::new(None::<(&'static str, u32)>);
     view! {
         <ul class="links">
-            <LinkRow label="Participant link" hint="For the people taking part with you." url=participant testid="participant-link"/>
-            {host.map(|h| view! { <LinkRow label="Host link" hint="Keep it: it carries the host controls." url=h testid="host-link"/> })}
-            <LinkRow label="Observer link" hint="Read-only: watch without taking part." url=observer testid="observer-link"/>
+            <LinkRow label="Participant link" hint="For the people taking part with you." url=participant testid="participant-link" copied/>
+            {host.map(|h| view! { <LinkRow label="Host link" hint="Keep it: it carries the host controls." url=h testid="host-link" copied/> })}
+            <LinkRow label="Observer link" hint="Read-only: watch without taking part." url=observer testid="observer-link" copied/>
         </ul>
     }
 }
 
 #[component]
-fn LinkRow(label: &'static str, hint: &'static str, url: String, testid: &'static str) -> impl IntoView {
-    let copied = RwSignal::new(false);
+fn LinkRow(
+    label: &'static str,
+    hint: &'static str,
+    url: String,
+    testid: &'static str,
+    copied: RwSignal<Option<(&'static str, u32)>>,
+) -> impl IntoView {
     let id = format!("{testid}-field");
     let to_copy = url.clone();
     let copy = move |_| {
@@ -26,8 +33,16 @@ fn LinkRow(label: &'static str, hint: &'static str, url: String, testid: &'stati
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = &to_copy;
-        copied.set(true);
-        set_timeout(move || copied.set(false), std::time::Duration::from_secs(2));
+        let n = copied.with_untracked(|c| c.map_or(0, |(_, n)| n + 1));
+        copied.set(Some((testid, n)));
+        set_timeout(
+            move || {
+                if copied.get_untracked() == Some((testid, n)) {
+                    copied.set(None);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        );
     };
     view! {
         <li class="link">
@@ -47,7 +62,7 @@ fn LinkRow(label: &'static str, hint: &'static str, url: String, testid: &'stati
                         let _ = ev;
                     }/>
                 <button type="button" class="button button--small" on:click=copy aria-label=format!("Copy {label}")>
-                    {move || if copied.get() { "Copied ✓" } else { "Copy" }}
+                    {move || if copied.get().is_some_and(|(which, _)| which == testid) { "Copied ✓" } else { "Copy" }}
                 </button>
             </div>
         </li>

@@ -123,12 +123,7 @@ pub fn PhasePreview(
                             format!("This phase {when}; the session is in “{current_title}”.")
                         }}</p>
                         <p class="phase-card__prompt">{p.prompt.clone()}</p>
-                        {(!p.questions.is_empty()).then(|| view! {
-                            <h3 class="phase-card__qhead">"Guiding questions"</h3>
-                            <ul class="phase-card__questions">
-                                {p.questions.iter().map(|q| view! { <li>{q.clone()}</li> }).collect_view()}
-                            </ul>
-                        })}
+                        <GuidingQuestions questions=p.questions.clone()/>
                         <div class="controls">
                             <button type="button" class="button" on:click=move |_| preview.set(None)>"Back to the current phase"</button>
                             <When when=move || may_drive.get()>
@@ -200,12 +195,7 @@ pub fn PhaseCard(live: LiveSession, phases: Vec<PhaseSpec>, room: Memo<RoomState
                 <h2 id="phase-title" data-testid="phase-title">{p.title.clone()}</h2>
                 <LeadLine live lead_role=p.lead_role.clone() testid="phase-lead"/>
                 <p class="phase-card__prompt">{p.prompt.clone()}</p>
-                {(!p.questions.is_empty()).then(|| view! {
-                    <h3 class="phase-card__qhead">"Guiding questions"</h3>
-                    <ul class="phase-card__questions">
-                        {p.questions.iter().map(|q| view! { <li>{q.clone()}</li> }).collect_view()}
-                    </ul>
-                })}
+                <GuidingQuestions questions=p.questions.clone()/>
                 {(!p.notes.is_empty()).then(|| view! {
                     <div class="phase-card__notes">
                         // A phase of private drafts only (SBI "Prepare") is not captured together.
@@ -218,4 +208,17 @@ pub fn PhaseCard(live: LiveSession, phases: Vec<PhaseSpec>, room: Memo<RoomState
             })}
         </section>
     }
+}
+
+/// A phase's guiding questions under their heading (nothing when it has none): the phase card and the preview.
+#[component]
+fn GuidingQuestions(questions: Vec<String>) -> impl IntoView {
+    (!questions.is_empty()).then(|| {
+        view! {
+            <h3 class="phase-card__qhead">"Guiding questions"</h3>
+            <ul class="phase-card__questions">
+                {questions.into_iter().map(|q| view! { <li>{q}</li> }).collect_view()}
+            </ul>
+        }
+    })
 }

@@ -61,6 +61,10 @@ pub fn TimerCard(
 ) -> impl IntoView {
     let phases = StoredValue::new(spec.phases.clone());
     let auto = spec.settings.auto_advance;
+    let who_runs = match spec.settings.timer_control {
+        crate::session::TimerControl::Host => "The host runs the timer.",
+        crate::session::TimerControl::Everyone => "The people taking part run the timer.",
+    };
     let timer = memo(move || room.with(|r| r.timer));
     let phase = memo(move || room.with(|r| r.phase));
     let count = phases.with_value(Vec::len);
@@ -132,7 +136,7 @@ pub fn TimerCard(
                     } else { "Time is up for the last phase." }}
                 </p>
             </When>
-            <When when=move || may_drive.get() fallback=|| view! { <p class="hint timer__who">"The host runs the timer."</p> }>
+            <When when=move || may_drive.get() fallback=move || view! { <p class="hint timer__who">{who_runs}</p> }>
                 <div class="controls controls--timer" role="group" aria-label="Timer controls">
                     {move || match timer.get() {
                         Timer::Ready { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Start)>"▶ Start"</button> }.into_any(),

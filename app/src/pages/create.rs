@@ -2,8 +2,9 @@
 //! created on this device. Creating leads to the session's ready page (`ready.rs`), which has an address of its own.
 
 use crate::api::{list_templates, CreateSession, NewSession};
-use crate::components::agenda_editor::{focus_later, is_unchanged, next_key, AgendaEditor, EditablePhase};
+use crate::components::agenda_editor::{is_unchanged, next_key, AgendaEditor, EditablePhase};
 use crate::components::brand::Header;
+use crate::components::focus_later;
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::page_title;

@@ -84,8 +84,13 @@ pub fn ReadyPage(id: String, token: String) -> impl IntoView {
 }
 
 #[component]
-fn Ready(info: LinkInfo, id: String, token: String) -> impl IntoView {
-    page_title("Your session is ready");
+fn Ready(info: LinkInfo, id: String, token: String) -> AnyView {
+    let ended = info.ended_at.is_some();
+    page_title(if ended {
+        "This session has ended"
+    } else {
+        "Your session is ready"
+    });
     let spec = info.session;
     let share = info.share.unwrap_or_else(|| crate::api::ShareLinks {
         participant_link: String::new(),
@@ -122,6 +127,25 @@ fn Ready(info: LinkInfo, id: String, token: String) -> impl IntoView {
     } else {
         "your peer"
     };
+    if ended {
+        // The links lead to the summary now: say so, and lead there, instead of asking to send them.
+        let summary = crate::api::summary_path(&id, &token);
+        return view! {
+            <main class="page">
+                <section class="card created" aria-labelledby="created-title">
+                    <p class="eyebrow">{what}</p>
+                    <h1 id="created-title">"This session has ended"</h1>
+                    {(!goal.is_empty()).then(|| view! { <p class="created__goal">{goal}</p> })}
+                    <p class="lead">"Its links now open the summary: timings, notes, commitments and the feedback each person may see."</p>
+                    <div class="actions">
+                        <a class="button button--primary button--big" href=summary rel="external" data-testid="open-summary">"Open the summary"</a>
+                        <a class="button" href="/" rel="external">"Create another session"</a>
+                    </div>
+                </section>
+            </main>
+        }
+        .into_any();
+    }
     view! {
         <main class="page">
             <section class="card created" aria-labelledby="created-title">
@@ -137,6 +161,7 @@ fn Ready(info: LinkInfo, id: String, token: String) -> impl IntoView {
             </section>
         </main>
     }
+    .into_any()
 }
 
 #[cfg(test)]

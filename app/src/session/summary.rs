@@ -158,16 +158,22 @@ impl Summary {
         }
         md.push_str("## Attendance\n\n");
         for p in &self.participants {
-            let minutes: i64 = self
+            let present_ms: i64 = self
                 .outcome
                 .iter()
                 .flat_map(|o| o.attendance.iter())
                 .filter(|a| a.participant == p.id)
                 .map(|a| (a.left_at - a.joined_at).max(0))
-                .sum::<i64>()
-                / 60_000;
+                .sum::<i64>();
             let role = format!(" ({})", self.role_label(p));
-            md.push_str(&format!("- {}{} — {} min\n", p.name, role, minutes));
+            let secs = present_ms / 1000;
+            md.push_str(&format!(
+                "- {}{} — {}:{:02} present\n",
+                p.name,
+                role,
+                secs / 60,
+                secs % 60
+            ));
         }
         md
     }

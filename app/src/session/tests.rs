@@ -647,8 +647,9 @@ mod feedback_rules {
             "unknown fields come last"
         );
         // Attendance names the role as the template does, or what the link allowed, capitalised.
-        assert!(md.contains("- Ben (Coachee) — 0 min"), "{md}");
-        assert!(md.contains("- Ana (Host) — 0 min"), "{md}");
+        // Time present in m:ss, as the summary page shows it.
+        assert!(md.contains("- Ben (Coachee) — 0:00 present"), "{md}");
+        assert!(md.contains("- Ana (Host) — 0:00 present"), "{md}");
         assert_eq!(summary.role_label(&summary.participants[1]), "Coachee");
         // The export keeps UTC.
         assert!(md.contains("ended 1970-01-01 00:00 UTC"), "{md}");

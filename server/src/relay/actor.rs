@@ -375,13 +375,7 @@ impl Actor {
             Some(id) if may_claim(&people, capability, &name, id) => {
                 if let Err(e) = self.store.add_participant_key(&self.id, id, &key, now).await {
                     tracing::error!(session = %self.id, error = %e, "could not bind a second device");
-                    let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
-                        code: ErrorCode::Unavailable,
-                        message: "Tandem could not save your join right now. Retrying…".into(),
-                    }));
-                    let _ = handle
-                        .outbox
-                        .try_send(Outbound::Close(1013, "Could not save the join; try again.".into()));
+                    join_unavailable(&handle);
                     return;
                 }
                 self.aliases.push((key.clone(), id));
@@ -439,14 +433,7 @@ impl Actor {
         let record = record.clone();
         if let Err(e) = self.store.save_participant(&self.id, &record, now).await {
             tracing::error!(session = %self.id, error = %e, "could not save participant");
-            let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
-                code: ErrorCode::Unavailable,
-                message: "Tandem could not save your join right now. Retrying…".into(),
-            }));
-            // A close after the message (not a kick, which would close before it is written): 1013, try again later.
-            let _ = handle
-                .outbox
-                .try_send(Outbound::Close(1013, "Could not save the join; try again.".into()));
+            join_unavailable(&handle);
             return;
         }
         let attendance = self.store.attendance_start(&self.id, record.view.id, now).await.ok();
@@ -1301,6 +1288,18 @@ struct Joining {
 }
 
 /// Whether `c` is to be told about these awareness clients: not when they are all its own.
+/// Tells a joining connection that its join could not be stored, then closes it with 1013 (try again later): a close
+/// after the message, not a kick, which would close before the message is written. The page reconnects by itself.
+fn join_unavailable(handle: &ConnHandle) {
+    let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
+        code: ErrorCode::Unavailable,
+        message: "Tandem could not save your join right now. Retrying…".into(),
+    }));
+    let _ = handle
+        .outbox
+        .try_send(Outbound::Close(1013, "Could not save the join; try again.".into()));
+}
+
 fn wants_awareness(c: &Conn, clients: &[yrs::ClientID]) -> bool {
     !clients.iter().all(|id| c.notes.awareness.contains(id))
 }
