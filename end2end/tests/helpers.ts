@@ -131,11 +131,20 @@ export async function expectClocksAgree(pages: Page[], tolerance = 1) {
   return readings;
 }
 
-/** Fails on any axe-core violation, listing them. */
+/** Fails on any axe-core violation of WCAG 2.0/2.1/2.2 A and AA and axe's best practices, at desktop width and at
+ * 390 px, listing them. */
 export async function expectAccessible(page: Page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`);
-  expect(summary).toEqual([]);
+  const found: string[] = [];
+  const original = page.viewportSize();
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    const results = await new AxeBuilder({ page })
+      .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
+      .analyze();
+    found.push(...results.violations.map((v) => `${width} px: ${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(", ")})`));
+  }
+  if (original) await page.setViewportSize(original);
+  expect(found).toEqual([]);
 }
 
 /** Saves a screenshot under end2end/screenshots/ at desktop width and at 390 px, and fails when the page is wider than

@@ -1,7 +1,7 @@
 import { expect } from "@playwright/test";
 import {
   allowConsoleErrors, createSession, join, expectLive, expectClocksAgree, expectAccessible, screenshots, hydrated,
-  skewedContext, test,
+  skewedContext, test, clockSeconds,
 } from "./helpers";
 
 test("a pair creates, joins, runs the timer together, undoes a phase change, and survives a reload", async ({ browser }) => {
@@ -37,6 +37,13 @@ test("a pair creates, joins, runs the timer together, undoes a phase change, and
   const [a] = await expectClocksAgree([host, peer]);
   expect(a).toBeGreaterThan(4 * 60);
   expect(a).toBeLessThanOrEqual(5 * 60);
+  // +1 min and +5 min add time for everyone (their names contain what they show: voice control finds them).
+  await host.getByRole("button", { name: "+1 min" }).click();
+  await expect.poll(() => clockSeconds(peer)).toBeGreaterThan(5 * 60);
+  await host.getByRole("button", { name: "+5 min" }).click();
+  await expect.poll(() => clockSeconds(peer)).toBeGreaterThan(10 * 60);
+  await expectClocksAgree([host, peer]);
+  await expect(host.getByRole("timer")).toHaveCount(1);
 
   // Next phase, both see it; undo, both are back.
   await host.getByRole("button", { name: /Next phase/ }).click();
@@ -44,7 +51,7 @@ test("a pair creates, joins, runs the timer together, undoes a phase change, and
     await expect(p.getByTestId("phase-title")).toHaveText("Reality");
     await expect(p.getByTestId("phase-position")).toHaveText("Phase 2 of 5");
   }
-  await expect(peer.getByTestId("announcer")).toContainText("phase 2 of 5: Reality");
+  await expect(peer.getByTestId("announcer")).toHaveText("Ana moved everyone to phase 2 of 5: Reality.");
   await host.getByRole("button", { name: /Undo/ }).click();
   for (const p of [host, peer]) {
     await expect(p.getByTestId("phase-title")).toHaveText("Goal");
@@ -102,6 +109,9 @@ test("with 'Everyone taking part', a participant runs the timer and an observer 
   await join(peer, links.participant, "Ben", "coachee");
   const watcher = await (await browser.newContext()).newPage();
   await join(watcher, links.observer, "Wen");
+  // No goal: the heading is the format's name, and the line above it does not repeat it.
+  await expect(watcher.locator("h1")).toHaveText("GROW peer coaching");
+  await expect(watcher.locator(".session-head .eyebrow")).toHaveText("35 min · 5 phases");
   await peer.getByRole("button", { name: /Start/ }).click();
   await expect(host.getByTestId("clock-label")).toHaveText("left");
   await peer.getByRole("button", { name: /Next phase/ }).click();

@@ -11,6 +11,8 @@ async function cutTitles(page: Page): Promise<string[]> {
 }
 
 test("the phase bar: readable Troika tabs at every width, a preview of any phase, a jump there with undo", async ({ browser }) => {
+  // Three people walk nine phases at two widths, with axe at each: longer than the default minute on a busy machine.
+  test.setTimeout(120_000);
   const hostContext = await browser.newContext();
   const peerContext = await browser.newContext({ viewport: { width: 390, height: 844 } });
   const host = await hostContext.newPage();

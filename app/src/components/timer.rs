@@ -118,7 +118,7 @@ pub fn TimerCard(
                         stroke-dashoffset=move || hundredths(RING * (1.0 - fraction()))/>
                 </svg>
                 <div class="clock__face">
-                    <span class="clock__time" data-testid="clock" data-remaining-ms=move || remaining.get().to_string()>
+                    <span class="clock__time" role="timer" data-testid="clock" data-remaining-ms=move || remaining.get().to_string()>
                         {move || format_remaining(remaining.get())}
                     </span>
                     <span class="clock__label" data-testid="clock-label">{move || match timer.get() {
@@ -143,8 +143,8 @@ pub fn TimerCard(
                         Timer::Running { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Pause)>"❚❚ Pause"</button> }.into_any(),
                         Timer::Paused { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Resume)>"▶ Resume"</button> }.into_any(),
                     }}
-                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 60 }) aria-label="Add one minute">"+1 min"</button>
-                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 300 }) aria-label="Add five minutes">"+5 min"</button>
+                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 60 }) aria-label="+1 min: add one minute">"+1 min"</button>
+                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 300 }) aria-label="+5 min: add five minutes">"+5 min"</button>
                 </div>
                 <div class="controls" role="group" aria-label="Phase controls">
                     <button class="button" disabled=move || phase.get() == 0
@@ -317,9 +317,15 @@ pub fn Announcer(
         if let Some((RoomEvent::PhaseChanged { to, undo, .. }, by)) = live.last_event.get() {
             let count = phases.with_value(Vec::len);
             let title = phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());
-            let who = name_of(by).map(|n| format!(" ({n})")).unwrap_or_default();
-            let verb = if undo { "Back to" } else { "Now" };
-            text.set(format!("{verb} phase {} of {count}: {title}{who}.", to + 1));
+            // "Ana moved everyone to phase 2 of 5: Reality." / "Ana moved everyone back to …"; the relay's own moves
+            // (auto-advance) and the viewer's own say only where the session is now.
+            let back = if undo { "back " } else { "" };
+            let lead = match name_of(by).filter(|_| by != live.me.get_untracked()) {
+                Some(n) => format!("{n} moved everyone {back}to"),
+                None if undo => "Back to".to_string(),
+                None => "Now".to_string(),
+            };
+            text.set(format!("{lead} phase {} of {count}: {title}.", to + 1));
         }
     });
     Effect::new(move |prev: Option<i64>| {

@@ -102,7 +102,12 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
         </Header>
         <main class="page page--session">
             <section class="session-head">
-                <p class="eyebrow">{format!("{} · {} min", spec.template_name, total_minutes(&spec.phases))}</p>
+                // Without a goal the heading is the format's name: the line above it then says only the length.
+                <p class="eyebrow">{if spec.goal.trim().is_empty() {
+                    format!("{} min · {} phases", total_minutes(&spec.phases), spec.phases.len())
+                } else {
+                    format!("{} · {} min", spec.template_name, total_minutes(&spec.phases))
+                }}</p>
                 <h1>{if spec.goal.trim().is_empty() { title.clone() } else { spec.goal.clone() }}</h1>
             </section>
             {move || {
