@@ -11,6 +11,9 @@
 #[cfg(test)]
 mod tests;
 
+mod private;
+pub use private::PrivateDraft;
+
 use crate::session::{base64url, from_base64url, Millis, ParticipantId};
 use serde::{Deserialize, Serialize};
 use yrs::encoding::read::Cursor;
@@ -175,18 +178,6 @@ pub struct Pending {
     /// What it changed, as a person would name it: a section id, or [`COMMITMENTS`] (empty when not known).
     #[serde(rename = "w", default, skip_serializing_if = "String::is_empty")]
     pub place: String,
-}
-
-/// One person's text of a private note section, as their browser holds it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PrivateDraft {
-    /// The section's id.
-    pub section: String,
-    /// The text.
-    pub text: String,
-    /// The relay has stored exactly this text.
-    #[serde(default)]
-    pub saved: bool,
 }
 
 /// What the browser keeps between visits: the merged document and the edits not yet confirmed.

@@ -1,6 +1,9 @@
 //! One task per live session: owns its participants, rooms and connections; applies commands through the pure
 //! reducer, persists, then broadcasts.
 
+mod feedback;
+mod private_notes;
+
 use super::notes::{Notes, NotesError, MAX_AWARENESS_CLIENTS_PER_CONN};
 use super::outbox::Outbox;
 use super::{now_ms, Outbound};
@@ -654,134 +657,6 @@ impl Actor {
         Some(Instant::now() + Duration::from_millis(wait))
     }
 
-    async fn submit_feedback(&mut self, conn: ConnId, draft: FeedbackDraft) {
-        let Some((from, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
-            return;
-        };
-        let refuse = |message: &str, errors| ServerMsg::FeedbackRefused {
-            id: draft.id.clone(),
-            message: message.to_string(),
-            errors,
-        };
-        let problem = if self.ended_at.is_some() {
-            Some(refuse(
-                "This session has ended; feedback can no longer be given or changed.",
-                vec![],
-            ))
-        } else if capability == Capability::Observer {
-            Some(refuse("Observers don't give feedback in this session.", vec![]))
-        } else if !draft.id.is_well_formed() {
-            Some(refuse(
-                "This submission has no valid id; please reload the page.",
-                vec![],
-            ))
-        } else if draft.about == from {
-            Some(refuse("Feedback is about someone else, not about yourself.", vec![]))
-        } else if !self
-            .participants
-            .iter()
-            .any(|p| p.view.id == draft.about && p.view.capability != Capability::Observer)
-        {
-            Some(refuse("That person is not taking part in this session.", vec![]))
-        } else {
-            let role_of = |id: ParticipantId| {
-                self.participants
-                    .iter()
-                    .find(|p| p.view.id == id)
-                    .and_then(|p| p.view.role.as_deref())
-            };
-            match self.spec.forms.iter().find(|f| f.id == draft.form) {
-                None => Some(refuse("This session has no such feedback form.", vec![])),
-                Some(form) => match check_roles(form, &self.spec.roles, role_of(from), role_of(draft.about)) {
-                    Err(message) => Some(refuse(&message, vec![])),
-                    Ok(()) => validate_answers(form, &draft.answers)
-                        .err()
-                        .map(|errors| refuse("Please check the highlighted answers.", errors)),
-                },
-            }
-        };
-        if let Some(msg) = problem {
-            self.send_to(conn, Outbound::text(&msg));
-            return;
-        }
-        let feedback = Feedback {
-            id: draft.id.clone(),
-            form: draft.form.clone(),
-            from,
-            about: draft.about,
-            answers: draft.answers.clone(),
-            shared_with_host: false,
-            submitted_at: now_ms(),
-        };
-        // Acknowledged only once the store has committed it.
-        match self.store.save_feedback(&self.id, &feedback).await {
-            Ok(Some(stored)) => {
-                match self.feedback.iter_mut().find(|f| f.id == stored.id) {
-                    Some(slot) => *slot = stored.clone(),
-                    None => self.feedback.push(stored.clone()),
-                }
-                self.send_to_participant(
-                    from,
-                    &ServerMsg::FeedbackSaved {
-                        feedback: stored.clone(),
-                    },
-                );
-                self.send_to_participant(stored.about, &ServerMsg::FeedbackReceived { feedback: stored });
-            }
-            Ok(None) => {
-                let msg = refuse(
-                    "This submission id belongs to other feedback; please reload the page.",
-                    vec![],
-                );
-                self.send_to(conn, Outbound::text(&msg));
-            }
-            Err(e) => {
-                tracing::error!(session = %self.id, error = %e, "could not save feedback");
-                let msg = refuse(
-                    "Tandem could not save your feedback right now. It is kept here; try again.",
-                    vec![],
-                );
-                self.send_to(conn, Outbound::text(&msg));
-            }
-        }
-    }
-
-    async fn share_feedback(&mut self, conn: ConnId, id: FeedbackId, shared: bool) {
-        let Some(me) = self.conns.get(&conn).map(|c| c.participant) else {
-            return;
-        };
-        if self.ended_at.is_some() {
-            self.send_error(
-                conn,
-                ErrorCode::Ended,
-                "This session has ended; sharing can no longer be changed.",
-            );
-            return;
-        }
-        match self.store.share_feedback(&self.id, &id, me, shared).await {
-            Ok(true) => {
-                if let Some(f) = self.feedback.iter_mut().find(|f| f.id == id) {
-                    f.shared_with_host = shared;
-                    let msg = ServerMsg::FeedbackReceived { feedback: f.clone() };
-                    self.send_to_participant(me, &msg);
-                }
-            }
-            Ok(false) => self.send_error(
-                conn,
-                ErrorCode::NotAllowed,
-                "Only the receiver can share this feedback.",
-            ),
-            Err(e) => {
-                tracing::error!(session = %self.id, error = %e, "could not share feedback");
-                self.send_error(
-                    conn,
-                    ErrorCode::Unavailable,
-                    "Tandem could not save that right now. Please try again.",
-                );
-            }
-        }
-    }
-
     /// Stores the outcome, marks the session ended, tells everyone, and closes every connection.
     async fn end(&mut self, now: Millis) {
         if self.ended_at.is_some() {
@@ -845,85 +720,6 @@ impl Actor {
         // Each connection sends the two frames above and stops; attendance was closed by `end_session`.
         self.write_queued();
         self.conns.clear();
-    }
-
-    /// Stores a participant's text of a private note section and confirms it to that connection only. Nobody else
-    /// ever receives it: not the other participants, not Yjs clients, not the shared outcome.
-    async fn private_note(&mut self, conn: ConnId, section: String, text: String, rev: u64) {
-        let Some((who, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
-            return;
-        };
-        let is_private = self
-            .spec
-            .phases
-            .iter()
-            .flat_map(|p| &p.notes)
-            .any(|n| n.id == section && n.private);
-        let problem = if self.ended_at.is_some() {
-            Some((
-                ErrorCode::Ended,
-                "This session has ended; drafts can no longer be changed.",
-            ))
-        } else if who == NOTES_ONLY || capability == Capability::Observer {
-            Some((ErrorCode::NotAllowed, "Observers can read along but not write drafts."))
-        } else if !is_private {
-            Some((ErrorCode::BadMessage, "This session has no such private note section."))
-        } else if text.chars().count() > MAX_PRIVATE_NOTE_CHARS {
-            Some((
-                ErrorCode::TooLarge,
-                "This draft is too long (at most 20,000 characters). Shorten it to save it.",
-            ))
-        } else {
-            None
-        };
-        if let Some((code, message)) = problem {
-            // Named by section and rev, so that the page stops sending that text (a Yjs client gets nothing).
-            if who != NOTES_ONLY {
-                let refused = ServerMsg::PrivateNoteRefused {
-                    section,
-                    rev,
-                    code,
-                    message: message.into(),
-                };
-                self.send_to(conn, Outbound::text(&refused));
-            }
-            return;
-        }
-        match self
-            .store
-            .save_private_note(&self.id, who, &section, &text, now_ms())
-            .await
-        {
-            Ok(()) => {
-                // The same person's other connections (another device or tab) show the stored text, so that two
-                // copies do not overwrite each other; nobody else receives it.
-                let others: Vec<ConnId> = self
-                    .conns
-                    .iter()
-                    .filter(|(id, c)| **id != conn && c.participant == who)
-                    .map(|(id, _)| *id)
-                    .collect();
-                if !others.is_empty() {
-                    let changed = Outbound::text(&ServerMsg::PrivateNoteChanged {
-                        section: section.clone(),
-                        text,
-                    });
-                    for other in others {
-                        self.send_to(other, changed.clone());
-                    }
-                }
-                let msg = Outbound::text(&ServerMsg::PrivateNoteSaved { section, rev });
-                self.send_to(conn, msg);
-            }
-            Err(e) => {
-                tracing::error!(session = %self.id, error = %e, "could not save a private note");
-                self.send_error(
-                    conn,
-                    ErrorCode::Unavailable,
-                    "Tandem could not save your draft right now. It is kept in this browser and sent again.",
-                );
-            }
-        }
     }
 
     fn notes_frame(&mut self, conn: ConnId, frame: &axum::body::Bytes) {
