@@ -93,13 +93,14 @@ lint:
 	  if grep -A2 "^name = \"$$crate\"" Cargo.lock | grep -q '^source'; then \
 	    echo "Cargo.lock takes $$crate from crates.io instead of app/vendor/$$crate: see app/vendor/$$crate/PATCH.md"; \
 	    exit 1; fi; done
+	cargo clippy -p tandem-core --all-targets -- -D warnings
 	cargo clippy -p server --all-targets -- -D warnings
 	cargo clippy -p app --all-targets --features ssr -- -D warnings
 	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 # Every wait in the tests is bounded; the timeout is a last guard so that a hang fails fast with its output.
 unit:
-	timeout --foreground 40m cargo test -p app -p server
+	timeout --foreground 40m cargo test -p tandem-core -p app -p server
 
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).

@@ -1,11 +1,13 @@
 //! Server functions: create a session, list templates, read a summary; and what the session page opens with. The
 //! functions run on the relay, which provides a [`Backend`] through context; the browser calls them over HTTP.
 
-use crate::session::{Capability, Millis, ParticipantView, PhaseSpec, SessionSettings, SessionSpec, Summary, Template};
 use leptos::prelude::*;
 use leptos::server_fn::codec::{Json, Post};
 use leptos::server_fn::{Bytes, ContentType, Decodes, Encodes, Format, FormatType};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use tandem_core::session::{
+    Capability, Millis, ParticipantView, PhaseSpec, SessionSettings, SessionSpec, Summary, Template,
+};
 
 #[cfg(feature = "ssr")]
 mod backend;

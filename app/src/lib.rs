@@ -1,12 +1,9 @@
-//! Tandem's app crate: the pure session core and wire protocol (shared with the relay), and the Leptos UI.
+//! Tandem's app crate: the Leptos UI (pages, components) and the browser's sync layer. The pure session model,
+//! wire protocol and notes document are the `tandem-core` crate (app/core), shared with the relay.
 
 #![recursion_limit = "256"]
 
-pub mod notes;
-pub mod protocol;
 pub mod reactive;
-pub mod session;
-pub mod small_sort;
 
 pub mod api;
 mod app;

@@ -3,13 +3,13 @@
 use crate::relay::now_ms;
 use crate::store::{SessionRecord, Store};
 use app::api::{Backend, BackendError, CreatedSession, LinkInfo, NewSession, ShareLinks};
-use app::session::{
-    base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Summary, Template,
-};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use rand::RngCore;
 use std::sync::Arc;
+use tandem_core::session::{
+    base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Summary, Template,
+};
 
 /// Most note sections one phase may carry.
 const MAX_NOTE_SECTIONS: usize = 8;
@@ -101,7 +101,7 @@ impl Backend for ServerBackend {
             let goal = request.goal.trim().to_string();
             if goal.chars().count() > limits::MAX_GOAL_CHARS {
                 return Err(BackendError::Invalid(
-                    app::session::AgendaError::GoalTooLong.to_string(),
+                    tandem_core::session::AgendaError::GoalTooLong.to_string(),
                 ));
             }
             let id = random_token(10);

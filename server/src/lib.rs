@@ -197,7 +197,7 @@ async fn open_session_link(
         _ => return next.run(request).await,
     };
     let opened = match state.backend.0.open_link(session, token).await {
-        Ok(info) if host_only && info.capability != app::session::Capability::Host => OpenedLink::Invalid,
+        Ok(info) if host_only && info.capability != tandem_core::session::Capability::Host => OpenedLink::Invalid,
         Ok(info) => OpenedLink::Open(Box::new(info)),
         Err(BackendError::Unavailable) => OpenedLink::Unavailable,
         Err(BackendError::NotFound | BackendError::Invalid(_)) => OpenedLink::Invalid,
@@ -265,7 +265,7 @@ async fn summary_markdown(
         Ok(summary) => {
             let date = summary
                 .ended_at
-                .map(|at| app::session::summary::format_utc(at)[..10].to_string());
+                .map(|at| tandem_core::session::summary::format_utc(at)[..10].to_string());
             let file = format!(
                 "tandem-{}-{}.md",
                 summary.session.template_id,

@@ -1,6 +1,6 @@
 //! The session templates shipped in `server/templates/*.toml`, embedded at build time.
 
-use app::session::{validate_agenda, Template};
+use tandem_core::session::{validate_agenda, Template};
 
 const SOURCES: [(&str, &str); 5] = [
     ("grow.toml", include_str!("../templates/grow.toml")),
@@ -52,7 +52,7 @@ pub fn load() -> Result<Vec<Template>, TemplateError> {
             // A section id names one section. A private section may be offered again in a later phase (SBI's draft
             // in the feedback rounds, where its author shares it): the same id with the same definition is the same
             // text. Anything else repeated is a mistake in the template.
-            let mut seen: Vec<&app::session::NoteSection> = Vec::new();
+            let mut seen: Vec<&tandem_core::session::NoteSection> = Vec::new();
             for n in t.phases.iter().flat_map(|p| &p.notes) {
                 match seen.iter().find(|s| s.id == n.id) {
                     Some(first) if n.private && *first == n => {}
@@ -68,7 +68,7 @@ pub fn load() -> Result<Vec<Template>, TemplateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::session::total_minutes;
+    use tandem_core::session::total_minutes;
 
     #[test]
     fn shipped_templates_parse_and_have_the_promised_shape() {

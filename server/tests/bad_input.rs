@@ -2,9 +2,9 @@
 
 mod common;
 
-use app::protocol::{ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_RELOAD};
-use app::session::{ParticipantKey, RoomId, SessionSettings, Timer, TimerCommand, TimerControl};
 use common::*;
+use tandem_core::protocol::{ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_RELOAD};
+use tandem_core::session::{ParticipantKey, RoomId, SessionSettings, Timer, TimerCommand, TimerControl};
 use tokio_tungstenite::tungstenite::{self, Message};
 
 /// Fails the test with `what` instead of hanging when `fut` takes more than 20 s.
@@ -106,7 +106,7 @@ async fn malformed_unknown_and_oversized_frames_are_refused_and_others_notice_no
     assert!(peer.round_trip().await.is_empty());
 
     // An oversized frame: an error, then a close with code 1009.
-    peer.send_raw(Message::text("x".repeat(app::protocol::MAX_FRAME_BYTES + 1)))
+    peer.send_raw(Message::text("x".repeat(tandem_core::protocol::MAX_FRAME_BYTES + 1)))
         .await;
     let mut saw_error = false;
     let code = loop {
@@ -198,7 +198,7 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
     ] {
         let mut c = Client::connect(&url).await;
         c.send(&ClientMsg::Hello {
-            protocol: app::protocol::PROTOCOL_VERSION,
+            protocol: tandem_core::protocol::PROTOCOL_VERSION,
             participant_key: ParticipantKey(k),
             name: name.into(),
             role: None,
@@ -288,11 +288,11 @@ async fn auto_advance_catches_up_after_the_relay_was_down() {
     )
     .await;
     let (id, _) = parts(&links.host_link);
-    let session = app::session::SessionId(id);
+    let session = tandem_core::session::SessionId(id);
     // Pretend the Goal phase started six minutes ago while no relay ran the session.
     let spec = server.state.store.session(&session.0).await.unwrap().unwrap().spec;
     let six_min_ago = server::relay::now_ms() - 6 * 60_000;
-    let (started, _) = app::session::RoomState::new(&spec.phases)
+    let (started, _) = tandem_core::session::RoomState::new(&spec.phases)
         .apply(&spec.phases, TimerCommand::Start, six_min_ago)
         .unwrap();
     server

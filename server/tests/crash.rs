@@ -2,12 +2,12 @@
 
 mod common;
 
-use app::protocol::{ClientMsg, ServerMsg};
-use app::session::{Answer, FeedbackDraft, FeedbackId, SessionId, SessionSettings};
 use common::*;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use tandem_core::protocol::{ClientMsg, ServerMsg};
+use tandem_core::session::{Answer, FeedbackDraft, FeedbackId, SessionId, SessionSettings};
 
 /// Starts the real server binary on port 0 over `db` and returns it with its base URL.
 fn spawn_relay(db: &std::path::Path) -> (Child, String) {
@@ -100,8 +100,8 @@ async fn an_acknowledged_submit_survives_kill_9_every_time() {
 
 #[tokio::test]
 async fn notes_older_than_a_second_survive_kill_9_and_pages_restore_the_rest() {
-    use app::notes::{section_text, NotesDoc};
     use std::time::{Duration, Instant};
+    use tandem_core::notes::{section_text, NotesDoc};
     const SECTION: &str = "goal-statement";
 
     let dir = tempfile::tempdir().unwrap();

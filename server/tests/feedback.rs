@@ -2,10 +2,10 @@
 
 mod common;
 
-use app::protocol::{ClientMsg, ErrorCode, ServerMsg};
-use app::session::{Answer, FeedbackDraft, FeedbackId, ParticipantId, SessionId, SessionSettings};
 use common::*;
 use std::collections::BTreeMap;
+use tandem_core::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use tandem_core::session::{Answer, FeedbackDraft, FeedbackId, ParticipantId, SessionId, SessionSettings};
 
 fn answers(situation: &str) -> BTreeMap<String, Answer> {
     let mut a = BTreeMap::new();
@@ -204,7 +204,7 @@ async fn the_host_ends_the_session_and_the_summary_shows_each_viewer_only_what_t
             c.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await,
             ServerMsg::Ended { .. }
         ));
-        assert_eq!(c.closed().await, Some(app::protocol::CLOSE_GONE));
+        assert_eq!(c.closed().await, Some(tandem_core::protocol::CLOSE_GONE));
     }
     let outcome = server
         .state
@@ -319,22 +319,26 @@ async fn a_template_that_ends_after_the_last_phase_ends_by_itself() {
     let session = SessionId(id.clone());
     let spec = server.state.store.session(&id).await.unwrap().unwrap().spec;
     // The last phase started 6 minutes ago (5 planned); this session's template ends by itself.
-    let mut room = app::session::RoomState::new(&spec.phases);
+    let mut room = tandem_core::session::RoomState::new(&spec.phases);
     let start_at = server::relay::now_ms() - 6 * 60_000;
     for from in 0..spec.phases.len() - 1 {
         room = room
-            .apply(&spec.phases, app::session::TimerCommand::Next { from }, start_at)
+            .apply(
+                &spec.phases,
+                tandem_core::session::TimerCommand::Next { from },
+                start_at,
+            )
             .unwrap()
             .0;
     }
     room = room
-        .apply(&spec.phases, app::session::TimerCommand::Start, start_at)
+        .apply(&spec.phases, tandem_core::session::TimerCommand::Start, start_at)
         .unwrap()
         .0;
     server
         .state
         .store
-        .save_room(&session, app::session::RoomId::MAIN, &room, start_at)
+        .save_room(&session, tandem_core::session::RoomId::MAIN, &room, start_at)
         .await
         .unwrap();
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))

@@ -4,10 +4,10 @@
 mod common;
 
 use app::api::NewSession;
-use app::protocol::{ClientMsg, ServerMsg};
-use app::session::{Answer, FeedbackDraft, FeedbackId, ParticipantId, SessionId, SessionSettings};
 use common::*;
 use std::collections::BTreeMap;
+use tandem_core::protocol::{ClientMsg, ServerMsg};
+use tandem_core::session::{Answer, FeedbackDraft, FeedbackId, ParticipantId, SessionId, SessionSettings};
 
 /// Forms that every role gives about every other role, on purpose: SBI is mutual feedback, and in Troika everyone
 /// is a consultant to the two others.

@@ -2,11 +2,11 @@
 
 mod common;
 
-use app::protocol::{ClientMsg, ErrorCode, ServerMsg};
-use app::session::{Capability, RoomId, SessionSettings, Timer, TimerCommand, TimerControl};
 use common::*;
+use tandem_core::protocol::{ClientMsg, ErrorCode, ServerMsg};
+use tandem_core::session::{Capability, RoomId, SessionSettings, Timer, TimerCommand, TimerControl};
 
-fn room_of(msg: &ServerMsg) -> app::session::RoomState {
+fn room_of(msg: &ServerMsg) -> tandem_core::session::RoomState {
     match msg {
         ServerMsg::Welcome { rooms, .. } => rooms[0].state.clone(),
         ServerMsg::Room { room, .. } => room.state.clone(),
@@ -126,7 +126,12 @@ async fn host_only_commands_are_refused_for_participants_and_observers() {
     let seen = host.round_trip().await;
     assert!(seen.iter().all(|m| !matches!(m, ServerMsg::Room { .. })), "{seen:?}");
     let (id, _) = parts(&links.host_link);
-    let rooms = server.state.store.rooms(&app::session::SessionId(id)).await.unwrap();
+    let rooms = server
+        .state
+        .store
+        .rooms(&tandem_core::session::SessionId(id))
+        .await
+        .unwrap();
     assert_eq!(rooms[0].1.version, 1);
     assert!(matches!(rooms[0].1.timer, Timer::Ready { .. }));
     server.stop().await;
@@ -286,11 +291,11 @@ async fn undo_is_gone_after_a_reload_past_its_window() {
     let server = start(&dir.path().join("t.db")).await;
     let links = create(&server, SessionSettings::default()).await;
     let (id, _) = parts(&links.host_link);
-    let session = app::session::SessionId(id);
+    let session = tandem_core::session::SessionId(id);
     // The phase changed 40 s ago (before any relay loaded the room).
     let spec = server.state.store.session(&session.0).await.unwrap().unwrap().spec;
-    let changed = server::relay::now_ms() - app::session::UNDO_WINDOW_MS - 10_000;
-    let (moved, _) = app::session::RoomState::new(&spec.phases)
+    let changed = server::relay::now_ms() - tandem_core::session::UNDO_WINDOW_MS - 10_000;
+    let (moved, _) = tandem_core::session::RoomState::new(&spec.phases)
         .apply(&spec.phases, TimerCommand::Next { from: 0 }, changed)
         .unwrap();
     server

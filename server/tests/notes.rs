@@ -3,13 +3,13 @@
 
 mod common;
 
-use app::protocol::{ClientMsg, ServerMsg};
-use app::session::{SessionId, SessionSettings};
 use common::*;
 use futures::{FutureExt, StreamExt};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::time::Duration;
+use tandem_core::protocol::{ClientMsg, ServerMsg};
+use tandem_core::session::{SessionId, SessionSettings};
 use tokio_tungstenite::tungstenite::Message;
 use yrs::sync::{Message as YMessage, SyncMessage};
 use yrs::updates::decoder::Decode;
@@ -269,7 +269,7 @@ async fn undecodable_updates_and_observer_edits_are_refused_and_change_nothing()
     assert!(matches!(
         err,
         ServerMsg::Error {
-            code: app::protocol::ErrorCode::NotAllowed,
+            code: tandem_core::protocol::ErrorCode::NotAllowed,
             ..
         }
     ));
@@ -315,9 +315,9 @@ async fn ending_the_session_closes_a_yjs_client_at_once() {
     let (mut host, _) = Client::join(&ws_url(&server, &links.host_link), "Ana", &key(1), None).await;
     host.send(&ClientMsg::EndSession).await;
     host.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
-    assert_eq!(host.closed().await, Some(app::protocol::CLOSE_GONE));
+    assert_eq!(host.closed().await, Some(tandem_core::protocol::CLOSE_GONE));
     // `closed` waits at most 5 s for each frame.
-    assert_eq!(yjs.closed().await, Some(app::protocol::CLOSE_GONE));
+    assert_eq!(yjs.closed().await, Some(tandem_core::protocol::CLOSE_GONE));
     server.stop().await;
 }
 

@@ -4,9 +4,9 @@
 
 mod common;
 
-use app::notes::{Commitment, CommitmentField, NotesDoc};
-use app::session::{ParticipantId, SessionId, SessionSettings};
 use common::*;
+use tandem_core::notes::{Commitment, CommitmentField, NotesDoc};
+use tandem_core::session::{ParticipantId, SessionId, SessionSettings};
 use tokio_tungstenite::tungstenite::Message;
 use yrs::sync::awareness::Awareness;
 use yrs::sync::Message as YMessage;
@@ -88,9 +88,9 @@ async fn page_edits_are_confirmed_once_stored_and_commitments_are_queryable() {
     assert_eq!(server.state.store.commitments(&session).await.unwrap().len(), 1);
 
     // The outcome carries them when the session ends.
-    ana.client.send(&app::protocol::ClientMsg::EndSession).await;
+    ana.client.send(&tandem_core::protocol::ClientMsg::EndSession).await;
     ana.client
-        .recv_until(|m| matches!(m, app::protocol::ServerMsg::Ended { .. }))
+        .recv_until(|m| matches!(m, tandem_core::protocol::ServerMsg::Ended { .. }))
         .await;
     let outcome = server.state.store.outcome(&session).await.unwrap().unwrap();
     assert_eq!(outcome.commitments.len(), 1);
@@ -177,7 +177,7 @@ async fn handled_so_far(c: &mut Client) {
 
 /// The awareness messages in `c`'s frames up to the answer to a ping.
 async fn awareness_until_pong(c: &mut Client) -> Vec<yrs::sync::awareness::AwarenessUpdate> {
-    c.send(&app::protocol::ClientMsg::Ping { sent: 9.5 }).await;
+    c.send(&tandem_core::protocol::ClientMsg::Ping { sent: 9.5 }).await;
     let mut seen = Vec::new();
     loop {
         match c.next_frame().await.expect("a frame within 5 s") {
@@ -439,7 +439,7 @@ async fn an_edit_refused_as_full_is_never_confirmed_and_a_large_paste_fits_one_f
     ana.round_trip().await;
     assert_eq!(ana.notes.unsynced(), 1, "a refused edit is never confirmed as stored");
     let stored = server.state.store.notes(&session).await.unwrap().unwrap();
-    assert!(stored.len() <= app::notes::MAX_NOTES_BYTES, "the cap holds");
+    assert!(stored.len() <= tandem_core::notes::MAX_NOTES_BYTES, "the cap holds");
     server.stop().await;
 }
 

@@ -6,8 +6,8 @@
 
 mod common;
 
-use app::session::SessionSettings;
 use common::*;
+use tandem_core::session::SessionSettings;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_session_pages_at_once_all_finish() {
@@ -166,7 +166,7 @@ async fn the_session_page_carries_its_link_and_user_text_cannot_break_out() {
     match serde_json::from_str::<app::api::OpenedLink>(json).expect("valid JSON") {
         app::api::OpenedLink::Open(info) => {
             assert_eq!(info.session.goal, goal);
-            assert_eq!(info.capability, app::session::Capability::Host);
+            assert_eq!(info.capability, tandem_core::session::Capability::Host);
             assert!(info.share.is_some(), "the host's page carries the links to share");
         }
         other => panic!("expected an open link, got {other:?}"),

@@ -5,11 +5,11 @@
 mod common;
 
 use app::api::{CreatedSession, NewSession};
-use app::protocol::{ClientMsg, ErrorCode, PrivateNote, ServerMsg, MAX_PRIVATE_NOTE_CHARS};
-use app::session::{SessionId, SessionSettings};
 use common::*;
 use server::Running;
 use std::time::Duration;
+use tandem_core::protocol::{ClientMsg, ErrorCode, PrivateNote, ServerMsg, MAX_PRIVATE_NOTE_CHARS};
+use tandem_core::session::{SessionId, SessionSettings};
 use tokio_tungstenite::tungstenite::Message;
 
 const SECTION: &str = "sbi-prep";

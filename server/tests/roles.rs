@@ -4,13 +4,13 @@
 mod common;
 
 use app::api::{CreatedSession, NewSession};
-use app::protocol::{ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
-use app::session::{
-    Answer, FeedbackDraft, FeedbackId, ParticipantId, ParticipantKey, ParticipantView, SessionId, SessionSettings,
-};
 use common::*;
 use server::Running;
 use std::collections::BTreeMap;
+use tandem_core::protocol::{ClientMsg, ErrorCode, ServerMsg, PROTOCOL_VERSION};
+use tandem_core::session::{
+    Answer, FeedbackDraft, FeedbackId, ParticipantId, ParticipantKey, ParticipantView, SessionId, SessionSettings,
+};
 
 fn you(welcome: &ServerMsg) -> ParticipantId {
     match welcome {

@@ -3,8 +3,6 @@
 
 mod common;
 
-use app::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
-use app::session::{Capability, ParticipantKey, RoomId, SessionId, SessionSettings, TimerCommand};
 use axum::extract::ws::Message;
 use common::*;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -13,6 +11,8 @@ use server::relay::{serve_connection, Limits, Relay};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tandem_core::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
+use tandem_core::session::{Capability, ParticipantKey, RoomId, SessionId, SessionSettings, TimerCommand};
 
 /// An in-memory socket; with `outgoing: None` every write waits forever, like a client that stopped reading.
 struct TestSocket {

@@ -1,9 +1,9 @@
 //! The relay's side of the server functions, behind a trait so that the app crate knows nothing of the store.
 
 use super::{CreatedSession, LinkInfo, NewSession, INVALID_LINK};
-use crate::session::{Summary, Template};
 use futures::future::BoxFuture;
 use std::sync::Arc;
+use tandem_core::session::{Summary, Template};
 
 /// Why a backend call failed; the messages are safe to show.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -6,8 +6,8 @@
 use super::focus_later;
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
-use crate::session::{limits, PhaseSpec, Template};
 use leptos::prelude::*;
+use tandem_core::session::{limits, PhaseSpec, Template};
 
 /// A phase being edited, with a stable key for the list.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,8 +1,8 @@
 //! Planned-vs-actual phase times as an inline SVG bar chart (no chart library).
 
-use crate::session::clock::format_remaining;
-use crate::session::PhaseTime;
 use leptos::prelude::*;
+use tandem_core::session::clock::format_remaining;
+use tandem_core::session::PhaseTime;
 
 // Whole SVG units throughout: integers print without the float formatter and without digits like
 // "125.00000000000001", and sub-unit precision is invisible at this size.

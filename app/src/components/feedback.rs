@@ -3,13 +3,13 @@
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::reactive::{effect, memo};
-use crate::session::{
-    role_names, validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField,
-    FormSpec, ParticipantId,
-};
 use crate::sync::{storage, LiveSession, Submission};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
+use tandem_core::session::{
+    role_names, validate_answers, Answer, Capability, FeedbackDraft, FeedbackId, FieldError, FieldKind, FormField,
+    FormSpec, ParticipantId,
+};
 
 /// What is kept in the browser while typing, per session and partner.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

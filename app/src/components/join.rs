@@ -2,11 +2,11 @@
 
 use crate::api::LinkInfo;
 use crate::components::when::When;
-use crate::protocol::may_claim;
 use crate::reactive::effect;
-use crate::session::{clean_name, limits, Capability, ParticipantId, ParticipantView, RoleSpec};
 use crate::sync::{storage, Identity};
 use leptos::prelude::*;
+use tandem_core::protocol::may_claim;
+use tandem_core::session::{clean_name, limits, Capability, ParticipantId, ParticipantView, RoleSpec};
 
 /// The join form. Observers pick no role. Roles show who holds them already (as the page was loaded: people who
 /// join while the form is open are not shown, and anyone can change role later in the session), and the first role

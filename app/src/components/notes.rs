@@ -3,11 +3,11 @@
 use crate::components::presence::COLOURS;
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
-use crate::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
 use crate::reactive::{effect, memo};
-use crate::session::{NoteSection, ParticipantId};
 use crate::sync::{storage, LiveSession, NotesStatus};
 use leptos::prelude::*;
+use tandem_core::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
+use tandem_core::session::{NoteSection, ParticipantId};
 
 /// The note sections of the current phase, with who is in each and whether everything is saved.
 #[component]
@@ -37,7 +37,7 @@ pub fn NotesPanel(
             </h2>
             <When when=move || live.notes_full.get()>
                 <p class="notes__full" role="alert">
-                    {crate::notes::FULL_MESSAGE}" "
+                    {tandem_core::notes::FULL_MESSAGE}" "
                     // Only the relay's refusal leaves edits waiting; a keystroke this browser refused was undone.
                     <When when=move || live.notes_unsynced.get() != 0>
                         <button class="link-button" on:click=move |_| live.retry_notes()>"Send again"</button>
@@ -189,7 +189,7 @@ fn PrivateSectionEditor(live: LiveSession, section: NoteSection, read_only: Sign
                         rows="4"
                         placeholder=section.hint.clone()
                         aria-describedby=hint_id.clone()
-                        maxlength=crate::protocol::MAX_PRIVATE_NOTE_CHARS.to_string()
+                        maxlength=tandem_core::protocol::MAX_PRIVATE_NOTE_CHARS.to_string()
                         prop:value=move || text.get()
                         data-testid=id.with_value(|id| format!("private-{id}"))
                         on:input=move |ev| id.with_value(|id| live.private_input(id, event_target_value(&ev)))
@@ -364,7 +364,7 @@ fn AddCommitment(live: LiveSession) -> impl IntoView {
             owner: parse_owner(&owner.get_untracked()),
             due: is_date(&d).then_some(d),
             done: false,
-            at: live.relay_now() as crate::session::Millis,
+            at: live.relay_now() as tandem_core::session::Millis,
         });
         // Refused (notes full): keep what was typed; the notes card says why.
         if !live.notes_full.get_untracked() {

@@ -2,9 +2,9 @@
 
 use crate::components::when::When;
 use crate::reactive::{effect, memo};
-use crate::session::{PhaseSpec, RoomState, TimerCommand};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
+use tandem_core::session::{PhaseSpec, RoomState, TimerCommand};
 
 /// One tab per phase, all about as wide (titles stay readable; the bar scrolls sideways when they do not fit, with
 /// the current phase scrolled into view). Past phases ticked, the current one highlighted. Clicking a tab previews

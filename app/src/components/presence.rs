@@ -3,10 +3,10 @@
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::reactive::{effect, memo};
-use crate::session::{Capability, ParticipantId, RoleSpec};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
 use std::time::Duration;
+use tandem_core::session::{Capability, ParticipantId, RoleSpec};
 
 /// Number of avatar colours in the stylesheet (`.avatar--c0` …).
 pub const COLOURS: u32 = 8;
@@ -122,7 +122,7 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>, news: PresenceNews)
     let roles = StoredValue::new(roles);
     let people = memo(move || {
         let mut list = live.participants.get();
-        crate::small_sort::stable_sort_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
+        tandem_core::small_sort::stable_sort_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
         list
     });
     let here = move || people.with(|ps| ps.iter().filter(|p| p.online).count());

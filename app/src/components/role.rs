@@ -2,9 +2,9 @@
 
 use crate::components::when::When;
 use crate::reactive::memo;
-use crate::session::{Capability, RoleSpec};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
+use tandem_core::session::{Capability, RoleSpec};
 
 /// The viewer's role, with a choice among the session's roles, each showing who holds it. Not shown to observers
 /// or in a session without roles.

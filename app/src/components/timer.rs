@@ -3,10 +3,10 @@
 use crate::components::presence::PresenceNews;
 use crate::components::when::When;
 use crate::reactive::{effect, memo};
-use crate::session::clock::format_remaining;
-use crate::session::{planned_ms, RoomEvent, RoomState, SessionSpec, Timer, TimerCommand};
 use crate::sync::{storage, LiveSession};
 use leptos::prelude::*;
+use tandem_core::session::clock::format_remaining;
+use tandem_core::session::{planned_ms, RoomEvent, RoomState, SessionSpec, Timer, TimerCommand};
 
 /// Remaining time of the room's current phase on the relay's clock, recomputed every animation frame (and when the
 /// tab becomes visible); the signal changes only when the displayed value does.
@@ -62,8 +62,8 @@ pub fn TimerCard(
     let phases = StoredValue::new(spec.phases.clone());
     let auto = spec.settings.auto_advance;
     let who_runs = match spec.settings.timer_control {
-        crate::session::TimerControl::Host => "The host runs the timer.",
-        crate::session::TimerControl::Everyone => "The people taking part run the timer.",
+        tandem_core::session::TimerControl::Host => "The host runs the timer.",
+        tandem_core::session::TimerControl::Everyone => "The people taking part run the timer.",
     };
     let timer = memo(move || room.with(|r| r.timer));
     let phase = memo(move || room.with(|r| r.phase));
@@ -177,7 +177,7 @@ pub fn TimerCard(
 fn use_tab_title(
     live: LiveSession,
     room: Memo<RoomState>,
-    phases: StoredValue<Vec<crate::session::PhaseSpec>>,
+    phases: StoredValue<Vec<tandem_core::session::PhaseSpec>>,
     page_name: &str,
 ) {
     #[cfg(feature = "hydrate")]

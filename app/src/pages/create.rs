@@ -9,8 +9,8 @@ use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
 use crate::page_title;
 use crate::pages::ready::{load_recent, ready_path, save_recent, RecentSession};
-use crate::session::{limits, total_minutes, Millis, SessionSettings, Template, TimerControl};
 use leptos::prelude::*;
+use tandem_core::session::{limits, total_minutes, Millis, SessionSettings, Template, TimerControl};
 
 /// The create page's view, in a wasm file of its own (`cargo leptos build --split`): only this page and the ready
 /// page (an empty `id` is the create page) fetch it (`lib.rs`, before it hydrates).

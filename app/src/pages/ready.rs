@@ -10,10 +10,10 @@ use crate::components::brand::Header;
 use crate::components::links::LinkList;
 use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
-use crate::session::{total_minutes, Millis};
 use crate::sync::storage;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use tandem_core::session::{total_minutes, Millis};
 
 /// Path of a session's ready page (its host token opens it).
 pub fn ready_path(id: &str, host_token: &str) -> String {

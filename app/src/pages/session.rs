@@ -13,9 +13,9 @@ use crate::components::when::When;
 use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
 use crate::reactive::{effect, memo};
-use crate::session::{total_minutes, Capability, RoomState};
 use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
 use leptos::prelude::*;
+use tandem_core::session::{total_minutes, Capability, RoomState};
 
 /// The page of session `id`, opened with the link token `token`. What the link opens comes with the page
 /// ([`OpenedLink`]), so it renders at once, on the server and in the browser alike, with no request of its own.

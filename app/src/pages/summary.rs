@@ -6,10 +6,10 @@ use crate::components::chart::PhaseChart;
 use crate::components::feedback::AnswerList;
 use crate::page_title;
 use crate::pages::not_found::InvalidLink;
-use crate::session::summary::format_utc;
-use crate::session::Summary;
 use crate::sync::storage;
 use leptos::prelude::*;
+use tandem_core::session::summary::format_utc;
+use tandem_core::session::Summary;
 
 /// The summary page's view, in a wasm file of its own (`cargo leptos build --split`): only this page fetches it
 /// (`lib.rs`, before it hydrates).
@@ -180,7 +180,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                             let present: i64 = summary.outcome.iter().flat_map(|o| o.attendance.iter())
                                 .filter(|a| a.participant == p.id).map(|a| (a.left_at - a.joined_at).max(0)).sum();
                             let role = summary.role_label(p);
-                            view! { <tr><td>{p.name.clone()}</td><td>{role}</td><td>{crate::session::clock::format_remaining(present)}</td></tr> }
+                            view! { <tr><td>{p.name.clone()}</td><td>{role}</td><td>{tandem_core::session::clock::format_remaining(present)}</td></tr> }
                         }).collect_view()}
                     </tbody>
                 </table>
@@ -193,7 +193,7 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
 /// A moment in the viewer's own time zone ("Dec 6, 2026, 11:12 PM EST"), as the browser formats it; UTC (the
 /// export's form, also in the tooltip) until the page has hydrated, so that server and browser render alike first.
 #[component]
-fn LocalTime(ms: crate::session::Millis) -> impl IntoView {
+fn LocalTime(ms: tandem_core::session::Millis) -> impl IntoView {
     let utc = format_utc(ms);
     let machine = utc.replace(" UTC", "Z").replacen(' ', "T", 1);
     let local = RwSignal::new(None::<String>);
@@ -206,7 +206,7 @@ fn LocalTime(ms: crate::session::Millis) -> impl IntoView {
 }
 
 /// `ms` formatted by the browser in its locale and time zone, with the zone's short name.
-fn local_time(ms: crate::session::Millis) -> Option<String> {
+fn local_time(ms: tandem_core::session::Millis) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::{JsCast, JsValue};

@@ -9,14 +9,14 @@ mod notes;
 mod socket;
 pub mod storage;
 
-use crate::notes::{Commitment, CommitmentField, PrivateDraft};
-use crate::protocol::ClientMsg;
-use crate::session::{
+use leptos::prelude::*;
+use std::collections::HashMap;
+use tandem_core::notes::{Commitment, CommitmentField, PrivateDraft};
+use tandem_core::protocol::ClientMsg;
+use tandem_core::session::{
     Capability, Feedback, FeedbackDraft, FeedbackId, FieldError, Millis, ParticipantId, ParticipantView, RoomEvent,
     RoomId, RoomState, SessionSpec, TimerCommand,
 };
-use leptos::prelude::*;
-use std::collections::HashMap;
 
 /// Connection status, as shown to the person.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -359,7 +359,7 @@ mod socket_handle {
 
     impl Handle {
         #[cfg(feature = "hydrate")]
-        pub(super) fn send(&self, msg: &crate::protocol::ClientMsg) {
+        pub(super) fn send(&self, msg: &tandem_core::protocol::ClientMsg) {
             super::socket::send(&self.inner, msg);
         }
     }

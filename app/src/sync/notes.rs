@@ -3,13 +3,13 @@
 
 use super::socket::Shared;
 use super::SectionPeer;
-use crate::notes::{Commitment, CommitmentField, EditError, NotesDoc, PrivateDraft, StoredNotes};
-use crate::protocol::{ClientMsg, ErrorCode, PrivateNote};
-use crate::session::ParticipantId;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
+use tandem_core::notes::{Commitment, CommitmentField, EditError, NotesDoc, PrivateDraft, StoredNotes};
+use tandem_core::protocol::{ClientMsg, ErrorCode, PrivateNote};
+use tandem_core::session::ParticipantId;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlTextAreaElement, WebSocket};
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
@@ -377,7 +377,7 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
             })
         })
         .collect();
-    crate::small_sort::stable_sort_by(&mut peers, |a, b| {
+    tandem_core::small_sort::stable_sort_by(&mut peers, |a, b| {
         (&a.section, a.pid, &a.name).cmp(&(&b.section, b.pid, &b.name))
     });
     peers.dedup_by(|a, b| a.section == b.section && a.pid.is_some() && a.pid == b.pid);

@@ -3,14 +3,14 @@
 use super::notes::{self, NotesClient};
 use super::socket_handle::Handle;
 use super::{ConnStatus, Identity, LiveSession};
-use crate::protocol::{ClientMsg, ServerMsg, CLOSE_GONE, CLOSE_RELOAD, PROTOCOL_VERSION};
-use crate::session::clock::{ClockSync, Sample};
-use crate::session::ParticipantKey;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
+use tandem_core::protocol::{ClientMsg, ServerMsg, CLOSE_GONE, CLOSE_RELOAD, PROTOCOL_VERSION};
+use tandem_core::session::clock::{ClockSync, Sample};
+use tandem_core::session::ParticipantKey;
 use wasm_bindgen::prelude::*;
 use web_sys::{BeforeUnloadEvent, BinaryType, CloseEvent, MessageEvent, WebSocket};
 
@@ -48,7 +48,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
     let host = location.host().unwrap_or_default();
     let url = format!(
         "{scheme}://{host}{}?t={}",
-        crate::protocol::socket_path(&session_id),
+        tandem_core::protocol::socket_path(&session_id),
         js_sys::encode_uri_component(&token)
     );
     let notes = NotesClient::load(&session_id, &identity.name);
@@ -334,7 +334,7 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
                 }
             });
             live.feedback.set(feedback);
-            if let Some(main) = rooms.into_iter().find(|r| r.id == crate::session::RoomId::MAIN) {
+            if let Some(main) = rooms.into_iter().find(|r| r.id == tandem_core::session::RoomId::MAIN) {
                 live.room.set(Some(main.state));
             }
             live.status.set(ConnStatus::Live);
@@ -343,7 +343,7 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
         }
         ServerMsg::Presence { participants } => live.participants.set(participants),
         ServerMsg::Room { room, event, by } => {
-            if room.id != crate::session::RoomId::MAIN {
+            if room.id != tandem_core::session::RoomId::MAIN {
                 return;
             }
             let newer = live

@@ -1,7 +1,7 @@
 //! What the browser remembers between visits: the identity per session and small preferences.
 
 use super::Identity;
-use crate::session::base64url;
+use tandem_core::session::base64url;
 
 fn key_for(session_id: &str) -> String {
     format!("tandem.identity.{session_id}")

@@ -8,17 +8,19 @@ use super::notes::{Notes, NotesError, MAX_AWARENESS_CLIENTS_PER_CONN};
 use super::outbox::Outbox;
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
-use app::notes::{commitments_of, Commitment};
-use app::protocol::{may_claim, ErrorCode, RoomView, ServerMsg, CLOSE_GONE, MAX_PRIVATE_NOTE_CHARS, PROTOCOL_VERSION};
-use app::session::{
-    check_roles, planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome,
-    ParticipantId, ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec,
-    TimerCommand,
-};
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+use tandem_core::notes::{commitments_of, Commitment};
+use tandem_core::protocol::{
+    may_claim, ErrorCode, RoomView, ServerMsg, CLOSE_GONE, MAX_PRIVATE_NOTE_CHARS, PROTOCOL_VERSION,
+};
+use tandem_core::session::{
+    check_roles, planned_ms, validate_answers, Capability, Feedback, FeedbackDraft, FeedbackId, Millis, Outcome,
+    ParticipantId, ParticipantKey, ParticipantView, PhaseTime, RoomEvent, RoomId, RoomState, SessionId, SessionSpec,
+    TimerCommand,
+};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -637,7 +639,7 @@ impl Actor {
             return None;
         }
         match room.timer {
-            app::session::Timer::Running { deadline } => Some(deadline),
+            tandem_core::session::Timer::Running { deadline } => Some(deadline),
             _ => None,
         }
     }

@@ -5,16 +5,16 @@
 use super::actor::{ActorMsg, ConnHandle};
 use super::outbox::{close_frame, outbox, write_loop, Outbox, WireSink};
 use super::{Outbound, Relay};
-use app::protocol::{
-    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, MAX_FRAME_BYTES, PROTOCOL_VERSION,
-};
-use app::session::{clean_name, Capability, SessionId};
 use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::fmt::Display;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tandem_core::protocol::{
+    ClientMsg, ErrorCode, ServerMsg, CLOSE_BAD_HELLO, CLOSE_GONE, CLOSE_RELOAD, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+};
+use tandem_core::session::{clean_name, Capability, SessionId};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 

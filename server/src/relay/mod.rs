@@ -12,7 +12,6 @@ pub use conn::{serve_connection, serve_notes_connection, Limits};
 use crate::error::AppError;
 use crate::store::Store;
 use crate::AppState;
-use app::session::{Capability, Millis, SessionId};
 use axum::extract::ws::{Utf8Bytes, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -20,6 +19,7 @@ use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use tandem_core::session::{Capability, Millis, SessionId};
 use tokio::sync::mpsc;
 
 /// A frame queued for one connection.

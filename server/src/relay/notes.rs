@@ -9,7 +9,7 @@ use yrs::updates::decoder::{Decode, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
-pub use app::notes::MAX_NOTES_BYTES;
+pub use tandem_core::notes::MAX_NOTES_BYTES;
 
 /// Largest awareness (cursor and presence) frame relayed.
 pub const MAX_AWARENESS_BYTES: usize = 16 * 1024;

@@ -13,7 +13,6 @@
 //! what is actually waiting and gives the space back once drained (docs/performance.md, idle RSS per connection).
 
 use super::Outbound;
-use app::protocol::CLOSE_TOO_SLOW;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures::{Sink, SinkExt};
 use std::collections::VecDeque;
@@ -21,6 +20,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
+use tandem_core::protocol::CLOSE_TOO_SLOW;
 use tokio::sync::Notify;
 
 /// Capacity kept by an empty queue; a larger one is given back once drained.

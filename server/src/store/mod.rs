@@ -1,15 +1,15 @@
 //! Persistence: SQLite through sqlx (WAL, synchronous=FULL), migrated at start.
 
-use app::notes::Commitment;
-use app::protocol::PrivateNote;
-use app::session::{
-    Attendance, Capability, Feedback, FeedbackId, Millis, Outcome, ParticipantId, ParticipantKey, ParticipantView,
-    RoomId, RoomState, SessionId, SessionSpec,
-};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
+use tandem_core::notes::Commitment;
+use tandem_core::protocol::PrivateNote;
+use tandem_core::session::{
+    Attendance, Capability, Feedback, FeedbackId, Millis, Outcome, ParticipantId, ParticipantKey, ParticipantView,
+    RoomId, RoomState, SessionId, SessionSpec,
+};
 
 /// Storage failures. Callers show a generic message; the detail goes to the log.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! Store tests on a real SQLite file.
 
 use super::*;
-use app::session::{PhaseSpec, SessionSettings, TimerCommand};
+use tandem_core::session::{PhaseSpec, SessionSettings, TimerCommand};
 
 fn spec(id: &str) -> SessionSpec {
     SessionSpec {
@@ -115,7 +115,7 @@ fn sqlite_paths_are_found_in_urls() {
 
 #[tokio::test]
 async fn feedback_is_one_row_per_id_and_ending_is_once() {
-    use app::session::{Answer, Attendance, Feedback, FeedbackId, Outcome, PhaseTime};
+    use tandem_core::session::{Answer, Attendance, Feedback, FeedbackId, Outcome, PhaseTime};
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/f.db", dir.path().display());
     let store = Store::open(&url).await.unwrap();
@@ -165,7 +165,7 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
     assert!(rows[0].shared_with_host);
 
     // Commitments are copied out of the notes document with each flush; the latest copy replaces the last.
-    let first = app::notes::Commitment {
+    let first = tandem_core::notes::Commitment {
         id: "c1".into(),
         text: "Shadow a review".into(),
         owner: Some(ParticipantId(1)),
@@ -173,7 +173,7 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
         done: false,
         at: 10,
     };
-    let second = app::notes::Commitment {
+    let second = tandem_core::notes::Commitment {
         id: "c2".into(),
         text: "Write the guide".into(),
         owner: None,

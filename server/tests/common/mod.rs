@@ -2,12 +2,12 @@
 #![allow(dead_code)]
 
 use app::api::{CreatedSession, NewSession};
-use app::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
-use app::session::{ParticipantKey, SessionSettings};
 use futures::{SinkExt, StreamExt};
 use server::{launch_with_listener, Config, Running};
 use std::path::Path;
 use std::time::Duration;
+use tandem_core::protocol::{ClientMsg, ServerMsg, PROTOCOL_VERSION};
+use tandem_core::session::{ParticipantKey, SessionSettings};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
@@ -252,17 +252,17 @@ pub fn key(n: u8) -> String {
 }
 
 /// A Tandem page as the browser runs it: the session socket plus the browser's own notes logic
-/// ([`app::notes::NotesDoc`]), frame counting and confirmations included.
+/// ([`tandem_core::notes::NotesDoc`]), frame counting and confirmations included.
 pub struct Page {
     pub client: Client,
-    pub me: app::session::ParticipantId,
-    pub notes: app::notes::NotesDoc,
+    pub me: tandem_core::session::ParticipantId,
+    pub notes: tandem_core::notes::NotesDoc,
     pub texts: Vec<String>,
 }
 
 impl Page {
     /// Joins over `url` and completes the notes handshake (the relay's step 1 answered, our step 1 answered).
-    pub async fn join(url: &str, name: &str, key: &str, notes: app::notes::NotesDoc) -> Page {
+    pub async fn join(url: &str, name: &str, key: &str, notes: tandem_core::notes::NotesDoc) -> Page {
         let (client, welcome) = Client::join(url, name, key, None).await;
         let ServerMsg::Welcome { you, .. } = welcome else {
             unreachable!()

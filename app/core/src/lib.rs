@@ -1,0 +1,14 @@
+//! Tandem's pure core: what the browser, the relay and the load generator share, with no UI, runtime or browser
+//! dependency (no Leptos, no tokio, no web-sys), so that each part can be tested on its own and nothing from the UI
+//! creeps in.
+//!
+//! - [`session`]: templates and agenda limits, the room reducer (phases, clock, undo), feedback forms, summaries,
+//!   ids and the clock offset estimate.
+//! - [`protocol`]: the WebSocket messages between page and relay, close codes and their reasons.
+//! - [`notes`]: the shared notes document (Yjs through yrs): sections, commitments, private drafts.
+//! - [`small_sort`]: one stable sort for every element type (small code in the browser).
+
+pub mod notes;
+pub mod protocol;
+pub mod session;
+pub mod small_sort;
