@@ -62,7 +62,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A participant row.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ParticipantRecord {
     /// How others see them (presence is filled in by the relay).
     pub view: ParticipantView,
@@ -616,3 +616,5 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod fixture;
