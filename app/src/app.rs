@@ -6,7 +6,6 @@
 //! leptos_meta for the `<title>` ([`page_title`]).
 
 use crate::pages::{not_found::NotFound, session::SessionPage};
-use crate::reactive::effect;
 use leptos::prelude::*;
 
 /// A page of Tandem, by its address.
@@ -179,7 +178,7 @@ pub fn App(#[prop(optional)] lazy: Option<LazyPage>) -> impl IntoView {
     #[cfg(feature = "ssr")]
     leptos_meta::provide_meta_context();
     // Tests and styles key off this: interactive controls work only once the page has hydrated.
-    effect(move || {
+    Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");

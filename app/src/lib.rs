@@ -3,7 +3,15 @@
 
 #![recursion_limit = "256"]
 
-pub mod reactive;
+// The server renders with type-erased views and the browser hydrates with them (`--cfg erase_components`, set for
+// every build in .cargo/config.toml). A `RUSTFLAGS` in the environment replaces that setting instead of adding to
+// it; a build without it would still succeed, and then the server's and the browser's hydration markers would
+// disagree at run time. So a build of the views without it stops here.
+#[cfg(all(any(feature = "ssr", feature = "hydrate"), not(erase_components)))]
+compile_error!(
+    "the app must be built with `--cfg erase_components` (.cargo/config.toml sets it; a RUSTFLAGS in the \
+     environment overrides that: add `--cfg erase_components` to it, or unset it)"
+);
 
 pub mod api;
 mod app;

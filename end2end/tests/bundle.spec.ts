@@ -64,6 +64,35 @@ test("each page downloads only its own code: the session page none of the create
 
 // The code comes compressed: the release build writes FILE.gz and FILE.br next to each file (.ci/precompress) and the
 // server sends the one the browser accepts, so people download what `.ci/size-report` measures, not the raw wasm.
+// The session page's feedback form is a wasm file of its own (`#[lazy] feedback_panel`): fetched the first time a phase
+// with a form shows, once per page; a page opened in such a phase shows "Loading the feedback form…" until it is there.
+test("the session page fetches its feedback form's code when a form phase first shows, and only then", async ({ browser }) => {
+  const host = await (await browser.newContext()).newPage();
+  const links = await createSession(host, { template: "teach-back" });
+  const fetched = wasmFetched(host);
+  await join(host, links.host, "Ana", "learner");
+  await expect(host.getByTestId("phase-position")).toHaveText("Phase 1 of 5");
+  expect(fetched.some((f) => f.includes("feedback_panel"))).toBe(false);
+
+  // The last phase, "Feedback", is the only one with a form (the learner's, about the teacher, who has not joined).
+  await host.getByRole("button", { name: /^Feedback/ }).click();
+  await host.getByRole("button", { name: "Go to this phase" }).click();
+  await expect(host.getByTestId("phase-title")).toHaveText("Feedback");
+  await expect(host.locator("#feedback-title")).toBeVisible();
+  await expect(host.getByTestId("feedback-loading")).toHaveCount(0);
+  expect(fetched.filter((f) => f.includes("feedback_panel"))).toHaveLength(1);
+
+  // Opened in a form phase: the server renders the loading card, the browser swaps in the form once its code is there.
+  const reloaded = wasmFetched(host);
+  const seenLoading = host.waitForResponse((r) => r.url().includes("feedback_panel"));
+  await host.reload();
+  await seenLoading;
+  await expect(host.locator("#feedback-title")).toBeVisible();
+  await expect(host.getByTestId("feedback-loading")).toHaveCount(0);
+  expect(reloaded.filter((f) => f.includes("feedback_panel"))).toHaveLength(1);
+  await host.context().close();
+});
+
 test("the page and its code are sent compressed, the code as the files the size report measures", async ({ page }) => {
   const pkg = path.join(__dirname, "..", "..", "target", "site", "pkg");
   const seen = new Map<string, { encoding: string; type: string; vary: string; body: number }>();

@@ -2,7 +2,6 @@
 
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
-use crate::reactive::{effect, memo};
 use crate::sync::{storage, LiveSession, Submission};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -22,22 +21,67 @@ fn draft_key(session: &str, about: ParticipantId) -> String {
     format!("draft.{session}.{}", about.0)
 }
 
+/// Builds the feedback panel of a form: [`FeedbackPanel`]'s view.
+pub type FeedbackView = fn(LiveSession, String, FormSpec) -> AnyView;
+
+/// The feedback panel's code, in a wasm file of its own (`cargo leptos build --split`): the session page fetches it
+/// the first time it shows a phase with a form ([`FeedbackSlot`]), so a session that never reaches one, and every
+/// other page, never download it.
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn feedback_panel() -> FeedbackView {
+    |live, session_id, form| view! { <FeedbackPanel live session_id form/> }.into_any()
+}
+
+/// Where a phase's feedback form goes: [`FeedbackPanel`] once its code is there (fetched once per page), a short
+/// "Loading" card until then. The server renders that card too, so the page hydrates as the server sent it.
+#[component]
+pub fn FeedbackSlot(live: LiveSession, session_id: String, form: FormSpec) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    static LOADED: std::sync::OnceLock<FeedbackView> = std::sync::OnceLock::new();
+    #[cfg(feature = "hydrate")]
+    let panel = RwSignal::new(LOADED.get().copied());
+    #[cfg(not(feature = "hydrate"))]
+    let panel = RwSignal::new(None::<FeedbackView>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if panel.get_untracked().is_none() {
+            leptos::task::spawn_local(async move {
+                let build = feedback_panel().await;
+                let _ = LOADED.set(build);
+                // The slot may have gone (the phase changed) while the code was on its way.
+                let _ = panel.try_set(Some(build));
+            });
+        }
+    });
+    move || match panel.get() {
+        Some(build) => build(live, session_id.clone(), form.clone()),
+        None => view! {
+            <section class="card feedback" aria-busy="true" data-testid="feedback-loading">
+                <h2>{form.title.clone()}</h2>
+                <p class="hint" role="status">"Loading the feedback form…"</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
 /// Feedback for each other participant the form is about (never oneself), for those whose role gives it, then what
 /// the viewer received. A participant whose role receives but does not give this feedback reads who gives it.
 #[component]
 pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> impl IntoView {
-    let my_role = memo(move || {
+    let my_role = Memo::new(move |_| {
         let me = live.me.get();
         live.participants
             .with(|ps| ps.iter().find(|p| Some(p.id) == me).and_then(|p| p.role.clone()))
     });
     let gives = {
         let form = form.clone();
-        memo(move || my_role.with(|r| form.may_give(r.as_deref())))
+        Memo::new(move |_| my_role.with(|r| form.may_give(r.as_deref())))
     };
     let partners = {
         let form = form.clone();
-        memo(move || {
+        Memo::new(move |_| {
             let me = live.me.get();
             live.participants.with(|ps| {
                 ps.iter()
@@ -54,7 +98,7 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
     };
     let receiver_note = {
         let form = form.clone();
-        memo(move || {
+        Memo::new(move |_| {
             let no_role = my_role.with(Option::is_none)
                 && live.capability.get() != Some(Capability::Observer)
                 && live.spec.with(|s| s.as_ref().is_some_and(|s| !s.roles.is_empty()));
@@ -72,7 +116,7 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
     };
     let waiting = {
         let about = form.about.clone();
-        memo(move || {
+        Memo::new(move |_| {
             if about.is_empty() {
                 "Feedback opens once someone else has joined.".to_string()
             } else {
@@ -81,7 +125,7 @@ pub fn FeedbackPanel(live: LiveSession, session_id: String, form: FormSpec) -> i
         })
     };
     let chosen = RwSignal::new(None::<ParticipantId>);
-    let about = memo(move || {
+    let about = Memo::new(move |_| {
         let list = partners.get();
         chosen
             .get()
@@ -139,7 +183,7 @@ fn FeedbackForm(
         // Browser only: restore the draft, or start one with a fresh id (the id makes retries idempotent). Feedback
         // already sent (the welcome carries it) wins over a draft this browser has not sent: after a reload, or on
         // another device, the form shows what was sent and updates that same feedback.
-        effect(move || {
+        Effect::new(move |_| {
             let me = live.me.get();
             let sent = live.feedback.with(|fs| {
                 fs.iter()
@@ -169,11 +213,11 @@ fn FeedbackForm(
         storage::save_json(key, &draft.get_untracked());
     };
     let local_errors = RwSignal::new(Vec::<FieldError>::new());
-    let status = memo(move || {
+    let status = Memo::new(move |_| {
         let id = FeedbackId(draft.with(|d| d.id.clone()));
         live.submissions.with(|s| s.get(&id).cloned())
     });
-    let errors = memo(move || match status.get() {
+    let errors = Memo::new(move |_| match status.get() {
         Some(Submission::Refused { errors, .. }) if local_errors.with(Vec::is_empty) => errors,
         _ => local_errors.get(),
     });
@@ -250,7 +294,7 @@ fn Field(
     let input_id = format!("fb-{}", field.id);
     let error = {
         let id = id.clone();
-        memo(move || errors.with(|e| e.iter().find(|x| x.field == id).map(|x| x.message.clone())))
+        Memo::new(move |_| errors.with(|e| e.iter().find(|x| x.field == id).map(|x| x.message.clone())))
     };
     let err_id = format!("{input_id}-error");
     let label = view! {
@@ -335,7 +379,7 @@ fn Field(
 #[component]
 fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
     let form = StoredValue::new(form);
-    let mine = memo(move || {
+    let mine = Memo::new(move |_| {
         let me = live.me.get();
         live.feedback
             .with(|fs| fs.iter().filter(|f| Some(f.about) == me).cloned().collect::<Vec<_>>())

@@ -2,7 +2,6 @@
 
 use crate::api::LinkInfo;
 use crate::components::when::When;
-use crate::reactive::effect;
 use crate::sync::{storage, Identity};
 use leptos::prelude::*;
 use tandem_core::protocol::may_claim;
@@ -65,7 +64,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
     };
     let yes_button = NodeRef::<leptos::html::Button>::new();
     // Move focus to the question when it appears, so that keyboard and screen reader users meet it first.
-    effect(move || {
+    Effect::new(move |_| {
         if maybe_me.with(Option::is_some) {
             if let Some(b) = yes_button.get() {
                 let _ = b.focus();

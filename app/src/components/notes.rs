@@ -3,7 +3,6 @@
 use crate::components::presence::COLOURS;
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
-use crate::reactive::{effect, memo};
 use crate::sync::{storage, LiveSession, NotesStatus};
 use leptos::prelude::*;
 use tandem_core::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
@@ -21,7 +20,7 @@ pub fn NotesPanel(
     read_only: Signal<bool>,
 ) -> impl IntoView {
     // A phase whose sections are all private (SBI "Prepare") has no shared notes to speak of.
-    let all_private = memo(move || sections.with(|list| !list.is_empty() && list.iter().all(|s| s.private)));
+    let all_private = Memo::new(move |_| sections.with(|list| !list.is_empty() && list.iter().all(|s| s.private)));
     view! {
         <section class="card notes" aria-labelledby="notes-title">
             <h2 id="notes-title" class="card__title">
@@ -82,7 +81,7 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
     let node = NodeRef::<leptos::html::Textarea>::new();
     {
         let id = id.clone();
-        effect(move || {
+        Effect::new(move |_| {
             if let Some(el) = node.get() {
                 live.bind_editor(&id, el);
             }
@@ -94,7 +93,7 @@ fn SectionEditor(live: LiveSession, section: NoteSection, read_only: Signal<bool
     }
     let peers = {
         let id = id.clone();
-        memo(move || {
+        Memo::new(move |_| {
             live.section_peers
                 .get()
                 .into_iter()
@@ -148,14 +147,14 @@ fn PrivateSectionEditor(live: LiveSession, section: NoteSection, read_only: Sign
     let id = StoredValue::new(section.id.clone());
     let input_id = format!("note-{}", section.id);
     let hint_id = format!("note-{}-hint", section.id);
-    let draft = memo(move || {
+    let draft = Memo::new(move |_| {
         live.private_drafts
             .with(|list| id.with_value(|id| list.iter().find(|d| &d.section == id).cloned()))
     });
-    let text = memo(move || draft.with(|d| d.as_ref().map(|d| d.text.clone()).unwrap_or_default()));
-    let saved = memo(move || draft.with(|d| d.as_ref().is_none_or(|d| d.saved)));
-    let refused = memo(move || id.with_value(|id| live.private_refused.with(|r| r.contains(id))));
-    let online = memo(move || live.status.get() == crate::sync::ConnStatus::Live);
+    let text = Memo::new(move |_| draft.with(|d| d.as_ref().map(|d| d.text.clone()).unwrap_or_default()));
+    let saved = Memo::new(move |_| draft.with(|d| d.as_ref().is_none_or(|d| d.saved)));
+    let refused = Memo::new(move |_| id.with_value(|id| live.private_refused.with(|r| r.contains(id))));
+    let online = Memo::new(move |_| live.status.get() == crate::sync::ConnStatus::Live);
     view! {
         <div class="note-section note-section--private" data-testid="note-section" data-section=section.id.clone()>
             <div class="note-section__head">
@@ -277,15 +276,15 @@ fn CommitmentRow(
 ) -> impl IntoView {
     let id = StoredValue::new(c.id.clone());
     // The row stays while its fields follow the live document (so a field being edited keeps its focus).
-    let current = memo(move || {
+    let current = Memo::new(move |_| {
         live.commitments
             .with(|list| id.with_value(|id| list.iter().find(|x| &x.id == id).cloned()))
             .unwrap_or_else(|| c.clone())
     });
-    let done = memo(move || current.with(|c| c.done));
-    let text = memo(move || current.with(|c| c.text.clone()));
-    let owner = memo(move || current.with(|c| c.owner));
-    let due = memo(move || current.with(|c| c.due.clone().unwrap_or_default()));
+    let done = Memo::new(move |_| current.with(|c| c.done));
+    let text = Memo::new(move |_| current.with(|c| c.text.clone()));
+    let owner = Memo::new(move |_| current.with(|c| c.owner));
+    let due = Memo::new(move |_| current.with(|c| c.due.clone().unwrap_or_default()));
     let field_id = move |what: &str| id.with_value(|id| format!("{what}-{id}"));
     let update = move |field: CommitmentField| id.with_value(|id| live.update_commitment(id, field));
     view! {
@@ -343,7 +342,7 @@ fn AddCommitment(live: LiveSession) -> impl IntoView {
     let due = RwSignal::new(String::new());
     let error = RwSignal::new(None::<&'static str>);
     // New commitments are owned by the person adding them, until they pick someone else.
-    effect(move || {
+    Effect::new(move |_| {
         if let Some(me) = live.me.get() {
             if owner.get_untracked().is_empty() {
                 owner.set(me.0.to_string());

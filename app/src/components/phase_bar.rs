@@ -1,7 +1,6 @@
 //! The agenda as a bar of phases, and the current phase's prompt.
 
 use crate::components::when::When;
-use crate::reactive::{effect, memo};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
 use tandem_core::session::{PhaseSpec, RoomState, TimerCommand};
@@ -28,7 +27,7 @@ pub fn PhaseBar(phases: Vec<PhaseSpec>, room: Memo<RoomState>, preview: RwSignal
             }
         }
     };
-    effect(move || {
+    Effect::new(move |_| {
         room.with(|r| r.phase);
         preview.track();
         reveal();
@@ -98,13 +97,13 @@ pub fn PhasePreview(
     let phases = StoredValue::new(phases);
     let count = phases.with_value(Vec::len);
     // A preview of the phase the session has just moved to is no preview any more.
-    effect(move || {
+    Effect::new(move |_| {
         let current = room.with(|r| r.phase);
         if preview.get_untracked() == Some(current) {
             preview.set(None);
         }
     });
-    let shown = memo(move || {
+    let shown = Memo::new(move |_| {
         let i = preview.get()?;
         phases.with_value(|ps| ps.get(i).cloned().map(|p| (i, p)))
     });
@@ -147,7 +146,7 @@ pub fn PhasePreview(
 /// "First client: Ana", "First client: Ana (you)" or "First client: nobody yet". Nothing for a phase without one.
 #[component]
 fn LeadLine(live: LiveSession, lead_role: Option<String>, testid: &'static str) -> impl IntoView {
-    let line = memo(move || {
+    let line = Memo::new(move |_| {
         let role = lead_role.as_deref()?;
         let name = live.spec.with(|s| {
             s.as_ref()
@@ -183,7 +182,7 @@ fn LeadLine(live: LiveSession, lead_role: Option<String>, testid: &'static str) 
 #[component]
 pub fn PhaseCard(live: LiveSession, phases: Vec<PhaseSpec>, room: Memo<RoomState>) -> impl IntoView {
     let phases = StoredValue::new(phases);
-    let current = memo(move || {
+    let current = Memo::new(move |_| {
         let i = room.with(|r| r.phase);
         phases.with_value(|ps| ps.get(i).cloned().map(|p| (i, p)))
     });

@@ -2,7 +2,6 @@
 
 use crate::components::rows::{rows_of, Rows};
 use crate::components::when::When;
-use crate::reactive::{effect, memo};
 use crate::sync::LiveSession;
 use leptos::prelude::*;
 use std::time::Duration;
@@ -95,7 +94,7 @@ pub fn use_presence_news(live: LiveSession) -> PresenceNews {
 #[component]
 pub fn ArrivalToast(news: PresenceNews) -> impl IntoView {
     let visible = RwSignal::new(None::<String>);
-    effect(move || {
+    Effect::new(move |_| {
         if let Some(a) = news.arrival.get() {
             visible.set(Some(a.text));
             let seq = a.seq;
@@ -120,7 +119,7 @@ pub fn ArrivalToast(news: PresenceNews) -> impl IntoView {
 #[component]
 pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>, news: PresenceNews) -> impl IntoView {
     let roles = StoredValue::new(roles);
-    let people = memo(move || {
+    let people = Memo::new(move |_| {
         let mut list = live.participants.get();
         tandem_core::small_sort::stable_sort_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
         list

@@ -1,7 +1,6 @@
 //! Changing one's role during the session ("I'll be the coachee after all").
 
 use crate::components::when::When;
-use crate::reactive::memo;
 use crate::sync::LiveSession;
 use leptos::prelude::*;
 use tandem_core::session::{Capability, RoleSpec};
@@ -15,13 +14,13 @@ pub fn RolePicker(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
         roles.with_value(|r| !r.is_empty())
             && matches!(live.capability.get(), Some(Capability::Host | Capability::Participant))
     };
-    let mine = memo(move || {
+    let mine = Memo::new(move |_| {
         let me = live.me.get();
         live.participants
             .with(|ps| ps.iter().find(|p| Some(p.id) == me).and_then(|p| p.role.clone()))
     });
     // Everyone else holding a role: (role id, name).
-    let others = memo(move || {
+    let others = Memo::new(move |_| {
         let me = live.me.get();
         live.participants.with(|ps| {
             ps.iter()

@@ -2,7 +2,6 @@
 
 use crate::components::presence::PresenceNews;
 use crate::components::when::When;
-use crate::reactive::{effect, memo};
 use crate::sync::{storage, LiveSession};
 use leptos::prelude::*;
 use tandem_core::session::clock::format_remaining;
@@ -21,7 +20,7 @@ pub fn use_remaining(live: LiveSession, room: Memo<RoomState>) -> ReadSignal<i64
         }
     };
     // A new room state or clock estimate shows at once.
-    effect(move || {
+    Effect::new(move |_| {
         room.track();
         live.offset_ms.track();
         refresh();
@@ -65,8 +64,8 @@ pub fn TimerCard(
         tandem_core::session::TimerControl::Host => "The host runs the timer.",
         tandem_core::session::TimerControl::Everyone => "The people taking part run the timer.",
     };
-    let timer = memo(move || room.with(|r| r.timer));
-    let phase = memo(move || room.with(|r| r.phase));
+    let timer = Memo::new(move |_| room.with(|r| r.timer));
+    let phase = Memo::new(move |_| room.with(|r| r.phase));
     let count = phases.with_value(Vec::len);
     let planned = move || phases.with_value(|p| planned_ms(p, phase.get()));
     let over = move || remaining.get() < 0;
@@ -80,7 +79,7 @@ pub fn TimerCard(
     // Undo is offered for a short while after a phase change (UNDO_WINDOW_MS on the relay's clock, from the change
     // time the room carries), so a reload or a late glance never finds a stale "pull everyone back" button.
     let undo_phase = RwSignal::new(None::<usize>);
-    effect(move || {
+    Effect::new(move |_| {
         live.offset_ms.track();
         let (version, offer, left) = room.with(|r| {
             let now = live.relay_now() as i64;
@@ -98,14 +97,14 @@ pub fn TimerCard(
             );
         }
     });
-    let undo_target = memo(move || {
+    let undo_target = Memo::new(move |_| {
         undo_phase
             .get()
             .and_then(|i| phases.with_value(|p| p.get(i).map(|x| x.title.clone())))
     });
     use_tab_title(live, room, phases, &spec.template_name);
     let sound = RwSignal::new(false);
-    effect(move || sound.set(storage::load_flag("sound")));
+    Effect::new(move |_| sound.set(storage::load_flag("sound")));
     const RING: f64 = 2.0 * std::f64::consts::PI * 54.0;
     view! {
         <section class="card timer" class:timer--over=over class:timer--paused=move || !timer.get().is_running() aria-labelledby="timer-title">
@@ -210,9 +209,9 @@ fn use_tab_title(
                 }
             }
         };
-        effect({
+        Effect::new({
             let update = update.clone();
-            move || {
+            move |_| {
                 room.track();
                 update();
             }
@@ -273,7 +272,7 @@ fn chime() {
 #[component]
 fn Notices(live: LiveSession) -> impl IntoView {
     let visible = RwSignal::new(None::<String>);
-    effect(move || {
+    Effect::new(move |_| {
         if let Some(n) = live.notice.get() {
             visible.set(Some(n.text));
             let id = n.id;
@@ -304,7 +303,7 @@ pub fn Announcer(
     let phases = StoredValue::new(spec.phases);
     let text = RwSignal::new(String::new());
     // Someone joined: said once, politely ("Ben joined.").
-    effect(move || {
+    Effect::new(move |_| {
         if let Some(a) = news.arrival.get() {
             text.set(format!("{}.", a.text));
         }
@@ -313,7 +312,7 @@ pub fn Announcer(
         live.participants
             .with_untracked(|ps| ps.iter().find(|p| Some(p.id) == id).map(|p| p.name.clone()))
     };
-    effect(move || {
+    Effect::new(move |_| {
         if let Some((RoomEvent::PhaseChanged { to, undo, .. }, by)) = live.last_event.get() {
             let count = phases.with_value(Vec::len);
             let title = phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());

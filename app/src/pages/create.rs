@@ -1,7 +1,7 @@
 //! `/`: pick a template, adjust the agenda, write a goal, choose settings, create the session; and the sessions
 //! created on this device. Creating leads to the session's ready page (`ready.rs`), which has an address of its own.
 
-use crate::api::{list_templates, CreateSession, NewSession};
+use crate::api::{CreateSession, NewSession};
 use crate::components::agenda_editor::{is_unchanged, next_key, AgendaEditor, EditablePhase};
 use crate::components::brand::Header;
 use crate::components::focus_later;
@@ -20,10 +20,15 @@ pub fn create_page() -> crate::LazyPage {
     |_, _| view! { <CreatePage/> }.into_any()
 }
 
-/// The create page.
+/// Id of the `<script type="application/json">` holding the shipped formats in the create page's HTML.
+const TEMPLATES_SCRIPT_ID: &str = "tandem-templates";
+
+/// The create page. The formats come with the page, like the session page's link data: the server writes them into
+/// the HTML as JSON ([`TEMPLATES_SCRIPT_ID`]) and the browser reads them back when it hydrates, so the form is there
+/// at once, with no request and no loading state. (`list_templates` stays, for other clients: the load generator.)
 #[component]
 pub fn CreatePage() -> impl IntoView {
-    let templates = Resource::new(|| (), |_| list_templates());
+    let (templates, json) = templates_in_page();
     page_title("New session");
     view! {
         <Header/>
@@ -36,17 +41,40 @@ pub fn CreatePage() -> impl IntoView {
                 </p>
             </section>
             <RecentSessions/>
-            <Suspense fallback=|| view! { <p class="loading" aria-busy="true">"Loading formats…"</p> }>
-                {move || Suspend::new(async move {
-                    match templates.await {
-                        Ok(list) if !list.is_empty() => view! { <CreateForm templates=list/> }.into_any(),
-                        Ok(_) => view! { <p class="error">"No session formats are installed."</p> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">"Could not load the formats: " {e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
+            {if templates.is_empty() {
+                view! { <p class="error" role="alert">"No session formats are installed."</p> }.into_any()
+            } else {
+                view! { <CreateForm templates/> }.into_any()
+            }}
         </main>
+        <script type="application/json" id=TEMPLATES_SCRIPT_ID inner_html=json></script>
     }
+}
+
+/// On the server: the shipped formats, and the same as JSON for the page (`<` escaped, so no text can close the
+/// script).
+#[cfg(feature = "ssr")]
+fn templates_in_page() -> (Vec<Template>, String) {
+    let list = use_context::<crate::api::BackendHandle>()
+        .map(|b| b.0.templates())
+        .unwrap_or_default();
+    let json = serde_json::to_string(&list).unwrap_or_default().replace('<', "\\u003c");
+    (list, json)
+}
+
+/// In the browser: read back from the server-rendered page.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn templates_in_page() -> (Vec<Template>, String) {
+    let json = document()
+        .get_element_by_id(TEMPLATES_SCRIPT_ID)
+        .and_then(|el| el.text_content())
+        .unwrap_or_default();
+    (serde_json::from_str(&json).unwrap_or_default(), json)
+}
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+fn templates_in_page() -> (Vec<Template>, String) {
+    (Vec::new(), String::new())
 }
 
 /// The agenda as it was before a template switch or a reset replaced it, for its undo.
@@ -320,7 +348,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
 fn RecentSessions() -> impl IntoView {
     let recent = RwSignal::new(Vec::<RecentSession>::new());
     let removed = RwSignal::new(None::<(usize, RecentSession)>);
-    crate::reactive::effect(move || recent.set(load_recent()));
+    Effect::new(move |_| recent.set(load_recent()));
     // The back button may restore this page as it was left, before the session just created was listed.
     #[cfg(feature = "hydrate")]
     {

@@ -113,7 +113,7 @@ fn Ready(info: LinkInfo, id: String, token: String) -> AnyView {
             created_at: spec.created_at,
             ready_path: ready_path(&id, &token),
         };
-        crate::reactive::effect(move || {
+        Effect::new(move |_| {
             let mut list = load_recent();
             remember(&mut list, entry.clone());
             save_recent(&list);
@@ -131,37 +131,42 @@ fn Ready(info: LinkInfo, id: String, token: String) -> AnyView {
         // The links lead to the summary now: say so, and lead there, instead of asking to send them.
         let summary = crate::api::summary_path(&id, &token);
         return view! {
-            <main class="page">
-                <section class="card created" aria-labelledby="created-title">
-                    <p class="eyebrow">{what}</p>
-                    <h1 id="created-title">"This session has ended"</h1>
-                    {(!goal.is_empty()).then(|| view! { <p class="created__goal">{goal}</p> })}
-                    <p class="lead">"Its links now open the summary: timings, notes, commitments and the feedback each person may see."</p>
-                    <div class="actions">
-                        <a class="button button--primary button--big" href=summary rel="external" data-testid="open-summary">"Open the summary"</a>
-                        <a class="button" href="/" rel="external">"Create another session"</a>
-                    </div>
-                </section>
-            </main>
+            <CreatedCard what goal title="This session has ended">
+                <p class="lead">"Its links now open the summary: timings, notes, commitments and the feedback each person may see."</p>
+                <div class="actions">
+                    <a class="button button--primary button--big" href=summary rel="external" data-testid="open-summary">"Open the summary"</a>
+                    <a class="button" href="/" rel="external">"Create another session"</a>
+                </div>
+            </CreatedCard>
         }
         .into_any();
     }
     view! {
+        <CreatedCard what goal title="Your session is ready">
+            <p class="lead">"Send the participant link to "{others}". Keep the host link for yourself: it carries the controls. This page keeps them at its own address, and “Recent sessions” on the start page leads back here."</p>
+            <LinkList participant=share.participant_link host=Some(host_link.clone()) observer=share.observer_link/>
+            <div class="actions">
+                <a class="button button--primary button--big" href=host_link rel="external" data-testid="open-host">"Open the session as host"</a>
+                <a class="button" href="/" rel="external">"Create another session"</a>
+            </div>
+        </CreatedCard>
+    }
+    .into_any()
+}
+
+/// The ready page's card, in both of its states: the format and length, the title, the goal, then what the state adds.
+#[component]
+fn CreatedCard(what: String, goal: String, title: &'static str, children: Children) -> impl IntoView {
+    view! {
         <main class="page">
             <section class="card created" aria-labelledby="created-title">
                 <p class="eyebrow">{what}</p>
-                <h1 id="created-title">"Your session is ready"</h1>
+                <h1 id="created-title">{title}</h1>
                 {(!goal.is_empty()).then(|| view! { <p class="created__goal">{goal}</p> })}
-                <p class="lead">"Send the participant link to "{others}". Keep the host link for yourself: it carries the controls. This page keeps them at its own address, and “Recent sessions” on the start page leads back here."</p>
-                <LinkList participant=share.participant_link host=Some(host_link.clone()) observer=share.observer_link/>
-                <div class="actions">
-                    <a class="button button--primary button--big" href=host_link rel="external" data-testid="open-host">"Open the session as host"</a>
-                    <a class="button" href="/" rel="external">"Create another session"</a>
-                </div>
+                {children()}
             </section>
         </main>
     }
-    .into_any()
 }
 
 #[cfg(test)]

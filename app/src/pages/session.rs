@@ -2,7 +2,7 @@
 
 use crate::api::{summary_path, LinkInfo, OpenedLink, LINK_SCRIPT_ID};
 use crate::components::brand::Header;
-use crate::components::feedback::FeedbackPanel;
+use crate::components::feedback::FeedbackSlot;
 use crate::components::join::JoinCard;
 use crate::components::links::LinkList;
 use crate::components::notes::{CommitmentsCard, NotesPanel};
@@ -12,7 +12,6 @@ use crate::components::timer::{use_remaining, Announcer, TimerCard};
 use crate::components::when::When;
 use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
-use crate::reactive::{effect, memo};
 use crate::sync::{storage, use_live_session, ConnStatus, Identity, LiveSession};
 use leptos::prelude::*;
 use tandem_core::session::{total_minutes, Capability, RoomState};
@@ -79,7 +78,7 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
     {
         let id = id.clone();
         // Runs in the browser only: the stored identity decides between the join form and the live view.
-        effect(move || {
+        Effect::new(move |_| {
             identity.set(storage::load_identity(&id));
             checked.set(true);
         });
@@ -144,19 +143,19 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
     let session_id = id.clone();
     let live = use_live_session(id, token, identity);
     // When the session ends, every open page turns into the summary.
-    effect(move || {
+    Effect::new(move |_| {
         if live.ended.get().is_some() {
             go_to(&summary_href);
         }
     });
     let spec = StoredValue::new(info.session.clone());
     // Until the welcome arrives, show the agenda at its start.
-    let room = memo(move || {
+    let room = Memo::new(move |_| {
         live.room
             .get()
             .unwrap_or_else(|| spec.with_value(|s| RoomState::new(&s.phases)))
     });
-    let may_drive = memo(move || {
+    let may_drive = Memo::new(move |_| {
         let cap = live.capability.get().unwrap_or(info.capability);
         spec.with_value(|s| s.may_drive_timer(cap))
     });
@@ -166,7 +165,7 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
     let news = use_presence_news(live);
     let share = info.share.clone();
     let read_only = Signal::derive(move || live.capability.get().unwrap_or(info.capability) == Capability::Observer);
-    let sections = memo(move || {
+    let sections = Memo::new(move |_| {
         let phase = room.with(|r| r.phase);
         spec.with_value(|s| s.phases.get(phase).map(|p| p.notes.clone()).unwrap_or_default())
     });
@@ -185,7 +184,7 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
                         let id = s.phases.get(room.with(|r| r.phase)).and_then(|p| p.form.clone())?;
                         s.forms.iter().find(|f| f.id == id).cloned()
                     });
-                    form.map(|form| view! { <FeedbackPanel live session_id=session_id.clone() form/> })
+                    form.map(|form| view! { <FeedbackSlot live session_id=session_id.clone() form/> })
                 }}
                 <CommitmentsCard live read_only/>
             </div>

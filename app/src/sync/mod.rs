@@ -79,7 +79,8 @@ pub struct SectionPeer {
     pub pid: Option<ParticipantId>,
     /// Display name.
     pub name: String,
-    /// Avatar colour index.
+    /// Picks the avatar colour (the participant id, or the Yjs client id of another editor); the view takes it modulo
+    /// its number of colours.
     pub colour: u32,
 }
 

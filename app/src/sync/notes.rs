@@ -373,7 +373,7 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
                 section: peer.section?,
                 pid: peer.pid,
                 name: peer.user.name.chars().take(40).collect(),
-                colour: peer.pid.map_or(id.get() as u32, |p| p.0) % crate::components::presence::COLOURS,
+                colour: peer.pid.map_or(id.get() as u32, |p| p.0),
             })
         })
         .collect();

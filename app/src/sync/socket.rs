@@ -8,7 +8,7 @@ use send_wrapper::SendWrapper;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use tandem_core::protocol::{ClientMsg, ServerMsg, CLOSE_GONE, CLOSE_RELOAD, PROTOCOL_VERSION};
+use tandem_core::protocol::{ClientMsg, Close, ServerMsg, CLOSE_ABNORMAL, CLOSE_GONE, CLOSE_RELOAD, PROTOCOL_VERSION};
 use tandem_core::session::clock::{ClockSync, Sample};
 use tandem_core::session::ParticipantKey;
 use wasm_bindgen::prelude::*;
@@ -117,7 +117,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
                 ws.set_onclose(None);
                 ws.set_onmessage(None);
                 let _ = ws.close();
-                closed(&shared, 1006);
+                closed(&shared, CLOSE_ABNORMAL);
             }
         })
     };
@@ -222,7 +222,10 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     let on_close = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let code = event.dyn_into::<CloseEvent>().map(|e| e.code()).unwrap_or(1006);
+            let code = event
+                .dyn_into::<CloseEvent>()
+                .map(|e| e.code())
+                .unwrap_or(CLOSE_ABNORMAL);
             closed(&shared, code);
         })
     };
@@ -250,9 +253,7 @@ fn closed(shared: &Rc<RefCell<Shared>>, code: u16) {
         return;
     }
     match code {
-        CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(
-            "Tandem was updated. Please reload the page.".into(),
-        )),
+        CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(Close::Reload.reason().into())),
         CLOSE_GONE => live
             .status
             .set(ConnStatus::Stopped("This session is no longer available.".into())),

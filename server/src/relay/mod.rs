@@ -7,7 +7,7 @@ mod outbox;
 
 pub use actor::ConnId;
 use actor::{Actor, ActorMsg};
-pub use conn::{serve_connection, serve_notes_connection, Limits};
+pub use conn::{serve, serve_connection, Endpoint, Limits, Socket};
 
 use crate::error::AppError;
 use crate::store::Store;
@@ -19,6 +19,7 @@ use axum::response::Response;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use tandem_core::protocol::Close;
 use tandem_core::session::{Capability, Millis, SessionId};
 use tokio::sync::mpsc;
 
@@ -29,8 +30,8 @@ pub enum Outbound {
     Text(Utf8Bytes),
     /// A binary frame (y-sync notes protocol).
     Binary(axum::body::Bytes),
-    /// Close the connection with a code and reason.
-    Close(u16, String),
+    /// Close the connection, saying why (code and reason).
+    Close(Close),
     /// A WebSocket ping: browsers answer it even in a background tab whose timers are throttled.
     Ping,
 }
@@ -117,7 +118,7 @@ impl Relay {
         actors.get(id).filter(|tx| !tx.is_closed()).cloned()
     }
 
-    /// Tells every connection the relay is going away (close code 1012: clients reconnect).
+    /// Tells every connection the relay is going away ([`Close::ServerRestarting`]: clients reconnect).
     pub fn shut_down(&self) {
         self.stopping.send_replace(true);
     }
@@ -168,54 +169,31 @@ fn limited(upgrade: WebSocketUpgrade, limits: Limits) -> WebSocketUpgrade {
         .write_buffer_size(WRITE_BUFFER_BYTES)
 }
 
-/// Which protocol an upgraded socket speaks.
-#[derive(Clone, Copy)]
-enum Endpoint {
-    /// Tandem's own: JSON control messages plus binary y-sync notes.
-    Session,
-    /// y-websocket framing for official Yjs clients: binary y-sync only.
-    Notes,
-}
+/// What both socket routes take from the request: the session id, the link's token, the headers (for `Origin`)
+/// and the upgrade.
+type SocketRequest = (
+    State<AppState>,
+    Path<String>,
+    Query<SocketQuery>,
+    HeaderMap,
+    WebSocketUpgrade,
+);
 
-async fn upgrade_to(
-    endpoint: Endpoint,
-    state: AppState,
-    session: String,
-    token: &str,
-    headers: &HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Result<Response, AppError> {
-    let capability = authorize(&state, &session, token, headers).await?;
+/// Checks the origin and the link, then upgrades the request to a connection of `endpoint`.
+async fn upgrade_to(endpoint: Endpoint, request: SocketRequest) -> Result<Response, AppError> {
+    let (State(state), Path(session), Query(query), headers, upgrade) = request;
+    let capability = authorize(&state, &session, &query.t, &headers).await?;
     let relay = state.relay.clone();
     let id = SessionId(session);
-    // Each branch is boxed: an idle connection's task then holds only the state of the protocol it speaks, not the
-    // larger of the two (docs/performance.md, idle RSS per connection).
-    Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| async move {
-        match endpoint {
-            Endpoint::Session => Box::pin(serve_connection(socket, relay, id, capability)).await,
-            Endpoint::Notes => Box::pin(serve_notes_connection(socket, relay, id, capability)).await,
-        }
-    }))
+    Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| serve(endpoint, socket, relay, id, capability)))
 }
 
 /// `GET /ws/{session}?t=TOKEN`: the live session (JSON control messages, binary y-sync notes).
-pub async fn socket(
-    State(state): State<AppState>,
-    Path(session): Path<String>,
-    Query(query): Query<SocketQuery>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Result<Response, AppError> {
-    upgrade_to(Endpoint::Session, state, session, &query.t, &headers, upgrade).await
+pub async fn socket(request: SocketRequest) -> Result<Response, AppError> {
+    upgrade_to(Endpoint::Session, request).await
 }
 
 /// `GET /yjs/{session}?t=TOKEN`: the notes document for official Yjs clients (y-websocket framing).
-pub async fn notes_socket(
-    State(state): State<AppState>,
-    Path(session): Path<String>,
-    Query(query): Query<SocketQuery>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> Result<Response, AppError> {
-    upgrade_to(Endpoint::Notes, state, session, &query.t, &headers, upgrade).await
+pub async fn notes_socket(request: SocketRequest) -> Result<Response, AppError> {
+    upgrade_to(Endpoint::Notes, request).await
 }

@@ -13,21 +13,16 @@ use crate::session::{
 };
 use serde::{Deserialize, Serialize};
 
+mod close;
+
+pub use close::*;
+
 /// Version of this protocol; the first client message carries it.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Largest frame the relay accepts, in bytes: the whole notes document (1 MB) plus room for y-sync framing, because
 /// one paste, or the sync step 2 carrying a browser's offline edits, travels as a single frame.
 pub const MAX_FRAME_BYTES: usize = 1024 * 1024 + 256 * 1024;
-
-/// WebSocket close code: the client speaks another protocol version and must reload.
-pub const CLOSE_RELOAD: u16 = 4001;
-/// WebSocket close code: the first message was not a valid hello.
-pub const CLOSE_BAD_HELLO: u16 = 4002;
-/// WebSocket close code: this client could not keep up and was dropped; it should reconnect.
-pub const CLOSE_TOO_SLOW: u16 = 4003;
-/// WebSocket close code: the session ended or is no longer available.
-pub const CLOSE_GONE: u16 = 4004;
 
 /// Path of a session's socket; the link's token goes in the `t` query parameter.
 pub fn socket_path(session: &str) -> String {

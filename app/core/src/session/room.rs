@@ -16,19 +16,9 @@ pub const MAX_ADD_SECONDS: u32 = 30 * 60;
 /// offers undo and the relay refuses it, so that a stale button cannot pull everyone back to an old phase.
 pub const UNDO_WINDOW_MS: Millis = 30_000;
 
-// Reading internally tagged enums. `Timer`, `RoomEvent` and `FieldKind` are written as JSON objects that carry their
-// variant in a field (`{"state":"running","deadline":…}`); they are stored that way and the templates are written that
-// way. serde's derived reader for that form buffers the whole object first (its `Content` type), which compiles a
-// second reader of every value into the browser bundle. These enums are read instead through a plain struct with
-// the tag and every variant's fields, then checked. Every object serde's reader accepted is accepted and read the
-// same (fields in any order, unknown fields ignored, a missing field named; proptested in session/tests.rs), and so
-// is every object it refused, with two exceptions for JSON that nothing writes: a key repeated in one object is
-// refused even when it belongs to another variant, and the array form (`["running", 123]`) is read by field
-// position. docs/performance.md, "Client size".
-
 /// The clock of the current phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case", try_from = "TimerFields")]
+#[serde(rename_all = "snake_case")]
 pub enum Timer {
     /// Not started in this phase yet; `remaining_ms` is what the clock shows.
     Ready {
@@ -77,103 +67,6 @@ impl Timer {
             Timer::Ready { .. } => TimerKind::Ready,
             Timer::Running { .. } => TimerKind::Running,
             Timer::Paused { .. } => TimerKind::Paused,
-        }
-    }
-}
-
-/// [`Timer`] as read: the tag and every variant's fields.
-#[derive(Deserialize)]
-struct TimerFields {
-    state: TimerKind,
-    remaining_ms: Option<Scalar>,
-    deadline: Option<Scalar>,
-}
-
-impl TryFrom<TimerFields> for Timer {
-    type Error = String;
-    fn try_from(t: TimerFields) -> Result<Timer, Self::Error> {
-        Ok(match t.state {
-            TimerKind::Ready => Timer::Ready {
-                remaining_ms: Scalar::int(t.remaining_ms, "remaining_ms")?,
-            },
-            TimerKind::Running => Timer::Running {
-                deadline: Scalar::int(t.deadline, "deadline")?,
-            },
-            TimerKind::Paused => Timer::Paused {
-                remaining_ms: Scalar::int(t.remaining_ms, "remaining_ms")?,
-            },
-        })
-    }
-}
-
-/// A field of an internally tagged enum, read before the tag says whether (and as what) it is needed: a whole
-/// number, a boolean or anything else. Only the chosen variant's fields must have their type, as with serde's reader.
-#[derive(Clone, Copy)]
-pub(crate) enum Scalar {
-    Signed(i64),
-    Unsigned(u64),
-    Bool(bool),
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
-        struct ScalarVisitor;
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = Scalar;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any value")
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
-                Ok(Scalar::Signed(v))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
-                Ok(Scalar::Unsigned(v))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
-                Ok(Scalar::Bool(v))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Scalar, E> {
-                Ok(Scalar::Other)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Scalar, E> {
-                Ok(Scalar::Other)
-            }
-            fn visit_unit<E>(self) -> Result<Scalar, E> {
-                Ok(Scalar::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Other)
-            }
-        }
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
-impl Scalar {
-    /// The whole-number field `name` of the chosen variant, which must be there and fit a `T`.
-    pub(crate) fn int<T: TryFrom<i64> + TryFrom<u64>>(value: Option<Scalar>, name: &str) -> Result<T, String> {
-        let fits = match value {
-            None => return Err(format!("missing field `{name}`")),
-            Some(Scalar::Signed(v)) => T::try_from(v).ok(),
-            Some(Scalar::Unsigned(v)) => T::try_from(v).ok(),
-            Some(Scalar::Bool(_) | Scalar::Other) => None,
-        };
-        fits.ok_or_else(|| format!("invalid value for `{name}`: expected a whole number in range"))
-    }
-
-    /// The true/false field `name` of the chosen variant, which must be there and be a boolean.
-    pub(crate) fn bool(value: Option<Scalar>, name: &str) -> Result<bool, String> {
-        match value {
-            None => Err(format!("missing field `{name}`")),
-            Some(Scalar::Bool(v)) => Ok(v),
-            Some(_) => Err(format!("invalid value for `{name}`: expected true or false")),
         }
     }
 }
@@ -239,7 +132,7 @@ pub enum TimerCommand {
 
 /// What happened to a room, for announcements and for the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", try_from = "RoomEventFields")]
+#[serde(rename_all = "snake_case")]
 pub enum RoomEvent {
     /// The clock started.
     Started,
@@ -263,47 +156,6 @@ pub enum RoomEvent {
         /// Whether the relay advanced by itself at the deadline.
         auto: bool,
     },
-}
-
-/// [`RoomEvent`] as read: the tag and every variant's fields (see [`TimerFields`]).
-#[derive(Deserialize)]
-struct RoomEventFields {
-    kind: RoomEventKind,
-    seconds: Option<Scalar>,
-    from: Option<Scalar>,
-    to: Option<Scalar>,
-    undo: Option<Scalar>,
-    auto: Option<Scalar>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum RoomEventKind {
-    Started,
-    Paused,
-    Resumed,
-    TimeAdded,
-    PhaseChanged,
-}
-
-impl TryFrom<RoomEventFields> for RoomEvent {
-    type Error = String;
-    fn try_from(e: RoomEventFields) -> Result<RoomEvent, Self::Error> {
-        Ok(match e.kind {
-            RoomEventKind::Started => RoomEvent::Started,
-            RoomEventKind::Paused => RoomEvent::Paused,
-            RoomEventKind::Resumed => RoomEvent::Resumed,
-            RoomEventKind::TimeAdded => RoomEvent::TimeAdded {
-                seconds: Scalar::int(e.seconds, "seconds")?,
-            },
-            RoomEventKind::PhaseChanged => RoomEvent::PhaseChanged {
-                from: Scalar::int(e.from, "from")?,
-                to: Scalar::int(e.to, "to")?,
-                undo: Scalar::bool(e.undo, "undo")?,
-                auto: Scalar::bool(e.auto, "auto")?,
-            },
-        })
-    }
 }
 
 /// Why a command was refused. The message is meant for the person who sent it.

@@ -156,7 +156,7 @@ pub struct FormField {
 
 /// The kind of answer a form field takes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", try_from = "FieldKindFields")]
+#[serde(rename_all = "snake_case")]
 pub enum FieldKind {
     /// Free text up to a number of characters.
     Text {
@@ -165,35 +165,6 @@ pub enum FieldKind {
     },
     /// A rating from 1 to 5.
     Rating,
-}
-
-/// [`FieldKind`] as read: the tag and every variant's fields. serde reads an internally tagged enum through a buffered
-/// copy of the object, a second reader of every value in the browser bundle; this plain struct reads the same JSON and
-/// TOML (see `TimerFields` in room.rs).
-#[derive(Deserialize)]
-struct FieldKindFields {
-    #[serde(rename = "type")]
-    kind: FieldKindTag,
-    max_chars: Option<super::room::Scalar>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum FieldKindTag {
-    Text,
-    Rating,
-}
-
-impl TryFrom<FieldKindFields> for FieldKind {
-    type Error = String;
-    fn try_from(f: FieldKindFields) -> Result<FieldKind, Self::Error> {
-        Ok(match f.kind {
-            FieldKindTag::Text => FieldKind::Text {
-                max_chars: super::room::Scalar::int(f.max_chars, "max_chars")?,
-            },
-            FieldKindTag::Rating => FieldKind::Rating,
-        })
-    }
 }
 
 /// Limits an agenda must respect, at creation and when loaded from the store.

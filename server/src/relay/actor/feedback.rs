@@ -2,10 +2,11 @@
 //! shared with the host on the receiver's word.
 
 use super::*;
+use tandem_core::session::{check_roles, validate_answers};
 
 impl Actor {
     pub(super) async fn submit_feedback(&mut self, conn: ConnId, draft: FeedbackDraft) {
-        let Some((from, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
+        let Some((from, capability)) = self.member(conn) else {
             return;
         };
         let refuse = |message: &str, errors| ServerMsg::FeedbackRefused {
@@ -97,7 +98,7 @@ impl Actor {
     }
 
     pub(super) async fn share_feedback(&mut self, conn: ConnId, id: FeedbackId, shared: bool) {
-        let Some(me) = self.conns.get(&conn).map(|c| c.participant) else {
+        let Some((me, _)) = self.member(conn) else {
             return;
         };
         if self.ended_at.is_some() {

@@ -1,12 +1,13 @@
 //! Private note sections: each person's own text, stored per author and sent to nobody else.
 
 use super::*;
+use tandem_core::protocol::MAX_PRIVATE_NOTE_CHARS;
 
 impl Actor {
     /// Stores a participant's text of a private note section and confirms it to that connection only. Nobody else
     /// ever receives it: not the other participants, not Yjs clients, not the shared outcome.
     pub(super) async fn private_note(&mut self, conn: ConnId, section: String, text: String, rev: u64) {
-        let Some((who, capability)) = self.conns.get(&conn).map(|c| (c.participant, c.capability)) else {
+        let Some((who, capability)) = self.member(conn) else {
             return;
         };
         let is_private = self
@@ -20,7 +21,7 @@ impl Actor {
                 ErrorCode::Ended,
                 "This session has ended; drafts can no longer be changed.",
             ))
-        } else if who == NOTES_ONLY || capability == Capability::Observer {
+        } else if capability == Capability::Observer {
             Some((ErrorCode::NotAllowed, "Observers can read along but not write drafts."))
         } else if !is_private {
             Some((ErrorCode::BadMessage, "This session has no such private note section."))
@@ -33,16 +34,14 @@ impl Actor {
             None
         };
         if let Some((code, message)) = problem {
-            // Named by section and rev, so that the page stops sending that text (a Yjs client gets nothing).
-            if who != NOTES_ONLY {
-                let refused = ServerMsg::PrivateNoteRefused {
-                    section,
-                    rev,
-                    code,
-                    message: message.into(),
-                };
-                self.send_to(conn, Outbound::text(&refused));
-            }
+            // Named by section and rev, so that the page stops sending that text.
+            let refused = ServerMsg::PrivateNoteRefused {
+                section,
+                rev,
+                code,
+                message: message.into(),
+            };
+            self.send_to(conn, Outbound::text(&refused));
             return;
         }
         match self
@@ -56,7 +55,7 @@ impl Actor {
                 let others: Vec<ConnId> = self
                     .conns
                     .iter()
-                    .filter(|(id, c)| **id != conn && c.participant == who)
+                    .filter(|(id, c)| **id != conn && c.is(who))
                     .map(|(id, _)| *id)
                     .collect();
                 if !others.is_empty() {

@@ -1,0 +1,134 @@
+//! `tandem-load`: the load generator of the relay benchmarks (issue 5, `make bench`, `.ci/bench`).
+//!
+//! Opens ROOMS × CLIENTS WebSocket clients against a running relay. Each client speaks the y-websocket protocol
+//! (y-protocols v1 encoding): it does the sync handshake the way y-websocket clients do, then sends note edits
+//! (real yrs updates in y-sync `Update` messages) at `--rate` per second plus one awareness (presence) frame per
+//! `--awareness-interval`. Every edit inserts a unique ASCII marker `#<client>:<seq>;` into a Y.Text; v1 updates
+//! carry string content verbatim (also when a server re-encodes them, as y-websocket does), so receivers find the
+//! markers in the frame bytes and time each delivery against one shared send-time table.
+//!
+//! Prints connections, deliveries per second, latency percentiles, missing deliveries (expected − received after
+//! the drain period) and the server's peak RSS and CPU seconds from `/proc/PID`, then one JSON line (the last line
+//! of the output) for scripts.
+//!
+//! `--idle` instead holds the connections open without edits (a WebSocket ping every `--ping-interval` seconds keeps
+//! them inside any idle timeout without fan-out) and reports the server's RSS per connection.
+
+mod args;
+mod client;
+mod histogram;
+mod proc;
+mod report;
+mod rooms;
+mod shared;
+
+use args::{Args, Phase, Plan};
+use clap::Parser;
+use client::client;
+use proc::ProcWatch;
+use report::{idle_phase, load_phase, round};
+use rooms::room_urls;
+use shared::Shared;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Semaphore};
+use tokio::time::{timeout, Instant};
+
+/// Parses the flags and runs on a runtime with `--threads` workers.
+fn main() {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => {}
+        Err(e) => {
+            eprintln!("tandem-load: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Connects every client, runs the load (or holds still), prints the report.
+async fn run(args: Args) -> Result<(), String> {
+    let urls = room_urls(&args).await?;
+    let total = args.rooms * args.clients;
+    let plan = Plan::new(&args);
+    let shared = Arc::new(Shared::new(args.clients, total, plan.max_seq));
+
+    // The server settles after the sessions were created, then the baseline for idle memory is taken.
+    let server = args.server_pid.map(ProcWatch::new);
+    if server.is_some() {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let rss_before = server.as_ref().and_then(|s| s.rss_kb());
+
+    let (phase_tx, phase_rx) = watch::channel(Phase::Connect);
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<Result<(), String>>(total.max(1));
+    let gate = Arc::new(Semaphore::new(args.connect_parallel.max(1)));
+    let connect_started = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for (room, url) in urls.iter().enumerate() {
+        for member in 0..args.clients {
+            let global = room * args.clients + member;
+            tasks.push(tokio::spawn(client(
+                shared.clone(),
+                plan,
+                global,
+                url.clone(),
+                gate.clone(),
+                ready_tx.clone(),
+                phase_rx.clone(),
+            )));
+        }
+    }
+    drop(ready_tx);
+    let mut failures = 0usize;
+    let mut first_error = None;
+    for _ in 0..total {
+        match ready_rx.recv().await {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                failures += 1;
+                first_error.get_or_insert(e);
+            }
+            None => break,
+        }
+    }
+    let connect_secs = connect_started.elapsed().as_secs_f64();
+    let connections = shared.connected.load(Ordering::Relaxed);
+    let why = first_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+    eprintln!("tandem-load: {connections} of {total} clients connected and synced in {connect_secs:.1} s");
+    if failures > 0 {
+        eprintln!("tandem-load: {failures} clients failed{why}");
+    }
+
+    let mut report = serde_json::json!({
+        "target": args.target.name(),
+        "label": args.label,
+        "mode": if args.idle { "idle" } else { "load" },
+        "rooms": args.rooms,
+        "clients_per_room": args.clients,
+        "connections": connections,
+        "connect_failures": failures,
+        "connect_s": round(connect_secs, 2),
+    });
+
+    if args.idle {
+        let _ = phase_tx.send(Phase::Run { start: Instant::now() });
+        idle_phase(&args, &shared, server.as_ref(), rss_before, &mut report).await;
+    } else {
+        load_phase(&args, &shared, server.as_ref(), &phase_tx, &mut report).await;
+    }
+    let _ = phase_tx.send(Phase::Done);
+    for t in tasks {
+        let _ = timeout(Duration::from_secs(2), t).await;
+    }
+    let loadgen = ProcWatch::new(std::process::id());
+    report["loadgen_cpu_s"] = serde_json::json!(round(loadgen.cpu_s().unwrap_or(0.0), 2));
+    println!("{report}");
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The rooms of a run, as WebSocket URLs: named rooms for the bare relay and y-websocket; for Tandem, sessions
+//! created over HTTP the way the create page does it (the templates, then `create_session`), one per room, joined
+//! on the `/yjs` endpoint with the participant link's token.
+
+use crate::args::{Args, Target};
+use serde::Deserialize;
+use std::sync::Arc;
+use tandem_core::session::SessionSettings;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+/// A template as the server lists it, its agenda kept as the JSON the server sent: the load generator sends it back
+/// as it is, so it works against any build of the server whatever the agenda's fields are.
+#[derive(Deserialize)]
+struct ListedTemplate {
+    id: String,
+    phases: serde_json::Value,
+}
+
+/// The part of `create_session`'s answer the load generator uses.
+#[derive(Deserialize)]
+struct CreatedSession {
+    participant_link: String,
+}
+
+/// One WebSocket URL per room.
+pub async fn room_urls(args: &Args) -> Result<Vec<String>, String> {
+    // Fresh room names per run: y-websocket keeps a room's document as long as the process lives.
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    match args.target {
+        Target::Bare | Target::Ywebsocket => Ok((0..args.rooms)
+            .map(|r| format!("ws://{}/bench-{run}-{r}", args.addr))
+            .collect()),
+        Target::Tandem => {
+            // GROW's agenda as the server under test ships it.
+            let templates: Vec<ListedTemplate> =
+                serde_json::from_str(&http_post(&args.addr, "/api/templates", "").await?)
+                    .map_err(|e| format!("templates answer: {e}"))?;
+            let grow = templates
+                .into_iter()
+                .find(|t| t.id == "grow")
+                .ok_or("the grow template is missing")?;
+            let body = serde_json::json!({
+                "request": {
+                    "template_id": grow.id,
+                    "goal": "Relay benchmark",
+                    "phases": grow.phases,
+                    "settings": SessionSettings::default(),
+                }
+            })
+            .to_string();
+            let gate = Arc::new(Semaphore::new(8));
+            let mut handles = Vec::new();
+            for _ in 0..args.rooms {
+                let (addr, body, gate) = (args.addr.clone(), body.clone(), gate.clone());
+                handles.push(tokio::spawn(async move {
+                    let _permit = gate.acquire().await;
+                    let created: CreatedSession =
+                        serde_json::from_str(&http_post(&addr, "/api/create_session", &body).await?)
+                            .map_err(|e| format!("create_session answer: {e}"))?;
+                    let path = created
+                        .participant_link
+                        .split("/s/")
+                        .nth(1)
+                        .ok_or("participant link without /s/")?;
+                    let (id, token) = path.split_once("?t=").ok_or("participant link without ?t=")?;
+                    Ok::<_, String>(format!("ws://{addr}/yjs/{id}?t={token}"))
+                }));
+            }
+            let mut urls = Vec::new();
+            for h in handles {
+                urls.push(h.await.map_err(|e| e.to_string())??);
+            }
+            Ok(urls)
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 POST of a JSON body (a server function call); the answer's body (status 200 only).
+async fn http_post(addr: &str, path: &str, body: &str) -> Result<String, String> {
+    let mut tcp = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    tcp.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).await.map_err(|e| e.to_string())?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, rest) = answer.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+    let status = head.lines().next().unwrap_or_default();
+    if !status.contains(" 200") {
+        return Err(format!("POST {path}: {status}: {rest}"));
+    }
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let mut out = String::new();
+        let mut rest = rest;
+        while let Some((size, tail)) = rest.split_once("\r\n") {
+            let n = usize::from_str_radix(size.trim(), 16).map_err(|e| e.to_string())?;
+            if n == 0 || tail.len() < n {
+                break;
+            }
+            out.push_str(&tail[..n]);
+            rest = tail[n..].trim_start_matches("\r\n");
+        }
+        return Ok(out);
+    }
+    Ok(rest.to_string())
+}

@@ -1,0 +1,124 @@
+//! The shared notes document, the commitments copied out of it, and private note sections.
+
+use super::*;
+
+impl Store {
+    /// The stored notes document of a session, if any was written.
+    pub async fn notes(&self, session: &SessionId) -> Result<Option<Vec<u8>>, StoreError> {
+        let row = sqlx::query("SELECT state FROM notes WHERE session_id = ?")
+            .bind(&session.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get::<Vec<u8>, _>("state")))
+    }
+
+    /// Replaces the stored notes document and the commitments copied out of it, in one transaction.
+    pub async fn save_notes(
+        &self,
+        session: &SessionId,
+        state: &[u8],
+        commitments: &[Commitment],
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(&session.0)
+        .bind(state)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM commitments WHERE session_id = ?")
+            .bind(&session.0)
+            .execute(&mut *tx)
+            .await?;
+        for c in commitments {
+            sqlx::query(
+                "INSERT INTO commitments (session_id, id, text, owner, due, done, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&session.0)
+            .bind(&c.id)
+            .bind(&c.text)
+            .bind(c.owner.map(|o| o.0))
+            .bind(&c.due)
+            .bind(c.done)
+            .bind(c.at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stores one participant's text of a private note section (replacing the previous one).
+    pub async fn save_private_note(
+        &self,
+        session: &SessionId,
+        participant: ParticipantId,
+        section: &str,
+        text: &str,
+        now: Millis,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO private_notes (session_id, participant_id, section, text, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (session_id, participant_id, section) DO UPDATE SET text = excluded.text, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&session.0)
+        .bind(participant.0)
+        .bind(section)
+        .bind(text)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// One participant's texts of private note sections, by section id (nobody else's).
+    pub async fn private_notes(
+        &self,
+        session: &SessionId,
+        participant: ParticipantId,
+    ) -> Result<Vec<PrivateNote>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT section, text FROM private_notes WHERE session_id = ? AND participant_id = ? ORDER BY section",
+        )
+        .bind(&session.0)
+        .bind(participant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PrivateNote {
+                section: r.get("section"),
+                text: r.get("text"),
+            })
+            .collect())
+    }
+
+    /// The stored commitments of a session, oldest first.
+    pub async fn commitments(&self, session: &SessionId) -> Result<Vec<Commitment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, text, owner, due, done, created_at FROM commitments WHERE session_id = ? \
+             ORDER BY created_at, id",
+        )
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Commitment {
+                id: r.get("id"),
+                text: r.get("text"),
+                owner: r.get::<Option<u32>, _>("owner").map(ParticipantId),
+                due: r.get("due"),
+                done: r.get("done"),
+                at: r.get("created_at"),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,204 @@
+//! The fixture: a real server on 127.0.0.1:0 over a SQLite file in a temporary folder, and sessions created on it.
+//!
+//! `let (server, session) = TestServer::with_session("grow").await;` is the whole preamble of most tests. The
+//! server derefs to [`Running`], so `server.state.store`, `server.addr` and `server.url()` are there as well.
+
+use super::{key, Client, Page};
+use app::api::NewSession;
+use server::{launch_with_listener, Config, Running};
+use std::ops::Deref;
+use std::path::PathBuf;
+use tandem_core::notes::NotesDoc;
+use tandem_core::protocol::ServerMsg;
+use tandem_core::session::{Outcome, SessionId, SessionSettings};
+use tempfile::TempDir;
+
+/// The goal of every session the fixture creates unless a test names another.
+pub const GOAL: &str = "Get better at delegating";
+
+/// A SQLite database file in a temporary folder of its own, removed when this is dropped. It outlives the servers
+/// started over it, so that a test can restart a server, or hand the file to the server binary (crash tests).
+pub struct TestDb {
+    // Held for its `Drop`: the folder and the database in it go when the test is done with them.
+    _dir: TempDir,
+    path: PathBuf,
+}
+
+impl TestDb {
+    /// A new, empty folder; the server creates the database file on its first start.
+    pub fn new() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        TestDb { _dir: dir, path }
+    }
+
+    /// The database URL the server and sqlx take.
+    pub fn url(&self) -> String {
+        format!("sqlite://{}", self.path.display())
+    }
+
+    /// Starts a server on 127.0.0.1:0 over this database.
+    pub async fn start(self) -> TestServer {
+        let config = Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            public_url: None,
+            database_url: self.url(),
+            site_root: "target/site".into(),
+            workers: 0,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let running = launch_with_listener(config, listener, std::future::pending())
+            .await
+            .unwrap();
+        TestServer { running, db: self }
+    }
+}
+
+/// A server started by a test, with the database it owns.
+pub struct TestServer {
+    running: Running,
+    db: TestDb,
+}
+
+impl Deref for TestServer {
+    type Target = Running;
+    fn deref(&self) -> &Running {
+        &self.running
+    }
+}
+
+impl TestServer {
+    /// A server over a new, empty database.
+    pub async fn start() -> TestServer {
+        TestDb::new().start().await
+    }
+
+    /// A server with one session of `template` (default settings, the goal [`GOAL`]).
+    pub async fn with_session(template: &str) -> (TestServer, Session) {
+        let server = TestServer::start().await;
+        let session = server.session(template).await;
+        (server, session)
+    }
+
+    /// A server with one GROW session with `settings`.
+    pub async fn with_settings(settings: SessionSettings) -> (TestServer, Session) {
+        let server = TestServer::start().await;
+        let session = server.session_with("grow", GOAL, settings).await;
+        (server, session)
+    }
+
+    /// Creates a session of `template` with default settings and the goal [`GOAL`].
+    pub async fn session(&self, template: &str) -> Session {
+        self.session_with(template, GOAL, SessionSettings::default()).await
+    }
+
+    /// Creates a session of `template` (its agenda as shipped) with `goal` and `settings`.
+    pub async fn session_with(&self, template: &str, goal: &str, settings: SessionSettings) -> Session {
+        let backend = self.state.backend.0.clone();
+        let t = backend.templates().into_iter().find(|t| t.id == template).unwrap();
+        let created = backend
+            .create_session(NewSession {
+                template_id: t.id,
+                goal: goal.into(),
+                phases: t.phases,
+                settings,
+            })
+            .await
+            .unwrap();
+        Session {
+            id: SessionId(created.id),
+            host_link: created.host_link,
+            participant_link: created.participant_link,
+            observer_link: created.observer_link,
+        }
+    }
+
+    /// The outcome stored for `session` when it ended (`None` while it runs).
+    pub async fn outcome(&self, session: &Session) -> Option<Outcome> {
+        self.state.store.outcome(&session.id).await.unwrap()
+    }
+
+    /// The database this server runs over.
+    pub fn db(&self) -> &TestDb {
+        &self.db
+    }
+
+    /// The session socket URL (`/ws`) of a session link on this server.
+    pub fn ws(&self, link: &str) -> String {
+        ws_url(&self.url(), link)
+    }
+
+    /// The y-websocket endpoint (`/yjs`) of a session link on this server, as an official Yjs client would use it.
+    pub fn yjs(&self, link: &str) -> String {
+        socket_url(&self.url(), "yjs", link)
+    }
+
+    /// Connects over `link` and joins as `name` with the test key `n` ([`key`]): the client and its welcome.
+    pub async fn join(&self, link: &str, name: &str, n: u8, role: Option<&str>) -> (Client, ServerMsg) {
+        Client::join(&self.ws(link), name, &key(n), role).await
+    }
+
+    /// Opens `link` as a Tandem page would, with the test key `n` and the notes `notes` ([`Page::join`]).
+    pub async fn page(&self, link: &str, name: &str, n: u8, notes: NotesDoc) -> Page {
+        Page::join(&self.ws(link), name, &key(n), notes).await
+    }
+
+    /// Stops gracefully (see [`Running::stop`]); the database goes with the server.
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+
+    /// Stops gracefully and keeps the database for another server.
+    pub async fn stop_keeping_db(self) -> TestDb {
+        self.running.stop().await;
+        self.db
+    }
+
+    /// Stops gracefully and starts a new server (on a new port) over the same database.
+    pub async fn restart(self) -> TestServer {
+        self.stop_keeping_db().await.start().await
+    }
+}
+
+/// A session the fixture created: its id and its three links (`PUBLIC_URL/s/{id}?t={token}`).
+pub struct Session {
+    pub id: SessionId,
+    pub host_link: String,
+    pub participant_link: String,
+    pub observer_link: String,
+}
+
+impl Session {
+    /// The host link's token.
+    pub fn host_token(&self) -> String {
+        parts(&self.host_link).1
+    }
+
+    /// The participant link's token.
+    pub fn participant_token(&self) -> String {
+        parts(&self.participant_link).1
+    }
+
+    /// The observer link's token.
+    pub fn observer_token(&self) -> String {
+        parts(&self.observer_link).1
+    }
+}
+
+/// Splits a link into (session id, token).
+pub fn parts(link: &str) -> (String, String) {
+    let path = link.split("/s/").nth(1).unwrap();
+    let (id, query) = path.split_once("?t=").unwrap();
+    (id.to_string(), query.to_string())
+}
+
+/// The session socket URL (`/ws`) of a session link on the server at `base` (`http://host:port`).
+pub fn ws_url(base: &str, link: &str) -> String {
+    socket_url(base, "ws", link)
+}
+
+/// The WebSocket URL of `endpoint` for a session link on the server at `base`.
+fn socket_url(base: &str, endpoint: &str, link: &str) -> String {
+    let (id, token) = parts(link);
+    format!("{}/{endpoint}/{id}?t={token}", base.replace("http://", "ws://"))
+}

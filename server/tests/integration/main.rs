@@ -1,0 +1,17 @@
+//! The server's integration tests, in one test binary (one link of the server and Leptos instead of one per file):
+//! a real server on 127.0.0.1:0 over a SQLite file, tokio-tungstenite clients, and the server binary itself where a
+//! test kills it (crash). One module per area; the fixture is in `common` (`TestServer::with_session`).
+
+mod common;
+
+mod bad_input;
+mod crash;
+mod feedback;
+mod form_roles;
+mod live_session;
+mod notes;
+mod page_notes;
+mod pages;
+mod private_notes;
+mod roles;
+mod slow_client;
