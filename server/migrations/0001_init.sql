@@ -1,4 +1,4 @@
--- Sessions as created. `spec` is the JSON of tandem_core::session::SessionSpec (agenda, goal, settings).
+-- Sessions as created. `spec` is the JSON of app::session::SessionSpec (agenda, goal, settings).
 CREATE TABLE sessions (
     id                TEXT PRIMARY KEY NOT NULL,
     created_at        INTEGER NOT NULL,
@@ -23,7 +23,7 @@ CREATE TABLE participants (
     UNIQUE (session_id, key)
 );
 
--- Phase and timer per room (room 0 is the pair's room or a workshop's plenary). `state` is tandem_core::session::RoomState.
+-- Phase and timer per room (room 0 is the pair's room or a workshop's plenary). `state` is app::session::RoomState.
 CREATE TABLE rooms (
     session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     room_id     INTEGER NOT NULL,

@@ -11,7 +11,7 @@ CREATE TABLE feedback (
 );
 CREATE INDEX feedback_by_session ON feedback (session_id);
 
--- The stored outcome of an ended session (tandem_core::session::Outcome as JSON).
+-- The stored outcome of an ended session (app::session::Outcome as JSON).
 CREATE TABLE outcomes (
     session_id  TEXT PRIMARY KEY NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
     ended_at    INTEGER NOT NULL,

@@ -12,7 +12,7 @@ UPDATE rooms SET state = json_set(state, '$.timer', json_object(
     END))
 WHERE json_extract(state, '$.timer.state') IS NOT NULL;
 
--- Each form's fields rebuilt in order (json_each walks an array in order; the aggregates follow it).
+-- Each form's fields rebuilt in their order (aggregates with ORDER BY: SQLite 3.44 or later, bundled by sqlx).
 UPDATE sessions SET spec = json_set(spec, '$.forms', json((
     SELECT json_group_array(json_set(form.value, '$.fields', json((
         SELECT json_group_array(
@@ -21,7 +21,7 @@ UPDATE sessions SET spec = json_set(spec, '$.forms', json((
                 WHEN 'text' THEN json_set(field.value, '$.kind', json_object('text',
                     json_object('max_chars', json_extract(field.value, '$.kind.max_chars'))))
                 ELSE json(field.value)
-            END)
-        FROM json_each(form.value, '$.fields') AS field))))
+            END ORDER BY field.key)
+        FROM json_each(form.value, '$.fields') AS field))) ORDER BY form.key)
     FROM json_each(sessions.spec, '$.forms') AS form)))
 WHERE EXISTS (SELECT 1 FROM json_tree(sessions.spec, '$.forms') WHERE key = 'type' AND path LIKE '%.kind');

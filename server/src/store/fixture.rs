@@ -1,8 +1,9 @@
 //! A database written by an older build, kept as a file (`testdata/schema-6.db`), and what it must read back as
 //! after the migrations of today's build: the proof that an upgrade loses nothing.
 //!
-//! `contents()` builds the rows deterministically: one session per shipped template (so every form and field kind
-//! is stored), rooms with the clock in each state, participants, keys, attendance, feedback with text and rating
+//! `contents()` builds the rows deterministically: one session per template of that build (kept, as today's code
+//! reads them, in `testdata/schema-6-templates.json`, so that editing a shipped template does not change what the
+//! file must hold; every form and field kind is there), rooms with the clock in each state, participants, keys, attendance, feedback with text and rating
 //! answers, a private note, notes with commitments, and an ended session with its outcome. `write` stored them with
 //! the build of 2026-12-06 (schema 6, internally tagged JSON: `{"state":"running",…}`, `{"type":"text",…}`); run
 //! `cargo test -p server write_schema_6_fixture -- --ignored` on such a build to write the file again.
@@ -24,7 +25,8 @@ pub struct Contents {
 
 /// The fixture's rows (the same on every call).
 pub fn contents() -> Contents {
-    let templates = crate::templates::load().expect("shipped templates");
+    let templates: Vec<tandem_core::session::Template> =
+        serde_json::from_str(include_str!("testdata/schema-6-templates.json")).expect("the fixture's templates");
     let sessions: Vec<SessionRecord> = templates
         .iter()
         .enumerate()
