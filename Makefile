@@ -117,7 +117,7 @@ e2e: site-release
 
 # Brotli size of what each page downloads (wasm + JS + CSS, split-out pages with their chunks: what browsers receive)
 # against the committed budgets: the session page and any page. Gzip is printed too. See docs/performance.md.
-# Any page, and the session page with the code it fetches later (its feedback form): 330 KB.
+# Any page, and the session page with the parts it fetches when shown (join form, feedback form): 330 KB.
 SESSION_BUDGET_KB ?= 270
 PAGE_BUDGET_KB ?= 330
 size: setup site-release

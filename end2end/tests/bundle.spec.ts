@@ -1,7 +1,7 @@
 import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
 import * as path from "path";
-import { createSession, join, hydrated, screenshots, test, allowConsoleErrors, allowPageErrors } from "./helpers";
+import { createSession, join, hydrated, screenshots, test, allowConsoleErrors, allowPageErrors, expectAccessible, expectLive } from "./helpers";
 
 /** The wasm files a page fetches, by name, from the moment this is called. */
 function wasmFetched(page: Page): string[] {
@@ -39,7 +39,9 @@ test("each page downloads only its own code: the session page none of the create
   // createSession ends on the new session's ready page, a page (and a wasm file) of its own.
   expect(createWasm.some((f) => f.includes("ready_page"))).toBe(true);
 
-  // A fresh browser opening the session link: the main bundle only, before and after joining.
+  // A fresh browser opening the session link: the main bundle, and the join form's own file (fetched because this
+  // browser has not joined yet: a returning participant, or a reload, fetches the main bundle only), before and after
+  // joining.
   const peer = await (await browser.newContext()).newPage();
   const sessionWasm = wasmFetched(peer);
   const sessionApi = apiCalls(peer);
@@ -47,6 +49,15 @@ test("each page downloads only its own code: the session page none of the create
   await peer.getByTestId("notes-goal-statement").click();
   await peer.keyboard.type("Lead a review");
   await expect(peer.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(__dirname, "..", "..", "target", "site", "pkg", "__wasm_split_manifest.json"), "utf8"),
+  );
+  expect(sessionWasm[0]).toBe("tandem.wasm");
+  expect(sessionWasm.slice(1).sort()).toEqual(manifest.join_card.map((f: string) => `${f}.wasm`).sort());
+  // A reload, now that this browser has joined: the main bundle only.
+  sessionWasm.length = 0;
+  await peer.reload();
+  await expectLive(peer);
   expect(sessionWasm).toEqual(["tandem.wasm"]);
   // What the link opens comes inside the page: no server function, so none of their code in the main bundle.
   expect(sessionApi).toEqual([]);
@@ -62,10 +73,9 @@ test("each page downloads only its own code: the session page none of the create
   expect(summaryWasm.some((f) => f.includes("create_page"))).toBe(false);
 });
 
-// The code comes compressed: the release build writes FILE.gz and FILE.br next to each file (.ci/precompress) and the
-// server sends the one the browser accepts, so people download what `.ci/size-report` measures, not the raw wasm.
-// The session page's feedback form is a wasm file of its own (`#[lazy] feedback_panel`): fetched the first time a phase
-// with a form shows, once per page; a page opened in such a phase shows "Loading the feedback form…" until it is there.
+// The session page's feedback form is a wasm file of its own (`wasm_split` feedback_panel, fallible): fetched the first
+// time a phase with a form shows, once per page; "Loading the feedback form…" until it is there, "Try again" if it
+// could not be fetched.
 test("the session page fetches its feedback form's code when a form phase first shows, and only then", async ({ browser }) => {
   const host = await (await browser.newContext()).newPage();
   const links = await createSession(host, { template: "teach-back" });
@@ -75,14 +85,24 @@ test("the session page fetches its feedback form's code when a form phase first 
   expect(fetched.some((f) => f.includes("feedback_panel"))).toBe(false);
 
   // The last phase, "Feedback", is the only one with a form (the learner's, about the teacher, who has not joined).
+  // The first fetch of its code fails (a network blip): the session keeps working and offers to try again.
+  allowConsoleErrors(/Failed to load resource|net::ERR_FAILED|Failed to fetch|feedback_panel/);
+  let blocked = true;
+  await host.route(/feedback_panel.*\.wasm/, (route) => (blocked ? route.abort("failed") : route.continue()));
   await host.getByRole("button", { name: /^Feedback/ }).click();
   await host.getByRole("button", { name: "Go to this phase" }).click();
   await expect(host.getByTestId("phase-title")).toHaveText("Feedback");
+  await expect(host.getByTestId("feedback-failed")).toContainText("could not be loaded");
+  await expect(host.getByTestId("connection")).toContainText("Live");
+  await expectAccessible(host);
+  blocked = false;
+  await host.getByRole("button", { name: "Try again" }).click();
   await expect(host.locator("#feedback-title")).toBeVisible();
   await expect(host.getByTestId("feedback-loading")).toHaveCount(0);
-  expect(fetched.filter((f) => f.includes("feedback_panel"))).toHaveLength(1);
+  await expect(host.getByTestId("feedback-failed")).toHaveCount(0);
+  expect(fetched.filter((f) => f.includes("feedback_panel"))).toHaveLength(2);
 
-  // Opened in a form phase: the server renders the loading card, the browser swaps in the form once its code is there.
+  // Opened in a form phase: the loading card, then the form once its code is there.
   const reloaded = wasmFetched(host);
   const seenLoading = host.waitForResponse((r) => r.url().includes("feedback_panel"));
   await host.reload();
@@ -93,6 +113,8 @@ test("the session page fetches its feedback form's code when a form phase first 
   await host.context().close();
 });
 
+// The code comes compressed: the release build writes FILE.gz and FILE.br next to each file (.ci/precompress) and the
+// server sends the one the browser accepts, so people download what `.ci/size-report` measures, not the raw wasm.
 test("the page and its code are sent compressed, the code as the files the size report measures", async ({ page }) => {
   const pkg = path.join(__dirname, "..", "..", "target", "site", "pkg");
   const seen = new Map<string, { encoding: string; type: string; vary: string; body: number }>();

@@ -1,6 +1,7 @@
 //! The guided feedback form about a partner, and the feedback the viewer received.
 
 use crate::components::rows::{rows_of, Rows};
+use crate::components::split::{SplitCode, SplitPlaceholder};
 use crate::components::when::When;
 use crate::sync::{storage, LiveSession, Submission};
 use leptos::prelude::*;
@@ -24,43 +25,33 @@ fn draft_key(session: &str, about: ParticipantId) -> String {
 /// Builds the feedback panel of a form: [`FeedbackPanel`]'s view.
 pub type FeedbackView = fn(LiveSession, String, FormSpec) -> AnyView;
 
-/// The feedback panel's code, in a wasm file of its own (`cargo leptos build --split`): the session page fetches it
-/// the first time it shows a phase with a form ([`FeedbackSlot`]), so a session that never reaches one, and every
-/// other page, never download it.
+/// The feedback panel's code, in a wasm file of its own (components/split.rs): the session page fetches it the first
+/// time it shows a phase with a form ([`FeedbackSlot`]), so a session that never reaches one, and every other page,
+/// never download it.
 #[cfg(feature = "hydrate")]
-#[lazy]
-pub fn feedback_panel() -> FeedbackView {
-    |live, session_id, form| view! { <FeedbackPanel live session_id form/> }.into_any()
+#[leptos::wasm_split::wasm_split(feedback_panel, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn feedback_panel() -> Result<FeedbackView, leptos::wasm_split::SplitLoaderError> {
+    Ok(|live, session_id, form| view! { <FeedbackPanel live session_id form/> }.into_any())
 }
 
-/// Where a phase's feedback form goes: [`FeedbackPanel`] once its code is there (fetched once per page), a short
-/// "Loading" card until then. The server renders that card too, so the page hydrates as the server sent it.
+/// On the server the slot never fetches (it renders in the browser only); the same function, unsplit.
+#[cfg(not(feature = "hydrate"))]
+async fn feedback_panel() -> Result<FeedbackView, std::convert::Infallible> {
+    Ok(|live, session_id, form| view! { <FeedbackPanel live session_id form/> }.into_any())
+}
+
+/// Where a phase's feedback form goes: [`FeedbackPanel`] once its code is there (fetched once per page), a
+/// "Loading" card until then, "Try again" if the fetch failed.
 #[component]
 pub fn FeedbackSlot(live: LiveSession, session_id: String, form: FormSpec) -> impl IntoView {
-    #[cfg(feature = "hydrate")]
-    static LOADED: std::sync::OnceLock<FeedbackView> = std::sync::OnceLock::new();
-    #[cfg(feature = "hydrate")]
-    let panel = RwSignal::new(LOADED.get().copied());
-    #[cfg(not(feature = "hydrate"))]
-    let panel = RwSignal::new(None::<FeedbackView>);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if panel.get_untracked().is_none() {
-            leptos::task::spawn_local(async move {
-                let build = feedback_panel().await;
-                let _ = LOADED.set(build);
-                // The slot may have gone (the phase changed) while the code was on its way.
-                let _ = panel.try_set(Some(build));
-            });
-        }
-    });
-    move || match panel.get() {
+    static FETCHED: std::sync::OnceLock<FeedbackView> = std::sync::OnceLock::new();
+    let split = SplitCode::fetched(&FETCHED, feedback_panel);
+    let retry = Callback::new(move |_| split.retry(&FETCHED, feedback_panel));
+    move || match split.code.get() {
         Some(build) => build(live, session_id.clone(), form.clone()),
         None => view! {
-            <section class="card feedback" aria-busy="true" data-testid="feedback-loading">
-                <h2>{form.title.clone()}</h2>
-                <p class="hint" role="status">"Loading the feedback form…"</p>
-            </section>
+            <SplitPlaceholder title=form.title.clone() what="the feedback form" failed=split.failed.get() retry
+                testid="feedback" class="feedback"/>
         }
         .into_any(),
     }
@@ -226,6 +217,10 @@ fn FeedbackForm(
         let key = key.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
+            // One submission at a time (the button says "Sending…" meanwhile).
+            if status.get_untracked() == Some(Submission::Pending) {
+                return;
+            }
             let d = draft.get_untracked();
             let result = form.with_value(|f| validate_answers(f, &clean(&d.answers)));
             match result {
@@ -264,7 +259,9 @@ fn FeedbackForm(
                 _ => ().into_any(),
             }}
             {move || (!local_errors.with(Vec::is_empty)).then(|| view! { <p class="error" role="alert">"Please check the highlighted answers."</p> })}
-            <button type="submit" class="button button--primary" disabled=move || status.get() == Some(Submission::Pending)>
+            // `aria-disabled`, not `disabled`, while sending: a disabled button drops the keyboard focus to the page.
+            <button type="submit" class="button button--primary"
+                aria-disabled=move || (status.get() == Some(Submission::Pending)).to_string()>
                 {move || match status.get() {
                     Some(Submission::Pending) => "Sending…",
                     Some(Submission::Saved) => "Update feedback",

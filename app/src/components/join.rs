@@ -1,18 +1,63 @@
 //! Joining a session: a display name and, where the format has roles, a role.
 
 use crate::api::LinkInfo;
+use crate::components::split::{SplitCode, SplitPlaceholder};
 use crate::components::when::When;
 use crate::sync::{storage, Identity};
 use leptos::prelude::*;
 use tandem_core::protocol::may_claim;
 use tandem_core::session::{clean_name, limits, Capability, ParticipantId, ParticipantView, RoleSpec};
 
+/// Builds the join form: [`JoinCard`]'s view.
+pub type JoinView = fn(LinkInfo, Callback<Identity>) -> AnyView;
+
+/// The join form's code, in a wasm file of its own (components/split.rs): only someone who has not joined this session
+/// in this browser yet fetches it; a reload, or a returning participant, never does.
+#[cfg(feature = "hydrate")]
+#[leptos::wasm_split::wasm_split(join_card, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn join_card() -> Result<JoinView, leptos::wasm_split::SplitLoaderError> {
+    Ok(|info, on_join| view! { <JoinCard info on_join/> }.into_any())
+}
+
+/// On the server the slot never fetches (it renders in the browser only); the same function, unsplit.
+#[cfg(not(feature = "hydrate"))]
+async fn join_card() -> Result<JoinView, std::convert::Infallible> {
+    Ok(|info, on_join| view! { <JoinCard info on_join/> }.into_any())
+}
+
+/// Where the join form goes: [`JoinCard`] once its code is there, a "Loading" card until then, "Try again" if the
+/// fetch failed.
+#[component]
+pub fn JoinSlot(info: LinkInfo, on_join: Callback<Identity>) -> impl IntoView {
+    static FETCHED: std::sync::OnceLock<JoinView> = std::sync::OnceLock::new();
+    let split = SplitCode::fetched(&FETCHED, join_card);
+    let retry = Callback::new(move |_| split.retry(&FETCHED, join_card));
+    let heading = texts(info.capability).0;
+    move || match split.code.get() {
+        Some(build) => build(info.clone(), on_join),
+        None => view! {
+            <SplitPlaceholder title=heading.to_string() what="the join form" failed=split.failed.get() retry
+                testid="join" class="join"/>
+        }
+        .into_any(),
+    }
+}
+
+/// The join form's heading and button for a kind of link.
+fn texts(capability: Capability) -> (&'static str, &'static str) {
+    match capability {
+        Capability::Host => ("Join as host", "Enter the session"),
+        Capability::Participant => ("Join the session", "Join"),
+        Capability::Observer => ("Watch the session", "Watch"),
+    }
+}
+
 /// The join form. Observers pick no role. Roles show who holds them already (as the page was loaded: people who
 /// join while the form is open are not shown, and anyone can change role later in the session), and the first role
 /// nobody holds is preselected. A name that matches the one person who joined with this kind of link (the host, a
 /// pair's peer) asks first whether this is that person on another device ([`may_claim`]).
 #[component]
-pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync + 'static) -> impl IntoView {
+pub fn JoinCard(info: LinkInfo, on_join: Callback<Identity>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let roles = if info.capability == Capability::Observer {
         Vec::new()
@@ -27,9 +72,8 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
     let has_roles = !roles.is_empty();
     let capability = info.capability;
     let join_as = {
-        let on_join = on_join.clone();
         move |name: String, role: Option<String>, claim: Option<ParticipantId>| {
-            on_join(Identity {
+            on_join.run(Identity {
                 key: storage::new_participant_key(),
                 name,
                 role,
@@ -38,7 +82,6 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
         }
     };
     let submit = {
-        let join_as = join_as.clone();
         let people = people.clone();
         move |ev: leptos::ev::SubmitEvent| {
             ev.prevent_default();
@@ -57,11 +100,7 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
             }
         }
     };
-    let (heading, button) = match info.capability {
-        Capability::Host => ("Join as host", "Enter the session"),
-        Capability::Participant => ("Join the session", "Join"),
-        Capability::Observer => ("Watch the session", "Watch"),
-    };
+    let (heading, button) = texts(info.capability);
     let yes_button = NodeRef::<leptos::html::Button>::new();
     // Move focus to the question when it appears, so that keyboard and screen reader users meet it first.
     Effect::new(move |_| {
@@ -74,12 +113,10 @@ pub fn JoinCard(info: LinkInfo, on_join: impl Fn(Identity) + Clone + Send + Sync
     let confirm = move || {
         maybe_me.get().map(|(id, who, their_role)| {
             let yes = {
-                let join_as = join_as.clone();
                 let who = who.clone();
                 move |_| join_as(who.clone(), their_role.clone(), Some(id))
             };
             let no = {
-                let join_as = join_as.clone();
                 move |_| {
                     if let Some(clean) = clean_name(&name.get_untracked()) {
                         join_as(clean, role.get_untracked(), None);

@@ -191,7 +191,7 @@ pub fn PhaseCard(live: LiveSession, phases: Vec<PhaseSpec>, room: Memo<RoomState
         <section class="card phase-card" aria-labelledby="phase-title">
             {move || current.get().map(|(i, p)| view! {
                 <p class="eyebrow" data-testid="phase-position">{format!("Phase {} of {count}", i + 1)}</p>
-                <h2 id="phase-title" data-testid="phase-title">{p.title.clone()}</h2>
+                <h2 id="phase-title" tabindex="-1" data-testid="phase-title">{p.title.clone()}</h2>
                 <LeadLine live lead_role=p.lead_role.clone() testid="phase-lead"/>
                 <p class="phase-card__prompt">{p.prompt.clone()}</p>
                 <GuidingQuestions questions=p.questions.clone()/>

@@ -1,6 +1,7 @@
 //! The countdown, its controls, and the spoken announcements.
 
 use crate::components::presence::PresenceNews;
+use crate::components::shortcuts::{use_shortcuts, Shortcut, ShortcutsHelp};
 use crate::components::when::When;
 use crate::sync::{storage, LiveSession};
 use leptos::prelude::*;
@@ -102,12 +103,47 @@ pub fn TimerCard(
             .get()
             .and_then(|i| phases.with_value(|p| p.get(i).map(|x| x.title.clone())))
     });
+    // Start, pause and resume are one button whose text and command follow the clock, so that the keyboard stays on
+    // it when it changes.
+    let primary = move || match timer.get_untracked() {
+        Timer::Ready { .. } => TimerCommand::Start,
+        Timer::Running { .. } => TimerCommand::Pause,
+        Timer::Paused { .. } => TimerCommand::Resume,
+    };
+    // A control the person just used can go (undo) or be disabled (next, on reaching the last phase) by the change it
+    // caused: the keyboard then stays in the timer card instead of falling back to the start of the page.
+    let used_control = StoredValue::new(false);
+    let used = move |c: TimerCommand| {
+        used_control.set_value(true);
+        cmd(c);
+    };
+    Effect::new(move |_| {
+        room.track();
+        if used_control.get_value() {
+            used_control.set_value(false);
+            crate::components::keep_focus_in(&["phase-next", "phase-previous", "timer-primary"]);
+        }
+    });
+    let help = RwSignal::new(false);
+    use_shortcuts(may_drive.into(), move |s| match s {
+        Shortcut::StartPause => cmd(primary()),
+        Shortcut::Next if phase.get_untracked() + 1 < count => cmd(TimerCommand::Next {
+            from: phase.get_untracked(),
+        }),
+        Shortcut::Previous if phase.get_untracked() > 0 => cmd(TimerCommand::Previous {
+            from: phase.get_untracked(),
+        }),
+        Shortcut::Undo if undo_phase.get_untracked().is_some() => cmd(TimerCommand::Undo),
+        Shortcut::AddMinute => cmd(TimerCommand::AddTime { seconds: 60 }),
+        Shortcut::Help => help.set(true),
+        Shortcut::Next | Shortcut::Previous | Shortcut::Undo => {}
+    });
     use_tab_title(live, room, phases, &spec.template_name);
     let sound = RwSignal::new(false);
     Effect::new(move |_| sound.set(storage::load_flag("sound")));
     const RING: f64 = 2.0 * std::f64::consts::PI * 54.0;
     view! {
-        <section class="card timer" class:timer--over=over class:timer--paused=move || !timer.get().is_running() aria-labelledby="timer-title">
+        <section class="card timer" id="timer" tabindex="-1" class:timer--over=over class:timer--paused=move || !timer.get().is_running() aria-labelledby="timer-title">
             <h2 id="timer-title" class="sr-only">"Timer"</h2>
             <div class="clock">
                 <svg class="clock__ring" viewBox="0 0 120 120" aria-hidden="true">
@@ -137,27 +173,31 @@ pub fn TimerCard(
             </When>
             <When when=move || may_drive.get() fallback=move || view! { <p class="hint timer__who">{who_runs}</p> }>
                 <div class="controls controls--timer" role="group" aria-label="Timer controls">
-                    {move || match timer.get() {
-                        Timer::Ready { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Start)>"▶ Start"</button> }.into_any(),
-                        Timer::Running { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Pause)>"❚❚ Pause"</button> }.into_any(),
-                        Timer::Paused { .. } => view! { <button class="button button--primary" on:click=move |_| cmd(TimerCommand::Resume)>"▶ Resume"</button> }.into_any(),
-                    }}
-                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 60 }) aria-label="+1 min: add one minute">"+1 min"</button>
+                    <button class="button button--primary" id="timer-primary" aria-keyshortcuts="Space"
+                        on:click=move |_| used(primary())>
+                        {move || match timer.get() {
+                            Timer::Ready { .. } => "▶ Start",
+                            Timer::Running { .. } => "❚❚ Pause",
+                            Timer::Paused { .. } => "▶ Resume",
+                        }}
+                    </button>
+                    <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 60 }) aria-label="+1 min: add one minute" aria-keyshortcuts="+">"+1 min"</button>
                     <button class="button" on:click=move |_| cmd(TimerCommand::AddTime { seconds: 300 }) aria-label="+5 min: add five minutes">"+5 min"</button>
                 </div>
                 <div class="controls" role="group" aria-label="Phase controls">
-                    <button class="button" disabled=move || phase.get() == 0
-                        aria-label="Previous phase"
-                        on:click=move |_| cmd(TimerCommand::Previous { from: phase.get_untracked() })>"← Previous"</button>
-                    <button class="button" disabled={move || phase.get() + 1 >= count}
-                        aria-label="Next phase"
-                        on:click=move |_| cmd(TimerCommand::Next { from: phase.get_untracked() })>"Next →"</button>
+                    <button class="button" id="phase-previous" disabled=move || phase.get() == 0
+                        aria-label="Previous phase" aria-keyshortcuts="P"
+                        on:click=move |_| used(TimerCommand::Previous { from: phase.get_untracked() })>"← Previous"</button>
+                    <button class="button" id="phase-next" disabled={move || phase.get() + 1 >= count}
+                        aria-label="Next phase" aria-keyshortcuts="N"
+                        on:click=move |_| used(TimerCommand::Next { from: phase.get_untracked() })>"Next →"</button>
                 </div>
                 <When when=move || undo_target.get().is_some()>
-                    <button class="link-button timer__undo" data-testid="undo-phase" on:click=move |_| cmd(TimerCommand::Undo)>
+                    <button class="link-button timer__undo" data-testid="undo-phase" aria-keyshortcuts="U" on:click=move |_| used(TimerCommand::Undo)>
                         {move || format!("↶ Undo: move everyone back to “{}”", undo_target.get().unwrap_or_default())}
                     </button>
                 </When>
+                <ShortcutsHelp open=help/>
             </When>
             <label class="choice choice--small">
                 <input type="checkbox" prop:checked=move || sound.get()
@@ -291,7 +331,8 @@ fn Notices(live: LiveSession) -> impl IntoView {
     }
 }
 
-/// Screen-reader announcements: phase changes, "one minute left", time up.
+/// Screen-reader announcements, each said once: who joined, the clock started, paused or resumed, time added, phase
+/// changes, "one minute left", time up.
 #[component]
 pub fn Announcer(
     live: LiveSession,
@@ -313,19 +354,44 @@ pub fn Announcer(
             .with_untracked(|ps| ps.iter().find(|p| Some(p.id) == id).map(|p| p.name.clone()))
     };
     Effect::new(move |_| {
-        if let Some((RoomEvent::PhaseChanged { to, undo, .. }, by)) = live.last_event.get() {
-            let count = phases.with_value(Vec::len);
-            let title = phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());
-            // "Ana moved everyone to phase 2 of 5: Reality." / "Ana moved everyone back to …"; the relay's own moves
-            // (auto-advance) and the viewer's own say only where the session is now.
-            let back = if undo { "back " } else { "" };
-            let lead = match name_of(by).filter(|_| by != live.me.get_untracked()) {
-                Some(n) => format!("{n} moved everyone {back}to"),
-                None if undo => "Back to".to_string(),
-                None => "Now".to_string(),
-            };
-            text.set(format!("{lead} phase {} of {count}: {title}.", to + 1));
-        }
+        let Some((event, by)) = live.last_event.get() else {
+            return;
+        };
+        // Someone else's change names them ("Ana paused the timer."); the viewer's own, and the relay's (auto-advance),
+        // say only what happened.
+        let other = name_of(by).filter(|_| by != live.me.get_untracked());
+        let said = match (event, other) {
+            (RoomEvent::PhaseChanged { to, undo, .. }, other) => {
+                let count = phases.with_value(Vec::len);
+                let title = phases.with_value(|p| p.get(to).map(|x| x.title.clone()).unwrap_or_default());
+                // "Ana moved everyone to phase 2 of 5: Reality." / "Ana moved everyone back to …"
+                let back = if undo { "back " } else { "" };
+                let lead = match other {
+                    Some(n) => format!("{n} moved everyone {back}to"),
+                    None if undo => "Back to".to_string(),
+                    None => "Now".to_string(),
+                };
+                format!("{lead} phase {} of {count}: {title}.", to + 1)
+            }
+            (RoomEvent::Started, Some(n)) => format!("{n} started the timer."),
+            (RoomEvent::Started, None) => "Timer started.".to_string(),
+            (RoomEvent::Paused, Some(n)) => format!("{n} paused the timer."),
+            (RoomEvent::Paused, None) => "Timer paused.".to_string(),
+            (RoomEvent::Resumed, Some(n)) => format!("{n} resumed the timer."),
+            (RoomEvent::Resumed, None) => "Timer resumed.".to_string(),
+            (RoomEvent::TimeAdded { seconds }, other) => {
+                let amount = match seconds {
+                    60 => "one minute".to_string(),
+                    s if s % 60 == 0 => format!("{} minutes", s / 60),
+                    s => format!("{s} seconds"),
+                };
+                match other {
+                    Some(n) => format!("{n} added {amount}."),
+                    None => format!("Added {amount}."),
+                }
+            }
+        };
+        text.set(said);
     });
     Effect::new(move |prev: Option<i64>| {
         let now = remaining.get();

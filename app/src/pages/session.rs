@@ -3,7 +3,7 @@
 use crate::api::{summary_path, LinkInfo, OpenedLink, LINK_SCRIPT_ID};
 use crate::components::brand::Header;
 use crate::components::feedback::FeedbackSlot;
-use crate::components::join::JoinCard;
+use crate::components::join::JoinSlot;
 use crate::components::links::LinkList;
 use crate::components::notes::{CommitmentsCard, NotesPanel};
 use crate::components::phase_bar::{PhaseBar, PhaseCard, PhasePreview};
@@ -90,12 +90,16 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
     page_title(&title);
     let on_join = {
         let id = id.clone();
-        move |who: Identity| {
+        Callback::new(move |who: Identity| {
             storage::save_identity(&id, &who);
             identity.set(Some(who));
-        }
+            // The join form goes: the keyboard moves on to where the session stands.
+            crate::components::focus_later("phase-title".to_string());
+        })
     };
     view! {
+        // First on the page for the keyboard, shown when focused: straight to the clock and its controls.
+        {move || identity.get().is_some().then(|| view! { <a class="skip-link" href="#timer">"Skip to the timer"</a> })}
         <Header>
             <span class="badge" data-testid="capability">{capability.label()}</span>
         </Header>
@@ -125,8 +129,7 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
                 }
                 match identity.get() {
                     None => {
-                        let on_join = on_join.clone();
-                        info.with_value(|i| view! { <JoinCard info=i.clone() on_join=on_join/> }).into_any()
+                        info.with_value(|i| view! { <JoinSlot info=i.clone() on_join/> }).into_any()
                     }
                     Some(who) => info
                         .with_value(|i| view! { <LiveView info=i.clone() id=id.clone() token=token.clone() identity=who/> })
@@ -238,13 +241,20 @@ fn EndSession(live: LiveSession) -> impl IntoView {
     let confirming = RwSignal::new(false);
     view! {
         <div class="card end-session">
+            // Each step puts the keyboard on the next one's safe choice: "Keep going" when asked, the button again after.
             <When when=move || confirming.get() fallback=move || view! {
-                <button class="button button--danger-quiet" on:click=move |_| confirming.set(true)>"End session…"</button>
+                <button class="button button--danger-quiet" id="end-session-open" on:click=move |_| {
+                    confirming.set(true);
+                    crate::components::focus_later("end-session-keep".to_string());
+                }>"End session…"</button>
             }>
                 <p role="alert"><strong>"End the session for everyone?"</strong>" Feedback and timings are saved and the session becomes read-only."</p>
                 <div class="controls">
                     <button class="button button--danger" on:click=move |_| live.end_session()>"End session"</button>
-                    <button class="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                    <button class="button" id="end-session-keep" on:click=move |_| {
+                        confirming.set(false);
+                        crate::components::focus_later("end-session-open".to_string());
+                    }>"Keep going"</button>
                 </div>
             </When>
         </div>
