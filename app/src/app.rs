@@ -124,8 +124,12 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
 const LOAD_FAILED_SCRIPT: &str = r#"(function () {
   function failed(reason) {
     var text = String((reason && reason.message) || reason || "");
+    // A failed fetch is fatal while the page is still loading its code. Once it has hydrated, a fetch fails only for
+    // a part fetched when shown (components/split.rs), which offers "Try again" itself: the split loader may report
+    // that failure as an unhandled rejection for a moment before it handles it.
+    var hydrated = document.body && document.body.hasAttribute("data-hydrated");
     var fatal = (typeof WebAssembly !== "undefined" && reason instanceof WebAssembly.RuntimeError) ||
-      /dynamically imported module|WebAssembly|wasm|Failed to fetch/i.test(text);
+      /dynamically imported module|WebAssembly|wasm/i.test(text) || (!hydrated && /Failed to fetch/i.test(text));
     if (!fatal || document.getElementById("load-failed")) return;
     var box = document.createElement("div");
     box.id = "load-failed";

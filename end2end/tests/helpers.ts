@@ -69,8 +69,11 @@ export async function hydrated(page: Page) {
   await expect(page.locator("#load-failed")).toHaveCount(0);
 }
 
-/** Creates a session from the create page and returns its three links. */
-export async function createSession(page: Page, opts: { template?: string; goal?: string; everyone?: boolean } = {}) {
+/** Creates a session from the create page and returns its three links. `minutes` sets the first phases' lengths. */
+export async function createSession(
+  page: Page,
+  opts: { template?: string; goal?: string; everyone?: boolean; minutes?: number[] } = {},
+) {
   await page.goto("/");
   await hydrated(page);
   if (opts.template) {
@@ -81,6 +84,9 @@ export async function createSession(page: Page, opts: { template?: string; goal?
   }
   if (opts.everyone) {
     await page.getByLabel("Everyone taking part").check();
+  }
+  for (const [i, minutes] of (opts.minutes ?? []).entries()) {
+    await page.getByLabel(`Minutes for phase ${i + 1}`, { exact: true }).fill(String(minutes));
   }
   await page.getByRole("button", { name: "Create session" }).click();
   // The ready page has an address of its own (/s/{id}/ready?t=HOST_TOKEN): wait until it runs before leaving it.

@@ -144,7 +144,12 @@ test("the whole pair flow runs from the keyboard alone, and the focus always lan
   // Feedback about Ben (the coach): text fields, ratings with the arrow keys, Enter on the button.
   const form = ana.getByTestId("feedback-form");
   await expect(form).toContainText("About Ben.");
-  await pressUntilFocused(ana, form.getByLabel("Situation"), "Shift+Tab");
+  // Sent empty: every missing answer is marked, and the focus goes to the first one, screens above the button.
+  const send = form.getByRole("button", { name: "Send feedback" });
+  await pressUntilFocused(ana, send, "Shift+Tab");
+  await ana.keyboard.press("Enter");
+  await expect(form.locator("[data-field=situation] .field__error")).toHaveText("This question needs an answer.");
+  await expect(form.getByLabel("Situation")).toBeFocused();
   await ana.keyboard.type("In the retro planning");
   await ana.keyboard.press("Tab");
   await ana.keyboard.type("You let me choose the format");
@@ -163,7 +168,6 @@ test("the whole pair flow runs from the keyboard alone, and the focus always lan
     }
     await expect(form.locator(`[data-field=${field}] input[type=radio]:checked`)).toHaveValue("4");
   }
-  const send = form.getByRole("button", { name: "Send feedback" });
   await pressUntilFocused(ana, send);
   await ana.keyboard.press("Enter");
   await expect(ana.getByTestId("feedback-saved")).toBeVisible();

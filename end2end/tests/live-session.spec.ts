@@ -99,6 +99,8 @@ test("an invalid link shows a clear page with HTTP 404", async ({ page }) => {
   const missing = await page.goto("/s/no-such-session?t=abc");
   expect(missing?.status()).toBe(404);
   await expect(page.getByText("This session link is not valid")).toBeVisible();
+  await hydrated(page);
+  await expectAccessible(page);
 });
 
 test("with 'Everyone taking part', a participant runs the timer and an observer is told who does", async ({ browser }) => {

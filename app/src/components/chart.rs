@@ -12,7 +12,9 @@ const ROW: i64 = 40;
 /// Room for the longest bar: the rest of the width holds the labels and the "m:ss of m:ss" text.
 const BARS: i64 = WIDTH - LABEL - 100;
 
-/// Two bars per phase: planned (light) and actual (solid), on one scale.
+/// Two bars per phase: planned (light) and actual (solid), on one scale. On a narrow screen (a phone, or 400 % zoom)
+/// the chart's text would shrink with it below reading size, so the stylesheet shows the same figures as a table
+/// instead (`.chart__table`; only one of the two is displayed at any width).
 #[component]
 pub fn PhaseChart(phases: Vec<PhaseTime>) -> impl IntoView {
     let max = phases
@@ -60,6 +62,18 @@ pub fn PhaseChart(phases: Vec<PhaseTime>) -> impl IntoView {
                     <text x="108" y="9">"actual"</text>
                 </g>
             </svg>
+            <table class="chart__table">
+                <thead><tr><th scope="col">"Phase"</th><th scope="col">"Planned"</th><th scope="col">"Actual"</th></tr></thead>
+                <tbody>
+                    {phases.iter().map(|p| view! {
+                        <tr>
+                            <th scope="row">{p.title.clone()}</th>
+                            <td>{format_remaining(p.planned_ms)}</td>
+                            <td class:chart__over={p.actual_ms > p.planned_ms}>{format_remaining(p.actual_ms)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
         </figure>
     }
 }

@@ -224,7 +224,13 @@ fn FeedbackForm(
             let d = draft.get_untracked();
             let result = form.with_value(|f| validate_answers(f, &clean(&d.answers)));
             match result {
-                Err(errs) => local_errors.set(errs),
+                Err(errs) => {
+                    // The keyboard (and the screen) go to the first answer to fix, which may be screens above.
+                    if let Some(first) = errs.first() {
+                        crate::components::focus_later(format!("fb-{}", first.field));
+                    }
+                    local_errors.set(errs);
+                }
                 Ok(()) => {
                     local_errors.set(Vec::new());
                     save(&key);
@@ -352,7 +358,7 @@ fn Field(
                             let on_change = on_change.clone();
                             view! {
                                 <label class="rating__option" class:rating__option--on=move || draft.with(|d| d.answers.get(&id) == Some(&Answer::Rating(n)))>
-                                    <input type="radio" name=name.clone() value=n.to_string()
+                                    <input type="radio" name=name.clone() value=n.to_string() id=(n == 1).then(|| name.clone())
                                         prop:checked=move || draft.with(|d| d.answers.get(&id2) == Some(&Answer::Rating(n)))
                                         on:change={let id = id3.clone(); move |_| { draft.update(|d| { d.answers.insert(id.clone(), Answer::Rating(n)); }); on_change(); }}/>
                                     <span>{n}</span>

@@ -17,19 +17,19 @@ pub const RECONNECT_GRACE: Duration = Duration::from_secs(10);
 /// How long the "Ben joined" toast stays.
 const TOAST_TIME: Duration = Duration::from_secs(6);
 
-/// Someone (not the viewer) joined or came back after they had left.
+/// Someone (not the viewer) joined, came back after they had left, or left (their grace period ran out).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Arrival {
     /// Counts arrivals on this page, so that two alike in a row still show.
     pub seq: u32,
-    /// What to show and announce ("Ben joined").
+    /// What to show and announce ("Ben joined", "Ben left").
     pub text: String,
 }
 
 /// Presence as this page tells it: who just arrived, and who dropped moments ago and may be back soon.
 #[derive(Clone, Copy)]
 pub struct PresenceNews {
-    /// The latest arrival, for the toast and the screen-reader announcement.
+    /// The latest arrival (or departure), for the toast and the screen-reader announcement.
     pub arrival: RwSignal<Option<Arrival>>,
     /// People whose connection dropped less than [`RECONNECT_GRACE`] ago ("reconnecting…"), each with the number of
     /// the drop, so that the timer of an earlier drop does not cut a later drop's grace short.
@@ -41,10 +41,17 @@ impl PresenceNews {
     pub fn is_reconnecting(&self, id: ParticipantId) -> bool {
         self.reconnecting.with(|r| r.iter().any(|(x, _)| *x == id))
     }
+
+    /// Makes `text` the latest news: shown in the toast and said by the announcer.
+    fn tell(&self, text: String) {
+        let seq = self.arrival.with_untracked(|a| a.as_ref().map_or(1, |a| a.seq + 1));
+        self.arrival.set(Some(Arrival { seq, text }));
+    }
 }
 
 /// Watches the people list: an arrival after the first list the page received is news; someone going offline is
-/// "reconnecting…" for [`RECONNECT_GRACE`], then "left"; coming back within it is no news.
+/// "reconnecting…" for [`RECONNECT_GRACE`], then "left" (news too: screen readers hear it, as others see it in the
+/// list); coming back within it is no news.
 pub fn use_presence_news(live: LiveSession) -> PresenceNews {
     let news = PresenceNews {
         arrival: RwSignal::new(None),
@@ -68,18 +75,22 @@ pub fn use_presence_news(live: LiveSession) -> PresenceNews {
                     news.reconnecting.update(|r| r.retain(|(x, _)| x != id));
                     if Some(*id) != me && !in_grace {
                         let verb = if was.is_some() { "is back" } else { "joined" };
-                        let seq = news.arrival.with_untracked(|a| a.as_ref().map_or(1, |a| a.seq + 1));
-                        news.arrival.set(Some(Arrival {
-                            seq,
-                            text: format!("{name} {verb}"),
-                        }));
+                        news.tell(format!("{name} {verb}"));
                     }
                 } else if !*online && was == Some(true) {
                     drops += 1;
                     let drop = (*id, drops);
                     news.reconnecting.update(|r| r.push(drop));
+                    let left = (Some(*id) != me).then(|| format!("{name} left"));
                     set_timeout(
-                        move || news.reconnecting.update(|r| r.retain(|d| *d != drop)),
+                        move || {
+                            // Still in the list: they did not come back within the grace period (which clears it).
+                            let gone = news.reconnecting.with_untracked(|r| r.contains(&drop));
+                            news.reconnecting.update(|r| r.retain(|d| *d != drop));
+                            if let Some(left) = left.filter(|_| gone) {
+                                news.tell(left);
+                            }
+                        },
                         RECONNECT_GRACE,
                     );
                 }
@@ -90,7 +101,8 @@ pub fn use_presence_news(live: LiveSession) -> PresenceNews {
     news
 }
 
-/// The latest arrival as a toast for a few seconds. Hidden from screen readers, which hear it from the announcer.
+/// The latest arrival (or departure) as a toast for a few seconds. Hidden from screen readers, which hear it from the
+/// announcer.
 #[component]
 pub fn ArrivalToast(news: PresenceNews) -> impl IntoView {
     let visible = RwSignal::new(None::<String>);

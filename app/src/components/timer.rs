@@ -343,10 +343,13 @@ pub fn Announcer(
 ) -> impl IntoView {
     let phases = StoredValue::new(spec.phases);
     let text = RwSignal::new(String::new());
+    // The same sentence twice in a row ("Ana added one minute.") is still a change for the live region: a no-break
+    // space at the end makes it one, so a screen reader says it again.
+    let say = move |s: String| text.update(|t| *t = if *t == s { format!("{s}\u{a0}") } else { s });
     // Someone joined: said once, politely ("Ben joined.").
     Effect::new(move |_| {
         if let Some(a) = news.arrival.get() {
-            text.set(format!("{}.", a.text));
+            say(format!("{}.", a.text));
         }
     });
     let name_of = move |id| {
@@ -391,24 +394,26 @@ pub fn Announcer(
                 }
             }
         };
-        text.set(said);
+        say(said);
     });
-    Effect::new(move |prev: Option<i64>| {
+    // Only while one phase runs on: entering a phase of a minute or less is announced as the phase change above, not
+    // as "one minute left" (which would replace it before a screen reader said it).
+    Effect::new(move |prev: Option<(i64, usize)>| {
         let now = remaining.get();
-        let running = room.with_untracked(|r| r.timer.is_running());
-        if let (Some(prev), true) = (prev, running) {
+        let (running, phase) = room.with_untracked(|r| (r.timer.is_running(), r.phase));
+        if let (Some((prev, _)), true) = (prev.filter(|(_, p)| *p == phase), running) {
             if prev > 60_000 && now <= 60_000 && now > 0 {
-                text.set("One minute left.".into());
+                say("One minute left.".into());
             } else if prev >= 0 && now < 0 {
                 let title = phases.with_value(|p| {
                     p.get(room.with_untracked(|r| r.phase))
                         .map(|x| x.title.clone())
                         .unwrap_or_default()
                 });
-                text.set(format!("Time is up for {title}."));
+                say(format!("Time is up for {title}."));
             }
         }
-        now
+        (now, phase)
     });
     view! { <div class="sr-only" aria-live="polite" aria-atomic="true" data-testid="announcer">{move || text.get()}</div> }
 }

@@ -258,17 +258,41 @@ async fn a_schema_6_database_upgrades_and_reads_back_every_row() {
 #[test]
 fn released_migrations_are_never_edited() {
     const RELEASED: [(i64, &str); 7] = [
-        (1, "48c87f095154b08ce8eac7e61bad19b8fc97523a4f256a2f4d4655fe083873dd4816dfdf7ecf6f634b0a4d440e31c23f"),
-        (2, "283b980a00fb7496940af0d28cf8024e7f73304d18bdddfa15fbafbbf9c3bfec45eb897135a45b8e833a64caaeb82538"),
-        (3, "e5582e3b51ff7c9dc1e449197b4b8b36a79e339c21af649ad9b593e01d08eaa50ad60f35c1facab62cbae2372c46e036"),
-        (4, "3bd60e6773f933405703b30e582c3e9ac51d41f4478d2cd21480297547c634ffbd3db47803fc20b7296627bd754a6165"),
-        (5, "d9cda6291f5fb8eedcaeefbf133420731cf05094a6ce5e580a1143d6c0e96e813d6a84a07763bf1fcf66be2e89a0de04"),
-        (6, "03250b3e879690fd9f2b0e3e3b83158b41bcdd58360447e557ea869f773daf48e86177a4002b3d935f95cdacae839e3a"),
-        (7, "6a9f5a074f4c3be311723b512f0a1807fcde94282df728ee8199108328eb1a99d777d551651a5543ac910fdabb26c2b8"),
+        (
+            1,
+            "48c87f095154b08ce8eac7e61bad19b8fc97523a4f256a2f4d4655fe083873dd4816dfdf7ecf6f634b0a4d440e31c23f",
+        ),
+        (
+            2,
+            "283b980a00fb7496940af0d28cf8024e7f73304d18bdddfa15fbafbbf9c3bfec45eb897135a45b8e833a64caaeb82538",
+        ),
+        (
+            3,
+            "e5582e3b51ff7c9dc1e449197b4b8b36a79e339c21af649ad9b593e01d08eaa50ad60f35c1facab62cbae2372c46e036",
+        ),
+        (
+            4,
+            "3bd60e6773f933405703b30e582c3e9ac51d41f4478d2cd21480297547c634ffbd3db47803fc20b7296627bd754a6165",
+        ),
+        (
+            5,
+            "d9cda6291f5fb8eedcaeefbf133420731cf05094a6ce5e580a1143d6c0e96e813d6a84a07763bf1fcf66be2e89a0de04",
+        ),
+        (
+            6,
+            "03250b3e879690fd9f2b0e3e3b83158b41bcdd58360447e557ea869f773daf48e86177a4002b3d935f95cdacae839e3a",
+        ),
+        (
+            7,
+            "6a9f5a074f4c3be311723b512f0a1807fcde94282df728ee8199108328eb1a99d777d551651a5543ac910fdabb26c2b8",
+        ),
     ];
     let migrator = sqlx::migrate!("./migrations");
     for (version, want) in RELEASED {
-        let m = migrator.iter().find(|m| m.version == version).expect("released migration kept");
+        let m = migrator
+            .iter()
+            .find(|m| m.version == version)
+            .expect("released migration kept");
         let got: String = m.checksum.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(got, want, "migration {version} ({}) was edited", m.description);
     }
