@@ -113,6 +113,13 @@ test("the whole pair flow runs from the keyboard alone, and the focus always lan
   await ana.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
   await expect(next).toBeFocused();
+  // The same list from its button in the timer card, closed with its own button.
+  await ana.getByTestId("shortcuts-open").click();
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(ana.getByTestId("shortcuts-open")).toBeFocused();
+  await pressUntilFocused(ana, next, "Shift+Tab");
 
   // A note: typing letters in a field is never a shortcut.
   const note = ana.getByTestId("notes-goal-statement");

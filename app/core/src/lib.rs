@@ -7,8 +7,10 @@
 //! - [`protocol`]: the WebSocket messages between page and relay, close codes and their reasons.
 //! - [`notes`]: the shared notes document (Yjs through yrs): sections, commitments, private drafts.
 //! - [`small_sort`]: one stable sort for every element type (small code in the browser).
+//! - [`workshop`]: workshop rounds: groupings, rotation of partners and of roles.
 
 pub mod notes;
 pub mod protocol;
 pub mod session;
 pub mod small_sort;
+pub mod workshop;
