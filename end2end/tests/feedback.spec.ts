@@ -57,7 +57,10 @@ test("the coachee and observer give the coach feedback, the host ends the sessio
   await expect(form.locator("[data-field=situation] .field__error")).toHaveText("This question needs an answer.");
 
   await fillFeedback(ana, "Ben", "When I described the vendor conflict");
+  // The coach hears each arrival once (a polite live region in the feedback card).
+  await expect(ben.getByTestId("feedback-arrived")).toHaveText("Feedback from Ana arrived.");
   await fillFeedback(cy, "Ben", "Cy-private-note for Ben only");
+  await expect(ben.getByTestId("feedback-arrived")).toHaveText("Feedback from Cy arrived.");
   await expect(ben.getByTestId("received-feedback")).toHaveCount(2);
   await expect(ben.getByTestId("received-feedback").first()).toContainText("When I described the vendor conflict");
   // Feedback from the host is already the host's: no "Share with the host" on it; on the observer's there is.

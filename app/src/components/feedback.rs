@@ -393,7 +393,24 @@ fn Received(live: LiveSession, form: FormSpec) -> impl IntoView {
         live.participants
             .with(|ps| ps.iter().any(|p| p.id == from && p.capability == Capability::Host))
     };
+    // A screen reader hears that feedback arrived ("Feedback from Ben arrived."), once; not what was there already.
+    let arrived = RwSignal::new(String::new());
+    Effect::new(move |before: Option<Vec<FeedbackId>>| {
+        let now: Vec<FeedbackId> = mine.with(|m| m.iter().map(|f| f.id.clone()).collect());
+        if let Some(before) = before {
+            let new_from = mine.with(|m| m.iter().find(|f| !before.contains(&f.id)).map(|f| f.from));
+            if let Some(from) = new_from {
+                let name = live
+                    .participants
+                    .with_untracked(|ps| ps.iter().find(|p| p.id == from).map(|p| p.name.clone()))
+                    .unwrap_or_default();
+                arrived.set(format!("Feedback from {name} arrived."));
+            }
+        }
+        now
+    });
     view! {
+        <p class="sr-only" aria-live="polite" data-testid="feedback-arrived">{move || arrived.get()}</p>
         <When when=move || !mine.with(Vec::is_empty)>
             <h3 class="received__title">"Feedback for you"</h3>
             <Rows each=rows_of(move || mine.get(), |f| (f.id.clone(), f.submitted_at, f.shared_with_host), move |f| {
