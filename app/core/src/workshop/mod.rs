@@ -3,9 +3,9 @@
 //! A round splits the people present into groups: pairs (with one trio when the count is odd) or trios (with one
 //! group of two or four when the count is not a multiple of three). The first round is drawn at random from a seed,
 //! so that a test, or a relay restart, draws the same groups again. Later rounds rotate by the circle method while
-//! everyone of the first round is still there and the groups are pairs: with an even count nobody meets the same
-//! partner twice in the first n − 1 rounds. Otherwise (trios, or people came or went) a round is the grouping with
-//! the fewest repeated partners among a fixed number of seeded candidates. Roles rotate: in each group the members are
+//! the same even number of people make pairs: nobody meets the same partner twice in the first n − 1 rounds.
+//! Otherwise (an odd count, trios, or people came or went) a round is the grouping with the fewest repeated
+//! partners: the best of all groupings up to [`EXACT_UP_TO`] people, the best of [`CANDIDATES`] seeded draws beyond. Roles rotate: in each group the members are
 //! ordered so that as many as possible take another role than in their last round (whoever coached last round is
 //! coached now).
 //!
@@ -32,8 +32,12 @@ pub enum GroupSize {
 /// takes the first role).
 pub type Groups = Vec<Vec<ParticipantId>>;
 
-/// How many seeded candidates a round with no exact rotation compares.
-const CANDIDATES: u64 = 64;
+/// Up to this many people, a round that the circle does not give is the best of all possible groupings (at most a
+/// few thousand); beyond, the best of [`CANDIDATES`] seeded draws.
+pub const EXACT_UP_TO: usize = 10;
+
+/// How many seeded draws a larger round compares.
+pub const CANDIDATES: u64 = 64;
 
 /// The groups of round `round` (0 for the first) of `people`, given the rounds before it (`history`, oldest first),
 /// each group in its role order. `people` is who is present now, in any order; the result does not depend on that
@@ -46,11 +50,14 @@ pub fn propose(people: &[ParticipantId], size: GroupSize, round: usize, history:
         return Vec::new();
     }
     let stable = history.first().is_none_or(|first| same_people(first, &present));
-    let groups = match size {
+    let circle = size == GroupSize::Pairs && present.len().is_multiple_of(2) && stable;
+    let groups = if circle {
         // The circle over the order drawn for the first round, which the same people and seed draw again.
-        GroupSize::Pairs if stable => circle_round(&shuffled(&present, seed), round, history),
-        _ if history.is_empty() => split(&shuffled(&present, seed), size),
-        _ => fewest_repeats(&present, size, history, seed),
+        circle_round(&shuffled(&present, seed), round)
+    } else if history.is_empty() {
+        split(&shuffled(&present, seed), size)
+    } else {
+        fewest_repeats(&present, size, history, seed)
     };
     assign_roles(groups, history)
 }
@@ -62,45 +69,83 @@ fn same_people(groups: &Groups, people: &[ParticipantId]) -> bool {
     all == people
 }
 
-/// Round `round` of the circle method over `order`: the first person stays, the others turn one place a round, and
-/// position i meets position n − 1 − i. With an odd count a placeholder completes the circle, and whoever meets it
-/// joins the pair they have met least (earlier rounds in `history`), making one trio.
-fn circle_round(order: &[ParticipantId], round: usize, history: &[Groups]) -> Groups {
-    let odd = order.len() % 2 == 1;
-    let mut ring: Vec<Option<ParticipantId>> = order.iter().copied().map(Some).collect();
-    if odd {
-        ring.push(None);
-    }
-    let n = ring.len();
+/// Round `round` of the circle method over `order` (an even number of people): the first person stays, the others
+/// turn one place a round, and position i meets position n − 1 − i. Rounds 0 to n − 2 pair everyone with everyone
+/// else exactly once.
+fn circle_round(order: &[ParticipantId], round: usize) -> Groups {
+    let n = order.len();
     let turn = round % (n - 1);
-    let mut circle = vec![ring[0]];
-    circle.extend((0..n - 1).map(|i| ring[1 + (i + n - 1 - turn) % (n - 1)]));
-    let mut groups: Groups = Vec::new();
-    let mut alone = None;
-    for i in 0..n / 2 {
-        match (circle[i], circle[n - 1 - i]) {
-            (Some(a), Some(b)) => groups.push(vec![a, b]),
-            (Some(a), None) | (None, Some(a)) => alone = Some(a),
-            (None, None) => {}
-        }
-    }
-    if let Some(extra) = alone {
-        let met = times_met(history);
-        let best = (0..groups.len())
-            .min_by_key(|&g| groups[g].iter().map(|&p| met_count(&met, p, extra)).sum::<u32>())
-            .unwrap_or(0);
-        groups[best].push(extra);
-    }
-    groups
+    let mut circle = vec![order[0]];
+    circle.extend((0..n - 1).map(|i| order[1 + (i + n - 1 - turn) % (n - 1)]));
+    (0..n / 2).map(|i| vec![circle[i], circle[n - 1 - i]]).collect()
 }
 
-/// The grouping with the fewest repeated partners among [`CANDIDATES`] seeded shuffles (the first one wins a tie).
+/// The grouping with the fewest repeated partners: of all groupings up to [`EXACT_UP_TO`] people, of [`CANDIDATES`]
+/// seeded draws beyond (the first found wins a tie).
 fn fewest_repeats(present: &[ParticipantId], size: GroupSize, history: &[Groups], seed: u64) -> Groups {
     let met = times_met(history);
+    if present.len() <= EXACT_UP_TO {
+        let lens: Vec<usize> = split(present, size).iter().map(Vec::len).collect();
+        let mut best = None;
+        search(present, &lens, &mut Vec::new(), 0, &mut best, &met);
+        return best.map(|(_, groups)| groups).unwrap_or_default();
+    }
     (0..CANDIDATES)
         .map(|k| split(&shuffled(present, seed ^ (history.len() as u64) << 32 ^ k), size))
         .min_by_key(|groups| repeats_with(groups, &met))
         .unwrap_or_default()
+}
+
+/// Branch and bound over every grouping of `rest` into groups of the lengths `lens`: the first person opens a group
+/// of each remaining length with each choice of partners among the others. Keeps in `best` the first grouping found
+/// with the fewest repeats (groups so far in `groups`, their repeats in `cost`).
+fn search(
+    rest: &[ParticipantId],
+    lens: &[usize],
+    groups: &mut Groups,
+    cost: u32,
+    best: &mut Option<(u32, Groups)>,
+    met: &BTreeMap<(ParticipantId, ParticipantId), u32>,
+) {
+    if best.as_ref().is_some_and(|(b, _)| cost >= *b) {
+        return;
+    }
+    let Some((&first, others)) = rest.split_first() else {
+        *best = Some((cost, groups.clone()));
+        return;
+    };
+    let mut tried = Vec::new();
+    for (i, &len) in lens.iter().enumerate() {
+        if tried.contains(&len) {
+            continue;
+        }
+        tried.push(len);
+        let mut lens_left = lens.to_vec();
+        lens_left.remove(i);
+        for partners in combinations(others, len - 1) {
+            let group: Vec<ParticipantId> = std::iter::once(first).chain(partners.iter().copied()).collect();
+            let added = repeats_with(&vec![group.clone()], met);
+            let left: Vec<ParticipantId> = others.iter().filter(|p| !partners.contains(p)).copied().collect();
+            groups.push(group);
+            search(&left, &lens_left, groups, cost + added, best, met);
+            groups.pop();
+        }
+    }
+}
+
+/// Every choice of `k` of `items`, in order.
+fn combinations(items: &[ParticipantId], k: usize) -> Vec<Vec<ParticipantId>> {
+    if k == 0 {
+        return vec![Vec::new()];
+    }
+    let mut all = Vec::new();
+    for (i, &item) in items.iter().enumerate() {
+        for mut rest in combinations(&items[i + 1..], k - 1) {
+            rest.insert(0, item);
+            all.push(rest);
+        }
+    }
+    all
 }
 
 /// Cuts `order` into groups of `size`, the odd group last.

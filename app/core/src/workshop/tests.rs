@@ -138,15 +138,56 @@ fn fewer_than_two_people_make_no_groups() {
     assert!(propose(&[ParticipantId(3), ParticipantId(3)], GroupSize::Trios, 0, &[], 1).is_empty());
 }
 
-#[test]
-fn odd_counts_make_one_trio_and_later_rounds_avoid_earlier_partners_where_they_can() {
-    let history = run(7, GroupSize::Pairs, 3, 42);
-    for groups in &history {
-        assert_eq!(groups.iter().filter(|g| g.len() == 3).count(), 1, "{groups:?}");
+/// The fewest repeats any grouping of `present` could have after `history`, by brute force: every order of the
+/// people cut into the size's groups (n! orders, so n ≤ 8), independent of the search in the module.
+fn brute_force_min(present: &[ParticipantId], size: GroupSize, history: &[Groups]) -> u32 {
+    fn orders(items: &[ParticipantId]) -> Vec<Vec<ParticipantId>> {
+        if items.len() <= 1 {
+            return vec![items.to_vec()];
+        }
+        let mut all = Vec::new();
+        for i in 0..items.len() {
+            let mut rest = items.to_vec();
+            let first = rest.remove(i);
+            for mut tail in orders(&rest) {
+                tail.insert(0, first);
+                all.push(tail);
+            }
+        }
+        all
     }
-    // The circle changes every pair each round; only the trio's extra member can meet someone again.
-    for round in 1..history.len() {
-        assert!(repeats(&history[round], &history[..round]) <= 2, "{:?}", history[round]);
+    orders(present)
+        .iter()
+        .map(|order| repeats(&split(order, size), history))
+        .min()
+        .unwrap_or(0)
+}
+
+#[test]
+fn every_round_has_as_few_repeats_as_a_brute_force_finds_up_to_8_people() {
+    for n in 2..=8u32 {
+        for size in [GroupSize::Pairs, GroupSize::Trios] {
+            for seed in [7] {
+                let everyone = people(n);
+                let mut history: Vec<Groups> = Vec::new();
+                // The same people for n + 2 rounds (past the circle's n − 1), then someone leaves for two rounds.
+                for round in 0..(n as usize + 4) {
+                    let present: Vec<ParticipantId> = if round >= n as usize + 2 && n > 2 {
+                        everyone[1..].to_vec()
+                    } else {
+                        everyone.clone()
+                    };
+                    let groups = propose(&present, size, round, &history, seed);
+                    let best = brute_force_min(&present, size, &history);
+                    assert_eq!(
+                        repeats(&groups, &history),
+                        best,
+                        "n = {n}, {size:?}, seed {seed}, round {round}: {groups:?}"
+                    );
+                    history.push(groups);
+                }
+            }
+        }
     }
 }
 
