@@ -3,7 +3,7 @@
 //! A round splits the people present into groups: pairs (with one trio when the count is odd) or trios (with one
 //! group of two or four when the count is not a multiple of three). The first round is drawn at random from a seed,
 //! so that a test, or a relay restart, draws the same groups again. Later rounds rotate by the circle method while
-//! the same even number of people make pairs: nobody meets the same partner twice in the first n − 1 rounds.
+//! the same even number of people (in every round so far) make pairs: nobody meets the same partner twice in the first n − 1 rounds.
 //! Otherwise (an odd count, trios, or people came or went) a round is the grouping with the fewest repeated
 //! partners: the best of all groupings up to [`EXACT_UP_TO`] people, the best of [`CANDIDATES`] seeded draws beyond. Roles rotate: in each group the members are
 //! ordered so that as many as possible take another role than in their last round (whoever coached last round is
@@ -49,7 +49,9 @@ pub fn propose(people: &[ParticipantId], size: GroupSize, round: usize, history:
     if present.len() < 2 {
         return Vec::new();
     }
-    let stable = history.first().is_none_or(|first| same_people(first, &present));
+    // The circle holds only while every round so far had these same people: once someone came or went, its later
+    // rounds could pair people who met in the rounds between.
+    let stable = history.iter().all(|r| same_people(r, &present));
     let circle = size == GroupSize::Pairs && present.len().is_multiple_of(2) && stable;
     let groups = if circle {
         // The circle over the order drawn for the first round, which the same people and seed draw again.

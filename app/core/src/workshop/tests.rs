@@ -170,9 +170,11 @@ fn every_round_has_as_few_repeats_as_a_brute_force_finds_up_to_8_people() {
             for seed in [7] {
                 let everyone = people(n);
                 let mut history: Vec<Groups> = Vec::new();
-                // The same people for n + 2 rounds (past the circle's n − 1), then someone leaves for two rounds.
-                for round in 0..(n as usize + 4) {
-                    let present: Vec<ParticipantId> = if round >= n as usize + 2 && n > 2 {
+                // The same people for n + 2 rounds (past the circle's n − 1), then someone leaves for two rounds
+                // and comes back for two.
+                for round in 0..(n as usize + 6) {
+                    let away = round >= n as usize + 2 && round < n as usize + 4;
+                    let present: Vec<ParticipantId> = if away && n > 2 {
                         everyone[1..].to_vec()
                     } else {
                         everyone.clone()
