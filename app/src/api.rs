@@ -87,6 +87,21 @@ pub enum OpenedLink {
 /// The id of the `<script type="application/json">` that carries the session page's [`OpenedLink`].
 pub const LINK_SCRIPT_ID: &str = "tandem-link";
 
+/// Data a page carries in its HTML (a `<script type="application/json">`, written by the server, read back by the
+/// browser when it hydrates): `value` as JSON with `<` escaped, so that no text in it can close the script element.
+pub fn page_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default().replace('<', "\\u003c")
+}
+
+/// In the browser: the text of the page's `<script>` with `id` (written by [`page_json`]), empty if there is none.
+#[cfg(feature = "hydrate")]
+pub fn page_script(id: &str) -> String {
+    leptos::prelude::document()
+        .get_element_by_id(id)
+        .and_then(|el| el.text_content())
+        .unwrap_or_default()
+}
+
 /// The sentence shown for any link that does not open a session (unknown id, wrong or missing token).
 pub const INVALID_LINK: &str = "This session link is not valid";
 

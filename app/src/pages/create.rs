@@ -58,17 +58,14 @@ fn templates_in_page() -> (Vec<Template>, String) {
     let list = use_context::<crate::api::BackendHandle>()
         .map(|b| b.0.templates())
         .unwrap_or_default();
-    let json = serde_json::to_string(&list).unwrap_or_default().replace('<', "\\u003c");
+    let json = crate::api::page_json(&list);
     (list, json)
 }
 
 /// In the browser: read back from the server-rendered page.
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 fn templates_in_page() -> (Vec<Template>, String) {
-    let json = document()
-        .get_element_by_id(TEMPLATES_SCRIPT_ID)
-        .and_then(|el| el.text_content())
-        .unwrap_or_default();
+    let json = crate::api::page_script(TEMPLATES_SCRIPT_ID);
     (serde_json::from_str(&json).unwrap_or_default(), json)
 }
 

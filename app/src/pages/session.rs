@@ -48,9 +48,7 @@ pub(crate) fn opened_link() -> (OpenedLink, String) {
     if let (Some(status), Some(response)) = (status, use_context::<leptos_axum::ResponseOptions>()) {
         response.set_status(status);
     }
-    let json = serde_json::to_string(&opened)
-        .unwrap_or_default()
-        .replace('<', "\\u003c");
+    let json = crate::api::page_json(&opened);
     (opened, json)
 }
 
@@ -58,11 +56,7 @@ pub(crate) fn opened_link() -> (OpenedLink, String) {
 /// client-side navigation: app.rs).
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 pub(crate) fn opened_link() -> (OpenedLink, String) {
-    let json = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(LINK_SCRIPT_ID))
-        .and_then(|el| el.text_content())
-        .unwrap_or_default();
+    let json = crate::api::page_script(LINK_SCRIPT_ID);
     (serde_json::from_str(&json).unwrap_or(OpenedLink::Invalid), json)
 }
 

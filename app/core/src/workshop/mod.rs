@@ -126,7 +126,7 @@ fn search(
         lens_left.remove(i);
         for partners in combinations(others, len - 1) {
             let group: Vec<ParticipantId> = std::iter::once(first).chain(partners.iter().copied()).collect();
-            let added = repeats_with(&vec![group.clone()], met);
+            let added = group_repeats(&group, met);
             let left: Vec<ParticipantId> = others.iter().filter(|p| !partners.contains(p)).copied().collect();
             groups.push(group);
             search(&left, &lens_left, groups, cost + added, best, met);
@@ -256,14 +256,15 @@ pub fn repeats(groups: &Groups, history: &[Groups]) -> u32 {
 }
 
 fn repeats_with(groups: &Groups, met: &BTreeMap<(ParticipantId, ParticipantId), u32>) -> u32 {
-    groups
+    groups.iter().map(|g| group_repeats(g, met)).sum()
+}
+
+/// How many pairs of people in one group have met before.
+fn group_repeats(group: &[ParticipantId], met: &BTreeMap<(ParticipantId, ParticipantId), u32>) -> u32 {
+    group
         .iter()
-        .map(|g| {
-            g.iter()
-                .enumerate()
-                .map(|(i, &a)| g[i + 1..].iter().filter(|&&b| met_count(met, a, b) > 0).count() as u32)
-                .sum::<u32>()
-        })
+        .enumerate()
+        .map(|(i, &a)| group[i + 1..].iter().filter(|&&b| met_count(met, a, b) > 0).count() as u32)
         .sum()
 }
 
