@@ -25,6 +25,9 @@ pub struct NewSession {
     pub phases: Vec<PhaseSpec>,
     /// Settings chosen.
     pub settings: SessionSettings,
+    /// A workshop for a group instead of a pair session: the agenda above is what each breakout runs.
+    #[serde(default)]
+    pub workshop: Option<tandem_core::workshop::WorkshopSettings>,
 }
 
 /// The three links of a new session, as absolute URLs.

@@ -1,7 +1,7 @@
 //! The relay's implementation of the app's server-function backend.
 
 use crate::relay::now_ms;
-use crate::store::{SessionRecord, Store};
+use crate::store::{SessionRecord, Store, WorkshopRecord};
 use app::api::{Backend, BackendError, CreatedSession, LinkInfo, NewSession, ShareLinks};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tandem_core::session::{
     base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Summary, Template,
 };
+use tandem_core::workshop::{WorkshopSettings, WorkshopSpec, WorkshopState};
 
 /// Most note sections one phase may carry.
 const MAX_NOTE_SECTIONS: usize = 8;
@@ -60,6 +61,40 @@ fn link(public_url: &str, id: &str, token: &str) -> String {
     format!("{public_url}/s/{id}?t={token}")
 }
 
+/// Stores a new workshop whose breakouts run `format`, and answers with its three links.
+async fn create_workshop(
+    store: &Store,
+    public_url: &str,
+    format: SessionSpec,
+    settings: WorkshopSettings,
+) -> Result<CreatedSession, BackendError> {
+    let id = format.id.0.clone();
+    let record = WorkshopRecord {
+        spec: WorkshopSpec {
+            id: id.clone(),
+            format,
+            settings,
+            seed: rand::rngs::OsRng.next_u64(),
+        },
+        state: WorkshopState::default(),
+        participant_token: random_token(16),
+        host_token: random_token(16),
+        observer_token: random_token(16),
+    };
+    store.create_workshop(&record, now_ms()).await.map_err(|e| {
+        tracing::error!(error = %e, "could not create a workshop");
+        BackendError::Unavailable
+    })?;
+    tracing::info!(workshop = %id, "workshop created");
+    let link = |token: &str| format!("{public_url}/w/{id}?t={token}");
+    Ok(CreatedSession {
+        participant_link: link(&record.participant_token),
+        host_link: link(&record.host_token),
+        observer_link: link(&record.observer_token),
+        id,
+    })
+}
+
 impl Backend for ServerBackend {
     fn templates(&self) -> Vec<Template> {
         self.templates.as_ref().clone()
@@ -105,6 +140,22 @@ impl Backend for ServerBackend {
                 ));
             }
             let id = random_token(10);
+            if let Some(settings) = request.workshop {
+                settings.check().map_err(BackendError::Invalid)?;
+                let format = SessionSpec {
+                    id: SessionId(id.clone()),
+                    template_id: template.id.clone(),
+                    template_name: template.name.clone(),
+                    goal,
+                    roles: template.roles.clone(),
+                    phases,
+                    forms: template.forms.clone(),
+                    settings: request.settings,
+                    created_at: now_ms(),
+                    end_after_last_phase: template.end_after_last_phase,
+                };
+                return create_workshop(&store, &public_url, format, settings).await;
+            }
             let record = SessionRecord {
                 spec: SessionSpec {
                     id: SessionId(id.clone()),
@@ -122,6 +173,7 @@ impl Backend for ServerBackend {
                 host_token: random_token(16),
                 observer_token: random_token(16),
                 ended_at: None,
+                workshop_id: None,
             };
             let room = RoomState::new(&record.spec.phases);
             store.create_session(&record, &room).await.map_err(|e| {

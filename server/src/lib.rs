@@ -113,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, Vec::new(), context.clone(), document)
         .route("/ws/{session}", get(relay::socket))
         .route("/yjs/{session}", get(relay::notes_socket))
+        .route("/ws/w/{workshop}", get(relay::workshop_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(

@@ -222,6 +222,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
                     timer_control: control.get_untracked(),
                     auto_advance: auto_advance.get_untracked(),
                 },
+                workshop: None,
             },
         });
     };

@@ -168,6 +168,9 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
     });
     view! {
         <StatusBanner live/>
+        {move || live.broadcast.get().map(|text| view! {
+            <p class="broadcast" role="alert" data-testid="broadcast"><strong>"From the facilitator: "</strong>{text}</p>
+        })}
         <PhaseBar phases=spec.get_value().phases room=room preview/>
         <PhasePreview live phases=spec.get_value().phases room=room preview may_drive/>
         <div class="session-grid">

@@ -134,6 +134,8 @@ pub struct LiveSession {
     pub private_drafts: RwSignal<Vec<PrivateDraft>>,
     /// Private sections whose current text the relay refused (the notice says why): not "Saving…" but not saved.
     pub private_refused: RwSignal<Vec<String>>,
+    /// In a workshop's breakout: the facilitator's latest message to every breakout.
+    pub broadcast: RwSignal<Option<String>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     outbox: StoredValue<Option<socket_handle::Handle>, LocalStorage>,
 }
@@ -159,6 +161,7 @@ impl LiveSession {
             section_peers: RwSignal::new(Vec::new()),
             private_drafts: RwSignal::new(Vec::new()),
             private_refused: RwSignal::new(Vec::new()),
+            broadcast: RwSignal::new(None),
             outbox: StoredValue::new_local(None),
         }
     }

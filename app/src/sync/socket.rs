@@ -390,5 +390,13 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             shared.borrow_mut().stopped = true;
             live.ended.set(Some(at));
         }
+        ServerMsg::Notice { text } => live.broadcast.set(Some(text)),
+        ServerMsg::Return { to } => {
+            // Back to the workshop: the round was called back, or the facilitator moved this person.
+            shared.borrow_mut().stopped = true;
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().replace(&to);
+            }
+        }
     }
 }

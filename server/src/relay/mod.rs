@@ -4,6 +4,7 @@ mod actor;
 mod conn;
 pub mod notes;
 mod outbox;
+pub mod workshop;
 
 pub use actor::ConnId;
 use actor::{Actor, ActorMsg};
@@ -50,6 +51,8 @@ pub struct Relay {
     actors: Arc<Mutex<HashMap<SessionId, mpsc::Sender<ActorMsg>>>>,
     next_conn: Arc<AtomicU64>,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The running workshop actors.
+    workshops: workshop::Workshops,
     /// Limits applied to every connection.
     pub limits: Limits,
 }
@@ -73,6 +76,7 @@ impl Relay {
             actors: Arc::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            workshops: workshop::Workshops::default(),
             limits,
         }
     }
@@ -89,7 +93,7 @@ impl Relay {
         }
         // Boxed: the loading future (store queries) is large, and every connection task awaits this one; inline,
         // it tripled the memory each idle connection holds (docs/performance.md).
-        let actor = Box::pin(Actor::load(self.store.clone(), id.clone()))
+        let actor = Box::pin(Actor::load(self.store.clone(), id.clone(), self.workshops.clone()))
             .await?
             .ok_or(RelayError::NotFound)?;
         let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
@@ -113,7 +117,7 @@ impl Relay {
         Ok(tx)
     }
 
-    fn running(&self, id: &SessionId) -> Option<mpsc::Sender<ActorMsg>> {
+    pub(crate) fn running(&self, id: &SessionId) -> Option<mpsc::Sender<ActorMsg>> {
         let actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
         actors.get(id).filter(|tx| !tx.is_closed()).cloned()
     }
@@ -144,6 +148,13 @@ pub struct SocketQuery {
 
 /// Checks the browser origin (when there is one) and the link's token; returns what the link allows.
 async fn authorize(state: &AppState, session: &str, token: &str, headers: &HeaderMap) -> Result<Capability, AppError> {
+    check_origin(state, headers)?;
+    let record = state.store.session(session).await?.ok_or(AppError::InvalidLink)?;
+    record.capability_of(token).ok_or(AppError::InvalidLink)
+}
+
+/// A browser's socket must come from Tandem's own pages (non-browser clients send no `Origin` and rely on the token).
+fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     if let Some(origin) = headers.get(axum::http::header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
         if !state.allowed_origins.contains(&origin) {
@@ -151,8 +162,7 @@ async fn authorize(state: &AppState, session: &str, token: &str, headers: &Heade
             return Err(AppError::ForbiddenOrigin);
         }
     }
-    let record = state.store.session(session).await?.ok_or(AppError::InvalidLink)?;
-    record.capability_of(token).ok_or(AppError::InvalidLink)
+    Ok(())
 }
 
 /// Frames written to a connection are gathered up to this size before a `send` call; whoever writes (the session
@@ -196,4 +206,17 @@ pub async fn socket(request: SocketRequest) -> Result<Response, AppError> {
 /// `GET /yjs/{session}?t=TOKEN`: the notes document for official Yjs clients (y-websocket framing).
 pub async fn notes_socket(request: SocketRequest) -> Result<Response, AppError> {
     upgrade_to(Endpoint::Notes, request).await
+}
+
+/// `GET /ws/w/{workshop}?t=TOKEN`: a workshop's page (lobby, facilitator's commands, dashboard).
+pub async fn workshop_socket(request: SocketRequest) -> Result<Response, AppError> {
+    let (State(state), Path(id), Query(query), headers, upgrade) = request;
+    check_origin(&state, &headers)?;
+    let record = state.store.workshop(&id).await?.ok_or(AppError::InvalidLink)?;
+    let capability = record.capability_of(&query.t).ok_or(AppError::InvalidLink)?;
+    let relay = state.relay.clone();
+    Ok(
+        limited(upgrade, relay.limits)
+            .on_upgrade(move |socket| workshop::serve_workshop(socket, relay, id, capability)),
+    )
 }

@@ -50,6 +50,7 @@ pub fn contents() -> Contents {
             host_token: format!("host-token-{i}"),
             observer_token: format!("observer-token-{i}"),
             ended_at: None,
+            workshop_id: None,
         })
         .collect();
 

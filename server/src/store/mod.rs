@@ -41,6 +41,8 @@ pub struct SessionRecord {
     pub observer_token: String,
     /// When the session ended, if it did.
     pub ended_at: Option<Millis>,
+    /// The workshop this session is a breakout of, if any.
+    pub workshop_id: Option<String>,
 }
 
 impl SessionRecord {
@@ -106,8 +108,8 @@ impl Store {
     pub async fn create_session(&self, record: &SessionRecord, room: &RoomState) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, observer_token) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, observer_token, \
+             workshop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&record.spec.id.0)
         .bind(record.spec.created_at)
@@ -116,6 +118,7 @@ impl Store {
         .bind(&record.participant_token)
         .bind(&record.host_token)
         .bind(&record.observer_token)
+        .bind(&record.workshop_id)
         .execute(&mut *tx)
         .await?;
         save_room_in(&mut *tx, &record.spec.id, RoomId::MAIN, room, record.spec.created_at).await?;
@@ -126,7 +129,8 @@ impl Store {
     /// The session with `id`, if it exists.
     pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT spec, participant_token, host_token, observer_token, ended_at FROM sessions WHERE id = ?",
+            "SELECT spec, participant_token, host_token, observer_token, ended_at, workshop_id FROM sessions \
+             WHERE id = ?",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -138,6 +142,7 @@ impl Store {
                 host_token: row.get("host_token"),
                 observer_token: row.get("observer_token"),
                 ended_at: row.get("ended_at"),
+                workshop_id: row.get("workshop_id"),
             })
         })
         .transpose()
@@ -371,6 +376,9 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 
 mod feedback;
 mod notes;
+mod workshop;
+
+pub use workshop::WorkshopRecord;
 
 #[cfg(test)]
 mod fixture;

@@ -33,6 +33,7 @@ fn record(id: &str) -> SessionRecord {
         host_token: format!("{id}-h"),
         observer_token: format!("{id}-o"),
         ended_at: None,
+        workshop_id: None,
     }
 }
 

@@ -15,3 +15,4 @@ mod pages;
 mod private_notes;
 mod roles;
 mod slow_client;
+mod workshop;

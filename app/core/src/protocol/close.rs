@@ -64,11 +64,16 @@ pub enum Close {
     TooSlow,
     /// The session has ended (4004).
     Ended,
+    /// The facilitator removed this person from the workshop (4004).
+    Removed,
+    /// A breakout page whose person is no longer in this breakout (moved, called back): the page returns to the
+    /// workshop, which it is told in a `return` message first (4004).
+    NotInBreakout,
 }
 
 impl Close {
     /// Every cause, for tests and tools.
-    pub const ALL: [Close; 16] = [
+    pub const ALL: [Close; 18] = [
         Close::ServerRestarting,
         Close::SessionRestarting,
         Close::Idle,
@@ -85,6 +90,8 @@ impl Close {
         Close::BadKey,
         Close::TooSlow,
         Close::Ended,
+        Close::Removed,
+        Close::NotInBreakout,
     ];
 
     /// The WebSocket close code.
@@ -99,7 +106,7 @@ impl Close {
             Close::Reload => CLOSE_RELOAD,
             Close::NoHello | Close::BadName | Close::BadKey => CLOSE_BAD_HELLO,
             Close::TooSlow => CLOSE_TOO_SLOW,
-            Close::Ended | Close::NotesUnavailable => CLOSE_GONE,
+            Close::Ended | Close::NotesUnavailable | Close::Removed | Close::NotInBreakout => CLOSE_GONE,
         }
     }
 
@@ -121,6 +128,8 @@ impl Close {
             Close::BadKey => "The participant key is not valid.",
             Close::TooSlow => "Too far behind; reconnect to catch up.",
             Close::Ended => "The session has ended.",
+            Close::Removed => "The facilitator removed you from this workshop.",
+            Close::NotInBreakout => "You are no longer in this breakout; back to the workshop.",
         }
     }
 }
@@ -147,6 +156,15 @@ mod tests {
             .into_iter()
             .filter(|c| [CLOSE_RELOAD, CLOSE_GONE].contains(&c.code()))
             .collect();
-        assert_eq!(stops, [Close::NotesUnavailable, Close::Reload, Close::Ended]);
+        assert_eq!(
+            stops,
+            [
+                Close::NotesUnavailable,
+                Close::Reload,
+                Close::Ended,
+                Close::Removed,
+                Close::NotInBreakout
+            ]
+        );
     }
 }

@@ -14,11 +14,12 @@ use crate::session::{
 use serde::{Deserialize, Serialize};
 
 mod close;
+pub mod workshop;
 
 pub use close::*;
 
 /// Version of this protocol; the first client message carries it.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Largest frame the relay accepts, in bytes: the whole notes document (1 MB) plus room for y-sync framing, because
 /// one paste, or the sync step 2 carrying a browser's offline edits, travels as a single frame.
@@ -225,6 +226,18 @@ pub enum ServerMsg {
         sent: f64,
         /// Relay time when answering.
         now: Millis,
+    },
+    /// In a workshop's breakout: the facilitator's message to every breakout (shown as a banner).
+    Notice {
+        /// The message.
+        text: String,
+    },
+    /// In a workshop's breakout: go back to the workshop's page at `to` (a path and query): the round was called
+    /// back, the workshop ended, or the facilitator moved the receiver to another breakout. The connection closes
+    /// after it.
+    Return {
+        /// Where to go.
+        to: String,
     },
     /// Something the receiver sent was refused. Nothing changed.
     Error {

@@ -15,8 +15,13 @@ use crate::session::ParticipantId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod state;
+#[cfg(test)]
+mod state_tests;
 #[cfg(test)]
 mod tests;
+
+pub use state::*;
 
 /// How many people a breakout holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,19 +54,41 @@ pub fn propose(people: &[ParticipantId], size: GroupSize, round: usize, history:
     if present.len() < 2 {
         return Vec::new();
     }
-    // The circle holds only while every round so far had these same people: once someone came or went, its later
-    // rounds could pair people who met in the rounds between.
-    let stable = history.iter().all(|r| same_people(r, &present));
-    let circle = size == GroupSize::Pairs && present.len().is_multiple_of(2) && stable;
+    // The circle over the order drawn for the first round, which the same people and seed draw again. It holds only
+    // while every round so far was the circle's own round over these same people: once someone came or went, or the
+    // facilitator changed a group, its later rounds could pair people who met in the rounds between.
+    let order = shuffled(&present, seed);
+    let circle = size == GroupSize::Pairs
+        && present.len().is_multiple_of(2)
+        && history
+            .iter()
+            .enumerate()
+            .all(|(r, groups)| same_people(groups, &present) && same_groups(groups, &circle_round(&order, r)));
     let groups = if circle {
-        // The circle over the order drawn for the first round, which the same people and seed draw again.
-        circle_round(&shuffled(&present, seed), round)
+        circle_round(&order, round)
     } else if history.is_empty() {
-        split(&shuffled(&present, seed), size)
+        split(&order, size)
     } else {
         fewest_repeats(&present, size, history, seed)
     };
     assign_roles(groups, history)
+}
+
+/// Whether two groupings put the same people together (in any order).
+fn same_groups(a: &Groups, b: &Groups) -> bool {
+    let canonical = |g: &Groups| {
+        let mut all: Vec<Vec<ParticipantId>> = g
+            .iter()
+            .map(|x| {
+                let mut x = x.clone();
+                x.sort();
+                x
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    canonical(a) == canonical(b)
 }
 
 /// Whether `groups` hold exactly `people` (sorted, distinct).

@@ -78,6 +78,7 @@ impl Actor {
                     },
                 );
                 self.send_to_participant(stored.about, &ServerMsg::FeedbackReceived { feedback: stored });
+                self.report();
             }
             Ok(None) => {
                 let msg = refuse(

@@ -16,6 +16,11 @@ impl Actor {
             let _ = handle.outbox.try_send(Outbound::Close(Close::Ended));
             return;
         }
+        if let Some(to) = self.breakout_refuses(&key, capability).await {
+            let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Return { to }));
+            let _ = handle.outbox.try_send(Outbound::Close(Close::NotInBreakout));
+            return;
+        }
         let role = if capability == Capability::Observer {
             None
         } else {
@@ -123,6 +128,9 @@ impl Actor {
             private_notes,
         };
         self.send_to(conn, Outbound::text(&welcome));
+        if let Some(text) = self.breakout.as_ref().and_then(|b| b.notice.clone()) {
+            self.send_to(conn, Outbound::text(&ServerMsg::Notice { text }));
+        }
         self.open_notes(conn);
         self.broadcast_presence();
     }
@@ -131,6 +139,13 @@ impl Actor {
     pub(super) fn join_notes(&mut self, conn: ConnId, handle: ConnHandle, capability: Capability) {
         if self.ended_at.is_some() {
             let _ = handle.outbox.try_send(Outbound::Close(Close::Ended));
+            return;
+        }
+        // A breakout's members are known by their browser's key, which a Yjs client does not send: a breakout's
+        // participant link opens its notes to Tandem's pages only (the facilitator's observer link, where allowed,
+        // works from any Yjs client).
+        if self.breakout.is_some() && capability == Capability::Participant {
+            let _ = handle.outbox.try_send(Outbound::Close(Close::NotInBreakout));
             return;
         }
         self.conns
@@ -215,6 +230,7 @@ impl Actor {
             participants: self.presence(),
         });
         self.broadcast(msg);
+        self.report();
     }
 }
 

@@ -6,6 +6,7 @@
 //! auto-advance, deadlines, the end), `feedback`, `private_notes`, `notes` (y-sync frames, acks, awareness, writes)
 //! and `fanout` (frames queued for connections, slow clients dropped).
 
+mod breakout;
 mod fanout;
 mod feedback;
 mod members;
@@ -17,6 +18,8 @@ use super::notes::Notes;
 use super::outbox::Outbox;
 use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
+use breakout::BreakoutOf;
+pub use breakout::FromWorkshop;
 use notes::{wait_for, Flight, NOTES_FLUSH};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -104,6 +107,8 @@ pub enum ActorMsg {
         /// The frame.
         frame: axum::body::Bytes,
     },
+    /// From the workshop this session is a breakout of.
+    Workshop(FromWorkshop),
     /// A participant's text of a private note section.
     PrivateNote {
         /// The connection.
@@ -233,11 +238,17 @@ pub struct Actor {
     /// When the last awareness message went out, and when the next one is due (if any is pending).
     awareness_sent: Option<Instant>,
     awareness_due: Option<Instant>,
+    /// The workshop this session is a breakout of, if it is one.
+    breakout: Option<BreakoutOf>,
 }
 
 impl Actor {
     /// Loads a session's live state from the store, catching up on deadlines passed while no relay ran it.
-    pub async fn load(store: Store, id: SessionId) -> Result<Option<Actor>, crate::store::StoreError> {
+    pub async fn load(
+        store: Store,
+        id: SessionId,
+        workshops: crate::relay::workshop::Workshops,
+    ) -> Result<Option<Actor>, crate::store::StoreError> {
         let Some(record) = store.session(&id.0).await? else {
             return Ok(None);
         };
@@ -247,7 +258,7 @@ impl Actor {
         let notes = Notes::load(store.notes(&id).await?.as_deref())
             .map_err(|e| crate::store::StoreError::Notes(e.to_string()))?;
         let mut rooms: BTreeMap<RoomId, RoomState> = store.rooms(&id).await?.into_iter().collect();
-        let spec = record.spec;
+        let spec = record.spec.clone();
         rooms.retain(|_, r| r.is_valid_for(&spec.phases));
         rooms
             .entry(RoomId::MAIN)
@@ -268,6 +279,12 @@ impl Actor {
             awareness_pending: Vec::new(),
             awareness_sent: None,
             awareness_due: None,
+            breakout: record.workshop_id.map(|workshop| BreakoutOf {
+                workshop,
+                workshops,
+                notice: None,
+                last_edit: None,
+            }),
         };
         actor.advance_due().await;
         Ok(Some(actor))
@@ -375,6 +392,7 @@ impl Actor {
                 rev,
             } => self.private_note(conn, section, text, rev).await,
             ActorMsg::End { conn } => self.end_by(conn).await,
+            ActorMsg::Workshop(msg) => self.workshop_command(msg).await,
         }
     }
 }

@@ -212,6 +212,9 @@ impl Actor {
             return;
         }
         self.notes_dirty_since = None;
+        if let Some(b) = &mut self.breakout {
+            b.last_edit = Some(now_ms());
+        }
         let (store, id) = (self.store.clone(), self.id.clone());
         let (state, commitments) = (self.notes.state(), self.commitments());
         let write = tokio::spawn(async move { store.save_notes(&id, &state, &commitments, now_ms()).await });
@@ -229,11 +232,13 @@ impl Actor {
                 for conn in conns {
                     self.ack_notes(conn, u64::MAX);
                 }
+                self.report();
             }
             Ok(()) => {
                 for (conn, frames) in acks {
                     self.ack_notes(conn, frames);
                 }
+                self.report();
             }
             Err(e) => {
                 tracing::error!(session = %self.id, error = %e, "could not save notes; retrying");

@@ -40,7 +40,7 @@ impl Actor {
     }
 
     /// Persists a room's new state, and only then adopts and broadcasts it.
-    async fn commit(
+    pub(super) async fn commit(
         &mut self,
         room_id: RoomId,
         next: RoomState,
@@ -69,6 +69,7 @@ impl Actor {
         };
         self.rooms.insert(room_id, next);
         self.broadcast(Outbound::text(&msg));
+        self.report();
     }
 
     /// Every room as the welcome shows it.
@@ -149,7 +150,7 @@ impl Actor {
     }
 
     /// Stores the outcome, marks the session ended, tells everyone, and closes every connection.
-    async fn end(&mut self, now: Millis) {
+    pub(super) async fn end(&mut self, now: Millis) {
         if self.ended_at.is_some() {
             return;
         }

@@ -62,7 +62,7 @@ fn is_protocol_1_hello(text: &str) -> bool {
 }
 
 /// Refuses a connection before it joined: the error (to a client that reads JSON), then the close.
-pub(super) async fn refuse<K: Sink<Message> + Unpin>(
+pub(in crate::relay) async fn refuse<K: Sink<Message> + Unpin>(
     sink: &mut K,
     json: Option<ErrorCode>,
     close: Close,

@@ -6,8 +6,8 @@
 //! `hello` reads a page's hello (or refuses the connection); `reader` turns the client's frames into messages for
 //! the actor, within the rate limits.
 
-mod hello;
-mod reader;
+pub(super) mod hello;
+pub(super) mod reader;
 
 use super::actor::{ActorMsg, ConnHandle, ConnId, JoinAs};
 use super::outbox::{outbox, write_loop, Outbox, WireSink};
@@ -318,7 +318,7 @@ async fn tick(pinger: &mut Option<Interval>) {
 }
 
 /// The sending half as the outbox keeps it.
-fn wire<K: Sink<Message> + Send + Unpin + 'static>(sink: K) -> WireSink {
+pub(super) fn wire<K: Sink<Message> + Send + Unpin + 'static>(sink: K) -> WireSink {
     Box::pin(Wire(sink))
 }
 

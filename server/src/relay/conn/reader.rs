@@ -122,7 +122,7 @@ impl Reader {
 
 /// Whether a message fits in the current one-second window.
 #[derive(Debug, PartialEq, Eq)]
-enum Admit {
+pub(in crate::relay) enum Admit {
     /// Within the limit.
     Yes,
     /// The first one over the limit in this window.
@@ -132,14 +132,14 @@ enum Admit {
 }
 
 /// Counts messages per one-second window.
-pub(super) struct RateWindow {
+pub(in crate::relay) struct RateWindow {
     started: Instant,
     count: u32,
     limit: u32,
 }
 
 impl RateWindow {
-    pub(super) fn new(limit: u32) -> Self {
+    pub(in crate::relay) fn new(limit: u32) -> Self {
         RateWindow {
             started: Instant::now(),
             count: 0,
@@ -147,7 +147,7 @@ impl RateWindow {
         }
     }
 
-    fn admit(&mut self) -> Admit {
+    pub(in crate::relay) fn admit(&mut self) -> Admit {
         if self.started.elapsed() >= Duration::from_secs(1) {
             self.started = Instant::now();
             self.count = 0;
@@ -164,7 +164,7 @@ impl RateWindow {
 /// Whether a read error is tungstenite refusing a frame over the size limit (`MessageTooLong`), told by the error's
 /// type: axum's socket wraps tungstenite's error (found along the source chain), a tokio-tungstenite stream gives it
 /// as it is. The errors of any other stream (tests drive connections with their own) are never that.
-fn is_too_large<E: 'static>(e: &E) -> bool {
+pub(in crate::relay) fn is_too_large<E: 'static>(e: &E) -> bool {
     let any: &dyn Any = e;
     let first: Option<&(dyn std::error::Error + 'static)> = match any.downcast_ref::<axum::Error>() {
         Some(e) => Some(e),
@@ -178,7 +178,7 @@ fn is_too_large<E: 'static>(e: &E) -> bool {
     })
 }
 
-pub(super) fn error(code: ErrorCode, message: &str) -> Outbound {
+pub(in crate::relay) fn error(code: ErrorCode, message: &str) -> Outbound {
     Outbound::text(&ServerMsg::Error {
         code,
         message: message.into(),

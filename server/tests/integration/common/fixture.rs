@@ -102,6 +102,7 @@ impl TestServer {
                 goal: goal.into(),
                 phases: t.phases,
                 settings,
+                workshop: None,
             })
             .await
             .unwrap();

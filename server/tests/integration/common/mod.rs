@@ -5,11 +5,13 @@ mod client;
 mod fixture;
 mod http;
 mod page;
+mod workshop;
 
 pub use client::Client;
 pub use fixture::{parts, ws_url, Session, TestDb, TestServer};
 pub use http::{http_get, http_head, http_post_json};
 pub use page::Page;
+pub use workshop::{member, WorkshopClient};
 
 use server::store::Store;
 use std::collections::BTreeMap;

@@ -1,0 +1,234 @@
+//! Wire messages of a workshop's socket (`/ws/w/{id}?t=TOKEN`), in the same style as a session's: one JSON object
+//! per text frame, named by its one key. A breakout is a session of its own and uses the session protocol; these
+//! messages are the lobby, the facilitator's commands and the dashboard.
+
+use super::ErrorCode;
+use crate::session::{Capability, Millis, ParticipantId, ParticipantKey, RoomState};
+use crate::workshop::{Broadcast, Groups, Stage, WorkshopSettings};
+use serde::{Deserialize, Serialize};
+
+/// Path of a workshop's socket; the link's token goes in the `t` query parameter.
+pub fn workshop_socket_path(workshop: &str) -> String {
+    format!("/ws/w/{workshop}")
+}
+
+/// Messages from a browser to the relay on a workshop's socket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkshopClientMsg {
+    /// First message on every connection.
+    Hello {
+        /// The client's [`super::PROTOCOL_VERSION`].
+        protocol: u32,
+        /// The browser's key for this workshop.
+        participant_key: ParticipantKey,
+        /// Display name.
+        name: String,
+    },
+    /// Clock-sync probe; also keeps the connection alive.
+    Ping {
+        /// The client's send time, echoed.
+        sent: f64,
+    },
+    /// Facilitator: propose the next round's groups (answered with [`WorkshopServerMsg::Proposal`]).
+    Propose,
+    /// Facilitator: open the next round with these groups (a proposal, perhaps with people swapped or moved).
+    Open {
+        /// Each group's members, in role order.
+        groups: Groups,
+    },
+    /// Facilitator: move someone to breakout `to` (0-based) of the open round.
+    Move {
+        /// Who.
+        who: ParticipantId,
+        /// Which breakout, from 0.
+        to: usize,
+    },
+    /// Facilitator: rename someone.
+    Rename {
+        /// Who.
+        who: ParticipantId,
+        /// The new name.
+        name: String,
+    },
+    /// Facilitator: remove someone (their browser's key is refused from then on).
+    Remove {
+        /// Who.
+        who: ParticipantId,
+    },
+    /// Facilitator: a message shown as a banner in every breakout.
+    Broadcast {
+        /// At most 280 characters.
+        text: String,
+    },
+    /// Facilitator: add minutes to the current phase of every open breakout.
+    AddTime {
+        /// 1..=30.
+        minutes: u32,
+    },
+    /// Facilitator: end the round; every page returns to the plenary.
+    CallBack,
+    /// Facilitator: end the workshop; every page shows its summary.
+    End,
+}
+
+/// Messages from the relay to a browser on a workshop's socket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkshopServerMsg {
+    /// Answer to a valid hello.
+    Welcome {
+        /// The relay's protocol version.
+        protocol: u32,
+        /// The receiver's member id.
+        you: ParticipantId,
+        /// What the receiver's link allows.
+        capability: Capability,
+        /// The workshop as created.
+        info: WorkshopInfo,
+        /// Its state as the receiver may see it.
+        view: WorkshopView,
+        /// Relay time when sent.
+        now: Millis,
+    },
+    /// The workshop changed (someone joined or left, a round opened or closed, a message went out).
+    View {
+        /// The state as the receiver may see it.
+        view: WorkshopView,
+    },
+    /// Facilitator only: the proposed groups of the next round.
+    Proposal {
+        /// The groups, members in role order.
+        groups: Groups,
+        /// How many pairs of people in them have met in an earlier round.
+        repeats: u32,
+    },
+    /// Facilitator only: the open round's breakouts as they are now (coalesced: a few per second at most).
+    Dashboard {
+        /// One per breakout, in breakout order.
+        breakouts: Vec<BreakoutStatus>,
+        /// Relay time when sent.
+        now: Millis,
+    },
+    /// Answer to a ping.
+    Pong {
+        /// The ping's `sent`.
+        sent: f64,
+        /// Relay time.
+        now: Millis,
+    },
+    /// Something the receiver sent was refused; nothing changed.
+    Error {
+        /// Machine-readable reason.
+        code: ErrorCode,
+        /// Sentence for the person.
+        message: String,
+    },
+}
+
+/// What everyone may know of a workshop as created.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkshopInfo {
+    /// The format each breakout runs (the template's name).
+    pub format: String,
+    /// The goal the facilitator wrote.
+    pub goal: String,
+    /// Role names of the format, in order (the first member of a group takes the first).
+    pub roles: Vec<String>,
+    /// The phases' titles and minutes.
+    pub phases: Vec<(String, u32)>,
+    /// The settings.
+    pub settings: WorkshopSettings,
+}
+
+/// A person as the workshop shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonView {
+    /// Member id.
+    pub id: ParticipantId,
+    /// Display name.
+    pub name: String,
+    /// Which link they came through.
+    pub capability: Capability,
+    /// Whether a page of theirs is connected (to the workshop or to their breakout).
+    pub online: bool,
+}
+
+/// A breakout as a page may see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BreakoutView {
+    /// Round number, from 1.
+    pub round: usize,
+    /// Breakout number in the round, from 1.
+    pub number: usize,
+    /// Members in role order.
+    pub members: Vec<ParticipantId>,
+    /// The breakout session's link (path and query) the receiver may open: a member's participant link, the
+    /// facilitator's observer link where the workshop allows reading notes, or none.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// Its summary's link (path and query), for whoever may open one.
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// When the round opened and closed.
+    pub opened_at: Millis,
+    /// `None` while it runs.
+    #[serde(default)]
+    pub closed_at: Option<Millis>,
+}
+
+/// The workshop as one page may see it: a participant sees the people and their own breakouts; the facilitator
+/// and observers see every breakout.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkshopView {
+    /// Where the workshop is.
+    pub stage: Stage,
+    /// Rounds opened so far.
+    pub rounds_done: usize,
+    /// Everyone not removed.
+    pub people: Vec<PersonView>,
+    /// Breakouts the receiver may see, every round, oldest first.
+    pub breakouts: Vec<BreakoutView>,
+    /// The facilitator's messages, oldest first.
+    pub broadcasts: Vec<Broadcast>,
+}
+
+/// One breakout's progress, for the dashboard. Content (notes, feedback text) never travels here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BreakoutStatus {
+    /// Breakout number, from 1.
+    pub number: usize,
+    /// Members whose page is connected to the breakout.
+    pub present: Vec<ParticipantId>,
+    /// Its phase and clock (`None` until its session has been loaded).
+    #[serde(default)]
+    pub room: Option<RoomState>,
+    /// Characters in its notes.
+    pub notes_chars: u32,
+    /// When its notes last changed.
+    #[serde(default)]
+    pub last_edit: Option<Millis>,
+    /// Feedback forms submitted so far.
+    pub feedback: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workshop_messages_are_named_by_their_one_key() {
+        let msg = WorkshopClientMsg::Move {
+            who: ParticipantId(3),
+            to: 1,
+        };
+        let json = serde_json::to_string(&msg).unwrap();
+        assert_eq!(json, r#"{"move":{"who":3,"to":1}}"#);
+        assert_eq!(serde_json::from_str::<WorkshopClientMsg>(&json).unwrap(), msg);
+        assert_eq!(
+            serde_json::to_string(&WorkshopClientMsg::CallBack).unwrap(),
+            r#""call_back""#
+        );
+        assert!(serde_json::from_str::<WorkshopClientMsg>(r#"{"open":{}}"#).is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! The workshop reducer: joins, the facilitator's commands and their refusals.
+
+use super::*;
+use crate::session::{Capability, ParticipantId, ParticipantKey, SessionSettings, SessionSpec};
+
+fn spec(rounds: u8) -> WorkshopSpec {
+    WorkshopSpec {
+        id: "w".into(),
+        format: SessionSpec {
+            id: crate::session::SessionId("w".into()),
+            template_id: "grow".into(),
+            template_name: "GROW".into(),
+            goal: String::new(),
+            roles: Vec::new(),
+            phases: Vec::new(),
+            forms: Vec::new(),
+            settings: SessionSettings::default(),
+            created_at: 0,
+            end_after_last_phase: false,
+        },
+        settings: WorkshopSettings {
+            rounds,
+            ..WorkshopSettings::default()
+        },
+        seed: 7,
+    }
+}
+
+fn key(i: u32) -> ParticipantKey {
+    ParticipantKey(format!("key-{i:0>14}"))
+}
+
+/// A workshop with a facilitator (id 1) and `n` participants (ids 2..).
+fn with_people(n: u32) -> (WorkshopState, Vec<ParticipantId>) {
+    let mut w = WorkshopState::default();
+    w.join(key(0), "Fay".into(), Capability::Host, 0).unwrap();
+    let people = (1..=n)
+        .map(|i| w.join(key(i), format!("P{i}"), Capability::Participant, 0).unwrap())
+        .collect();
+    (w, people)
+}
+
+fn breakouts(groups: &Groups) -> Vec<Breakout> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Breakout {
+            session: format!("s{i}"),
+            token: "t".into(),
+            observer_token: "o".into(),
+            members: g.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_known_key_keeps_its_id_and_a_removed_one_is_refused() {
+    let (mut w, people) = with_people(3);
+    assert_eq!(
+        w.join(key(1), "Renamed".into(), Capability::Participant, 5),
+        Ok(people[0])
+    );
+    assert_eq!(w.member(people[0]).unwrap().name, "Renamed");
+    w.remove(people[0]).unwrap();
+    assert_eq!(
+        w.join(key(1), "Back".into(), Capability::Participant, 6),
+        Err(WorkshopError::Removed)
+    );
+    assert_eq!(
+        w.join(key(9), "  ".into(), Capability::Participant, 6),
+        Err(WorkshopError::BadName)
+    );
+    // The facilitator cannot be removed.
+    assert_eq!(w.remove(ParticipantId(1)), Err(WorkshopError::NoSuchPerson));
+}
+
+#[test]
+fn a_round_needs_two_people_present_and_valid_groups() {
+    let (w, people) = with_people(5);
+    let spec = spec(2);
+    assert_eq!(w.propose(&spec, &people[..1]), Err(WorkshopError::TooFewPeople(1)));
+    let groups = w.propose(&spec, &people).unwrap();
+    assert_eq!(groups.len(), 2, "two pairs and a trio make 2 groups of 5: {groups:?}");
+    assert!(w.check_groups(&spec, &groups, &people).is_ok());
+    // Someone missing, someone twice, a group of one: refused.
+    let mut missing = groups.clone();
+    missing[0].pop();
+    assert_eq!(w.check_groups(&spec, &missing, &people), Err(WorkshopError::BadGroups));
+    let mut twice = groups.clone();
+    twice[1].push(groups[0][0]);
+    assert_eq!(w.check_groups(&spec, &twice, &people), Err(WorkshopError::BadGroups));
+    let alone = vec![vec![people[0]], people[1..].to_vec()];
+    assert_eq!(w.check_groups(&spec, &alone, &people), Err(WorkshopError::BadGroups));
+    // The facilitator is never grouped.
+    let with_host = vec![vec![ParticipantId(1), people[0]], people[1..].to_vec()];
+    assert_eq!(
+        w.check_groups(&spec, &with_host, &people),
+        Err(WorkshopError::BadGroups)
+    );
+}
+
+#[test]
+fn rounds_open_move_close_and_run_out() {
+    let (mut w, people) = with_people(4);
+    let spec = spec(1);
+    let groups = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&groups), 10);
+    assert_eq!(w.stage, Stage::Breakouts);
+    assert_eq!(w.propose(&spec, &people), Err(WorkshopError::RoundOpen));
+    let who = groups[0][0];
+    assert_eq!(w.move_to(who, 1), Ok(Some(0)));
+    assert_eq!(w.open_round().unwrap().breakout_of(who), Some(1));
+    assert_eq!(w.move_to(who, 5), Err(WorkshopError::NoSuchBreakout(6)));
+    assert_eq!(w.move_to(ParticipantId(99), 0), Err(WorkshopError::NoSuchPerson));
+    w.call_back(20).unwrap();
+    assert_eq!(w.stage, Stage::Plenary);
+    assert_eq!(w.rounds[0].closed_at, Some(20));
+    assert_eq!(w.call_back(21), Err(WorkshopError::NoRoundOpen));
+    assert_eq!(w.move_to(who, 0), Err(WorkshopError::NoRoundOpen));
+    assert_eq!(w.propose(&spec, &people), Err(WorkshopError::NoRoundsLeft(1)));
+    w.end(30).unwrap();
+    assert_eq!(w.end(31), Err(WorkshopError::Ended));
+    assert_eq!(
+        w.join(key(50), "Late".into(), Capability::Participant, 40),
+        Err(WorkshopError::Ended)
+    );
+}
+
+#[test]
+fn broadcasts_are_short_and_spaced() {
+    let (mut w, _) = with_people(2);
+    assert_eq!(w.broadcast("  ", 0), Err(WorkshopError::BadBroadcast));
+    assert_eq!(w.broadcast(&"x".repeat(281), 0), Err(WorkshopError::BadBroadcast));
+    assert_eq!(w.broadcast(&"é".repeat(280), 0).map(|t| t.chars().count()), Ok(280));
+    assert_eq!(w.broadcast("again", 4_999), Err(WorkshopError::BroadcastTooSoon));
+    assert!(w.broadcast("again", 5_000).is_ok());
+    assert_eq!(w.broadcasts.len(), 2);
+}
+
+#[test]
+fn round_two_repeats_nobody_from_round_one() {
+    let (mut w, people) = with_people(6);
+    let spec = spec(3);
+    let first = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&first), 0);
+    w.call_back(1).unwrap();
+    let second = w.propose(&spec, &people).unwrap();
+    assert_eq!(repeats(&second, &[first]), 0);
+}
+
+#[test]
+fn a_round_the_facilitator_changed_counts_as_it_ran() {
+    // Round 1 as the circle drew it, then one person moved into another pair: a trio, a pair, and one alone.
+    let (mut w, people) = with_people(6);
+    let spec = spec(3);
+    let drawn = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&drawn), 0);
+    let mover = drawn[0][0];
+    w.move_to(mover, 1).unwrap();
+    w.call_back(1).unwrap();
+    let ran = w.rounds[0].groups();
+    let second = w.propose(&spec, &people).unwrap();
+    assert_eq!(
+        repeats(&second, &[ran]),
+        0,
+        "nobody meets anyone they were with, the move included"
+    );
+}
