@@ -87,6 +87,40 @@ pub enum OpenedLink {
     Unavailable,
 }
 
+/// What a workshop's page opens with (`/w/{id}?t=TOKEN`), looked up before it renders like a session's link.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum OpenedWorkshop {
+    /// A valid link.
+    Open(Box<WorkshopLink>),
+    /// Unknown workshop, wrong or missing token (HTTP 404).
+    Invalid,
+    /// Storage failed (HTTP 503).
+    Unavailable,
+}
+
+/// What a valid workshop link opens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkshopLink {
+    /// What the link allows: the facilitator's (host), everyone's (participant) or the observers'.
+    pub capability: Capability,
+    /// The format each breakout runs.
+    pub format: String,
+    /// The facilitator's goal.
+    pub goal: String,
+    /// For the facilitator only: the links to hand out (participant, observer).
+    #[serde(default)]
+    pub share: Option<ShareLinks>,
+    /// For the facilitator only: their own link.
+    #[serde(default)]
+    pub host_link: Option<String>,
+    /// Whether the workshop has ended.
+    #[serde(default)]
+    pub ended: bool,
+}
+
+/// The id of the `<script type="application/json">` that carries the workshop page's [`OpenedWorkshop`].
+pub const WORKSHOP_SCRIPT_ID: &str = "tandem-workshop";
+
 /// The id of the `<script type="application/json">` that carries the session page's [`OpenedLink`].
 pub const LINK_SCRIPT_ID: &str = "tandem-link";
 

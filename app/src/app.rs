@@ -19,6 +19,8 @@ pub enum Route {
     Summary { id: String, token: String },
     /// `/s/{id}/ready?t=HOST_TOKEN`: the new session's links (pages/ready.rs).
     Ready { id: String, token: String },
+    /// `/w/{id}?t=TOKEN`: a workshop, for the facilitator, a participant or an observer (pages/workshop).
+    Workshop { id: String, token: String },
     /// Anything else.
     NotFound,
 }
@@ -30,6 +32,12 @@ impl Route {
         let is_id = |id: &str| !id.is_empty() && !id.contains('/');
         if path == "/" {
             return Route::Create;
+        }
+        if let Some(id) = path.strip_prefix("/w/").filter(|id| is_id(id)) {
+            return Route::Workshop {
+                id: id.to_string(),
+                token: token(),
+            };
         }
         let Some(rest) = path.strip_prefix("/s/") else {
             return Route::NotFound;
@@ -200,6 +208,8 @@ pub fn App(#[prop(optional)] lazy: Option<LazyPage>) -> impl IntoView {
         Route::Summary { id, token } => view! { <crate::pages::summary::SummaryPage id token/> }.into_any(),
         #[cfg(feature = "ssr")]
         Route::Ready { id, token } => view! { <crate::pages::ready::ReadyPage id token/> }.into_any(),
+        #[cfg(feature = "ssr")]
+        Route::Workshop { id, token } => view! { <crate::pages::workshop::WorkshopPage id token/> }.into_any(),
         #[cfg(not(feature = "ssr"))]
         Route::Create => lazy
             .map(|page| page(String::new(), String::new()))
@@ -208,6 +218,8 @@ pub fn App(#[prop(optional)] lazy: Option<LazyPage>) -> impl IntoView {
         Route::Summary { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
         #[cfg(not(feature = "ssr"))]
         Route::Ready { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
+        #[cfg(not(feature = "ssr"))]
+        Route::Workshop { id, token } => lazy.map(|page| page(id, token)).unwrap_or_else(|| ().into_any()),
     }
 }
 
@@ -255,6 +267,13 @@ mod tests {
             }
         );
         assert_eq!(
+            Route::parse("/w/abc", "t=tok"),
+            Route::Workshop {
+                id: "abc".into(),
+                token: "tok".into()
+            }
+        );
+        assert_eq!(
             Route::parse("/s/abc/ready", "t=tok"),
             Route::Ready {
                 id: "abc".into(),
@@ -273,6 +292,8 @@ mod tests {
             "/x",
             "/s/a/",
             "/index.html",
+            "/w/",
+            "/w/a/b",
         ] {
             assert_eq!(Route::parse(path, "t=tok"), Route::NotFound, "{path}");
         }

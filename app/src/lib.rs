@@ -36,6 +36,7 @@ pub fn hydrate() {
         Route::Create => hydrate_lazy(pages::create::create_page()),
         Route::Ready { .. } => hydrate_lazy(pages::ready::ready_page()),
         Route::Summary { .. } => hydrate_lazy(pages::summary::summary_page()),
+        Route::Workshop { .. } => hydrate_lazy(pages::workshop::workshop_page()),
         Route::Session { .. } | Route::NotFound => leptos::mount::hydrate_body(|| view! { <App/> }),
     }
 

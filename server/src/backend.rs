@@ -2,7 +2,7 @@
 
 use crate::relay::now_ms;
 use crate::store::{SessionRecord, Store, WorkshopRecord};
-use app::api::{Backend, BackendError, CreatedSession, LinkInfo, NewSession, ShareLinks};
+use app::api::{Backend, BackendError, CreatedSession, LinkInfo, NewSession, ShareLinks, WorkshopLink};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use rand::RngCore;
@@ -186,6 +186,34 @@ impl Backend for ServerBackend {
                 host_link: link(&public_url, &id, &record.host_token),
                 observer_link: link(&public_url, &id, &record.observer_token),
                 id,
+            })
+        }
+        .boxed()
+    }
+
+    fn open_workshop(&self, id: String, token: String) -> BoxFuture<'static, Result<WorkshopLink, BackendError>> {
+        let store = self.store.clone();
+        let public_url = self.public_url.clone();
+        async move {
+            let record = store
+                .workshop(&id)
+                .await
+                .map_err(unavailable)?
+                .ok_or(BackendError::NotFound)?;
+            let capability = record.capability_of(&token).ok_or(BackendError::NotFound)?;
+            let link = |token: &str| format!("{public_url}/w/{id}?t={token}");
+            let host = capability == Capability::Host;
+            let share = host.then(|| ShareLinks {
+                participant_link: link(&record.participant_token),
+                observer_link: link(&record.observer_token),
+            });
+            Ok(WorkshopLink {
+                capability,
+                format: record.spec.format.template_name.clone(),
+                goal: record.spec.format.goal.clone(),
+                share,
+                host_link: host.then(|| link(&record.host_token)),
+                ended: record.state.ended_at.is_some(),
             })
         }
         .boxed()

@@ -107,7 +107,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(streamed))
         .route("/s/{session}", get(whole.clone()))
         .route("/s/{session}/summary", get(whole.clone()))
-        .route("/s/{session}/ready", get(whole))
+        .route("/s/{session}/ready", get(whole.clone()))
+        .route("/w/{workshop}", get(whole))
         // With no page listed, this registers the server functions only (and starts the executor Leptos spawns
         // its tasks on).
         .leptos_routes_with_context(&state, Vec::new(), context.clone(), document)
@@ -172,6 +173,17 @@ async fn open_session_link(
     use axum::response::IntoResponse;
     let is_page = matches!(*request.method(), Method::GET | Method::HEAD);
     let path = request.uri().path();
+    if is_page && path.starts_with("/w/") {
+        if let Route::Workshop { id, token } = Route::parse(path, request.uri().query().unwrap_or_default()) {
+            let opened = match state.backend.0.open_workshop(id, token).await {
+                Ok(link) => app::api::OpenedWorkshop::Open(Box::new(link)),
+                Err(BackendError::Unavailable) => app::api::OpenedWorkshop::Unavailable,
+                Err(_) => app::api::OpenedWorkshop::Invalid,
+            };
+            request.extensions_mut().insert(opened);
+        }
+        return next.run(request).await;
+    }
     if !is_page || !path.starts_with("/s/") {
         return next.run(request).await;
     }

@@ -1,6 +1,6 @@
 //! The relay's side of the server functions, behind a trait so that the app crate knows nothing of the store.
 
-use super::{CreatedSession, LinkInfo, NewSession, INVALID_LINK};
+use super::{CreatedSession, LinkInfo, NewSession, WorkshopLink, INVALID_LINK};
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use tandem_core::session::{Summary, Template};
@@ -27,6 +27,8 @@ pub trait Backend: Send + Sync + 'static {
     fn create_session(&self, request: NewSession) -> BoxFuture<'static, Result<CreatedSession, BackendError>>;
     /// Resolves a link to its session and capability.
     fn open_link(&self, id: String, token: String) -> BoxFuture<'static, Result<LinkInfo, BackendError>>;
+    /// Resolves a workshop's link to what it opens.
+    fn open_workshop(&self, id: String, token: String) -> BoxFuture<'static, Result<WorkshopLink, BackendError>>;
     /// What the holder of `token` (and of browser key `key`, if given) may see of the session.
     fn summary(
         &self,

@@ -15,6 +15,7 @@ pub mod shortcuts;
 pub mod split;
 pub mod timer;
 pub mod when;
+pub mod workshop_options;
 
 /// Moves the keyboard focus to the element with `id`, after the view has caught up with the last change.
 pub fn focus_later(id: String) {

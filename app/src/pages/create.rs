@@ -95,6 +95,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
     let goal = RwSignal::new(String::new());
     let control = RwSignal::new(TimerControl::Host);
     let auto_advance = RwSignal::new(false);
+    let workshop = RwSignal::new(None::<tandem_core::workshop::WorkshopSettings>);
     let create = ServerAction::<CreateSession>::new();
     let error = RwSignal::new(None::<String>);
     // Set by the first "Create session": from then on the agenda's first problem is also said under the button.
@@ -191,11 +192,17 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
                 .and_then(|(_, q)| crate::query_param(q, "t"))
                 .unwrap_or_default();
             navigating.set(true);
-            // A full page load: the ready page has an address of its own, so a reload or a bookmark keeps it.
+            // A full page load: the ready page has an address of its own, so a reload or a bookmark keeps it. A
+            // workshop opens on the facilitator's page, which lists its links.
+            let next = if workshop.with_untracked(Option::is_some) {
+                links.host_link.clone()
+            } else {
+                ready_path(&links.id, &token)
+            };
             #[cfg(feature = "hydrate")]
-            let _ = window().location().assign(&ready_path(&links.id, &token));
+            let _ = window().location().assign(&next);
             #[cfg(not(feature = "hydrate"))]
-            let _ = (ready_path(&links.id, &token), navigating);
+            let _ = (next, navigating);
         }
         Some(Err(e)) => error.set(Some(clean_error(&e.to_string()))),
         None => {}
@@ -222,7 +229,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
                     timer_control: control.get_untracked(),
                     auto_advance: auto_advance.get_untracked(),
                 },
-                workshop: None,
+                workshop: workshop.get_untracked(),
             },
         });
     };
@@ -298,6 +305,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
 
             <fieldset class="card">
                 <legend class="step"><span class="step__n">"3"</span>"Goal and settings"</legend>
+                <crate::components::workshop_options::WorkshopOptions workshop/>
                 <label class="field">
                     <span class="field__label">"Session goal " <span class="optional">"(optional)"</span></span>
                     <textarea rows="2" maxlength=limits::MAX_GOAL_CHARS
@@ -333,7 +341,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
             <p class="error" role="alert" data-testid="create-error">{move || agenda_error().or_else(|| error.get())}</p>
             <div class="actions">
                 <button type="submit" class="button button--primary button--big" disabled=move || create.pending().get() || navigating.get()>
-                    {move || if create.pending().get() || navigating.get() { "Creating…" } else { "Create session" }}
+                    {move || if create.pending().get() || navigating.get() { "Creating…" } else if workshop.with(Option::is_some) { "Create workshop" } else { "Create session" }}
                 </button>
             </div>
         </form>

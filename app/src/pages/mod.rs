@@ -5,3 +5,4 @@ pub mod not_found;
 pub mod ready;
 pub mod session;
 pub mod summary;
+pub mod workshop;

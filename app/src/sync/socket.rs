@@ -213,6 +213,11 @@ fn open(shared: &Rc<RefCell<Shared>>) {
             let Some(text) = data.as_string() else {
                 return;
             };
+            // Nothing after the session ended or the page was sent back to its workshop (whose `return` is followed
+            // by the breakout's end, which must not take the page to the breakout's summary instead).
+            if shared.borrow().stopped {
+                return;
+            }
             match serde_json::from_str::<ServerMsg>(&text) {
                 Ok(msg) => handle(&shared, msg),
                 Err(_) => leptos::logging::warn!("tandem: ignored a message this page does not understand"),

@@ -258,7 +258,7 @@ async fn a_schema_6_database_upgrades_and_reads_back_every_row() {
 /// released files' hashes.
 #[test]
 fn released_migrations_are_never_edited() {
-    const RELEASED: [(i64, &str); 7] = [
+    const RELEASED: [(i64, &str); 8] = [
         (
             1,
             "48c87f095154b08ce8eac7e61bad19b8fc97523a4f256a2f4d4655fe083873dd4816dfdf7ecf6f634b0a4d440e31c23f",
@@ -286,6 +286,10 @@ fn released_migrations_are_never_edited() {
         (
             7,
             "6a9f5a074f4c3be311723b512f0a1807fcde94282df728ee8199108328eb1a99d777d551651a5543ac910fdabb26c2b8",
+        ),
+        (
+            8,
+            "40bc0d61c31b7b55adc1522c7cf974a4942a6ddedd1500d8aa85b3f57cfa6d979d7df3edbca62ce409072828fd6b2adf",
         ),
     ];
     let migrator = sqlx::migrate!("./migrations");

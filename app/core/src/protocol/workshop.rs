@@ -3,7 +3,7 @@
 //! messages are the lobby, the facilitator's commands and the dashboard.
 
 use super::ErrorCode;
-use crate::session::{Capability, Millis, ParticipantId, ParticipantKey, RoomState};
+use crate::session::{Capability, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomState, SessionSpec};
 use crate::workshop::{Broadcast, Groups, Stage, WorkshopSettings};
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +85,7 @@ pub enum WorkshopServerMsg {
         /// What the receiver's link allows.
         capability: Capability,
         /// The workshop as created.
-        info: WorkshopInfo,
+        info: Box<WorkshopInfo>,
         /// Its state as the receiver may see it.
         view: WorkshopView,
         /// Relay time when sent.
@@ -129,29 +129,10 @@ pub enum WorkshopServerMsg {
 /// What everyone may know of a workshop as created.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkshopInfo {
-    /// The format each breakout runs (the template's name).
-    pub format: String,
-    /// The goal the facilitator wrote.
-    pub goal: String,
-    /// Role names of the format, in order (the first member of a group takes the first).
-    pub roles: Vec<String>,
-    /// The phases' titles and minutes.
-    pub phases: Vec<(String, u32)>,
+    /// The format each breakout runs (its agenda, roles and forms; the goal is the facilitator's).
+    pub format: SessionSpec,
     /// The settings.
     pub settings: WorkshopSettings,
-}
-
-/// A person as the workshop shows them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonView {
-    /// Member id.
-    pub id: ParticipantId,
-    /// Display name.
-    pub name: String,
-    /// Which link they came through.
-    pub capability: Capability,
-    /// Whether a page of theirs is connected (to the workshop or to their breakout).
-    pub online: bool,
 }
 
 /// A breakout as a page may see it.
@@ -185,8 +166,9 @@ pub struct WorkshopView {
     pub stage: Stage,
     /// Rounds opened so far.
     pub rounds_done: usize,
-    /// Everyone not removed.
-    pub people: Vec<PersonView>,
+    /// Everyone not removed (a person's `online`: a page of theirs is connected, to the workshop or to their
+    /// breakout; `role` is always `None`: roles are given per round).
+    pub people: Vec<ParticipantView>,
     /// Breakouts the receiver may see, every round, oldest first.
     pub breakouts: Vec<BreakoutView>,
     /// The facilitator's messages, oldest first.

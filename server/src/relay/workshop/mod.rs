@@ -246,7 +246,7 @@ impl WorkshopActor {
             protocol: PROTOCOL_VERSION,
             you: member,
             capability,
-            info: self.info(),
+            info: Box::new(self.info()),
             view: self.view_for(member, capability),
             now,
         };

@@ -3,17 +3,14 @@
 //! workshop lets them read notes. The dashboard carries progress, never content.
 
 use super::*;
-use tandem_core::protocol::workshop::{BreakoutStatus, BreakoutView, PersonView, WorkshopInfo, WorkshopView};
+use tandem_core::protocol::workshop::{BreakoutStatus, BreakoutView, WorkshopInfo, WorkshopView};
+use tandem_core::session::ParticipantView;
 use tandem_core::workshop::Stage;
 
 impl WorkshopActor {
     pub(super) fn info(&self) -> WorkshopInfo {
-        let format = &self.record.spec.format;
         WorkshopInfo {
-            format: format.template_name.clone(),
-            goal: format.goal.clone(),
-            roles: format.roles.iter().map(|r| r.name.clone()).collect(),
-            phases: format.phases.iter().map(|p| (p.title.clone(), p.minutes)).collect(),
+            format: self.record.spec.format.clone(),
             settings: self.record.spec.settings,
         }
     }
@@ -26,9 +23,10 @@ impl WorkshopActor {
             .members
             .iter()
             .filter(|m| !m.removed)
-            .map(|m| PersonView {
+            .map(|m| ParticipantView {
                 id: m.id,
                 name: m.name.clone(),
+                role: None,
                 capability: m.capability,
                 online: present.contains(&m.id),
             })

@@ -1,0 +1,532 @@
+//! The facilitator's page (observers see the same without the controls): invite, the lobby, the next round's
+//! groups to adjust and open, the dashboard of the open round, and the record once the workshop has ended.
+
+use super::socket::WorkshopLive;
+use super::{name_of, Broadcasts};
+use crate::api::ShareLinks;
+use crate::components::links::LinkList;
+use crate::components::when::When;
+use leptos::prelude::*;
+use tandem_core::protocol::workshop::{BreakoutStatus, WorkshopClientMsg, WorkshopView};
+use tandem_core::session::{Capability, ParticipantId, Timer};
+use tandem_core::workshop::{GroupSize, Groups, Stage, MAX_BROADCAST_CHARS};
+
+#[component]
+pub fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<String>) -> impl IntoView {
+    let host = move || live.capability.get() == Some(Capability::Host);
+    let screen = RwSignal::new(false);
+    let participant_link = share.as_ref().map(|s| s.participant_link.clone()).unwrap_or_default();
+    view! {
+        <Broadcasts live/>
+        <StageLine live/>
+        {share.map(|links| view! {
+            <details class="card share" open=move || live.view.with(|v| v.as_ref().is_some_and(|v| v.stage == Stage::Lobby))>
+                <summary>"Invite people"</summary>
+                <p class="hint">"One participant link for everyone. Keep your own link: it carries the facilitator's controls."</p>
+                <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone()/>
+                <button class="button" type="button" data-testid="show-join-screen" on:click=move |_| screen.set(true)>"Show join screen"</button>
+            </details>
+        })}
+        <When when=move || screen.get()>
+            <JoinScreen live link=participant_link.clone() close=move || screen.set(false)/>
+        </When>
+        {move || {
+            let view = live.view.get()?;
+            Some(match view.stage {
+                Stage::Lobby | Stage::Plenary => view! { <NextRound live view/> }.into_any(),
+                Stage::Breakouts => view! { <Dashboard live view/> }.into_any(),
+                Stage::Ended => view! { <Record view/> }.into_any(),
+            })
+        }}
+        <When when=move || host() && live.view.with(|v| v.as_ref().is_some_and(|v| v.stage != Stage::Ended))>
+            <EndWorkshop live/>
+        </When>
+    }
+}
+
+/// Where the workshop is, in one line.
+#[component]
+fn StageLine(live: WorkshopLive) -> impl IntoView {
+    move || {
+        let view = live.view.get()?;
+        let total = live.info.with(|i| i.as_ref().map_or(0, |i| i.settings.rounds));
+        let present = view
+            .people
+            .iter()
+            .filter(|p| p.capability == Capability::Participant && p.online)
+            .count();
+        let text = match view.stage {
+            Stage::Lobby => format!("Lobby · {present} participants here · {total} rounds planned"),
+            Stage::Breakouts => format!(
+                "Round {} of {total} · breakouts open · {present} participants here",
+                view.rounds_done
+            ),
+            Stage::Plenary => format!(
+                "Plenary after round {} of {total} · {present} participants here",
+                view.rounds_done
+            ),
+            Stage::Ended => "The workshop has ended".to_string(),
+        };
+        Some(view! { <p class="stage-line" data-testid="stage-line">{text}</p> })
+    }
+}
+
+/// The link in large type for projecting, with the count of people who joined.
+#[component]
+fn JoinScreen(live: WorkshopLive, link: String, close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    let count = move || {
+        live.view.with(|v| {
+            v.as_ref().map_or(0, |v| {
+                v.people
+                    .iter()
+                    .filter(|p| p.capability == Capability::Participant)
+                    .count()
+            })
+        })
+    };
+    let close_key = close.clone();
+    view! {
+        <div class="join-screen" role="dialog" aria-modal="true" aria-labelledby="join-screen-title" data-testid="join-screen"
+            on:keydown=move |ev| { if ev.key() == "Escape" { close_key() } }>
+            <h2 id="join-screen-title">"Join the workshop"</h2>
+            <p class="join-screen__link">{link}</p>
+            <p class="join-screen__count" aria-live="polite">{move || format!("{} joined", count())}</p>
+            <button class="button button--big" type="button" autofocus on:click=move |_| close()>"Close"</button>
+        </div>
+    }
+}
+
+/// The lobby or plenary: who is here, and the next round's groups to propose, adjust and open.
+#[component]
+fn NextRound(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
+    let host = live.capability.get_untracked() == Some(Capability::Host);
+    let total = live
+        .info
+        .with_untracked(|i| i.as_ref().map_or(0, |i| i.settings.rounds));
+    let size = live
+        .info
+        .with_untracked(|i| i.as_ref().map_or(GroupSize::Pairs, |i| i.settings.group_size));
+    let present = view
+        .people
+        .iter()
+        .filter(|p| p.capability == Capability::Participant && p.online)
+        .count();
+    let groups = match size {
+        GroupSize::Pairs => present / 2,
+        GroupSize::Trios => present.div_ceil(3).min(present / 2),
+    };
+    let left = usize::from(total).saturating_sub(view.rounds_done);
+    let people_view = view.clone();
+    view! {
+        <section class="card" data-testid="lobby">
+            <h2 class="card__title">"People"<span class="hint">{format!("{present} here")}</span></h2>
+            <PeopleAdmin live view=people_view host/>
+        </section>
+        <When when=move || host && (left > 0)>
+            <section class="card" data-testid="next-round">
+                <h2>{format!("Round {} of {total}", view.rounds_done + 1)}</h2>
+                <p class="hint">{format!("{groups} groups with the people here now. Tandem pairs people who have not met yet, and roles rotate.")}</p>
+                {move || match live.proposal.get() {
+                    None => view! {
+                        <button class="button button--primary" type="button" data-testid="propose" on:click=move |_| live.send(WorkshopClientMsg::Propose)>
+                            "Propose groups"
+                        </button>
+                    }.into_any(),
+                    Some((groups, repeats)) => view! { <Proposal live groups repeats/> }.into_any(),
+                }}
+            </section>
+        </When>
+    }
+}
+
+/// The proposed groups: move anyone to another group, then open the breakouts.
+#[component]
+fn Proposal(live: WorkshopLive, groups: Groups, repeats: u32) -> impl IntoView {
+    let names = move |id: ParticipantId| {
+        live.view
+            .with(|v| v.as_ref().map(|v| name_of(v, id)).unwrap_or_default())
+    };
+    let roles: Vec<String> = live.info.with_untracked(|i| {
+        i.as_ref()
+            .map(|i| i.format.roles.iter().map(|r| r.name.clone()).collect())
+            .unwrap_or_default()
+    });
+    let count = groups.len();
+    let move_to = move |who: ParticipantId, to: usize| {
+        live.proposal.update(|p| {
+            if let Some((groups, _)) = p {
+                for g in groups.iter_mut() {
+                    g.retain(|&m| m != who);
+                }
+                if let Some(g) = groups.get_mut(to) {
+                    g.push(who);
+                }
+                groups.retain(|g| !g.is_empty());
+            }
+        });
+    };
+    let to_open = groups.clone();
+    view! {
+        <p class="hint" data-testid="repeats">{if repeats == 0 {
+            "Nobody meets someone they have met before.".to_string()
+        } else {
+            format!("{repeats} pairs have met before: there was no way around it with the people here.")
+        }}</p>
+        <ol class="groups" data-testid="proposal">
+            {groups.into_iter().enumerate().map(|(n, g)| {
+                let roles = roles.clone();
+                view! {
+                    <li class="group">
+                        <h3>{format!("Group {}", n + 1)}</h3>
+                        <ul>
+                            {g.into_iter().enumerate().map(|(i, who)| {
+                                let role = roles.get(i).or(roles.last()).cloned().unwrap_or_default();
+                                let label = format!("Move {} to group", names(who));
+                                view! {
+                                    <li class="group__member">
+                                        <span>{names(who)}" "<span class="hint">{role}</span></span>
+                                        <select class="input input--small" aria-label=label data-testid="move-select"
+                                            on:change=move |ev| { if let Ok(to) = event_target_value(&ev).parse::<usize>() { move_to(who, to) } }>
+                                            {(0..count).map(|k| view! { <option value=k.to_string() selected=k == n>{format!("Group {}", k + 1)}</option> }).collect_view()}
+                                        </select>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        <div class="controls">
+            <button class="button button--primary button--big" type="button" data-testid="open-breakouts"
+                on:click=move |_| live.send(WorkshopClientMsg::Open { groups: to_open.clone() })>"Open breakouts"</button>
+        </div>
+    }
+}
+
+/// Everyone who joined; the facilitator can rename or remove a participant.
+#[component]
+fn PeopleAdmin(live: WorkshopLive, view: WorkshopView, host: bool) -> impl IntoView {
+    let people: Vec<_> = view
+        .people
+        .into_iter()
+        .filter(|p| p.capability == Capability::Participant)
+        .collect();
+    let editing = RwSignal::new(None::<ParticipantId>);
+    let draft = RwSignal::new(String::new());
+    let empty = people.is_empty();
+    view! {
+        <When when=move || !empty fallback=|| view! { <p class="hint" data-testid="nobody-yet">"Nobody has joined yet. Share the participant link or show the join screen."</p> }>
+            <ul class="people-admin" data-testid="people">
+                {people.clone().into_iter().map(|p| {
+                    let name = p.name.clone();
+                    let id = p.id;
+                    view! {
+                        <li>
+                            <span class=if p.online { "dot dot--on" } else { "dot" } aria-hidden="true"></span>
+                            <When when=move || editing.get() == Some(id) fallback={let name = name.clone(); move || view! { <span class="people-admin__name">{name.clone()}</span> }}>
+                                <form class="inline-form" on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    live.send(WorkshopClientMsg::Rename { who: id, name: draft.get_untracked() });
+                                    editing.set(None);
+                                }>
+                                    <input type="text" class="input input--small" aria-label="New name" prop:value=move || draft.get()
+                                        on:input=move |ev| draft.set(event_target_value(&ev)) autofocus/>
+                                    <button class="button button--small" type="submit">"Save"</button>
+                                </form>
+                            </When>
+                            <span class="sr-only">{if p.online { " (here)" } else { " (away)" }}</span>
+                            <When when=move || host && editing.get() != Some(id)>
+                                <button class="link-button" type="button" data-testid="rename" on:click={let name = p.name.clone(); move |_| { draft.set(name.clone()); editing.set(Some(id)); }}>"Rename"</button>
+                                <RemoveButton live who=id name=p.name.clone()/>
+                            </When>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </When>
+    }
+}
+
+/// "Remove", with a confirmation step.
+#[component]
+fn RemoveButton(live: WorkshopLive, who: ParticipantId, name: String) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let question = format!("Remove {name}? Their link stops working in this browser.");
+    view! {
+        <When when=move || confirming.get() fallback=move || view! {
+            <button class="link-button link-button--danger" type="button" data-testid="remove" on:click=move |_| confirming.set(true)>"Remove"</button>
+        }>
+            <span role="alert">{question.clone()}" "</span>
+            <button class="button button--small button--danger" type="button" data-testid="remove-confirm"
+                on:click=move |_| { confirming.set(false); live.send(WorkshopClientMsg::Remove { who }); }>"Remove"</button>
+            <button class="button button--small" type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
+        </When>
+    }
+}
+
+/// A clock that ticks every second, for the dashboard's times.
+fn ticking_now(live: WorkshopLive) -> RwSignal<i64> {
+    let now = RwSignal::new(live.relay_now());
+    if let Ok(handle) = set_interval_with_handle(move || now.set(live.relay_now()), std::time::Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    now
+}
+
+/// The open round: a card per breakout, filters, and the facilitator's actions.
+#[component]
+fn Dashboard(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
+    let host = live.capability.get_untracked() == Some(Capability::Host);
+    let now = ticking_now(live);
+    let over_only = RwSignal::new(false);
+    let missing_only = RwSignal::new(false);
+    let round = view.rounds_done;
+    let cards: Vec<_> = view.breakouts.iter().filter(|b| b.round == round).cloned().collect();
+    let count = cards.len();
+    let placed: Vec<ParticipantId> = cards.iter().flat_map(|b| b.members.clone()).collect();
+    let waiting: Vec<_> = view
+        .people
+        .iter()
+        .filter(|p| p.capability == Capability::Participant && p.online && !placed.contains(&p.id))
+        .cloned()
+        .collect();
+    let phases: Vec<String> = live.info.with_untracked(|i| {
+        i.as_ref()
+            .map(|i| i.format.phases.iter().map(|p| p.title.clone()).collect())
+            .unwrap_or_default()
+    });
+    let status = move |n: usize| {
+        live.dashboard
+            .with(|d| d.iter().find(|s| s.number == n).cloned().unwrap_or_default())
+    };
+    let overtime = move |s: &BreakoutStatus| s.room.as_ref().is_some_and(|r| r.timer.remaining_ms(now.get()) < 0);
+    let missing = move |members: &[ParticipantId], s: &BreakoutStatus| members.iter().any(|m| !s.present.contains(m));
+    view! {
+        <When when=move || host>
+            <Actions live/>
+        </When>
+        <section class="card" data-testid="dashboard">
+            <h2 class="card__title">{format!("Breakouts of round {round}")}
+                <span class="filters">
+                    <label><input type="checkbox" data-testid="filter-over" prop:checked=move || over_only.get() on:change=move |ev| over_only.set(event_target_checked(&ev))/>" Over time"</label>
+                    <label><input type="checkbox" data-testid="filter-missing" prop:checked=move || missing_only.get() on:change=move |ev| missing_only.set(event_target_checked(&ev))/>" Someone missing"</label>
+                </span>
+            </h2>
+            <When when={let w = waiting.is_empty(); move || !w}>
+                <div class="notice" role="status" data-testid="waiting-people">
+                    <strong>"Waiting to be placed: "</strong>
+                    {waiting.clone().into_iter().map(|p| view! {
+                        <span class="waiting-person">{p.name.clone()}" "
+                            <MoveSelect live who=p.id current=None count label=format!("Place {} in a breakout", p.name)/>
+                        </span>
+                    }).collect_view()}
+                </div>
+            </When>
+            <ol class="breakout-grid">
+                {cards.into_iter().map(|b| {
+                    let n = b.number;
+                    let members = b.members.clone();
+                    let phases = phases.clone();
+                    let view = view.clone();
+                    let shown = {
+                        let members = members.clone();
+                        move || {
+                            let s = status(n);
+                            (!over_only.get() || overtime(&s)) && (!missing_only.get() || missing(&members, &s))
+                        }
+                    };
+                    view! {
+                        <When when=shown.clone()>
+                            <li class="breakout-card" data-testid="breakout-card"
+                                class:breakout-card--over={let s = move || overtime(&status(n)); s}>
+                                <h3>{format!("Breakout {n}")}
+                                    {b.link.clone().map(|href| view! { <a class="hint" href=href target="_blank" rel="external">" Read notes"</a> })}
+                                </h3>
+                                <ul class="breakout-card__members">
+                                    {members.iter().map(|&m| {
+                                        let name = name_of(&view, m);
+                                        let here = move || status(n).present.contains(&m);
+                                        view! {
+                                            <li>
+                                                <span class=move || if here() { "dot dot--on" } else { "dot" } aria-hidden="true"></span>" "{name.clone()}
+                                                <span class="sr-only">{move || if here() { " (here)" } else { " (not here)" }}</span>
+                                                <When when=move || host>
+                                                    <MoveSelect live who=m current=Some(n - 1) count label=format!("Move {name} to breakout")/>
+                                                </When>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                                {
+                                    let phases = phases.clone();
+                                    move || {
+                                        let s = status(n);
+                                        let Some(room) = s.room.clone() else {
+                                            return view! { <p class="hint" data-testid="breakout-phase">"Not started yet"</p> }.into_any();
+                                        };
+                                        let title = phases.get(room.phase).cloned().unwrap_or_default();
+                                        let left = room.timer.remaining_ms(now.get());
+                                        let clock = match room.timer {
+                                            Timer::Ready { .. } => "not started".to_string(),
+                                            _ if left < 0 => format!("{} over", mm_ss(-left)),
+                                            Timer::Paused { .. } => format!("{} left, paused", mm_ss(left)),
+                                            _ => format!("{} left", mm_ss(left)),
+                                        };
+                                        view! {
+                                            <p data-testid="breakout-phase"><strong>{format!("{}. {title}", room.phase + 1)}</strong></p>
+                                            <p class="breakout-card__clock" data-testid="breakout-clock">{clock}</p>
+                                        }.into_any()
+                                    }
+                                }
+                                <p class="hint" data-testid="breakout-activity">{move || {
+                                    let s = status(n);
+                                    let edited = s.last_edit.map(|at| format!(", last edit {} ago", ago(now.get() - at))).unwrap_or_default();
+                                    format!("Notes: {} characters{edited} · feedback given: {}", s.notes_chars, s.feedback)
+                                }}</p>
+                            </li>
+                        </When>
+                    }
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}
+
+/// A select that moves `who` to another breakout of the open round.
+#[component]
+fn MoveSelect(
+    live: WorkshopLive,
+    who: ParticipantId,
+    current: Option<usize>,
+    count: usize,
+    label: String,
+) -> impl IntoView {
+    view! {
+        <select class="input input--small" aria-label=label data-testid="move-person"
+            on:change=move |ev| { if let Ok(to) = event_target_value(&ev).parse::<usize>() { live.send(WorkshopClientMsg::Move { who, to }) } }>
+            <option value="" selected=current.is_none() disabled=true>"Move to…"</option>
+            {(0..count).map(|k| view! { <option value=k.to_string() selected=current == Some(k)>{format!("Breakout {}", k + 1)}</option> }).collect_view()}
+        </select>
+    }
+}
+
+/// The facilitator's actions on every breakout: a message, more time, call back.
+#[component]
+fn Actions(live: WorkshopLive) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let confirming = RwSignal::new(false);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        live.send(WorkshopClientMsg::Broadcast {
+            text: text.get_untracked(),
+        });
+        text.set(String::new());
+    };
+    view! {
+        <section class="card actions" data-testid="workshop-actions">
+            <form class="inline-form" on:submit=send>
+                <label class="field__label" for="broadcast-text">"Message to every breakout"</label>
+                <input id="broadcast-text" type="text" class="input" maxlength=MAX_BROADCAST_CHARS.to_string() prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev)) placeholder="Five minutes left in this round"/>
+                <button class="button" type="submit" data-testid="broadcast-send">"Send"</button>
+            </form>
+            <div class="controls">
+                <button class="button" type="button" data-testid="add-1" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 1 })>"+1 min to all"</button>
+                <button class="button" type="button" data-testid="add-5" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 5 })>"+5 min to all"</button>
+                <When when=move || confirming.get() fallback=move || view! {
+                    <button class="button button--primary" type="button" data-testid="call-back" on:click=move |_| confirming.set(true)>"Call everyone back"</button>
+                }>
+                    <span role="alert">"End this round for every breakout? "</span>
+                    <button class="button button--primary" type="button" data-testid="call-back-confirm"
+                        on:click=move |_| { confirming.set(false); live.send(WorkshopClientMsg::CallBack); }>"Call back"</button>
+                    <button class="button" type="button" on:click=move |_| confirming.set(false)>"Not yet"</button>
+                </When>
+            </div>
+        </section>
+    }
+}
+
+/// "End workshop", with a confirmation step.
+#[component]
+fn EndWorkshop(live: WorkshopLive) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    view! {
+        <div class="card end-session">
+            <When when=move || confirming.get() fallback=move || view! {
+                <button class="button button--danger-quiet" type="button" data-testid="end-workshop" on:click=move |_| confirming.set(true)>"End workshop…"</button>
+            }>
+                <p role="alert"><strong>"End the workshop for everyone?"</strong>" Open breakouts end too; everyone sees their summary."</p>
+                <div class="controls">
+                    <button class="button button--danger" type="button" data-testid="end-workshop-confirm" on:click=move |_| live.send(WorkshopClientMsg::End)>"End workshop"</button>
+                    <button class="button" type="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                </div>
+            </When>
+        </div>
+    }
+}
+
+/// The ended workshop: rounds and groups with their time, messages, and who took part.
+#[component]
+fn Record(view: WorkshopView) -> impl IntoView {
+    let rows: Vec<_> = view
+        .breakouts
+        .iter()
+        .map(|b| {
+            let names: Vec<String> = b.members.iter().map(|&m| name_of(&view, m)).collect();
+            let minutes = b.closed_at.map(|c| (c - b.opened_at) / 60_000);
+            (b.round, b.number, names.join(", "), minutes, b.summary.clone())
+        })
+        .collect();
+    let people: Vec<String> = view
+        .people
+        .iter()
+        .filter(|p| p.capability == Capability::Participant)
+        .map(|p| p.name.clone())
+        .collect();
+    view! {
+        <section class="card" data-testid="workshop-record">
+            <h2>"Rounds"</h2>
+            <table class="table">
+                <thead><tr><th scope="col">"Round"</th><th scope="col">"Breakout"</th><th scope="col">"People"</th><th scope="col">"Minutes"</th></tr></thead>
+                <tbody>
+                    {rows.into_iter().map(|(r, n, names, minutes, summary)| view! {
+                        <tr>
+                            <td>{r}</td>
+                            <td>{match summary {
+                                Some(href) => view! { <a href=href rel="external">{format!("Breakout {n}")}</a> }.into_any(),
+                                None => format!("Breakout {n}").into_any(),
+                            }}</td>
+                            <td>{names}</td>
+                            <td>{minutes.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section class="card">
+            <h2>"Messages to every breakout"</h2>
+            <When when={let none = view.broadcasts.is_empty(); move || !none} fallback=|| view! { <p class="hint">"None were sent."</p> }>
+                <ul>{view.broadcasts.iter().map(|b| view! { <li>{b.text.clone()}</li> }).collect_view()}</ul>
+            </When>
+        </section>
+        <section class="card">
+            <h2>{format!("Who took part ({})", people.len())}</h2>
+            <p>{people.join(", ")}</p>
+        </section>
+    }
+}
+
+fn mm_ss(ms: i64) -> String {
+    let s = (ms.max(0) + 999) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+fn ago(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    if s < 60 {
+        format!("{s} s")
+    } else {
+        format!("{} min", s / 60)
+    }
+}

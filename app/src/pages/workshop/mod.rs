@@ -1,0 +1,392 @@
+//! `/w/{id}?t=TOKEN`: a workshop (docs/workshops.md). One page for everyone, by link: the facilitator runs the
+//! lobby, the rounds and the dashboard (`facilitator.rs`); a participant waits in the lobby, is sent into their
+//! breakout (a session page of its own) when a round opens and comes back when it ends; an observer watches. The
+//! page is a wasm file of its own (`workshop_page`), so none of it weighs on the session page.
+
+mod facilitator;
+mod socket;
+
+use crate::api::{OpenedWorkshop, WorkshopLink, WORKSHOP_SCRIPT_ID};
+use crate::components::brand::Header;
+use crate::components::when::When;
+use crate::page_title;
+use crate::pages::not_found::{InvalidLink, Unavailable};
+use crate::sync::{storage, Identity};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use socket::{connect, Link, WorkshopLive};
+use tandem_core::protocol::workshop::{BreakoutView, WorkshopClientMsg, WorkshopView};
+use tandem_core::protocol::PROTOCOL_VERSION;
+use tandem_core::session::{limits, Capability, ParticipantId, ParticipantKey};
+use tandem_core::workshop::Stage;
+
+/// The workshop page's view, in a wasm file of its own.
+#[cfg(feature = "hydrate")]
+#[lazy]
+pub fn workshop_page() -> crate::LazyPage {
+    |id, token| view! { <WorkshopPage id token/> }.into_any()
+}
+
+/// Who this browser is in a workshop (kept in `localStorage` as `tandem.workshop.{id}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct WorkshopIdentity {
+    key: String,
+    name: String,
+}
+
+fn identity_key(id: &str) -> String {
+    format!("workshop.{id}")
+}
+
+/// The page of workshop `id`, opened with `token`. What the link opens comes with the page, as for a session.
+#[component]
+pub fn WorkshopPage(id: String, token: String) -> impl IntoView {
+    let (opened, json) = opened_workshop();
+    let page = match opened {
+        OpenedWorkshop::Open(link) => view! { <Workshop link=*link id token/> }.into_any(),
+        OpenedWorkshop::Invalid => view! { <Header/><InvalidLink/> }.into_any(),
+        OpenedWorkshop::Unavailable => view! { <Header/><Unavailable/> }.into_any(),
+    };
+    view! {
+        {page}
+        <script type="application/json" id=WORKSHOP_SCRIPT_ID inner_html=json></script>
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn opened_workshop() -> (OpenedWorkshop, String) {
+    let opened = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<OpenedWorkshop>().cloned())
+        .unwrap_or(OpenedWorkshop::Invalid);
+    let status = match opened {
+        OpenedWorkshop::Open(_) => None,
+        OpenedWorkshop::Invalid => Some(http::StatusCode::NOT_FOUND),
+        OpenedWorkshop::Unavailable => Some(http::StatusCode::SERVICE_UNAVAILABLE),
+    };
+    if let (Some(status), Some(response)) = (status, use_context::<leptos_axum::ResponseOptions>()) {
+        response.set_status(status);
+    }
+    let json = crate::api::page_json(&opened);
+    (opened, json)
+}
+
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+fn opened_workshop() -> (OpenedWorkshop, String) {
+    let json = crate::api::page_script(WORKSHOP_SCRIPT_ID);
+    (serde_json::from_str(&json).unwrap_or(OpenedWorkshop::Invalid), json)
+}
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+fn opened_workshop() -> (OpenedWorkshop, String) {
+    (OpenedWorkshop::Invalid, String::new())
+}
+
+#[component]
+fn Workshop(link: WorkshopLink, id: String, token: String) -> impl IntoView {
+    page_title(&format!("{} workshop", link.format));
+    let live = WorkshopLive::new();
+    let identity = RwSignal::new(None::<WorkshopIdentity>);
+    let checked = RwSignal::new(false);
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            identity.set(storage::load_json(&identity_key(&id)));
+            checked.set(true);
+        });
+    }
+    {
+        let (id, token) = (id.clone(), token.clone());
+        // Connect once a name is known (stored from an earlier visit, or just typed).
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            let Some(me) = identity.get() else { return false };
+            let hello = WorkshopClientMsg::Hello {
+                protocol: PROTOCOL_VERSION,
+                participant_key: ParticipantKey(me.key),
+                name: me.name,
+            };
+            connect(live, &id, &token, hello);
+            true
+        });
+    }
+    let capability = link.capability;
+    let role_label = match capability {
+        Capability::Host => "Facilitator",
+        Capability::Participant => "Participant",
+        Capability::Observer => "Observer",
+    };
+    let goal = link.goal.clone();
+    let join_id = id.clone();
+    view! {
+        <Header>
+            <span class="badge">{role_label}</span>
+        </Header>
+        <main class="page workshop">
+            <div class="intro">
+                <p class="eyebrow">{format!("Workshop · {}", link.format)}</p>
+                <h1>{if goal.is_empty() { "Peer-coaching workshop".to_string() } else { goal }}</h1>
+            </div>
+            <LinkStatus live/>
+            <When when=move || checked.get() fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {
+                    let join_id = join_id.clone();
+                    let link = link.clone();
+                    move || match identity.get() {
+                        None => view! { <NameForm id=join_id.clone() capability identity/> }.into_any(),
+                        Some(_) => view! { <Live live link=link.clone()/> }.into_any(),
+                    }
+                }
+            </When>
+        </main>
+    }
+}
+
+/// Connection trouble and the relay's refusals.
+#[component]
+fn LinkStatus(live: WorkshopLive) -> impl IntoView {
+    view! {
+        <div class="status" role="status" data-testid="workshop-connection">
+            {move || match live.link.get() {
+                Link::Live | Link::Connecting => ().into_any(),
+                Link::Reconnecting(n) => view! {
+                    <span class="status__warn">{format!("Reconnecting… (attempt {n}). Your place is kept.")}</span>
+                }.into_any(),
+                Link::Stopped(why) => view! { <span class="status__error" data-testid="workshop-stopped">{why}</span> }.into_any(),
+            }}
+        </div>
+        {move || live.error.get().map(|e| view! { <p class="notice notice--error" role="alert" data-testid="workshop-error">{e}</p> })}
+    }
+}
+
+/// "Your name", before joining.
+#[component]
+fn NameForm(id: String, capability: Capability, identity: RwSignal<Option<WorkshopIdentity>>) -> impl IntoView {
+    let name = RwSignal::new(if capability == Capability::Host {
+        "Facilitator".to_string()
+    } else {
+        String::new()
+    });
+    let problem = RwSignal::new(None::<&'static str>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(clean) = tandem_core::session::clean_name(&name.get_untracked()) else {
+            problem.set(Some("Please give a name of 1 to 40 characters."));
+            crate::components::focus_later("workshop-name".to_string());
+            return;
+        };
+        let me = WorkshopIdentity {
+            key: storage::new_participant_key(),
+            name: clean,
+        };
+        storage::save_json(&identity_key(&id), &me);
+        identity.set(Some(me));
+    };
+    let heading = match capability {
+        Capability::Host => "You run this workshop",
+        Capability::Participant => "Join the workshop",
+        Capability::Observer => "Watch the workshop",
+    };
+    view! {
+        <form class="card join" on:submit=submit novalidate>
+            <h2>{heading}</h2>
+            <p class="hint">"Your name is shown to the others in the workshop. Partners and roles are given per round."</p>
+            <div class="field">
+                <label class="field__label" for="workshop-name">"Your name"</label>
+                <input id="workshop-name" type="text" class="input" autocomplete="name" maxlength=limits::MAX_NAME_CHARS.to_string()
+                    prop:value=move || name.get() on:input=move |ev| { name.set(event_target_value(&ev)); problem.set(None); }
+                    aria-invalid=move || problem.get().is_some().to_string() aria-describedby="workshop-name-error" autofocus/>
+                <p class="field__error" id="workshop-name-error">{move || problem.get()}</p>
+            </div>
+            <button class="button button--primary button--big" type="submit">"Join"</button>
+        </form>
+    }
+}
+
+/// The workshop once joined: the facilitator's or observer's controls, or a participant's place.
+#[component]
+fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
+    move || {
+        if live.view.with(Option::is_none) {
+            return view! { <p class="loading" data-testid="workshop-loading">"Connecting to the workshop…"</p> }
+                .into_any();
+        }
+        match live.capability.get() {
+            Some(Capability::Participant) => view! { <ParticipantView live/> }.into_any(),
+            _ => view! { <facilitator::Facilitator live share=link.share.clone() host_link=link.host_link.clone()/> }
+                .into_any(),
+        }
+    }
+}
+
+/// The facilitator's latest message, if any.
+#[component]
+fn Broadcasts(live: WorkshopLive) -> impl IntoView {
+    move || {
+        live.view
+            .with(|v| v.as_ref().and_then(|v| v.broadcasts.last().cloned()))
+            .map(|b| {
+                view! {
+                    <p class="broadcast" role="alert" data-testid="workshop-broadcast">
+                        <strong>"From the facilitator: "</strong>{b.text}
+                    </p>
+                }
+            })
+    }
+}
+
+/// A name for a member id.
+fn name_of(view: &WorkshopView, id: ParticipantId) -> String {
+    view.people
+        .iter()
+        .find(|p| p.id == id)
+        .map_or_else(|| "A former participant".to_string(), |p| p.name.clone())
+}
+
+/// A participant's page: the lobby, their breakout (they are sent there), the plenary between rounds, the end.
+#[component]
+fn ParticipantView(live: WorkshopLive) -> impl IntoView {
+    // Into the breakout as soon as the view has one for this person: the session page takes over there.
+    Effect::new(move |_| {
+        let Some(view) = live.view.get() else { return };
+        if view.stage != Stage::Breakouts {
+            return;
+        }
+        let (Some(me), Some(info)) = (live.you.get_untracked(), live.info.get_untracked()) else {
+            return;
+        };
+        if let Some(b) = view
+            .breakouts
+            .iter()
+            .find(|b| b.link.is_some() && b.members.contains(&me))
+        {
+            enter_breakout(b, me, &info.format.roles);
+        }
+    });
+    view! {
+        <Broadcasts live/>
+        {move || {
+            let view = live.view.get()?;
+            let me = live.you.get()?;
+            let total = live.info.with(|i| i.as_ref().map_or(0, |i| i.settings.rounds));
+            let people = view.people.iter().filter(|p| p.capability == Capability::Participant).count();
+            Some(match view.stage {
+                Stage::Lobby => view! {
+                    <section class="card" data-testid="lobby">
+                        <h2>"You are in"</h2>
+                        <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} people have joined so far.")}</p>
+                        <People view=view.clone()/>
+                    </section>
+                }.into_any(),
+                Stage::Breakouts => view! {
+                    <section class="card" data-testid="waiting">
+                        <h2>{format!("Round {} is under way", view.rounds_done)}</h2>
+                        {if view.breakouts.iter().any(|b| b.link.is_some()) {
+                            "Taking you to your breakout…"
+                        } else {
+                            "You arrived after it started: the facilitator will place you in a breakout. Stay on this page."
+                        }}
+                    </section>
+                }.into_any(),
+                Stage::Plenary => view! {
+                    <section class="card" data-testid="plenary">
+                        <h2>{format!("Round {} of {total} is over", view.rounds_done)}</h2>
+                        <p>"Back in the plenary. The facilitator will open the next round or end the workshop."</p>
+                        <MyBreakouts view=view.clone() me/>
+                    </section>
+                }.into_any(),
+                Stage::Ended => view! {
+                    <section class="card" data-testid="workshop-ended">
+                        <h2>"The workshop has ended"</h2>
+                        <p>"Your breakouts, round by round: open one to see its notes, commitments and the feedback you may see."</p>
+                        <MyBreakouts view=view.clone() me/>
+                    </section>
+                }.into_any(),
+            })
+        }}
+    }
+}
+
+/// Everyone who joined, with presence.
+#[component]
+fn People(view: WorkshopView) -> impl IntoView {
+    let people: Vec<_> = view
+        .people
+        .into_iter()
+        .filter(|p| p.capability == Capability::Participant)
+        .collect();
+    view! {
+        <ul class="people-list" data-testid="people">
+            {people.into_iter().map(|p| view! {
+                <li><span class=if p.online { "dot dot--on" } else { "dot" } aria-hidden="true"></span>" "{p.name}
+                    <span class="sr-only">{if p.online { " (here)" } else { " (away)" }}</span></li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// A participant's breakouts so far, with their partners and summary links.
+#[component]
+fn MyBreakouts(view: WorkshopView, me: ParticipantId) -> impl IntoView {
+    let rows: Vec<_> = view
+        .breakouts
+        .iter()
+        .map(|b| {
+            let partners: Vec<String> = b
+                .members
+                .iter()
+                .filter(|&&m| m != me)
+                .map(|&m| name_of(&view, m))
+                .collect();
+            (b.round, partners.join(" and "), b.summary.clone())
+        })
+        .collect();
+    view! {
+        <When when={let empty = rows.is_empty(); move || !empty} fallback=|| view! { <p class="hint">"No breakouts yet."</p> }>
+            <ol class="my-breakouts" data-testid="my-breakouts">
+                {rows.clone().into_iter().map(|(round, partners, summary)| view! {
+                    <li>
+                        <strong>{format!("Round {round}")}</strong>{format!(" · with {partners}")}" "
+                        {summary.map(|href| view! { <a href=href rel="external">"Open summary"</a> })}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </When>
+    }
+}
+
+/// Remembers who this person is in the breakout's session (the workshop's key and name, the role the round gives
+/// them), then opens it: the session page connects without asking anything.
+fn enter_breakout(b: &BreakoutView, me: ParticipantId, roles: &[tandem_core::session::RoleSpec]) {
+    let Some(href) = b.link.clone() else { return };
+    let Some(session) = href.strip_prefix("/s/").and_then(|rest| rest.split('?').next()) else {
+        return;
+    };
+    let Some(mine) = storage::load_json::<WorkshopIdentity>(&identity_key_of_page()) else {
+        return;
+    };
+    let position = b.members.iter().position(|&m| m == me).unwrap_or(0);
+    let role = roles.get(position).or(roles.last()).map(|r| r.id.clone());
+    storage::save_identity(
+        session,
+        &Identity {
+            key: mine.key,
+            name: mine.name,
+            role,
+            claim: None,
+        },
+    );
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().assign(&href);
+    }
+}
+
+/// The identity key of the workshop this page shows (from its address).
+fn identity_key_of_page() -> String {
+    match crate::Route::current() {
+        crate::Route::Workshop { id, .. } => identity_key(&id),
+        _ => String::new(),
+    }
+}
