@@ -131,7 +131,10 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await page.getByTestId("propose").click();
   await expect(page.getByTestId("repeats")).toContainText("Nobody meets someone they have met before");
   await page.getByTestId("open-breakouts").click();
-  for (const p of people) await p.waitForURL(/\/s\//);
+  for (const p of people) {
+    await p.waitForURL(/\/s\//);
+    await expect(p.getByTestId("connection")).toContainText("Live");
+  }
   const round2 = people.map(breakoutOf);
   for (let i = 0; i < people.length; i++) {
     for (let j = i + 1; j < people.length; j++) {
@@ -163,4 +166,107 @@ test("a workshop link that is not valid says so", async ({ page }) => {
   expect(response?.status()).toBe(404);
   await hydrated(page);
   await expect(page.getByText("This session link is not valid")).toBeVisible();
+});
+
+// Every other control of the facilitator: rename, remove (with its Keep), moving people in a proposal and in an open
+// round, one clock for all breakouts, +5 minutes, the confirmations' way back; and an observer who watches only.
+test("the facilitator renames, removes, moves and runs one clock for all", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByLabel("Workshop for a group").check();
+  await page.getByTestId("one-clock").check();
+  await page.getByTestId("place-late").check();
+  await page.getByTestId("place-late").uncheck();
+  await page.getByTestId("reads-notes").check();
+  await page.getByLabel("Trios", { exact: true }).check();
+  await page.getByLabel("Pairs (one trio when the count is odd)").check();
+  await page.getByLabel("Plenary before (min)").fill("5");
+  await page.getByLabel("Plenary after (min)").fill("5");
+  await page.getByRole("button", { name: "Create workshop" }).click();
+  await page.waitForURL(/\/w\//);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page.getByTestId("stage-line")).toContainText("Lobby");
+  const link = await page.getByTestId("participant-link").inputValue();
+  const observerLink = await page.getByTestId("observer-link").inputValue();
+
+  const names = ["Ana", "Ben", "Cleo", "Dev", "Zed"];
+  const people: Page[] = [];
+  for (const name of names) {
+    const p = await (await browser.newContext()).newPage();
+    await joinWorkshop(p, link, name);
+    await expect(p.getByTestId("lobby")).toBeVisible();
+    people.push(p);
+  }
+  const observer = await (await browser.newContext()).newPage();
+  await joinWorkshop(observer, observerLink, "Obi");
+  await expect(observer.getByTestId("stage-line")).toContainText("Lobby");
+  await expect(observer.getByTestId("propose")).toHaveCount(0);
+
+  // Rename Ana; remove Zed, after first keeping him.
+  const rows = page.getByTestId("people").locator("li");
+  await expect(rows).toHaveCount(5);
+  await rows.filter({ hasText: "Ana" }).getByTestId("rename").click();
+  await page.getByLabel("New name").fill("Anna");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("people")).toContainText("Anna");
+  await rows.filter({ hasText: "Zed" }).getByTestId("remove").click();
+  await page.getByRole("button", { name: "Keep" }).click();
+  await rows.filter({ hasText: "Zed" }).getByTestId("remove").click();
+  await page.getByTestId("remove-confirm").click();
+  await expect(people[4].getByTestId("workshop-stopped")).toContainText("The facilitator removed you");
+  await expect(rows).toHaveCount(4);
+  await people[4].reload();
+  await hydrated(people[4]);
+  await expect(people[4].getByTestId("workshop-stopped")).toContainText("The facilitator removed you");
+
+  // Propose, move someone from group 1 to group 2 and back, open.
+  await page.getByTestId("propose").click();
+  const selects = page.getByTestId("move-select");
+  await expect(selects).toHaveCount(4);
+  await selects.first().selectOption("1");
+  await expect(page.getByTestId("proposal").locator("li.group").nth(1).locator("li")).toHaveCount(3);
+  await page.getByTestId("proposal").locator("li.group").nth(1).getByTestId("move-select").last().selectOption("0");
+  await expect(page.getByTestId("proposal").locator("li.group").first().locator("li")).toHaveCount(2);
+  await page.getByTestId("open-breakouts").click();
+  const inRound = people.slice(0, 4);
+  for (const p of inRound) await p.waitForURL(/\/s\//);
+
+  // One clock: the members cannot run it; the facilitator starts, pauses, resumes and moves every breakout on.
+  await expect(inRound[0].locator("#timer-primary")).toHaveCount(0);
+  await page.getByTestId("clock-start").click();
+  await expect(page.getByTestId("breakout-clock").first()).toContainText("left");
+  await page.getByTestId("clock-pause").click();
+  await expect(page.getByTestId("breakout-clock").first()).toContainText("paused");
+  await page.getByTestId("clock-resume").click();
+  await expect(page.getByTestId("breakout-clock").first()).not.toContainText("paused");
+  await page.getByTestId("add-5").click();
+  await page.getByTestId("clock-next").click();
+  for (const p of inRound) await expect(p.locator("#phase-title")).toContainText("Reality");
+  await expect(page.getByTestId("breakout-phase").first()).toContainText("2. Reality");
+  // The observer watches the dashboard without the controls.
+  await expect(observer.getByTestId("breakout-card")).toHaveCount(2);
+  await expect(observer.getByTestId("workshop-actions")).toHaveCount(0);
+  // The facilitator may read notes in this workshop: each card links to its breakout, read-only.
+  await expect(page.getByTestId("breakout-card").first().getByRole("link", { name: "Read notes" })).toBeVisible();
+
+  // Move someone into the other breakout: their page goes back and into the new one.
+  const before = breakoutOf(inRound[0]);
+  const card = page.getByTestId("breakout-card").filter({ hasText: "Anna" });
+  const target = (await card.locator("h3").textContent())?.includes("Breakout 1") ? "1" : "0";
+  await card.locator("li", { hasText: "Anna" }).getByTestId("move-person").selectOption(target);
+  await expect.poll(() => breakoutOf(inRound[0]), { timeout: 15_000 }).not.toBe(before);
+  await expect(inRound[0].getByTestId("connection")).toContainText("Live");
+
+  // The confirmations have a way back.
+  await page.getByTestId("call-back").click();
+  await page.getByRole("button", { name: "Not yet" }).click();
+  await page.getByTestId("end-workshop").click();
+  await page.getByRole("button", { name: "Keep going" }).click();
+  await expect(page.getByTestId("stage-line")).toContainText("breakouts open");
+  await page.getByTestId("end-workshop").click();
+  await page.getByTestId("end-workshop-confirm").click();
+  await expect(page.getByTestId("workshop-record")).toBeVisible();
+  await expect(observer.getByTestId("workshop-record")).toBeVisible();
 });

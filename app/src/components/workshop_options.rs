@@ -70,6 +70,20 @@ pub fn WorkshopOptions(workshop: RwSignal<Option<WorkshopSettings>>) -> impl Int
                     </label>
                 </div>
                 <label class="choice">
+                    <input type="checkbox" data-testid="one-clock"
+                        prop:checked=move || workshop.with(|w| w.as_ref().is_some_and(|w| w.one_clock))
+                        on:change=move |ev| { let on = event_target_checked(&ev); set(&move |w| w.one_clock = on) }/>
+                    <span>"One clock for all breakouts, run by the facilitator"
+                        <span class="hint">" (off: each breakout keeps its own pace)"</span></span>
+                </label>
+                <label class="choice">
+                    <input type="checkbox" data-testid="place-late"
+                        prop:checked=move || workshop.with(|w| w.as_ref().is_some_and(|w| w.place_late_joiners))
+                        on:change=move |ev| { let on = event_target_checked(&ev); set(&move |w| w.place_late_joiners = on) }/>
+                    <span>"Put people who arrive during a round into the smallest breakout"
+                        <span class="hint">" (off: they wait until you place them)"</span></span>
+                </label>
+                <label class="choice">
                     <input type="checkbox" data-testid="reads-notes"
                         prop:checked=move || workshop.with(|w| w.as_ref().is_some_and(|w| w.facilitator_reads_notes))
                         on:change=move |ev| { let on = event_target_checked(&ev); set(&move |w| w.facilitator_reads_notes = on) }/>

@@ -78,6 +78,40 @@ pub struct Args {
     /// Connections being opened at the same time.
     #[arg(long, default_value_t = 64)]
     pub connect_parallel: usize,
+    /// Tandem: join the sessions over the page socket `/ws/{session}` with a hello, as the browser does, instead
+    /// of the Yjs endpoint (the pair sessions that the workshop's breakouts are compared with).
+    #[arg(long)]
+    pub pages: bool,
+    /// Tandem: one workshop of `--participants` people instead of separate sessions; the facilitator opens one
+    /// round of pair breakouts, which the participants join over the page socket (`--rooms` and `--clients`
+    /// follow from it: participants ÷ 2 breakouts of 2).
+    #[arg(long)]
+    pub workshop: bool,
+    /// Workshop: participants (an even number: pairs).
+    #[arg(long, default_value_t = 100)]
+    pub participants: usize,
+    /// Workshop: phase changes sent by breakout members over the run, spread evenly across time and breakouts;
+    /// each is timed until the facilitator's dashboard shows it.
+    #[arg(long, default_value_t = 50)]
+    pub phase_changes: usize,
+}
+
+impl Args {
+    /// Checks the flags that depend on each other; in workshop mode, sets rooms and clients from the participants.
+    pub fn settle(&mut self) -> Result<(), String> {
+        if (self.pages || self.workshop) && self.target != Target::Tandem {
+            return Err("--pages and --workshop need --target tandem".into());
+        }
+        if self.workshop {
+            if self.participants < 2 || !self.participants.is_multiple_of(2) {
+                return Err("--participants must be an even number (pair breakouts)".into());
+            }
+            self.pages = true;
+            self.clients = 2;
+            self.rooms = self.participants / 2;
+        }
+        Ok(())
+    }
 }
 
 /// Where the run is; clients follow it through a watch channel.

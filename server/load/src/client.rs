@@ -2,6 +2,7 @@
 //! and awareness frames on the plan's timers, and times every marker it receives against the shared send times.
 
 use crate::args::{Phase, Plan, Target};
+use crate::page::{Join, Page, PING_EVERY};
 use crate::shared::Shared;
 use futures::{SinkExt, StreamExt};
 use std::sync::atomic::Ordering;
@@ -17,12 +18,13 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Text, Transact};
 
-/// A bench client: connect, sync, then edits and awareness until the run is done.
+/// A bench client: connect, sync, then edits and awareness until the run is done. On the page socket it sends its
+/// hello first, pings as a page does, and makes its breakout's phase changes if it has that duty.
 pub async fn client(
     shared: Arc<Shared>,
     plan: Plan,
     global: usize,
-    url: String,
+    join: Join,
     gate: Arc<Semaphore>,
     ready: tokio::sync::mpsc::Sender<Result<(), String>>,
     phase: watch::Receiver<Phase>,
@@ -34,9 +36,13 @@ pub async fn client(
     let permit = gate.acquire().await;
     let connected = timeout(
         Duration::from_secs(30),
-        tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true),
+        tokio_tungstenite::connect_async_with_config(join.url.as_str(), Some(config), true),
     )
     .await;
+    let (page, mut duty) = match join.page {
+        Some(Page { hello, duty }) => (Some(hello), duty),
+        None => (None, None),
+    };
     let mut ws = match connected {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => {
@@ -48,6 +54,13 @@ pub async fn client(
             return;
         }
     };
+    // A page says hello first (the relay then sends its welcome and its sync step 1).
+    if let Some(hello) = &page {
+        if ws.send(WsMessage::text(hello.as_str())).await.is_err() {
+            let _ = ready.send(Err("send hello".into())).await;
+            return;
+        }
+    }
     // The y-websocket client's opening: its sync step 1; the server answers with step 2, and sends its own step 1.
     let handshake = plan.target != Target::Bare;
     if handshake {
@@ -58,12 +71,18 @@ pub async fn client(
         }
         let synced = timeout(Duration::from_secs(30), async {
             while let Some(Ok(msg)) = ws.next().await {
-                if let WsMessage::Binary(frame) = msg {
-                    match frame.get(..2) {
+                match msg {
+                    WsMessage::Binary(frame) => match frame.get(..2) {
                         Some([0, 0]) => reply_step1(&mut ws, &doc, &frame).await?,
                         Some([0, 1]) => return Ok(()),
                         _ => {}
+                    },
+                    WsMessage::Text(text) => {
+                        if let Some(duty) = duty.as_mut() {
+                            duty.observe(&text);
+                        }
                     }
+                    _ => {}
                 }
             }
             Err("closed during the sync handshake".to_string())
@@ -92,14 +111,21 @@ pub async fn client(
     let client_id = doc.client_id();
     let far = Instant::now() + Duration::from_secs(86_400 * 365);
     let (mut next_edit, mut next_aware, mut next_ping, mut send_end) = (far, far, far, far);
+    // A page pings from the start: the relay closes sockets silent for 10 s.
+    let ping_every = if page.is_some() { PING_EVERY } else { plan.ping_interval };
+    if page.is_some() {
+        next_ping = Instant::now() + ping_every.mul_f64(rand::random::<f64>());
+    }
     let period = Duration::from_secs_f64(1.0 / plan.rate.max(1e-9));
     // Timers live across loop turns (re-created per turn they would cost three timer registrations per frame).
     let edit_timer = tokio::time::sleep_until(far);
     let aware_timer = tokio::time::sleep_until(far);
-    let ping_timer = tokio::time::sleep_until(far);
+    let ping_timer = tokio::time::sleep_until(next_ping);
+    let change_timer = tokio::time::sleep_until(far);
+    let mut run_start = None;
     // Likewise the wait for the next phase: a fresh `changed()` per turn would lock the channel's waiter list.
     let phase_change = next_phase(phase);
-    tokio::pin!(edit_timer, aware_timer, ping_timer, phase_change);
+    tokio::pin!(edit_timer, aware_timer, ping_timer, change_timer, phase_change);
     loop {
         tokio::select! {
             (rx, changed) = &mut phase_change => {
@@ -109,9 +135,16 @@ pub async fn client(
                     None | Some(Phase::Done) => break,
                     Some(Phase::Run { start }) => {
                         send_end = start + plan.duration;
+                        run_start = Some(start);
+                        if let Some(at) = duty.as_ref().and_then(|d| d.due(start)) {
+                            change_timer.as_mut().reset(at);
+                        }
                         if plan.idle {
-                            next_ping = start + plan.ping_interval.mul_f64(rand::random::<f64>());
-                            ping_timer.as_mut().reset(next_ping);
+                            // A page pings on its own clock already.
+                            if page.is_none() {
+                                next_ping = start + plan.ping_interval.mul_f64(rand::random::<f64>());
+                                ping_timer.as_mut().reset(next_ping);
+                            }
                         } else {
                             next_edit = start + period.mul_f64(rand::random::<f64>());
                             edit_timer.as_mut().reset(next_edit);
@@ -129,6 +162,12 @@ pub async fn client(
                     Some(Ok(WsMessage::Close(close))) => {
                         lost(&shared, global, &format!("closed by the server: {close:?}"));
                         break;
+                    }
+                    Some(Ok(WsMessage::Text(text))) => {
+                        if let Some(duty) = duty.as_mut() {
+                            duty.observe(&text);
+                        }
+                        continue;
                     }
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => {
@@ -192,11 +231,29 @@ pub async fn client(
                 }
             }
             _ = &mut ping_timer => {
-                next_ping += plan.ping_interval;
+                next_ping += ping_every;
                 ping_timer.as_mut().reset(next_ping);
-                if ws.send(WsMessage::Ping(Vec::new().into())).await.is_err() {
+                let ping = match page {
+                    Some(_) => WsMessage::text(Page::ping(shared.now_ns() as f64 / 1e6)),
+                    None => WsMessage::Ping(Vec::new().into()),
+                };
+                if ws.send(ping).await.is_err() {
                     lost(&shared, global, "ping failed");
                     break;
+                }
+            }
+            _ = &mut change_timer => {
+                let (Some(duty), Some(start)) = (duty.as_mut(), run_start) else {
+                    change_timer.as_mut().reset(far);
+                    continue;
+                };
+                let command = duty.command(&shared);
+                change_timer.as_mut().reset(duty.due(start).unwrap_or(far));
+                if let Some(command) = command {
+                    if ws.send(WsMessage::text(command)).await.is_err() {
+                        lost(&shared, global, "send failed");
+                        break;
+                    }
                 }
             }
         }

@@ -11,20 +11,27 @@
 //! the drain period) and the server's peak RSS and CPU seconds from `/proc/PID`, then one JSON line (the last line
 //! of the output) for scripts.
 //!
+//! `--pages` joins Tandem's sessions over the page socket `/ws` (a hello first, pings as a page does) instead of
+//! the Yjs endpoint; `--workshop` runs one workshop of `--participants` people in pair breakouts over the page socket
+//! and also times the breakouts' phase changes until the facilitator's dashboard shows them (src/workshop/).
+//!
 //! `--idle` instead holds the connections open without edits (a WebSocket ping every `--ping-interval` seconds keeps
 //! them inside any idle timeout without fan-out) and reports the server's RSS per connection.
 
 mod args;
 mod client;
 mod histogram;
+mod page;
 mod proc;
 mod report;
 mod rooms;
 mod shared;
+mod workshop;
 
 use args::{Args, Phase, Plan};
 use clap::Parser;
 use client::client;
+use page::{new_key, Join, Page};
 use proc::ProcWatch;
 use report::{idle_phase, load_phase, round};
 use rooms::room_urls;
@@ -35,7 +42,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Semaphore};
 use tokio::time::{timeout, Instant};
 
-/// Parses the flags and runs on a runtime with `--threads` workers.
+/// Parses the flags and runs on a runtime with `--threads` workers; the report's JSON line goes last.
 fn main() {
     let args = Args::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -44,7 +51,7 @@ fn main() {
         .build()
         .expect("tokio runtime");
     match runtime.block_on(run(args)) {
-        Ok(()) => {}
+        Ok(report) => println!("{report}"),
         Err(e) => {
             eprintln!("tandem-load: {e}");
             std::process::exit(1);
@@ -52,40 +59,58 @@ fn main() {
     }
 }
 
-/// Connects every client, runs the load (or holds still), prints the report.
-async fn run(args: Args) -> Result<(), String> {
-    let urls = room_urls(&args).await?;
+/// Connects every client, runs the load (or holds still), prints the report; its JSON fields.
+async fn run(mut args: Args) -> Result<serde_json::Value, String> {
+    args.settle()?;
     let total = args.rooms * args.clients;
     let plan = Plan::new(&args);
     let shared = Arc::new(Shared::new(args.clients, total, plan.max_seq));
-
-    // The server settles after the sessions were created, then the baseline for idle memory is taken.
-    let server = args.server_pid.map(ProcWatch::new);
-    if server.is_some() {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let rss_before = server.as_ref().and_then(|s| s.rss_kb());
-
     let (phase_tx, phase_rx) = watch::channel(Phase::Connect);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<Result<(), String>>(total.max(1));
     let gate = Arc::new(Semaphore::new(args.connect_parallel.max(1)));
-    let connect_started = Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for (room, url) in urls.iter().enumerate() {
-        for member in 0..args.clients {
-            let global = room * args.clients + member;
-            tasks.push(tokio::spawn(client(
-                shared.clone(),
-                plan,
-                global,
-                url.clone(),
-                gate.clone(),
-                ready_tx.clone(),
-                phase_rx.clone(),
-            )));
+    let server = args.server_pid.map(ProcWatch::new);
+
+    let (tasks, rss_before, connect_started) = if args.workshop {
+        // The workshop's lobby and the opening of its round are part of connecting.
+        let rss_before = server.as_ref().and_then(|s| s.rss_kb());
+        let connect_started = Instant::now();
+        let crew = workshop::Crew {
+            shared: shared.clone(),
+            plan,
+            addr: args.addr.clone(),
+            gate,
+            ready: ready_tx,
+            phase: phase_rx,
+        };
+        (workshop::start(&args, crew).await?, rss_before, connect_started)
+    } else {
+        let urls = room_urls(&args).await?;
+        // The server settles after the sessions were created, then the baseline for idle memory is taken.
+        if server.is_some() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-    }
-    drop(ready_tx);
+        let rss_before = server.as_ref().and_then(|s| s.rss_kb());
+        let connect_started = Instant::now();
+        let mut tasks = Vec::with_capacity(total);
+        for (room, url) in urls.iter().enumerate() {
+            for member in 0..args.clients {
+                let global = room * args.clients + member;
+                let page = args
+                    .pages
+                    .then(|| Page::new(&new_key(), &format!("bench {global}"), None));
+                tasks.push(tokio::spawn(client(
+                    shared.clone(),
+                    plan,
+                    global,
+                    Join { url: url.clone(), page },
+                    gate.clone(),
+                    ready_tx.clone(),
+                    phase_rx.clone(),
+                )));
+            }
+        }
+        (tasks, rss_before, connect_started)
+    };
     let mut failures = 0usize;
     let mut first_error = None;
     for _ in 0..total {
@@ -110,6 +135,7 @@ async fn run(args: Args) -> Result<(), String> {
         "target": args.target.name(),
         "label": args.label,
         "mode": if args.idle { "idle" } else { "load" },
+        "endpoint": if args.pages { "ws" } else { "yjs" },
         "rooms": args.rooms,
         "clients_per_room": args.clients,
         "connections": connections,
@@ -123,12 +149,17 @@ async fn run(args: Args) -> Result<(), String> {
     } else {
         load_phase(&args, &shared, server.as_ref(), &phase_tx, &mut report).await;
     }
+    if args.workshop {
+        workshop::report(&shared, &mut report);
+    }
     let _ = phase_tx.send(Phase::Done);
     for t in tasks {
         let _ = timeout(Duration::from_secs(2), t).await;
     }
     let loadgen = ProcWatch::new(std::process::id());
     report["loadgen_cpu_s"] = serde_json::json!(round(loadgen.cpu_s().unwrap_or(0.0), 2));
-    println!("{report}");
-    Ok(())
+    Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,13 @@
 //! The rooms of a run, as WebSocket URLs: named rooms for the bare relay and y-websocket; for Tandem, sessions
 //! created over HTTP the way the create page does it (the templates, then `create_session`), one per room, joined
-//! on the `/yjs` endpoint with the participant link's token.
+//! on the `/yjs` endpoint (or with `--pages` the page socket `/ws`) with the participant link's token. The workshop
+//! scenario creates its workshop with the same calls.
 
 use crate::args::{Args, Target};
 use serde::Deserialize;
 use std::sync::Arc;
 use tandem_core::session::SessionSettings;
+use tandem_core::workshop::WorkshopSettings;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -18,10 +20,14 @@ struct ListedTemplate {
     phases: serde_json::Value,
 }
 
-/// The part of `create_session`'s answer the load generator uses.
+/// The part of `create_session`'s answer the load generator uses: the links (`PUBLIC_URL/s/{id}?t={token}`, for a
+/// workshop `PUBLIC_URL/w/{id}?t={token}`).
 #[derive(Deserialize)]
-struct CreatedSession {
-    participant_link: String,
+pub struct CreatedSession {
+    /// For the peers (a workshop's participants).
+    pub participant_link: String,
+    /// For the creator (a workshop's facilitator).
+    pub host_link: String,
 }
 
 /// One WebSocket URL per room.
@@ -35,39 +41,16 @@ pub async fn room_urls(args: &Args) -> Result<Vec<String>, String> {
             .map(|r| format!("ws://{}/bench-{run}-{r}", args.addr))
             .collect()),
         Target::Tandem => {
-            // GROW's agenda as the server under test ships it.
-            let templates: Vec<ListedTemplate> =
-                serde_json::from_str(&http_post(&args.addr, "/api/templates", "").await?)
-                    .map_err(|e| format!("templates answer: {e}"))?;
-            let grow = templates
-                .into_iter()
-                .find(|t| t.id == "grow")
-                .ok_or("the grow template is missing")?;
-            let body = serde_json::json!({
-                "request": {
-                    "template_id": grow.id,
-                    "goal": "Relay benchmark",
-                    "phases": grow.phases,
-                    "settings": SessionSettings::default(),
-                }
-            })
-            .to_string();
+            let body = create_request(&args.addr, None).await?;
+            let endpoint = if args.pages { "ws" } else { "yjs" };
             let gate = Arc::new(Semaphore::new(8));
             let mut handles = Vec::new();
             for _ in 0..args.rooms {
                 let (addr, body, gate) = (args.addr.clone(), body.clone(), gate.clone());
                 handles.push(tokio::spawn(async move {
                     let _permit = gate.acquire().await;
-                    let created: CreatedSession =
-                        serde_json::from_str(&http_post(&addr, "/api/create_session", &body).await?)
-                            .map_err(|e| format!("create_session answer: {e}"))?;
-                    let path = created
-                        .participant_link
-                        .split("/s/")
-                        .nth(1)
-                        .ok_or("participant link without /s/")?;
-                    let (id, token) = path.split_once("?t=").ok_or("participant link without ?t=")?;
-                    Ok::<_, String>(format!("ws://{addr}/yjs/{id}?t={token}"))
+                    let created = create(&addr, &body).await?;
+                    socket_url(&addr, &created.participant_link, "/s/", endpoint)
                 }));
             }
             let mut urls = Vec::new();
@@ -77,6 +60,46 @@ pub async fn room_urls(args: &Args) -> Result<Vec<String>, String> {
             Ok(urls)
         }
     }
+}
+
+/// The body of a `create_session` call for GROW's agenda as the server under test ships it: a pair session, or a
+/// workshop with `workshop`'s settings.
+pub async fn create_request(addr: &str, workshop: Option<&WorkshopSettings>) -> Result<String, String> {
+    let templates: Vec<ListedTemplate> = serde_json::from_str(&http_post(addr, "/api/templates", "").await?)
+        .map_err(|e| format!("templates answer: {e}"))?;
+    let grow = templates
+        .into_iter()
+        .find(|t| t.id == "grow")
+        .ok_or("the grow template is missing")?;
+    Ok(serde_json::json!({
+        "request": {
+            "template_id": grow.id,
+            "goal": "Relay benchmark",
+            "phases": grow.phases,
+            "settings": SessionSettings::default(),
+            "workshop": workshop,
+        }
+    })
+    .to_string())
+}
+
+/// Creates a session (or workshop) over `POST /api/create_session` with `body` (see [`create_request`]).
+pub async fn create(addr: &str, body: &str) -> Result<CreatedSession, String> {
+    serde_json::from_str(&http_post(addr, "/api/create_session", body).await?)
+        .map_err(|e| format!("create_session answer: {e}"))
+}
+
+/// The socket URL `ws://{addr}/{endpoint}/{id}?t={token}` of a link whose path is `{kind}{id}?t={token}` (a
+/// session's `/s/`, a workshop's `/w/`; a link may be absolute or a path and query).
+pub fn socket_url(addr: &str, link: &str, kind: &str, endpoint: &str) -> Result<String, String> {
+    let path = link
+        .split(kind)
+        .nth(1)
+        .ok_or_else(|| format!("a link without {kind}: {link}"))?;
+    let (id, token) = path
+        .split_once("?t=")
+        .ok_or_else(|| format!("a link without ?t=: {link}"))?;
+    Ok(format!("ws://{addr}/{endpoint}/{id}?t={token}"))
 }
 
 /// A minimal HTTP/1.1 POST of a JSON body (a server function call); the answer's body (status 200 only).

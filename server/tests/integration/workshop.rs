@@ -196,6 +196,14 @@ async fn six_people_meet_in_private_breakouts_across_rounds_and_a_restart() {
     page_a.client.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
     let ended = server.state.store.session(&session_a).await.unwrap().unwrap().ended_at;
     assert!(ended.is_some(), "the breakout ended with the round");
+    // A page that opens the ended breakout afterwards is sent back to the workshop, not to the breakout's summary.
+    let (mut again, _) = (Client::connect(&server.ws(&links[a])).await, ());
+    again.hello("P-a", &key(1 + a as u8), None).await;
+    let back = again.recv().await;
+    assert!(
+        matches!(&back, ServerMsg::Return { to } if to.contains(&w.id)),
+        "{back:?}"
+    );
 
     // Round 2 pairs nobody with their round-1 partner (the same six are back).
     let mut people = Vec::new();
@@ -255,6 +263,14 @@ async fn workshop_commands_are_checked() {
     assert_eq!(host.error().await.1, "No round is open.");
     host.send(&WorkshopClientMsg::AddTime { minutes: 0 }).await;
     assert_eq!(host.error().await.1, "Add between 1 and 30 minutes.");
+    host.send(&WorkshopClientMsg::Clock {
+        op: tandem_core::protocol::workshop::ClockOp::Start,
+    })
+    .await;
+    assert_eq!(
+        host.error().await.1,
+        "In this workshop each breakout runs its own clock."
+    );
     // A malformed message and a binary frame get an answer, not a closed socket.
     host.ws
         .send(tokio_tungstenite::tungstenite::Message::text("{\"open\":{}}"))
@@ -283,3 +299,55 @@ async fn workshop_commands_are_checked() {
 }
 
 use futures::SinkExt;
+
+#[tokio::test]
+async fn one_clock_for_all_and_late_joiners_placed_by_themselves() {
+    let server = TestServer::start().await;
+    let w = server
+        .workshop(WorkshopSettings {
+            one_clock: true,
+            place_late_joiners: true,
+            ..settings(2)
+        })
+        .await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let (mut p1, _) = server.join_workshop(&w.participant_link, "P1", 1).await;
+    let (_p2, _) = server.join_workshop(&w.participant_link, "P2", 2).await;
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&WorkshopClientMsg::Open { groups }).await;
+    let view = p1.view_until(|v| v.stage == Stage::Breakouts).await;
+    let link = my_breakout(&view).unwrap().link.clone().unwrap();
+    let (mut member, _) = server.join(&link, "P1", 1, None).await;
+
+    // The members do not drive the clock; the facilitator drives every breakout's.
+    member
+        .send(&tandem_core::protocol::ClientMsg::Timer {
+            room: tandem_core::session::RoomId::MAIN,
+            command: tandem_core::session::TimerCommand::Start,
+        })
+        .await;
+    assert_eq!(member.error().await.0, ErrorCode::NotAllowed);
+    host.send(&WorkshopClientMsg::Clock {
+        op: tandem_core::protocol::workshop::ClockOp::Start,
+    })
+    .await;
+    let started = member.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
+    assert!(matches!(
+        started,
+        ServerMsg::Room {
+            event: tandem_core::session::RoomEvent::Started,
+            ..
+        }
+    ));
+
+    // Someone arriving now goes into the smallest breakout (the only one: a trio now).
+    let (_late, welcome) = server.join_workshop(&w.participant_link, "Late", 3).await;
+    let WorkshopServerMsg::Welcome { view, you, .. } = welcome else {
+        unreachable!()
+    };
+    let b = my_breakout(&view).expect("placed at once");
+    assert!(b.members.contains(&you));
+    assert_eq!(b.members.len(), 3);
+}

@@ -66,10 +66,30 @@ pub enum WorkshopClientMsg {
         /// 1..=30.
         minutes: u32,
     },
+    /// Facilitator, with one clock for all breakouts: start, pause or resume every breakout's clock, or move every
+    /// breakout to its next phase.
+    Clock {
+        /// What to do.
+        op: ClockOp,
+    },
     /// Facilitator: end the round; every page returns to the plenary.
     CallBack,
     /// Facilitator: end the workshop; every page shows its summary.
     End,
+}
+
+/// The facilitator's clock commands for every breakout at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockOp {
+    /// Start the clock of breakouts that have not started their phase.
+    Start,
+    /// Hold every clock.
+    Pause,
+    /// Count again.
+    Resume,
+    /// Every breakout to its next phase.
+    Next,
 }
 
 /// Messages from the relay to a browser on a workshop's socket.

@@ -35,6 +35,13 @@ pub struct WorkshopSettings {
     /// Whether the facilitator may read the breakouts' notes (off by default: peer coaching is often confidential).
     #[serde(default)]
     pub facilitator_reads_notes: bool,
+    /// One clock for all breakouts, driven by the facilitator (otherwise each breakout's members drive their own).
+    #[serde(default)]
+    pub one_clock: bool,
+    /// Someone who arrives while a round runs goes into the smallest breakout by themselves (otherwise they wait in
+    /// the plenary until the facilitator places them).
+    #[serde(default)]
+    pub place_late_joiners: bool,
 }
 
 impl Default for WorkshopSettings {
@@ -45,6 +52,8 @@ impl Default for WorkshopSettings {
             plenary_before: 0,
             plenary_after: 0,
             facilitator_reads_notes: false,
+            one_clock: false,
+            place_late_joiners: false,
         }
     }
 }
@@ -404,6 +413,17 @@ impl WorkshopState {
         }
         round.breakouts[to].members.push(who);
         Ok(from)
+    }
+
+    /// The open round's breakout with the fewest members (the first of those), for someone arriving late.
+    pub fn smallest_breakout(&self) -> Option<usize> {
+        let round = self.open_round()?;
+        (0..round.breakouts.len()).min_by_key(|&i| round.breakouts[i].members.len())
+    }
+
+    /// Whether `who` is in a breakout of the open round.
+    pub fn is_placed(&self, who: ParticipantId) -> bool {
+        self.open_round().is_some_and(|r| r.breakout_of(who).is_some())
     }
 
     /// A message to every breakout.

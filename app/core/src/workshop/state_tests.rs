@@ -166,3 +166,22 @@ fn a_round_the_facilitator_changed_counts_as_it_ran() {
         "nobody meets anyone they were with, the move included"
     );
 }
+
+#[test]
+fn a_late_joiner_goes_to_the_smallest_breakout() {
+    let (mut w, people) = with_people(5);
+    let spec = spec(2);
+    let groups = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&groups), 0);
+    let late = w.join(key(30), "Late".into(), Capability::Participant, 5).unwrap();
+    assert!(!w.is_placed(late));
+    let smallest = w.smallest_breakout().unwrap();
+    assert_eq!(
+        w.rounds[0].breakouts[smallest].members.len(),
+        2,
+        "the pair, not the trio"
+    );
+    w.move_to(late, smallest).unwrap();
+    assert!(w.is_placed(late));
+    assert_eq!(w.rounds[0].breakouts[smallest].members.len(), 3);
+}

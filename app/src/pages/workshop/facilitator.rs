@@ -7,20 +7,28 @@ use crate::api::ShareLinks;
 use crate::components::links::LinkList;
 use crate::components::when::When;
 use leptos::prelude::*;
-use tandem_core::protocol::workshop::{BreakoutStatus, WorkshopClientMsg, WorkshopView};
+use tandem_core::protocol::workshop::{BreakoutStatus, ClockOp, WorkshopClientMsg, WorkshopView};
 use tandem_core::session::{Capability, ParticipantId, Timer};
 use tandem_core::workshop::{GroupSize, Groups, Stage, MAX_BROADCAST_CHARS};
 
+/// The facilitator's or an observer's view of the workshop, once joined.
+pub fn facilitator_live(live: WorkshopLive, link: crate::api::WorkshopLink) -> AnyView {
+    view! { <Facilitator live share=link.share host_link=link.host_link/> }.into_any()
+}
+
 #[component]
-pub fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<String>) -> impl IntoView {
+fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<String>) -> impl IntoView {
     let host = move || live.capability.get() == Some(Capability::Host);
     let screen = RwSignal::new(false);
     let participant_link = share.as_ref().map(|s| s.participant_link.clone()).unwrap_or_default();
+    // The parts below are rebuilt when the stage changes, not on every update of the view (someone arriving must
+    // not wipe a message being typed or a filter that is on): each reads what changes from `live` itself.
+    let stage = Memo::new(move |_| live.view.with(|v| v.as_ref().map(|v| (v.stage, v.rounds_done))));
     view! {
         <Broadcasts live/>
         <StageLine live/>
         {share.map(|links| view! {
-            <details class="card share" open=move || live.view.with(|v| v.as_ref().is_some_and(|v| v.stage == Stage::Lobby))>
+            <details class="card share" open=move || matches!(stage.get(), Some((Stage::Lobby, _)))>
                 <summary>"Invite people"</summary>
                 <p class="hint">"One participant link for everyone. Keep your own link: it carries the facilitator's controls."</p>
                 <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone()/>
@@ -31,14 +39,14 @@ pub fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Opt
             <JoinScreen live link=participant_link.clone() close=move || screen.set(false)/>
         </When>
         {move || {
-            let view = live.view.get()?;
-            Some(match view.stage {
-                Stage::Lobby | Stage::Plenary => view! { <NextRound live view/> }.into_any(),
-                Stage::Breakouts => view! { <Dashboard live view/> }.into_any(),
-                Stage::Ended => view! { <Record view/> }.into_any(),
+            let (now, rounds_done) = stage.get()?;
+            Some(match now {
+                Stage::Lobby | Stage::Plenary => view! { <NextRound live rounds_done/> }.into_any(),
+                Stage::Breakouts => view! { <Dashboard live round=rounds_done/> }.into_any(),
+                Stage::Ended => view! { {move || live.view.get().map(|view| view! { <super::record::Record view/> })} }.into_any(),
             })
         }}
-        <When when=move || host() && live.view.with(|v| v.as_ref().is_some_and(|v| v.stage != Stage::Ended))>
+        <When when=move || host() && stage.get().is_some_and(|(s, _)| s != Stage::Ended)>
             <EndWorkshop live/>
         </When>
     }
@@ -55,19 +63,17 @@ fn StageLine(live: WorkshopLive) -> impl IntoView {
             .iter()
             .filter(|p| p.capability == Capability::Participant && p.online)
             .count();
-        let text = match view.stage {
-            Stage::Lobby => format!("Lobby · {present} participants here · {total} rounds planned"),
-            Stage::Breakouts => format!(
-                "Round {} of {total} · breakouts open · {present} participants here",
-                view.rounds_done
-            ),
-            Stage::Plenary => format!(
-                "Plenary after round {} of {total} · {present} participants here",
-                view.rounds_done
-            ),
-            Stage::Ended => "The workshop has ended".to_string(),
+        let stage = match view.stage {
+            Stage::Lobby => "Lobby".to_string(),
+            Stage::Breakouts => format!("Round {} of {total} · breakouts open", view.rounds_done),
+            Stage::Plenary => format!("Plenary after round {} of {total}", view.rounds_done),
+            Stage::Ended => {
+                return Some(
+                    view! { <p class="stage-line" data-testid="stage-line">"The workshop has ended"</p> }.into_any(),
+                )
+            }
         };
-        Some(view! { <p class="stage-line" data-testid="stage-line">{text}</p> })
+        Some(view! { <p class="stage-line" data-testid="stage-line">{format!("{stage} · {present} participants here")}</p> }.into_any())
     }
 }
 
@@ -98,7 +104,7 @@ fn JoinScreen(live: WorkshopLive, link: String, close: impl Fn() + Clone + Send 
 
 /// The lobby or plenary: who is here, and the next round's groups to propose, adjust and open.
 #[component]
-fn NextRound(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
+fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
     let host = live.capability.get_untracked() == Some(Capability::Host);
     let total = live
         .info
@@ -106,26 +112,30 @@ fn NextRound(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
     let size = live
         .info
         .with_untracked(|i| i.as_ref().map_or(GroupSize::Pairs, |i| i.settings.group_size));
-    let present = view
-        .people
-        .iter()
-        .filter(|p| p.capability == Capability::Participant && p.online)
-        .count();
-    let groups = match size {
-        GroupSize::Pairs => present / 2,
-        GroupSize::Trios => present.div_ceil(3).min(present / 2),
+    let present = Memo::new(move |_| {
+        live.view.with(|v| {
+            v.as_ref().map_or(0, |v| {
+                v.people
+                    .iter()
+                    .filter(|p| p.capability == Capability::Participant && p.online)
+                    .count()
+            })
+        })
+    });
+    let groups = move || match size {
+        GroupSize::Pairs => present.get() / 2,
+        GroupSize::Trios => present.get().div_ceil(3).min(present.get() / 2),
     };
-    let left = usize::from(total).saturating_sub(view.rounds_done);
-    let people_view = view.clone();
+    let left = usize::from(total).saturating_sub(rounds_done);
     view! {
         <section class="card" data-testid="lobby">
-            <h2 class="card__title">"People"<span class="hint">{format!("{present} here")}</span></h2>
-            <PeopleAdmin live view=people_view host/>
+            <h2 class="card__title">"People"<span class="hint">{move || format!("{} here", present.get())}</span></h2>
+            {move || live.view.get().map(|view| view! { <PeopleAdmin live view host/> })}
         </section>
         <When when=move || host && (left > 0)>
             <section class="card" data-testid="next-round">
-                <h2>{format!("Round {} of {total}", view.rounds_done + 1)}</h2>
-                <p class="hint">{format!("{groups} groups with the people here now. Tandem pairs people who have not met yet, and roles rotate.")}</p>
+                <h2>{format!("Round {} of {total}", rounds_done + 1)}</h2>
+                <p class="hint">{move || format!("{} groups with the people here now. Tandem pairs people who have not met yet, and roles rotate.", groups())}</p>
                 {move || match live.proposal.get() {
                     None => view! {
                         <button class="button button--primary" type="button" data-testid="propose" on:click=move |_| live.send(WorkshopClientMsg::Propose)>
@@ -274,13 +284,40 @@ fn ticking_now(live: WorkshopLive) -> RwSignal<i64> {
     now
 }
 
-/// The open round: a card per breakout, filters, and the facilitator's actions.
+/// The open round: the facilitator's actions, filters, and a card per breakout.
 #[component]
-fn Dashboard(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
+fn Dashboard(live: WorkshopLive, round: usize) -> impl IntoView {
     let host = live.capability.get_untracked() == Some(Capability::Host);
     let now = ticking_now(live);
     let over_only = RwSignal::new(false);
     let missing_only = RwSignal::new(false);
+    let filters = (over_only, missing_only);
+    view! {
+        <When when=move || host>
+            <Actions live/>
+        </When>
+        <section class="card" data-testid="dashboard">
+            <h2 class="card__title">{format!("Breakouts of round {round}")}
+                <span class="filters">
+                    <label><input type="checkbox" data-testid="filter-over" prop:checked=move || over_only.get() on:change=move |ev| over_only.set(event_target_checked(&ev))/>" Over time"</label>
+                    <label><input type="checkbox" data-testid="filter-missing" prop:checked=move || missing_only.get() on:change=move |ev| missing_only.set(event_target_checked(&ev))/>" Someone missing"</label>
+                </span>
+            </h2>
+            {move || live.view.get().map(|view| view! { <BreakoutCards live view host now filters/> })}
+        </section>
+    }
+}
+
+/// The cards of the open round's breakouts, and who waits to be placed.
+#[component]
+fn BreakoutCards(
+    live: WorkshopLive,
+    view: WorkshopView,
+    host: bool,
+    now: RwSignal<i64>,
+    filters: (RwSignal<bool>, RwSignal<bool>),
+) -> impl IntoView {
+    let (over_only, missing_only) = filters;
     let round = view.rounds_done;
     let cards: Vec<_> = view.breakouts.iter().filter(|b| b.round == round).cloned().collect();
     let count = cards.len();
@@ -303,16 +340,6 @@ fn Dashboard(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
     let overtime = move |s: &BreakoutStatus| s.room.as_ref().is_some_and(|r| r.timer.remaining_ms(now.get()) < 0);
     let missing = move |members: &[ParticipantId], s: &BreakoutStatus| members.iter().any(|m| !s.present.contains(m));
     view! {
-        <When when=move || host>
-            <Actions live/>
-        </When>
-        <section class="card" data-testid="dashboard">
-            <h2 class="card__title">{format!("Breakouts of round {round}")}
-                <span class="filters">
-                    <label><input type="checkbox" data-testid="filter-over" prop:checked=move || over_only.get() on:change=move |ev| over_only.set(event_target_checked(&ev))/>" Over time"</label>
-                    <label><input type="checkbox" data-testid="filter-missing" prop:checked=move || missing_only.get() on:change=move |ev| missing_only.set(event_target_checked(&ev))/>" Someone missing"</label>
-                </span>
-            </h2>
             <When when={let w = waiting.is_empty(); move || !w}>
                 <div class="notice" role="status" data-testid="waiting-people">
                     <strong>"Waiting to be placed: "</strong>
@@ -389,7 +416,6 @@ fn Dashboard(live: WorkshopLive, view: WorkshopView) -> impl IntoView {
                     }
                 }).collect_view()}
             </ol>
-        </section>
     }
 }
 
@@ -431,6 +457,14 @@ fn Actions(live: WorkshopLive) -> impl IntoView {
                     on:input=move |ev| text.set(event_target_value(&ev)) placeholder="Five minutes left in this round"/>
                 <button class="button" type="submit" data-testid="broadcast-send">"Send"</button>
             </form>
+            <When when=move || live.info.with(|i| i.as_ref().is_some_and(|i| i.settings.one_clock))>
+                <div class="controls" role="group" aria-label="Clock of every breakout">
+                    <button class="button" type="button" data-testid="clock-start" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Start })>"Start all"</button>
+                    <button class="button" type="button" data-testid="clock-pause" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Pause })>"Pause all"</button>
+                    <button class="button" type="button" data-testid="clock-resume" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Resume })>"Resume all"</button>
+                    <button class="button" type="button" data-testid="clock-next" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Next })>"Next phase for all"</button>
+                </div>
+            </When>
             <div class="controls">
                 <button class="button" type="button" data-testid="add-1" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 1 })>"+1 min to all"</button>
                 <button class="button" type="button" data-testid="add-5" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 5 })>"+5 min to all"</button>
@@ -463,57 +497,6 @@ fn EndWorkshop(live: WorkshopLive) -> impl IntoView {
                 </div>
             </When>
         </div>
-    }
-}
-
-/// The ended workshop: rounds and groups with their time, messages, and who took part.
-#[component]
-fn Record(view: WorkshopView) -> impl IntoView {
-    let rows: Vec<_> = view
-        .breakouts
-        .iter()
-        .map(|b| {
-            let names: Vec<String> = b.members.iter().map(|&m| name_of(&view, m)).collect();
-            let minutes = b.closed_at.map(|c| (c - b.opened_at) / 60_000);
-            (b.round, b.number, names.join(", "), minutes, b.summary.clone())
-        })
-        .collect();
-    let people: Vec<String> = view
-        .people
-        .iter()
-        .filter(|p| p.capability == Capability::Participant)
-        .map(|p| p.name.clone())
-        .collect();
-    view! {
-        <section class="card" data-testid="workshop-record">
-            <h2>"Rounds"</h2>
-            <table class="table">
-                <thead><tr><th scope="col">"Round"</th><th scope="col">"Breakout"</th><th scope="col">"People"</th><th scope="col">"Minutes"</th></tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|(r, n, names, minutes, summary)| view! {
-                        <tr>
-                            <td>{r}</td>
-                            <td>{match summary {
-                                Some(href) => view! { <a href=href rel="external">{format!("Breakout {n}")}</a> }.into_any(),
-                                None => format!("Breakout {n}").into_any(),
-                            }}</td>
-                            <td>{names}</td>
-                            <td>{minutes.map(|m| m.to_string()).unwrap_or_else(|| "—".into())}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </section>
-        <section class="card">
-            <h2>"Messages to every breakout"</h2>
-            <When when={let none = view.broadcasts.is_empty(); move || !none} fallback=|| view! { <p class="hint">"None were sent."</p> }>
-                <ul>{view.broadcasts.iter().map(|b| view! { <li>{b.text.clone()}</li> }).collect_view()}</ul>
-            </When>
-        </section>
-        <section class="card">
-            <h2>{format!("Who took part ({})", people.len())}</h2>
-            <p>{people.join(", ")}</p>
-        </section>
     }
 }
 

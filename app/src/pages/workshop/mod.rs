@@ -4,6 +4,7 @@
 //! page is a wasm file of its own (`workshop_page`), so none of it weighs on the session page.
 
 mod facilitator;
+mod record;
 mod socket;
 
 use crate::api::{OpenedWorkshop, WorkshopLink, WORKSHOP_SCRIPT_ID};
@@ -204,18 +205,20 @@ fn NameForm(id: String, capability: Capability, identity: RwSignal<Option<Worksh
     }
 }
 
-/// The workshop once joined: the facilitator's or observer's controls, or a participant's place.
+/// The workshop once joined: the facilitator's or an observer's view, or a participant's place.
 #[component]
 fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
+    // Rebuilt when the page is welcomed or its kind changes, not on every update of the view.
+    let ready = Memo::new(move |_| live.view.with(Option::is_some));
+    let capability = Memo::new(move |_| live.capability.get());
     move || {
-        if live.view.with(Option::is_none) {
+        if !ready.get() {
             return view! { <p class="loading" data-testid="workshop-loading">"Connecting to the workshop…"</p> }
                 .into_any();
         }
-        match live.capability.get() {
+        match capability.get() {
             Some(Capability::Participant) => view! { <ParticipantView live/> }.into_any(),
-            _ => view! { <facilitator::Facilitator live share=link.share.clone() host_link=link.host_link.clone()/> }
-                .into_any(),
+            _ => facilitator::facilitator_live(live, link.clone()),
         }
     }
 }
@@ -247,10 +250,12 @@ fn name_of(view: &WorkshopView, id: ParticipantId) -> String {
 /// A participant's page: the lobby, their breakout (they are sent there), the plenary between rounds, the end.
 #[component]
 fn ParticipantView(live: WorkshopLive) -> impl IntoView {
-    // Into the breakout as soon as the view has one for this person: the session page takes over there.
+    // Into the breakout as soon as the view has one for this person: the session page takes over there. Once: a
+    // later view (someone else arriving) must not start the navigation again, which would cancel the first.
+    let entering = StoredValue::new(false);
     Effect::new(move |_| {
         let Some(view) = live.view.get() else { return };
-        if view.stage != Stage::Breakouts {
+        if view.stage != Stage::Breakouts || entering.get_value() {
             return;
         }
         let (Some(me), Some(info)) = (live.you.get_untracked(), live.info.get_untracked()) else {
@@ -261,6 +266,7 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
             .iter()
             .find(|b| b.link.is_some() && b.members.contains(&me))
         {
+            entering.set_value(true);
             enter_breakout(b, me, &info.format.roles);
         }
     });

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::relay::workshop::{BreakoutReport, WorkshopMsg, Workshops};
+use tandem_core::protocol::workshop::ClockOp;
 
 /// What a workshop's actor tells one of its breakouts.
 #[derive(Clone, Debug)]
@@ -13,6 +14,8 @@ pub enum FromWorkshop {
     Notice(String),
     /// Add time to the current phase.
     AddTime(u32),
+    /// The facilitator's clock, with one clock for all breakouts.
+    Clock(ClockOp),
     /// Send this person's pages back to the workshop page at `to` (moved to another breakout, or removed).
     Return {
         /// Whose pages.
@@ -60,6 +63,22 @@ impl Actor {
                     return;
                 };
                 if let Ok((next, event)) = room.apply(&self.spec.phases, TimerCommand::AddTime { seconds }, now) {
+                    self.commit(RoomId::MAIN, next, event, None, now).await;
+                }
+            }
+            FromWorkshop::Clock(op) => {
+                let now = now_ms();
+                let Some(room) = self.rooms.get(&RoomId::MAIN).filter(|_| self.ended_at.is_none()) else {
+                    return;
+                };
+                let command = match op {
+                    ClockOp::Start => TimerCommand::Start,
+                    ClockOp::Pause => TimerCommand::Pause,
+                    ClockOp::Resume => TimerCommand::Resume,
+                    ClockOp::Next => TimerCommand::Next { from: room.phase },
+                };
+                // A breakout where it does not apply (already started, on its last phase) stays as it is.
+                if let Ok((next, event)) = room.apply(&self.spec.phases, command, now) {
                     self.commit(RoomId::MAIN, next, event, None, now).await;
                 }
             }
@@ -115,6 +134,14 @@ impl Actor {
             .open_round()
             .is_some_and(|r| r.breakouts.iter().any(|br| br.session == self.id.0));
         (!(placed && open)).then(|| format!("/w/{}?t={}", b.workshop, record.participant_token))
+    }
+
+    /// The workshop page a breakout's participant goes back to (`None` for a session that is no breakout, or when
+    /// the workshop cannot be read).
+    pub(super) async fn workshop_page(&self) -> Option<String> {
+        let b = self.breakout.as_ref()?;
+        let record = self.store.workshop(&b.workshop).await.ok()??;
+        Some(format!("/w/{}?t={}", b.workshop, record.participant_token))
     }
 
     /// Tells the workshop's actor, if it runs, how this breakout is doing.

@@ -12,7 +12,16 @@ impl Actor {
         let Joining { key, name, role, claim } = who;
         let now = now_ms();
         if let Some(at) = self.ended_at {
-            let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Ended { at }));
+            // A breakout's participant arriving after the round was called back goes back to the workshop.
+            let home = match capability {
+                Capability::Participant => self.workshop_page().await,
+                _ => None,
+            };
+            let msg = match home {
+                Some(to) => ServerMsg::Return { to },
+                None => ServerMsg::Ended { at },
+            };
+            let _ = handle.outbox.try_send(Outbound::text(&msg));
             let _ = handle.outbox.try_send(Outbound::Close(Close::Ended));
             return;
         }

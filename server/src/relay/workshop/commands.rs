@@ -4,6 +4,7 @@
 use super::*;
 use crate::backend::random_token;
 use crate::store::SessionRecord;
+use tandem_core::protocol::workshop::ClockOp;
 use tandem_core::session::TimerControl;
 use tandem_core::workshop::{repeats, Breakout, Groups, Round, WorkshopState};
 
@@ -36,6 +37,7 @@ impl WorkshopActor {
             WorkshopClientMsg::Remove { who } => self.remove(who).await,
             WorkshopClientMsg::Broadcast { text } => self.broadcast(&text, now).await,
             WorkshopClientMsg::AddTime { minutes } => self.add_time(minutes),
+            WorkshopClientMsg::Clock { op } => self.clock(op),
             WorkshopClientMsg::CallBack => self.call_back(now).await,
             WorkshopClientMsg::End => self.end(now).await,
         };
@@ -101,7 +103,13 @@ impl WorkshopActor {
         let mut spec = self.record.spec.format.clone();
         spec.id = SessionId(random_token(10));
         spec.created_at = now;
-        spec.settings.timer_control = TimerControl::Everyone;
+        // Self-paced: the members drive their breakout's clock; with one clock, only the facilitator does (through
+        // the workshop: nobody holds a breakout's host link).
+        spec.settings.timer_control = if self.record.spec.settings.one_clock {
+            TimerControl::Host
+        } else {
+            TimerControl::Everyone
+        };
         SessionRecord {
             spec,
             participant_token: random_token(16),
@@ -179,6 +187,21 @@ impl WorkshopActor {
         }
         for session in sessions {
             self.tell(&session, FromWorkshop::AddTime(minutes * 60));
+        }
+        Ok(())
+    }
+
+    fn clock(&mut self, op: ClockOp) -> Result<(), Refusal> {
+        if !self.record.spec.settings.one_clock {
+            let message = "In this workshop each breakout runs its own clock.";
+            return Err(Refusal(ErrorCode::Refused, message.into()));
+        }
+        let sessions = self.open_sessions();
+        if sessions.is_empty() {
+            return Err(WorkshopError::NoRoundOpen.into());
+        }
+        for session in sessions {
+            self.tell(&session, FromWorkshop::Clock(op));
         }
         Ok(())
     }

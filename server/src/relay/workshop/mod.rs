@@ -222,6 +222,15 @@ impl WorkshopActor {
                 return;
             }
         };
+        // Arriving while a round runs: into the smallest breakout, where the workshop says so.
+        if capability == Capability::Participant
+            && self.record.spec.settings.place_late_joiners
+            && !next.is_placed(member)
+        {
+            if let Some(to) = next.smallest_breakout() {
+                let _ = next.move_to(member, to);
+            }
+        }
         if next != self.record.state {
             if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
                 tracing::error!(workshop = %self.id, error = %e, "could not save a join");

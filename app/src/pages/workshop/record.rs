@@ -1,0 +1,56 @@
+//! The ended workshop as the facilitator (and observers) see it: the rounds and groups with their minutes, the
+//! messages sent, and who took part.
+
+use super::name_of;
+use leptos::prelude::*;
+use tandem_core::protocol::workshop::WorkshopView;
+use tandem_core::session::Capability;
+
+/// The ended workshop: rounds and groups with their time, messages, and who took part. Each breakout links to its
+/// summary where the workshop let the facilitator read notes.
+#[component]
+pub fn Record(view: WorkshopView) -> impl IntoView {
+    let rows: Vec<(String, Option<String>)> = view
+        .breakouts
+        .iter()
+        .map(|b| {
+            let names: Vec<String> = b.members.iter().map(|&m| name_of(&view, m)).collect();
+            let minutes = b
+                .closed_at
+                .map_or(String::new(), |c| format!(" · {} min", (c - b.opened_at) / 60_000));
+            let text = format!(
+                "Round {}, breakout {}: {}{minutes}",
+                b.round,
+                b.number,
+                names.join(", ")
+            );
+            (text, b.summary.clone())
+        })
+        .collect();
+    let people: Vec<&str> = view
+        .people
+        .iter()
+        .filter(|p| p.capability == Capability::Participant)
+        .map(|p| p.name.as_str())
+        .collect();
+    let messages: Vec<&str> = view.broadcasts.iter().map(|b| b.text.as_str()).collect();
+    let messages = if messages.is_empty() {
+        "None.".to_string()
+    } else {
+        messages.join(" · ")
+    };
+    view! {
+        <section class="card" data-testid="workshop-record">
+            <h2>"Rounds"</h2>
+            <ul class="my-breakouts">
+                {rows.into_iter().map(|(text, summary)| view! {
+                    <li>{text}" "{summary.map(|href| view! { <a href=href rel="external">"Summary"</a> })}</li>
+                }).collect_view()}
+            </ul>
+            <h2>"Messages to every breakout"</h2>
+            <p>{messages}</p>
+            <h2>{format!("Who took part ({})", people.len())}</h2>
+            <p>{people.join(", ")}</p>
+        </section>
+    }
+}
