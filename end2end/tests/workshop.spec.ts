@@ -1,4 +1,5 @@
 import { expect, Page } from "@playwright/test";
+import * as fs from "fs";
 import { test, hydrated, expectAccessible, screenshots, allowConsoleErrors } from "./helpers";
 
 /** Joins the workshop page a browser is on under `name`. */
@@ -269,4 +270,12 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await page.getByTestId("end-workshop-confirm").click();
   await expect(page.getByTestId("workshop-record")).toBeVisible();
   await expect(observer.getByTestId("workshop-record")).toBeVisible();
+  // The record downloads as Markdown, and prints (the browser's print dialog, stubbed here).
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("record-markdown").click()]);
+  const markdown = fs.readFileSync((await download.path())!, "utf8");
+  expect(markdown).toContain("## Round 1");
+  expect(markdown).toContain("Anna");
+  await page.evaluate(() => { (window as any).printed = 0; window.print = () => { (window as any).printed += 1; }; });
+  await page.getByTestId("record-print").click();
+  expect(await page.evaluate(() => (window as any).printed)).toBe(1);
 });

@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/w/{workshop}", get(relay::workshop_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
+        .route("/w/{workshop}/record.md", get(workshop_markdown))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
@@ -295,6 +296,44 @@ async fn summary_markdown(
         }
         Err(app::api::BackendError::NotFound) => error::AppError::InvalidLink.into_response(),
         Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+/// `GET /w/{id}/record.md?t=TOKEN`: the workshop's record as a Markdown download, for the facilitator's and the
+/// observers' links (a participant's own record is their breakouts' summaries).
+async fn workshop_markdown(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(workshop): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tandem_core::session::Capability;
+    match state.store.workshop(&workshop).await {
+        Ok(Some(record))
+            if matches!(
+                record.capability_of(&query.t),
+                Some(Capability::Host | Capability::Observer)
+            ) =>
+        {
+            let file = format!("tandem-workshop-{}.md", record.spec.format.template_id);
+            (
+                [
+                    (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+                ],
+                tandem_core::workshop::record_markdown(&record.spec, &record.state),
+            )
+                .into_response()
+        }
+        Ok(_) => error::AppError::InvalidLink.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a workshop");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Tandem could not read this workshop right now.",
+            )
+                .into_response()
+        }
     }
 }
 

@@ -351,3 +351,38 @@ async fn one_clock_for_all_and_late_joiners_placed_by_themselves() {
     assert!(b.members.contains(&you));
     assert_eq!(b.members.len(), 3);
 }
+
+#[tokio::test]
+async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
+    let server = TestServer::start().await;
+    let w = server.workshop(settings(1)).await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let (_p1, _) = server.join_workshop(&w.participant_link, "# Ana <b>", 1).await;
+    let (_p2, _) = server.join_workshop(&w.participant_link, "Ben", 2).await;
+    host.view_until(|v| v.people.len() == 3).await;
+    host.send(&WorkshopClientMsg::Broadcast {
+        text: "[click](http://evil)".into(),
+    })
+    .await;
+    host.view_until(|v| !v.broadcasts.is_empty()).await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&WorkshopClientMsg::Open { groups }).await;
+    host.view_until(|v| v.stage == Stage::Breakouts).await;
+
+    let record = |link: &str| {
+        let (path, query) = link.split_once("?").unwrap();
+        format!("{path}/record.md?{query}")
+    };
+    let (status, body) = http_get(&record(&w.host_link)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\n# Workshop: GROW"), "{body}");
+    assert!(body.contains("## Round 1 (still open"), "{body}");
+    assert!(body.contains("\\# Ana \\<b\\>"), "names are escaped: {body}");
+    assert!(
+        body.contains("\\[click\\]\\(http://evil\\)"),
+        "messages are escaped: {body}"
+    );
+    assert_eq!(http_get(&record(&w.observer_link)).await.0, 200);
+    assert_eq!(http_get(&record(&w.participant_link)).await.0, 404);
+    assert_eq!(http_get(&record(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
+}

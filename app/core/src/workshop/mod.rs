@@ -15,12 +15,14 @@ use crate::session::ParticipantId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod record;
 mod state;
 #[cfg(test)]
 mod state_tests;
 #[cfg(test)]
 mod tests;
 
+pub use record::*;
 pub use state::*;
 
 /// How many people a breakout holds.

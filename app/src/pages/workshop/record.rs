@@ -39,6 +39,10 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
     } else {
         messages.join(" · ")
     };
+    let markdown = match crate::Route::current() {
+        crate::Route::Workshop { id, token } => format!("/w/{id}/record.md?t={token}"),
+        _ => String::new(),
+    };
     view! {
         <section class="card" data-testid="workshop-record">
             <h2>"Rounds"</h2>
@@ -51,6 +55,17 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
             <p>{messages}</p>
             <h2>{format!("Who took part ({})", people.len())}</h2>
             <p>{people.join(", ")}</p>
+            <p class="controls">
+                <a class="button" href=markdown download data-testid="record-markdown">"Download as Markdown"</a>
+                <button class="button" type="button" data-testid="record-print" on:click=|_| print()>"Print"</button>
+            </p>
         </section>
+    }
+}
+
+fn print() {
+    #[cfg(feature = "hydrate")]
+    if let Some(w) = web_sys::window() {
+        let _ = w.print();
     }
 }

@@ -1,0 +1,84 @@
+//! The workshop's record as Markdown, for the facilitator's download: the rounds and their groups with planned and
+//! actual minutes, the messages sent to every breakout, and who took part. Never a breakout's content: each
+//! breakout's own summary (and its Markdown) holds that, for those who may see it.
+
+use super::{Stage, WorkshopSpec, WorkshopState};
+use crate::session::summary::format_utc;
+use crate::session::{total_minutes, Capability, ParticipantId};
+use std::fmt::Write;
+
+/// Text typed by people, made safe to put inside a Markdown line: one line, and no character that Markdown or HTML
+/// would read as markup (headings, emphasis, links, images, tables, raw HTML).
+pub fn markdown_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.split_whitespace().collect::<Vec<_>>().join(" ").chars() {
+        if "\\`*_{}[]()<>#+-.!|~&".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The record of `state` (of the workshop `spec`) as Markdown.
+pub fn record_markdown(spec: &WorkshopSpec, state: &WorkshopState) -> String {
+    let name = |id: ParticipantId| {
+        state
+            .member(id)
+            .map_or_else(|| "A former participant".to_string(), |m| markdown_text(&m.name))
+    };
+    let planned = total_minutes(&spec.format.phases);
+    let mut md = String::new();
+    let _ = writeln!(md, "# Workshop: {}", markdown_text(&spec.format.template_name));
+    if !spec.format.goal.trim().is_empty() {
+        let _ = writeln!(md, "\n{}", markdown_text(&spec.format.goal));
+    }
+    let status = match (state.stage, state.ended_at) {
+        (Stage::Ended, Some(at)) => format!("Ended {}", format_utc(at)),
+        _ => "Still running".to_string(),
+    };
+    let _ = writeln!(
+        md,
+        "\n{status} · {} of {} rounds · each breakout planned for {planned} min",
+        state.rounds.len(),
+        spec.settings.rounds
+    );
+    for (r, round) in state.rounds.iter().enumerate() {
+        let actual = round.closed_at.map_or_else(
+            || "still open".to_string(),
+            |c| format!("{} min", (c - round.opened_at) / 60_000),
+        );
+        let _ = writeln!(md, "\n## Round {} ({actual}, planned {planned} min)\n", r + 1);
+        for (n, b) in round.breakouts.iter().enumerate() {
+            let names: Vec<String> = b.members.iter().map(|&m| name(m)).collect();
+            let _ = writeln!(md, "- Breakout {}: {}", n + 1, names.join(", "));
+        }
+    }
+    let _ = writeln!(md, "\n## Messages to every breakout\n");
+    if state.broadcasts.is_empty() {
+        let _ = writeln!(md, "None.");
+    }
+    for b in &state.broadcasts {
+        let _ = writeln!(md, "- {} {}", format_utc(b.at), markdown_text(&b.text));
+    }
+    let people: Vec<String> = state
+        .members
+        .iter()
+        .filter(|m| m.capability == Capability::Participant && !m.removed)
+        .map(|m| markdown_text(&m.name))
+        .collect();
+    let _ = writeln!(md, "\n## Who took part ({})\n\n{}", people.len(), people.join(", "));
+    md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_text_cannot_become_markup() {
+        assert_eq!(markdown_text("# Big\n<img src=x>"), "\\# Big \\<img src=x\\>");
+        assert_eq!(markdown_text("[a](http://x)"), "\\[a\\]\\(http://x\\)");
+        assert_eq!(markdown_text("  two   words "), "two words");
+    }
+}
