@@ -31,7 +31,7 @@ fn apply(doc: &Doc, frame: &[u8]) -> Option<bool> {
 }
 
 /// A simulated editor: a yrs document and, when online, a socket to the relay.
-struct Editor {
+pub(crate) struct Editor {
     doc: Doc,
     url: String,
     ws: Option<Client>,
@@ -39,7 +39,7 @@ struct Editor {
 }
 
 impl Editor {
-    fn new(url: String) -> Self {
+    pub(crate) fn new(url: String) -> Self {
         Editor {
             doc: Doc::new(),
             url,
@@ -48,11 +48,11 @@ impl Editor {
         }
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.doc.get_or_insert_text(SECTION).get_string(&self.doc.transact())
     }
 
-    async fn connect(&mut self) {
+    pub(crate) async fn connect(&mut self) {
         let mut c = Client::connect(&self.url).await;
         if self.url.contains("/ws/") {
             c.hello("Editor", &format!("editor-key-{:016}", self.doc.client_id()), None)
@@ -104,7 +104,7 @@ impl Editor {
     }
 
     /// Asks the relay for everything this editor is missing and applies it.
-    async fn pull(&mut self) {
+    pub(crate) async fn pull(&mut self) {
         let sv = self.doc.transact().state_vector();
         let c = self.ws.as_mut().expect("online");
         c.send_raw(Message::binary(YMessage::Sync(SyncMessage::SyncStep1(sv)).encode_v1()))

@@ -386,3 +386,44 @@ async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
     assert_eq!(http_get(&record(&w.participant_link)).await.0, 404);
     assert_eq!(http_get(&record(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
 }
+
+/// The y-websocket endpoint addresses a breakout: an official Yjs client on the facilitator's observer link (given
+/// where the workshop lets the facilitator read notes) reads what the breakout's members write.
+#[tokio::test]
+async fn a_yjs_client_reads_a_breakout_through_the_facilitators_link() {
+    let server = TestServer::start().await;
+    let w = server
+        .workshop(WorkshopSettings {
+            facilitator_reads_notes: true,
+            ..settings(1)
+        })
+        .await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let (mut p1, _) = server.join_workshop(&w.participant_link, "P1", 1).await;
+    let (_p2, _) = server.join_workshop(&w.participant_link, "P2", 2).await;
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&WorkshopClientMsg::Open { groups }).await;
+    let view = host.view_until(|v| v.stage == Stage::Breakouts).await;
+    let observer = view.breakouts[0]
+        .link
+        .clone()
+        .expect("the facilitator may read notes here");
+    let mine = p1.view_until(|v| v.stage == Stage::Breakouts).await;
+    let link = my_breakout(&mine).unwrap().link.clone().unwrap();
+    assert_eq!(parts(&observer).0, parts(&link).0, "one breakout, two links");
+
+    let mut page = server.page(&link, "P1", 1, NotesDoc::new()).await;
+    page.type_text(SECTION, "Ask before advising").await;
+    let mut yjs = crate::notes::Editor::new(server.yjs(&observer));
+    yjs.connect().await;
+    for _ in 0..50 {
+        yjs.pull().await;
+        if yjs.text() == "Ask before advising" {
+            break;
+        }
+        page.round_trip().await;
+    }
+    assert_eq!(yjs.text(), "Ask before advising");
+}
