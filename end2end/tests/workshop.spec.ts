@@ -57,6 +57,9 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   // The join screen, for projecting.
   await page.getByTestId("show-join-screen").click();
   await expect(page.getByTestId("join-screen")).toContainText("7 joined");
+  await expect
+    .poll(() => page.locator(".join-screen__qr").evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBeGreaterThan(0);
   await expectAccessible(page);
   await screenshots(page, "workshop-join-screen");
   await page.getByRole("button", { name: "Close" }).click();

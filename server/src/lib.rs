@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_markdown))
+        .route("/w/{workshop}/qr.svg", get(workshop_qr))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
@@ -331,6 +332,55 @@ async fn workshop_markdown(
             (
                 axum::http::StatusCode::SERVICE_UNAVAILABLE,
                 "Tandem could not read this workshop right now.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /w/{id}/qr.svg?t=HOST_TOKEN`: the workshop's participant link as a QR code (SVG), for the join screen the
+/// facilitator projects. Only the facilitator's link gets it: the code carries the participant link's secret.
+async fn workshop_qr(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(workshop): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let link = match state.backend.0.open_workshop(workshop, query.t).await {
+        Ok(link) => link.share.map(|s| s.participant_link),
+        Err(app::api::BackendError::Unavailable) => {
+            return (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Tandem could not read this workshop right now.",
+            )
+                .into_response()
+        }
+        Err(_) => None,
+    };
+    let Some(link) = link else {
+        return error::AppError::InvalidLink.into_response();
+    };
+    match qrcode::QrCode::new(link.as_bytes()) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(320, 320)
+                .quiet_zone(true)
+                .build();
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                svg,
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not draw a QR code");
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "Tandem could not draw this QR code.",
             )
                 .into_response()
         }

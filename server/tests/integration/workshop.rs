@@ -427,3 +427,19 @@ async fn a_yjs_client_reads_a_breakout_through_the_facilitators_link() {
     }
     assert_eq!(yjs.text(), "Ask before advising");
 }
+
+#[tokio::test]
+async fn the_join_screen_qr_code_is_drawn_for_the_facilitator_only() {
+    let server = TestServer::start().await;
+    let w = server.workshop(settings(1)).await;
+    let qr = |link: &str| {
+        let (path, query) = link.split_once("?").unwrap();
+        format!("{path}/qr.svg?{query}")
+    };
+    let (status, body) = http_get(&qr(&w.host_link)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("content-type: image/svg+xml"), "{body}");
+    assert!(body.contains("<svg") && body.contains("<path"), "{body}");
+    assert_eq!(http_get(&qr(&w.participant_link)).await.0, 404);
+    assert_eq!(http_get(&qr(&w.observer_link)).await.0, 404);
+}

@@ -80,6 +80,11 @@ fn StageLine(live: WorkshopLive) -> impl IntoView {
 /// The link in large type for projecting, with the count of people who joined.
 #[component]
 fn JoinScreen(live: WorkshopLive, link: String, close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    // Drawn by the server from the facilitator's own link (this page's address).
+    let qr = match crate::Route::current() {
+        crate::Route::Workshop { id, token } => format!("/w/{id}/qr.svg?t={token}"),
+        _ => String::new(),
+    };
     let count = move || {
         live.view.with(|v| {
             v.as_ref().map_or(0, |v| {
@@ -95,6 +100,7 @@ fn JoinScreen(live: WorkshopLive, link: String, close: impl Fn() + Clone + Send 
         <div class="join-screen" role="dialog" aria-modal="true" aria-labelledby="join-screen-title" data-testid="join-screen"
             on:keydown=move |ev| { if ev.key() == "Escape" { close_key() } }>
             <h2 id="join-screen-title">"Join the workshop"</h2>
+            <img class="join-screen__qr" src=qr alt="QR code of the participant link" width="320" height="320"/>
             <p class="join-screen__link">{link}</p>
             <p class="join-screen__count" aria-live="polite">{move || format!("{} joined", count())}</p>
             <button class="button button--big" type="button" autofocus on:click=move |_| close()>"Close"</button>
