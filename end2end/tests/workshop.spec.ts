@@ -150,6 +150,9 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await page.getByTestId("end-workshop").click();
   await page.getByTestId("end-workshop-confirm").click();
   await expect(page.getByTestId("workshop-record")).toBeVisible();
+  await expect
+    .poll(() => page.getByTestId("times-chart").evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBeGreaterThan(0);
   for (const p of people) {
     await p.waitForURL(/\/w\//);
     await expect(p.getByTestId("workshop-ended")).toBeVisible();

@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_markdown))
         .route("/w/{workshop}/qr.svg", get(workshop_qr))
+        .route("/w/{workshop}/times.svg", get(workshop_times))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
@@ -385,6 +386,55 @@ async fn workshop_qr(
                 .into_response()
         }
     }
+}
+
+/// `GET /w/{id}/times.svg?t=TOKEN`: planned against actual time per breakout, drawn as SVG, for the facilitator's
+/// and the observers' links. A breakout's actual time is how long its clocks ran (its stored outcome), or the time
+/// its round has been open while it runs.
+async fn workshop_times(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(workshop): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use tandem_core::session::{total_minutes, Capability, SessionId};
+    use tandem_core::workshop::{times_chart_svg, BreakoutTime};
+    let record = match state.store.workshop(&workshop).await {
+        Ok(Some(r)) if matches!(r.capability_of(&query.t), Some(Capability::Host | Capability::Observer)) => r,
+        Ok(_) => return error::AppError::InvalidLink.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a workshop");
+            return (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "Tandem could not read this workshop right now.",
+            )
+                .into_response();
+        }
+    };
+    let planned_ms = i64::from(total_minutes(&record.spec.format.phases)) * 60_000;
+    let mut rows = Vec::new();
+    for (r, round) in record.state.rounds.iter().enumerate() {
+        for (n, b) in round.breakouts.iter().enumerate() {
+            let outcome = state.store.outcome(&SessionId(b.session.clone())).await.ok().flatten();
+            let actual_ms = match outcome {
+                Some(o) => o.phases.iter().map(|p| p.actual_ms).sum(),
+                None => round.closed_at.unwrap_or_else(relay::now_ms) - round.opened_at,
+            };
+            rows.push(BreakoutTime {
+                label: format!("Round {} · breakout {}", r + 1, n + 1),
+                planned_ms,
+                actual_ms,
+            });
+        }
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        times_chart_svg(&rows),
+    )
+        .into_response()
 }
 
 /// A server running in this process (tests and `main`).

@@ -383,6 +383,14 @@ async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
         "messages are escaped: {body}"
     );
     assert_eq!(http_get(&record(&w.observer_link)).await.0, 200);
+    let times = |link: &str| record(link).replace("record.md", "times.svg");
+    let (status, svg) = http_get(&times(&w.host_link)).await;
+    assert_eq!(status, 200);
+    assert!(
+        svg.contains("Round 1 · breakout 1: planned 35 min, actual 0 min"),
+        "{svg}"
+    );
+    assert_eq!(http_get(&times(&w.participant_link)).await.0, 404);
     assert_eq!(http_get(&record(&w.participant_link)).await.0, 404);
     assert_eq!(http_get(&record(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
 }

@@ -15,6 +15,7 @@ use crate::session::ParticipantId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod chart;
 mod record;
 mod state;
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod state_tests;
 #[cfg(test)]
 mod tests;
 
+pub use chart::*;
 pub use record::*;
 pub use state::*;
 

@@ -39,9 +39,12 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
     } else {
         messages.join(" · ")
     };
-    let markdown = match crate::Route::current() {
-        crate::Route::Workshop { id, token } => format!("/w/{id}/record.md?t={token}"),
-        _ => String::new(),
+    let (markdown, times) = match crate::Route::current() {
+        crate::Route::Workshop { id, token } => (
+            format!("/w/{id}/record.md?t={token}"),
+            format!("/w/{id}/times.svg?t={token}"),
+        ),
+        _ => (String::new(), String::new()),
     };
     view! {
         <section class="card" data-testid="workshop-record">
@@ -51,6 +54,8 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
                     <li>{text}" "{summary.map(|href| view! { <a href=href rel="external">"Summary"</a> })}</li>
                 }).collect_view()}
             </ul>
+            <h2>"Planned and actual time"</h2>
+            <img class="times-chart" src=times alt="Bar chart: planned and actual time of each breakout, red where it ran over." data-testid="times-chart"/>
             <h2>"Messages to every breakout"</h2>
             <p>{messages}</p>
             <h2>{format!("Who took part ({})", people.len())}</h2>
