@@ -60,8 +60,13 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await expect
     .poll(() => page.locator(".join-screen__qr").evaluate((img: HTMLImageElement) => img.naturalWidth))
     .toBeGreaterThan(0);
+  await expect(page.locator("#join-screen-close")).toBeFocused();
   await expectAccessible(page);
   await screenshots(page, "workshop-join-screen");
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("join-screen")).toHaveCount(0);
+  await expect(page.getByTestId("show-join-screen")).toBeFocused();
+  await page.getByTestId("show-join-screen").click();
   await page.getByRole("button", { name: "Close" }).click();
 
   // Round 1: two pairs and a trio, proposed, then opened; everyone lands in their breakout.
@@ -219,6 +224,7 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByTestId("people")).toContainText("Anna");
   await rows.filter({ hasText: "Zed" }).getByTestId("remove").click();
+  await expect(page.getByRole("button", { name: "Keep" })).toBeFocused();
   await page.getByRole("button", { name: "Keep" }).click();
   await rows.filter({ hasText: "Zed" }).getByTestId("remove").click();
   await page.getByTestId("remove-confirm").click();
@@ -236,6 +242,11 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await expect(page.getByTestId("proposal").locator("li.group").nth(1).locator("li")).toHaveCount(3);
   await page.getByTestId("proposal").locator("li.group").nth(1).getByTestId("move-select").last().selectOption("0");
   await expect(page.getByTestId("proposal").locator("li.group").first().locator("li")).toHaveCount(2);
+  // Emptying a group into another leaves one alone: Open waits, and says why.
+  await page.getByTestId("proposal").locator("li.group").first().getByTestId("move-select").first().selectOption("1");
+  await expect(page.getByTestId("open-breakouts")).toBeDisabled();
+  await page.getByTestId("propose-again").click();
+  await expect(page.getByTestId("open-breakouts")).toBeEnabled();
   await page.getByTestId("open-breakouts").click();
   const inRound = people.slice(0, 4);
   for (const p of inRound) await p.waitForURL(/\/s\//);
@@ -263,13 +274,16 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   const card = page.getByTestId("breakout-card").filter({ hasText: "Anna" });
   const target = (await card.locator("h3").textContent())?.includes("Breakout 1") ? "1" : "0";
   await card.locator("li", { hasText: "Anna" }).getByTestId("move-person").selectOption(target);
+  await card.locator("li", { hasText: "Anna" }).getByTestId("move-go").click();
   await expect.poll(() => breakoutOf(inRound[0]), { timeout: 15_000 }).not.toBe(before);
   await expect(inRound[0].getByTestId("connection")).toContainText("Live");
 
   // The confirmations have a way back.
   await page.getByTestId("call-back").click();
+  await expect(page.getByRole("button", { name: "Not yet" })).toBeFocused();
   await page.getByRole("button", { name: "Not yet" }).click();
   await page.getByTestId("end-workshop").click();
+  await expect(page.getByRole("button", { name: "Keep going" })).toBeFocused();
   await page.getByRole("button", { name: "Keep going" }).click();
   await expect(page.getByTestId("stage-line")).toContainText("breakouts open");
   await page.getByTestId("end-workshop").click();

@@ -248,7 +248,7 @@ async fn workshop_commands_are_checked() {
     host.send(&WorkshopClientMsg::Propose).await;
     assert_eq!(
         host.error().await.1,
-        "A round needs at least 2 people present; 1 is here now."
+        "A round needs at least 2 participants present (present now: 1)."
     );
     host.send(&WorkshopClientMsg::Open {
         groups: vec![vec![p1_id]],

@@ -4,7 +4,7 @@
 
 use super::ErrorCode;
 use crate::session::{Capability, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomState, SessionSpec};
-use crate::workshop::{Broadcast, Groups, Stage, WorkshopSettings};
+use crate::workshop::{Groups, Stage, WorkshopSettings};
 use serde::{Deserialize, Serialize};
 
 /// Path of a workshop's socket; the link's token goes in the `t` query parameter.
@@ -155,8 +155,11 @@ pub struct WorkshopInfo {
     pub settings: WorkshopSettings,
 }
 
-/// A breakout as a page may see it.
+/// A breakout as a page may see it. On the wire a row (a JSON array, fields in this order) rather than an object:
+/// views list every breakout of every round, and the dashboard's statuses go out every 250 ms; a row is a third of
+/// the bytes, and the page's reader for it is a fraction of an object's (no field names to match: docs/workshops.md).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "BreakoutRow", into = "BreakoutRow")]
 pub struct BreakoutView {
     /// Round number, from 1.
     pub round: usize,
@@ -166,15 +169,12 @@ pub struct BreakoutView {
     pub members: Vec<ParticipantId>,
     /// The breakout session's link (path and query) the receiver may open: a member's participant link, the
     /// facilitator's observer link where the workshop allows reading notes, or none.
-    #[serde(default)]
     pub link: Option<String>,
     /// Its summary's link (path and query), for whoever may open one.
-    #[serde(default)]
     pub summary: Option<String>,
     /// When the round opened and closed.
     pub opened_at: Millis,
     /// `None` while it runs.
-    #[serde(default)]
     pub closed_at: Option<Millis>,
 }
 
@@ -191,27 +191,88 @@ pub struct WorkshopView {
     pub people: Vec<ParticipantView>,
     /// Breakouts the receiver may see, every round, oldest first.
     pub breakouts: Vec<BreakoutView>,
-    /// The facilitator's messages, oldest first.
-    pub broadcasts: Vec<Broadcast>,
+    /// The facilitator's messages to every breakout, oldest first (their times are in the record).
+    pub broadcasts: Vec<String>,
 }
 
-/// One breakout's progress, for the dashboard. Content (notes, feedback text) never travels here.
+/// One breakout's progress, for the dashboard. Content (notes, feedback text) never travels here. A row on the wire,
+/// like [`BreakoutView`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(from = "StatusRow", into = "StatusRow")]
 pub struct BreakoutStatus {
     /// Breakout number, from 1.
     pub number: usize,
     /// Members whose page is connected to the breakout.
     pub present: Vec<ParticipantId>,
     /// Its phase and clock (`None` until its session has been loaded).
-    #[serde(default)]
     pub room: Option<RoomState>,
     /// Characters in its notes.
     pub notes_chars: u32,
     /// When its notes last changed.
-    #[serde(default)]
     pub last_edit: Option<Millis>,
     /// Feedback forms submitted so far.
     pub feedback: u32,
+}
+
+/// [`BreakoutView`] on the wire: round, number, members, link, summary, opened, closed.
+type BreakoutRow = (
+    usize,
+    usize,
+    Vec<ParticipantId>,
+    Option<String>,
+    Option<String>,
+    Millis,
+    Option<Millis>,
+);
+
+impl From<BreakoutRow> for BreakoutView {
+    fn from((round, number, members, link, summary, opened_at, closed_at): BreakoutRow) -> Self {
+        BreakoutView {
+            round,
+            number,
+            members,
+            link,
+            summary,
+            opened_at,
+            closed_at,
+        }
+    }
+}
+
+impl From<BreakoutView> for BreakoutRow {
+    fn from(b: BreakoutView) -> Self {
+        (
+            b.round,
+            b.number,
+            b.members,
+            b.link,
+            b.summary,
+            b.opened_at,
+            b.closed_at,
+        )
+    }
+}
+
+/// [`BreakoutStatus`] on the wire: number, present, room, notes characters, last edit, feedback.
+type StatusRow = (usize, Vec<ParticipantId>, Option<RoomState>, u32, Option<Millis>, u32);
+
+impl From<StatusRow> for BreakoutStatus {
+    fn from((number, present, room, notes_chars, last_edit, feedback): StatusRow) -> Self {
+        BreakoutStatus {
+            number,
+            present,
+            room,
+            notes_chars,
+            last_edit,
+            feedback,
+        }
+    }
+}
+
+impl From<BreakoutStatus> for StatusRow {
+    fn from(s: BreakoutStatus) -> Self {
+        (s.number, s.present, s.room, s.notes_chars, s.last_edit, s.feedback)
+    }
 }
 
 #[cfg(test)]
@@ -232,5 +293,14 @@ mod tests {
             r#""call_back""#
         );
         assert!(serde_json::from_str::<WorkshopClientMsg>(r#"{"open":{}}"#).is_err());
+        let status = BreakoutStatus {
+            number: 2,
+            present: vec![ParticipantId(4)],
+            notes_chars: 12,
+            ..BreakoutStatus::default()
+        };
+        let json = serde_json::to_string(&status).unwrap();
+        assert_eq!(json, "[2,[4],null,12,null,0]", "a row, not an object");
+        assert_eq!(serde_json::from_str::<BreakoutStatus>(&json).unwrap(), status);
     }
 }

@@ -195,7 +195,7 @@ impl Default for WorkshopState {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum WorkshopError {
     /// Fewer than two participants present.
-    #[error("A round needs at least 2 people present; {0} is here now.")]
+    #[error("A round needs at least 2 participants present (present now: {0}).")]
     TooFewPeople(usize),
     /// A command that needs open breakouts.
     #[error("No round is open.")]
@@ -260,7 +260,8 @@ impl WorkshopState {
     }
 
     /// A browser joins (or comes back) with `key` under `name` through a `capability` link; returns its member id.
-    /// A known key keeps its id (and takes the new name); a removed key is refused.
+    /// A known key keeps its id and its name as the workshop has it (the facilitator may have renamed them; the
+    /// browser's stored name is only the first one); a removed key is refused.
     pub fn join(
         &mut self,
         key: ParticipantKey,
@@ -273,7 +274,6 @@ impl WorkshopState {
             if m.removed {
                 return Err(WorkshopError::Removed);
             }
-            m.name = name;
             return Ok(m.id);
         }
         self.live()?;
@@ -378,6 +378,27 @@ impl WorkshopState {
             return Err(WorkshopError::BadGroups);
         }
         Ok(())
+    }
+
+    /// The confirmed groups as they can open now: people no longer present (they left after the proposal) are
+    /// taken out, and someone left alone joins the smallest other group. The result is then checked as usual.
+    pub fn fit_groups(&self, groups: Groups, present: &[ParticipantId]) -> Groups {
+        let people = self.groupable(present);
+        let mut groups: Groups = groups
+            .into_iter()
+            .map(|g| g.into_iter().filter(|p| people.contains(p)).collect::<Vec<_>>())
+            .filter(|g| !g.is_empty())
+            .collect();
+        while groups.len() > 1 {
+            let Some(alone) = groups.iter().position(|g| g.len() == 1) else {
+                break;
+            };
+            let lone = groups.remove(alone);
+            if let Some(smallest) = (0..groups.len()).min_by_key(|&i| groups[i].len()) {
+                groups[smallest].extend(lone);
+            }
+        }
+        groups
     }
 
     /// Opens a round with `breakouts` (checked groups, each given its session by the relay).

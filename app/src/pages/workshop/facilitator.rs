@@ -4,6 +4,7 @@
 use super::socket::WorkshopLive;
 use super::{name_of, Broadcasts};
 use crate::api::ShareLinks;
+use crate::components::focus_later;
 use crate::components::links::LinkList;
 use crate::components::when::When;
 use leptos::prelude::*;
@@ -27,16 +28,22 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
     view! {
         <Broadcasts live/>
         <StageLine live/>
-        {share.map(|links| view! {
+        {share.filter(|_| stage.get_untracked().is_none_or(|(s, _)| s != Stage::Ended)).map(|links| view! {
             <details class="card share" open=move || matches!(stage.get(), Some((Stage::Lobby, _)))>
                 <summary>"Invite people"</summary>
                 <p class="hint">"One participant link for everyone. Keep your own link: it carries the facilitator's controls."</p>
                 <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone()/>
-                <button class="button" type="button" data-testid="show-join-screen" on:click=move |_| screen.set(true)>"Show join screen"</button>
+                <button class="button" type="button" id="show-join-screen" data-testid="show-join-screen" on:click=move |_| {
+                    screen.set(true);
+                    focus_later("join-screen-close".to_string());
+                }>"Show join screen"</button>
             </details>
         })}
         <When when=move || screen.get()>
-            <JoinScreen live link=participant_link.clone() close=move || screen.set(false)/>
+            <JoinScreen live link=participant_link.clone() close=move || {
+                screen.set(false);
+                focus_later("show-join-screen".to_string());
+            }/>
         </When>
         {move || {
             let (now, rounds_done) = stage.get()?;
@@ -103,7 +110,7 @@ fn JoinScreen(live: WorkshopLive, link: String, close: impl Fn() + Clone + Send 
             <img class="join-screen__qr" src=qr alt="QR code of the participant link" width="320" height="320"/>
             <p class="join-screen__link">{link}</p>
             <p class="join-screen__count" aria-live="polite">{move || format!("{} joined", count())}</p>
-            <button class="button button--big" type="button" autofocus on:click=move |_| close()>"Close"</button>
+            <button class="button button--big" type="button" id="join-screen-close" on:click=move |_| close()>"Close"</button>
         </div>
     }
 }
@@ -141,7 +148,11 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
         <When when=move || host && (left > 0)>
             <section class="card" data-testid="next-round">
                 <h2>{format!("Round {} of {total}", rounds_done + 1)}</h2>
-                <p class="hint">{move || format!("{} groups with the people here now. Tandem pairs people who have not met yet, and roles rotate.", groups())}</p>
+                <p class="hint">{move || match groups() {
+                    0 => "At least 2 participants must be here to open a round.".to_string(),
+                    1 => "1 group with the people here now. Roles rotate from round to round.".to_string(),
+                    n => format!("{n} groups with the people here now. Tandem pairs people who have not met yet, and roles rotate."),
+                }}</p>
                 {move || match live.proposal.get() {
                     None => view! {
                         <button class="button button--primary" type="button" data-testid="propose" on:click=move |_| live.send(WorkshopClientMsg::Propose)>
@@ -182,6 +193,7 @@ fn Proposal(live: WorkshopLive, groups: Groups, repeats: u32) -> impl IntoView {
         });
     };
     let to_open = groups.clone();
+    let too_small = groups.iter().any(|g| g.len() < 2);
     view! {
         <p class="hint" data-testid="repeats">{if repeats == 0 {
             "Nobody meets someone they have met before.".to_string()
@@ -213,9 +225,11 @@ fn Proposal(live: WorkshopLive, groups: Groups, repeats: u32) -> impl IntoView {
                 }
             }).collect_view()}
         </ol>
+        <p class="field-error" role="alert">{too_small.then_some("A group needs at least 2 people: move someone into it, or propose again.")}</p>
         <div class="controls">
-            <button class="button button--primary button--big" type="button" data-testid="open-breakouts"
+            <button class="button button--primary button--big" type="button" data-testid="open-breakouts" disabled=too_small
                 on:click=move |_| live.send(WorkshopClientMsg::Open { groups: to_open.clone() })>"Open breakouts"</button>
+            <button class="button" type="button" data-testid="propose-again" on:click=move |_| live.send(WorkshopClientMsg::Propose)>"Propose again"</button>
         </div>
     }
 }
@@ -246,14 +260,14 @@ fn PeopleAdmin(live: WorkshopLive, view: WorkshopView, host: bool) -> impl IntoV
                                     live.send(WorkshopClientMsg::Rename { who: id, name: draft.get_untracked() });
                                     editing.set(None);
                                 }>
-                                    <input type="text" class="input input--small" aria-label="New name" prop:value=move || draft.get()
+                                    <input type="text" id="rename-field" class="input input--small" aria-label="New name" prop:value=move || draft.get()
                                         on:input=move |ev| draft.set(event_target_value(&ev)) autofocus/>
                                     <button class="button button--small" type="submit">"Save"</button>
                                 </form>
                             </When>
                             <span class="sr-only">{if p.online { " (here)" } else { " (away)" }}</span>
                             <When when=move || host && editing.get() != Some(id)>
-                                <button class="link-button" type="button" data-testid="rename" on:click={let name = p.name.clone(); move |_| { draft.set(name.clone()); editing.set(Some(id)); }}>"Rename"</button>
+                                <button class="link-button" type="button" data-testid="rename" on:click={let name = p.name.clone(); move |_| { draft.set(name.clone()); editing.set(Some(id)); focus_later("rename-field".to_string()); }}>"Rename"</button>
                                 <RemoveButton live who=id name=p.name.clone()/>
                             </When>
                         </li>
@@ -271,12 +285,14 @@ fn RemoveButton(live: WorkshopLive, who: ParticipantId, name: String) -> impl In
     let question = format!("Remove {name}? Their link stops working in this browser.");
     view! {
         <When when=move || confirming.get() fallback=move || view! {
-            <button class="link-button link-button--danger" type="button" data-testid="remove" on:click=move |_| confirming.set(true)>"Remove"</button>
+            <button class="link-button link-button--danger" type="button" id=format!("remove-{}", who.0) data-testid="remove"
+                on:click=move |_| { confirming.set(true); focus_later(format!("keep-{}", who.0)); }>"Remove"</button>
         }>
             <span role="alert">{question.clone()}" "</span>
             <button class="button button--small button--danger" type="button" data-testid="remove-confirm"
                 on:click=move |_| { confirming.set(false); live.send(WorkshopClientMsg::Remove { who }); }>"Remove"</button>
-            <button class="button button--small" type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
+            <button class="button button--small" type="button" id=format!("keep-{}", who.0)
+                on:click=move |_| { confirming.set(false); focus_later(format!("remove-{}", who.0)); }>"Keep"</button>
         </When>
     }
 }
@@ -347,7 +363,7 @@ fn BreakoutCards(
     let missing = move |members: &[ParticipantId], s: &BreakoutStatus| members.iter().any(|m| !s.present.contains(m));
     view! {
             <When when={let w = waiting.is_empty(); move || !w}>
-                <div class="notice" role="status" data-testid="waiting-people">
+                <div class="waiting" role="status" data-testid="waiting-people">
                     <strong>"Waiting to be placed: "</strong>
                     {waiting.clone().into_iter().map(|p| view! {
                         <span class="waiting-person">{p.name.clone()}" "
@@ -434,12 +450,20 @@ fn MoveSelect(
     count: usize,
     label: String,
 ) -> impl IntoView {
+    // Chosen first, moved with the button: arrow keys on a closed select change its value at once in some browsers,
+    // and must not move anyone.
+    let choice = RwSignal::new(None::<usize>);
     view! {
-        <select class="input input--small" aria-label=label data-testid="move-person"
-            on:change=move |ev| { if let Ok(to) = event_target_value(&ev).parse::<usize>() { live.send(WorkshopClientMsg::Move { who, to }) } }>
-            <option value="" selected=current.is_none() disabled=true>"Move to…"</option>
-            {(0..count).map(|k| view! { <option value=k.to_string() selected=current == Some(k)>{format!("Breakout {}", k + 1)}</option> }).collect_view()}
-        </select>
+        <span class="move">
+            <select class="input input--small" aria-label=label data-testid="move-person"
+                on:change=move |ev| choice.set(event_target_value(&ev).parse::<usize>().ok())>
+                <option value="" selected=current.is_none() disabled=true>"Move to…"</option>
+                {(0..count).map(|k| view! { <option value=k.to_string() selected=current == Some(k)>{format!("Breakout {}", k + 1)}</option> }).collect_view()}
+            </select>
+            <button class="button button--small" type="button" data-testid="move-go"
+                disabled=move || choice.get().is_none_or(|to| Some(to) == current)
+                on:click=move |_| { if let Some(to) = choice.get_untracked() { live.send(WorkshopClientMsg::Move { who, to }) } }>"Move"</button>
+        </span>
     }
 }
 
@@ -475,12 +499,12 @@ fn Actions(live: WorkshopLive) -> impl IntoView {
                 <button class="button" type="button" data-testid="add-1" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 1 })>"+1 min to all"</button>
                 <button class="button" type="button" data-testid="add-5" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 5 })>"+5 min to all"</button>
                 <When when=move || confirming.get() fallback=move || view! {
-                    <button class="button button--primary" type="button" data-testid="call-back" on:click=move |_| confirming.set(true)>"Call everyone back"</button>
+                    <button class="button button--primary" type="button" id="call-back" data-testid="call-back" on:click=move |_| { confirming.set(true); focus_later("call-back-not-yet".to_string()); }>"Call everyone back"</button>
                 }>
                     <span role="alert">"End this round for every breakout? "</span>
                     <button class="button button--primary" type="button" data-testid="call-back-confirm"
                         on:click=move |_| { confirming.set(false); live.send(WorkshopClientMsg::CallBack); }>"Call back"</button>
-                    <button class="button" type="button" on:click=move |_| confirming.set(false)>"Not yet"</button>
+                    <button class="button" type="button" id="call-back-not-yet" on:click=move |_| { confirming.set(false); focus_later("call-back".to_string()); }>"Not yet"</button>
                 </When>
             </div>
         </section>
@@ -494,12 +518,12 @@ fn EndWorkshop(live: WorkshopLive) -> impl IntoView {
     view! {
         <div class="card end-session">
             <When when=move || confirming.get() fallback=move || view! {
-                <button class="button button--danger-quiet" type="button" data-testid="end-workshop" on:click=move |_| confirming.set(true)>"End workshop…"</button>
+                <button class="button button--danger-quiet" type="button" id="end-workshop" data-testid="end-workshop" on:click=move |_| { confirming.set(true); focus_later("end-workshop-keep".to_string()); }>"End workshop…"</button>
             }>
                 <p role="alert"><strong>"End the workshop for everyone?"</strong>" Open breakouts end too; everyone sees their summary."</p>
                 <div class="controls">
                     <button class="button button--danger" type="button" data-testid="end-workshop-confirm" on:click=move |_| live.send(WorkshopClientMsg::End)>"End workshop"</button>
-                    <button class="button" type="button" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                    <button class="button" type="button" id="end-workshop-keep" on:click=move |_| { confirming.set(false); focus_later("end-workshop".to_string()); }>"Keep going"</button>
                 </div>
             </When>
         </div>

@@ -14,7 +14,6 @@ use crate::page_title;
 use crate::pages::not_found::{InvalidLink, Unavailable};
 use crate::sync::{storage, Identity};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 use socket::{connect, Link, WorkshopLive};
 use tandem_core::protocol::workshop::{BreakoutView, WorkshopClientMsg, WorkshopView};
 use tandem_core::protocol::PROTOCOL_VERSION;
@@ -28,13 +27,8 @@ pub fn workshop_page() -> crate::LazyPage {
     |id, token| view! { <WorkshopPage id token/> }.into_any()
 }
 
-/// Who this browser is in a workshop (kept in `localStorage` as `tandem.workshop.{id}`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct WorkshopIdentity {
-    key: String,
-    name: String,
-}
-
+/// Who this browser is in a workshop: an [`Identity`] (its key and first name; no role, given per round), kept in
+/// `localStorage` as `tandem.workshop.{id}`.
 fn identity_key(id: &str) -> String {
     format!("workshop.{id}")
 }
@@ -86,7 +80,7 @@ fn opened_workshop() -> (OpenedWorkshop, String) {
 fn Workshop(link: WorkshopLink, id: String, token: String) -> impl IntoView {
     page_title(&format!("{} workshop", link.format));
     let live = WorkshopLive::new();
-    let identity = RwSignal::new(None::<WorkshopIdentity>);
+    let identity = RwSignal::new(None::<Identity>);
     let checked = RwSignal::new(false);
     {
         let id = id.clone();
@@ -134,9 +128,16 @@ fn Workshop(link: WorkshopLink, id: String, token: String) -> impl IntoView {
                 {
                     let join_id = join_id.clone();
                     let link = link.clone();
-                    move || match identity.get() {
-                        None => view! { <NameForm id=join_id.clone() capability identity/> }.into_any(),
-                        Some(_) => view! { <Live live link=link.clone()/> }.into_any(),
+                    // Rebuilt only when the person joins or the relay stops the page (removed, ended).
+                    let stopped = Memo::new(move |_| match live.link.get() {
+                        Link::Stopped(why) => Some(why),
+                        _ => None,
+                    });
+                    move || match (identity.get(), stopped.get()) {
+                        (_, Some(why)) => view! { <Stopped why/> }.into_any(),
+                        (None, None) if link.ended => view! { <Stopped why="This workshop has ended.".to_string()/> }.into_any(),
+                        (None, None) => view! { <NameForm id=join_id.clone() capability identity/> }.into_any(),
+                        (Some(_), None) => view! { <Live live link=link.clone()/> }.into_any(),
                     }
                 }
             </When>
@@ -144,26 +145,37 @@ fn Workshop(link: WorkshopLink, id: String, token: String) -> impl IntoView {
     }
 }
 
-/// Connection trouble and the relay's refusals.
+/// Connection trouble and the relay's refusals (a refusal goes after a while, or with the next one).
 #[component]
 fn LinkStatus(live: WorkshopLive) -> impl IntoView {
+    let stopped = move || matches!(live.link.get(), Link::Stopped(_));
     view! {
         <div class="status" role="status" data-testid="workshop-connection">
             {move || match live.link.get() {
-                Link::Live | Link::Connecting => ().into_any(),
                 Link::Reconnecting(n) => view! {
                     <span class="status__warn">{format!("Reconnecting… (attempt {n}). Your place is kept.")}</span>
                 }.into_any(),
-                Link::Stopped(why) => view! { <span class="status__error" data-testid="workshop-stopped">{why}</span> }.into_any(),
+                _ => ().into_any(),
             }}
         </div>
-        {move || live.error.get().map(|e| view! { <p class="notice notice--error" role="alert" data-testid="workshop-error">{e}</p> })}
+        {move || live.error.get().filter(|_| !stopped()).map(|e| view! { <p class="notice notice--error" role="alert" data-testid="workshop-error">{e}</p> })}
+    }
+}
+
+/// The page when the relay has stopped it for good: removed, or the workshop ended before this person joined.
+#[component]
+fn Stopped(why: String) -> impl IntoView {
+    view! {
+        <section class="card" role="alert" data-testid="workshop-stopped">
+            <h2>{why}</h2>
+            <p><a href="/" rel="external">"Start a session of your own"</a></p>
+        </section>
     }
 }
 
 /// "Your name", before joining.
 #[component]
-fn NameForm(id: String, capability: Capability, identity: RwSignal<Option<WorkshopIdentity>>) -> impl IntoView {
+fn NameForm(id: String, capability: Capability, identity: RwSignal<Option<Identity>>) -> impl IntoView {
     let name = RwSignal::new(if capability == Capability::Host {
         "Facilitator".to_string()
     } else {
@@ -177,9 +189,11 @@ fn NameForm(id: String, capability: Capability, identity: RwSignal<Option<Worksh
             crate::components::focus_later("workshop-name".to_string());
             return;
         };
-        let me = WorkshopIdentity {
+        let me = Identity {
             key: storage::new_participant_key(),
             name: clean,
+            role: None,
+            claim: None,
         };
         storage::save_json(&identity_key(&id), &me);
         identity.set(Some(me));
@@ -228,11 +242,16 @@ fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
 fn Broadcasts(live: WorkshopLive) -> impl IntoView {
     move || {
         live.view
-            .with(|v| v.as_ref().and_then(|v| v.broadcasts.last().cloned()))
+            .with(|v| {
+                // Only while a round runs: a message for the breakouts is stale once everyone is back.
+                v.as_ref()
+                    .filter(|v| v.stage == Stage::Breakouts)
+                    .and_then(|v| v.broadcasts.last().cloned())
+            })
             .map(|b| {
                 view! {
                     <p class="broadcast" role="alert" data-testid="workshop-broadcast">
-                        <strong>"From the facilitator: "</strong>{b.text}
+                        <strong>"From the facilitator: "</strong>{b}
                     </p>
                 }
             })
@@ -267,7 +286,7 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
             .find(|b| b.link.is_some() && b.members.contains(&me))
         {
             entering.set_value(true);
-            enter_breakout(b, me, &info.format.roles);
+            enter_breakout(b, me, name_of(&view, me), &info.format.roles);
         }
     });
     view! {
@@ -362,14 +381,14 @@ fn MyBreakouts(view: WorkshopView, me: ParticipantId) -> impl IntoView {
     }
 }
 
-/// Remembers who this person is in the breakout's session (the workshop's key and name, the role the round gives
-/// them), then opens it: the session page connects without asking anything.
-fn enter_breakout(b: &BreakoutView, me: ParticipantId, roles: &[tandem_core::session::RoleSpec]) {
+/// Remembers who this person is in the breakout's session (the workshop's key, the name the workshop has for them,
+/// the role the round gives them), then opens it: the session page connects without asking anything.
+fn enter_breakout(b: &BreakoutView, me: ParticipantId, name: String, roles: &[tandem_core::session::RoleSpec]) {
     let Some(href) = b.link.clone() else { return };
     let Some(session) = href.strip_prefix("/s/").and_then(|rest| rest.split('?').next()) else {
         return;
     };
-    let Some(mine) = storage::load_json::<WorkshopIdentity>(&identity_key_of_page()) else {
+    let Some(mine) = storage::load_json::<Identity>(&identity_key_of_page()) else {
         return;
     };
     let position = b.members.iter().position(|&m| m == me).unwrap_or(0);
@@ -378,7 +397,8 @@ fn enter_breakout(b: &BreakoutView, me: ParticipantId, roles: &[tandem_core::ses
         session,
         &Identity {
             key: mine.key,
-            name: mine.name,
+            // The name the workshop has now: the facilitator may have renamed this person.
+            name,
             role,
             claim: None,
         },

@@ -33,7 +33,7 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
         .filter(|p| p.capability == Capability::Participant)
         .map(|p| p.name.as_str())
         .collect();
-    let messages: Vec<&str> = view.broadcasts.iter().map(|b| b.text.as_str()).collect();
+    let messages: Vec<&str> = view.broadcasts.iter().map(String::as_str).collect();
     let messages = if messages.is_empty() {
         "None.".to_string()
     } else {

@@ -121,7 +121,20 @@ impl WorkshopLive {
                 self.dashboard.set(breakouts);
             }
             WorkshopServerMsg::Pong { now, .. } => self.set_clock(now),
-            WorkshopServerMsg::Error { message, .. } => self.error.set(Some(message)),
+            WorkshopServerMsg::Error { message, .. } => {
+                // Shown for a while, then gone unless another refusal replaced it.
+                let error = self.error;
+                let shown = message.clone();
+                set_timeout(
+                    move || {
+                        if error.get_untracked().as_ref() == Some(&shown) {
+                            error.set(None);
+                        }
+                    },
+                    std::time::Duration::from_secs(8),
+                );
+                error.set(Some(message));
+            }
         }
     }
 
@@ -164,10 +177,16 @@ mod imp {
         stopped: bool,
         /// The last refusal before a close: why the relay closed (removed, ended).
         last_error: Option<String>,
+        /// When the relay was last heard (`Date.now()`): a connection silent for longer than [`SILENT_MS`] is
+        /// dead (the network went away without a close) and is replaced.
+        heard: f64,
         callbacks: Vec<Closure<dyn FnMut(JsValue)>>,
     }
 
     pub type Handle = Rc<RefCell<Socket>>;
+
+    /// Pings go every 3 s and are answered at once: 10 s without a word means the connection is gone.
+    const SILENT_MS: f64 = 10_000.0;
 
     pub fn open_socket(live: WorkshopLive, id: &str, token: &str, hello: WorkshopClientMsg) -> Handle {
         let location = web_sys::window().map(|w| w.location());
@@ -189,18 +208,29 @@ mod imp {
             attempt: 0,
             stopped: false,
             last_error: None,
+            heard: js_sys::Date::now(),
             callbacks: Vec::new(),
         }));
         open(&handle);
         let pinger = handle.clone();
         let _ = set_interval_with_handle(
             move || {
-                let _ = send(
-                    &pinger,
-                    &WorkshopClientMsg::Ping {
-                        sent: js_sys::Date::now(),
-                    },
-                );
+                let now = js_sys::Date::now();
+                let dead = {
+                    let s = pinger.borrow();
+                    s.ws.as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN) && now - s.heard > SILENT_MS
+                };
+                if dead {
+                    let ws = pinger.borrow_mut().ws.take();
+                    if let Some(ws) = ws {
+                        // Its close event would come late or never: reconnect now.
+                        ws.set_onclose(None);
+                        let _ = ws.close();
+                        reconnect_later(&pinger);
+                    }
+                    return;
+                }
+                let _ = send(&pinger, &WorkshopClientMsg::Ping { sent: now });
             },
             Duration::from_secs(3),
         );
@@ -227,6 +257,7 @@ mod imp {
         let on_open = {
             let handle = handle.clone();
             Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                handle.borrow_mut().heard = js_sys::Date::now();
                 let hello = handle.borrow().hello.clone();
                 send(&handle, &hello);
             })
@@ -242,6 +273,7 @@ mod imp {
                 };
                 let live = {
                     let mut s = handle.borrow_mut();
+                    s.heard = js_sys::Date::now();
                     if let WorkshopServerMsg::Error { message, .. } = &msg {
                         s.last_error = Some(message.clone());
                     }

@@ -71,9 +71,9 @@ impl WorkshopActor {
 
     /// Opens the next round: a session per group, stored with the state in one transaction.
     async fn open(&mut self, groups: Groups, now: Millis) -> Result<(), Refusal> {
-        self.record
-            .state
-            .check_groups(&self.record.spec, &groups, &self.present())?;
+        let present = self.present();
+        let groups = self.record.state.fit_groups(groups, &present);
+        self.record.state.check_groups(&self.record.spec, &groups, &present)?;
         let records: Vec<SessionRecord> = groups.iter().map(|_| self.breakout_record(now)).collect();
         let breakouts = groups
             .into_iter()

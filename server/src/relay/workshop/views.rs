@@ -69,7 +69,7 @@ impl WorkshopActor {
             rounds_done: state.rounds.len(),
             people,
             breakouts,
-            broadcasts: state.broadcasts.clone(),
+            broadcasts: state.broadcasts.iter().map(|b| b.text.clone()).collect(),
         }
     }
 
