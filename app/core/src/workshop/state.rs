@@ -280,6 +280,7 @@ impl WorkshopState {
         if self.members.len() >= MAX_MEMBERS {
             return Err(WorkshopError::Full);
         }
+        let name = self.unique_name(name);
         let id = ParticipantId(self.members.iter().map(|m| m.id.0 + 1).max().unwrap_or(1));
         self.members.push(Member {
             id,
@@ -290,6 +291,28 @@ impl WorkshopState {
             joined_at: now,
         });
         Ok(id)
+    }
+
+    /// `name`, or `name (2)`, `name (3)`… when someone here already goes by it: two people called Ana must not look
+    /// the same in the lobby, a proposal or a dashboard.
+    fn unique_name(&self, name: String) -> String {
+        let taken = |candidate: &str| {
+            self.members
+                .iter()
+                .any(|m| !m.removed && m.name.eq_ignore_ascii_case(candidate))
+        };
+        if !taken(&name) {
+            return name;
+        }
+        (2..)
+            .map(|n| {
+                let suffix = format!(" ({n})");
+                let room = crate::session::limits::MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+                let base: String = name.chars().take(room).collect();
+                format!("{}{suffix}", base.trim_end())
+            })
+            .find(|candidate| !taken(candidate))
+            .unwrap_or(name)
     }
 
     /// The facilitator renames someone.

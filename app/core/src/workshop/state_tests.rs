@@ -197,3 +197,20 @@ fn a_proposal_fits_the_people_still_here() {
     assert!(w.check_groups(&spec, &fitted, &here).is_ok(), "{fitted:?}");
     assert!(fitted.iter().all(|g| g.len() >= 2));
 }
+
+#[test]
+fn two_people_with_one_name_are_told_apart() {
+    let mut w = WorkshopState::default();
+    let a = w.join(key(1), "Ana".into(), Capability::Participant, 0).unwrap();
+    let b = w.join(key(2), "ana".into(), Capability::Participant, 0).unwrap();
+    let c = w.join(key(3), "Ana".into(), Capability::Participant, 0).unwrap();
+    assert_eq!(w.member(a).unwrap().name, "Ana");
+    assert_eq!(w.member(b).unwrap().name, "ana (2)");
+    assert_eq!(w.member(c).unwrap().name, "Ana (3)");
+    let long = "x".repeat(40);
+    let d = w.join(key(4), long.clone(), Capability::Participant, 0).unwrap();
+    let e = w.join(key(5), long, Capability::Participant, 0).unwrap();
+    assert_eq!(w.member(d).unwrap().name.chars().count(), 40);
+    let second = &w.member(e).unwrap().name;
+    assert!(second.ends_with(" (2)") && second.chars().count() == 40, "{second}");
+}
