@@ -155,6 +155,7 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await page.getByTestId("end-workshop").click();
   await page.getByTestId("end-workshop-confirm").click();
   await expect(page.getByTestId("workshop-record")).toBeVisible();
+  await expect(page.getByText("Invite people")).toBeHidden();
   await expect
     .poll(() => page.getByTestId("times-chart").evaluate((img: HTMLImageElement) => img.naturalWidth))
     .toBeGreaterThan(0);

@@ -140,35 +140,25 @@ impl Backend for ServerBackend {
                 ));
             }
             let id = random_token(10);
+            // A pair session's spec, or a workshop's format: what each of its breakouts runs.
+            let spec = SessionSpec {
+                id: SessionId(id.clone()),
+                template_id: template.id.clone(),
+                template_name: template.name.clone(),
+                goal,
+                roles: template.roles.clone(),
+                phases,
+                forms: template.forms.clone(),
+                settings: request.settings,
+                created_at: now_ms(),
+                end_after_last_phase: template.end_after_last_phase,
+            };
             if let Some(settings) = request.workshop {
                 settings.check().map_err(BackendError::Invalid)?;
-                let format = SessionSpec {
-                    id: SessionId(id.clone()),
-                    template_id: template.id.clone(),
-                    template_name: template.name.clone(),
-                    goal,
-                    roles: template.roles.clone(),
-                    phases,
-                    forms: template.forms.clone(),
-                    settings: request.settings,
-                    created_at: now_ms(),
-                    end_after_last_phase: template.end_after_last_phase,
-                };
-                return create_workshop(&store, &public_url, format, settings).await;
+                return create_workshop(&store, &public_url, spec, settings).await;
             }
             let record = SessionRecord {
-                spec: SessionSpec {
-                    id: SessionId(id.clone()),
-                    template_id: template.id.clone(),
-                    template_name: template.name.clone(),
-                    goal,
-                    roles: template.roles.clone(),
-                    phases,
-                    forms: template.forms.clone(),
-                    settings: request.settings,
-                    created_at: now_ms(),
-                    end_after_last_phase: template.end_after_last_phase,
-                },
+                spec,
                 participant_token: random_token(16),
                 host_token: random_token(16),
                 observer_token: random_token(16),

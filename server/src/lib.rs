@@ -8,6 +8,7 @@ pub mod error;
 pub mod relay;
 pub mod store;
 pub mod templates;
+mod workshop_files;
 
 use app::api::BackendHandle;
 use app::shell;
@@ -117,9 +118,9 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/w/{workshop}", get(relay::workshop_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
-        .route("/w/{workshop}/record.md", get(workshop_markdown))
-        .route("/w/{workshop}/qr.svg", get(workshop_qr))
-        .route("/w/{workshop}/times.svg", get(workshop_times))
+        .route("/w/{workshop}/record.md", get(workshop_files::record_markdown_file))
+        .route("/w/{workshop}/qr.svg", get(workshop_files::qr))
+        .route("/w/{workshop}/times.svg", get(workshop_files::times))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
@@ -299,142 +300,6 @@ async fn summary_markdown(
         Err(app::api::BackendError::NotFound) => error::AppError::InvalidLink.into_response(),
         Err(e) => (axum::http::StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
-}
-
-/// `GET /w/{id}/record.md?t=TOKEN`: the workshop's record as a Markdown download, for the facilitator's and the
-/// observers' links (a participant's own record is their breakouts' summaries).
-async fn workshop_markdown(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    axum::extract::Path(workshop): axum::extract::Path<String>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    use tandem_core::session::Capability;
-    match state.store.workshop(&workshop).await {
-        Ok(Some(record))
-            if matches!(
-                record.capability_of(&query.t),
-                Some(Capability::Host | Capability::Observer)
-            ) =>
-        {
-            let file = format!("tandem-workshop-{}.md", record.spec.format.template_id);
-            (
-                [
-                    (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
-                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-                ],
-                tandem_core::workshop::record_markdown(&record.spec, &record.state),
-            )
-                .into_response()
-        }
-        Ok(_) => error::AppError::InvalidLink.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not read a workshop");
-            (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Tandem could not read this workshop right now.",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// `GET /w/{id}/qr.svg?t=HOST_TOKEN`: the workshop's participant link as a QR code (SVG), for the join screen the
-/// facilitator projects. Only the facilitator's link gets it: the code carries the participant link's secret.
-async fn workshop_qr(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    axum::extract::Path(workshop): axum::extract::Path<String>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let link = match state.backend.0.open_workshop(workshop, query.t).await {
-        Ok(link) => link.share.map(|s| s.participant_link),
-        Err(app::api::BackendError::Unavailable) => {
-            return (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Tandem could not read this workshop right now.",
-            )
-                .into_response()
-        }
-        Err(_) => None,
-    };
-    let Some(link) = link else {
-        return error::AppError::InvalidLink.into_response();
-    };
-    match qrcode::QrCode::new(link.as_bytes()) {
-        Ok(code) => {
-            let svg = code
-                .render::<qrcode::render::svg::Color>()
-                .min_dimensions(320, 320)
-                .quiet_zone(true)
-                .build();
-            (
-                [
-                    (header::CONTENT_TYPE, "image/svg+xml"),
-                    (header::CACHE_CONTROL, "no-store"),
-                ],
-                svg,
-            )
-                .into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "could not draw a QR code");
-            (
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                "Tandem could not draw this QR code.",
-            )
-                .into_response()
-        }
-    }
-}
-
-/// `GET /w/{id}/times.svg?t=TOKEN`: planned against actual time per breakout, drawn as SVG, for the facilitator's
-/// and the observers' links. A breakout's actual time is how long its clocks ran (its stored outcome), or the time
-/// its round has been open while it runs.
-async fn workshop_times(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    axum::extract::Path(workshop): axum::extract::Path<String>,
-    axum::extract::Query(query): axum::extract::Query<ExportQuery>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    use tandem_core::session::{total_minutes, Capability, SessionId};
-    use tandem_core::workshop::{times_chart_svg, BreakoutTime};
-    let record = match state.store.workshop(&workshop).await {
-        Ok(Some(r)) if matches!(r.capability_of(&query.t), Some(Capability::Host | Capability::Observer)) => r,
-        Ok(_) => return error::AppError::InvalidLink.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not read a workshop");
-            return (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "Tandem could not read this workshop right now.",
-            )
-                .into_response();
-        }
-    };
-    let planned_ms = i64::from(total_minutes(&record.spec.format.phases)) * 60_000;
-    let mut rows = Vec::new();
-    for (r, round) in record.state.rounds.iter().enumerate() {
-        for (n, b) in round.breakouts.iter().enumerate() {
-            let outcome = state.store.outcome(&SessionId(b.session.clone())).await.ok().flatten();
-            let actual_ms = match outcome {
-                Some(o) => o.phases.iter().map(|p| p.actual_ms).sum(),
-                None => round.closed_at.unwrap_or_else(relay::now_ms) - round.opened_at,
-            };
-            rows.push(BreakoutTime {
-                label: format!("Round {} · breakout {}", r + 1, n + 1),
-                planned_ms,
-                actual_ms,
-            });
-        }
-    }
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        times_chart_svg(&rows),
-    )
-        .into_response()
 }
 
 /// A server running in this process (tests and `main`).

@@ -48,15 +48,17 @@ pub struct SessionRecord {
 impl SessionRecord {
     /// What `token` allows in this session, if anything. Compared in constant time.
     pub fn capability_of(&self, token: &str) -> Option<Capability> {
-        [
-            (&self.host_token, Capability::Host),
-            (&self.participant_token, Capability::Participant),
-            (&self.observer_token, Capability::Observer),
-        ]
+        capability_of([&self.host_token, &self.participant_token, &self.observer_token], token)
+    }
+}
+
+/// What `token` allows given a link's three secrets (host, participant, observer), compared in constant time.
+fn capability_of(secrets: [&String; 3], token: &str) -> Option<Capability> {
+    secrets
         .into_iter()
+        .zip([Capability::Host, Capability::Participant, Capability::Observer])
         .find(|(secret, _)| constant_time_eq(secret.as_bytes(), token.as_bytes()))
         .map(|(_, cap)| cap)
-    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

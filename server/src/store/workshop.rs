@@ -1,7 +1,7 @@
 //! Workshops: the spec as created and the live state, one JSON each (tandem_core::workshop), and their breakout
 //! sessions.
 
-use super::{constant_time_eq, SessionRecord, Store, StoreError};
+use super::{SessionRecord, Store, StoreError};
 use sqlx::Row;
 use tandem_core::session::{Capability, Millis, RoomId, RoomState};
 use tandem_core::workshop::{WorkshopSpec, WorkshopState};
@@ -24,14 +24,7 @@ pub struct WorkshopRecord {
 impl WorkshopRecord {
     /// What `token` allows in this workshop, if anything. Compared in constant time.
     pub fn capability_of(&self, token: &str) -> Option<Capability> {
-        [
-            (&self.host_token, Capability::Host),
-            (&self.participant_token, Capability::Participant),
-            (&self.observer_token, Capability::Observer),
-        ]
-        .into_iter()
-        .find(|(secret, _)| constant_time_eq(secret.as_bytes(), token.as_bytes()))
-        .map(|(_, cap)| cap)
+        super::capability_of([&self.host_token, &self.participant_token, &self.observer_token], token)
     }
 }
 

@@ -2,10 +2,11 @@
 //! facilitator's commands, the relay keeping each breakout's content to its members, and a restart mid-round.
 
 use crate::common::*;
+use futures::SinkExt;
 use tandem_core::notes::NotesDoc;
 use tandem_core::protocol::workshop::{BreakoutView, WorkshopClientMsg, WorkshopServerMsg, WorkshopView};
 use tandem_core::protocol::{ErrorCode, ServerMsg, CLOSE_GONE};
-use tandem_core::session::{ParticipantId, SessionId};
+use tandem_core::session::ParticipantId;
 use tandem_core::workshop::{times_met, Groups, Stage, WorkshopSettings};
 
 const SECTION: &str = "goal-statement";
@@ -20,6 +21,25 @@ fn settings(rounds: u8) -> WorkshopSettings {
 /// The breakout `who` is in during the open round, as their own view shows it.
 fn my_breakout(view: &WorkshopView) -> Option<&BreakoutView> {
     view.breakouts.iter().find(|b| b.link.is_some())
+}
+
+/// A workshop with `settings`, its facilitator and two participants, its first round open: the facilitator's
+/// client, the first participant's, the second's, and the first participant's breakout link.
+async fn one_pair_open(
+    server: &TestServer,
+    settings: WorkshopSettings,
+) -> (Workshop, WorkshopClient, WorkshopClient, WorkshopClient, String) {
+    let w = server.workshop(settings).await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let (mut p1, _) = server.join_workshop(&w.participant_link, "P1", 1).await;
+    let (p2, _) = server.join_workshop(&w.participant_link, "P2", 2).await;
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&WorkshopClientMsg::Open { groups }).await;
+    let view = p1.view_until(|v| v.stage == Stage::Breakouts).await;
+    let link = my_breakout(&view).unwrap().link.clone().unwrap();
+    (w, host, p1, p2, link)
 }
 
 async fn propose(host: &mut WorkshopClient) -> (Groups, u32) {
@@ -97,7 +117,7 @@ async fn six_people_meet_in_private_breakouts_across_rounds_and_a_restart() {
     assert_ne!(session_a, session_c);
 
     // The participant link of one breakout does not let someone from another one in.
-    let (mut intruder, _) = (Client::connect(&server.ws(&links[a])).await, ());
+    let mut intruder = Client::connect(&server.ws(&links[a])).await;
     intruder.hello("P-c", &key(people[c].2), None).await;
     let back = intruder.recv_until(|m| matches!(m, ServerMsg::Return { .. })).await;
     assert!(matches!(back, ServerMsg::Return { to } if to.starts_with(&format!("/w/{}?t=", w.id))));
@@ -197,7 +217,7 @@ async fn six_people_meet_in_private_breakouts_across_rounds_and_a_restart() {
     let ended = server.state.store.session(&session_a).await.unwrap().unwrap().ended_at;
     assert!(ended.is_some(), "the breakout ended with the round");
     // A page that opens the ended breakout afterwards is sent back to the workshop, not to the breakout's summary.
-    let (mut again, _) = (Client::connect(&server.ws(&links[a])).await, ());
+    let mut again = Client::connect(&server.ws(&links[a])).await;
     again.hello("P-a", &key(1 + a as u8), None).await;
     let back = again.recv().await;
     assert!(
@@ -232,7 +252,6 @@ async fn six_people_meet_in_private_breakouts_across_rounds_and_a_restart() {
     };
     assert_eq!(view.stage, Stage::Ended);
     assert!(view.breakouts.iter().all(|b| b.summary.is_some() && b.link.is_none()));
-    let _ = SessionId(session_c);
 }
 
 #[tokio::test]
@@ -298,27 +317,15 @@ async fn workshop_commands_are_checked() {
     assert!(tokio_tungstenite::connect_async(wrong).await.is_err());
 }
 
-use futures::SinkExt;
-
 #[tokio::test]
 async fn one_clock_for_all_and_late_joiners_placed_by_themselves() {
     let server = TestServer::start().await;
-    let w = server
-        .workshop(WorkshopSettings {
-            one_clock: true,
-            place_late_joiners: true,
-            ..settings(2)
-        })
-        .await;
-    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
-    let (mut p1, _) = server.join_workshop(&w.participant_link, "P1", 1).await;
-    let (_p2, _) = server.join_workshop(&w.participant_link, "P2", 2).await;
-    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
-        .await;
-    let (groups, _) = propose(&mut host).await;
-    host.send(&WorkshopClientMsg::Open { groups }).await;
-    let view = p1.view_until(|v| v.stage == Stage::Breakouts).await;
-    let link = my_breakout(&view).unwrap().link.clone().unwrap();
+    let settings = WorkshopSettings {
+        one_clock: true,
+        place_late_joiners: true,
+        ..settings(2)
+    };
+    let (w, mut host, _p1, _p2, link) = one_pair_open(&server, settings).await;
     let (mut member, _) = server.join(&link, "P1", 1, None).await;
 
     // The members do not drive the clock; the facilitator drives every breakout's.
@@ -400,26 +407,16 @@ async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
 #[tokio::test]
 async fn a_yjs_client_reads_a_breakout_through_the_facilitators_link() {
     let server = TestServer::start().await;
-    let w = server
-        .workshop(WorkshopSettings {
-            facilitator_reads_notes: true,
-            ..settings(1)
-        })
-        .await;
-    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
-    let (mut p1, _) = server.join_workshop(&w.participant_link, "P1", 1).await;
-    let (_p2, _) = server.join_workshop(&w.participant_link, "P2", 2).await;
-    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
-        .await;
-    let (groups, _) = propose(&mut host).await;
-    host.send(&WorkshopClientMsg::Open { groups }).await;
+    let settings = WorkshopSettings {
+        facilitator_reads_notes: true,
+        ..settings(1)
+    };
+    let (_w, mut host, _p1, _p2, link) = one_pair_open(&server, settings).await;
     let view = host.view_until(|v| v.stage == Stage::Breakouts).await;
     let observer = view.breakouts[0]
         .link
         .clone()
         .expect("the facilitator may read notes here");
-    let mine = p1.view_until(|v| v.stage == Stage::Breakouts).await;
-    let link = my_breakout(&mine).unwrap().link.clone().unwrap();
     assert_eq!(parts(&observer).0, parts(&link).0, "one breakout, two links");
 
     let mut page = server.page(&link, "P1", 1, NotesDoc::new()).await;

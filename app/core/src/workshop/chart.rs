@@ -65,7 +65,7 @@ pub fn times_chart_svg(rows: &[BreakoutTime]) -> String {
     );
     let _ = write!(
         svg,
-        r##"<rect x="{LABEL_W}" y="6" width="12" height="8" fill="#c9ced8"/><text x="{}" y="14">planned</text><rect x="{}" y="6" width="12" height="8" fill="#2f5d8a"/><text x="{}" y="14">actual</text>"##,
+        r##"<rect x="{LABEL_W}" y="6" width="12" height="8" fill="#c9ced8"/><text x="{}" y="14">planned</text><rect x="{}" y="6" width="12" height="8" fill="#2f5d8a"/><text x="{}" y="14">clocks ran</text>"##,
         LABEL_W + 16,
         LABEL_W + 90,
         LABEL_W + 106

@@ -28,8 +28,10 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
     view! {
         <Broadcasts live/>
         <StageLine live/>
-        {share.filter(|_| stage.get_untracked().is_none_or(|(s, _)| s != Stage::Ended)).map(|links| view! {
-            <details class="card share" open=move || matches!(stage.get(), Some((Stage::Lobby, _)))>
+        {share.map(|links| view! {
+            // Open in the lobby, folded during rounds, gone once the workshop has ended.
+            <details class="card share" open=move || matches!(stage.get(), Some((Stage::Lobby, _)))
+                hidden=move || matches!(stage.get(), Some((Stage::Ended, _)))>
                 <summary>"Invite people"</summary>
                 <p class="hint">"One participant link for everyone. Keep your own link: it carries the facilitator's controls."</p>
                 <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone()/>

@@ -17,7 +17,7 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
             let names: Vec<String> = b.members.iter().map(|&m| name_of(&view, m)).collect();
             let minutes = b
                 .closed_at
-                .map_or(String::new(), |c| format!(" · {} min", (c - b.opened_at) / 60_000));
+                .map_or(String::new(), |c| format!(" · open {} min", (c - b.opened_at) / 60_000));
             let text = format!(
                 "Round {}, breakout {}: {}{minutes}",
                 b.round,
@@ -47,7 +47,7 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
         _ => (String::new(), String::new()),
     };
     view! {
-        <section class="card" data-testid="workshop-record">
+        <section class="card record" data-testid="workshop-record">
             <h2>"Rounds"</h2>
             <ul class="my-breakouts">
                 {rows.into_iter().map(|(text, summary)| view! {

@@ -256,7 +256,7 @@ impl WorkshopActor {
             you: member,
             capability,
             info: Box::new(self.info()),
-            view: self.view_for(member, capability),
+            view: self.view_for(member, capability, &self.people()),
             now,
         };
         self.send(conn, &welcome);
@@ -306,8 +306,9 @@ impl WorkshopActor {
     fn send_views(&mut self) {
         let targets: Vec<(ConnId, ParticipantId, Capability)> =
             self.conns.iter().map(|(id, c)| (*id, c.member, c.capability)).collect();
+        let people = self.people();
         for (conn, member, capability) in targets {
-            let view = self.view_for(member, capability);
+            let view = self.view_for(member, capability, &people);
             self.send(conn, &WorkshopServerMsg::View { view });
         }
     }

@@ -15,11 +15,11 @@ impl WorkshopActor {
         }
     }
 
-    /// The workshop as `member` (holding a `capability` link) may see it.
-    pub(super) fn view_for(&self, member: ParticipantId, capability: Capability) -> WorkshopView {
-        let state = &self.record.state;
+    /// Everyone not removed, with presence: the same for every page, so computed once per update ([`Self::view_for`]).
+    pub(super) fn people(&self) -> Vec<ParticipantView> {
         let present = self.present();
-        let people = state
+        self.record
+            .state
             .members
             .iter()
             .filter(|m| !m.removed)
@@ -30,7 +30,18 @@ impl WorkshopActor {
                 capability: m.capability,
                 online: present.contains(&m.id),
             })
-            .collect();
+            .collect()
+    }
+
+    /// The workshop as `member` (holding a `capability` link) may see it, with `people` from [`Self::people`].
+    pub(super) fn view_for(
+        &self,
+        member: ParticipantId,
+        capability: Capability,
+        people: &[ParticipantView],
+    ) -> WorkshopView {
+        let state = &self.record.state;
+        let people = people.to_vec();
         let reads_notes = self.record.spec.settings.facilitator_reads_notes && capability == Capability::Host;
         let mut breakouts = Vec::new();
         for (r, round) in state.rounds.iter().enumerate() {
