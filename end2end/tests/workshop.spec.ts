@@ -132,8 +132,16 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   for (const p of people) {
     await p.waitForURL(/\/w\//);
     await expect(p.getByTestId("plenary")).toContainText("Round 1 of 2 is over");
+    // With the time their breakout's clocks ran, against the planned minutes.
+    await expect(p.getByTestId("my-breakouts")).toContainText(/ · \d+ of \d+ min/);
   }
   await expect(page.getByTestId("stage-line")).toContainText("Plenary after round 1");
+  // The facilitator sees the time each breakout took.
+  await page.getByTestId("round-times").locator("summary").click();
+  await expect
+    .poll(() => page.getByTestId("round-times").locator("img").evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBeGreaterThan(0);
+  await screenshots(page, "workshop-plenary");
 
   // Round 2: nobody meets their round-1 partner.
   await expect(page.getByTestId("stage-line")).toContainText("7 participants here");
@@ -201,8 +209,10 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await hydrated(page);
   await page.getByRole("button", { name: "Join" }).click();
   await expect(page.getByTestId("stage-line")).toContainText("Lobby");
+  await expect(page.getByText("Facilitator link", { exact: true })).toBeVisible();
   const link = await page.getByTestId("participant-link").inputValue();
   const observerLink = await page.getByTestId("observer-link").inputValue();
+  await expect(page.getByTestId("stage-line")).toContainText("Plenary: 5 min, not started");
 
   const names = ["Ana", "Ben", "Cleo", "Dev", "Zed"];
   const people: Page[] = [];
@@ -216,6 +226,15 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await joinWorkshop(observer, observerLink, "Obi");
   await expect(observer.getByTestId("stage-line")).toContainText("Lobby");
   await expect(observer.getByTestId("propose")).toHaveCount(0);
+  // The opening plenary's clock: the facilitator starts it, everyone sees it count.
+  await expect(people[0].getByTestId("stage-line")).toContainText("Plenary: 5 min, not started");
+  await expect(observer.getByTestId("start-plenary")).toHaveCount(0);
+  await page.getByTestId("start-plenary").click();
+  await expect(people[0].getByTestId("stage-line")).toContainText(/Plenary: (4:\d\d|5:00) left/);
+  await expect(observer.getByTestId("stage-line")).toContainText(/Plenary: (4:\d\d|5:00) left/);
+  // Starting it again starts it from the full time.
+  await page.getByTestId("start-plenary").click();
+  await expect(page.getByTestId("workshop-error")).toHaveCount(0);
 
   // Rename Ana; remove Zed, after first keeping him.
   const rows = page.getByTestId("people").locator("li");
@@ -243,6 +262,19 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await expect(page.getByTestId("proposal").locator("li.group").nth(1).locator("li")).toHaveCount(3);
   await page.getByTestId("proposal").locator("li.group").nth(1).getByTestId("move-select").last().selectOption("0");
   await expect(page.getByTestId("proposal").locator("li.group").first().locator("li")).toHaveCount(2);
+  // An unconfirmed proposal, with the facilitator's moves, survives a reload (the relay keeps it), and a second
+  // facilitator's page shows the same.
+  await page.reload();
+  await hydrated(page);
+  const second = await (await browser.newContext()).newPage();
+  await second.goto(page.url());
+  await hydrated(second);
+  await second.getByRole("button", { name: "Join" }).click();
+  await expect(second.getByTestId("proposal").locator("li.group").first().locator("li")).toHaveCount(2);
+  await expect(second.getByTestId("proposal").locator("li.group").nth(1).locator("li")).toHaveCount(2);
+  await second.context().close();
+  await expect(page.getByTestId("proposal").locator("li.group").first().locator("li")).toHaveCount(2);
+  await expect(page.getByTestId("proposal").locator("li.group").nth(1).locator("li")).toHaveCount(2);
   // Emptying a group into another leaves one alone: Open waits, and says why.
   await page.getByTestId("proposal").locator("li.group").first().getByTestId("move-select").first().selectOption("1");
   await expect(page.getByTestId("open-breakouts")).toBeDisabled();
@@ -252,6 +284,11 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   const inRound = people.slice(0, 4);
   for (const p of inRound) await p.waitForURL(/\/s\//);
 
+  // The breakout page says where it belongs, shows the role the round gave, and who runs the clock.
+  await expect(inRound[0].locator(".session-head")).toContainText(/round 1 · breakout \d/);
+  await expect(inRound[0].getByTestId("role-select")).toBeDisabled();
+  await expect(inRound[0].getByText("Your role this round")).toBeVisible();
+  await expect(inRound[0].getByText("The facilitator runs the timer.")).toBeVisible();
   // One clock: the members cannot run it; the facilitator starts, pauses, resumes and moves every breakout on.
   await expect(inRound[0].locator("#timer-primary")).toHaveCount(0);
   await page.getByTestId("clock-start").click();
@@ -278,6 +315,7 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   await card.locator("li", { hasText: "Anna" }).getByTestId("move-go").click();
   await expect.poll(() => breakoutOf(inRound[0]), { timeout: 15_000 }).not.toBe(before);
   await expect(inRound[0].getByTestId("connection")).toContainText("Live");
+  await expect(inRound[0].getByTestId("broadcast")).toContainText(`You were moved to breakout ${Number(target) + 1}.`);
 
   // The confirmations have a way back.
   await page.getByTestId("call-back").click();

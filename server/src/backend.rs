@@ -8,7 +8,8 @@ use futures::FutureExt;
 use rand::RngCore;
 use std::sync::Arc;
 use tandem_core::session::{
-    base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSpec, Summary, Template,
+    base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSettings, SessionSpec,
+    Summary, Template,
 };
 use tandem_core::workshop::{WorkshopSettings, WorkshopSpec, WorkshopState};
 
@@ -149,7 +150,11 @@ impl Backend for ServerBackend {
                 roles: template.roles.clone(),
                 phases,
                 forms: template.forms.clone(),
-                settings: request.settings,
+                // Only the relay makes breakouts.
+                settings: SessionSettings {
+                    breakout: false,
+                    ..request.settings
+                },
                 created_at: now_ms(),
                 end_after_last_phase: template.end_after_last_phase,
             };

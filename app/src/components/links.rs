@@ -2,15 +2,25 @@
 
 use leptos::prelude::*;
 
-/// Participant, host (when known) and observer links.
+/// Participant, host (when known) and observer links; a workshop's host is its facilitator.
 #[component]
-pub fn LinkList(participant: String, host: Option<String>, observer: String) -> impl IntoView {
+pub fn LinkList(
+    participant: String,
+    host: Option<String>,
+    observer: String,
+    #[prop(optional)] workshop: bool,
+) -> impl IntoView {
+    let (host_label, host_hint) = if workshop {
+        ("Facilitator link", "Keep it: it carries the facilitator's controls.")
+    } else {
+        ("Host link", "Keep it: it carries the host controls.")
+    };
     // The link copied last, with a count of copies: only that one says "Copied ✓", for two seconds.
     let copied = RwSignal::new(None::<(&'static str, u32)>);
     view! {
         <ul class="links">
             <LinkRow label="Participant link" hint="For the people taking part with you." url=participant testid="participant-link" copied/>
-            {host.map(|h| view! { <LinkRow label="Host link" hint="Keep it: it carries the host controls." url=h testid="host-link" copied/> })}
+            {host.map(|h| view! { <LinkRow label=host_label hint=host_hint url=h testid="host-link" copied/> })}
             <LinkRow label="Observer link" hint="Read-only: watch without taking part." url=observer testid="observer-link" copied/>
         </ul>
     }

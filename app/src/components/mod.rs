@@ -3,6 +3,7 @@
 pub mod agenda_editor;
 pub mod brand;
 pub mod chart;
+pub mod confirm;
 pub mod feedback;
 pub mod join;
 pub mod links;

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 use tandem_core::session::{Capability, RoleSpec};
 
 /// The viewer's role, with a choice among the session's roles, each showing who holds it. Not shown to observers
-/// or in a session without roles.
+/// or in a session without roles. In a workshop's breakout (`locked`) the round gives the role: shown, not chosen.
 #[component]
-pub fn RolePicker(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
+pub fn RolePicker(live: LiveSession, roles: Vec<RoleSpec>, #[prop(optional)] locked: bool) -> impl IntoView {
     let roles = StoredValue::new(roles);
     let shown = move || {
         roles.with_value(|r| !r.is_empty())
@@ -50,10 +50,10 @@ pub fn RolePicker(live: LiveSession, roles: Vec<RoleSpec>) -> impl IntoView {
     view! {
         <When when=shown>
             <section class="card role-picker" aria-labelledby="role-picker-title">
-                <h2 id="role-picker-title" class="card__title">"Your role"</h2>
+                <h2 id="role-picker-title" class="card__title">{if locked { "Your role this round" } else { "Your role" }}</h2>
                 <label class="field">
                     <span class="sr-only">"Your role"</span>
-                    <select data-testid="role-select"
+                    <select data-testid="role-select" disabled=locked
                         on:change=move |ev| {
                             let value = event_target_value(&ev);
                             if !value.is_empty() && mine.get_untracked().as_deref() != Some(value.as_str()) {

@@ -62,6 +62,7 @@ pub fn TimerCard(
     let phases = StoredValue::new(spec.phases.clone());
     let auto = spec.settings.auto_advance;
     let who_runs = match spec.settings.timer_control {
+        tandem_core::session::TimerControl::Host if spec.settings.breakout => "The facilitator runs the timer.",
         tandem_core::session::TimerControl::Host => "The host runs the timer.",
         tandem_core::session::TimerControl::Everyone => "The people taking part run the timer.",
     };

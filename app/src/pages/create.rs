@@ -228,6 +228,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
                 settings: SessionSettings {
                     timer_control: control.get_untracked(),
                     auto_advance: auto_advance.get_untracked(),
+                    breakout: false,
                 },
                 workshop: workshop.get_untracked(),
             },

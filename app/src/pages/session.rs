@@ -196,7 +196,7 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
             </div>
             <div class="session-grid__people">
                 <PresenceList live roles=spec.get_value().roles news/>
-                <crate::components::role::RolePicker live roles=spec.get_value().roles/>
+                <crate::components::role::RolePicker live roles=spec.get_value().roles locked=spec.with_value(|s| s.settings.breakout)/>
                 {share.filter(|_| info.capability == Capability::Host).map(|s| view! {
                     <details class="card share">
                         <summary>"Invite people"</summary>
@@ -235,25 +235,13 @@ fn StatusBanner(live: LiveSession) -> impl IntoView {
 /// The host's "End session" button, with a confirmation step.
 #[component]
 fn EndSession(live: LiveSession) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     view! {
         <div class="card end-session">
-            // Each step puts the keyboard on the next one's safe choice: "Keep going" when asked, the button again after.
-            <When when=move || confirming.get() fallback=move || view! {
-                <button class="button button--danger-quiet" id="end-session-open" on:click=move |_| {
-                    confirming.set(true);
-                    crate::components::focus_later("end-session-keep".to_string());
-                }>"End session…"</button>
-            }>
-                <p role="alert"><strong>"End the session for everyone?"</strong>" Feedback and timings are saved and the session becomes read-only."</p>
-                <div class="controls">
-                    <button class="button button--danger" on:click=move |_| live.end_session()>"End session"</button>
-                    <button class="button" id="end-session-keep" on:click=move |_| {
-                        confirming.set(false);
-                        crate::components::focus_later("end-session-open".to_string());
-                    }>"Keep going"</button>
-                </div>
-            </When>
+            <crate::components::confirm::Confirm ask="End session…" ask_class="button button--danger-quiet"
+                id="end-session-open".to_string() testid="end-session"
+                question="End the session for everyone?".to_string() detail="Feedback and timings are saved and the session becomes read-only."
+                yes="End session" yes_class="button button--danger" back="Keep going" back_id="end-session-keep".to_string()
+                on_yes=Callback::new(move |()| live.end_session())/>
         </div>
     }
 }

@@ -212,6 +212,7 @@ async fn a_relay_restart_restores_phase_and_timer_exactly() {
     let (server, session) = TestServer::with_settings(SessionSettings {
         timer_control: TimerControl::Host,
         auto_advance: false,
+        ..SessionSettings::default()
     })
     .await;
     let (mut host, _) = server.join(&session.host_link, "Ana", 1, None).await;
@@ -263,6 +264,7 @@ async fn auto_advance_catches_up_after_the_relay_was_down() {
     let (server, session) = TestServer::with_settings(SessionSettings {
         timer_control: TimerControl::Host,
         auto_advance: true,
+        ..SessionSettings::default()
     })
     .await;
     // Pretend the Goal phase started six minutes ago while no relay ran the session.

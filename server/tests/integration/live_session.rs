@@ -118,6 +118,7 @@ async fn everyone_may_drive_the_timer_when_the_session_says_so_but_observers_nev
     let (server, session) = TestServer::with_settings(SessionSettings {
         timer_control: TimerControl::Everyone,
         auto_advance: false,
+        ..SessionSettings::default()
     })
     .await;
     let (mut peer, _) = server.join(&session.participant_link, "Ben", 2, None).await;

@@ -357,6 +357,13 @@ async fn one_clock_for_all_and_late_joiners_placed_by_themselves() {
     let b = my_breakout(&view).expect("placed at once");
     assert!(b.members.contains(&you));
     assert_eq!(b.members.len(), 3);
+    // Their page, arriving in the breakout, is told why it is there.
+    let (mut page, _) = server.join(b.link.as_deref().unwrap(), "Late", 3, None).await;
+    let notice = page.recv_until(|m| matches!(m, ServerMsg::Notice { .. })).await;
+    assert!(
+        matches!(&notice, ServerMsg::Notice { text } if text == "You arrived during the round: you were placed in breakout 1."),
+        "{notice:?}"
+    );
 }
 
 #[tokio::test]
@@ -447,4 +454,123 @@ async fn the_join_screen_qr_code_is_drawn_for_the_facilitator_only() {
     assert!(body.contains("<svg") && body.contains("<path"), "{body}");
     assert_eq!(http_get(&qr(&w.participant_link)).await.0, 404);
     assert_eq!(http_get(&qr(&w.observer_link)).await.0, 404);
+}
+
+#[tokio::test]
+async fn plenary_clocks_breakout_times_given_roles_and_a_word_for_the_moved() {
+    let server = TestServer::start().await;
+    let settings = WorkshopSettings {
+        plenary_before: 10,
+        plenary_after: 5,
+        ..settings(1)
+    };
+    let w = server.workshop(settings).await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let (mut p1, _) = server.join_workshop(&w.participant_link, "P1", 1).await;
+    let (_p2, _) = server.join_workshop(&w.participant_link, "P2", 2).await;
+
+    // The opening plenary's clock: the facilitator's to start, seen by everyone.
+    p1.send(&WorkshopClientMsg::StartPlenary).await;
+    assert_eq!(p1.error().await.0, ErrorCode::NotAllowed);
+    host.send(&WorkshopClientMsg::StartPlenary).await;
+    p1.view_until(|v| v.plenary_started_at.is_some()).await;
+
+    // The round opens: no plenary clock while it runs, and none to start.
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&WorkshopClientMsg::Open { groups }).await;
+    let view = p1.view_until(|v| v.stage == Stage::Breakouts).await;
+    assert_eq!(view.plenary_started_at, None);
+    host.send(&WorkshopClientMsg::StartPlenary).await;
+    assert_eq!(host.error().await.0, ErrorCode::Refused);
+
+    // The breakout says where it belongs, and the round gives the roles: nobody picks another.
+    let link = my_breakout(&view).unwrap().link.clone().unwrap();
+    let (mut page, welcome) = server.join(&link, "P1", 1, Some("coach")).await;
+    let ServerMsg::Welcome { session, .. } = welcome else {
+        unreachable!()
+    };
+    assert!(
+        session.template_name.ends_with(", round 1 · breakout 1"),
+        "{}",
+        session.template_name
+    );
+    assert!(session.settings.breakout);
+    page.send(&tandem_core::protocol::ClientMsg::SetRole { role: "coachee".into() })
+        .await;
+    assert_eq!(page.error().await.1, "In a workshop, each round gives the roles.");
+
+    // Someone arriving late and placed by the facilitator is told so when their page reaches the breakout.
+    let (mut late, welcome) = server.join_workshop(&w.participant_link, "Late", 3).await;
+    let late_id = member(&welcome);
+    host.send(&WorkshopClientMsg::Move { who: late_id, to: 0 }).await;
+    let view = late.view_until(|v| my_breakout(v).is_some()).await;
+    let link = my_breakout(&view).unwrap().link.clone().unwrap();
+    let (mut late_page, _) = server.join(&link, "Late", 3, None).await;
+    let notice = late_page.recv_until(|m| matches!(m, ServerMsg::Notice { .. })).await;
+    assert!(matches!(notice, ServerMsg::Notice { text } if text == "You were placed in breakout 1."));
+
+    // Called back from the last round: each breakout's clock time is in everyone's view, and the closing
+    // plenary's clock runs by itself.
+    host.send(&WorkshopClientMsg::CallBack).await;
+    let back = p1
+        .view_until(|v| v.stage == Stage::Plenary && v.breakouts.iter().all(|b| b.spent_ms.is_some()))
+        .await;
+    assert!(back.plenary_started_at.is_some());
+    assert_eq!(back.breakouts.len(), 1);
+}
+
+#[tokio::test]
+async fn a_proposal_and_its_changes_are_kept_for_every_facilitator_page() {
+    let server = TestServer::start().await;
+    let w = server.workshop(settings(2)).await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let mut people = Vec::new();
+    for n in 1..=4u8 {
+        people.push(server.join_workshop(&w.participant_link, &format!("P{n}"), n).await.0);
+    }
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 5)
+        .await;
+    // Nothing to change before a proposal.
+    host.send(&WorkshopClientMsg::Draft { groups: vec![] }).await;
+    assert_eq!(
+        host.error().await.1,
+        "There is no proposal to change: propose groups first."
+    );
+    let (groups, _) = propose(&mut host).await;
+
+    // The facilitator moves someone: the relay keeps the change, and a page that joins (a reload, or a second
+    // facilitator) gets it.
+    let mut moved = groups.clone();
+    let who = moved[0].pop().unwrap();
+    moved[1].push(who);
+    host.send(&WorkshopClientMsg::Draft { groups: moved.clone() }).await;
+    let echo = host
+        .recv_until(|m| matches!(m, WorkshopServerMsg::Proposal { .. }))
+        .await;
+    assert!(matches!(&echo, WorkshopServerMsg::Proposal { groups, .. } if groups == &moved));
+    let (mut again, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    let kept = again
+        .recv_until(|m| matches!(m, WorkshopServerMsg::Proposal { .. }))
+        .await;
+    assert!(matches!(&kept, WorkshopServerMsg::Proposal { groups, .. } if groups == &moved));
+    // A participant does not get it; a change naming someone unknown is refused.
+    host.send(&WorkshopClientMsg::Draft {
+        groups: vec![vec![ParticipantId(77)]],
+    })
+    .await;
+    assert_eq!(host.error().await.0, ErrorCode::Refused);
+    let (mut p5, _) = server.join_workshop(&w.participant_link, "P5", 5).await;
+    p5.send(&WorkshopClientMsg::Draft { groups: moved.clone() }).await;
+    assert_eq!(p5.error().await.0, ErrorCode::NotAllowed);
+
+    // Once the round opens, the proposal is gone: a facilitator joining then gets none.
+    drop(p5);
+    host.view_until(|v| v.people.iter().any(|p| p.name == "P5" && !p.online))
+        .await;
+    host.send(&WorkshopClientMsg::Open { groups: moved }).await;
+    host.view_until(|v| v.stage == Stage::Breakouts).await;
+    host.send(&WorkshopClientMsg::Draft { groups: vec![] }).await;
+    assert_eq!(host.error().await.0, ErrorCode::Refused);
 }

@@ -19,7 +19,7 @@ pub mod workshop;
 pub use close::*;
 
 /// Version of this protocol; the first client message carries it.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// Largest frame the relay accepts, in bytes: the whole notes document (1 MB) plus room for y-sync framing, because
 /// one paste, or the sync step 2 carrying a browser's offline edits, travels as a single frame.

@@ -32,6 +32,12 @@ pub enum WorkshopClientMsg {
     },
     /// Facilitator: propose the next round's groups (answered with [`WorkshopServerMsg::Proposal`]).
     Propose,
+    /// Facilitator: the proposal as the facilitator changed it (people moved between groups), kept by the relay
+    /// until the round opens, so that it survives a reload and every facilitator's page shows the same.
+    Draft {
+        /// The groups, members in role order.
+        groups: Groups,
+    },
     /// Facilitator: open the next round with these groups (a proposal, perhaps with people swapped or moved).
     Open {
         /// Each group's members, in role order.
@@ -72,6 +78,8 @@ pub enum WorkshopClientMsg {
         /// What to do.
         op: ClockOp,
     },
+    /// Facilitator: start (or start again) the countdown of the opening or closing plenary.
+    StartPlenary,
     /// Facilitator: end the round; every page returns to the plenary.
     CallBack,
     /// Facilitator: end the workshop; every page shows its summary.
@@ -116,7 +124,8 @@ pub enum WorkshopServerMsg {
         /// The state as the receiver may see it.
         view: WorkshopView,
     },
-    /// Facilitator only: the proposed groups of the next round.
+    /// Facilitator only: the proposed groups of the next round (after a proposal, a draft, or on joining while one
+    /// is pending).
     Proposal {
         /// The groups, members in role order.
         groups: Groups,
@@ -176,6 +185,8 @@ pub struct BreakoutView {
     pub opened_at: Millis,
     /// `None` while it runs.
     pub closed_at: Option<Millis>,
+    /// How long its clocks ran, once it has ended.
+    pub spent_ms: Option<Millis>,
 }
 
 /// The workshop as one page may see it: a participant sees the people and their own breakouts; the facilitator
@@ -193,6 +204,9 @@ pub struct WorkshopView {
     pub breakouts: Vec<BreakoutView>,
     /// The facilitator's messages to every breakout, oldest first (their times are in the record).
     pub broadcasts: Vec<String>,
+    /// When the plenary's countdown started, if one runs (its minutes: [`crate::workshop::WorkshopState::plenary_minutes`]).
+    #[serde(default)]
+    pub plenary_started_at: Option<Millis>,
 }
 
 /// One breakout's progress, for the dashboard. Content (notes, feedback text) never travels here. A row on the wire,
@@ -214,7 +228,7 @@ pub struct BreakoutStatus {
     pub feedback: u32,
 }
 
-/// [`BreakoutView`] on the wire: round, number, members, link, summary, opened, closed.
+/// [`BreakoutView`] on the wire: round, number, members, link, summary, opened, closed, spent.
 type BreakoutRow = (
     usize,
     usize,
@@ -223,10 +237,11 @@ type BreakoutRow = (
     Option<String>,
     Millis,
     Option<Millis>,
+    Option<Millis>,
 );
 
 impl From<BreakoutRow> for BreakoutView {
-    fn from((round, number, members, link, summary, opened_at, closed_at): BreakoutRow) -> Self {
+    fn from((round, number, members, link, summary, opened_at, closed_at, spent_ms): BreakoutRow) -> Self {
         BreakoutView {
             round,
             number,
@@ -235,6 +250,7 @@ impl From<BreakoutRow> for BreakoutView {
             summary,
             opened_at,
             closed_at,
+            spent_ms,
         }
     }
 }
@@ -249,6 +265,7 @@ impl From<BreakoutView> for BreakoutRow {
             b.summary,
             b.opened_at,
             b.closed_at,
+            b.spent_ms,
         )
     }
 }

@@ -39,6 +39,10 @@ pub struct SessionSettings {
     /// Move to the next phase by itself when time is up (otherwise the clock shows overtime).
     #[serde(default)]
     pub auto_advance: bool,
+    /// A breakout of a workshop: the round gives each member's role, and with `timer_control: host` the
+    /// facilitator drives the clock (nobody holds a breakout's host link). Set by the relay only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub breakout: bool,
 }
 
 /// Everything fixed at creation: the template used, the (edited) agenda, the goal and settings.

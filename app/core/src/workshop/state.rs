@@ -113,6 +113,9 @@ pub struct Breakout {
     pub observer_token: String,
     /// Members in role order: the first takes the format's first role.
     pub members: Vec<ParticipantId>,
+    /// How long its clocks ran, once it has ended (its outcome's actual time, told by its session).
+    #[serde(default)]
+    pub spent_ms: Option<Millis>,
 }
 
 /// A round: its breakouts, when it opened, and when it was called back.
@@ -177,6 +180,10 @@ pub struct WorkshopState {
     /// When the facilitator ended the workshop.
     #[serde(default)]
     pub ended_at: Option<Millis>,
+    /// When the plenary's countdown started (the opening plenary before round 1, the closing one after the last
+    /// round; see [`WorkshopState::plenary_minutes`]). `None` while no plenary clock runs.
+    #[serde(default)]
+    pub plenary_started_at: Option<Millis>,
 }
 
 impl Default for WorkshopState {
@@ -187,7 +194,18 @@ impl Default for WorkshopState {
             rounds: Vec::new(),
             broadcasts: Vec::new(),
             ended_at: None,
+            plenary_started_at: None,
         }
+    }
+}
+
+/// The minutes of the plenary a workshop at `stage` after `rounds_done` rounds is in: the opening one (in the
+/// lobby) or the closing one (back after the last round), as set at creation; 0 otherwise.
+pub fn plenary_minutes(stage: Stage, rounds_done: usize, settings: &WorkshopSettings) -> u32 {
+    match stage {
+        Stage::Lobby => settings.plenary_before,
+        Stage::Plenary if rounds_done >= usize::from(settings.rounds) => settings.plenary_after,
+        _ => 0,
     }
 }
 
@@ -233,6 +251,9 @@ pub enum WorkshopError {
     /// A removed person's browser.
     #[error("The facilitator removed you from this workshop.")]
     Removed,
+    /// A plenary clock where the workshop set no plenary time.
+    #[error("This workshop has no plenary time here: plenary minutes are set before the first round and after the last when it is created.")]
+    NoPlenary,
 }
 
 impl WorkshopState {
@@ -432,6 +453,40 @@ impl WorkshopState {
             closed_at: None,
         });
         self.stage = Stage::Breakouts;
+        self.plenary_started_at = None;
+    }
+
+    /// The minutes of the plenary the workshop is in: the opening one (in the lobby) or the closing one (back after
+    /// the last round), as set at creation; 0 between rounds, during rounds and after the end.
+    pub fn plenary_minutes(&self, settings: &WorkshopSettings) -> u32 {
+        plenary_minutes(self.stage, self.rounds.len(), settings)
+    }
+
+    /// Starts (or starts again) the countdown of the plenary the workshop is in; returns its minutes.
+    pub fn start_plenary(&mut self, settings: &WorkshopSettings, now: Millis) -> Result<u32, WorkshopError> {
+        self.live()?;
+        let minutes = self.plenary_minutes(settings);
+        if minutes == 0 {
+            return Err(WorkshopError::NoPlenary);
+        }
+        self.plenary_started_at = Some(now);
+        Ok(minutes)
+    }
+
+    /// Records how long breakout `session`'s clocks ran, once it has ended; whether anything changed.
+    pub fn set_spent(&mut self, session: &str, spent_ms: Millis) -> bool {
+        let breakout = self
+            .rounds
+            .iter_mut()
+            .flat_map(|r| &mut r.breakouts)
+            .find(|b| b.session == session && b.spent_ms.is_none());
+        match breakout {
+            Some(b) => {
+                b.spent_ms = Some(spent_ms.max(0));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Moves `who` to breakout `to` (an index) of the open round; returns the breakout they left, if any.

@@ -49,6 +49,7 @@ fn breakouts(groups: &Groups) -> Vec<Breakout> {
             token: "t".into(),
             observer_token: "o".into(),
             members: g.clone(),
+            spent_ms: None,
         })
         .collect()
 }
@@ -213,4 +214,47 @@ fn two_people_with_one_name_are_told_apart() {
     assert_eq!(w.member(d).unwrap().name.chars().count(), 40);
     let second = &w.member(e).unwrap().name;
     assert!(second.ends_with(" (2)") && second.chars().count() == 40, "{second}");
+}
+
+#[test]
+fn plenary_clocks_run_before_the_first_round_and_after_the_last_only() {
+    let (mut w, people) = with_people(2);
+    let mut spec = spec(2);
+    spec.settings.plenary_before = 10;
+    spec.settings.plenary_after = 5;
+    let settings = spec.settings;
+    assert_eq!(w.start_plenary(&settings, 100), Ok(10));
+    assert_eq!(w.plenary_started_at, Some(100));
+    // A round opening stops it; none runs between rounds.
+    let groups = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&groups), 200);
+    assert_eq!(w.plenary_started_at, None);
+    assert_eq!(w.start_plenary(&settings, 300), Err(WorkshopError::NoPlenary));
+    w.call_back(400).unwrap();
+    assert_eq!(w.plenary_minutes(&settings), 0, "between rounds");
+    assert_eq!(w.start_plenary(&settings, 450), Err(WorkshopError::NoPlenary));
+    // After the last round: the closing plenary.
+    let groups = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&groups), 500);
+    w.call_back(600).unwrap();
+    assert_eq!(w.start_plenary(&settings, 700), Ok(5));
+    // Without plenary minutes there is nothing to start.
+    let none = WorkshopSettings::default();
+    assert_eq!(w.start_plenary(&none, 800), Err(WorkshopError::NoPlenary));
+    w.end(900).unwrap();
+    assert_eq!(w.start_plenary(&settings, 950), Err(WorkshopError::Ended));
+}
+
+#[test]
+fn a_breakouts_clock_time_is_recorded_once() {
+    let (mut w, people) = with_people(4);
+    let spec = spec(1);
+    let groups = w.propose(&spec, &people).unwrap();
+    w.open(breakouts(&groups), 0);
+    assert!(w.set_spent("s1", 61_000));
+    assert!(!w.set_spent("s1", 99_000), "kept as first told");
+    assert!(!w.set_spent("nope", 1));
+    assert!(w.set_spent("s0", -5));
+    let spent: Vec<_> = w.rounds[0].breakouts.iter().map(|b| b.spent_ms).collect();
+    assert_eq!(spent, vec![Some(0), Some(61_000)]);
 }

@@ -2,14 +2,16 @@
 //! groups to adjust and open, the dashboard of the open round, and the record once the workshop has ended.
 
 use super::socket::WorkshopLive;
-use super::{name_of, Broadcasts};
+use super::{name_of, plenary_clock, ticking_now};
 use crate::api::ShareLinks;
+use crate::components::confirm::Confirm;
 use crate::components::focus_later;
 use crate::components::links::LinkList;
 use crate::components::when::When;
 use leptos::prelude::*;
 use tandem_core::protocol::workshop::{BreakoutStatus, ClockOp, WorkshopClientMsg, WorkshopView};
-use tandem_core::session::{Capability, ParticipantId, Timer};
+use tandem_core::session::clock::format_remaining;
+use tandem_core::session::{total_minutes, Capability, ParticipantId, Timer};
 use tandem_core::workshop::{GroupSize, Groups, Stage, MAX_BROADCAST_CHARS};
 
 /// The facilitator's or an observer's view of the workshop, once joined.
@@ -26,7 +28,6 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
     // not wipe a message being typed or a filter that is on): each reads what changes from `live` itself.
     let stage = Memo::new(move |_| live.view.with(|v| v.as_ref().map(|v| (v.stage, v.rounds_done))));
     view! {
-        <Broadcasts live/>
         <StageLine live/>
         {share.map(|links| view! {
             // Open in the lobby, folded during rounds, gone once the workshop has ended.
@@ -34,7 +35,7 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
                 hidden=move || matches!(stage.get(), Some((Stage::Ended, _)))>
                 <summary>"Invite people"</summary>
                 <p class="hint">"One participant link for everyone. Keep your own link: it carries the facilitator's controls."</p>
-                <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone()/>
+                <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone() workshop=true/>
                 <button class="button" type="button" id="show-join-screen" data-testid="show-join-screen" on:click=move |_| {
                     screen.set(true);
                     focus_later("join-screen-close".to_string());
@@ -52,7 +53,10 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
             Some(match now {
                 Stage::Lobby | Stage::Plenary => view! { <NextRound live rounds_done/> }.into_any(),
                 Stage::Breakouts => view! { <Dashboard live round=rounds_done/> }.into_any(),
-                Stage::Ended => view! { {move || live.view.get().map(|view| view! { <super::record::Record view/> })} }.into_any(),
+                Stage::Ended => {
+                    let planned = live.info.with(|i| i.as_ref().map_or(0, |i| total_minutes(&i.format.phases)));
+                    view! { {move || live.view.get().map(|view| view! { <super::record::Record view planned/> })} }.into_any()
+                }
             })
         }}
         <When when=move || host() && stage.get().is_some_and(|(s, _)| s != Stage::Ended)>
@@ -61,9 +65,10 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
     }
 }
 
-/// Where the workshop is, in one line.
+/// Where the workshop is, in one line, with the plenary's clock where there is one (everyone's page shows it).
 #[component]
-fn StageLine(live: WorkshopLive) -> impl IntoView {
+pub(super) fn StageLine(live: WorkshopLive) -> impl IntoView {
+    let now = ticking_now(live);
     move || {
         let view = live.view.get()?;
         let total = live.info.with(|i| i.as_ref().map_or(0, |i| i.settings.rounds));
@@ -72,17 +77,25 @@ fn StageLine(live: WorkshopLive) -> impl IntoView {
             .iter()
             .filter(|p| p.capability == Capability::Participant && p.online)
             .count();
-        let stage = match view.stage {
-            Stage::Lobby => "Lobby".to_string(),
-            Stage::Breakouts => format!("Round {} of {total} · breakouts open", view.rounds_done),
-            Stage::Plenary => format!("Plenary after round {} of {total}", view.rounds_done),
-            Stage::Ended => {
-                return Some(
-                    view! { <p class="stage-line" data-testid="stage-line">"The workshop has ended"</p> }.into_any(),
-                )
-            }
+        let text = match view.stage {
+            Stage::Lobby => format!("Lobby · {present} participants here"),
+            Stage::Breakouts => format!(
+                "Round {} of {total} · breakouts open · {present} participants here",
+                view.rounds_done
+            ),
+            Stage::Plenary => format!(
+                "Plenary after round {} of {total} · {present} participants here",
+                view.rounds_done
+            ),
+            // A participant's page says so in its card.
+            Stage::Ended if live.capability.get() == Some(Capability::Participant) => return None,
+            Stage::Ended => "The workshop has ended".to_string(),
         };
-        Some(view! { <p class="stage-line" data-testid="stage-line">{format!("{stage} · {present} participants here")}</p> }.into_any())
+        let text = match plenary_clock(live, now.get()) {
+            Some(clock) => format!("{text} · {clock}"),
+            None => text,
+        };
+        Some(view! { <p class="stage-line" data-testid="stage-line">{text}</p> })
     }
 }
 
@@ -142,7 +155,27 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
         GroupSize::Trios => present.get().div_ceil(3).min(present.get() / 2),
     };
     let left = usize::from(total).saturating_sub(rounds_done);
+    // Back from a round: how long each breakout's clocks ran, drawn by the relay (as in the record).
+    let times = match crate::Route::current() {
+        crate::Route::Workshop { id, token } if rounds_done > 0 => {
+            Some(format!("/w/{id}/times.svg?t={token}&r={rounds_done}"))
+        }
+        _ => None,
+    };
     view! {
+        <When when=move || host && plenary_clock(live, 0).is_some()>
+            <p class="controls">
+                <button class="button" type="button" data-testid="start-plenary" on:click=move |_| live.send(WorkshopClientMsg::StartPlenary)>
+                    "Start the plenary clock"
+                </button>
+            </p>
+        </When>
+        {times.map(|src| view! {
+            <details class="card" data-testid="round-times">
+                <summary>"Time each breakout took"</summary>
+                <img class="times-chart" src=src alt="Bar chart: planned and actual time of each breakout, red where it ran over."/>
+            </details>
+        })}
         <section class="card" data-testid="lobby">
             <h2 class="card__title">"People"<span class="hint">{move || format!("{} here", present.get())}</span></h2>
             {move || live.view.get().map(|view| view! { <PeopleAdmin live view host/> })}
@@ -191,6 +224,8 @@ fn Proposal(live: WorkshopLive, groups: Groups, repeats: u32) -> impl IntoView {
                     g.push(who);
                 }
                 groups.retain(|g| !g.is_empty());
+                // Kept by the relay: a reload, or another facilitator's page, shows the same.
+                live.send(WorkshopClientMsg::Draft { groups: groups.clone() });
             }
         });
     };
@@ -234,6 +269,11 @@ fn Proposal(live: WorkshopLive, groups: Groups, repeats: u32) -> impl IntoView {
             <button class="button" type="button" data-testid="propose-again" on:click=move |_| live.send(WorkshopClientMsg::Propose)>"Propose again"</button>
         </div>
     }
+}
+
+/// Everyone who joined, with presence, as a participant's lobby shows them (no controls).
+pub(super) fn people_list(live: WorkshopLive, view: WorkshopView) -> AnyView {
+    view! { <PeopleAdmin live view host=false/> }.into_any()
 }
 
 /// Everyone who joined; the facilitator can rename or remove a participant.
@@ -283,29 +323,12 @@ fn PeopleAdmin(live: WorkshopLive, view: WorkshopView, host: bool) -> impl IntoV
 /// "Remove", with a confirmation step.
 #[component]
 fn RemoveButton(live: WorkshopLive, who: ParticipantId, name: String) -> impl IntoView {
-    let confirming = RwSignal::new(false);
-    let question = format!("Remove {name}? Their link stops working in this browser.");
     view! {
-        <When when=move || confirming.get() fallback=move || view! {
-            <button class="link-button link-button--danger" type="button" id=format!("remove-{}", who.0) data-testid="remove"
-                on:click=move |_| { confirming.set(true); focus_later(format!("keep-{}", who.0)); }>"Remove"</button>
-        }>
-            <span role="alert">{question.clone()}" "</span>
-            <button class="button button--small button--danger" type="button" data-testid="remove-confirm"
-                on:click=move |_| { confirming.set(false); live.send(WorkshopClientMsg::Remove { who }); }>"Remove"</button>
-            <button class="button button--small" type="button" id=format!("keep-{}", who.0)
-                on:click=move |_| { confirming.set(false); focus_later(format!("remove-{}", who.0)); }>"Keep"</button>
-        </When>
+        <Confirm ask="Remove" ask_class="link-button link-button--danger" id=format!("remove-{}", who.0) testid="remove"
+            question=format!("Remove {name}? Their link stops working in this browser.")
+            yes="Remove" yes_class="button button--danger" back="Keep" back_id=format!("keep-{}", who.0)
+            on_yes=Callback::new(move |()| live.send(WorkshopClientMsg::Remove { who })) compact=true/>
     }
-}
-
-/// A clock that ticks every second, for the dashboard's times.
-fn ticking_now(live: WorkshopLive) -> RwSignal<i64> {
-    let now = RwSignal::new(live.relay_now());
-    if let Ok(handle) = set_interval_with_handle(move || now.set(live.relay_now()), std::time::Duration::from_secs(1)) {
-        on_cleanup(move || handle.clear());
-    }
-    now
 }
 
 /// The open round: the facilitator's actions, filters, and a card per breakout.
@@ -420,9 +443,9 @@ fn BreakoutCards(
                                         let left = room.timer.remaining_ms(now.get());
                                         let clock = match room.timer {
                                             Timer::Ready { .. } => "not started".to_string(),
-                                            _ if left < 0 => format!("{} over", mm_ss(-left)),
-                                            Timer::Paused { .. } => format!("{} left, paused", mm_ss(left)),
-                                            _ => format!("{} left", mm_ss(left)),
+                                            _ if left < 0 => format!("{} over", format_remaining(-left)),
+                                            Timer::Paused { .. } => format!("{} left, paused", format_remaining(left)),
+                                            _ => format!("{} left", format_remaining(left)),
                                         };
                                         view! {
                                             <p data-testid="breakout-phase"><strong>{format!("{}. {title}", room.phase + 1)}</strong></p>
@@ -473,7 +496,6 @@ fn MoveSelect(
 #[component]
 fn Actions(live: WorkshopLive) -> impl IntoView {
     let text = RwSignal::new(String::new());
-    let confirming = RwSignal::new(false);
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         live.send(WorkshopClientMsg::Broadcast {
@@ -491,23 +513,20 @@ fn Actions(live: WorkshopLive) -> impl IntoView {
             </form>
             <When when=move || live.info.with(|i| i.as_ref().is_some_and(|i| i.settings.one_clock))>
                 <div class="controls" role="group" aria-label="Clock of every breakout">
-                    <button class="button" type="button" data-testid="clock-start" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Start })>"Start all"</button>
-                    <button class="button" type="button" data-testid="clock-pause" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Pause })>"Pause all"</button>
-                    <button class="button" type="button" data-testid="clock-resume" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Resume })>"Resume all"</button>
-                    <button class="button" type="button" data-testid="clock-next" on:click=move |_| live.send(WorkshopClientMsg::Clock { op: ClockOp::Next })>"Next phase for all"</button>
+                    {[(ClockOp::Start, "clock-start", "Start all"), (ClockOp::Pause, "clock-pause", "Pause all"),
+                      (ClockOp::Resume, "clock-resume", "Resume all"), (ClockOp::Next, "clock-next", "Next phase for all")]
+                        .map(|(op, testid, label)| view! {
+                            <button class="button" type="button" data-testid=testid
+                                on:click=move |_| live.send(WorkshopClientMsg::Clock { op })>{label}</button>
+                        })}
                 </div>
             </When>
             <div class="controls">
                 <button class="button" type="button" data-testid="add-1" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 1 })>"+1 min to all"</button>
                 <button class="button" type="button" data-testid="add-5" on:click=move |_| live.send(WorkshopClientMsg::AddTime { minutes: 5 })>"+5 min to all"</button>
-                <When when=move || confirming.get() fallback=move || view! {
-                    <button class="button button--primary" type="button" id="call-back" data-testid="call-back" on:click=move |_| { confirming.set(true); focus_later("call-back-not-yet".to_string()); }>"Call everyone back"</button>
-                }>
-                    <span role="alert">"End this round for every breakout? "</span>
-                    <button class="button button--primary" type="button" data-testid="call-back-confirm"
-                        on:click=move |_| { confirming.set(false); live.send(WorkshopClientMsg::CallBack); }>"Call back"</button>
-                    <button class="button" type="button" id="call-back-not-yet" on:click=move |_| { confirming.set(false); focus_later("call-back".to_string()); }>"Not yet"</button>
-                </When>
+                <Confirm ask="Call everyone back" ask_class="button button--primary" id="call-back".to_string() testid="call-back"
+                    question="End this round for every breakout?".to_string() yes="Call back" yes_class="button button--primary"
+                    back="Not yet" back_id="call-back-not-yet".to_string() on_yes=Callback::new(move |()| live.send(WorkshopClientMsg::CallBack)) compact=true/>
             </div>
         </section>
     }
@@ -516,25 +535,14 @@ fn Actions(live: WorkshopLive) -> impl IntoView {
 /// "End workshop", with a confirmation step.
 #[component]
 fn EndWorkshop(live: WorkshopLive) -> impl IntoView {
-    let confirming = RwSignal::new(false);
     view! {
         <div class="card end-session">
-            <When when=move || confirming.get() fallback=move || view! {
-                <button class="button button--danger-quiet" type="button" id="end-workshop" data-testid="end-workshop" on:click=move |_| { confirming.set(true); focus_later("end-workshop-keep".to_string()); }>"End workshop…"</button>
-            }>
-                <p role="alert"><strong>"End the workshop for everyone?"</strong>" Open breakouts end too; everyone sees their summary."</p>
-                <div class="controls">
-                    <button class="button button--danger" type="button" data-testid="end-workshop-confirm" on:click=move |_| live.send(WorkshopClientMsg::End)>"End workshop"</button>
-                    <button class="button" type="button" id="end-workshop-keep" on:click=move |_| { confirming.set(false); focus_later("end-workshop".to_string()); }>"Keep going"</button>
-                </div>
-            </When>
+            <Confirm ask="End workshop…" ask_class="button button--danger-quiet" id="end-workshop".to_string() testid="end-workshop"
+                question="End the workshop for everyone?".to_string() detail="Open breakouts end too; everyone sees their summary."
+                yes="End workshop" yes_class="button button--danger" back="Keep going" back_id="end-workshop-keep".to_string()
+                on_yes=Callback::new(move |()| live.send(WorkshopClientMsg::End))/>
         </div>
     }
-}
-
-fn mm_ss(ms: i64) -> String {
-    let s = (ms.max(0) + 999) / 1000;
-    format!("{}:{:02}", s / 60, s % 60)
 }
 
 fn ago(ms: i64) -> String {

@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use socket::{connect, Link, WorkshopLive};
 use tandem_core::protocol::workshop::{BreakoutView, WorkshopClientMsg, WorkshopView};
 use tandem_core::protocol::PROTOCOL_VERSION;
+use tandem_core::session::clock::format_remaining;
 use tandem_core::session::{limits, Capability, ParticipantId, ParticipantKey};
 use tandem_core::workshop::Stage;
 
@@ -237,27 +238,6 @@ fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
     }
 }
 
-/// The facilitator's latest message, if any.
-#[component]
-fn Broadcasts(live: WorkshopLive) -> impl IntoView {
-    move || {
-        live.view
-            .with(|v| {
-                // Only while a round runs: a message for the breakouts is stale once everyone is back.
-                v.as_ref()
-                    .filter(|v| v.stage == Stage::Breakouts)
-                    .and_then(|v| v.broadcasts.last().cloned())
-            })
-            .map(|b| {
-                view! {
-                    <p class="broadcast" role="alert" data-testid="workshop-broadcast">
-                        <strong>"From the facilitator: "</strong>{b}
-                    </p>
-                }
-            })
-    }
-}
-
 /// A name for a member id.
 fn name_of(view: &WorkshopView, id: ParticipantId) -> String {
     view.people
@@ -290,18 +270,19 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
         }
     });
     view! {
-        <Broadcasts live/>
+        <facilitator::StageLine live/>
         {move || {
             let view = live.view.get()?;
             let me = live.you.get()?;
             let total = live.info.with(|i| i.as_ref().map_or(0, |i| i.settings.rounds));
+            let planned = live.info.with(|i| i.as_ref().map_or(0, |i| tandem_core::session::total_minutes(&i.format.phases)));
             let people = view.people.iter().filter(|p| p.capability == Capability::Participant).count();
             Some(match view.stage {
                 Stage::Lobby => view! {
                     <section class="card" data-testid="lobby">
                         <h2>"You are in"</h2>
                         <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} people have joined so far.")}</p>
-                        <People view=view.clone()/>
+                        {facilitator::people_list(live, view.clone())}
                     </section>
                 }.into_any(),
                 Stage::Breakouts => view! {
@@ -318,14 +299,14 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
                     <section class="card" data-testid="plenary">
                         <h2>{format!("Round {} of {total} is over", view.rounds_done)}</h2>
                         <p>"Back in the plenary. The facilitator will open the next round or end the workshop."</p>
-                        <MyBreakouts view=view.clone() me/>
+                        <BreakoutList view=view.clone() me=Some(me) planned/>
                     </section>
                 }.into_any(),
                 Stage::Ended => view! {
                     <section class="card" data-testid="workshop-ended">
                         <h2>"The workshop has ended"</h2>
                         <p>"Your breakouts, round by round: open one to see its notes, commitments and the feedback you may see."</p>
-                        <MyBreakouts view=view.clone() me/>
+                        <BreakoutList view=view.clone() me=Some(me) planned/>
                     </section>
                 }.into_any(),
             })
@@ -333,52 +314,69 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
     }
 }
 
-/// Everyone who joined, with presence.
+/// Breakouts round by round, each with the time its clocks ran against the `planned` minutes and its summary link
+/// where the viewer may open it: a participant's own (`me`: "with" their partners), or every breakout for the
+/// facilitator's record.
 #[component]
-fn People(view: WorkshopView) -> impl IntoView {
-    let people: Vec<_> = view
-        .people
-        .into_iter()
-        .filter(|p| p.capability == Capability::Participant)
-        .collect();
-    view! {
-        <ul class="people-list" data-testid="people">
-            {people.into_iter().map(|p| view! {
-                <li><span class=if p.online { "dot dot--on" } else { "dot" } aria-hidden="true"></span>" "{p.name}
-                    <span class="sr-only">{if p.online { " (here)" } else { " (away)" }}</span></li>
-            }).collect_view()}
-        </ul>
-    }
-}
-
-/// A participant's breakouts so far, with their partners and summary links.
-#[component]
-fn MyBreakouts(view: WorkshopView, me: ParticipantId) -> impl IntoView {
+fn BreakoutList(view: WorkshopView, me: Option<ParticipantId>, planned: u32) -> impl IntoView {
     let rows: Vec<_> = view
         .breakouts
         .iter()
         .map(|b| {
-            let partners: Vec<String> = b
+            let names: Vec<String> = b
                 .members
                 .iter()
-                .filter(|&&m| m != me)
+                .filter(|&&m| Some(m) != me)
                 .map(|&m| name_of(&view, m))
                 .collect();
-            (b.round, partners.join(" and "), b.summary.clone())
+            let spent = b
+                .spent_ms
+                .map(|ms| format!(" · {} of {planned} min", (ms + 30_000) / 60_000))
+                .unwrap_or_default();
+            let text = match me {
+                Some(_) => format!("Round {} · with {}{spent}", b.round, names.join(" and ")),
+                None => format!("Round {} · breakout {}: {}{spent}", b.round, b.number, names.join(", ")),
+            };
+            (text, b.summary.clone())
         })
         .collect();
     view! {
         <When when={let empty = rows.is_empty(); move || !empty} fallback=|| view! { <p class="hint">"No breakouts yet."</p> }>
             <ol class="my-breakouts" data-testid="my-breakouts">
-                {rows.clone().into_iter().map(|(round, partners, summary)| view! {
-                    <li>
-                        <strong>{format!("Round {round}")}</strong>{format!(" · with {partners}")}" "
-                        {summary.map(|href| view! { <a href=href rel="external">"Open summary"</a> })}
-                    </li>
+                {rows.clone().into_iter().map(|(text, summary)| view! {
+                    <li>{text}" "{summary.map(|href| view! { <a href=href rel="external">"Open summary"</a> })}</li>
                 }).collect_view()}
             </ol>
         </When>
     }
+}
+
+/// A clock that ticks every second (relay time), for countdowns.
+fn ticking_now(live: WorkshopLive) -> RwSignal<i64> {
+    let now = RwSignal::new(live.relay_now());
+    if let Ok(handle) = set_interval_with_handle(move || now.set(live.relay_now()), std::time::Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    now
+}
+
+/// The countdown of the plenary the workshop is in, where the workshop set plenary minutes ("Plenary: 4:12 left",
+/// "Plenary: 0:40 over", "Plenary: 10 min, not started"); `None` otherwise. The facilitator starts it; the closing
+/// one starts by itself when everyone is called back from the last round.
+fn plenary_clock(live: WorkshopLive, now: i64) -> Option<String> {
+    let settings = live.info.with(|i| i.as_ref().map(|i| i.settings))?;
+    let (stage, rounds_done, started) = live
+        .view
+        .with(|v| v.as_ref().map(|v| (v.stage, v.rounds_done, v.plenary_started_at)))?;
+    let minutes = tandem_core::workshop::plenary_minutes(stage, rounds_done, &settings);
+    if minutes == 0 {
+        return None;
+    }
+    Some(match started.map(|at| at + i64::from(minutes) * 60_000 - now) {
+        Some(left) if left < 0 => format!("Plenary: {} over", format_remaining(-left)),
+        Some(left) => format!("Plenary: {} left", format_remaining(left)),
+        None => format!("Plenary: {minutes} min, not started"),
+    })
 }
 
 /// Remembers who this person is in the breakout's session (the workshop's key, the name the workshop has for them,

@@ -1,7 +1,7 @@
 //! The ended workshop as the facilitator (and observers) see it: the rounds and groups with their minutes, the
 //! messages sent, and who took part.
 
-use super::name_of;
+use super::BreakoutList;
 use leptos::prelude::*;
 use tandem_core::protocol::workshop::WorkshopView;
 use tandem_core::session::Capability;
@@ -9,24 +9,7 @@ use tandem_core::session::Capability;
 /// The ended workshop: rounds and groups with their time, messages, and who took part. Each breakout links to its
 /// summary where the workshop let the facilitator read notes.
 #[component]
-pub fn Record(view: WorkshopView) -> impl IntoView {
-    let rows: Vec<(String, Option<String>)> = view
-        .breakouts
-        .iter()
-        .map(|b| {
-            let names: Vec<String> = b.members.iter().map(|&m| name_of(&view, m)).collect();
-            let minutes = b
-                .closed_at
-                .map_or(String::new(), |c| format!(" · open {} min", (c - b.opened_at) / 60_000));
-            let text = format!(
-                "Round {}, breakout {}: {}{minutes}",
-                b.round,
-                b.number,
-                names.join(", ")
-            );
-            (text, b.summary.clone())
-        })
-        .collect();
+pub fn Record(view: WorkshopView, planned: u32) -> impl IntoView {
     let people: Vec<&str> = view
         .people
         .iter()
@@ -49,11 +32,7 @@ pub fn Record(view: WorkshopView) -> impl IntoView {
     view! {
         <section class="card record" data-testid="workshop-record">
             <h2>"Rounds"</h2>
-            <ul class="my-breakouts">
-                {rows.into_iter().map(|(text, summary)| view! {
-                    <li>{text}" "{summary.map(|href| view! { <a href=href rel="external">"Summary"</a> })}</li>
-                }).collect_view()}
-            </ul>
+            <BreakoutList view=view.clone() me=None planned/>
             <h2>"Planned and actual time"</h2>
             <img class="times-chart" src=times alt="Bar chart: planned and actual time of each breakout, red where it ran over." data-testid="times-chart"/>
             <h2>"Messages to every breakout"</h2>

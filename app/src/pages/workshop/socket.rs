@@ -115,7 +115,13 @@ impl WorkshopLive {
                 }
                 self.view.set(Some(view));
             }
-            WorkshopServerMsg::Proposal { groups, repeats } => self.proposal.set(Some((groups, repeats))),
+            WorkshopServerMsg::Proposal { groups, repeats } => {
+                // The relay's echo of this page's own change: the page shows it already.
+                let proposal = Some((groups, repeats));
+                if self.proposal.with_untracked(|p| p != &proposal) {
+                    self.proposal.set(proposal);
+                }
+            }
             WorkshopServerMsg::Dashboard { breakouts, now } => {
                 self.set_clock(now);
                 self.dashboard.set(breakouts);

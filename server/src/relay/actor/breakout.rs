@@ -30,6 +30,13 @@ pub enum FromWorkshop {
     },
     /// Send a report now (the workshop's actor just started).
     Report,
+    /// Greet this person with `text` (a notice to their pages only) when they arrive: they were moved or placed here.
+    Greet {
+        /// Whose pages.
+        key: ParticipantKey,
+        /// What to tell them.
+        text: String,
+    },
 }
 
 /// The workshop a breakout belongs to.
@@ -42,6 +49,8 @@ pub struct BreakoutOf {
     pub notice: Option<String>,
     /// When the notes last changed.
     pub last_edit: Option<Millis>,
+    /// Notices for people the workshop moved or placed here, given when their page arrives (by browser key).
+    pub greetings: Vec<(ParticipantKey, String)>,
 }
 
 impl Actor {
@@ -83,14 +92,7 @@ impl Actor {
                 }
             }
             FromWorkshop::Return { key, to } => {
-                let who = self.participants.iter().find(|p| p.key == key).map(|p| p.view.id);
-                let conns: Vec<ConnId> = self
-                    .conns
-                    .iter()
-                    .filter(|(_, c)| who.is_some_and(|w| c.is(w)))
-                    .map(|(id, _)| *id)
-                    .collect();
-                for conn in conns {
+                for conn in self.pages_of(&key) {
                     self.send_to(conn, Outbound::text(&ServerMsg::Return { to: to.clone() }));
                     self.send_to(conn, Outbound::Close(Close::NotInBreakout));
                 }
@@ -101,11 +103,35 @@ impl Actor {
                 self.write_queued();
                 if self.ended_at.is_none() {
                     self.end(now_ms()).await;
+                } else {
+                    self.report();
                 }
-                self.report();
             }
             FromWorkshop::Report => self.report(),
+            FromWorkshop::Greet { key, text } => {
+                let here = self.pages_of(&key);
+                if here.is_empty() {
+                    if let Some(b) = &mut self.breakout {
+                        b.greetings.retain(|(k, _)| k != &key);
+                        b.greetings.push((key, text));
+                    }
+                } else {
+                    for conn in here {
+                        self.send_to(conn, Outbound::text(&ServerMsg::Notice { text: text.clone() }));
+                    }
+                }
+            }
         }
+    }
+
+    /// The connections of the person whose browser has `key`.
+    fn pages_of(&self, key: &ParticipantKey) -> Vec<ConnId> {
+        let who = self.participants.iter().find(|p| &p.key == key).map(|p| p.view.id);
+        self.conns
+            .iter()
+            .filter(|(_, c)| who.is_some_and(|w| c.is(w)))
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Whether a page may join this breakout with `key` through a `capability` link: anyone in a session that is no
@@ -164,10 +190,15 @@ impl Actor {
             .values()
             .map(|t| t.chars().count() as u32)
             .sum();
+        let room = self.rooms.get(&RoomId::MAIN).cloned();
+        let spent_ms = room
+            .as_ref()
+            .map_or(0, |r| r.spent_at(self.ended_at.unwrap_or_else(now_ms)).iter().sum());
         let report = BreakoutReport {
+            spent_ms,
             session: self.id.0.clone(),
             present,
-            room: self.rooms.get(&RoomId::MAIN).cloned(),
+            room,
             notes_chars,
             last_edit: b.last_edit,
             feedback: self.feedback.len() as u32,

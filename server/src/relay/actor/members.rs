@@ -140,6 +140,13 @@ impl Actor {
         if let Some(text) = self.breakout.as_ref().and_then(|b| b.notice.clone()) {
             self.send_to(conn, Outbound::text(&ServerMsg::Notice { text }));
         }
+        // Someone the workshop moved or placed here is told so, once (after the facilitator's message: it shows last).
+        if let Some(b) = self.breakout.as_mut() {
+            if let Some(at) = b.greetings.iter().position(|(k, _)| k == &record.key) {
+                let (_, text) = b.greetings.remove(at);
+                self.send_to(conn, Outbound::text(&ServerMsg::Notice { text }));
+            }
+        }
         self.open_notes(conn);
         self.broadcast_presence();
     }
@@ -183,6 +190,10 @@ impl Actor {
         }
         if capability == Capability::Observer {
             self.send_error(conn, ErrorCode::NotAllowed, "Observers watch without a role.");
+            return;
+        }
+        if self.breakout.is_some() {
+            self.send_error(conn, ErrorCode::Refused, "In a workshop, each round gives the roles.");
             return;
         }
         if self.spec.role(&role).is_none() {

@@ -284,6 +284,7 @@ impl Actor {
                 workshops,
                 notice: None,
                 last_edit: None,
+                greetings: Vec::new(),
             }),
         };
         actor.advance_due().await;

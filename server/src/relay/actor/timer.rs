@@ -212,5 +212,7 @@ impl Actor {
         // Each connection sends the two frames above and stops; attendance was closed by `end_session`.
         self.write_queued();
         self.conns.clear();
+        // A breakout's workshop learns that it ended and how long its clocks ran.
+        self.report();
     }
 }

@@ -6,7 +6,7 @@ use crate::backend::random_token;
 use crate::store::SessionRecord;
 use tandem_core::protocol::workshop::ClockOp;
 use tandem_core::session::TimerControl;
-use tandem_core::workshop::{repeats, Breakout, Groups, Round, WorkshopState};
+use tandem_core::workshop::{repeats, Breakout, Groups, Round, Stage, WorkshopState, MAX_MEMBERS};
 
 impl WorkshopActor {
     pub(super) async fn command(&mut self, conn: ConnId, msg: WorkshopClientMsg) {
@@ -24,7 +24,8 @@ impl WorkshopActor {
         let now = now_ms();
         let result = match msg {
             WorkshopClientMsg::Hello { .. } | WorkshopClientMsg::Ping { .. } => Ok(()),
-            WorkshopClientMsg::Propose => self.propose(conn),
+            WorkshopClientMsg::Propose => self.propose(),
+            WorkshopClientMsg::Draft { groups } => self.draft(groups),
             WorkshopClientMsg::Open { groups } => self.open(groups, now).await,
             WorkshopClientMsg::Move { who, to } => self.move_to(who, to).await,
             WorkshopClientMsg::Rename { who, name } => {
@@ -38,6 +39,13 @@ impl WorkshopActor {
             WorkshopClientMsg::Broadcast { text } => self.broadcast(&text, now).await,
             WorkshopClientMsg::AddTime { minutes } => self.add_time(minutes),
             WorkshopClientMsg::Clock { op } => self.clock(op),
+            WorkshopClientMsg::StartPlenary => {
+                let mut next = self.record.state.clone();
+                match next.start_plenary(&self.record.spec.settings, now) {
+                    Ok(_) => self.adopt(next).await,
+                    Err(e) => Err(e.into()),
+                }
+            }
             WorkshopClientMsg::CallBack => self.call_back(now).await,
             WorkshopClientMsg::End => self.end(now).await,
         };
@@ -61,12 +69,43 @@ impl WorkshopActor {
         present
     }
 
-    fn propose(&mut self, conn: ConnId) -> Result<(), Refusal> {
+    fn propose(&mut self) -> Result<(), Refusal> {
         let groups = self.record.state.propose(&self.record.spec, &self.present())?;
+        self.keep_proposal(groups);
+        Ok(())
+    }
+
+    /// The facilitator moved people in the proposal: kept as the proposal (it is checked when the round opens).
+    fn draft(&mut self, groups: Groups) -> Result<(), Refusal> {
+        if self.proposal.is_none() || self.record.state.stage == Stage::Breakouts {
+            return Err(Refusal(
+                ErrorCode::Refused,
+                "There is no proposal to change: propose groups first.".into(),
+            ));
+        }
+        let known = |p: &ParticipantId| self.record.state.member(*p).is_some();
+        if groups.len() > MAX_MEMBERS || !groups.iter().flatten().all(known) {
+            return Err(WorkshopError::BadGroups.into());
+        }
+        self.keep_proposal(groups);
+        Ok(())
+    }
+
+    /// Keeps `groups` as the next round's proposal and shows it on every facilitator's page.
+    fn keep_proposal(&mut self, groups: Groups) {
         let history: Vec<Groups> = self.record.state.rounds.iter().map(Round::groups).collect();
         let repeats = repeats(&groups, &history);
-        self.send(conn, &WorkshopServerMsg::Proposal { groups, repeats });
-        Ok(())
+        let msg = WorkshopServerMsg::Proposal { groups, repeats };
+        let hosts: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.capability == Capability::Host)
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in hosts {
+            self.send(conn, &msg);
+        }
+        self.proposal = Some(msg);
     }
 
     /// Opens the next round: a session per group, stored with the state in one transaction.
@@ -74,7 +113,10 @@ impl WorkshopActor {
         let present = self.present();
         let groups = self.record.state.fit_groups(groups, &present);
         self.record.state.check_groups(&self.record.spec, &groups, &present)?;
-        let records: Vec<SessionRecord> = groups.iter().map(|_| self.breakout_record(now)).collect();
+        let round = self.record.state.rounds.len() + 1;
+        let records: Vec<SessionRecord> = (1..=groups.len())
+            .map(|n| self.breakout_record(now, round, n))
+            .collect();
         let breakouts = groups
             .into_iter()
             .zip(&records)
@@ -83,6 +125,7 @@ impl WorkshopActor {
                 token: r.participant_token.clone(),
                 observer_token: r.observer_token.clone(),
                 members,
+                spent_ms: None,
             })
             .collect();
         let mut next = self.record.state.clone();
@@ -92,17 +135,22 @@ impl WorkshopActor {
             return Err(unavailable());
         }
         self.record.state = next;
+        self.proposal = None;
         self.reports.clear();
         self.send_views();
         self.dashboard_due = Some(Instant::now());
         Ok(())
     }
 
-    /// A new breakout session: the workshop's format, its clock driven by its members (self-paced).
-    fn breakout_record(&self, now: Millis) -> SessionRecord {
+    /// A new breakout session, breakout `number` of `round`: the workshop's format, its clock driven by its members
+    /// (self-paced). Its format's name carries the round and breakout ("GROW coaching, round 2 · breakout 3"): the
+    /// breakout's page, its summary and anyone's history then say where it belongs.
+    fn breakout_record(&self, now: Millis, round: usize, number: usize) -> SessionRecord {
         let mut spec = self.record.spec.format.clone();
         spec.id = SessionId(random_token(10));
         spec.created_at = now;
+        spec.template_name = format!("{}, round {round} · breakout {number}", spec.template_name);
+        spec.settings.breakout = true;
         // Self-paced: the members drive their breakout's clock; with one clock, only the facilitator does (through
         // the workshop: nobody holds a breakout's host link).
         spec.settings.timer_control = if self.record.spec.settings.one_clock {
@@ -125,14 +173,36 @@ impl WorkshopActor {
         let from = next.move_to(who, to)?;
         let left = from.and_then(|f| self.record.state.rounds.last().map(|r| r.breakouts[f].session.clone()));
         self.adopt(next).await?;
-        if let (Some(session), Some(m)) = (left, self.record.state.member(who)) {
+        let Some(key) = self.record.state.member(who).map(|m| m.key.clone()) else {
+            return Ok(());
+        };
+        if let Some(session) = left {
             let msg = FromWorkshop::Return {
-                key: m.key.clone(),
+                key: key.clone(),
                 to: self.participant_page(),
             };
             self.tell_running(&session, msg);
         }
+        let text = if from.is_some() {
+            format!("You were moved to breakout {}.", to + 1)
+        } else {
+            format!("You were placed in breakout {}.", to + 1)
+        };
+        self.greet(who, key, text);
         Ok(())
+    }
+
+    /// Has breakout of `who` (in the open round) greet them with `text` when their page arrives there: someone moved
+    /// or placed late lands in a breakout they did not expect, and is told why.
+    pub(super) fn greet(&self, who: ParticipantId, key: ParticipantKey, text: String) {
+        let session = self
+            .record
+            .state
+            .open_round()
+            .and_then(|r| r.breakout_of(who).map(|b| r.breakouts[b].session.clone()));
+        if let Some(session) = session {
+            self.tell(&session, FromWorkshop::Greet { key, text });
+        }
     }
 
     async fn remove(&mut self, who: ParticipantId) -> Result<(), Refusal> {
@@ -210,6 +280,8 @@ impl WorkshopActor {
         let sessions = self.open_sessions();
         let mut next = self.record.state.clone();
         next.call_back(now)?;
+        // Back after the last round: the closing plenary's clock starts by itself, where the workshop has one.
+        let _ = next.start_plenary(&self.record.spec.settings, now);
         self.adopt(next).await?;
         let to = self.participant_page();
         for session in sessions {

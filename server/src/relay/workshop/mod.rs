@@ -60,6 +60,8 @@ pub struct BreakoutReport {
     pub feedback: u32,
     /// The breakout has ended.
     pub ended: bool,
+    /// How long its clocks ran (kept in the workshop's record once it has ended).
+    pub spent_ms: Millis,
 }
 
 /// Messages to a workshop's actor.
@@ -111,6 +113,11 @@ pub struct WorkshopActor {
     /// When the next dashboard message is due, if a report arrived since the last.
     dashboard_due: Option<Instant>,
     dashboard_sent: Option<Instant>,
+    /// Ended breakouts' clock times not yet in the record: stored together at the next dashboard tick.
+    spent: HashMap<String, Millis>,
+    /// The next round's proposal (a [`WorkshopServerMsg::Proposal`]) until the round opens: a facilitator's page
+    /// that joins gets it, so a reload keeps it and several facilitators see the same.
+    proposal: Option<WorkshopServerMsg>,
 }
 
 impl Relay {
@@ -134,6 +141,8 @@ impl Relay {
             reports: HashMap::new(),
             dashboard_due: None,
             dashboard_sent: None,
+            spent: HashMap::new(),
+            proposal: None,
         };
         let registry = self.workshops.clone();
         let (id, done) = (id.to_string(), tx.clone());
@@ -171,7 +180,10 @@ impl WorkshopActor {
                     self.handle(msg).await;
                     empty_since = if self.conns.is_empty() { empty_since.or(Some(Instant::now())) } else { None };
                 }
-                _ = sleep_until_opt(self.dashboard_due) => self.send_dashboard(),
+                _ = sleep_until_opt(self.dashboard_due) => {
+                    self.record_spent().await;
+                    self.send_dashboard();
+                }
                 _ = sleep_until_opt(linger_until) => {
                     inbox.close();
                     while let Ok(msg) = inbox.try_recv() {
@@ -208,7 +220,7 @@ impl WorkshopActor {
     async fn join(&mut self, conn: ConnId, outbox: Outbox, capability: Capability, key: ParticipantKey, name: String) {
         let now = now_ms();
         let mut next = self.record.state.clone();
-        let member = match next.join(key, name, capability, now) {
+        let member = match next.join(key.clone(), name, capability, now) {
             Ok(member) => member,
             Err(e) => {
                 let (code, close) = match e {
@@ -223,12 +235,13 @@ impl WorkshopActor {
             }
         };
         // Arriving while a round runs: into the smallest breakout, where the workshop says so.
+        let mut placed = None;
         if capability == Capability::Participant
             && self.record.spec.settings.place_late_joiners
             && !next.is_placed(member)
         {
             if let Some(to) = next.smallest_breakout() {
-                let _ = next.move_to(member, to);
+                placed = next.move_to(member, to).ok().map(|_| to);
             }
         }
         if next != self.record.state {
@@ -251,6 +264,10 @@ impl WorkshopActor {
                 outbox,
             },
         );
+        if let Some(to) = placed {
+            let text = format!("You arrived during the round: you were placed in breakout {}.", to + 1);
+            self.greet(member, key, text);
+        }
         let welcome = WorkshopServerMsg::Welcome {
             protocol: PROTOCOL_VERSION,
             you: member,
@@ -260,6 +277,9 @@ impl WorkshopActor {
             now,
         };
         self.send(conn, &welcome);
+        if let Some(proposal) = self.proposal.clone().filter(|_| capability == Capability::Host) {
+            self.send(conn, &proposal);
+        }
         self.send_views();
         if capability != Capability::Participant {
             self.dashboard_due = Some(Instant::now());
@@ -267,7 +287,11 @@ impl WorkshopActor {
     }
 
     /// A breakout's report: kept, the dashboard scheduled, and everyone's view updated when who is present changed.
+    /// An ended breakout's clock time goes into the record at the next tick (a call back ends them all at once).
     fn report(&mut self, report: BreakoutReport) {
+        if report.ended {
+            self.spent.insert(report.session.clone(), report.spent_ms);
+        }
         let presence_changed = self
             .reports
             .get(&report.session)
@@ -279,6 +303,31 @@ impl WorkshopActor {
         }
         if presence_changed {
             self.send_views();
+        }
+    }
+
+    /// Stores the clock times of breakouts that ended since the last tick, in one write; every page then sees them.
+    async fn record_spent(&mut self) {
+        if self.spent.is_empty() {
+            return;
+        }
+        let mut next = self.record.state.clone();
+        let mut changed = false;
+        for (session, ms) in &self.spent {
+            changed |= next.set_spent(session, *ms);
+        }
+        if !changed {
+            self.spent.clear();
+            return;
+        }
+        match self.relay.store.save_workshop_state(&self.id, &next).await {
+            Ok(()) => {
+                self.spent.clear();
+                self.record.state = next;
+                self.send_views();
+            }
+            // Kept for the next tick; the times chart reads the breakouts' outcomes meanwhile.
+            Err(e) => tracing::warn!(workshop = %self.id, error = %e, "could not record breakout times"),
         }
     }
 

@@ -72,6 +72,7 @@ impl WorkshopActor {
                     summary,
                     opened_at: round.opened_at,
                     closed_at: round.closed_at,
+                    spent_ms: b.spent_ms,
                 });
             }
         }
@@ -81,6 +82,7 @@ impl WorkshopActor {
             people,
             breakouts,
             broadcasts: state.broadcasts.iter().map(|b| b.text.clone()).collect(),
+            plenary_started_at: state.plenary_started_at,
         }
     }
 
