@@ -40,6 +40,8 @@ pub fn save_identity(session_id: &str, identity: &Identity) {
 pub fn new_participant_key() -> String {
     #[allow(unused_mut)]
     let mut bytes = [0u8; 16];
+    // Without the browser's random source the key stays sixteen zeros, which the relay refuses (a clear error
+    // rather than everyone with a broken browser sharing one key).
     #[cfg(feature = "hydrate")]
     if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);

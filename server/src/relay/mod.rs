@@ -146,11 +146,13 @@ pub struct SocketQuery {
     t: String,
 }
 
-/// Checks the browser origin (when there is one) and the link's token; returns what the link allows.
+/// Checks the link's token, then the browser origin (when there is one); returns what the link allows. The token
+/// comes first: a refused origin is logged, and only someone holding a valid link can make it log anything.
 async fn authorize(state: &AppState, session: &str, token: &str, headers: &HeaderMap) -> Result<Capability, AppError> {
-    check_origin(state, headers)?;
     let record = state.store.session(session).await?.ok_or(AppError::InvalidLink)?;
-    record.capability_of(token).ok_or(AppError::InvalidLink)
+    let capability = record.capability_of(token).ok_or(AppError::InvalidLink)?;
+    check_origin(state, headers)?;
+    Ok(capability)
 }
 
 /// A browser's socket must come from Tandem's own pages (non-browser clients send no `Origin` and rely on the token).
@@ -211,9 +213,9 @@ pub async fn notes_socket(request: SocketRequest) -> Result<Response, AppError> 
 /// `GET /ws/w/{workshop}?t=TOKEN`: a workshop's page (lobby, facilitator's commands, dashboard).
 pub async fn workshop_socket(request: SocketRequest) -> Result<Response, AppError> {
     let (State(state), Path(id), Query(query), headers, upgrade) = request;
-    check_origin(&state, &headers)?;
     let record = state.store.workshop(&id).await?.ok_or(AppError::InvalidLink)?;
     let capability = record.capability_of(&query.t).ok_or(AppError::InvalidLink)?;
+    check_origin(&state, &headers)?;
     let relay = state.relay.clone();
     Ok(
         limited(upgrade, relay.limits)

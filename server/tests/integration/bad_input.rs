@@ -63,6 +63,12 @@ async fn browsers_from_another_origin_are_refused() {
         other => panic!("not refused: {:?}", other.map(|_| ())),
     }
     assert!(Client::connect_with_origin(&url, &server.url()).await.is_ok());
+    // The token is checked first: a wrong one is not a link, whatever the origin (and logs nothing).
+    let wrong = url.replace("?t=", "?t=x");
+    match Client::connect_with_origin(&wrong, "https://evil.example").await {
+        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 404),
+        other => panic!("not refused: {:?}", other.map(|_| ())),
+    }
     server.stop().await;
 }
 
@@ -184,6 +190,8 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
     for (name, k) in [
         ("   ", key(1)),
         ("Ana", "short".to_string()),
+        // 16 zero bytes: what a browser whose random source failed would send.
+        ("Ana", "AAAAAAAAAAAAAAAAAAAAAA".to_string()),
         (&*"n".repeat(41), key(1)),
     ] {
         let mut c = Client::connect(&url).await;

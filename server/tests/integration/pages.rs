@@ -232,3 +232,42 @@ async fn the_ready_page_opens_with_the_host_link_only() {
     assert!(body.contains(&format!("/s/{id}/ready?t={host}")), "{body}");
     server.stop().await;
 }
+
+/// Every answer (a page, a file, an error, a server function) forbids framing by other sites and type sniffing,
+/// and keeps the link's token out of referrers.
+#[tokio::test]
+async fn every_answer_forbids_framing_and_sniffing() {
+    let server = TestServer::start().await;
+    let session = server.session_with("grow", "", SessionSettings::default()).await;
+    let (id, token) = parts(&session.host_link);
+    let base = server.url();
+    let mut answers = Vec::new();
+    for path in [
+        "/".to_string(),
+        format!("/s/{id}?t={token}"),
+        "/nowhere".into(),
+        "/healthz".into(),
+    ] {
+        answers.push((path.clone(), http_get(&format!("{base}{path}")).await.1));
+    }
+    answers.push((
+        "POST {}".into(),
+        http_post_json(&format!("{base}/api/create_session"), "{}").await.1,
+    ));
+    for (what, response) in answers {
+        let head = response
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        for header in [
+            "content-security-policy: frame-ancestors 'none'",
+            "x-frame-options: deny",
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+        ] {
+            assert!(head.contains(header), "{what}: no {header:?} in {head}");
+        }
+    }
+    server.stop().await;
+}

@@ -38,9 +38,10 @@ impl fmt::Display for SessionId {
 }
 
 impl ParticipantKey {
-    /// A key is 16..=64 characters of `[A-Za-z0-9_-]`; anything else is refused by the relay.
+    /// A key is 16..=64 characters of `[A-Za-z0-9_-]`, not all one character; anything else is refused by the
+    /// relay. (A browser whose random source failed would send 16 zero bytes, `AAAA…`: everyone's key alike.)
     pub fn is_well_formed(&self) -> bool {
-        is_key_like(&self.0)
+        is_key_like(&self.0) && self.0.bytes().any(|b| b != self.0.as_bytes()[0])
     }
 }
 

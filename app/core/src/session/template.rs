@@ -183,6 +183,12 @@ pub mod limits {
     pub const MAX_QUESTIONS: usize = 6;
     /// Longest display name, in characters.
     pub const MAX_NAME_CHARS: usize = 40;
+    /// Longest guiding question, in characters.
+    pub const MAX_QUESTION_CHARS: usize = 300;
+    /// Most note sections per phase.
+    pub const MAX_SECTIONS: usize = 8;
+    /// Longest note section id (`a-z`, `0-9` and `-`).
+    pub const MAX_SECTION_ID_CHARS: usize = 40;
 }
 
 /// Why an edited agenda was refused.
@@ -235,6 +241,36 @@ pub fn validate_agenda(phases: &[PhaseSpec]) -> Result<(), AgendaError> {
         }
         if p.questions.len() > MAX_QUESTIONS {
             return Err(bad("at most 6 guiding questions."));
+        }
+        if p.questions.iter().any(|q| q.chars().count() > MAX_QUESTION_CHARS) {
+            return Err(bad("a guiding question is too long (300 characters at most)."));
+        }
+        if p.notes.len() > MAX_SECTIONS {
+            return Err(bad("at most 8 note sections."));
+        }
+        for n in &p.notes {
+            let id_ok = (1..=MAX_SECTION_ID_CHARS).contains(&n.id.len())
+                && n.id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_ok || n.id == crate::notes::COMMITMENTS {
+                return Err(bad(
+                    "a note section's id must be 1 to 40 of a-z, 0-9 and -, and not \"commitments\".",
+                ));
+            }
+            // Each section is a text of its own, found by its id: once per phase, and a section shown again in a later
+            // phase (an SBI draft kept at hand) is the same kind of text there, shared or private.
+            if p.notes.iter().filter(|o| o.id == n.id).count() > 1
+                || phases
+                    .iter()
+                    .flat_map(|p| &p.notes)
+                    .any(|o| o.id == n.id && o.private != n.private)
+            {
+                return Err(bad("two note sections have the same id."));
+            }
+            if n.title.chars().count() > MAX_TITLE_CHARS || n.hint.chars().count() > MAX_PROMPT_CHARS {
+                return Err(bad("a note section's title or hint is too long."));
+            }
         }
     }
     Ok(())

@@ -253,6 +253,61 @@ fn agenda_validation_names_the_phase() {
 }
 
 #[test]
+fn agenda_validation_bounds_questions_and_note_sections() {
+    let problem = |change: &dyn Fn(&mut Vec<PhaseSpec>)| {
+        let mut agenda = grow();
+        change(&mut agenda);
+        validate_agenda(&agenda).map_err(|e| e.to_string())
+    };
+    assert_eq!(problem(&|_| {}), Ok(()));
+    assert_eq!(
+        problem(&|a| a[0].questions.push("x".repeat(301))),
+        Err("Phase 1: a guiding question is too long (300 characters at most).".into())
+    );
+    let section = |id: &str| NoteSection {
+        id: id.into(),
+        title: "T".into(),
+        hint: String::new(),
+        private: false,
+    };
+    // The commitments map's name, a repeated id, an id the document could not hold as a plain name.
+    for id in ["commitments", "Goal Statement", "", "é"] {
+        let bad = problem(&|a| a[1].notes.push(section(id)));
+        assert!(bad.unwrap_err().starts_with("Phase 2: a note section's id"), "{id:?}");
+    }
+    assert_eq!(
+        problem(&|a| {
+            a[0].notes.push(section("plan"));
+            a[0].notes.push(section("plan"));
+        }),
+        Err("Phase 1: two note sections have the same id.".into())
+    );
+    // Shown again in a later phase: the same text, so the same kind (shared here, private there is refused).
+    assert_eq!(
+        problem(&|a| {
+            a[0].notes.push(section("plan"));
+            a[3].notes.push(section("plan"));
+        }),
+        Ok(())
+    );
+    assert!(problem(&|a| {
+        a[0].notes.push(section("plan"));
+        a[3].notes.push(NoteSection {
+            private: true,
+            ..section("plan")
+        });
+    })
+    .is_err());
+    assert_eq!(
+        problem(&|a| a[0].notes.extend((0..9).map(|i| section(&format!("extra-{i}"))))),
+        Err("Phase 1: at most 8 note sections.".into())
+    );
+    let mut long = section("long");
+    long.hint = "x".repeat(1001);
+    assert!(problem(&|a| a[0].notes.push(long.clone())).is_err());
+}
+
+#[test]
 fn names_are_trimmed_and_bounded() {
     assert_eq!(clean_name("  Ana   María "), Some("Ana María".into()));
     assert_eq!(clean_name("   "), None);
