@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_files::record_markdown_file))
+        .route("/w/{workshop}/join", get(workshop_files::join_screen))
         .route("/w/{workshop}/qr.svg", get(workshop_files::qr))
         .route("/w/{workshop}/times.svg", get(workshop_files::times))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
@@ -141,6 +142,21 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
+        ))
+        // No page of Tandem's may be framed by another site (clickjacking a host's controls), and no file is
+        // read as another type than the one it is sent as. (A full Content-Security-Policy is issue 19's; this
+        // one sets framing only.)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
         .with_state(state)
 }

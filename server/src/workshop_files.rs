@@ -1,5 +1,6 @@
-//! Files the facilitator's page shows or downloads, drawn by the relay from the stored workshop (no code for them in
-//! the page): the record as Markdown, the join screen's QR code, the chart of planned against actual time.
+//! Files the facilitator's page shows, opens or downloads, drawn by the relay from the stored workshop (no code for
+//! them in the page): the join screen and its QR code, the record as Markdown, the chart of planned against actual
+//! time.
 
 use crate::error::AppError;
 use crate::store::WorkshopRecord;
@@ -56,6 +57,76 @@ pub(crate) async fn record_markdown_file(
         .into_response()
 }
 
+/// `GET /w/{id}/join?t=HOST_TOKEN`: the join screen a facilitator projects, a page of its own (opened in a window
+/// of its own, to drag onto the projector): the participant link in large type, its QR code, and how many people
+/// have joined, brought up to date every 5 s (by `public/join-screen.js`, which reads this page again). Plain HTML
+/// and a few lines of script: it needs no code in any page. Only the facilitator's link
+/// opens it: it shows the participant link.
+pub(crate) async fn join_screen(
+    State(state): State<AppState>,
+    Path(workshop): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let link = match state.backend.0.open_workshop(workshop.clone(), query.t.clone()).await {
+        Ok(link) => link.share.map(|s| s.participant_link),
+        Err(app::api::BackendError::Unavailable) => return unavailable(),
+        Err(_) => None,
+    };
+    let Some(link) = link else {
+        return AppError::InvalidLink.into_response();
+    };
+    let joined = match state.store.workshop(&workshop).await {
+        Ok(Some(record)) => record
+            .state
+            .members
+            .iter()
+            .filter(|m| m.capability == Capability::Participant && !m.removed)
+            .count(),
+        Ok(None) => return AppError::InvalidLink.into_response(),
+        Err(_) => return unavailable(),
+    };
+    let qr = html_escape(&format!("/w/{workshop}/qr.svg?t={}", query.t));
+    let link = html_escape(&link);
+    let people = if joined == 1 { "person has" } else { "people have" };
+    let page = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><script src="/join-screen.js" defer></script>
+<title>Join the workshop · Tandem</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/pkg/tandem.css"></head>
+<body><main class="join-screen" data-testid="join-screen"><h1>Join the workshop</h1>
+<img class="join-screen__qr" src="{qr}" alt="QR code of the participant link" width="320" height="320">
+<p class="join-screen__link">{link}</p>
+<p class="join-screen__count" role="status" data-testid="join-count">{joined} {people} joined</p></main></body></html>
+"#
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
+
+/// Text safe to put in HTML, in an element or a quoted attribute.
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn unavailable() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Tandem could not read this workshop right now.",
+    )
+        .into_response()
+}
+
 /// `GET /w/{id}/qr.svg?t=HOST_TOKEN`: the workshop's participant link as a QR code (SVG), for the join screen the
 /// facilitator projects. Only the facilitator's link gets it: the code carries the participant link's secret.
 pub(crate) async fn qr(
@@ -65,13 +136,7 @@ pub(crate) async fn qr(
 ) -> Response {
     let link = match state.backend.0.open_workshop(workshop, query.t).await {
         Ok(link) => link.share.map(|s| s.participant_link),
-        Err(app::api::BackendError::Unavailable) => {
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Tandem could not read this workshop right now.",
-            )
-                .into_response()
-        }
+        Err(app::api::BackendError::Unavailable) => return unavailable(),
         Err(_) => None,
     };
     let Some(link) = link else {

@@ -66,7 +66,8 @@ pub fn RolePicker(live: LiveSession, roles: Vec<RoleSpec>, #[prop(optional)] loc
                         {move || roles.with_value(|rs| rs.iter().map(|r| {
                             let id = r.id.clone();
                             let names = holders(&r.id);
-                            let text = if names.is_empty() { r.name.clone() } else { format!("{} — {names}", r.name) };
+                            // Locked (a breakout): the round's role only, not who else holds which.
+                            let text = if names.is_empty() || locked { r.name.clone() } else { format!("{} — {names}", r.name) };
                             let selected = mine.with(|m| m.as_deref() == Some(id.as_str()));
                             view! { <option value=id selected=selected prop:selected=selected>{text}</option> }
                         }).collect_view())}

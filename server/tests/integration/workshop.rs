@@ -574,3 +574,28 @@ async fn a_proposal_and_its_changes_are_kept_for_every_facilitator_page() {
     host.send(&WorkshopClientMsg::Draft { groups: vec![] }).await;
     assert_eq!(host.error().await.0, ErrorCode::Refused);
 }
+
+#[tokio::test]
+async fn the_join_screen_is_a_page_for_the_facilitator_only() {
+    let server = TestServer::start().await;
+    let w = server.workshop(settings(1)).await;
+    let (_ana, _) = server.join_workshop(&w.participant_link, "Ana", 1).await;
+    let join = |link: &str| {
+        let (path, query) = link.split_once("?").unwrap();
+        format!("{path}/join?{query}")
+    };
+    let (status, page) = http_get(&join(&w.host_link)).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>Join the workshop · Tandem</title>"));
+    assert!(
+        page.contains(&w.participant_link.replace('&', "&amp;")),
+        "the participant link, in large type"
+    );
+    assert!(page.contains("1 person has joined"));
+    assert!(page.contains("/qr.svg?t="));
+    // Neither a participant's nor an observer's link shows it, nor a wrong one.
+    for link in [&w.participant_link, &w.observer_link] {
+        assert_eq!(http_get(&join(link)).await.0, 404);
+    }
+    assert_eq!(http_get(&join(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
+}

@@ -2,7 +2,7 @@
 //! groups to adjust and open, the dashboard of the open round, and the record once the workshop has ended.
 
 use super::socket::WorkshopLive;
-use super::{name_of, plenary_clock, ticking_now};
+use super::{name_of, plenary_clock, plural, ticking_now};
 use crate::api::ShareLinks;
 use crate::components::confirm::Confirm;
 use crate::components::focus_later;
@@ -22,8 +22,11 @@ pub fn facilitator_live(live: WorkshopLive, link: crate::api::WorkshopLink) -> A
 #[component]
 fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<String>) -> impl IntoView {
     let host = move || live.capability.get() == Some(Capability::Host);
-    let screen = RwSignal::new(false);
-    let participant_link = share.as_ref().map(|s| s.participant_link.clone()).unwrap_or_default();
+    // The join screen is a page the relay serves (server/src/workshop_files.rs), for the facilitator's link only.
+    let join_screen = match crate::Route::current() {
+        crate::Route::Workshop { id, token } => format!("/w/{id}/join?t={token}"),
+        _ => String::new(),
+    };
     // The parts below are rebuilt when the stage changes, not on every update of the view (someone arriving must
     // not wipe a message being typed or a filter that is on): each reads what changes from `live` itself.
     let stage = Memo::new(move |_| live.view.with(|v| v.as_ref().map(|v| (v.stage, v.rounds_done))));
@@ -36,18 +39,11 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
                 <summary>"Invite people"</summary>
                 <p class="hint">"One participant link for everyone. Keep your own link: it carries the facilitator's controls."</p>
                 <LinkList participant=links.participant_link observer=links.observer_link host=host_link.clone() workshop=true/>
-                <button class="button" type="button" id="show-join-screen" data-testid="show-join-screen" on:click=move |_| {
-                    screen.set(true);
-                    focus_later("join-screen-close".to_string());
-                }>"Show join screen"</button>
+                <a class="button" href=join_screen.clone() target="_blank" rel="external" data-testid="show-join-screen">
+                    "Show join screen"<span class="sr-only">" (opens a new window, to project)"</span>
+                </a>
             </details>
         })}
-        <When when=move || screen.get()>
-            <JoinScreen live link=participant_link.clone() close=move || {
-                screen.set(false);
-                focus_later("show-join-screen".to_string());
-            }/>
-        </When>
         {move || {
             let (now, rounds_done) = stage.get()?;
             Some(match now {
@@ -77,56 +73,27 @@ pub(super) fn StageLine(live: WorkshopLive) -> impl IntoView {
             .iter()
             .filter(|p| p.capability == Capability::Participant && p.online)
             .count();
+        let here = format!("{present} {} here", plural(present, "participant", "participants"));
         let text = match view.stage {
-            Stage::Lobby => format!("Lobby · {present} participants here"),
-            Stage::Breakouts => format!(
-                "Round {} of {total} · breakouts open · {present} participants here",
-                view.rounds_done
-            ),
-            Stage::Plenary => format!(
-                "Plenary after round {} of {total} · {present} participants here",
-                view.rounds_done
-            ),
+            Stage::Lobby => format!("Lobby · {here}"),
+            Stage::Breakouts => format!("Round {} of {total} · breakouts open · {here}", view.rounds_done),
+            Stage::Plenary => format!("Plenary after round {} of {total} · {here}", view.rounds_done),
             // A participant's page says so in its card.
             Stage::Ended if live.capability.get() == Some(Capability::Participant) => return None,
             Stage::Ended => "The workshop has ended".to_string(),
         };
-        let text = match plenary_clock(live, now.get()) {
-            Some(clock) => format!("{text} · {clock}"),
-            None => text,
+        let (text, class) = match plenary_clock(live, now.get()) {
+            Some((clock, over)) => (
+                format!("{text} · {clock}"),
+                if over {
+                    "stage-line stage-line--over"
+                } else {
+                    "stage-line"
+                },
+            ),
+            None => (text, "stage-line"),
         };
-        Some(view! { <p class="stage-line" data-testid="stage-line">{text}</p> })
-    }
-}
-
-/// The link in large type for projecting, with the count of people who joined.
-#[component]
-fn JoinScreen(live: WorkshopLive, link: String, close: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
-    // Drawn by the server from the facilitator's own link (this page's address).
-    let qr = match crate::Route::current() {
-        crate::Route::Workshop { id, token } => format!("/w/{id}/qr.svg?t={token}"),
-        _ => String::new(),
-    };
-    let count = move || {
-        live.view.with(|v| {
-            v.as_ref().map_or(0, |v| {
-                v.people
-                    .iter()
-                    .filter(|p| p.capability == Capability::Participant)
-                    .count()
-            })
-        })
-    };
-    let close_key = close.clone();
-    view! {
-        <div class="join-screen" role="dialog" aria-modal="true" aria-labelledby="join-screen-title" data-testid="join-screen"
-            on:keydown=move |ev| { if ev.key() == "Escape" { close_key() } }>
-            <h2 id="join-screen-title">"Join the workshop"</h2>
-            <img class="join-screen__qr" src=qr alt="QR code of the participant link" width="320" height="320"/>
-            <p class="join-screen__link">{link}</p>
-            <p class="join-screen__count" aria-live="polite">{move || format!("{} joined", count())}</p>
-            <button class="button button--big" type="button" id="join-screen-close" on:click=move |_| close()>"Close"</button>
-        </div>
+        Some(view! { <p class=class data-testid="stage-line">{text}</p> })
     }
 }
 
@@ -166,7 +133,11 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
         <When when=move || host && plenary_clock(live, 0).is_some()>
             <p class="controls">
                 <button class="button" type="button" data-testid="start-plenary" on:click=move |_| live.send(WorkshopClientMsg::StartPlenary)>
-                    "Start the plenary clock"
+                    {move || if live.view.with(|v| v.as_ref().is_some_and(|v| v.plenary_started_at.is_some())) {
+                        "Restart the plenary clock"
+                    } else {
+                        "Start the plenary clock"
+                    }}
                 </button>
             </p>
         </When>

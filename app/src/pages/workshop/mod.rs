@@ -281,7 +281,7 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
                 Stage::Lobby => view! {
                     <section class="card" data-testid="lobby">
                         <h2>"You are in"</h2>
-                        <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} people have joined so far.")}</p>
+                        <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} {} joined so far.", plural(people, "person has", "people have"))}</p>
                         {facilitator::people_list(live, view.clone())}
                     </section>
                 }.into_any(),
@@ -334,7 +334,8 @@ fn BreakoutList(view: WorkshopView, me: Option<ParticipantId>, planned: u32) -> 
                 .map(|ms| format!(" · {} of {planned} min", (ms + 30_000) / 60_000))
                 .unwrap_or_default();
             let text = match me {
-                Some(_) => format!("Round {} · with {}{spent}", b.round, names.join(" and ")),
+                Some(_) if names.is_empty() => format!("Round {} · on your own{spent}", b.round),
+                Some(_) => format!("Round {} · with {}{spent}", b.round, and_list(&names)),
                 None => format!("Round {} · breakout {}: {}{spent}", b.round, b.number, names.join(", ")),
             };
             (text, b.summary.clone())
@@ -363,7 +364,7 @@ fn ticking_now(live: WorkshopLive) -> RwSignal<i64> {
 /// The countdown of the plenary the workshop is in, where the workshop set plenary minutes ("Plenary: 4:12 left",
 /// "Plenary: 0:40 over", "Plenary: 10 min, not started"); `None` otherwise. The facilitator starts it; the closing
 /// one starts by itself when everyone is called back from the last round.
-fn plenary_clock(live: WorkshopLive, now: i64) -> Option<String> {
+fn plenary_clock(live: WorkshopLive, now: i64) -> Option<(String, bool)> {
     let settings = live.info.with(|i| i.as_ref().map(|i| i.settings))?;
     let (stage, rounds_done, started) = live
         .view
@@ -372,11 +373,30 @@ fn plenary_clock(live: WorkshopLive, now: i64) -> Option<String> {
     if minutes == 0 {
         return None;
     }
-    Some(match started.map(|at| at + i64::from(minutes) * 60_000 - now) {
-        Some(left) if left < 0 => format!("Plenary: {} over", format_remaining(-left)),
-        Some(left) => format!("Plenary: {} left", format_remaining(left)),
-        None => format!("Plenary: {minutes} min, not started"),
+    let planned = i64::from(minutes) * 60_000;
+    // Capped at the planned time: a page whose clock runs a little ahead of the relay's must not show 1:01 of 1:00.
+    Some(match started.map(|at| (at + planned - now).min(planned)) {
+        Some(left) if left < 0 => (format!("Plenary: {} over", format_remaining(-left)), true),
+        Some(left) => (format!("Plenary: {} left", format_remaining(left)), false),
+        None => (format!("Plenary: {minutes} min, not started"), false),
     })
+}
+
+/// "Ana", "Ana and Ben", "Ana, Ben and Cy".
+fn and_list(names: &[String]) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+/// `one` or `many`, as `n` asks.
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }
 
 /// Remembers who this person is in the breakout's session (the workshop's key, the name the workshop has for them,
