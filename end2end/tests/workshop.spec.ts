@@ -315,6 +315,11 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   const card = page.getByTestId("breakout-card").filter({ hasText: "Anna" });
   const target = (await card.locator("h3").textContent())?.includes("Breakout 1") ? "1" : "0";
   await card.locator("li", { hasText: "Anna" }).getByTestId("move-person").selectOption(target);
+  // The dashboard redrawn meanwhile (the observer comes back after a reload) keeps the choice.
+  await observer.reload();
+  await hydrated(observer);
+  await expect(observer.getByTestId("breakout-card")).toHaveCount(2);
+  await expect(card.locator("li", { hasText: "Anna" }).getByTestId("move-person")).toHaveValue(target);
   await card.locator("li", { hasText: "Anna" }).getByTestId("move-go").click();
   await expect.poll(() => breakoutOf(inRound[0]), { timeout: 15_000 }).not.toBe(before);
   await expect(inRound[0].getByTestId("connection")).toContainText("Live");

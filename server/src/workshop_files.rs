@@ -75,29 +75,44 @@ pub(crate) async fn join_screen(
     let Some(link) = link else {
         return AppError::InvalidLink.into_response();
     };
-    let joined = match state.store.workshop(&workshop).await {
-        Ok(Some(record)) => record
-            .state
-            .members
-            .iter()
-            .filter(|m| m.capability == Capability::Participant && !m.removed)
-            .count(),
+    let (joined, ended) = match state.store.workshop(&workshop).await {
+        Ok(Some(record)) => (
+            record
+                .state
+                .members
+                .iter()
+                .filter(|m| m.capability == Capability::Participant && !m.removed)
+                .count(),
+            record.state.ended_at.is_some(),
+        ),
         Ok(None) => return AppError::InvalidLink.into_response(),
         Err(_) => return unavailable(),
     };
     let qr = html_escape(&format!("/w/{workshop}/qr.svg?t={}", query.t));
     let link = html_escape(&link);
     let people = if joined == 1 { "person has" } else { "people have" };
+    // Once the workshop has ended, nobody should scan the code any more.
+    let body = if ended {
+        format!(
+            r#"<h1>This workshop has ended</h1>
+<p class="join-screen__count" role="status" data-testid="join-count">{joined} {people} joined</p>"#
+        )
+    } else {
+        format!(
+            r#"<h1>Join the workshop</h1>
+<img class="join-screen__qr" src="{qr}" alt="QR code of the participant link" width="320" height="320">
+<p class="join-screen__hint">Scan the code, or type this address:</p>
+<p class="join-screen__link">{link}</p>
+<p class="join-screen__count" role="status" data-testid="join-count">{joined} {people} joined</p>"#
+        )
+    };
     let page = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><script src="/join-screen.js" defer></script>
 <title>Join the workshop · Tandem</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/pkg/tandem.css"></head>
-<body><main class="join-screen" data-testid="join-screen"><h1>Join the workshop</h1>
-<img class="join-screen__qr" src="{qr}" alt="QR code of the participant link" width="320" height="320">
-<p class="join-screen__link">{link}</p>
-<p class="join-screen__count" role="status" data-testid="join-count">{joined} {people} joined</p></main></body></html>
+<body><main class="join-screen" data-testid="join-screen">{body}</main></body></html>
 "#
     );
     (

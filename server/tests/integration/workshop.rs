@@ -598,4 +598,11 @@ async fn the_join_screen_is_a_page_for_the_facilitator_only() {
         assert_eq!(http_get(&join(link)).await.0, 404);
     }
     assert_eq!(http_get(&join(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
+    // Once it has ended, the screen says so, and shows no code to scan.
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
+    host.send(&WorkshopClientMsg::End).await;
+    host.view_until(|v| v.stage == Stage::Ended).await;
+    let (_, page) = http_get(&join(&w.host_link)).await;
+    assert!(page.contains("This workshop has ended"), "{page}");
+    assert!(!page.contains("qr.svg") && !page.contains(&w.participant_link));
 }

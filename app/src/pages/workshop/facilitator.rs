@@ -130,17 +130,6 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
         _ => None,
     };
     view! {
-        <When when=move || host && plenary_clock(live, 0).is_some()>
-            <p class="controls">
-                <button class="button" type="button" data-testid="start-plenary" on:click=move |_| live.send(WorkshopClientMsg::StartPlenary)>
-                    {move || if live.view.with(|v| v.as_ref().is_some_and(|v| v.plenary_started_at.is_some())) {
-                        "Restart the plenary clock"
-                    } else {
-                        "Start the plenary clock"
-                    }}
-                </button>
-            </p>
-        </When>
         {times.map(|src| view! {
             <details class="card" data-testid="round-times">
                 <summary>"Time each breakout took"</summary>
@@ -149,6 +138,17 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
         })}
         <section class="card" data-testid="lobby">
             <h2 class="card__title">"People"<span class="hint">{move || format!("{} here", present.get())}</span></h2>
+            <When when=move || host && plenary_clock(live, 0).is_some()>
+                <p>
+                    <button class="button" type="button" data-testid="start-plenary" on:click=move |_| live.send(WorkshopClientMsg::StartPlenary)>
+                        {move || if live.view.with(|v| v.as_ref().is_some_and(|v| v.plenary_started_at.is_some())) {
+                            "Restart the plenary clock"
+                        } else {
+                            "Start the plenary clock"
+                        }}
+                    </button>
+                </p>
+            </When>
             {move || live.view.get().map(|view| view! { <PeopleAdmin live view host/> })}
         </section>
         <When when=move || host && (left > 0)>
@@ -447,18 +447,29 @@ fn MoveSelect(
     label: String,
 ) -> impl IntoView {
     // Chosen first, moved with the button: arrow keys on a closed select change its value at once in some browsers,
-    // and must not move anyone.
-    let choice = RwSignal::new(None::<usize>);
+    // and must not move anyone. The choice outlives the dashboard being redrawn (`WorkshopLive::moving`).
+    let choice = move || live.moving.get().filter(|(w, _)| *w == who).map(|(_, to)| to);
+    let shown = live
+        .moving
+        .get_untracked()
+        .filter(|(w, _)| *w == who)
+        .map(|(_, to)| to)
+        .or(current);
     view! {
         <span class="move">
             <select class="input input--small" aria-label=label data-testid="move-person"
-                on:change=move |ev| choice.set(event_target_value(&ev).parse::<usize>().ok())>
-                <option value="" selected=current.is_none() disabled=true>"Move to…"</option>
-                {(0..count).map(|k| view! { <option value=k.to_string() selected=current == Some(k)>{format!("Breakout {}", k + 1)}</option> }).collect_view()}
+                on:change=move |ev| live.moving.set(event_target_value(&ev).parse::<usize>().ok().map(|to| (who, to)))>
+                <option value="" selected=shown.is_none() disabled=true>"Move to…"</option>
+                {(0..count).map(|k| view! { <option value=k.to_string() selected=shown == Some(k)>{format!("Breakout {}", k + 1)}</option> }).collect_view()}
             </select>
             <button class="button button--small" type="button" data-testid="move-go"
-                disabled=move || choice.get().is_none_or(|to| Some(to) == current)
-                on:click=move |_| { if let Some(to) = choice.get_untracked() { live.send(WorkshopClientMsg::Move { who, to }) } }>"Move"</button>
+                disabled=move || choice().is_none_or(|to| Some(to) == current)
+                on:click=move |_| {
+                    if let Some((_, to)) = live.moving.get_untracked().filter(|(w, _)| *w == who) {
+                        live.moving.set(None);
+                        live.send(WorkshopClientMsg::Move { who, to });
+                    }
+                }>"Move"</button>
         </span>
     }
 }

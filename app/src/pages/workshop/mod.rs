@@ -298,7 +298,11 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
                 Stage::Plenary => view! {
                     <section class="card" data-testid="plenary">
                         <h2>{format!("Round {} of {total} is over", view.rounds_done)}</h2>
-                        <p>"Back in the plenary. The facilitator will open the next round or end the workshop."</p>
+                        <p>{if view.rounds_done >= usize::from(total) {
+                            "Back in the plenary. That was the last round: the facilitator will end the workshop."
+                        } else {
+                            "Back in the plenary. The facilitator will open the next round or end the workshop."
+                        }}</p>
                         <BreakoutList view=view.clone() me=Some(me) planned/>
                     </section>
                 }.into_any(),

@@ -38,6 +38,9 @@ pub struct WorkshopLive {
     pub proposal: RwSignal<Option<(Groups, u32)>>,
     /// The open round's breakouts (facilitator and observers).
     pub dashboard: RwSignal<Vec<BreakoutStatus>>,
+    /// A move the facilitator has chosen on the dashboard and not yet made: (who, to which breakout). Kept here, not
+    /// in the list, so that the dashboard redrawn (someone arrives or leaves) keeps the choice.
+    pub moving: RwSignal<Option<(ParticipantId, usize)>>,
     /// Relay clock minus local clock, in ms.
     pub offset_ms: RwSignal<f64>,
     /// The relay's last refusal, shown until the next action.
@@ -56,6 +59,7 @@ impl WorkshopLive {
             view: RwSignal::new(None),
             proposal: RwSignal::new(None),
             dashboard: RwSignal::new(Vec::new()),
+            moving: RwSignal::new(None),
             offset_ms: RwSignal::new(0.0),
             error: RwSignal::new(None),
             socket: StoredValue::new_local(None),
