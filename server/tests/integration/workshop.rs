@@ -561,6 +561,12 @@ async fn a_proposal_and_its_changes_are_kept_for_every_facilitator_page() {
     })
     .await;
     assert_eq!(host.error().await.0, ErrorCode::Refused);
+    // Nor a draft longer than the workshop could hold (it would be echoed to every facilitator's page).
+    host.send(&WorkshopClientMsg::Draft {
+        groups: vec![vec![moved[0][0]; 151]],
+    })
+    .await;
+    assert_eq!(host.error().await.0, ErrorCode::Refused);
     let (mut p5, _) = server.join_workshop(&w.participant_link, "P5", 5).await;
     p5.send(&WorkshopClientMsg::Draft { groups: moved.clone() }).await;
     assert_eq!(p5.error().await.0, ErrorCode::NotAllowed);

@@ -84,7 +84,8 @@ impl WorkshopActor {
             ));
         }
         let known = |p: &ParticipantId| self.record.state.member(*p).is_some();
-        if groups.len() > MAX_MEMBERS || !groups.iter().flatten().all(known) {
+        // At most everyone once: a draft is echoed to every facilitator's page, so it must stay small.
+        if groups.iter().map(Vec::len).sum::<usize>() > MAX_MEMBERS || !groups.iter().flatten().all(known) {
             return Err(WorkshopError::BadGroups.into());
         }
         self.keep_proposal(groups);
