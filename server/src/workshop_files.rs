@@ -26,11 +26,7 @@ async fn facilitators_record(state: &AppState, id: &str, token: &str) -> Result<
         Ok(_) => Err(AppError::InvalidLink.into_response()),
         Err(e) => {
             tracing::error!(error = %e, "could not read a workshop");
-            Err((
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Tandem could not read this workshop right now.",
-            )
-                .into_response())
+            Err(unavailable())
         }
     }
 }
@@ -67,14 +63,11 @@ pub(crate) async fn join_screen(
     Path(workshop): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let link = match state.backend.0.open_workshop(workshop.clone(), query.t.clone()).await {
-        Ok(link) => link.share.map(|s| s.participant_link),
-        Err(app::api::BackendError::Unavailable) => return unavailable(),
-        Err(_) => None,
+    let link = match participant_link(&state, &workshop, &query.t).await {
+        Ok(link) => link,
+        Err(response) => return response,
     };
-    let Some(link) = link else {
-        return AppError::InvalidLink.into_response();
-    };
+    // A second read (the link above comes from the backend, which knows the public address): the count.
     let (joined, ended) = match state.store.workshop(&workshop).await {
         Ok(Some(record)) => (
             record
@@ -134,6 +127,24 @@ fn html_escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// The workshop's participant link if `token` is its facilitator's (the join screen and its QR code show it);
+/// otherwise the answer to give (404, or 503 when the store fails).
+async fn participant_link(state: &AppState, workshop: &str, token: &str) -> Result<String, Response> {
+    match state
+        .backend
+        .0
+        .open_workshop(workshop.to_string(), token.to_string())
+        .await
+    {
+        Ok(link) => link
+            .share
+            .map(|s| s.participant_link)
+            .ok_or_else(|| AppError::InvalidLink.into_response()),
+        Err(app::api::BackendError::Unavailable) => Err(unavailable()),
+        Err(_) => Err(AppError::InvalidLink.into_response()),
+    }
+}
+
 fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
@@ -149,13 +160,9 @@ pub(crate) async fn qr(
     Path(workshop): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let link = match state.backend.0.open_workshop(workshop, query.t).await {
-        Ok(link) => link.share.map(|s| s.participant_link),
-        Err(app::api::BackendError::Unavailable) => return unavailable(),
-        Err(_) => None,
-    };
-    let Some(link) = link else {
-        return AppError::InvalidLink.into_response();
+    let link = match participant_link(&state, &workshop, &query.t).await {
+        Ok(link) => link,
+        Err(response) => return response,
     };
     match qrcode::QrCode::new(link.as_bytes()) {
         Ok(code) => {

@@ -16,3 +16,4 @@ mod private_notes;
 mod roles;
 mod slow_client;
 mod workshop;
+mod workshop_files;

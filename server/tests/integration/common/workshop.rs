@@ -149,3 +149,23 @@ pub fn member(welcome: &WorkshopServerMsg) -> ParticipantId {
         other => panic!("not a welcome: {other:?}"),
     }
 }
+
+/// Workshop settings with `rounds` rounds, the rest as by default.
+pub fn settings(rounds: u8) -> WorkshopSettings {
+    WorkshopSettings {
+        rounds,
+        ..WorkshopSettings::default()
+    }
+}
+
+/// Asks for the next round's proposal as the facilitator `host`: its groups and repeats.
+pub async fn propose(host: &mut WorkshopClient) -> (tandem_core::workshop::Groups, u32) {
+    host.send(&WorkshopClientMsg::Propose).await;
+    match host
+        .recv_until(|m| matches!(m, WorkshopServerMsg::Proposal { .. }))
+        .await
+    {
+        WorkshopServerMsg::Proposal { groups, repeats } => (groups, repeats),
+        _ => unreachable!(),
+    }
+}
