@@ -5,10 +5,12 @@
 //! - [`session`]: templates and agenda limits, the room reducer (phases, clock, undo), feedback forms, summaries,
 //!   ids and the clock offset estimate.
 //! - [`protocol`]: the WebSocket messages between page and relay, close codes and their reasons.
+//! - [`markdown`]: typed text made safe for the Markdown exports.
 //! - [`notes`]: the shared notes document (Yjs through yrs): sections, commitments, private drafts.
 //! - [`small_sort`]: one stable sort for every element type (small code in the browser).
 //! - [`workshop`]: workshop rounds: groupings, rotation of partners and of roles.
 
+pub mod markdown;
 pub mod notes;
 pub mod protocol;
 pub mod session;

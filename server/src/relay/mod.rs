@@ -37,6 +37,17 @@ pub enum Outbound {
     Ping,
 }
 
+impl Outbound {
+    /// The bytes of the frame's payload (what a queue of frames holds).
+    pub fn payload_len(&self) -> usize {
+        match self {
+            Outbound::Text(text) => text.len(),
+            Outbound::Binary(bytes) => bytes.len(),
+            Outbound::Close(_) | Outbound::Ping => 0,
+        }
+    }
+}
+
 /// Relay time in ms since the epoch.
 pub fn now_ms() -> Millis {
     std::time::SystemTime::now()
@@ -48,13 +59,28 @@ pub fn now_ms() -> Millis {
 #[derive(Clone)]
 pub struct Relay {
     store: Store,
-    actors: Arc<Mutex<HashMap<SessionId, mpsc::Sender<ActorMsg>>>>,
+    actors: Arc<Mutex<HashMap<SessionId, Inbox>>>,
     next_conn: Arc<AtomicU64>,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// The running workshop actors.
     workshops: workshop::Workshops,
     /// Limits applied to every connection.
     pub limits: Limits,
+}
+
+/// Most bytes of notes frames waiting in one session's inbox, from all its connections together: a reader that would
+/// go past it waits (and so stops reading its socket) until the actor has worked through some. The inbox's count of
+/// 1,024 messages alone would let it hold over a gigabyte of largest frames.
+pub const MAX_INBOX_BYTES: usize = 8 * 1024 * 1024;
+
+/// A session actor's inbox: its channel, and the bytes of notes frames that may still wait in it
+/// ([`MAX_INBOX_BYTES`]; each notes message holds its frame's share until the actor has handled it).
+#[derive(Clone)]
+pub struct Inbox {
+    /// The actor's channel.
+    pub tx: mpsc::Sender<ActorMsg>,
+    /// Bytes of notes frames that may be sent to it now.
+    pub bytes: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why the relay could not hand out a session actor.
@@ -87,9 +113,9 @@ impl Relay {
     }
 
     /// The inbox of `id`'s actor, starting it (from the store) if it is not running.
-    pub(crate) async fn actor(&self, id: &SessionId) -> Result<mpsc::Sender<ActorMsg>, RelayError> {
-        if let Some(tx) = self.running(id) {
-            return Ok(tx);
+    pub(crate) async fn actor(&self, id: &SessionId) -> Result<Inbox, RelayError> {
+        if let Some(inbox) = self.running_inbox(id) {
+            return Ok(inbox);
         }
         // Boxed: the loading future (store queries) is large, and every connection task awaits this one; inline,
         // it tripled the memory each idle connection holds (docs/performance.md).
@@ -98,28 +124,36 @@ impl Relay {
             .ok_or(RelayError::NotFound)?;
         let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
         // Another connection may have started it while this one was loading.
-        if let Some(tx) = actors.get(id).filter(|tx| !tx.is_closed()) {
-            return Ok(tx.clone());
+        if let Some(inbox) = actors.get(id).filter(|inbox| !inbox.tx.is_closed()) {
+            return Ok(inbox.clone());
         }
         let (tx, rx) = mpsc::channel(1024);
-        actors.insert(id.clone(), tx.clone());
+        let inbox = Inbox {
+            tx: tx.clone(),
+            bytes: Arc::new(tokio::sync::Semaphore::new(MAX_INBOX_BYTES)),
+        };
+        actors.insert(id.clone(), inbox.clone());
         let registry = self.actors.clone();
         let id = id.clone();
-        let done = tx.clone();
+        let done = tx;
         let stopping = self.stopping();
         tokio::spawn(async move {
             actor.run(rx, stopping).await;
             let mut actors = registry.lock().unwrap_or_else(|e| e.into_inner());
-            if actors.get(&id).is_some_and(|tx| tx.same_channel(&done)) {
+            if actors.get(&id).is_some_and(|inbox| inbox.tx.same_channel(&done)) {
                 actors.remove(&id);
             }
         });
-        Ok(tx)
+        Ok(inbox)
+    }
+
+    fn running_inbox(&self, id: &SessionId) -> Option<Inbox> {
+        let actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
+        actors.get(id).filter(|inbox| !inbox.tx.is_closed()).cloned()
     }
 
     pub(crate) fn running(&self, id: &SessionId) -> Option<mpsc::Sender<ActorMsg>> {
-        let actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
-        actors.get(id).filter(|tx| !tx.is_closed()).cloned()
+        self.running_inbox(id).map(|inbox| inbox.tx)
     }
 
     /// Tells every connection the relay is going away ([`Close::ServerRestarting`]: clients reconnect).

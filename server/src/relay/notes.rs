@@ -2,10 +2,15 @@
 //! it), so that the Leptos client and official Yjs clients (y-websocket) share one document.
 
 use axum::body::Bytes;
-use yrs::encoding::read::Cursor;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use yrs::block::{
+    ItemContent, BLOCK_GC_REF_NUMBER, BLOCK_SKIP_REF_NUMBER, HAS_ORIGIN, HAS_PARENT_SUB, HAS_RIGHT_ORIGIN,
+};
+use yrs::encoding::read::{Cursor, Read};
 use yrs::sync::awareness::{Awareness, AwarenessUpdate};
 use yrs::sync::{Message, SyncMessage};
-use yrs::updates::decoder::{Decode, DecoderV1};
+use yrs::updates::decoder::{Decode, Decoder, DecoderV1};
 use yrs::updates::encoder::Encode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
 
@@ -31,6 +36,10 @@ pub enum NotesError {
     /// The sender may only read.
     #[error("Observers can read the notes but not change them.")]
     ReadOnly,
+    /// The update writes to a top-level part of the document that this session's agenda does not have (a Yjs
+    /// client may name any): it would be stored and sent to everyone, and no page would show it.
+    #[error("That notes update writes to a section this session does not have; the document is unchanged.")]
+    UnknownSection,
     /// The update builds on edits of its author that the relay never received (a gap): applying it would park it
     /// in memory, unaccounted for. The client must reconnect, and the sync handshake sends everything in order.
     #[error("That notes update arrived out of order; reconnecting to catch up.")]
@@ -61,6 +70,8 @@ pub struct Notes {
     doc: Doc,
     size: usize,
     awareness: Awareness,
+    /// The top-level names updates may write to (`None`: any, for tests of the protocol alone).
+    roots: Option<BTreeSet<Arc<str>>>,
 }
 
 impl Notes {
@@ -78,9 +89,17 @@ impl Notes {
             doc,
             size: 0,
             awareness,
+            roots: None,
         };
         notes.size = notes.state().len();
         Ok(notes)
+    }
+
+    /// Refuses updates that write to any top-level name but `names` (the agenda's shared sections and the
+    /// commitments). What the stored state already holds stays.
+    pub fn only_roots(mut self, names: impl IntoIterator<Item = String>) -> Notes {
+        self.roots = Some(names.into_iter().map(Arc::from).collect());
+        self
     }
 
     /// The text of each named section that has any.
@@ -141,12 +160,21 @@ impl Notes {
 
     /// Handles one binary frame from a client.
     pub fn handle(&mut self, frame: &[u8], may_write: bool) -> Result<Handled, NotesError> {
-        self.handle_from(&Bytes::copy_from_slice(frame), may_write, &[])
+        self.handle_from(&Bytes::copy_from_slice(frame), may_write, &[], &[])
     }
 
-    /// [`Notes::handle`] for a connection that already speaks for the awareness clients `known`: a frame that would
-    /// take it past [`MAX_AWARENESS_CLIENTS_PER_CONN`] is dropped (never applied, so nothing untracked is kept).
-    pub fn handle_from(&mut self, frame: &Bytes, may_write: bool, known: &[ClientID]) -> Result<Handled, NotesError> {
+    /// [`Notes::handle`] for a connection that already speaks for the awareness clients `known`, while other
+    /// people's connections speak for `foreign`. In an awareness frame, entries for `foreign` clients are dropped
+    /// (nobody overwrites or clears another person's presence), and so are removals of clients nobody here has
+    /// (they would be kept as tombstones that no connection owns); a frame that would take the connection past
+    /// [`MAX_AWARENESS_CLIENTS_PER_CONN`] is dropped whole (never applied, so nothing untracked is kept).
+    pub fn handle_from(
+        &mut self,
+        frame: &Bytes,
+        may_write: bool,
+        known: &[ClientID],
+        foreign: &[ClientID],
+    ) -> Result<Handled, NotesError> {
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         let msg = Message::decode(&mut decoder).map_err(|_| NotesError::Malformed)?;
         match msg {
@@ -187,13 +215,15 @@ impl Notes {
             // Cursors and "who is in which section": relayed and kept in memory, never stored; oversized ones are
             // dropped (they are ephemeral, so nothing depends on them).
             Message::Awareness(_) if frame.len() > MAX_AWARENESS_BYTES => Ok(Handled::default()),
-            Message::Awareness(update)
-                if known.len() + update.clients.keys().filter(|id| !known.contains(id)).count()
-                    > MAX_AWARENESS_CLIENTS_PER_CONN =>
-            {
-                Ok(Handled::default())
-            }
-            Message::Awareness(update) => {
+            Message::Awareness(mut update) => {
+                update.clients.retain(|id, entry| {
+                    !foreign.contains(id)
+                        && (&*entry.json != "null" || known.contains(id) || self.awareness.meta(*id).is_some())
+                });
+                let new = update.clients.keys().filter(|id| !known.contains(id)).count();
+                if update.clients.is_empty() || known.len() + new > MAX_AWARENESS_CLIENTS_PER_CONN {
+                    return Ok(Handled::default());
+                }
                 let summary = self.awareness.apply_update_summary(AwarenessUpdate {
                     clients: update.clients,
                 });
@@ -224,6 +254,27 @@ impl Notes {
         if gap {
             return Err(NotesError::OutOfOrder);
         }
+        // Deletions of items the relay never saw would be parked by yrs (and stored, and sent on) with no bound:
+        // the sender is missing something, and a new sync sends it all in order.
+        let inserted = update.insertions(true);
+        let unseen_delete = update.delete_set().iter().any(|(client, ranges)| {
+            let upto = inserted
+                .iter()
+                .find(|(c, _)| *c == client)
+                .and_then(|(_, r)| r.iter().map(|r| r.end).max())
+                .unwrap_or(0)
+                .max(sv.get(client));
+            ranges.iter().any(|r| r.end > upto)
+        });
+        if unseen_delete {
+            return Err(NotesError::OutOfOrder);
+        }
+        if let Some(roots) = &self.roots {
+            let named = root_names(bytes).map_err(|_| NotesError::Malformed)?;
+            if named.iter().any(|name| !roots.contains(name)) {
+                return Err(NotesError::UnknownSection);
+            }
+        }
         let adds = update.extends(&sv);
         let deletes = !update.delete_set().is_empty();
         if !adds && !deletes {
@@ -253,10 +304,54 @@ impl Notes {
     }
 }
 
+/// The top-level names an encoded (v1) update inserts into. Only an item with neither origin names its parent (the
+/// others inherit it from a neighbour), so this reads each block's header and skips its content, the way yrs'
+/// own decoder does (`Update::decode`), without building the blocks.
+fn root_names(update: &[u8]) -> Result<BTreeSet<Arc<str>>, yrs::encoding::read::Error> {
+    let mut decoder = DecoderV1::new(Cursor::new(update));
+    let mut names = BTreeSet::new();
+    let clients: u32 = decoder.read_var()?;
+    for _ in 0..clients {
+        let blocks: u32 = decoder.read_var()?;
+        decoder.read_client()?;
+        let _clock: u32 = decoder.read_var()?;
+        for _ in 0..blocks {
+            match decoder.read_info()? {
+                BLOCK_SKIP_REF_NUMBER => {
+                    decoder.read_var::<u32>()?;
+                }
+                BLOCK_GC_REF_NUMBER => {
+                    decoder.read_len()?;
+                }
+                info => {
+                    if info & HAS_ORIGIN != 0 {
+                        decoder.read_left_id()?;
+                    }
+                    if info & HAS_RIGHT_ORIGIN != 0 {
+                        decoder.read_right_id()?;
+                    }
+                    if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                        if decoder.read_parent_info()? {
+                            names.insert(Arc::from(decoder.read_string()?));
+                        } else {
+                            decoder.read_left_id()?;
+                        }
+                        if info & HAS_PARENT_SUB != 0 {
+                            decoder.read_string()?;
+                        }
+                    }
+                    ItemContent::decode(&mut decoder, info)?;
+                }
+            }
+        }
+    }
+    Ok(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use yrs::{GetString, Text};
+    use yrs::{GetString, Map, Text};
 
     fn client_edit(doc: &Doc, at: u32, text: &str) -> Vec<u8> {
         let t = doc.get_or_insert_text("goal-statement");
@@ -345,6 +440,100 @@ mod tests {
         assert_eq!(notes.handle(&third, true), Err(NotesError::OutOfOrder));
         assert!(notes.state() == before, "nothing applied");
         assert!(!notes.doc.transact().has_missing_updates(), "nothing parked in memory");
+    }
+
+    #[test]
+    fn deletions_of_unseen_text_are_refused_not_parked() {
+        let mut notes = Notes::load(None).unwrap();
+        let ghost = Doc::new();
+        let text = ghost.get_or_insert_text("goal-statement");
+        text.insert(&mut ghost.transact_mut(), 0, &"x".repeat(1000));
+        let before = ghost.transact().state_vector();
+        text.remove_range(&mut ghost.transact_mut(), 0, 1000);
+        let delete_only = Message::Sync(SyncMessage::Update(ghost.transact().encode_diff_v1(&before))).encode_v1();
+        let stored = notes.state();
+        assert_eq!(notes.handle(&delete_only, true), Err(NotesError::OutOfOrder));
+        assert!(notes.state() == stored, "nothing kept");
+        assert!(!notes.doc.transact().has_missing_updates(), "nothing parked in memory");
+
+        // Deleting what the relay has is fine, even in the same update as the insertion.
+        let writer = Doc::new();
+        assert!(
+            notes
+                .handle(&client_edit(&writer, 0, "keep this"), true)
+                .unwrap()
+                .changed
+        );
+        let t = writer.get_or_insert_text("goal-statement");
+        let sv = writer.transact().state_vector();
+        t.remove_range(&mut writer.transact_mut(), 0, 5);
+        let delete = Message::Sync(SyncMessage::Update(writer.transact().encode_diff_v1(&sv))).encode_v1();
+        assert!(notes.handle(&delete, true).unwrap().changed);
+        assert_eq!(notes.texts(["goal-statement"].into_iter())["goal-statement"], "this");
+    }
+
+    #[test]
+    fn updates_may_write_only_to_the_agenda_sections() {
+        let mut notes = Notes::load(None)
+            .unwrap()
+            .only_roots(["goal-statement".to_string(), "commitments".to_string()]);
+        let writer = Doc::new();
+        assert!(notes.handle(&client_edit(&writer, 0, "fine"), true).unwrap().changed);
+        let stored = notes.state();
+        let stranger = Doc::new();
+        let other = stranger.get_or_insert_text("success");
+        let sv = stranger.transact().state_vector();
+        other.insert(&mut stranger.transact_mut(), 0, "hidden data");
+        let update = Message::Sync(SyncMessage::Update(stranger.transact().encode_diff_v1(&sv))).encode_v1();
+        assert_eq!(notes.handle(&update, true), Err(NotesError::UnknownSection));
+        assert!(notes.state() == stored, "nothing applied");
+
+        // Nested types inside an allowed root name their parent by id: allowed.
+        let commitments = writer.get_or_insert_map("commitments");
+        let sv = writer.transact().state_vector();
+        commitments.insert(&mut writer.transact_mut(), "c1", yrs::MapPrelim::default());
+        let nested = Message::Sync(SyncMessage::Update(writer.transact().encode_diff_v1(&sv))).encode_v1();
+        assert!(notes.handle(&nested, true).unwrap().changed);
+        assert_eq!(notes.handle(&[0, 2, 3, 1, 1, 1], true), Err(NotesError::Malformed));
+    }
+
+    #[test]
+    fn presence_of_others_cannot_be_overwritten_or_grown_with_removals() {
+        let mut notes = Notes::load(None).unwrap();
+        let mut ana = Awareness::new(Doc::new());
+        ana.set_local_state_raw(r#"{"user":{"name":"Ana"}}"#);
+        let frame = Bytes::from(Message::Awareness(ana.update().unwrap()).encode_v1());
+        let handled = notes.handle_from(&frame, true, &[], &[]).unwrap();
+        assert_eq!(handled.awareness_claimed, vec![ana.client_id()]);
+
+        // Someone else sends Ana's id with a higher clock: dropped.
+        let mut forged = ana.update().unwrap();
+        let entry = forged.clients.get_mut(&ana.client_id()).unwrap();
+        entry.clock += 10;
+        entry.json = r#"{"user":{"name":"Mallory"}}"#.into();
+        let forged = Bytes::from(Message::Awareness(forged).encode_v1());
+        let handled = notes.handle_from(&forged, true, &[], &[ana.client_id()]).unwrap();
+        assert_eq!(handled, Handled::default());
+        let kept = Message::decode_v1(&notes.awareness_frame().unwrap()).unwrap();
+        let Message::Awareness(kept) = kept else { panic!() };
+        assert!(kept.clients[&ana.client_id()].json.contains("Ana"));
+
+        // Removals of ids nobody has are not kept (they used to pile up, owned by no connection).
+        let mut ghosts = AwarenessUpdate {
+            clients: Default::default(),
+        };
+        for id in 1..=1000u64 {
+            ghosts.clients.insert(
+                ClientID::new(id),
+                yrs::sync::awareness::AwarenessUpdateEntry {
+                    clock: 1,
+                    json: "null".into(),
+                },
+            );
+        }
+        let ghosts = Bytes::from(Message::Awareness(ghosts).encode_v1());
+        assert_eq!(notes.handle_from(&ghosts, true, &[], &[]).unwrap(), Handled::default());
+        assert!((1..=1000u64).all(|id| notes.awareness.meta(ClientID::new(id)).is_none()));
     }
 
     #[test]

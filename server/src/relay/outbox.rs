@@ -26,6 +26,11 @@ use tokio::sync::Notify;
 /// Capacity kept by an empty queue; a larger one is given back once drained.
 const KEEP: usize = 8;
 
+/// Most bytes of frames waiting for one client, besides the frame count: a client that asks for the whole document
+/// again and again and never reads would otherwise make the relay hold a copy per request. A full document (1 MB of
+/// notes) and then some fits; a client this far behind is too slow, like one past the frame count.
+pub const MAX_QUEUED_BYTES: usize = 4 * 1024 * 1024;
+
 /// The socket's sending half, errors reduced to "the socket is gone" (the writer ends then).
 pub type WireSink = Pin<Box<dyn Sink<Message, Error = ()> + Send>>;
 
@@ -43,6 +48,8 @@ struct Shared {
 
 struct State {
     queue: VecDeque<Outbound>,
+    /// The bytes of the frames in `queue` (see [`MAX_QUEUED_BYTES`]).
+    bytes: usize,
     senders: usize,
     /// A direct write did not finish (the socket would block, or failed): the writer flushes before anything else
     /// is written, and until then frames queue.
@@ -88,6 +95,7 @@ pub fn outbox(capacity: usize) -> (Outbox, OutboxReader) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             queue: VecDeque::new(),
+            bytes: 0,
             senders: 1,
             unflushed: false,
         }),
@@ -136,10 +144,14 @@ impl Outbox {
         if count == 0 {
             return Ok(());
         }
+        let bytes: usize = msgs.iter().flatten().map(Outbound::payload_len).sum();
         // While this lock is held nobody else writes to the socket; the writer holds it for a whole batch.
         let mut slot = write.then(|| self.shared.sink.try_lock().ok()).flatten();
         let mut state = self.shared.state();
-        if !write && state.queue.len() + count > self.shared.capacity {
+        let fits = |state: &State| {
+            state.queue.len() + count <= self.shared.capacity && state.bytes + bytes <= MAX_QUEUED_BYTES
+        };
+        if !write && !fits(&state) {
             // A burst filled the queue before it was written: write it now. Only a socket that cannot take it makes
             // the client too slow. (The socket's lock is taken first, as everywhere.)
             drop(state);
@@ -147,9 +159,10 @@ impl Outbox {
             state = self.shared.state();
             self.write_or_wake(slot.as_mut().and_then(|slot| slot.as_mut()), &mut state);
         }
-        if state.queue.len() + count > self.shared.capacity {
+        if !fits(&state) {
             return Err(());
         }
+        state.bytes += bytes;
         state.queue.extend(msgs.iter_mut().filter_map(Option::take));
         if write {
             self.write_or_wake(slot.as_mut().and_then(|slot| slot.as_mut()), &mut state);
@@ -164,7 +177,7 @@ impl Outbox {
         // wake-up behind for each: hand the frames to the writers straight away instead.
         match sink {
             Some(sink) if !state.unflushed && tokio::task::coop::has_budget_remaining() => {
-                if !write_queue(sink, &mut state.queue, &self.shared.ready) {
+                if !write_queue(sink, state, &self.shared.ready) {
                     state.unflushed = true;
                     self.shared.wake_writer();
                 } else if !state.queue.is_empty() {
@@ -234,7 +247,7 @@ impl OutboxReader {
 
     /// The next frame if one is waiting.
     fn try_recv(&self) -> Option<Outbound> {
-        pop(&mut self.shared.state().queue)
+        pop(&mut self.shared.state())
     }
 
     /// Resolves when a sender called [`Outbox::kick`].
@@ -243,13 +256,14 @@ impl OutboxReader {
     }
 }
 
-/// The first frame of `queue`; an emptied queue gives back its space beyond [`KEEP`].
-fn pop(queue: &mut VecDeque<Outbound>) -> Option<Outbound> {
-    let msg = queue.pop_front();
-    if queue.is_empty() && queue.capacity() > KEEP {
-        queue.shrink_to(KEEP);
+/// The first frame of the queue; an emptied queue gives back its space beyond [`KEEP`].
+fn pop(state: &mut State) -> Option<Outbound> {
+    let msg = state.queue.pop_front()?;
+    state.bytes -= msg.payload_len();
+    if state.queue.is_empty() && state.queue.capacity() > KEEP {
+        state.queue.shrink_to(KEEP);
     }
-    msg
+    Some(msg)
 }
 
 /// The connection's writer: takes the socket's sending half, sends what was queued and finishes direct writes that
@@ -325,15 +339,19 @@ async fn write_some(sink: &mut WireSink, rx: &OutboxReader, work: Work) -> bool 
 /// Writes the queue's leading data frames to `sink` and flushes, without waiting; `false` if the socket did not take
 /// them at once (the writer, which `ready` wakes when the socket can take more, finishes then). A close stays queued
 /// for the writer.
-fn write_queue(sink: &mut WireSink, queue: &mut VecDeque<Outbound>, ready: &Arc<Ready>) -> bool {
+fn write_queue(sink: &mut WireSink, state: &mut State, ready: &Arc<Ready>) -> bool {
     let waker = Waker::from(ready.clone());
     let mut cx = Context::from_waker(&waker);
     let mut wrote = false;
-    while queue.front().is_some_and(|msg| !matches!(msg, Outbound::Close(..))) {
+    while state
+        .queue
+        .front()
+        .is_some_and(|msg| !matches!(msg, Outbound::Close(..)))
+    {
         if !matches!(sink.as_mut().poll_ready(&mut cx), Poll::Ready(Ok(()))) {
             return false;
         }
-        let Some(msg) = pop(queue) else { break };
+        let Some(msg) = pop(state) else { break };
         wrote = true;
         if sink.as_mut().start_send(to_message(msg).0).is_err() {
             return false;

@@ -6,7 +6,7 @@ impl Store {
     /// Stores feedback, or updates it when the same id comes again from the same giver. Returns `None` when the id
     /// belongs to someone else's submission (nothing written).
     pub async fn save_feedback(&self, session: &SessionId, f: &Feedback) -> Result<Option<Feedback>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let existing = sqlx::query("SELECT session_id, from_id, about_id, shared_with_host FROM feedback WHERE id = ?")
             .bind(&f.id.0)
             .fetch_optional(&mut *tx)
@@ -95,7 +95,7 @@ impl Store {
 
     /// Ends a session: stores its outcome and marks it ended, in one transaction. `false` if it had already ended.
     pub async fn end_session(&self, session: &SessionId, outcome: &Outcome) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
             .bind(outcome.ended_at)
             .bind(&session.0)

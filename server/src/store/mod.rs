@@ -106,9 +106,16 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// A transaction that writes: it takes SQLite's write lock at its start (`BEGIN IMMEDIATE`), so it waits its
+    /// turn (the busy timeout) instead of failing at once with SQLITE_BUSY when it reads first and another
+    /// connection wrote meanwhile, as a deferred transaction does on its first write.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     /// Stores a new session and its main room.
     pub async fn create_session(&self, record: &SessionRecord, room: &RoomState) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, observer_token, \
              workshop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

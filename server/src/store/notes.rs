@@ -20,7 +20,7 @@ impl Store {
         commitments: &[Commitment],
         now: Millis,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
              ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",

@@ -302,3 +302,38 @@ fn released_migrations_are_never_edited() {
         assert_eq!(got, want, "migration {version} ({}) was edited", m.description);
     }
 }
+
+/// Writers that read first (feedback checks who owns an id) used to start deferred transactions: one that read while
+/// another wrote failed at once with SQLITE_BUSY (the busy timeout does not apply to that upgrade).
+#[tokio::test]
+async fn concurrent_feedback_writers_wait_their_turn_instead_of_failing() {
+    use tandem_core::session::{Answer, Feedback, FeedbackId};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/busy.db", dir.path().display()))
+        .await
+        .unwrap();
+    let r = record("s1");
+    store.create_session(&r, &RoomState::new(&r.spec.phases)).await.unwrap();
+    let writers = (0..64).map(|i| {
+        let store = store.clone();
+        let id = r.spec.id.clone();
+        tokio::spawn(async move {
+            let f = Feedback {
+                id: FeedbackId(format!("fb-{i:015}")),
+                form: "form".into(),
+                from: ParticipantId(1),
+                about: ParticipantId(2),
+                answers: [("impact".to_string(), Answer::Text(format!("answer {i}")))]
+                    .into_iter()
+                    .collect(),
+                shared_with_host: false,
+                submitted_at: i,
+            };
+            store.save_feedback(&id, &f).await
+        })
+    });
+    for writer in futures::future::join_all(writers).await {
+        assert!(writer.unwrap().unwrap().is_some(), "every submission is stored");
+    }
+    assert_eq!(store.feedback(&r.spec.id).await.unwrap().len(), 64);
+}

@@ -86,7 +86,7 @@ impl Store {
         breakouts: &[SessionRecord],
         state: &WorkshopState,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for record in breakouts {
             sqlx::query(
                 "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, \

@@ -54,8 +54,10 @@ impl Summary {
             .unwrap_or_default()
     }
 
-    /// The summary as a Markdown document.
+    /// The summary as a Markdown document. Everything people typed (goal, titles, notes, names, answers) is
+    /// escaped ([`crate::markdown`]): it reads as text in any renderer, never as markup.
     pub fn to_markdown(&self) -> String {
+        use crate::markdown::{block, text as t};
         let s = &self.session;
         let mut md = String::new();
         let title = if s.goal.trim().is_empty() {
@@ -63,8 +65,8 @@ impl Summary {
         } else {
             s.goal.clone()
         };
-        md.push_str(&format!("# {}\n\n", title.trim()));
-        md.push_str(&format!("*{}*", s.template_name));
+        md.push_str(&format!("# {}\n\n", t(&title)));
+        md.push_str(&format!("*{}*", t(&s.template_name)));
         if let Some(at) = self.ended_at {
             md.push_str(&format!(" · ended {}", format_utc(at)));
         }
@@ -74,7 +76,7 @@ impl Summary {
                 for p in &o.phases {
                     md.push_str(&format!(
                         "| {} | {} | {} |\n",
-                        p.title,
+                        t(&p.title),
                         format_remaining(p.planned_ms),
                         format_remaining(p.actual_ms)
                     ));
@@ -82,7 +84,7 @@ impl Summary {
             }
             None => {
                 for p in &s.phases {
-                    md.push_str(&format!("| {} | {} min | – |\n", p.title, p.minutes));
+                    md.push_str(&format!("| {} | {} min | – |\n", t(&p.title), p.minutes));
                 }
             }
         }
@@ -99,9 +101,9 @@ impl Summary {
                 continue;
             }
             any = true;
-            md.push_str(&format!("### {}\n\n", p.title));
+            md.push_str(&format!("### {}\n\n", t(&p.title)));
             for (title, text) in written {
-                md.push_str(&format!("**{title}**\n\n{}\n\n", text.trim()));
+                md.push_str(&format!("**{}**\n\n{}\n\n", t(title), block(text)));
             }
         }
         if !any {
@@ -113,8 +115,8 @@ impl Summary {
             md.push_str("_None recorded._\n\n");
         } else {
             for c in commitments {
-                md.push_str(&format!("- [{}] {}", if c.done { "x" } else { " " }, c.text.trim()));
-                let owner = c.owner.map(|o| self.name_of(o));
+                md.push_str(&format!("- [{}] {}", if c.done { "x" } else { " " }, t(&c.text)));
+                let owner = c.owner.map(|o| t(&self.name_of(o)));
                 match (owner, &c.due) {
                     (Some(o), Some(d)) => md.push_str(&format!(" — {o}, due {d}")),
                     (Some(o), None) => md.push_str(&format!(" — {o}")),
@@ -132,8 +134,8 @@ impl Summary {
         for f in &self.feedback {
             md.push_str(&format!(
                 "### From {} to {}\n\n",
-                self.name_of(f.from),
-                self.name_of(f.about)
+                t(&self.name_of(f.from)),
+                t(&self.name_of(f.about))
             ));
             let form = s.forms.iter().find(|x| x.id == f.form);
             // In the form's order, as the summary page shows them; answers to fields the form no longer has last.
@@ -148,11 +150,11 @@ impl Summary {
                 .map(|(id, a)| (id.as_str(), a));
             for (label, answer) in known.chain(unknown) {
                 let value = match answer {
-                    Answer::Text(t) if t.trim().is_empty() => continue,
-                    Answer::Text(t) => t.trim().replace('\n', " "),
+                    Answer::Text(text) if text.trim().is_empty() => continue,
+                    Answer::Text(text) => t(text),
                     Answer::Rating(r) => format!("{r}/5"),
                 };
-                md.push_str(&format!("- **{label}**: {value}\n"));
+                md.push_str(&format!("- **{}**: {value}\n", t(label)));
             }
             md.push('\n');
         }
@@ -165,11 +167,11 @@ impl Summary {
                 .filter(|a| a.participant == p.id)
                 .map(|a| (a.left_at - a.joined_at).max(0))
                 .sum::<i64>();
-            let role = format!(" ({})", self.role_label(p));
+            let role = format!(" ({})", t(&self.role_label(p)));
             let secs = present_ms / 1000;
             md.push_str(&format!(
                 "- {}{} — {}:{:02} present\n",
-                p.name,
+                t(&p.name),
                 role,
                 secs / 60,
                 secs % 60

@@ -3,22 +3,10 @@
 //! breakout's own summary (and its Markdown) holds that, for those who may see it.
 
 use super::{Stage, WorkshopSpec, WorkshopState};
+use crate::markdown::text as markdown_text;
 use crate::session::summary::format_utc;
 use crate::session::{total_minutes, Capability, ParticipantId};
 use std::fmt::Write;
-
-/// Text typed by people, made safe to put inside a Markdown line: one line, and no character that Markdown or HTML
-/// would read as markup (headings, emphasis, links, images, tables, raw HTML).
-pub fn markdown_text(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.split_whitespace().collect::<Vec<_>>().join(" ").chars() {
-        if "\\`*_{}[]()<>#+-.!|~&".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// The record of `state` (of the workshop `spec`) as Markdown.
 pub fn record_markdown(spec: &WorkshopSpec, state: &WorkshopState) -> String {
@@ -69,16 +57,4 @@ pub fn record_markdown(spec: &WorkshopSpec, state: &WorkshopState) -> String {
         .collect();
     let _ = writeln!(md, "\n## Who took part ({})\n\n{}", people.len(), people.join(", "));
     md
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_text_cannot_become_markup() {
-        assert_eq!(markdown_text("# Big\n<img src=x>"), "\\# Big \\<img src=x\\>");
-        assert_eq!(markdown_text("[a](http://x)"), "\\[a\\]\\(http://x\\)");
-        assert_eq!(markdown_text("  two   words "), "two words");
-    }
 }

@@ -106,6 +106,8 @@ pub enum ActorMsg {
         conn: ConnId,
         /// The frame.
         frame: axum::body::Bytes,
+        /// The frame's share of the inbox's bytes ([`crate::relay::MAX_INBOX_BYTES`]), given back once handled.
+        held: Option<tokio::sync::OwnedSemaphorePermit>,
     },
     /// From the workshop this session is a breakout of.
     Workshop(FromWorkshop),
@@ -255,10 +257,18 @@ impl Actor {
         let participants = store.participants(&id).await?;
         let aliases = store.participant_keys(&id).await?;
         let feedback = store.feedback(&id).await?;
-        let notes = Notes::load(store.notes(&id).await?.as_deref())
-            .map_err(|e| crate::store::StoreError::Notes(e.to_string()))?;
-        let mut rooms: BTreeMap<RoomId, RoomState> = store.rooms(&id).await?.into_iter().collect();
         let spec = record.spec.clone();
+        // The shared sections of the agenda and the commitments: the only names an update may write to.
+        let roots = spec
+            .phases
+            .iter()
+            .flat_map(|p| &p.notes)
+            .filter(|n| !n.private)
+            .map(|n| n.id.clone());
+        let notes = Notes::load(store.notes(&id).await?.as_deref())
+            .map_err(|e| crate::store::StoreError::Notes(e.to_string()))?
+            .only_roots(roots.chain([tandem_core::notes::COMMITMENTS.to_string()]));
+        let mut rooms: BTreeMap<RoomId, RoomState> = store.rooms(&id).await?.into_iter().collect();
         rooms.retain(|_, r| r.is_valid_for(&spec.phases));
         rooms
             .entry(RoomId::MAIN)
@@ -385,7 +395,7 @@ impl Actor {
             ActorMsg::Timer { conn, room, command } => self.timer(conn, room, command).await,
             ActorMsg::Feedback { conn, draft } => self.submit_feedback(conn, draft).await,
             ActorMsg::Share { conn, id, shared } => self.share_feedback(conn, id, shared).await,
-            ActorMsg::Notes { conn, frame } => self.notes_frame(conn, &frame),
+            ActorMsg::Notes { conn, frame, held: _ } => self.notes_frame(conn, &frame),
             ActorMsg::PrivateNote {
                 conn,
                 section,

@@ -39,7 +39,18 @@ impl Actor {
         let may_write = c.capability != Capability::Observer && self.ended_at.is_none();
         let refused_before = c.notes.refused;
         let known = c.notes.awareness.clone();
-        let result = match self.notes.handle_from(frame, may_write && !refused_before, &known) {
+        // Presence that connections of other people (or other Yjs clients) speak for: never this one's to change.
+        let me = c.participant();
+        let foreign: Vec<yrs::ClientID> = self
+            .conns
+            .iter()
+            .filter(|(id, other)| **id != conn && (me.is_none() || other.participant() != me))
+            .flat_map(|(_, other)| other.notes.awareness.iter().copied())
+            .collect();
+        let result = match self
+            .notes
+            .handle_from(frame, may_write && !refused_before, &known, &foreign)
+        {
             // After a refusal, later edits build on the refused one: refuse them the same way.
             Err(NotesError::ReadOnly) if refused_before && may_write => Err(NotesError::Full),
             other => other,
@@ -67,6 +78,10 @@ impl Actor {
                 }
             }
             Err(e @ NotesError::Malformed) => {
+                self.send_error(conn, ErrorCode::BadMessage, &e.to_string());
+                self.send_to(conn, Outbound::Close(Close::MalformedNotes));
+            }
+            Err(e @ NotesError::UnknownSection) => {
                 self.send_error(conn, ErrorCode::BadMessage, &e.to_string());
                 self.send_to(conn, Outbound::Close(Close::MalformedNotes));
             }

@@ -170,8 +170,8 @@ async fn open<S: Socket<E>, E>(
     let (mut sink, mut stream) = socket.split();
     let conn = relay.next_conn_id();
     let (out, out_rx) = outbox(limits.outbox);
-    let actor = match join(endpoint, &mut stream, &relay, &session, conn, capability, &out).await {
-        Ok(actor) => actor,
+    let inbox = match join(endpoint, &mut stream, &relay, &session, conn, capability, &out).await {
+        Ok(inbox) => inbox,
         Err((code, close)) => {
             let _ = refuse(&mut sink, endpoint.speaks_json().then_some(code), close).await;
             return None;
@@ -194,7 +194,8 @@ async fn open<S: Socket<E>, E>(
             endpoint,
             conn,
             out,
-            actor,
+            actor: inbox.tx,
+            inbox_bytes: inbox.bytes,
             control: RateWindow::new(limits.max_msgs_per_sec),
             notes: RateWindow::new(limits.max_notes_frames_per_sec),
             max_frame_bytes: limits.max_frame_bytes,
@@ -248,11 +249,20 @@ where
                 }
                 Ok(Some(Ok(frame))) => frame,
             };
-            let msg = match self.reader.frame(frame) {
+            let mut msg = match self.reader.frame(frame) {
                 ControlFlow::Continue(Some(msg)) => msg,
                 ControlFlow::Continue(None) => continue,
                 ControlFlow::Break(()) => break,
             };
+            if let ActorMsg::Notes { frame, held, .. } = &mut msg {
+                // Waits while the session's inbox holds too many bytes: this socket is not read meanwhile, so the
+                // client is slowed down, not cut off. (A frame is at most MAX_FRAME_BYTES, well under the bound.)
+                let share = frame.len().clamp(1, crate::relay::MAX_INBOX_BYTES) as u32;
+                match self.reader.inbox_bytes.clone().acquire_many_owned(share).await {
+                    Ok(permit) => *held = Some(permit),
+                    Err(_) => break,
+                }
+            }
             // Awaited here, not inside the reader's methods: each async layer would keep its own copy of the
             // message in the connection's state.
             if !to_actor(&self.reader.actor, msg).await {
@@ -280,7 +290,7 @@ async fn join<S, E>(
     conn: ConnId,
     capability: Capability,
     outbox: &Outbox,
-) -> Result<mpsc::Sender<ActorMsg>, (ErrorCode, Close)>
+) -> Result<crate::relay::Inbox, (ErrorCode, Close)>
 where
     S: Stream<Item = Result<Message, E>> + Unpin,
 {
@@ -290,7 +300,7 @@ where
     };
     // An actor that is just shutting down refuses the join; the second attempt starts a fresh one.
     for _ in 0..2 {
-        let Ok(tx) = relay.actor(session).await else {
+        let Ok(inbox) = relay.actor(session).await else {
             break;
         };
         let join = ActorMsg::Join {
@@ -299,8 +309,8 @@ where
             capability,
             joining: joining.clone(),
         };
-        if to_actor(&tx, join).await {
-            return Ok(tx);
+        if to_actor(&inbox.tx, join).await {
+            return Ok(inbox);
         }
     }
     // Storage trouble is temporary; the token was checked, so the session exists.

@@ -25,6 +25,8 @@ pub(super) struct Reader {
     pub(super) out: Outbox,
     /// The session's actor.
     pub(super) actor: mpsc::Sender<ActorMsg>,
+    /// The bytes of notes frames the actor's inbox may still take ([`crate::relay::MAX_INBOX_BYTES`]).
+    pub(super) inbox_bytes: std::sync::Arc<tokio::sync::Semaphore>,
     /// JSON control messages (and WebSocket control frames) per second.
     pub(super) control: RateWindow,
     /// Binary notes frames per second.
@@ -55,7 +57,11 @@ impl Reader {
             }
         }
         match frame {
-            Message::Binary(frame) => ControlFlow::Continue(Some(ActorMsg::Notes { conn: self.conn, frame })),
+            Message::Binary(frame) => ControlFlow::Continue(Some(ActorMsg::Notes {
+                conn: self.conn,
+                frame,
+                held: None,
+            })),
             Message::Text(text) if self.endpoint.speaks_json() => ControlFlow::Continue(self.control_msg(&text)),
             Message::Close(_) => ControlFlow::Break(()),
             // WebSocket pings and pongs; text from a Yjs client.

@@ -219,6 +219,27 @@ fn without_a_writer_frames_queue_all_or_nothing() {
 }
 
 #[test]
+fn the_queue_is_bounded_in_bytes_too() {
+    // A client that asks for the whole document again and again and never reads: 256 frames would be 256 copies.
+    let (tx, rx) = outbox(256);
+    let document = Outbound::Binary(vec![7u8; 1000 * 1024].into());
+    let mut taken = 0;
+    while tx.try_send(document.clone()).is_ok() {
+        taken += 1;
+    }
+    assert_eq!(taken, MAX_QUEUED_BYTES / (1000 * 1024), "then the client is too slow");
+    assert!(tx.shared.state().bytes <= MAX_QUEUED_BYTES);
+    assert_eq!(
+        tx.queue_all([Some(text("small"))]),
+        Ok(()),
+        "small frames still fit until the bound"
+    );
+    while rx.try_recv().is_some() {}
+    assert_eq!(tx.shared.state().bytes, 0, "every byte is counted out again");
+    tx.try_send(document).unwrap();
+}
+
+#[test]
 fn a_drained_queue_gives_back_its_space() {
     let (tx, rx) = outbox(1000);
     for _ in 0..500 {

@@ -387,8 +387,8 @@ impl WorkshopActor {
         let id = SessionId(session.to_string());
         tokio::spawn(async move {
             match relay.actor(&id).await {
-                Ok(tx) => {
-                    let _ = tx.send(ActorMsg::Workshop(msg)).await;
+                Ok(inbox) => {
+                    let _ = inbox.tx.send(ActorMsg::Workshop(msg)).await;
                 }
                 Err(e) => tracing::warn!(session = %id, error = %e, "could not reach a breakout"),
             }

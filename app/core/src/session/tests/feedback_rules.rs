@@ -168,7 +168,7 @@ fn the_markdown_export_lists_answers_in_the_form_order_and_roles_by_name() {
     assert!(at("- **situation**: standup") < at("- **extra**: more"));
     assert!(at("- **extra**: more") < at("- **listening**: 4/5"));
     assert!(
-        at("- **listening**: 4/5") < at("- **old_field**: kept"),
+        at("- **listening**: 4/5") < at("- **old\\_field**: kept"),
         "unknown fields come last"
     );
     // Attendance names the role as the template does, or what the link allowed, capitalised.
@@ -178,6 +178,21 @@ fn the_markdown_export_lists_answers_in_the_form_order_and_roles_by_name() {
     assert_eq!(summary.role_label(&summary.participants[1]), "Coachee");
     // The export keeps UTC.
     assert!(md.contains("ended 1970-01-01 00:00 UTC"), "{md}");
+
+    // What people type stays text: no heading from a newline in the goal, no raw HTML, no remote image.
+    let mut hostile = summary.clone();
+    hostile.session.goal = "Grow\n# Owned <img src=x onerror=alert(1)> ![p](http://e/p.png)".into();
+    hostile.participants[1].name = "<b>Ben</b>".into();
+    let md = hostile.to_markdown();
+    assert!(
+        md.starts_with("# Grow # Owned \\<img src=x onerror=alert(1)\\> \\!\\[p\\](http://e/p.png)\n"),
+        "{md}"
+    );
+    assert!(md.contains("- \\<b\\>Ben\\</b\\> (Coachee)"), "{md}");
+    assert!(
+        !md.replace("\\<", "").contains('<') && !md.replace("\\!", "").contains("!["),
+        "{md}"
+    );
 }
 
 #[test]
