@@ -1,6 +1,7 @@
 //! The live-session relay: WebSocket upgrade, one actor per session, bounded queues.
 
 mod actor;
+pub use actor::{MAX_COMMITMENTS, MAX_CONNS, MAX_FEEDBACK_PER_GIVER, MAX_PEOPLE};
 mod conn;
 pub mod notes;
 mod outbox;

@@ -66,6 +66,8 @@ pub enum Close {
     Ended,
     /// The facilitator removed this person from the workshop (4004).
     Removed,
+    /// The session has as many people or connections as the relay takes for one session (4004).
+    SessionFull,
     /// A breakout page whose person is no longer in this breakout (moved, called back): the page returns to the
     /// workshop, which it is told in a `return` message first (4004).
     NotInBreakout,
@@ -73,7 +75,7 @@ pub enum Close {
 
 impl Close {
     /// Every cause, for tests and tools.
-    pub const ALL: [Close; 18] = [
+    pub const ALL: [Close; 19] = [
         Close::ServerRestarting,
         Close::SessionRestarting,
         Close::Idle,
@@ -92,6 +94,7 @@ impl Close {
         Close::Ended,
         Close::Removed,
         Close::NotInBreakout,
+        Close::SessionFull,
     ];
 
     /// The WebSocket close code.
@@ -106,7 +109,9 @@ impl Close {
             Close::Reload => CLOSE_RELOAD,
             Close::NoHello | Close::BadName | Close::BadKey => CLOSE_BAD_HELLO,
             Close::TooSlow => CLOSE_TOO_SLOW,
-            Close::Ended | Close::NotesUnavailable | Close::Removed | Close::NotInBreakout => CLOSE_GONE,
+            Close::Ended | Close::NotesUnavailable | Close::Removed | Close::NotInBreakout | Close::SessionFull => {
+                CLOSE_GONE
+            }
         }
     }
 
@@ -130,6 +135,7 @@ impl Close {
             Close::Ended => "The session has ended.",
             Close::Removed => "The facilitator removed you from this workshop.",
             Close::NotInBreakout => "You are no longer in this breakout; back to the workshop.",
+            Close::SessionFull => "This session is full.",
         }
     }
 }
@@ -163,7 +169,8 @@ mod tests {
                 Close::Reload,
                 Close::Ended,
                 Close::Removed,
-                Close::NotInBreakout
+                Close::NotInBreakout,
+                Close::SessionFull
             ]
         );
     }

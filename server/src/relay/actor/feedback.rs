@@ -51,6 +51,16 @@ impl Actor {
                 },
             }
         };
+        let problem = problem.or_else(|| {
+            let mine = self.feedback.iter().filter(|f| f.from == from);
+            let (count, again) = mine.fold((0, false), |(n, again), f| (n + 1, again || f.id == draft.id));
+            (!again && count >= MAX_FEEDBACK_PER_GIVER).then(|| {
+                refuse(
+                    &format!("You have given {MAX_FEEDBACK_PER_GIVER} pieces of feedback in this session, the most it keeps."),
+                    vec![],
+                )
+            })
+        });
         if let Some(msg) = problem {
             self.send_to(conn, Outbound::text(&msg));
             return;

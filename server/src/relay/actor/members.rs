@@ -30,6 +30,13 @@ impl Actor {
             let _ = handle.outbox.try_send(Outbound::Close(Close::NotInBreakout));
             return;
         }
+        if self.conns.len() >= MAX_CONNS {
+            refuse_full(
+                &handle,
+                "This session has as many connections as it can take; close another tab and reload.",
+            );
+            return;
+        }
         let role = if capability == Capability::Observer {
             None
         } else {
@@ -73,6 +80,11 @@ impl Actor {
             .and_then(|id| self.participants.iter().position(|p| p.view.id == id));
         let index = match existing {
             Some(i) => i,
+            None if self.participants.len() >= MAX_PEOPLE => {
+                let message = format!("This session is full: at most {MAX_PEOPLE} people can join one session.");
+                refuse_full(&handle, &message);
+                return;
+            }
             None => {
                 let id = ParticipantId(self.participants.iter().map(|p| p.view.id.0 + 1).max().unwrap_or(1));
                 self.participants.push(ParticipantRecord {
@@ -162,6 +174,10 @@ impl Actor {
         // works from any Yjs client).
         if self.breakout.is_some() && capability == Capability::Participant {
             let _ = handle.outbox.try_send(Outbound::Close(Close::NotInBreakout));
+            return;
+        }
+        if self.conns.len() >= MAX_CONNS {
+            let _ = handle.outbox.try_send(Outbound::Close(Close::SessionFull));
             return;
         }
         self.conns
@@ -256,6 +272,15 @@ impl Actor {
 
 /// Tells a joining connection that its join could not be stored, then closes it with 1013 (try again later): a close
 /// after the message, not a kick, which would close before the message is written. The page reconnects by itself.
+/// Refuses a join to a session at one of its bounds ([`MAX_PEOPLE`], [`MAX_CONNS`]), saying which.
+fn refuse_full(handle: &ConnHandle, message: &str) {
+    let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
+        code: ErrorCode::NotAllowed,
+        message: message.into(),
+    }));
+    let _ = handle.outbox.try_send(Outbound::Close(Close::SessionFull));
+}
+
 fn join_unavailable(handle: &ConnHandle) {
     let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
         code: ErrorCode::Unavailable,

@@ -36,6 +36,17 @@ const LINGER: Duration = Duration::from_secs(30);
 /// Messages handled in one go before the frames they produced are written.
 const BURST: usize = 32;
 
+/// Most people (browser keys) one session records, participants and observers together: a join past it is refused
+/// with a message. Every join sends the whole list to everyone, so a link pasted where it should not be cannot turn
+/// each new key into a new row and a quadratic broadcast.
+pub const MAX_PEOPLE: usize = 60;
+/// Most connections at once to one session: pages (a person may have several tabs and devices) and Yjs clients.
+pub const MAX_CONNS: usize = 120;
+/// Most feedback submissions one person stores in one session (an edit reuses its submission's id).
+pub const MAX_FEEDBACK_PER_GIVER: usize = 20;
+/// Most commitments of one session copied to the `commitments` table at each notes write (the notes keep all).
+pub const MAX_COMMITMENTS: usize = 100;
+
 /// Identifies one WebSocket connection.
 pub type ConnId = u64;
 

@@ -114,6 +114,7 @@ impl Actor {
             .into_iter()
             .map(|c| c.cleaned(&members))
             .filter(|c| !c.text.is_empty())
+            .take(MAX_COMMITMENTS)
             .collect()
     }
 
