@@ -28,9 +28,46 @@ pub struct Config {
     /// one thread, which avoids cross-thread wake-ups (docs/performance.md).
     #[arg(long, env = "TANDEM_WORKERS", default_value_t = 0)]
     pub workers: usize,
+
+    /// Seconds a client has to send a request's headers (and an idle keep-alive connection is kept) and to send
+    /// its body; a client that takes longer is disconnected (a slowloris holds no socket for long).
+    #[arg(long, env = "TANDEM_HTTP_TIMEOUT", default_value_t = 10)]
+    pub http_timeout_secs: u64,
+
+    /// Seconds a graceful shutdown (Ctrl-C, SIGTERM) waits for open HTTP requests before it closes them; sessions'
+    /// notes are saved first either way.
+    #[arg(long, env = "TANDEM_SHUTDOWN_TIMEOUT", default_value_t = 15)]
+    pub shutdown_secs: u64,
+
+    /// HTTP requests per second from one client address, in bursts of up to four seconds' worth (0: no limit).
+    #[arg(long, env = "TANDEM_REQUESTS_PER_SECOND", default_value_t = 100)]
+    pub requests_per_second: u32,
+
+    /// Sessions and workshops one client address may create per minute (0: no limit).
+    #[arg(long, env = "TANDEM_SESSIONS_PER_MINUTE", default_value_t = 30)]
+    pub sessions_per_minute: u32,
+
+    /// Live connections (WebSockets) one client address may hold open at once (0: no limit).
+    #[arg(long, env = "TANDEM_SOCKETS_PER_ADDRESS", default_value_t = 200)]
+    pub sockets_per_address: usize,
+
+    /// Behind a reverse proxy: the header in which it passes the client's address (e.g. X-Forwarded-For; its last
+    /// entry is used). Without it, the limits above apply to the connecting address, and no header is believed.
+    #[arg(long, env = "TANDEM_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<axum::http::HeaderName>,
 }
 
 impl Config {
+    /// The limits per client address.
+    pub fn address_quotas(&self) -> crate::limits::AddressQuotas {
+        crate::limits::AddressQuotas {
+            requests_per_second: self.requests_per_second,
+            sessions_per_minute: self.sessions_per_minute,
+            sockets: self.sockets_per_address,
+            client_ip_header: self.client_ip_header.clone(),
+        }
+    }
+
     /// The runtime's worker threads: as configured, or for 0 one fewer than the cores, leaving a core for the
     /// SQLite thread and the kernel's network work (on 2 cores this measured ~10 % less CPU per delivery than a
     /// worker per core, and a lower p99 at 3 edits/s in one quick run: docs/performance.md).

@@ -5,6 +5,8 @@
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod http;
+pub mod limits;
 pub mod relay;
 pub mod store;
 pub mod templates;
@@ -44,6 +46,10 @@ pub struct AppState {
     pub allowed_origins: Arc<Vec<String>>,
     /// What the server functions call.
     pub backend: BackendHandle,
+    /// HTTP timeouts.
+    pub http: http::HttpLimits,
+    /// Limits per client address.
+    pub address_limits: Arc<limits::AddressLimits>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -90,6 +96,11 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
         store,
         allowed_origins: Arc::new(config.allowed_origins()),
         backend: BackendHandle(Arc::new(backend)),
+        address_limits: limits::AddressLimits::new(config.address_quotas()),
+        http: http::HttpLimits {
+            header_read: std::time::Duration::from_secs(config.http_timeout_secs.max(1)),
+            shutdown: std::time::Duration::from_secs(config.shutdown_secs),
+        },
     })
 }
 
@@ -128,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         // After the fallback, so that it also sees `/s/{id}/`, which would reach the app through the fallback.
         .layer(axum::middleware::from_fn_with_state(state.clone(), open_session_link))
         .layer(axum::middleware::from_fn(unreadable_request))
+        // A request body (a server function's arguments) must arrive within the HTTP timeout.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            state.http.header_read,
+        ))
         // Pages, server-function answers and the Markdown export are compressed as they are sent (brotli or gzip,
         // as the browser accepts); the site's files are stored compressed already, and socket upgrades have no
         // content type, so neither is touched.
@@ -157,6 +172,11 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // First of all: a client over its address's limits is answered 429 before anything else runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.address_limits.clone(),
+            limits::per_address,
         ))
         .with_state(state)
 }
@@ -359,21 +379,26 @@ pub async fn launch_with_listener(
     let app = router(state.clone());
     let relay = state.relay.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        // Without it, small frames wait for delayed ACKs (tens of ms of fan-out latency).
-        let _ = tcp.set_nodelay(true);
+    let limits = state.http;
+    // The rate limiters keep an entry per address: forget those that are back to a full quota, now and then.
+    let address_limits = Arc::downgrade(&state.address_limits);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match address_limits.upgrade() {
+                Some(limits) => limits.forget_idle(),
+                None => break,
+            }
+        }
     });
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = shutdown => {}
-                    _ = stopped => {}
-                }
-                relay.shut_down();
-            })
-            .await
-    });
+    let task = tokio::spawn(http::serve(listener, app, limits, async move {
+        tokio::select! {
+            _ = shutdown => {}
+            _ = stopped => {}
+        }
+        relay.shut_down();
+    }));
     Ok(Running {
         addr,
         state,

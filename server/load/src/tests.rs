@@ -6,11 +6,8 @@ use super::*;
 /// Starts a Tandem server on 127.0.0.1:0 over a fresh SQLite file in `dir`.
 async fn tandem_server(dir: &std::path::Path) -> server::Running {
     let config = server::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
         database_url: format!("sqlite://{}", dir.join("t.db").display()),
-        site_root: "target/site".into(),
-        workers: 0,
+        ..<server::Config as clap::Parser>::parse_from(["tandem", "--addr", "127.0.0.1:0"])
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     server::launch_with_listener(config, listener, std::future::pending())

@@ -223,16 +223,21 @@ type SocketRequest = (
     Path<String>,
     Query<SocketQuery>,
     HeaderMap,
+    Option<axum::Extension<crate::limits::SocketSlot>>,
     WebSocketUpgrade,
 );
 
 /// Checks the origin and the link, then upgrades the request to a connection of `endpoint`.
 async fn upgrade_to(endpoint: Endpoint, request: SocketRequest) -> Result<Response, AppError> {
-    let (State(state), Path(session), Query(query), headers, upgrade) = request;
+    let (State(state), Path(session), Query(query), headers, slot, upgrade) = request;
     let capability = authorize(&state, &session, &query.t, &headers).await?;
     let relay = state.relay.clone();
     let id = SessionId(session);
-    Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| serve(endpoint, socket, relay, id, capability)))
+    Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| async move {
+        // The address's place is taken as long as the socket is open.
+        let _slot = slot;
+        serve(endpoint, socket, relay, id, capability).await
+    }))
 }
 
 /// `GET /ws/{session}?t=TOKEN`: the live session (JSON control messages, binary y-sync notes).
@@ -247,13 +252,13 @@ pub async fn notes_socket(request: SocketRequest) -> Result<Response, AppError> 
 
 /// `GET /ws/w/{workshop}?t=TOKEN`: a workshop's page (lobby, facilitator's commands, dashboard).
 pub async fn workshop_socket(request: SocketRequest) -> Result<Response, AppError> {
-    let (State(state), Path(id), Query(query), headers, upgrade) = request;
+    let (State(state), Path(id), Query(query), headers, slot, upgrade) = request;
     let record = state.store.workshop(&id).await?.ok_or(AppError::InvalidLink)?;
     let capability = record.capability_of(&query.t).ok_or(AppError::InvalidLink)?;
     check_origin(&state, &headers)?;
     let relay = state.relay.clone();
-    Ok(
-        limited(upgrade, relay.limits)
-            .on_upgrade(move |socket| workshop::serve_workshop(socket, relay, id, capability)),
-    )
+    Ok(limited(upgrade, relay.limits).on_upgrade(move |socket| async move {
+        let _slot = slot;
+        workshop::serve_workshop(socket, relay, id, capability).await
+    }))
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod crash;
 mod feedback;
 mod form_roles;
+mod http_limits;
 mod limits;
 mod live_session;
 mod notes;

@@ -39,13 +39,16 @@ impl TestDb {
 
     /// Starts a server on 127.0.0.1:0 over this database.
     pub async fn start(self) -> TestServer {
-        let config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            public_url: None,
+        self.start_with(|_| {}).await
+    }
+
+    /// Starts a server on 127.0.0.1:0 over this database, with the defaults changed by `tweak`.
+    pub async fn start_with(self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut config = Config {
             database_url: self.url(),
-            site_root: "target/site".into(),
-            workers: 0,
+            ..<Config as clap::Parser>::parse_from(["tandem", "--addr", "127.0.0.1:0"])
         };
+        tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let running = launch_with_listener(config, listener, std::future::pending())
             .await

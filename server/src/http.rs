@@ -1,0 +1,88 @@
+//! The HTTP server loop. `axum::serve` builds hyper without a timer, so it has no timeouts: a client that sends its
+//! headers one byte a minute (slowloris) holds a socket forever, and a graceful shutdown waits for every connection
+//! without a limit. This loop is the same hyper HTTP/1 server with a timer, a header read timeout (which also ends
+//! idle keep-alive connections), and a bounded graceful shutdown; request bodies get their timeout from
+//! `tower_http`'s `RequestBodyTimeoutLayer` in the router. WebSocket upgrades leave hyper's hands: the relay closes
+//! them on shutdown.
+
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::Service;
+
+/// How the loop treats connections.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpLimits {
+    /// Time a client has to send a request's headers, and that an idle keep-alive connection is kept.
+    pub header_read: Duration,
+    /// Time open requests get to finish once a shutdown starts; then their connections are closed.
+    pub shutdown: Duration,
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then gives open requests at most `limits.shutdown` to
+/// finish. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: HttpLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut make: IntoMakeServiceWithConnectInfo<Router, SocketAddr> =
+        app.into_make_service_with_connect_info::<SocketAddr>();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+    // Each connection's task holds a sender: once all are gone, every connection has ended.
+    let (open, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted: wait a moment
+                    // rather than spin, then go on serving the others.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        // Without it, small frames wait for delayed ACKs (tens of ms of fan-out latency).
+        let _ = tcp.set_nodelay(true);
+        let Ok(service) = make.call(peer).await;
+        let conn = http
+            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service))
+            .with_upgrades();
+        let (open, mut stop) = (open.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut conn = std::pin::pin!(conn);
+            // A client that went away or sent garbage: nothing to do about it here.
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = async { drop(stop.wait_for(|stop| *stop).await) } => {
+                    // Finish the request in progress, then close (an idle connection closes at once).
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(listener);
+    stopping.send_replace(true);
+    drop(open);
+    if tokio::time::timeout(limits.shutdown, all_closed.recv()).await.is_err() {
+        tracing::warn!(
+            "open requests did not finish within {:?}; closing them",
+            limits.shutdown
+        );
+    }
+    Ok(())
+}

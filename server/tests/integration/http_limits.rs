@@ -1,0 +1,142 @@
+//! HTTP timeouts and a bounded shutdown (issue 19): a client that sends its headers slowly, or keeps an idle
+//! connection, is disconnected after the HTTP timeout; a request that never finishes does not hold up a shutdown.
+
+use crate::common::*;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Reads until the server closes the connection (what it sent before), failing if it is still open after `within`.
+async fn closed_within(tcp: &mut TcpStream, within: Duration) -> String {
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the connection is still open after {within:?}");
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[tokio::test]
+async fn slow_headers_and_idle_keep_alive_connections_are_closed() {
+    let server = TestDb::new().start_with(|c| c.http_timeout_secs = 1).await;
+    // Slowloris: a request line and one header, then nothing.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: tandem\r\n")
+        .await
+        .unwrap();
+    closed_within(&mut slow, Duration::from_secs(10)).await;
+
+    // A whole request is answered; the connection kept alive after it is closed once idle for the timeout.
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: tandem\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = closed_within(&mut idle, Duration::from_secs(10)).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("ok"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_request_body_that_never_arrives_is_answered_and_closed() {
+    let server = TestDb::new().start_with(|c| c.http_timeout_secs = 1).await;
+    let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+    tcp.write_all(
+        b"POST /api/create_session HTTP/1.1\r\nHost: tandem\r\nContent-Type: application/json\r\n\
+          Content-Length: 1000\r\n\r\n{\"request\":",
+    )
+    .await
+    .unwrap();
+    let answer = closed_within(&mut tcp, Duration::from_secs(10)).await;
+    // The server function could not read its arguments: a bad request that says why, not a fault.
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("not received within the designated timeout"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_shutdown_does_not_wait_for_a_request_that_never_ends() {
+    let (server, session) = TestServer::with_session("grow").await;
+    let server = server
+        .stop_keeping_db()
+        .await
+        .start_with(|c| {
+            c.http_timeout_secs = 3600;
+            c.shutdown_secs = 1;
+        })
+        .await;
+    // A session with a page in it: its notes are saved on the way down.
+    let mut page = server.page(&session.host_link, "Ana", 1, Default::default()).await;
+    page.type_text("goal-statement", "Saved before the end").await;
+    // The edit is in the actor's queue (not necessarily stored yet).
+    page.round_trip().await;
+    // A request whose body never ends, on a server whose body timeout is an hour.
+    let mut stuck = TcpStream::connect(server.addr).await.unwrap();
+    stuck
+        .write_all(b"POST /api/create_session HTTP/1.1\r\nHost: tandem\r\nContent-Length: 1000\r\n\r\n{")
+        .await
+        .unwrap();
+    let store_url = server.db().url();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), server.stop_keeping_db()).await;
+    let db = stopped.expect("the shutdown ended within its bound, not waiting for the stuck request");
+    let store = server::store::Store::open(&store_url).await.unwrap();
+    assert_eq!(
+        stored_text(&store, &session.id, "goal-statement").await,
+        "Saved before the end"
+    );
+    drop(db);
+}
+
+#[tokio::test]
+async fn one_address_creates_so_many_sessions_a_minute_then_is_told_when_to_retry() {
+    let server = TestDb::new().start_with(|c| c.sessions_per_minute = 2).await;
+    let url = format!("{}/api/create_session", server.url());
+    // Even a request that is refused counts: the limit is on trying.
+    for _ in 0..2 {
+        let (status, body) = http_post_json(&url, "{}").await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (status, answer) = http_post_json(&url, "{}").await;
+    assert_eq!(status, 429, "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("retry-after: "), "{answer}");
+    assert!(
+        answer.contains("Too many sessions were created from your network"),
+        "{answer}"
+    );
+    // Other requests are not limited by it.
+    assert_eq!(http_get(&format!("{}/healthz", server.url())).await.0, 200);
+}
+
+#[tokio::test]
+async fn one_address_holds_so_many_live_connections() {
+    use tokio_tungstenite::tungstenite::Error;
+    let server = TestDb::new().start_with(|c| c.sockets_per_address = 2).await;
+    let session = server.session("grow").await;
+    let url = server.yjs(&session.observer_link);
+    let first = Client::connect(&url).await;
+    let _second = Client::connect(&url).await;
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(Error::Http(response)) => {
+            assert_eq!(response.status(), 429);
+            assert!(response.headers().contains_key("retry-after"));
+        }
+        other => panic!("a third socket was not refused: {:?}", other.map(|_| ())),
+    }
+    // One closes: its place is free again (the server notices the close, so poll a few times).
+    drop(first);
+    let mut attempts = 0;
+    while tokio_tungstenite::connect_async(url.as_str()).await.is_err() {
+        attempts += 1;
+        assert!(attempts < 100, "the place was never given back");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
