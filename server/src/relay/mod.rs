@@ -1,7 +1,7 @@
 //! The live-session relay: WebSocket upgrade, one actor per session, bounded queues.
 
 mod actor;
-pub use actor::{MAX_COMMITMENTS, MAX_CONNS, MAX_FEEDBACK_PER_GIVER, MAX_PEOPLE};
+pub use actor::{MAX_COMMITMENTS, MAX_CONNS, MAX_FEEDBACK_PER_GIVER, MAX_PEOPLE, TIMER_CHANGES_BURST};
 mod conn;
 pub mod notes;
 mod outbox;

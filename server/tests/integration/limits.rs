@@ -2,7 +2,7 @@
 //! a message a person can act on, and nothing already there lost.
 
 use crate::common::*;
-use server::relay::{MAX_COMMITMENTS, MAX_CONNS, MAX_FEEDBACK_PER_GIVER, MAX_PEOPLE};
+use server::relay::{MAX_COMMITMENTS, MAX_CONNS, MAX_FEEDBACK_PER_GIVER, MAX_PEOPLE, TIMER_CHANGES_BURST};
 use std::collections::BTreeMap;
 use tandem_core::notes::{Commitment, NotesDoc};
 use tandem_core::protocol::{ErrorCode, ServerMsg, CLOSE_GONE};
@@ -140,4 +140,44 @@ async fn at_most_so_many_commitments_are_copied_to_the_table() {
     let rows = server.state.store.commitments(&session.id).await.unwrap();
     assert_eq!(rows.len(), MAX_COMMITMENTS);
     assert_eq!(ana.notes.commitments().len(), MAX_COMMITMENTS + 20);
+}
+
+/// A host socket flooding timer changes: each is a write, so the session stores a few a second and refuses the
+/// rest, and other sessions' joins go on.
+#[tokio::test]
+async fn a_flood_of_timer_changes_is_refused_past_a_few_a_second() {
+    use tandem_core::protocol::ClientMsg;
+    use tandem_core::session::{RoomId, TimerCommand};
+    let (server, session) = TestServer::with_session("grow").await;
+    let other = server.session("grow").await;
+    let (mut host, _) = server.join(&session.host_link, "Ana", 1, None).await;
+    // Under the socket's own limit of control messages per second (Limits::max_msgs_per_sec), so that each one
+    // reaches the session and is answered.
+    let flood = 40;
+    for _ in 0..flood {
+        host.send(&ClientMsg::Timer {
+            room: RoomId::MAIN,
+            command: TimerCommand::AddTime { seconds: 60 },
+        })
+        .await;
+    }
+    // Meanwhile someone joins another session.
+    let (_ben, welcome) = server.join(&other.participant_link, "Ben", 2, None).await;
+    assert!(matches!(welcome, ServerMsg::Welcome { .. }));
+    let (mut applied, mut refused) = (0, 0);
+    while applied + refused < flood {
+        match host.recv().await {
+            ServerMsg::Room { .. } => applied += 1,
+            ServerMsg::Error {
+                code: ErrorCode::RateLimited,
+                ..
+            } => refused += 1,
+            _ => {}
+        }
+    }
+    assert!(refused > 0, "a flood is refused");
+    assert!(
+        applied >= TIMER_CHANGES_BURST as usize && applied < flood / 2,
+        "a burst goes through, not the flood: {applied}"
+    );
 }

@@ -9,7 +9,9 @@ use tandem_core::session::SessionSettings;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_session_pages_at_once_all_finish() {
-    let (server, session) = TestServer::with_session("grow").await;
+    // A load test from one address: its request limit is off.
+    let server = TestDb::new().start_with(|c| c.requests_per_second = 0).await;
+    let session = server.session("grow").await;
     let (id, token) = parts(&session.participant_link);
     let cases: Vec<(String, u16)> = vec![
         (format!("/s/{id}?t={token}"), 200),
@@ -53,7 +55,9 @@ fn check((round, path, status, (got_status, body)): (usize, String, u16, (u16, S
 /// has no router; the test stays as a guard.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_render_while_other_servers_start() {
-    let (server, session) = TestServer::with_session("grow").await;
+    // As many requests as the servers take to start, from one address: its request limit is off.
+    let server = TestDb::new().start_with(|c| c.requests_per_second = 0).await;
+    let session = server.session("grow").await;
     let token = session.participant_token();
     let starting = tokio::spawn(async move {
         for _ in 0..30 {

@@ -35,7 +35,7 @@ async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
     assert!(body.contains("## Round 1 (still open"), "{body}");
     assert!(body.contains("\\# Ana \\<b\\>"), "names are escaped: {body}");
     assert!(
-        body.contains("\\[click\\]\\(http://evil\\)"),
+        body.contains("\\[click\\](http://evil)"),
         "messages are escaped: {body}"
     );
     assert_eq!(http_get(&record(&w.observer_link)).await.0, 200);

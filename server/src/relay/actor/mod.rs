@@ -47,6 +47,12 @@ pub const MAX_FEEDBACK_PER_GIVER: usize = 20;
 /// Most commitments of one session copied to the `commitments` table at each notes write (the notes keep all).
 pub const MAX_COMMITMENTS: usize = 100;
 
+/// Timer changes (start, pause, add time, next phase...) one session stores per second, in bursts of up to
+/// [`TIMER_CHANGES_BURST`]: a person clicks far less often.
+pub const TIMER_CHANGES_PER_SECOND: u32 = 5;
+/// See [`TIMER_CHANGES_PER_SECOND`].
+pub const TIMER_CHANGES_BURST: u32 = 10;
+
 /// Identifies one WebSocket connection.
 pub type ConnId = u64;
 
@@ -253,6 +259,8 @@ pub struct Actor {
     awareness_due: Option<Instant>,
     /// The workshop this session is a breakout of, if it is one.
     breakout: Option<BreakoutOf>,
+    /// Timer changes stored lately ([`TIMER_CHANGES_PER_SECOND`]).
+    timer_writes: governor::DefaultDirectRateLimiter,
 }
 
 impl Actor {
@@ -307,6 +315,10 @@ impl Actor {
                 last_edit: None,
                 greetings: Vec::new(),
             }),
+            timer_writes: governor::RateLimiter::direct(
+                governor::Quota::per_second(std::num::NonZeroU32::new(TIMER_CHANGES_PER_SECOND).expect("not 0"))
+                    .allow_burst(std::num::NonZeroU32::new(TIMER_CHANGES_BURST).expect("not 0")),
+            ),
         };
         actor.advance_due().await;
         Ok(Some(actor))

@@ -29,6 +29,16 @@ impl Actor {
             self.send_error(conn, ErrorCode::UnknownRoom, "There is no such room in this session.");
             return;
         };
+        // Each change is a write to the store: a few sockets sending them as fast as they may would keep the
+        // database busy for every other session.
+        if self.timer_writes.check().is_err() {
+            self.send_error(
+                conn,
+                ErrorCode::RateLimited,
+                "Too many timer changes at once; wait a moment and try again.",
+            );
+            return;
+        }
         let now = now_ms();
         match room.apply(&self.spec.phases, command, now) {
             Ok((next, event)) => {
