@@ -380,6 +380,21 @@ pub async fn launch_with_listener(
     let relay = state.relay.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let limits = state.http;
+    // The relay notes it is alive: after a crash, attendance ends when it was last known alive.
+    let store = state.store.clone();
+    let mut stopping = state.relay.stopping_signal();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(store::HEARTBEAT);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => break,
+            }
+            if let Err(e) = store.heartbeat(relay::now_ms()).await {
+                tracing::warn!(error = %e, "could not note the heartbeat");
+            }
+        }
+    });
     // The rate limiters keep an entry per address: forget those that are back to a full quota, now and then.
     let address_limits = Arc::downgrade(&state.address_limits);
     tokio::spawn(async move {

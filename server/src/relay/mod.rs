@@ -162,6 +162,11 @@ impl Relay {
         self.stopping.send_replace(true);
     }
 
+    /// Whether [`Relay::shut_down`] was called, for tasks beside the relay that stop with it.
+    pub fn stopping_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
     /// Resolves once [`Relay::shut_down`] was called.
     pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
         self.stopping.subscribe()

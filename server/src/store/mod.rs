@@ -74,6 +74,9 @@ pub struct ParticipantRecord {
     pub key: ParticipantKey,
 }
 
+/// How often the relay notes it is alive ([`Store::heartbeat`]): the error of attendance after a crash.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -318,12 +321,28 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every interval left open by a crash (called at start).
+    /// Notes that the relay is alive at `now` (every [`HEARTBEAT`]).
+    pub async fn heartbeat(&self, now: Millis) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO relay_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Closes every interval left open by a crash (called at start): at the relay's last heartbeat plus one
+    /// interval (when it was last known alive), not at `now`, which may be long after; never before the join.
     pub async fn close_open_attendance(&self, now: Millis) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attendance SET left_at = ? WHERE left_at IS NULL")
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE attendance SET left_at = MAX(joined_at, MIN(?1, \
+             COALESCE((SELECT at FROM relay_heartbeat WHERE id = 1) + ?2, ?1))) WHERE left_at IS NULL",
+        )
+        .bind(now)
+        .bind(HEARTBEAT.as_millis() as i64)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -337,3 +337,35 @@ async fn concurrent_feedback_writers_wait_their_turn_instead_of_failing() {
     }
     assert_eq!(store.feedback(&r.spec.id).await.unwrap().len(), 64);
 }
+
+/// After a crash, attendance left open ends when the relay was last known alive, not at the restart (which used to
+/// count the whole outage as time present).
+#[tokio::test]
+async fn attendance_left_open_by_a_crash_ends_at_the_last_heartbeat() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/h.db", dir.path().display()))
+        .await
+        .unwrap();
+    let r = record("s1");
+    store.create_session(&r, &RoomState::new(&r.spec.phases)).await.unwrap();
+    let id = &r.spec.id;
+    let restart = 10_000_000;
+    // Without any heartbeat (a database from before them): the restart time, as before.
+    store.attendance_start(id, ParticipantId(1), 1_000).await.unwrap();
+    store.close_open_attendance(restart).await.unwrap();
+    assert_eq!(store.attendance(id, restart).await.unwrap()[0].left_at, restart);
+
+    let hb = HEARTBEAT.as_millis() as i64;
+    store.attendance_start(id, ParticipantId(1), 2_000_000).await.unwrap();
+    store.heartbeat(3_000_000).await.unwrap();
+    store.heartbeat(4_000_000).await.unwrap();
+    // Joined after the last heartbeat, just before the crash: present from joining, no less.
+    store
+        .attendance_start(id, ParticipantId(2), 4_000_000 + hb + 5)
+        .await
+        .unwrap();
+    store.close_open_attendance(restart).await.unwrap();
+    let rows = store.attendance(id, restart).await.unwrap();
+    assert_eq!(rows[1].left_at, 4_000_000 + hb, "the last heartbeat plus one interval");
+    assert_eq!(rows[2].left_at, rows[2].joined_at, "never before the join");
+}
