@@ -51,6 +51,11 @@ pub struct Config {
     #[arg(long, env = "TANDEM_SOCKETS_PER_ADDRESS", default_value_t = 200)]
     pub sockets_per_address: usize,
 
+    /// Days after which a session or workshop with nothing new is deleted, with everything of it (0: keep
+    /// forever). Checked at start and daily.
+    #[arg(long, env = "TANDEM_RETENTION_DAYS", default_value_t = 365)]
+    pub retention_days: u32,
+
     /// Behind a reverse proxy: the header in which it passes the client's address (e.g. X-Forwarded-For; its last
     /// entry is used). Without it, the limits above apply to the connecting address, and no header is believed.
     #[arg(long, env = "TANDEM_CLIENT_IP_HEADER")]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod limits;
 pub mod relay;
+mod retention;
 pub mod store;
 pub mod templates;
 mod workshop_files;
@@ -131,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_files::record_markdown_file))
         .route("/w/{workshop}/join", get(workshop_files::join_screen))
+        .route(
+            "/s/{session}/delete",
+            get(retention::confirm_page).post(retention::delete),
+        )
         .route("/w/{workshop}/qr.svg", get(workshop_files::qr))
         .route("/w/{workshop}/times.svg", get(workshop_files::times))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
@@ -395,6 +400,7 @@ pub async fn launch_with_listener(
             }
         }
     });
+    tokio::spawn(retention::sweep_daily(state.relay.clone(), config.retention_days));
     // The rate limiters keep an entry per address: forget those that are back to a full quota, now and then.
     let address_limits = Arc::downgrade(&state.address_limits);
     tokio::spawn(async move {

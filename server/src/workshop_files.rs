@@ -119,7 +119,7 @@ pub(crate) async fn join_screen(
 }
 
 /// Text safe to put in HTML, in an element or a quoted attribute.
-fn html_escape(text: &str) -> String {
+pub(crate) fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

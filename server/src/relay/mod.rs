@@ -157,6 +157,46 @@ impl Relay {
         self.running_inbox(id).map(|inbox| inbox.tx)
     }
 
+    /// Deletes a session (not one of a workshop: see [`Relay::delete_workshop`]) and everything of it; its pages
+    /// are told and closed. The rows go first: a page that reconnects meanwhile finds no session, and the actor's
+    /// last write, if any, fails on the missing session. `false` if there was none.
+    pub async fn delete_session(&self, id: &SessionId) -> Result<bool, crate::store::StoreError> {
+        let deleted = self.store.delete_session(id).await?;
+        if let Some(tx) = self.running(id) {
+            let _ = tx.send(ActorMsg::Deleted).await;
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes a workshop with its breakouts, closing any breakout page still open.
+    pub async fn delete_workshop(&self, workshop: &str) -> Result<(), crate::store::StoreError> {
+        let breakouts = self.store.breakouts_of(workshop).await?;
+        self.store.delete_workshop(workshop).await?;
+        for id in breakouts {
+            if let Some(tx) = self.running(&id) {
+                let _ = tx.send(ActorMsg::Deleted).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes what has had nothing new for `days` days (retention); returns how many sessions and workshops.
+    pub async fn sweep(&self, days: u32) -> Result<(usize, usize), crate::store::StoreError> {
+        self.sweep_before(now_ms() - i64::from(days) * 86_400_000).await
+    }
+
+    /// Deletes what has had nothing new since `before` ([`Relay::sweep`]).
+    pub async fn sweep_before(&self, before: Millis) -> Result<(usize, usize), crate::store::StoreError> {
+        let (sessions, workshops) = self.store.stale(before).await?;
+        for id in &sessions {
+            self.delete_session(id).await?;
+        }
+        for id in &workshops {
+            self.delete_workshop(id).await?;
+        }
+        Ok((sessions.len(), workshops.len()))
+    }
+
     /// Tells every connection the relay is going away ([`Close::ServerRestarting`]: clients reconnect).
     pub fn shut_down(&self) {
         self.stopping.send_replace(true);

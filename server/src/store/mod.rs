@@ -321,6 +321,60 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a session and everything of it (participants, notes, feedback, attendance, commitments, private
+    /// notes: the schema cascades). `false` if there was no such session.
+    pub async fn delete_session(&self, session: &SessionId) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(&session.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Sessions (outside workshops) and workshops with nothing new since `before`: created, ended and (sessions)
+    /// last written notes all earlier. What retention deletes.
+    pub async fn stale(&self, before: Millis) -> Result<(Vec<SessionId>, Vec<String>), StoreError> {
+        let sessions = sqlx::query_scalar::<_, String>(
+            "SELECT s.id FROM sessions s LEFT JOIN notes n ON n.session_id = s.id \
+             WHERE s.workshop_id IS NULL AND s.created_at < ?1 AND COALESCE(s.ended_at, 0) < ?1 \
+             AND COALESCE(n.updated_at, 0) < ?1",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        let workshops = sqlx::query_scalar::<_, String>(
+            "SELECT id FROM workshops WHERE created_at < ?1 AND COALESCE(ended_at, 0) < ?1",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((sessions.into_iter().map(SessionId).collect(), workshops))
+    }
+
+    /// The breakouts (sessions) of a workshop.
+    pub async fn breakouts_of(&self, workshop: &str) -> Result<Vec<SessionId>, StoreError> {
+        let ids = sqlx::query_scalar::<_, String>("SELECT id FROM sessions WHERE workshop_id = ?")
+            .bind(workshop)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(SessionId).collect())
+    }
+
+    /// Deletes a workshop with its breakouts.
+    pub async fn delete_workshop(&self, workshop: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM sessions WHERE workshop_id = ?")
+            .bind(workshop)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM workshops WHERE id = ?")
+            .bind(workshop)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Notes that the relay is alive at `now` (every [`HEARTBEAT`]).
     pub async fn heartbeat(&self, now: Millis) -> Result<(), StoreError> {
         sqlx::query(

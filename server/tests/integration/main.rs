@@ -15,6 +15,7 @@ mod notes;
 mod page_notes;
 mod pages;
 mod private_notes;
+mod retention;
 mod roles;
 mod slow_client;
 mod workshop;

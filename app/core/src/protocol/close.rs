@@ -68,6 +68,8 @@ pub enum Close {
     Removed,
     /// The session has as many people or connections as the relay takes for one session (4004).
     SessionFull,
+    /// The host deleted the session, or it was kept past the relay's retention (4004).
+    Deleted,
     /// A breakout page whose person is no longer in this breakout (moved, called back): the page returns to the
     /// workshop, which it is told in a `return` message first (4004).
     NotInBreakout,
@@ -75,7 +77,7 @@ pub enum Close {
 
 impl Close {
     /// Every cause, for tests and tools.
-    pub const ALL: [Close; 19] = [
+    pub const ALL: [Close; 20] = [
         Close::ServerRestarting,
         Close::SessionRestarting,
         Close::Idle,
@@ -95,6 +97,7 @@ impl Close {
         Close::Removed,
         Close::NotInBreakout,
         Close::SessionFull,
+        Close::Deleted,
     ];
 
     /// The WebSocket close code.
@@ -109,9 +112,12 @@ impl Close {
             Close::Reload => CLOSE_RELOAD,
             Close::NoHello | Close::BadName | Close::BadKey => CLOSE_BAD_HELLO,
             Close::TooSlow => CLOSE_TOO_SLOW,
-            Close::Ended | Close::NotesUnavailable | Close::Removed | Close::NotInBreakout | Close::SessionFull => {
-                CLOSE_GONE
-            }
+            Close::Ended
+            | Close::NotesUnavailable
+            | Close::Removed
+            | Close::NotInBreakout
+            | Close::SessionFull
+            | Close::Deleted => CLOSE_GONE,
         }
     }
 
@@ -136,6 +142,7 @@ impl Close {
             Close::Removed => "The facilitator removed you from this workshop.",
             Close::NotInBreakout => "You are no longer in this breakout; back to the workshop.",
             Close::SessionFull => "This session is full.",
+            Close::Deleted => "This session was deleted.",
         }
     }
 }
@@ -170,7 +177,8 @@ mod tests {
                 Close::Ended,
                 Close::Removed,
                 Close::NotInBreakout,
-                Close::SessionFull
+                Close::SessionFull,
+                Close::Deleted
             ]
         );
     }

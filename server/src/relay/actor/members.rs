@@ -163,6 +163,23 @@ impl Actor {
         self.broadcast_presence();
     }
 
+    /// The session is gone from the store: every page is told and closed, and the actor stops (without writing:
+    /// [`Actor::run`]).
+    pub(super) fn deleted(&mut self) {
+        self.deleted = true;
+        self.notes_dirty_since = None;
+        let told = Outbound::text(&ServerMsg::Error {
+            code: ErrorCode::Ended,
+            message: "The host deleted this session; nothing of it is kept.".into(),
+        });
+        for (_, c) in self.conns.drain() {
+            if c.reads_json() {
+                let _ = c.handle.outbox.try_send(told.clone());
+            }
+            let _ = c.handle.outbox.try_send(Outbound::Close(Close::Deleted));
+        }
+    }
+
     /// A Yjs client joins the notes only: no participant, no presence, no JSON.
     pub(super) fn join_notes(&mut self, conn: ConnId, handle: ConnHandle, capability: Capability) {
         if self.ended_at.is_some() {

@@ -128,6 +128,8 @@ pub enum ActorMsg {
     },
     /// From the workshop this session is a breakout of.
     Workshop(FromWorkshop),
+    /// The session was deleted from the store: tell everyone, close, and stop without writing anything.
+    Deleted,
     /// A participant's text of a private note section.
     PrivateNote {
         /// The connection.
@@ -261,6 +263,8 @@ pub struct Actor {
     breakout: Option<BreakoutOf>,
     /// Timer changes stored lately ([`TIMER_CHANGES_PER_SECOND`]).
     timer_writes: governor::DefaultDirectRateLimiter,
+    /// The session was deleted: nothing more is written, and the actor stops.
+    deleted: bool,
 }
 
 impl Actor {
@@ -319,6 +323,7 @@ impl Actor {
                 governor::Quota::per_second(std::num::NonZeroU32::new(TIMER_CHANGES_PER_SECOND).expect("not 0"))
                     .allow_burst(std::num::NonZeroU32::new(TIMER_CHANGES_BURST).expect("not 0")),
             ),
+            deleted: false,
         };
         actor.advance_due().await;
         Ok(Some(actor))
@@ -368,6 +373,15 @@ impl Actor {
                         }
                         self.handle(msg).await;
                     }
+                    if self.deleted {
+                        inbox.close();
+                        while let Ok(msg) = inbox.try_recv() {
+                            if let ActorMsg::Join { handle, .. } = msg {
+                                let _ = handle.outbox.try_send(Outbound::Close(Close::Deleted));
+                            }
+                        }
+                        break;
+                    }
                     empty_since = if self.conns.is_empty() {
                         empty_since.or(Some(Instant::now()))
                     } else {
@@ -389,8 +403,10 @@ impl Actor {
             }
             self.write_queued();
         }
-        // Always on the way out: graceful shutdown and idle stop keep every edit.
-        self.flush_notes().await;
+        // Always on the way out: graceful shutdown and idle stop keep every edit (a deleted session keeps nothing).
+        if !self.deleted {
+            self.flush_notes().await;
+        }
         self.write_queued();
         tracing::debug!(session = %self.id, "session actor stopped");
     }
@@ -427,6 +443,7 @@ impl Actor {
             } => self.private_note(conn, section, text, rev).await,
             ActorMsg::End { conn } => self.end_by(conn).await,
             ActorMsg::Workshop(msg) => self.workshop_command(msg).await,
+            ActorMsg::Deleted => self.deleted(),
         }
     }
 }

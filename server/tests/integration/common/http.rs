@@ -19,19 +19,24 @@ pub async fn http_head(url: &str) -> u16 {
 /// A POST of the JSON `body` that asks for JSON back (as a server function call does): (status, whole response),
 /// bounded like [`http_get`].
 pub async fn http_post_json(url: &str, body: &str) -> (u16, String) {
-    http_request("POST", url, Some(body)).await
+    http_request("POST", url, Some(("application/json", body))).await
 }
 
-async fn http_request(method: &str, url: &str, json_body: Option<&str>) -> (u16, String) {
+/// POSTs an HTML form's fields (`application/x-www-form-urlencoded`), as a browser submits it.
+pub async fn http_post_form(url: &str, body: &str) -> (u16, String) {
+    http_request("POST", url, Some(("application/x-www-form-urlencoded", body))).await
+}
+
+async fn http_request(method: &str, url: &str, body: Option<(&str, &str)>) -> (u16, String) {
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, path) = rest
         .split_once('/')
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".into()));
-    let request = match json_body {
+    let request = match body {
         None => format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
-        Some(body) => format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json\r\n\
+        Some((content_type, body)) => format!(
+            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\nAccept: application/json\r\n\
              Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         ),

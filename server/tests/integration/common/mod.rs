@@ -9,7 +9,7 @@ mod workshop;
 
 pub use client::Client;
 pub use fixture::{parts, ws_url, Session, TestDb, TestServer};
-pub use http::{http_get, http_head, http_post_json};
+pub use http::{http_get, http_head, http_post_form, http_post_json};
 pub use page::Page;
 pub use workshop::{member, propose, settings, Workshop, WorkshopClient};
 
