@@ -152,10 +152,30 @@ const LOAD_FAILED_SCRIPT: &str = r#"(function () {
   addEventListener("unhandledrejection", function (e) { failed(e.reason); });
 })();"#;
 
-/// The document around the app, rendered on the server.
+/// The Content-Security-Policy of a page whose inline scripts (the load-failure notice above, Leptos' hydration
+/// and resource scripts) carry `nonce`: scripts only from Tandem itself or with this response's nonce, wasm
+/// compiled (`'wasm-unsafe-eval'`, nothing else evaluated), styles, images, fetches and sockets only from Tandem,
+/// no plugins, no `<base>`, forms posting only to Tandem, and no framing by any site.
+#[cfg(feature = "ssr")]
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// The document around the app, rendered on the server. Its Content-Security-Policy names this response's nonce
+/// ([`content_security_policy`]); the server sets a nonce-less one on every other answer.
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
+    let nonce = leptos::nonce::use_nonce();
+    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
+        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(nonce)) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -166,7 +186,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="referrer" content="no-referrer"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" id="leptos" href="/pkg/tandem.css"/>
-                <script inner_html=LOAD_FAILED_SCRIPT></script>
+                <script nonce=nonce inner_html=LOAD_FAILED_SCRIPT></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

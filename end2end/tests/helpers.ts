@@ -22,7 +22,9 @@ export function allowPageErrors(pattern: RegExp) {
 /**
  * Every spec imports `test` from here: it watches every page of every browser context the test opens (the `page`
  * fixture and `browser.newContext()` alike) and fails the test on any `pageerror` (an uncaught exception, a wasm
- * trap: the release build aborts on panic, so a Rust panic shows only as "unreachable") or console error.
+ * trap: the release build aborts on panic, so a Rust panic shows only as "unreachable") or console error. Every
+ * page is served with a strict Content-Security-Policy (issue 19): a violation is a console error that no test may
+ * expect away.
  */
 export const test = base.extend<{ failOnPageErrors: void }>({
   failOnPageErrors: [
@@ -37,7 +39,8 @@ export const test = base.extend<{ failOnPageErrors: void }>({
         page.on("console", (m) => {
           if (m.type() !== "error") return;
           const text = m.text();
-          if (!expectedConsoleErrors.some((p) => p.test(text))) errors.push(`console error on ${page.url()}: ${text}`);
+          const csp = /Content Security Policy/i.test(text);
+          if (csp || !expectedConsoleErrors.some((p) => p.test(text))) errors.push(`console error on ${page.url()}: ${text}`);
         });
       };
       const watch = (ctx: BrowserContext) => {

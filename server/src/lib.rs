@@ -51,6 +51,8 @@ pub struct AppState {
     pub http: http::HttpLimits,
     /// Limits per client address.
     pub address_limits: Arc<limits::AddressLimits>,
+    /// Whether the public URL is https (then answers carry Strict-Transport-Security).
+    pub https: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -72,6 +74,10 @@ pub enum StartError {
     #[error("network: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// The Content-Security-Policy of every answer that is not one of the app's pages (see `app::content_security_policy`).
+pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Opens the store, loads the templates, and builds the shared state.
 pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, StartError> {
@@ -98,6 +104,7 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
         allowed_origins: Arc::new(config.allowed_origins()),
         backend: BackendHandle(Arc::new(backend)),
         address_limits: limits::AddressLimits::new(config.address_quotas()),
+        https: config.public_url().starts_with("https://"),
         http: http::HttpLimits {
             header_read: std::time::Duration::from_secs(config.http_timeout_secs.max(1)),
             shutdown: std::time::Duration::from_secs(config.shutdown_secs),
@@ -164,11 +171,20 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         // No page of Tandem's may be framed by another site (clickjacking a host's controls), and no file is
-        // read as another type than the one it is sent as. (A full Content-Security-Policy is issue 19's; this
-        // one sets framing only.)
-        .layer(SetResponseHeaderLayer::overriding(
+        // read as another type than the one it is sent as. The app's pages set a Content-Security-Policy with
+        // their response's nonce (app::content_security_policy); every other answer gets this one, which allows
+        // no inline script at all (the join screen's and the delete page's scripts and styles are files).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
+            HeaderValue::from_static(DEFAULT_CSP),
+        ))
+        // Browsers that reached Tandem over HTTPS keep using HTTPS for a year.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            {
+                let hsts = state.https.then(|| HeaderValue::from_static("max-age=31536000"));
+                move |_: &axum::response::Response| hsts.clone()
+            },
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,

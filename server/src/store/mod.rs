@@ -103,6 +103,11 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            // A write that failed for lack of disk space makes SQLite roll its transaction back by itself; the
+            // ROLLBACK that sqlx sends when the transaction is dropped then fails ("no transaction is active"),
+            // and sqlx goes on counting the connection as inside one: every later `BEGIN IMMEDIATE` on it would
+            // fail. Such a connection is closed instead of reused (a new one is opened).
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;

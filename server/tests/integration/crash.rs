@@ -8,7 +8,7 @@ use tandem_core::protocol::{ClientMsg, ServerMsg};
 use tandem_core::session::{Answer, FeedbackDraft, FeedbackId};
 
 /// Starts the real server binary on port 0 over `db` and returns it with its base URL.
-fn spawn_relay(db: &TestDb) -> (Child, String) {
+pub(crate) fn spawn_relay(db: &TestDb) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["--addr", "127.0.0.1:0", "--database-url", &db.url()])
         .env("RUST_LOG", "info")

@@ -6,6 +6,7 @@ mod common;
 
 mod bad_input;
 mod crash;
+mod crash_loop;
 mod feedback;
 mod form_roles;
 mod http_limits;
@@ -18,5 +19,6 @@ mod private_notes;
 mod retention;
 mod roles;
 mod slow_client;
+mod storage_full;
 mod workshop;
 mod workshop_files;

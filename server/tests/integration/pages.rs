@@ -237,7 +237,8 @@ async fn the_ready_page_opens_with_the_host_link_only() {
     server.stop().await;
 }
 
-/// Every answer (a page, a file, an error, a server function) forbids framing by other sites and type sniffing,
+/// Every answer (a page, a file, an error, a server function) has a strict Content-Security-Policy (app pages:
+/// their inline scripts by nonce only), forbids framing by other sites and type sniffing,
 /// and keeps the link's token out of referrers.
 #[tokio::test]
 async fn every_answer_forbids_framing_and_sniffing() {
@@ -264,8 +265,46 @@ async fn every_answer_forbids_framing_and_sniffing() {
             .next()
             .unwrap_or_default()
             .to_ascii_lowercase();
+        // From the answer as sent (the nonce is case-sensitive).
+        let csp = response
+            .split("\r\n\r\n")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-security-policy: "))
+            .map(|l| &l["content-security-policy: ".len()..])
+            .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy in {head}"));
+        for directive in [
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "default-src 'self'",
+        ] {
+            assert!(csp.contains(directive), "{what}: {directive} missing in {csp}");
+        }
+        let scripts = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+        assert!(
+            !scripts.contains("unsafe-inline") && !scripts.contains("'unsafe-eval'"),
+            "{what}: {scripts}"
+        );
+        // An app page's inline scripts all carry the nonce its policy names; no other answer allows any.
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let inline = body.matches("<script").count() - body.matches("<script type=\"application/json\"").count();
+        if body.contains("<!DOCTYPE html>") {
+            let nonce = scripts.split("'nonce-").nth(1).and_then(|n| n.split('\'').next());
+            let nonce = nonce.unwrap_or_else(|| panic!("{what}: no nonce in {scripts}"));
+            assert_eq!(
+                body.matches(&format!("<script nonce=\"{nonce}\"")).count()
+                    + body
+                        .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                        .count(),
+                inline,
+                "{what}"
+            );
+        } else {
+            assert!(!scripts.contains("nonce"), "{what}: {scripts}");
+        }
         for header in [
-            "content-security-policy: frame-ancestors 'none'",
             "x-frame-options: deny",
             "x-content-type-options: nosniff",
             "referrer-policy: no-referrer",
@@ -274,4 +313,25 @@ async fn every_answer_forbids_framing_and_sniffing() {
         }
     }
     server.stop().await;
+}
+
+/// Strict-Transport-Security only when people reach Tandem over HTTPS (over plain HTTP it would be ignored, and a
+/// test server must not pin a browser to HTTPS).
+#[tokio::test]
+async fn answers_pin_https_only_when_the_public_url_is_https() {
+    let plain = TestServer::start().await;
+    let (_, head) = http_get(&format!("{}/healthz", plain.url())).await;
+    assert!(
+        !head.to_ascii_lowercase().contains("strict-transport-security"),
+        "{head}"
+    );
+    let https = TestDb::new()
+        .start_with(|c| c.public_url = Some("https://tandem.example".into()))
+        .await;
+    let (_, head) = http_get(&format!("{}/healthz", https.url())).await;
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("strict-transport-security: max-age=31536000"),
+        "{head}"
+    );
 }

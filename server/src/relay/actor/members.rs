@@ -112,10 +112,17 @@ impl Actor {
             record.view.capability = capability;
         }
         let record = record.clone();
+        let mut store_down = false;
         if let Err(e) = self.store.save_participant(&self.id, &record, now).await {
             tracing::error!(session = %self.id, error = %e, "could not save participant");
-            join_unavailable(&handle);
-            return;
+            // Someone the store already knows comes in anyway (the session goes on, and each write says whether
+            // it was kept); someone new cannot be recorded, so their page retries.
+            if existing.is_none() {
+                self.participants.pop();
+                join_unavailable(&handle);
+                return;
+            }
+            store_down = true;
         }
         let participant = record.view.id;
         let attendance = self.store.attendance_start(&self.id, participant, now).await.ok();
@@ -158,6 +165,13 @@ impl Actor {
                 let (_, text) = b.greetings.remove(at);
                 self.send_to(conn, Outbound::text(&ServerMsg::Notice { text }));
             }
+        }
+        if store_down {
+            self.send_error(
+                conn,
+                ErrorCode::Unavailable,
+                "Tandem cannot save right now; it keeps trying. What you write stays on this page until it is saved.",
+            );
         }
         self.open_notes(conn);
         self.broadcast_presence();

@@ -265,6 +265,8 @@ pub struct Actor {
     timer_writes: governor::DefaultDirectRateLimiter,
     /// The session was deleted: nothing more is written, and the actor stops.
     deleted: bool,
+    /// The last notes write failed (the pages were told; they are told again after a write succeeds and fails).
+    notes_failing: bool,
 }
 
 impl Actor {
@@ -324,6 +326,7 @@ impl Actor {
                     .allow_burst(std::num::NonZeroU32::new(TIMER_CHANGES_BURST).expect("not 0")),
             ),
             deleted: false,
+            notes_failing: false,
         };
         actor.advance_due().await;
         Ok(Some(actor))

@@ -244,6 +244,7 @@ impl Actor {
             // With nothing changed since the write started, everything received is stored (frames since then
             // were repeats); otherwise what was received before it started, and the next write does the rest.
             Ok(()) if self.notes_dirty_since.is_none() => {
+                self.notes_failing = false;
                 let conns: Vec<ConnId> = self.conns.keys().copied().collect();
                 for conn in conns {
                     self.ack_notes(conn, u64::MAX);
@@ -251,6 +252,7 @@ impl Actor {
                 self.report();
             }
             Ok(()) => {
+                self.notes_failing = false;
                 for (conn, frames) in acks {
                     self.ack_notes(conn, frames);
                 }
@@ -260,6 +262,17 @@ impl Actor {
                 tracing::error!(session = %self.id, error = %e, "could not save notes; retrying");
                 // Try again one flush interval from now, not in a tight loop.
                 self.notes_dirty_since = Some(Instant::now());
+                // The pages keep the edits (unconfirmed); say why once per spell of failures.
+                if !self.notes_failing {
+                    self.notes_failing = true;
+                    let msg = Outbound::text(&ServerMsg::Error {
+                        code: ErrorCode::Unavailable,
+                        message: "Tandem could not save the notes just now; it keeps trying, and your text stays on \
+                                  this page."
+                            .into(),
+                    });
+                    self.broadcast(msg);
+                }
             }
         }
     }

@@ -32,6 +32,13 @@ impl TestDb {
         TestDb { _dir: dir, path }
     }
 
+    /// A new, empty folder inside `parent` (a small file system, say).
+    pub fn new_in(parent: &std::path::Path) -> TestDb {
+        let dir = tempfile::tempdir_in(parent).unwrap();
+        let path = dir.path().join("t.db");
+        TestDb { _dir: dir, path }
+    }
+
     /// The database URL the server and sqlx take.
     pub fn url(&self) -> String {
         format!("sqlite://{}", self.path.display())
