@@ -44,6 +44,8 @@ test("official Yjs clients (y-websocket) share a session's notes with the page, 
     await join(host, links.host, "Ana", "coach");
     const pageGoal = host.getByTestId("notes-goal-statement");
     await expect(pageGoal).toHaveValue("Ben leads the next design review");
+    // Nobody edits the notes unseen: each Yjs client shows among the people, as what its link allows.
+    await expect(host.getByTestId("people").getByText("Notes app (Yjs, editing)")).toHaveCount(2);
     docA.getText("goal-statement").insert(docA.getText("goal-statement").length, " in March");
     await expect(pageGoal).toHaveValue("Ben leads the next design review in March");
     await pageGoal.press("End");

@@ -321,3 +321,25 @@ async fn a_notes_flood_closes_the_connection_instead_of_dropping_edits() {
     again.pull().await;
     server.stop().await;
 }
+
+/// Nobody reads or writes the notes unseen: a Yjs client shows in everyone's presence (as what its link allows),
+/// and leaves it when it goes. It is nobody in the session: not stored, and not someone to give feedback to.
+#[tokio::test]
+async fn a_yjs_client_is_seen_in_presence_while_connected() {
+    let (server, session) = TestServer::with_session("grow").await;
+    let (mut host, _) = server.join(&session.host_link, "Ana", 1, None).await;
+    let yjs = Client::connect(&server.yjs(&session.observer_link)).await;
+    let seen = host
+        .recv_until(|m| matches!(m, ServerMsg::Presence { participants } if participants.len() == 2))
+        .await;
+    let ServerMsg::Presence { participants } = seen else {
+        unreachable!()
+    };
+    let app = &participants[1];
+    assert_eq!(app.name, "Notes app (Yjs, reading)");
+    assert!(app.online && app.capability == tandem_core::session::Capability::Observer);
+    drop(yjs);
+    host.recv_until(|m| matches!(m, ServerMsg::Presence { participants } if participants.len() == 1))
+        .await;
+    assert_eq!(server.state.store.participants(&session.id).await.unwrap().len(), 1);
+}

@@ -214,6 +214,7 @@ impl Actor {
         self.conns
             .insert(conn, Conn::new(ConnKind::NotesOnly, capability, handle));
         self.open_notes(conn);
+        self.broadcast_presence();
     }
 
     /// The participant a browser key stands for: its first key or one bound to it later.
@@ -281,15 +282,36 @@ impl Actor {
         }
     }
 
-    /// Everyone in the session, online when they have at least one open connection.
+    /// Everyone in the session, online when they have at least one open connection; then each Yjs client
+    /// connected to the notes, so that nobody reads or writes them unseen. A Yjs client is nobody in the session
+    /// (never stored, never a feedback partner): it shows as an observer named for what its link allows, with an
+    /// id from the top of the range that no person gets.
     pub(super) fn presence(&self) -> Vec<ParticipantView> {
-        self.participants
+        let people = self.participants.iter().map(|p| ParticipantView {
+            online: self.conns.values().any(|c| c.is(p.view.id)),
+            ..p.view.clone()
+        });
+        let mut apps: Vec<(ConnId, Capability)> = self
+            .conns
             .iter()
-            .map(|p| ParticipantView {
-                online: self.conns.values().any(|c| c.is(p.view.id)),
-                ..p.view.clone()
-            })
-            .collect()
+            .filter(|(_, c)| c.participant().is_none())
+            .map(|(id, c)| (*id, c.capability))
+            .collect();
+        apps.sort_unstable_by_key(|(id, _)| *id);
+        let apps = apps
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, capability))| ParticipantView {
+                id: ParticipantId(u32::MAX - i as u32),
+                name: match capability {
+                    Capability::Observer => "Notes app (Yjs, reading)".into(),
+                    _ => "Notes app (Yjs, editing)".into(),
+                },
+                role: None,
+                capability: Capability::Observer,
+                online: true,
+            });
+        people.chain(apps).collect()
     }
 
     pub(super) fn broadcast_presence(&mut self) {
@@ -301,8 +323,6 @@ impl Actor {
     }
 }
 
-/// Tells a joining connection that its join could not be stored, then closes it with 1013 (try again later): a close
-/// after the message, not a kick, which would close before the message is written. The page reconnects by itself.
 /// Refuses a join to a session at one of its bounds ([`MAX_PEOPLE`], [`MAX_CONNS`]), saying which.
 fn refuse_full(handle: &ConnHandle, message: &str) {
     let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
@@ -312,6 +332,8 @@ fn refuse_full(handle: &ConnHandle, message: &str) {
     let _ = handle.outbox.try_send(Outbound::Close(Close::SessionFull));
 }
 
+/// Tells a joining connection that its join could not be stored, then closes it with 1013 (try again later): a close
+/// after the message, not a kick, which would close before the message is written. The page reconnects by itself.
 fn join_unavailable(handle: &ConnHandle) {
     let _ = handle.outbox.try_send(Outbound::text(&ServerMsg::Error {
         code: ErrorCode::Unavailable,
