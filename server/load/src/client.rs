@@ -18,6 +18,10 @@ use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, ReadTxn, StateVector, Text, Transact};
 
+/// The notes section the clients type in: one of GROW's shared sections, since the relay refuses updates to any
+/// other top-level name (issue 19).
+const SECTION: &str = "goal-statement";
+
 /// A bench client: connect, sync, then edits and awareness until the run is done. On the page socket it sends its
 /// hello first, pings as a page does, and makes its breakout's phase changes if it has that duty.
 pub async fn client(
@@ -30,7 +34,7 @@ pub async fn client(
     phase: watch::Receiver<Phase>,
 ) {
     let doc = Doc::new();
-    let text = doc.get_or_insert_text("bench");
+    let text = doc.get_or_insert_text(SECTION);
     // tungstenite zero-fills its read buffer before every read: keep it small (frames here are under 200 bytes).
     let config = WebSocketConfig::default().read_buffer_size(1024).write_buffer_size(0);
     let permit = gate.acquire().await;
@@ -367,7 +371,7 @@ mod tests {
             at.store(1, Ordering::Relaxed);
         }
         let doc = Doc::new();
-        let text = doc.get_or_insert_text("bench");
+        let text = doc.get_or_insert_text(SECTION);
         let first = edit(&doc, &text, 3, 0);
         let second = edit(&doc, &text, 3, 1);
         let mut next = vec![0; 2];

@@ -175,6 +175,9 @@ impl Notes {
         known: &[ClientID],
         foreign: &[ClientID],
     ) -> Result<Handled, NotesError> {
+        if !counts_fit(frame) {
+            return Err(NotesError::Malformed);
+        }
         let mut decoder = DecoderV1::new(Cursor::new(frame));
         let msg = Message::decode(&mut decoder).map_err(|_| NotesError::Malformed)?;
         match msg {
@@ -188,6 +191,7 @@ impl Notes {
             Message::Sync(SyncMessage::SyncStep2(update)) | Message::Sync(SyncMessage::Update(update)) => {
                 if !may_write {
                     // Readers send their (usually empty) sync step 2 on connect: harmless when it adds nothing.
+                    scan_update(&update).ok_or(NotesError::Malformed)?;
                     let adds = Update::decode_v1(&update)
                         .map_err(|_| NotesError::Malformed)?
                         .extends(&self.doc.transact().state_vector());
@@ -244,6 +248,7 @@ impl Notes {
 
     /// Applies an update; `false` when it brought nothing new (a repeat).
     fn apply(&mut self, bytes: &[u8]) -> Result<bool, NotesError> {
+        let named = scan_update(bytes).ok_or(NotesError::Malformed)?;
         let update = Update::decode_v1(bytes).map_err(|_| NotesError::Malformed)?;
         let sv = self.doc.transact().state_vector();
         // Blocks that start past what the relay has of their author would wait in memory for the missing part.
@@ -270,7 +275,6 @@ impl Notes {
             return Err(NotesError::OutOfOrder);
         }
         if let Some(roots) = &self.roots {
-            let named = root_names(bytes).map_err(|_| NotesError::Malformed)?;
             if named.iter().any(|name| !roots.contains(name)) {
                 return Err(NotesError::UnknownSection);
             }
@@ -304,48 +308,74 @@ impl Notes {
     }
 }
 
-/// The top-level names an encoded (v1) update inserts into. Only an item with neither origin names its parent (the
-/// others inherit it from a neighbour), so this reads each block's header and skips its content, the way yrs'
-/// own decoder does (`Update::decode`), without building the blocks.
-fn root_names(update: &[u8]) -> Result<BTreeSet<Arc<str>>, yrs::encoding::read::Error> {
+/// The top-level names an encoded (v1) update inserts into, or `None` if it is not a well-formed update whose
+/// counts fit in its bytes. Only an item with neither origin names its parent (the others inherit it from a
+/// neighbour), so this reads each block's header and skips its content, the way yrs' own decoder does
+/// (`Update::decode`), without building the blocks. It runs before yrs decodes the update: yrs reserves room for as
+/// many clients and blocks as the update declares, and a few bytes can declare hundreds of millions.
+fn scan_update(update: &[u8]) -> Option<BTreeSet<Arc<str>>> {
+    let fits = |n: u64| n <= update.len() as u64;
     let mut decoder = DecoderV1::new(Cursor::new(update));
     let mut names = BTreeSet::new();
-    let clients: u32 = decoder.read_var()?;
+    let clients: u32 = decoder.read_var().ok()?;
+    if !fits(clients.into()) {
+        return None;
+    }
     for _ in 0..clients {
-        let blocks: u32 = decoder.read_var()?;
-        decoder.read_client()?;
-        let _clock: u32 = decoder.read_var()?;
+        let blocks: u32 = decoder.read_var().ok()?;
+        if !fits(blocks.into()) {
+            return None;
+        }
+        decoder.read_var::<u64>().ok()?;
+        let _clock: u32 = decoder.read_var().ok()?;
         for _ in 0..blocks {
-            match decoder.read_info()? {
+            match decoder.read_info().ok()? {
                 BLOCK_SKIP_REF_NUMBER => {
-                    decoder.read_var::<u32>()?;
+                    decoder.read_var::<u32>().ok()?;
                 }
                 BLOCK_GC_REF_NUMBER => {
-                    decoder.read_len()?;
+                    decoder.read_len().ok()?;
                 }
                 info => {
                     if info & HAS_ORIGIN != 0 {
-                        decoder.read_left_id()?;
+                        decoder.read_left_id().ok()?;
                     }
                     if info & HAS_RIGHT_ORIGIN != 0 {
-                        decoder.read_right_id()?;
+                        decoder.read_right_id().ok()?;
                     }
                     if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-                        if decoder.read_parent_info()? {
-                            names.insert(Arc::from(decoder.read_string()?));
+                        if decoder.read_parent_info().ok()? {
+                            names.insert(Arc::from(decoder.read_string().ok()?));
                         } else {
-                            decoder.read_left_id()?;
+                            decoder.read_left_id().ok()?;
                         }
                         if info & HAS_PARENT_SUB != 0 {
-                            decoder.read_string()?;
+                            decoder.read_string().ok()?;
                         }
                     }
-                    ItemContent::decode(&mut decoder, info)?;
+                    ItemContent::decode(&mut decoder, info).ok()?;
                 }
             }
         }
     }
-    Ok(names)
+    Some(names)
+}
+
+/// Whether a y-sync frame's leading count (a state vector's clients, an update's clients, an awareness update's
+/// clients) fits in its bytes, each entry taking at least one: yrs reserves a hash map of that many entries before
+/// it reads them, and a 7-byte frame declaring 268 million made it write half a gigabyte (found by the frame
+/// fuzzer). A frame that cannot be read this far is left to yrs, which refuses it.
+fn counts_fit(frame: &[u8]) -> bool {
+    let mut cursor = Cursor::new(frame);
+    let buf = match cursor.read_var::<u32>() {
+        Ok(0) if cursor.read_var::<u32>().is_ok() => cursor.read_buf(),
+        Ok(1) => cursor.read_buf(),
+        _ => return true,
+    };
+    let Ok(buf) = buf else { return true };
+    Cursor::new(buf)
+        .read_var::<u64>()
+        .map_or(true, |n| n <= buf.len() as u64)
 }
 
 #[cfg(test)]
@@ -440,6 +470,25 @@ mod tests {
         assert_eq!(notes.handle(&third, true), Err(NotesError::OutOfOrder));
         assert!(notes.state() == before, "nothing applied");
         assert!(!notes.doc.transact().has_missing_updates(), "nothing parked in memory");
+    }
+
+    /// Frames the fuzzer found (server/tests/fuzz): a few bytes declaring hundreds of millions of entries (yrs
+    /// reserved that much before reading them), and a block clock that overflows.
+    #[test]
+    fn frames_whose_counts_cannot_fit_are_refused_before_yrs_reads_them() {
+        let mut notes = Notes::load(None).unwrap();
+        for frame in [
+            &[0x00, 0x00, 0x04, 0xff, 0xff, 0xff, 0x7f][..],
+            &[0x01, 0x04, 0xff, 0xff, 0xff, 0x7f],
+            &[0x00, 0x02, 0x04, 0xff, 0xff, 0xff, 0x7f],
+        ] {
+            assert_eq!(notes.handle(frame, true), Err(NotesError::Malformed), "{frame:02x?}");
+        }
+        let overflow = [
+            0x00, 0x02, 0x0a, 0x01, 0x01, 0x05, 0xf0, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x20,
+        ];
+        assert!(notes.handle(&overflow, true).is_err());
+        assert!(notes.handle(&overflow, false).is_err());
     }
 
     #[test]

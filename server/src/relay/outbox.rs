@@ -321,6 +321,9 @@ async fn write_some(sink: &mut WireSink, rx: &OutboxReader, work: Work) -> bool 
         };
         let (frame, last) = to_message(msg);
         if sink.feed(frame).await.is_err() {
+            // The socket takes no more frames, but may still owe one: the protocol's own answer to a client's
+            // close (tungstenite queues it, say for a close with a code no client may send). Send that.
+            let _ = sink.close().await;
             return false;
         }
         if last {

@@ -9,6 +9,8 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// 1006, closed abnormally: never sent. A browser reports it for a connection that ended without a close frame, and
 /// the page uses it too when it lets go of a socket on going offline.
 pub const CLOSE_ABNORMAL: u16 = 1006;
+/// 1002, protocol error: a frame that breaks the WebSocket protocol (a stray continuation, reserved bits).
+pub const CLOSE_PROTOCOL: u16 = 1002;
 /// 1007, invalid payload: a notes update could not be read.
 pub const CLOSE_INVALID_DATA: u16 = 1007;
 /// 1008, policy violation: too many messages, or notes out of order; the reconnect resyncs.
@@ -70,6 +72,10 @@ pub enum Close {
     SessionFull,
     /// The host deleted the session, or it was kept past the relay's retention (4004).
     Deleted,
+    /// A frame that breaks the WebSocket protocol (1002).
+    ProtocolViolation,
+    /// A text frame that is not UTF-8 (1007).
+    InvalidText,
     /// A breakout page whose person is no longer in this breakout (moved, called back): the page returns to the
     /// workshop, which it is told in a `return` message first (4004).
     NotInBreakout,
@@ -77,7 +83,7 @@ pub enum Close {
 
 impl Close {
     /// Every cause, for tests and tools.
-    pub const ALL: [Close; 20] = [
+    pub const ALL: [Close; 22] = [
         Close::ServerRestarting,
         Close::SessionRestarting,
         Close::Idle,
@@ -98,13 +104,16 @@ impl Close {
         Close::NotInBreakout,
         Close::SessionFull,
         Close::Deleted,
+        Close::ProtocolViolation,
+        Close::InvalidText,
     ];
 
     /// The WebSocket close code.
     pub const fn code(self) -> u16 {
         match self {
             Close::Idle => CLOSE_GOING_AWAY,
-            Close::MalformedNotes => CLOSE_INVALID_DATA,
+            Close::MalformedNotes | Close::InvalidText => CLOSE_INVALID_DATA,
+            Close::ProtocolViolation => CLOSE_PROTOCOL,
             Close::NotesOutOfOrder | Close::TooManyMessages => CLOSE_POLICY,
             Close::TooLarge => CLOSE_TOO_BIG,
             Close::ServerRestarting | Close::SessionRestarting => CLOSE_RESTART,
@@ -143,6 +152,8 @@ impl Close {
             Close::NotInBreakout => "You are no longer in this breakout; back to the workshop.",
             Close::SessionFull => "This session is full.",
             Close::Deleted => "This session was deleted.",
+            Close::ProtocolViolation => "Not a valid WebSocket frame",
+            Close::InvalidText => "Text that is not UTF-8",
         }
     }
 }

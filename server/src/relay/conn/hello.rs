@@ -62,13 +62,14 @@ fn is_protocol_1_hello(text: &str) -> bool {
 }
 
 /// Refuses a connection before it joined: the error (to a client that reads JSON), then the close.
-pub(in crate::relay) async fn refuse<K: Sink<Message> + Unpin>(
-    sink: &mut K,
-    json: Option<ErrorCode>,
-    close: Close,
-) -> Result<(), K::Error> {
+pub(in crate::relay) async fn refuse<K: Sink<Message> + Unpin>(sink: &mut K, json: Option<ErrorCode>, close: Close) {
+    let mut sent = true;
     if let Some(Outbound::Text(text)) = json.map(|code| error(code, close.reason())) {
-        sink.send(Message::Text(text)).await?;
+        sent = sink.send(Message::Text(text)).await.is_ok();
     }
-    sink.send(close_frame(close)).await
+    if !sent || sink.send(close_frame(close)).await.is_err() {
+        // The client closed first (its close was the "hello"): the socket takes no frame of ours, but still owes
+        // the protocol's answer to that close, which closing sends.
+        let _ = sink.close().await;
+    }
 }

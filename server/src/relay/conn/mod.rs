@@ -173,7 +173,7 @@ async fn open<S: Socket<E>, E>(
     let inbox = match join(endpoint, &mut stream, &relay, &session, conn, capability, &out).await {
         Ok(inbox) => inbox,
         Err((code, close)) => {
-            let _ = refuse(&mut sink, endpoint.speaks_json().then_some(code), close).await;
+            refuse(&mut sink, endpoint.speaks_json().then_some(code), close).await;
             return None;
         }
     };
@@ -212,6 +212,9 @@ where
     async fn run(mut self) {
         // Fields used in place, not moved out: the loop's state would hold both copies.
         let mut writer_done = false;
+        // The connection ends because of what the client sent (a close, a flood, a frame the relay refused): see
+        // below.
+        let mut refused = false;
         let mut heard = Instant::now();
         loop {
             let next = tokio::select! {
@@ -245,6 +248,7 @@ where
                 Ok(None) => break,
                 Ok(Some(Err(e))) => {
                     self.reader.read_error(&e);
+                    refused = true;
                     break;
                 }
                 Ok(Some(Ok(frame))) => frame,
@@ -252,7 +256,10 @@ where
             let mut msg = match self.reader.frame(frame) {
                 ControlFlow::Continue(Some(msg)) => msg,
                 ControlFlow::Continue(None) => continue,
-                ControlFlow::Break(()) => break,
+                ControlFlow::Break(()) => {
+                    refused = true;
+                    break;
+                }
             };
             if let ActorMsg::Notes { frame, held, .. } = &mut msg {
                 // Waits while the session's inbox holds too many bytes: this socket is not read meanwhile, so the
@@ -268,6 +275,14 @@ where
             if !to_actor(&self.reader.actor, msg).await {
                 break;
             }
+        }
+        if refused {
+            // Our close (with its reason) goes out through the writer. What the client sent meanwhile is read and
+            // dropped, for up to a second or until it answers the close: a socket closed with unread data is reset
+            // by the kernel, and the reset would destroy the close before the client reads it. After the client's
+            // own close, reading on is also what sends tungstenite's answer to it.
+            let drain = async { while let Some(Ok(_)) = self.stream.next().await {} };
+            let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
         }
         Box::pin(hang_up(
             &self.reader.actor,

@@ -97,11 +97,17 @@ impl Reader {
     }
 
     /// A read failed: a frame over the size limit is refused (with a message, to a page) and closed with
-    /// [`Close::TooLarge`]; any other error just ends the connection.
+    /// [`Close::TooLarge`]; a frame that breaks the protocol or text that is not UTF-8 is closed with its reason;
+    /// any other error (the connection is gone) just ends it.
     pub(super) fn read_error<E: Display + 'static>(&self, e: &E) {
-        if !is_too_large(e) {
-            tracing::debug!(error = %e, "websocket read error");
-            return;
+        match ws_error(e) {
+            Some(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {}
+            Some(WsError::Protocol(_)) => return self.close(Close::ProtocolViolation),
+            Some(WsError::Utf8(_)) => return self.close(Close::InvalidText),
+            _ => {
+                tracing::debug!(error = %e, "websocket read error");
+                return;
+            }
         }
         if self.endpoint.speaks_json() {
             let kib = self.max_frame_bytes / 1024;
@@ -171,17 +177,20 @@ impl RateWindow {
 /// type: axum's socket wraps tungstenite's error (found along the source chain), a tokio-tungstenite stream gives it
 /// as it is. The errors of any other stream (tests drive connections with their own) are never that.
 pub(in crate::relay) fn is_too_large<E: 'static>(e: &E) -> bool {
+    matches!(
+        ws_error(e),
+        Some(WsError::Capacity(CapacityError::MessageTooLong { .. }))
+    )
+}
+
+/// The tungstenite error behind a read error, if it is one (see [`is_too_large`]).
+fn ws_error<E: 'static>(e: &E) -> Option<&WsError> {
     let any: &dyn Any = e;
     let first: Option<&(dyn std::error::Error + 'static)> = match any.downcast_ref::<axum::Error>() {
         Some(e) => Some(e),
         None => any.downcast_ref::<WsError>().map(|e| e as _),
     };
-    std::iter::successors(first, |e| e.source()).any(|e| {
-        matches!(
-            e.downcast_ref::<WsError>(),
-            Some(WsError::Capacity(CapacityError::MessageTooLong { .. }))
-        )
-    })
+    std::iter::successors(first, |e| e.source()).find_map(|e| e.downcast_ref::<WsError>())
 }
 
 pub(in crate::relay) fn error(code: ErrorCode, message: &str) -> Outbound {

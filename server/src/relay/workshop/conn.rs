@@ -25,15 +25,15 @@ pub async fn serve_workshop(socket: WebSocket, relay: Relay, id: String, capabil
             name,
         }) => {
             if protocol != PROTOCOL_VERSION {
-                let _ = refuse(&mut sink, Some(ErrorCode::ProtocolMismatch), Close::Reload).await;
+                refuse(&mut sink, Some(ErrorCode::ProtocolMismatch), Close::Reload).await;
                 return;
             }
             let Some(name) = clean_name(&name) else {
-                let _ = refuse(&mut sink, Some(ErrorCode::BadHello), Close::BadName).await;
+                refuse(&mut sink, Some(ErrorCode::BadHello), Close::BadName).await;
                 return;
             };
             if !participant_key.is_well_formed() {
-                let _ = refuse(&mut sink, Some(ErrorCode::BadHello), Close::BadKey).await;
+                refuse(&mut sink, Some(ErrorCode::BadHello), Close::BadKey).await;
                 return;
             }
             (participant_key, name)
