@@ -166,9 +166,6 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await page.getByTestId("end-workshop-confirm").click();
   await expect(page.getByTestId("workshop-record")).toBeVisible();
   await expect(page.getByText("Invite people")).toBeHidden();
-  await expect
-    .poll(() => page.getByTestId("times-chart").evaluate((img: HTMLImageElement) => img.naturalWidth))
-    .toBeGreaterThan(0);
   for (const p of people) {
     await p.waitForURL(/\/w\//);
     await expect(p.getByTestId("workshop-ended")).toBeVisible();
@@ -177,7 +174,18 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await expectAccessible(people[0]);
   await expectAccessible(page);
   await screenshots(people[0], "workshop-participant-summary");
+  // The record is a page of its own (drawn by the relay): every breakout of both rounds, the chart, who took part.
+  await page.getByTestId("record-open").click();
+  await expect(page).toHaveURL(/\/w\/[^/]+\/record\?t=/);
+  await expect(page.getByTestId("record-rounds").locator("li")).toHaveCount(new Set(round1).size + new Set(round2).size);
+  await expect
+    .poll(() => page.getByTestId("times-chart").evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBeGreaterThan(0);
+  await expect(page.getByRole("heading", { name: /Who took part \(7\)/ })).toBeVisible();
+  await expectAccessible(page);
   await screenshots(page, "workshop-record");
+  await page.getByTestId("record-back").click();
+  await expect(page.getByTestId("workshop-record")).toBeVisible();
   // A breakout's summary opens from there.
   await people[0].getByTestId("my-breakouts").getByRole("link").first().click();
   await expect(people[0].getByRole("heading", { level: 1 })).toBeVisible();
@@ -342,7 +350,13 @@ test("the facilitator renames, removes, moves and runs one clock for all", async
   const markdown = fs.readFileSync((await download.path())!, "utf8");
   expect(markdown).toContain("## Round 1");
   expect(markdown).toContain("Anna");
+  await page.getByTestId("record-open").click();
+  await expect(page.getByTestId("record-rounds")).toBeVisible();
   await page.evaluate(() => { (window as any).printed = 0; window.print = () => { (window as any).printed += 1; }; });
   await page.getByTestId("record-print").click();
-  expect(await page.evaluate(() => (window as any).printed)).toBe(1);
+  await expect.poll(() => page.evaluate(() => (window as any).printed)).toBe(1);
+  // The observer's link opens the record too (without summaries: it may not read notes).
+  await observer.getByTestId("record-open").click();
+  await expect(observer.getByTestId("record-rounds").locator("li")).not.toHaveCount(0);
+  await expect(observer.getByTestId("record-rounds").getByRole("link")).toHaveCount(0);
 });

@@ -12,6 +12,7 @@ mod retention;
 pub mod store;
 pub mod templates;
 mod workshop_files;
+mod workshop_record;
 
 use app::api::BackendHandle;
 use app::shell;
@@ -138,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_files::record_markdown_file))
+        .route("/w/{workshop}/record", get(workshop_record::record_page))
         .route("/w/{workshop}/join", get(workshop_files::join_screen))
         .route(
             "/s/{session}/delete",

@@ -49,16 +49,18 @@ pub struct DeleteForm {
     t: String,
 }
 
-/// The session if `token` is its host's and it is not part of a workshop (those go with their workshop).
-async fn hosts_session(state: &AppState, id: &str, token: &str) -> Result<String, Response> {
+/// The session's title and whether it has ended, if `token` is its host's and it is not part of a workshop (those
+/// go with their workshop).
+async fn hosts_session(state: &AppState, id: &str, token: &str) -> Result<(String, bool), Response> {
     match state.store.session(id).await {
         Ok(Some(record)) if record.capability_of(token) == Some(Capability::Host) && record.workshop_id.is_none() => {
             let goal = record.spec.goal.trim();
-            Ok(if goal.is_empty() {
+            let title = if goal.is_empty() {
                 record.spec.template_name.clone()
             } else {
                 goal.to_string()
-            })
+            };
+            Ok((title, record.ended_at.is_some()))
         }
         Ok(_) => Err(AppError::InvalidLink.into_response()),
         Err(e) => {
@@ -98,12 +100,17 @@ pub async fn confirm_page(
     Path(id): Path<String>,
     Query(query): Query<ExportQuery>,
 ) -> Response {
-    let title = match hosts_session(&state, &id, &query.t).await {
-        Ok(title) => html_escape(&title),
+    let (title, ended) = match hosts_session(&state, &id, &query.t).await {
+        Ok((title, ended)) => (html_escape(&title), ended),
         Err(response) => return response,
     };
     let token = html_escape(&query.t);
-    let back = format!("/s/{}?t={token}", html_escape(&id));
+    // Back where the host came from: the summary once the session has ended, else the session.
+    let back = format!(
+        "/s/{}{}?t={token}",
+        html_escape(&id),
+        if ended { "/summary" } else { "" }
+    );
     page(
         "Delete this session?",
         &format!(

@@ -13,7 +13,7 @@ use tandem_core::workshop::{record_markdown, times_chart_svg, BreakoutTime};
 
 /// The workshop `id` if `token` is its facilitator's or observers' link; otherwise the answer to give (404 for any
 /// other link or an unknown workshop, 503 when the store fails).
-async fn facilitators_record(state: &AppState, id: &str, token: &str) -> Result<WorkshopRecord, Response> {
+pub(crate) async fn facilitators_record(state: &AppState, id: &str, token: &str) -> Result<WorkshopRecord, Response> {
     match state.store.workshop(id).await {
         Ok(Some(record))
             if matches!(

@@ -90,6 +90,11 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                 <div class="actions no-print">
                     <button class="button" on:click=|_| print()>"Print / Save as PDF"</button>
                     <a class="button" href=export download data-testid="download-markdown">"Download Markdown"</a>
+                    // The host may delete the session: a confirmation page the relay draws (server/src/retention.rs).
+                    {(summary.capability == tandem_core::session::Capability::Host).then(|| view! {
+                        <a class="button button--danger-quiet" href=format!("/s/{id}/delete?t={token}") rel="external"
+                            data-testid="delete-session">"Delete…"</a>
+                    })}
                 </div>
             </section>
 

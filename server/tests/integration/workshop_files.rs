@@ -1,5 +1,6 @@
 //! What the relay draws for a workshop's facilitator (server/src/workshop_files.rs): the join screen and its QR
-//! code, and the record as Markdown; each for the facilitator's (or observers') link only.
+//! code, and the record as Markdown and as a page (server/src/workshop_record.rs); each for the facilitator's (or
+//! observers') link only.
 
 use crate::common::*;
 use tandem_core::protocol::workshop::WorkshopClientMsg;
@@ -49,6 +50,24 @@ async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
     assert_eq!(http_get(&times(&w.participant_link)).await.0, 404);
     assert_eq!(http_get(&record(&w.participant_link)).await.0, 404);
     assert_eq!(http_get(&record(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
+
+    // The record page: the same, as HTML, with everything typed escaped; links to the download and back.
+    let page = |link: &str| beside(link, "record");
+    let (status, html) = http_get(&page(&w.host_link)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<h1>Record: GROW"), "{html}");
+    assert!(html.contains("Round 1 · breakout 1: "), "{html}");
+    assert!(
+        html.contains("# Ana &lt;b&gt;") && !html.contains("<b>"),
+        "names are escaped: {html}"
+    );
+    assert!(
+        html.contains("[click](http://evil)") && !html.contains("<a href=\"http://evil"),
+        "{html}"
+    );
+    assert!(html.contains("record.md?t=") && html.contains(r#"<script src="/print.js" defer></script>"#));
+    assert_eq!(http_get(&page(&w.observer_link)).await.0, 200);
+    assert_eq!(http_get(&page(&w.participant_link)).await.0, 404);
 }
 
 /// The y-websocket endpoint addresses a breakout: an official Yjs client on the facilitator's observer link (given

@@ -11,7 +11,7 @@ use crate::components::when::When;
 use leptos::prelude::*;
 use tandem_core::protocol::workshop::{BreakoutStatus, ClockOp, WorkshopClientMsg, WorkshopView};
 use tandem_core::session::clock::format_remaining;
-use tandem_core::session::{total_minutes, Capability, ParticipantId, Timer};
+use tandem_core::session::{Capability, ParticipantId, Timer};
 use tandem_core::workshop::{GroupSize, Groups, Stage, MAX_BROADCAST_CHARS};
 
 /// The facilitator's or an observer's view of the workshop, once joined.
@@ -49,15 +49,35 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
             Some(match now {
                 Stage::Lobby | Stage::Plenary => view! { <NextRound live rounds_done/> }.into_any(),
                 Stage::Breakouts => view! { <Dashboard live round=rounds_done/> }.into_any(),
-                Stage::Ended => {
-                    let planned = live.info.with(|i| i.as_ref().map_or(0, |i| total_minutes(&i.format.phases)));
-                    view! { {move || live.view.get().map(|view| view! { <super::record::Record view planned/> })} }.into_any()
-                }
+                Stage::Ended => view! { <Ended/> }.into_any(),
             })
         }}
         <When when=move || host() && stage.get().is_some_and(|(s, _)| s != Stage::Ended)>
             <EndWorkshop live/>
         </When>
+    }
+}
+
+/// The ended workshop: its record is a page the relay draws (server/src/workshop_record.rs), one click away, and
+/// a Markdown file.
+#[component]
+fn Ended() -> impl IntoView {
+    let (record, markdown) = match crate::Route::current() {
+        crate::Route::Workshop { id, token } => (
+            format!("/w/{id}/record?t={token}"),
+            format!("/w/{id}/record.md?t={token}"),
+        ),
+        _ => Default::default(),
+    };
+    view! {
+        <section class="card record" data-testid="workshop-record">
+            <h2>"The workshop has ended"</h2>
+            <p>"Its record has the rounds and groups with their time, the messages sent, and who took part."</p>
+            <p class="controls">
+                <a class="button button--primary" href=record rel="external" data-testid="record-open">"Open the record"</a>
+                <a class="button" href=markdown download data-testid="record-markdown">"Download as Markdown"</a>
+            </p>
+        </section>
     }
 }
 

@@ -4,7 +4,6 @@
 //! page is a wasm file of its own (`workshop_page`), so none of it weighs on the session page.
 
 mod facilitator;
-mod record;
 mod socket;
 
 use crate::api::{OpenedWorkshop, WorkshopLink, WORKSHOP_SCRIPT_ID};
@@ -303,14 +302,14 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
                         } else {
                             "Back in the plenary. The facilitator will open the next round or end the workshop."
                         }}</p>
-                        <BreakoutList view=view.clone() me=Some(me) planned/>
+                        <BreakoutList view=view.clone() me planned/>
                     </section>
                 }.into_any(),
                 Stage::Ended => view! {
                     <section class="card" data-testid="workshop-ended">
                         <h2>"The workshop has ended"</h2>
                         <p>"Your breakouts, round by round: open one to see its notes, commitments and the feedback you may see."</p>
-                        <BreakoutList view=view.clone() me=Some(me) planned/>
+                        <BreakoutList view=view.clone() me planned/>
                     </section>
                 }.into_any(),
             })
@@ -318,11 +317,11 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
     }
 }
 
-/// Breakouts round by round, each with the time its clocks ran against the `planned` minutes and its summary link
-/// where the viewer may open it: a participant's own (`me`: "with" their partners), or every breakout for the
-/// facilitator's record.
+/// A participant's (`me`) breakouts round by round, "with" their partners, each with the time its clocks ran against
+/// the `planned` minutes and its summary link. (The facilitator's record of every breakout is a page the relay
+/// draws: server/src/workshop_record.rs.)
 #[component]
-fn BreakoutList(view: WorkshopView, me: Option<ParticipantId>, planned: u32) -> impl IntoView {
+fn BreakoutList(view: WorkshopView, me: ParticipantId, planned: u32) -> impl IntoView {
     let rows: Vec<_> = view
         .breakouts
         .iter()
@@ -330,17 +329,17 @@ fn BreakoutList(view: WorkshopView, me: Option<ParticipantId>, planned: u32) -> 
             let names: Vec<String> = b
                 .members
                 .iter()
-                .filter(|&&m| Some(m) != me)
+                .filter(|&&m| m != me)
                 .map(|&m| name_of(&view, m))
                 .collect();
             let spent = b
                 .spent_ms
                 .map(|ms| format!(" · {} of {planned} min", (ms + 30_000) / 60_000))
                 .unwrap_or_default();
-            let text = match me {
-                Some(_) if names.is_empty() => format!("Round {} · on your own{spent}", b.round),
-                Some(_) => format!("Round {} · with {}{spent}", b.round, and_list(&names)),
-                None => format!("Round {} · breakout {}: {}{spent}", b.round, b.number, names.join(", ")),
+            let text = if names.is_empty() {
+                format!("Round {} · on your own{spent}", b.round)
+            } else {
+                format!("Round {} · with {}{spent}", b.round, and_list(&names))
             };
             (text, b.summary.clone())
         })

@@ -1,0 +1,130 @@
+//! The record of a workshop as a page of its own, drawn by the relay from the stored workshop for the facilitator's
+//! and the observers' links: the rounds and their groups with the time each breakout's clocks ran (and its summary,
+//! where the workshop lets the facilitator read notes), the chart of planned against actual time, the messages
+//! sent to every breakout, who took part, and the Markdown download and Print. Plain HTML and one small script
+//! file (Print): none of it weighs on the workshop page's code.
+
+use crate::workshop_files::{facilitators_record, html_escape};
+use crate::{AppState, ExportQuery};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write;
+use tandem_core::session::summary::format_utc;
+use tandem_core::session::{total_minutes, Capability, ParticipantId};
+use tandem_core::workshop::Stage;
+
+/// `GET /w/{id}/record?t=TOKEN`: the record page (facilitator and observers; 404 for any other link).
+pub(crate) async fn record_page(
+    State(state): State<AppState>,
+    Path(workshop): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let record = match facilitators_record(&state, &workshop, &query.t).await {
+        Ok(record) => record,
+        Err(response) => return response,
+    };
+    let (spec, wstate) = (&record.spec, &record.state);
+    let reads_notes = spec.settings.facilitator_reads_notes && record.capability_of(&query.t) == Some(Capability::Host);
+    let name = |id: ParticipantId| {
+        wstate
+            .member(id)
+            .map_or_else(|| "A former participant".to_string(), |m| html_escape(&m.name))
+    };
+    let planned = total_minutes(&spec.format.phases);
+    let token = html_escape(&query.t);
+    let id = html_escape(&workshop);
+    let mut body = String::new();
+    let title = html_escape(&spec.format.template_name);
+    let _ = write!(body, "<h1>Record: {title}</h1>");
+    let status = match (wstate.stage, wstate.ended_at) {
+        (Stage::Ended, Some(at)) => format!("Ended {}", format_utc(at)),
+        _ => "Still running".to_string(),
+    };
+    let _ = write!(
+        body,
+        r#"<p class="hint">{status} · {} of {} rounds · each breakout planned for {planned} min</p><h2>Rounds</h2>"#,
+        wstate.rounds.len(),
+        spec.settings.rounds
+    );
+    if wstate.rounds.is_empty() {
+        body.push_str(r#"<p class="hint">No breakouts yet.</p>"#);
+    }
+    body.push_str(r#"<ol class="my-breakouts" data-testid="record-rounds">"#);
+    for (r, round) in wstate.rounds.iter().enumerate() {
+        for (n, b) in round.breakouts.iter().enumerate() {
+            let names: Vec<String> = b.members.iter().map(|&m| name(m)).collect();
+            let spent = b
+                .spent_ms
+                .map(|ms| format!(" · {} of {planned} min", (ms + 30_000) / 60_000))
+                .unwrap_or_default();
+            let summary = if reads_notes {
+                format!(
+                    r#" <a href="/s/{}/summary?t={}">Open summary</a>"#,
+                    html_escape(&b.session),
+                    html_escape(&b.observer_token)
+                )
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                body,
+                "<li>Round {} · breakout {}: {}{spent}{summary}</li>",
+                r + 1,
+                n + 1,
+                names.join(", ")
+            );
+        }
+    }
+    body.push_str("</ol>");
+    let _ = write!(
+        body,
+        r#"<h2>Planned and actual time</h2>
+<img class="times-chart" src="/w/{id}/times.svg?t={token}" alt="Bar chart: planned and actual time of each breakout, red where it ran over." data-testid="times-chart">
+<h2>Messages to every breakout</h2><p>{}</p>"#,
+        if wstate.broadcasts.is_empty() {
+            "None.".to_string()
+        } else {
+            wstate
+                .broadcasts
+                .iter()
+                .map(|b| html_escape(&b.text))
+                .collect::<Vec<_>>()
+                .join(" · ")
+        }
+    );
+    let people: Vec<String> = wstate
+        .members
+        .iter()
+        .filter(|m| m.capability == Capability::Participant && !m.removed)
+        .map(|m| html_escape(&m.name))
+        .collect();
+    let _ = write!(
+        body,
+        r#"<h2>Who took part ({})</h2><p>{}</p>
+<p class="controls">
+<a class="button" href="/w/{id}/record.md?t={token}" download data-testid="record-markdown">Download as Markdown</a>
+<button class="button" type="button" data-print data-testid="record-print">Print</button>
+<a class="button button--quiet" href="/w/{id}?t={token}" data-testid="record-back">Back to the workshop</a>
+</p>"#,
+        people.len(),
+        people.join(", ")
+    );
+    let page = format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer"><script src="/print.js" defer></script>
+<title>Record: {title} · Tandem</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/pkg/tandem.css"></head>
+<body><main class="page"><section class="card record" data-testid="workshop-record">{body}</section></main></body></html>
+"#
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page,
+    )
+        .into_response()
+}
