@@ -4,6 +4,7 @@
 
 mod common;
 
+mod abuse;
 mod bad_input;
 mod crash;
 mod crash_loop;
