@@ -100,11 +100,10 @@ impl Reader {
     /// [`Close::TooLarge`]; a frame that breaks the protocol or text that is not UTF-8 is closed with its reason;
     /// any other error (the connection is gone) just ends it.
     pub(super) fn read_error<E: Display + 'static>(&self, e: &E) {
-        match ws_error(e) {
-            Some(WsError::Capacity(CapacityError::MessageTooLong { .. })) => {}
-            Some(WsError::Protocol(_)) => return self.close(Close::ProtocolViolation),
-            Some(WsError::Utf8(_)) => return self.close(Close::InvalidText),
-            _ => {
+        match refusal(e) {
+            Some(Close::TooLarge) => {}
+            Some(close) => return self.close(close),
+            None => {
                 tracing::debug!(error = %e, "websocket read error");
                 return;
             }
@@ -173,17 +172,20 @@ impl RateWindow {
     }
 }
 
-/// Whether a read error is tungstenite refusing a frame over the size limit (`MessageTooLong`), told by the error's
-/// type: axum's socket wraps tungstenite's error (found along the source chain), a tokio-tungstenite stream gives it
-/// as it is. The errors of any other stream (tests drive connections with their own) are never that.
-pub(in crate::relay) fn is_too_large<E: 'static>(e: &E) -> bool {
-    matches!(
-        ws_error(e),
-        Some(WsError::Capacity(CapacityError::MessageTooLong { .. }))
-    )
+/// How to close a connection whose read failed on what the client sent: a frame over the size limit, a frame that
+/// breaks the protocol, text that is not UTF-8. `None` when the connection is simply gone. Told by the error's type:
+/// axum's socket wraps tungstenite's error (found along the source chain), a tokio-tungstenite stream gives it as it
+/// is. The errors of any other stream (tests drive connections with their own) are never one of these.
+pub(in crate::relay) fn refusal<E: 'static>(e: &E) -> Option<Close> {
+    match ws_error(e)? {
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => Some(Close::TooLarge),
+        WsError::Protocol(_) => Some(Close::ProtocolViolation),
+        WsError::Utf8(_) => Some(Close::InvalidText),
+        _ => None,
+    }
 }
 
-/// The tungstenite error behind a read error, if it is one (see [`is_too_large`]).
+/// The tungstenite error behind a read error, if it is one (see [`refusal`]).
 fn ws_error<E: 'static>(e: &E) -> Option<&WsError> {
     let any: &dyn Any = e;
     let first: Option<&(dyn std::error::Error + 'static)> = match any.downcast_ref::<axum::Error>() {
@@ -222,18 +224,27 @@ mod tests {
     }
 
     #[test]
-    fn a_frame_over_the_limit_is_told_by_the_error_type_not_its_text() {
+    fn a_refused_frame_is_told_by_the_error_type_not_its_text() {
         let too_long = || WsError::Capacity(CapacityError::MessageTooLong { size: 2, max_size: 1 });
-        assert!(
-            is_too_large(&axum::Error::new(too_long())),
+        let too_large = Some(Close::TooLarge);
+        assert_eq!(
+            refusal(&axum::Error::new(too_long())),
+            too_large,
             "as axum's socket reports it"
         );
-        assert!(is_too_large(&too_long()), "as a tokio-tungstenite stream reports it");
+        assert_eq!(
+            refusal(&too_long()),
+            too_large,
+            "as a tokio-tungstenite stream reports it"
+        );
         let headers = WsError::Capacity(CapacityError::TooManyHeaders);
-        assert!(!is_too_large(&axum::Error::new(headers)));
-        assert!(!is_too_large(&axum::Error::new(WsError::ConnectionClosed)));
-        assert!(
-            !is_too_large(&too_long().to_string()),
+        assert_eq!(refusal(&axum::Error::new(headers)), None);
+        assert_eq!(refusal(&axum::Error::new(WsError::ConnectionClosed)), None);
+        let stray = WsError::Protocol(tokio_tungstenite::tungstenite::error::ProtocolError::UnexpectedContinueFrame);
+        assert_eq!(refusal(&axum::Error::new(stray)), Some(Close::ProtocolViolation));
+        assert_eq!(
+            refusal(&too_long().to_string()),
+            None,
             "another stream's error with the same text"
         );
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::relay::conn::hello::refuse;
-use crate::relay::conn::reader::{is_too_large, Admit, RateWindow};
+use crate::relay::conn::reader::{refusal, Admit, RateWindow};
 use crate::relay::conn::wire;
 use crate::relay::outbox::{outbox, write_loop};
 use axum::extract::ws::{Message, WebSocket};
@@ -67,6 +67,8 @@ pub async fn serve_workshop(socket: WebSocket, relay: Relay, id: String, capabil
     let mut rate = RateWindow::new(limits.max_msgs_per_sec);
     let mut heard = Instant::now();
     let mut writer_done = false;
+    // The connection ends because of what the client sent: read on for a moment (as a session's socket does).
+    let mut refused = false;
     loop {
         let next = tokio::select! {
             _ = &mut writer => {
@@ -93,14 +95,26 @@ pub async fn serve_workshop(socket: WebSocket, relay: Relay, id: String, capabil
                 let _ = out.try_send(Outbound::Close(Close::Idle));
                 break;
             }
-            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => break,
+            Ok(None) => break,
+            Ok(Some(Ok(Message::Close(_)))) => {
+                // Reading on sends tungstenite's answer to the close (see below).
+                refused = true;
+                break;
+            }
             Ok(Some(Err(e))) => {
-                if is_too_large(&e) {
-                    let kib = limits.max_frame_bytes / 1024;
-                    let message = format!("That message was larger than {kib} KiB and was refused.");
-                    let _ = out.try_send(error(ErrorCode::TooLarge, &message));
-                    let _ = out.try_send(Outbound::Close(Close::TooLarge));
+                match refusal(&e) {
+                    Some(Close::TooLarge) => {
+                        let kib = limits.max_frame_bytes / 1024;
+                        let message = format!("That message was larger than {kib} KiB and was refused.");
+                        let _ = out.try_send(error(ErrorCode::TooLarge, &message));
+                        let _ = out.try_send(Outbound::Close(Close::TooLarge));
+                    }
+                    Some(close) => {
+                        let _ = out.try_send(Outbound::Close(close));
+                    }
+                    None => {}
                 }
+                refused = true;
                 break;
             }
             Ok(Some(Ok(frame))) => frame,
@@ -138,6 +152,10 @@ pub async fn serve_workshop(socket: WebSocket, relay: Relay, id: String, capabil
                 let _ = out.try_send(error(ErrorCode::BadMessage, "Tandem did not understand that message."));
             }
         }
+    }
+    if refused {
+        let drain = async { while let Some(Ok(_)) = stream.next().await {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
     }
     let _ = actor.send(WorkshopMsg::Leave { conn }).await;
     drop(out);
