@@ -132,15 +132,14 @@ fn admit(limiter: &Option<DefaultKeyedRateLimiter<IpAddr>>, ip: IpAddr) -> Resul
     }
 }
 
-/// HTTP 429 with `Retry-After` (whole seconds, at least 1) and `message`.
-fn too_many(wait: Duration, message: &str) -> Response {
+/// HTTP 429 with `Retry-After` (whole seconds, at least 1) and `message`; for a server function (`api`) in the form
+/// its caller reads errors in (`ServerError|…`, as server_fn encodes them), so that the page shows the sentence.
+fn too_many(wait: Duration, message: &str, api: bool) -> Response {
     let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let seconds = seconds.max(1);
-    let mut response = (
-        StatusCode::TOO_MANY_REQUESTS,
-        format!("{message} Try again in {seconds} s."),
-    )
-        .into_response();
+    let text = format!("{message} Try again in {seconds} s.");
+    let body = if api { format!("ServerError|{text}") } else { text };
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -152,13 +151,14 @@ fn too_many(wait: Duration, message: &str) -> Response {
 /// [`SocketSlot`] for the socket to hold).
 pub async fn per_address(State(limits): State<Arc<AddressLimits>>, mut request: Request, next: Next) -> Response {
     let ip = limits.client_ip(&request);
-    if let Err(wait) = admit(&limits.requests, ip) {
-        return too_many(wait, "Too many requests from your network.");
-    }
     let path = request.uri().path();
+    let api = path.starts_with("/api/");
+    if let Err(wait) = admit(&limits.requests, ip) {
+        return too_many(wait, "Too many requests from your network.", api);
+    }
     if request.method() == Method::POST && path == "/api/create_session" {
         if let Err(wait) = admit(&limits.creations, ip) {
-            return too_many(wait, "Too many sessions were created from your network just now.");
+            return too_many(wait, "Too many sessions were created from your network just now.", api);
         }
     }
     if ["/ws/", "/yjs/"].iter().any(|prefix| path.starts_with(prefix)) {
@@ -170,6 +170,7 @@ pub async fn per_address(State(limits): State<Arc<AddressLimits>>, mut request: 
                 return too_many(
                     Duration::from_secs(5),
                     "Too many live connections from your network; close some Tandem tabs.",
+                    false,
                 )
             }
         }
@@ -240,7 +241,7 @@ mod tests {
         assert!(admit(&limits.creations, ip).is_ok());
         let wait = admit(&limits.creations, ip).unwrap_err();
         assert!(wait > Duration::from_secs(50), "one a minute: {wait:?}");
-        let response = too_many(wait, "Slow down.");
+        let response = too_many(wait, "Slow down.", false);
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "60");
     }

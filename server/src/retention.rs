@@ -111,12 +111,16 @@ pub async fn confirm_page(
         html_escape(&id),
         if ended { "/summary" } else { "" }
     );
+    let keep = if ended {
+        "Download the summary first if you want to keep it."
+    } else {
+        "The session is still running: the people in it are told it was deleted."
+    };
     page(
         "Delete this session?",
         &format!(
             r#"<h1>Delete “{title}”?</h1>
-<p>Everything of this session goes for good: its notes, commitments, feedback, who took part, and the links. Anyone
-who still has it open is told. Download the summary first if you want to keep it.</p>
+<p>Everything of this session goes for good: its notes, commitments, feedback, who took part, and the links. {keep}</p>
 <form method="post" class="actions">
 <input type="hidden" name="t" value="{token}">
 <button type="submit" class="button button--danger" data-testid="delete-confirm">Delete the session</button>

@@ -37,6 +37,9 @@ pub(crate) async fn record_page(
     let mut body = String::new();
     let title = html_escape(&spec.format.template_name);
     let _ = write!(body, "<h1>Record: {title}</h1>");
+    if !spec.format.goal.trim().is_empty() {
+        let _ = write!(body, "<p>{}</p>", html_escape(spec.format.goal.trim()));
+    }
     let status = match (wstate.stage, wstate.ended_at) {
         (Stage::Ended, Some(at)) => format!("Ended {}", format_utc(at)),
         _ => "Still running".to_string(),

@@ -117,7 +117,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
                 ws.set_onclose(None);
                 ws.set_onmessage(None);
                 let _ = ws.close();
-                closed(&shared, CLOSE_ABNORMAL);
+                closed(&shared, CLOSE_ABNORMAL, String::new());
             }
         })
     };
@@ -227,11 +227,11 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     let on_close = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let code = event
+            let (code, reason) = event
                 .dyn_into::<CloseEvent>()
-                .map(|e| e.code())
-                .unwrap_or(CLOSE_ABNORMAL);
-            closed(&shared, code);
+                .map(|e| (e.code(), e.reason()))
+                .unwrap_or((CLOSE_ABNORMAL, String::new()));
+            closed(&shared, code, reason);
         })
     };
     ws.set_binary_type(BinaryType::Arraybuffer);
@@ -243,8 +243,9 @@ fn open(shared: &Rc<RefCell<Shared>>) {
     s.ws = Some(ws);
 }
 
-/// The socket is gone (closed with `code`): stop pinging, then reconnect unless the close says not to.
-fn closed(shared: &Rc<RefCell<Shared>>, code: u16) {
+/// The socket is gone (closed with `code`): stop pinging, then reconnect unless the close says not to (then its
+/// `reason`, the relay's sentence for why, is what the page says: the session is full, was deleted, has ended).
+fn closed(shared: &Rc<RefCell<Shared>>, code: u16, reason: String) {
     let (live, stopped) = {
         let mut s = shared.borrow_mut();
         if let Some(p) = s.pinger.take() {
@@ -259,6 +260,7 @@ fn closed(shared: &Rc<RefCell<Shared>>, code: u16) {
     }
     match code {
         CLOSE_RELOAD => live.status.set(ConnStatus::Stopped(Close::Reload.reason().into())),
+        CLOSE_GONE if !reason.is_empty() => live.status.set(ConnStatus::Stopped(reason)),
         CLOSE_GONE => live
             .status
             .set(ConnStatus::Stopped("This session is no longer available.".into())),

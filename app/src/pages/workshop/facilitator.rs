@@ -71,8 +71,8 @@ fn Ended() -> impl IntoView {
     };
     view! {
         <section class="card record" data-testid="workshop-record">
-            <h2>"The workshop has ended"</h2>
-            <p>"Its record has the rounds and groups with their time, the messages sent, and who took part."</p>
+            <h2>"Record"</h2>
+            <p>"The rounds and groups with their time, the messages sent, and who took part."</p>
             <p class="controls">
                 <a class="button button--primary" href=record rel="external" data-testid="record-open">"Open the record"</a>
                 <a class="button" href=markdown download data-testid="record-markdown">"Download as Markdown"</a>
