@@ -39,7 +39,8 @@ pub struct Config {
     #[arg(long, env = "TANDEM_SHUTDOWN_TIMEOUT", default_value_t = 15)]
     pub shutdown_secs: u64,
 
-    /// HTTP requests per second from one client address, in bursts of up to four seconds' worth (0: no limit).
+    /// HTTP requests per second from one client address (pages, server functions, socket upgrades; not the site's
+    /// files), in bursts of up to four seconds' worth (0: no limit).
     #[arg(long, env = "TANDEM_REQUESTS_PER_SECOND", default_value_t = 100)]
     pub requests_per_second: u32,
 

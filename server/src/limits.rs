@@ -21,8 +21,8 @@ use std::time::Duration;
 /// What each address may do; 0 turns a limit off.
 #[derive(Clone, Debug)]
 pub struct AddressQuotas {
-    /// HTTP requests per second (pages, files, server functions, socket upgrades), with bursts of four seconds'
-    /// worth: a page load is a dozen files at once.
+    /// HTTP requests per second (pages, server functions, socket upgrades; not the site's files under `/pkg/`),
+    /// with bursts of four seconds' worth.
     pub requests_per_second: u32,
     /// Sessions and workshops created per minute, all at once if need be.
     pub sessions_per_minute: u32,
@@ -153,7 +153,10 @@ pub async fn per_address(State(limits): State<Arc<AddressLimits>>, mut request: 
     let ip = limits.client_ip(&request);
     let path = request.uri().path();
     let api = path.starts_with("/api/");
-    if let Err(wait) = admit(&limits.requests, ip) {
+    // The site's files (wasm, JS, CSS: fixed, precompressed, cached by browsers) do not count: a workshop room
+    // behind one office address loads a dozen of them per person at the same moment.
+    let counted = !path.starts_with("/pkg/");
+    if let Err(wait) = admit(if counted { &limits.requests } else { &None }, ip) {
         return too_many(wait, "Too many requests from your network.", api);
     }
     if request.method() == Method::POST && path == "/api/create_session" {

@@ -141,3 +141,23 @@ async fn one_address_holds_so_many_live_connections() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// The request rate counts pages, server functions and socket upgrades, not the site's files: a workshop room behind
+/// one office address loads a dozen of those per person at once.
+#[tokio::test]
+async fn the_request_rate_refuses_pages_past_a_burst_but_never_the_sites_files() {
+    let server = TestDb::new().start_with(|c| c.requests_per_second = 1).await;
+    let page = format!("{}/healthz", server.url());
+    // A burst of four seconds' worth, then refusals.
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(http_get(&page).await.0);
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let (status, answer) = http_get(&page).await;
+    assert_eq!(status, 429);
+    assert!(answer.contains("Too many requests from your network"), "{answer}");
+    for _ in 0..20 {
+        assert_ne!(http_get(&format!("{}/pkg/tandem.css", server.url())).await.0, 429);
+    }
+}
