@@ -131,7 +131,7 @@ async fn kill_9_during_typing_timer_and_feedback_loses_no_acknowledged_write() {
         let store = Store::open(&db.url()).await.unwrap();
         let pending = check_notes(&store, &session.id, cycle, &typed, synced, killed).await;
         let version = check_room(&store, &session.id, cycle, &timer).await;
-        let rows = check_feedback(&store, &session.id, cycle, &feedback).await;
+        let rows = check_feedback(&store, &session.id, cycle, &mut feedback).await;
         if last {
             let ended_at = timer.ended.expect("the session ended in the last cycle");
             let outcome = store.outcome(&session.id).await.unwrap();
@@ -503,8 +503,9 @@ async fn check_room(store: &Store, id: &SessionId, cycle: usize, timer: &TimerLo
 }
 
 /// Every acknowledged feedback id is stored with its last acknowledged answers (or the ones sent after them, when
-/// that submit was unanswered at the kill). Returns the number of rows.
-async fn check_feedback(store: &Store, id: &SessionId, cycle: usize, log: &FeedbackLog) -> usize {
+/// that submit was unanswered at the kill; those, if stored, are what later cycles expect). Returns the number of
+/// rows.
+async fn check_feedback(store: &Store, id: &SessionId, cycle: usize, log: &mut FeedbackLog) -> usize {
     let rows = store.feedback(id).await.unwrap();
     for (fid, answers) in &log.acked {
         let row = rows.iter().find(|f| &f.id == fid);
@@ -524,5 +525,11 @@ async fn check_feedback(store: &Store, id: &SessionId, cycle: usize, log: &Feedb
         "cycle {cycle}: {} feedback rows",
         rows.len()
     );
+    // A submit that was stored but not yet answered at the kill is what the store now holds for its id.
+    if let Some((fid, answers)) = log.in_flight.take() {
+        if rows.iter().any(|f| f.id == fid && f.answers == answers) {
+            log.acked.insert(fid, answers);
+        }
+    }
     rows.len()
 }
