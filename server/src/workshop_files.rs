@@ -69,15 +69,7 @@ pub(crate) async fn join_screen(
     };
     // A second read (the link above comes from the backend, which knows the public address): the count.
     let (joined, ended) = match state.store.workshop(&workshop).await {
-        Ok(Some(record)) => (
-            record
-                .state
-                .members
-                .iter()
-                .filter(|m| m.capability == Capability::Participant && !m.removed)
-                .count(),
-            record.state.ended_at.is_some(),
-        ),
+        Ok(Some(record)) => (record.state.participants().count(), record.state.ended_at.is_some()),
         Ok(None) => return AppError::InvalidLink.into_response(),
         Err(_) => return unavailable(),
     };

@@ -96,12 +96,7 @@ pub(crate) async fn record_page(
                 .join(" · ")
         }
     );
-    let people: Vec<String> = wstate
-        .members
-        .iter()
-        .filter(|m| m.capability == Capability::Participant && !m.removed)
-        .map(|m| html_escape(&m.name))
-        .collect();
+    let people: Vec<String> = wstate.participants().map(|m| html_escape(&m.name)).collect();
     let _ = write!(
         body,
         r#"<h2>Who took part ({})</h2><p>{}</p>

@@ -80,6 +80,8 @@ async fn a_full_disk_refuses_writes_clearly_loses_nothing_and_recovers() {
     let session = server.session("grow").await;
     let (mut ana, w) = server.join(&session.host_link, "Ana", 1, Some("coach")).await;
     let ana_id = you(&w);
+    // Ben's feedback on Ana, sent while the disk is full and again once there is room.
+    let feedback = submit_feedback("coaching-feedback", "feedback-full-00001", ana_id, answers("Full"));
     let mut ben = server.page(&session.participant_link, "Ben", 2, NotesDoc::new()).await;
     ben.client.send(&ClientMsg::SetRole { role: "coachee".into() }).await;
     ben.type_text("goal-statement", "Saved before the disk filled. ").await;
@@ -101,20 +103,13 @@ async fn a_full_disk_refuses_writes_clearly_loses_nothing_and_recovers() {
     let (code, message) = ana.error().await;
     assert_eq!(code, ErrorCode::Unavailable);
     assert!(message.contains("could not save"), "{message}");
-    ben.client
-        .send(&submit_feedback(
-            "coaching-feedback",
-            "feedback-full-00001",
-            ana_id,
-            answers("Full"),
-        ))
-        .await;
+    ben.client.send(&feedback).await;
     let refused = ben
         .client
         .recv_until(|m| matches!(m, ServerMsg::FeedbackRefused { .. }))
         .await;
     assert!(matches!(&refused, ServerMsg::FeedbackRefused { message, .. } if message.contains("It is kept here")));
-    // Someone already in the session comes back (another tab): in, and told; someone new is asked to retry.
+    // Someone already in the session comes back (another tab): in; someone new is asked to retry.
     let (_again, welcome) = server.join(&session.host_link, "Ana", 1, Some("coach")).await;
     assert!(matches!(welcome, ServerMsg::Welcome { .. }));
     let mut cy = Client::connect(&server.ws(&session.participant_link)).await;
@@ -133,14 +128,7 @@ async fn a_full_disk_refuses_writes_clearly_loses_nothing_and_recovers() {
     );
     ana.send(&start()).await;
     ana.recv_until(|m| matches!(m, ServerMsg::Room { .. })).await;
-    ben.client
-        .send(&submit_feedback(
-            "coaching-feedback",
-            "feedback-full-00001",
-            ana_id,
-            answers("Full"),
-        ))
-        .await;
+    ben.client.send(&feedback).await;
     let answer = ben
         .client
         .recv_until(|m| matches!(m, ServerMsg::FeedbackSaved { .. } | ServerMsg::FeedbackRefused { .. }))

@@ -5,7 +5,7 @@
 use super::{Stage, WorkshopSpec, WorkshopState};
 use crate::markdown::text as markdown_text;
 use crate::session::summary::format_utc;
-use crate::session::{total_minutes, Capability, ParticipantId};
+use crate::session::{total_minutes, ParticipantId};
 use std::fmt::Write;
 
 /// The record of `state` (of the workshop `spec`) as Markdown.
@@ -49,12 +49,7 @@ pub fn record_markdown(spec: &WorkshopSpec, state: &WorkshopState) -> String {
     for b in &state.broadcasts {
         let _ = writeln!(md, "- {} {}", format_utc(b.at), markdown_text(&b.text));
     }
-    let people: Vec<String> = state
-        .members
-        .iter()
-        .filter(|m| m.capability == Capability::Participant && !m.removed)
-        .map(|m| markdown_text(&m.name))
-        .collect();
+    let people: Vec<String> = state.participants().map(|m| markdown_text(&m.name)).collect();
     let _ = writeln!(md, "\n## Who took part ({})\n\n{}", people.len(), people.join(", "));
     md
 }

@@ -262,6 +262,13 @@ impl WorkshopState {
         self.members.iter().find(|m| m.id == id)
     }
 
+    /// The participants who take part (not removed; not observers or the facilitator).
+    pub fn participants(&self) -> impl Iterator<Item = &Member> {
+        self.members
+            .iter()
+            .filter(|m| m.capability == Capability::Participant && !m.removed)
+    }
+
     /// The member a browser key belongs to.
     pub fn member_by_key(&self, key: &ParticipantKey) -> Option<&Member> {
         self.members.iter().find(|m| &m.key == key)
@@ -367,9 +374,8 @@ impl WorkshopState {
 
     /// Participants who may be grouped (not removed), among `present`.
     pub fn groupable(&self, present: &[ParticipantId]) -> Vec<ParticipantId> {
-        self.members
-            .iter()
-            .filter(|m| m.capability == Capability::Participant && !m.removed && present.contains(&m.id))
+        self.participants()
+            .filter(|m| present.contains(&m.id))
             .map(|m| m.id)
             .collect()
     }

@@ -40,13 +40,17 @@ impl Actor {
         let refused_before = c.notes.refused;
         let known = c.notes.awareness.clone();
         // Presence that connections of other people (or other Yjs clients) speak for: never this one's to change.
+        // Only an awareness frame (y-sync message 1) needs it: edits, the hot path, skip the walk.
         let me = c.participant();
-        let foreign: Vec<yrs::ClientID> = self
-            .conns
-            .iter()
-            .filter(|(id, other)| **id != conn && (me.is_none() || other.participant() != me))
-            .flat_map(|(_, other)| other.notes.awareness.iter().copied())
-            .collect();
+        let foreign: Vec<yrs::ClientID> = if frame.first() == Some(&1) {
+            self.conns
+                .iter()
+                .filter(|(id, other)| **id != conn && (me.is_none() || other.participant() != me))
+                .flat_map(|(_, other)| other.notes.awareness.iter().copied())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let result = match self
             .notes
             .handle_from(frame, may_write && !refused_before, &known, &foreign)
