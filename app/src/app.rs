@@ -155,32 +155,32 @@ const LOAD_FAILED_SCRIPT: &str = r#"(function () {
 /// The Content-Security-Policy of a page whose inline scripts (the load-failure notice above, Leptos' hydration
 /// and resource scripts) carry `nonce`: scripts only from Tandem itself or with this response's nonce, wasm
 /// compiled (`'wasm-unsafe-eval'`, nothing else evaluated), styles, images, fetches and sockets only from Tandem,
-/// no plugins, no `<base>`, forms posting only to Tandem, and no framing by any site.
+/// no plugins, no `<base>`, forms posting only to Tandem. It is sent in the page's `<meta http-equiv>`, where
+/// `frame-ancestors` has no effect, so the server's header says that one.
 #[cfg(feature = "ssr")]
 pub fn content_security_policy(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'"
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
     )
 }
 
 /// The document around the app, rendered on the server. Its Content-Security-Policy names this response's nonce
-/// ([`content_security_policy`]); the server sets a nonce-less one on every other answer.
+/// ([`content_security_policy`]) and is a `<meta http-equiv>` at the top of `<head>`, rendered with the scripts it
+/// allows, so the two cannot part (a header set through `ResponseOptions` did not always reach the answer of a page
+/// rendered whole). `frame-ancestors` has no effect in a meta tag: the server's header on every HTML answer forbids
+/// framing (server `HTML_CSP`).
 #[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     use leptos_meta::MetaTags;
     let nonce = leptos::nonce::use_nonce();
-    if let (Some(nonce), Some(response)) = (&nonce, use_context::<leptos_axum::ResponseOptions>()) {
-        if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(nonce)) {
-            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
+    let policy = nonce.as_ref().map(|nonce| content_security_policy(nonce));
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                <meta http-equiv="Content-Security-Policy" content=policy/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="description" content="Live peer-coaching sessions: timed phases, shared notes, feedback."/>
                 <meta name="referrer" content="no-referrer"/>

@@ -80,6 +80,26 @@ pub enum StartError {
 pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The Content-Security-Policy header of the app's pages (every `text/html` answer that does not set its own): what
+/// a `<meta http-equiv>` policy cannot say. The page's full policy, with its response's nonce, is in its `<head>`
+/// (`app::shell`); a browser enforces both.
+pub const HTML_CSP: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// A page the relay draws itself (join screen, record, delete): HTML, never cached, under [`DEFAULT_CSP`] (its
+/// scripts and styles are files).
+pub(crate) fn relay_page(html: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+        ],
+        html,
+    )
+        .into_response()
+}
+
 /// Opens the store, loads the templates, and builds the shared state.
 pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, StartError> {
     let store = Store::open(&config.database_url).await?;
@@ -173,12 +193,19 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         // No page of Tandem's may be framed by another site (clickjacking a host's controls), and no file is
-        // read as another type than the one it is sent as. The app's pages set a Content-Security-Policy with
-        // their response's nonce (app::content_security_policy); every other answer gets this one, which allows
-        // no inline script at all (the join screen's and the delete page's scripts and styles are files).
+        // read as another type than the one it is sent as. The app's pages carry their policy, with their
+        // response's nonce, in their `<head>` and get `HTML_CSP` for what a meta tag cannot say; the relay's own
+        // pages set `DEFAULT_CSP`; every other answer gets `DEFAULT_CSP`, which allows no inline script at all.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(DEFAULT_CSP),
+            |response: &axum::response::Response| {
+                let html = response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|t| t.to_str().ok())
+                    .is_some_and(|t| t.starts_with("text/html"));
+                Some(HeaderValue::from_static(if html { HTML_CSP } else { DEFAULT_CSP }))
+            },
         ))
         // Browsers that reached Tandem over HTTPS keep using HTTPS for a year.
         .layer(SetResponseHeaderLayer::if_not_present(

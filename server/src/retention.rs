@@ -7,7 +7,7 @@ use crate::relay::Relay;
 use crate::workshop_files::html_escape;
 use crate::{AppState, ExportQuery};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use std::time::Duration;
@@ -84,14 +84,7 @@ fn page(title: &str, body: &str) -> Response {
 <body><main class="page page--narrow"><section class="card" data-testid="delete-page">{body}</section></main></body></html>
 "#
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
+    crate::relay_page(html)
 }
 
 /// `GET /s/{id}/delete?t=HOST_TOKEN`: asks the host to confirm.

@@ -100,14 +100,7 @@ pub(crate) async fn join_screen(
 <body><main class="join-screen" data-testid="join-screen">{body}</main></body></html>
 "#
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        page,
-    )
-        .into_response()
+    crate::relay_page(page)
 }
 
 /// Text safe to put in HTML, in an element or a quoted attribute.

@@ -7,8 +7,7 @@
 use crate::workshop_files::{facilitators_record, html_escape};
 use crate::{AppState, ExportQuery};
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use std::fmt::Write;
 use tandem_core::session::summary::format_utc;
 use tandem_core::session::{total_minutes, Capability, ParticipantId};
@@ -117,12 +116,5 @@ pub(crate) async fn record_page(
 <body><main class="page"><section class="card record" data-testid="workshop-record">{body}</section></main></body></html>
 "#
     );
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        page,
-    )
-        .into_response()
+    crate::relay_page(page)
 }

@@ -237,19 +237,27 @@ async fn the_ready_page_opens_with_the_host_link_only() {
     server.stop().await;
 }
 
-/// Every answer (a page, a file, an error, a server function) has a strict Content-Security-Policy (app pages:
-/// their inline scripts by nonce only), forbids framing by other sites and type sniffing,
-/// and keeps the link's token out of referrers.
+/// Every answer (a page, a file, an error, a server function) has a strict Content-Security-Policy, forbids framing by
+/// other sites and type sniffing, and keeps the link's token out of referrers. An app page's policy is in its
+/// `<head>` with the response's nonce, before any script, and every inline script carries that nonce; the header
+/// says what a meta tag cannot (framing). The relay's own pages and every other answer allow no inline script.
 #[tokio::test]
 async fn every_answer_forbids_framing_and_sniffing() {
     let server = TestServer::start().await;
     let session = server.session_with("grow", "", SessionSettings::default()).await;
     let (id, token) = parts(&session.host_link);
+    let workshop = server.workshop(settings(1)).await;
+    let w_token = workshop.host_link.split("?t=").nth(1).unwrap();
+    let w_id = &workshop.id;
     let base = server.url();
     let mut answers = Vec::new();
     for path in [
         "/".to_string(),
         format!("/s/{id}?t={token}"),
+        format!("/s/{id}/summary?t={token}"),
+        format!("/s/{id}/delete?t={token}"),
+        format!("/w/{w_id}/join?t={w_token}"),
+        format!("/w/{w_id}/record?t={w_token}"),
         "/nowhere".into(),
         "/healthz".into(),
     ] {
@@ -259,38 +267,29 @@ async fn every_answer_forbids_framing_and_sniffing() {
         "POST {}".into(),
         http_post_json(&format!("{base}/api/create_session"), "{}").await.1,
     ));
+    let mut app_pages = 0;
     for (what, response) in answers {
-        let head = response
-            .split("\r\n\r\n")
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
         // From the answer as sent (the nonce is case-sensitive).
-        let csp = response
-            .split("\r\n\r\n")
-            .next()
-            .unwrap_or_default()
+        let header = head
             .lines()
             .find(|l| l.to_ascii_lowercase().starts_with("content-security-policy: "))
             .map(|l| &l["content-security-policy: ".len()..])
             .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy in {head}"));
-        for directive in [
-            "frame-ancestors 'none'",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "default-src 'self'",
-        ] {
-            assert!(csp.contains(directive), "{what}: {directive} missing in {csp}");
+        for directive in ["frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"] {
+            assert!(header.contains(directive), "{what}: {directive} missing in {header}");
         }
-        let scripts = csp.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
-        assert!(
-            !scripts.contains("unsafe-inline") && !scripts.contains("'unsafe-eval'"),
-            "{what}: {scripts}"
-        );
-        // An app page's inline scripts all carry the nonce its policy names; no other answer allows any.
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
         let inline = body.matches("<script").count() - body.matches("<script type=\"application/json\"").count();
-        if body.contains("<!DOCTYPE html>") {
+        let policy = if body.contains("<!DOCTYPE html>") && body.contains("http-equiv") {
+            app_pages += 1;
+            let meta = body
+                .split("<meta http-equiv=\"Content-Security-Policy\" content=\"")
+                .nth(1)
+                .and_then(|m| m.split('"').next())
+                .unwrap_or_else(|| panic!("{what}: no policy in the page's head"));
+            let before_meta = body.split("http-equiv").next().unwrap_or_default();
+            assert!(!before_meta.contains("<script"), "{what}: a script before the policy");
+            let scripts = meta.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
             let nonce = scripts.split("'nonce-").nth(1).and_then(|n| n.split('\'').next());
             let nonce = nonce.unwrap_or_else(|| panic!("{what}: no nonce in {scripts}"));
             assert_eq!(
@@ -301,9 +300,20 @@ async fn every_answer_forbids_framing_and_sniffing() {
                 inline,
                 "{what}"
             );
+            assert!(!header.contains("script-src"), "{what}: {header}");
+            meta.to_string()
         } else {
-            assert!(!scripts.contains("nonce"), "{what}: {scripts}");
-        }
+            assert_eq!(inline, body.matches("<script src=").count(), "{what}: an inline script");
+            assert!(!header.contains("nonce"), "{what}: {header}");
+            header.to_string()
+        };
+        assert!(policy.contains("default-src 'self'"), "{what}: {policy}");
+        let scripts = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
+        assert!(
+            !scripts.contains("unsafe-inline") && !scripts.contains("'unsafe-eval'"),
+            "{what}: {scripts}"
+        );
+        let head = head.to_ascii_lowercase();
         for header in [
             "x-frame-options: deny",
             "x-content-type-options: nosniff",
@@ -312,6 +322,7 @@ async fn every_answer_forbids_framing_and_sniffing() {
             assert!(head.contains(header), "{what}: no {header:?} in {head}");
         }
     }
+    assert_eq!(app_pages, 4, "the create, session, summary and not-found pages");
     server.stop().await;
 }
 
