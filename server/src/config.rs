@@ -31,12 +31,12 @@ pub struct Config {
 
     /// Seconds a client has to send a request's headers (and an idle keep-alive connection is kept) and to send
     /// its body; a client that takes longer is disconnected (a slowloris holds no socket for long).
-    #[arg(long, env = "TANDEM_HTTP_TIMEOUT", default_value_t = 10)]
+    #[arg(long = "http-timeout", env = "TANDEM_HTTP_TIMEOUT", default_value_t = 10)]
     pub http_timeout_secs: u64,
 
     /// Seconds a graceful shutdown (Ctrl-C, SIGTERM) waits for open HTTP requests before it closes them; sessions'
     /// notes are saved first either way.
-    #[arg(long, env = "TANDEM_SHUTDOWN_TIMEOUT", default_value_t = 15)]
+    #[arg(long = "shutdown-timeout", env = "TANDEM_SHUTDOWN_TIMEOUT", default_value_t = 15)]
     pub shutdown_secs: u64,
 
     /// HTTP requests per second from one client address (pages, server functions, socket upgrades; not the site's

@@ -76,15 +76,13 @@ async fn hosts_session(state: &AppState, id: &str, token: &str) -> Result<(Strin
 
 /// A small page in the app's style.
 fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>{title} · Tandem</title>
-<link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/pkg/tandem.css"></head>
-<body><main class="page page--narrow"><section class="card" data-testid="delete-page">{body}</section></main></body></html>
-"#
-    );
-    crate::relay_page(html)
+    crate::relay_page(
+        title,
+        None,
+        &format!(
+            r#"<main class="page page--narrow"><section class="card" data-testid="delete-page">{body}</section></main>"#
+        ),
+    )
 }
 
 /// `GET /s/{id}/delete?t=HOST_TOKEN`: asks the host to confirm.

@@ -68,8 +68,12 @@ pub(crate) async fn join_screen(
         Err(response) => return response,
     };
     // A second read (the link above comes from the backend, which knows the public address): the count.
-    let (joined, ended) = match state.store.workshop(&workshop).await {
-        Ok(Some(record)) => (record.state.participants().count(), record.state.ended_at.is_some()),
+    let (joined, ended, name) = match state.store.workshop(&workshop).await {
+        Ok(Some(record)) => (
+            record.state.participants().count(),
+            record.state.ended_at.is_some(),
+            workshop_name(&record.spec.format.template_name, &record.spec.format.goal),
+        ),
         Ok(None) => return AppError::InvalidLink.into_response(),
         Err(_) => return unavailable(),
     };
@@ -80,27 +84,24 @@ pub(crate) async fn join_screen(
     let body = if ended {
         format!(
             r#"<h1>This workshop has ended</h1>
+<p class="join-screen__name" data-testid="join-name">{name}</p>
 <p class="join-screen__count" role="status" data-testid="join-count">{joined} {people} joined</p>"#
         )
     } else {
         format!(
             r#"<h1>Join the workshop</h1>
+<p class="join-screen__name" data-testid="join-name">{name}</p>
 <img class="join-screen__qr" src="{qr}" alt="QR code of the participant link" width="320" height="320">
 <p class="join-screen__hint">Scan the code, or type this address:</p>
 <p class="join-screen__link">{link}</p>
 <p class="join-screen__count" role="status" data-testid="join-count">{joined} {people} joined</p>"#
         )
     };
-    let page = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><script src="/join-screen.js" defer></script>
-<title>Join the workshop · Tandem</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/tandem.css"></head>
-<body><main class="join-screen" data-testid="join-screen">{body}</main></body></html>
-"#
-    );
-    crate::relay_page(page)
+    crate::relay_page(
+        "Join the workshop",
+        Some("join-screen.js"),
+        &format!(r#"<main class="join-screen" data-testid="join-screen">{body}</main>"#),
+    )
 }
 
 /// Text safe to put in HTML, in an element or a quoted attribute.
@@ -208,4 +209,13 @@ pub(crate) async fn times(
         times_chart_svg(&rows),
     )
         .into_response()
+}
+
+/// What the join screen calls a workshop: its format and its goal, HTML-escaped ("GROW peer coaching: Practise
+/// coaching").
+fn workshop_name(format: &str, goal: &str) -> String {
+    match goal.trim() {
+        "" => html_escape(format),
+        goal => html_escape(&format!("{format}: {goal}")),
+    }
 }

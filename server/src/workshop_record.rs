@@ -82,7 +82,7 @@ pub(crate) async fn record_page(
     let _ = write!(
         body,
         r#"<h2>Planned and actual time</h2>
-<img class="times-chart" src="/w/{id}/times.svg?t={token}" alt="Bar chart: planned and actual time of each breakout, red where it ran over." data-testid="times-chart">
+<div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens"><img class="times-chart" src="/w/{id}/times.svg?t={token}" alt="Bar chart: planned and actual time of each breakout, red where it ran over." data-testid="times-chart"></div>
 <h2>Messages to every breakout</h2><p>{}</p>"#,
         if wstate.broadcasts.is_empty() {
             "None.".to_string()
@@ -107,14 +107,11 @@ pub(crate) async fn record_page(
         people.len(),
         people.join(", ")
     );
-    let page = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer"><script src="/print.js" defer></script>
-<title>Record: {title} · Tandem</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/pkg/tandem.css"></head>
-<body><main class="page"><section class="card record" data-testid="workshop-record">{body}</section></main></body></html>
-"#
-    );
-    crate::relay_page(page)
+    crate::relay_page(
+        &format!("Record: {title}"),
+        Some("print.js"),
+        &format!(
+            r#"<main class="page"><section class="card record" data-testid="workshop-record">{body}</section></main>"#
+        ),
+    )
 }

@@ -96,6 +96,11 @@ async fn the_join_screen_is_a_page_for_the_facilitator_only() {
     assert_eq!(status, 200);
     assert!(page.contains("<title>Join the workshop · Tandem</title>"));
     assert!(
+        page.contains(r#"data-testid="join-name">GROW peer coaching: Practise coaching</p>"#),
+        "it names the workshop: {page}"
+    );
+    assert!(page.contains(r#"<header class="topbar">"#), "Tandem's top bar");
+    assert!(
         page.contains(&w.participant_link.replace('&', "&amp;")),
         "the participant link, in large type"
     );
@@ -112,5 +117,6 @@ async fn the_join_screen_is_a_page_for_the_facilitator_only() {
     host.view_until(|v| v.stage == Stage::Ended).await;
     let (_, page) = http_get(&join(&w.host_link)).await;
     assert!(page.contains("This workshop has ended"), "{page}");
+    assert!(page.contains("GROW peer coaching: Practise coaching"), "{page}");
     assert!(!page.contains("qr.svg") && !page.contains(&w.participant_link));
 }
