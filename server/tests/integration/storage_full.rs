@@ -1,6 +1,7 @@
 //! A full disk (issue 19): with the database on a small tmpfs filled to the brim, writes are refused with a message
 //! and nothing acknowledged is lost, the pages keep what they wrote, people already in the session can come back,
-//! the relay keeps serving; once there is room again, everything kept on the pages is saved.
+//! the relay keeps serving; once there is room again, everything kept on the pages is saved. A database locked by
+//! another program is the same from the pages' side.
 //!
 //! Mounting a tmpfs needs root, as `make test` runs (README); the test says so if the mount is refused.
 
@@ -135,4 +136,55 @@ async fn a_full_disk_refuses_writes_clearly_loses_nothing_and_recovers() {
         .await;
     assert!(matches!(answer, ServerMsg::FeedbackSaved { .. }), "{answer:?}");
     assert_eq!(server.state.store.feedback(&session.id).await.unwrap().len(), 1);
+}
+
+/// A database another program holds locked (issue 19, "a locked database"): someone already in the session comes
+/// back in and is told that nothing can be saved for now; someone new is asked to try again later; once the lock is
+/// gone, both work. The relay waits the store's busy timeout (5 s) for each write, so the frames are slow to come.
+#[tokio::test]
+async fn a_locked_database_lets_known_people_back_in_and_says_so() {
+    use sqlx::Connection;
+    let server = TestServer::start().await;
+    let session = server.session("grow").await;
+    let (_ana, _) = server.join(&session.host_link, "Ana", 1, Some("coach")).await;
+    let mut lock = sqlx::SqliteConnection::connect(&server.db_url()).await.unwrap();
+    sqlx::query("BEGIN EXCLUSIVE").execute(&mut lock).await.unwrap();
+
+    let patience = std::time::Duration::from_secs(20);
+    let mut again = Client::connect(&server.ws(&session.host_link)).await;
+    again.hello("Ana", &key(1), Some("coach")).await;
+    let welcome = again
+        .recv_until_within(patience, |m| matches!(m, ServerMsg::Welcome { .. }))
+        .await;
+    assert!(matches!(welcome, ServerMsg::Welcome { .. }));
+    let notice = again
+        .recv_until_within(patience, |m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    let ServerMsg::Error { code, message } = notice else {
+        unreachable!()
+    };
+    assert_eq!(code, ErrorCode::Unavailable);
+    assert!(message.contains("Tandem cannot save right now"), "{message}");
+    let mut cy = Client::connect(&server.ws(&session.participant_link)).await;
+    cy.hello("Cy", &key(3), None).await;
+    let refusal = cy
+        .recv_until_within(patience, |m| matches!(m, ServerMsg::Error { .. }))
+        .await;
+    assert!(
+        matches!(
+            refusal,
+            ServerMsg::Error {
+                code: ErrorCode::Unavailable,
+                ..
+            }
+        ),
+        "{refusal:?}"
+    );
+    assert_eq!(cy.closed().await, Some(CLOSE_TRY_AGAIN_LATER));
+
+    sqlx::query("ROLLBACK").execute(&mut lock).await.unwrap();
+    lock.close().await.unwrap();
+    let (_cy, welcome) = server.join(&session.participant_link, "Cy", 3, None).await;
+    assert!(matches!(welcome, ServerMsg::Welcome { .. }));
+    assert_eq!(server.state.store.participants(&session.id).await.unwrap().len(), 2);
 }

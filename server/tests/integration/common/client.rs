@@ -88,6 +88,24 @@ impl Client {
         }
     }
 
+    /// Reads until a message matching `pred` arrives, waiting up to `patience` for each frame (the relay waits for a
+    /// locked store, say).
+    pub async fn recv_until_within(&mut self, patience: Duration, pred: impl Fn(&ServerMsg) -> bool) -> ServerMsg {
+        loop {
+            match tokio::time::timeout(patience, self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => {
+                    let m = serde_json::from_str(&t).expect("valid server message");
+                    if pred(&m) {
+                        return m;
+                    }
+                }
+                Ok(Some(Ok(Message::Close(f)))) => panic!("closed: {f:?}"),
+                Ok(Some(Ok(_))) => continue,
+                other => panic!("nothing within {patience:?}: {other:?}"),
+            }
+        }
+    }
+
     /// Reads until an error message arrives: its code and sentence.
     pub async fn error(&mut self) -> (ErrorCode, String) {
         match self.recv_until(|m| matches!(m, ServerMsg::Error { .. })).await {

@@ -78,6 +78,11 @@ impl Deref for TestServer {
 }
 
 impl TestServer {
+    /// The database URL this server runs on (a test may open its own connection to it).
+    pub fn db_url(&self) -> String {
+        self.db.url()
+    }
+
     /// A server over a new, empty database.
     pub async fn start() -> TestServer {
         TestDb::new().start().await
