@@ -90,6 +90,13 @@ pub struct Args {
     /// Workshop: participants (an even number: pairs).
     #[arg(long, default_value_t = 100)]
     pub participants: usize,
+    /// Tandem: run the attacks of issue 19 against sessions of their own while the honest clients run
+    /// (src/attack.rs). Tandem must take client addresses from X-Forwarded-For (`--client-ip-header`).
+    #[arg(long)]
+    pub attack: bool,
+    /// Tandem's SQLite database file, to report its size before and after the run.
+    #[arg(long)]
+    pub db: Option<String>,
     /// Workshop: phase changes sent by breakout members over the run, spread evenly across time and breakouts;
     /// each is timed until the facilitator's dashboard shows it.
     #[arg(long, default_value_t = 50)]
@@ -99,8 +106,8 @@ pub struct Args {
 impl Args {
     /// Checks the flags that depend on each other; in workshop mode, sets rooms and clients from the participants.
     pub fn settle(&mut self) -> Result<(), String> {
-        if (self.pages || self.workshop) && self.target != Target::Tandem {
-            return Err("--pages and --workshop need --target tandem".into());
+        if (self.pages || self.workshop || self.attack) && self.target != Target::Tandem {
+            return Err("--pages, --workshop and --attack need --target tandem".into());
         }
         if self.workshop {
             if self.participants < 2 || !self.participants.is_multiple_of(2) {

@@ -38,9 +38,16 @@ pub async fn client(
     // tungstenite zero-fills its read buffer before every read: keep it small (frames here are under 200 bytes).
     let config = WebSocketConfig::default().read_buffer_size(1024).write_buffer_size(0);
     let permit = gate.acquire().await;
+    let request = match crate::address::request(&join.url, &crate::address::honest()) {
+        Ok(request) => request,
+        Err(e) => {
+            let _ = ready.send(Err(e)).await;
+            return;
+        }
+    };
     let connected = timeout(
         Duration::from_secs(30),
-        tokio_tungstenite::connect_async_with_config(join.url.as_str(), Some(config), true),
+        tokio_tungstenite::connect_async_with_config(request, Some(config), true),
     )
     .await;
     let (page, mut duty) = match join.page {

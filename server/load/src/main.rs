@@ -15,10 +15,16 @@
 //! the Yjs endpoint; `--workshop` runs one workshop of `--participants` people in pair breakouts over the page socket
 //! and also times the breakouts' phase changes until the facilitator's dashboard shows them (src/workshop/).
 //!
+//! `--attack` runs the attacks of issue 19 against sessions of their own on the same relay while the honest clients
+//! run, and reports what each attack achieved beside the honest clients' figures (src/attack.rs); `--db` adds the
+//! SQLite database's size before and after.
+//!
 //! `--idle` instead holds the connections open without edits (a WebSocket ping every `--ping-interval` seconds keeps
 //! them inside any idle timeout without fan-out) and reports the server's RSS per connection.
 
+mod address;
 mod args;
+mod attack;
 mod client;
 mod histogram;
 mod page;
@@ -143,6 +149,15 @@ async fn run(mut args: Args) -> Result<serde_json::Value, String> {
         "connect_s": round(connect_secs, 2),
     });
 
+    let attacks = if args.attack {
+        let (tally, tasks) =
+            attack::start(&args.addr, Duration::from_secs_f64(args.duration), phase_tx.subscribe()).await?;
+        eprintln!("tandem-load: the attacks are ready");
+        Some((tally, tasks))
+    } else {
+        None
+    };
+    let db_before = args.db.as_deref().map(db_bytes);
     if args.idle {
         let _ = phase_tx.send(Phase::Run { start: Instant::now() });
         idle_phase(&args, &shared, server.as_ref(), rss_before, &mut report).await;
@@ -152,6 +167,16 @@ async fn run(mut args: Args) -> Result<serde_json::Value, String> {
     if args.workshop {
         workshop::report(&shared, &mut report);
     }
+    if let Some((tally, tasks)) = attacks {
+        for t in tasks {
+            let _ = timeout(Duration::from_secs(15), t).await;
+        }
+        report["attacks"] = attack::report(&tally);
+    }
+    if let Some(db) = args.db.as_deref() {
+        report["db_bytes_before"] = serde_json::json!(db_before);
+        report["db_bytes_after"] = serde_json::json!(db_bytes(db));
+    }
     let _ = phase_tx.send(Phase::Done);
     for t in tasks {
         let _ = timeout(Duration::from_secs(2), t).await;
@@ -159,6 +184,15 @@ async fn run(mut args: Args) -> Result<serde_json::Value, String> {
     let loadgen = ProcWatch::new(std::process::id());
     report["loadgen_cpu_s"] = serde_json::json!(round(loadgen.cpu_s().unwrap_or(0.0), 2));
     Ok(report)
+}
+
+/// The size of a SQLite database: its file and its write-ahead log.
+fn db_bytes(path: &str) -> u64 {
+    [path.to_string(), format!("{path}-wal")]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
 }
 
 #[cfg(test)]

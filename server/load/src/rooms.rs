@@ -28,6 +28,8 @@ pub struct CreatedSession {
     pub participant_link: String,
     /// For the creator (a workshop's facilitator).
     pub host_link: String,
+    /// Read-only.
+    pub observer_link: String,
 }
 
 /// One WebSocket URL per room.
@@ -102,14 +104,25 @@ pub fn socket_url(addr: &str, link: &str, kind: &str, endpoint: &str) -> Result<
     Ok(format!("ws://{addr}/{endpoint}/{id}?t={token}"))
 }
 
-/// A minimal HTTP/1.1 POST of a JSON body (a server function call); the answer's body (status 200 only).
+/// A minimal HTTP/1.1 POST of a JSON body (a server function call) from an honest address of its own; the answer's
+/// body (status 200 only).
 async fn http_post(addr: &str, path: &str, body: &str) -> Result<String, String> {
+    let (status, rest) = http_post_from(addr, path, body, &crate::address::honest()).await?;
+    if !status.contains(" 200") {
+        return Err(format!("POST {path}: {status}: {rest}"));
+    }
+    Ok(rest)
+}
+
+/// A minimal HTTP/1.1 POST of a JSON body from client address `from`: the status line and the body.
+pub async fn http_post_from(addr: &str, path: &str, body: &str, from: &str) -> Result<(String, String), String> {
     let mut tcp = TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {}: {from}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        crate::address::HEADER,
         body.len()
     );
     tcp.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
@@ -117,10 +130,7 @@ async fn http_post(addr: &str, path: &str, body: &str) -> Result<String, String>
     tcp.read_to_end(&mut answer).await.map_err(|e| e.to_string())?;
     let answer = String::from_utf8_lossy(&answer);
     let (head, rest) = answer.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
-    let status = head.lines().next().unwrap_or_default();
-    if !status.contains(" 200") {
-        return Err(format!("POST {path}: {status}: {rest}"));
-    }
+    let status = head.lines().next().unwrap_or_default().to_string();
     if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
         let mut out = String::new();
         let mut rest = rest;
@@ -132,7 +142,7 @@ async fn http_post(addr: &str, path: &str, body: &str) -> Result<String, String>
             out.push_str(&tail[..n]);
             rest = tail[n..].trim_start_matches("\r\n");
         }
-        return Ok(out);
+        return Ok((status, out));
     }
-    Ok(rest.to_string())
+    Ok((status, rest.to_string()))
 }

@@ -27,7 +27,8 @@ pub struct Lobby {
 impl Lobby {
     /// Connects to `url`, says hello with `key` as `name` and waits for the welcome: the socket and the member id.
     pub async fn join(url: &str, key: &ParticipantKey, name: &str) -> Result<(Lobby, ParticipantId), String> {
-        let (ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(url))
+        let request = crate::address::request(url, &crate::address::honest())?;
+        let (ws, _) = tokio::time::timeout(STEP, tokio_tungstenite::connect_async(request))
             .await
             .map_err(|_| "workshop socket: connect timed out".to_string())?
             .map_err(|e| format!("workshop socket: {e}"))?;
