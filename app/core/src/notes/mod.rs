@@ -11,10 +11,12 @@
 #[cfg(test)]
 mod tests;
 
+mod kept;
 mod private;
+pub use kept::StoredNotes;
 pub use private::PrivateDraft;
 
-use crate::session::{base64url, from_base64url, Millis, ParticipantId};
+use crate::session::{base64url, Millis, ParticipantId};
 use serde::{Deserialize, Serialize};
 use yrs::encoding::read::Cursor;
 use yrs::sync::{Message, SyncMessage};
@@ -180,16 +182,6 @@ pub struct Pending {
     pub place: String,
 }
 
-/// What the browser keeps between visits: the merged document and the edits not yet confirmed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredNotes {
-    /// The whole document as one v1 update, base64url.
-    pub state: String,
-    /// Local edits the relay has not confirmed.
-    #[serde(default)]
-    pub pending: Vec<Pending>,
-}
-
 /// The outcome of one frame from the relay.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Received {
@@ -249,37 +241,6 @@ impl NotesDoc {
             frames_sent: 0,
             size: 0,
             handshake_done: false,
-        }
-    }
-
-    /// The document the browser kept, with its unconfirmed edits. Anything unreadable is skipped.
-    pub fn restore(stored: &StoredNotes) -> NotesDoc {
-        let mut notes = NotesDoc::new();
-        let updates = std::iter::once(stored.state.as_str()).chain(stored.pending.iter().map(|p| p.update.as_str()));
-        for encoded in updates {
-            if let Some(update) = from_base64url(encoded).and_then(|b| Update::decode_v1(&b).ok()) {
-                let _ = notes.doc.transact_mut_with("restore").apply_update(update);
-            }
-        }
-        notes.pending = stored
-            .pending
-            .iter()
-            .filter(|p| from_base64url(&p.update).is_some())
-            .map(|p| Pending {
-                update: p.update.clone(),
-                frame: None,
-                place: p.place.clone(),
-            })
-            .collect();
-        notes.size = notes.state().len();
-        notes
-    }
-
-    /// What to keep in the browser.
-    pub fn stored(&self) -> StoredNotes {
-        StoredNotes {
-            state: base64url(&self.state()),
-            pending: self.pending.clone(),
         }
     }
 

@@ -296,3 +296,46 @@ fn unsynced_changes_count_places_not_keystrokes() {
     assert_eq!(notes.unsynced_places(), 3);
     assert_eq!(NotesDoc::new().unsynced_places(), 0);
 }
+
+/// Two tabs of one session share one stored copy: each writes it over what the other kept, so neither tab's
+/// offline edits are lost, both tabs' unconfirmed edits are still sent after the next visit, and an edit confirmed
+/// to the tab that made it leaves the copy.
+#[test]
+fn two_tabs_keep_each_others_offline_edits() {
+    let relay = Doc::new();
+    let base = NotesDoc::new().stored();
+    let mut one = NotesDoc::restore(&base);
+    let mut two = NotesDoc::restore(&base);
+    one.edit_text("goal", "From tab one.", None).unwrap();
+    two.edit_text("success", "From tab two.", None).unwrap();
+    two.edit_text("goal", "Tab two's goal.", None).unwrap();
+
+    // Tab one writes, then tab two over it, then tab one again (it closes last).
+    let (one_before, two_before) = (one.pending().to_vec(), two.pending().to_vec());
+    let by_one = one.stored_over(&base, &[]);
+    let by_two = two.stored_over(&by_one, &[]);
+    let kept = one.stored_over(&by_two, &one_before);
+    assert_eq!(kept.pending.len(), 3, "{kept:?}");
+    let mut next = NotesDoc::restore(&kept);
+    assert!(next.text("goal").contains("From tab one."), "{}", next.text("goal"));
+    assert!(next.text("goal").contains("Tab two's goal."), "{}", next.text("goal"));
+    assert_eq!(next.text("success"), "From tab two.");
+    assert_eq!(next.unsynced(), 3);
+
+    // Writing over one's own copy changes nothing; the next visit sends everything to the relay.
+    assert_eq!(next.stored_over(&kept, next.pending()), next.stored());
+    handshake(&mut next, &relay);
+    assert_eq!(section_text(&relay, "success"), "From tab two.");
+    assert_eq!(section_text(&relay, "goal"), next.text("goal"));
+
+    // Tab two's edits are confirmed (it is online again): its next write drops them, and tab one's after it
+    // does not bring them back.
+    handshake(&mut two, &relay);
+    two.confirmed(1);
+    assert_eq!(two.unsynced(), 0);
+    let by_two = two.stored_over(&kept, &two_before);
+    assert_eq!(by_two.pending.len(), 1, "only tab one's edit is left: {by_two:?}");
+    let by_one = one.stored_over(&by_two, &one_before);
+    assert_eq!(by_one.pending, one.stored().pending);
+    assert!(NotesDoc::restore(&by_one).text("success") == "From tab two.");
+}
