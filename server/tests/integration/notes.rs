@@ -338,6 +338,7 @@ async fn a_yjs_client_is_seen_in_presence_while_connected() {
     let app = &participants[1];
     assert_eq!(app.name, "Notes app (Yjs, reading)");
     assert!(app.online && app.capability == tandem_core::session::Capability::Observer);
+    assert!(app.id.is_app() && !participants[0].id.is_app());
     drop(yjs);
     host.recv_until(|m| matches!(m, ServerMsg::Presence { participants } if participants.len() == 1))
         .await;

@@ -16,6 +16,19 @@ pub struct SessionId(pub String);
 #[serde(transparent)]
 pub struct ParticipantId(pub u32);
 
+impl ParticipantId {
+    /// The id shown for the `n`th Yjs client connected to a session's notes (from the top of the range, which no
+    /// person gets): an app, not a person.
+    pub const fn app(n: u32) -> ParticipantId {
+        ParticipantId(u32::MAX - n)
+    }
+
+    /// Whether this id is one of [`ParticipantId::app`]'s (a session has at most a few hundred connections).
+    pub const fn is_app(self) -> bool {
+        self.0 > u32::MAX - 1024
+    }
+}
+
 /// The secret a browser keeps to be recognised as the same participant after a reload.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

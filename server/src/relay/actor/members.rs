@@ -302,7 +302,7 @@ impl Actor {
             .into_iter()
             .enumerate()
             .map(|(i, (_, capability))| ParticipantView {
-                id: ParticipantId(u32::MAX - i as u32),
+                id: ParticipantId::app(i as u32),
                 name: match capability {
                     Capability::Observer => "Notes app (Yjs, reading)".into(),
                     _ => "Notes app (Yjs, editing)".into(),
