@@ -289,23 +289,14 @@ fn TimeUpCue(remaining: ReadSignal<i64>, sound: RwSignal<bool>) -> impl IntoView
     });
 }
 
+/// A short bell (880 Hz, fading over 0.8 s: public/chime.wav), fetched the first time it plays. A browser that
+/// refuses to play it (no sound device, autoplay rules) stays silent.
 fn chime() {
     #[cfg(feature = "hydrate")]
-    {
-        let Ok(ctx) = web_sys::AudioContext::new() else {
-            return;
-        };
-        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
-            return;
-        };
-        let t = ctx.current_time();
-        osc.frequency().set_value(880.0);
-        let _ = gain.gain().set_value_at_time(0.25, t);
-        let _ = gain.gain().exponential_ramp_to_value_at_time(0.001, t + 0.8);
-        let _ = osc.connect_with_audio_node(&gain);
-        let _ = gain.connect_with_audio_node(&ctx.destination());
-        let _ = osc.start();
-        let _ = osc.stop_with_when(t + 0.8);
+    if let Ok(played) = web_sys::HtmlAudioElement::new_with_src("/chime.wav").and_then(|bell| bell.play()) {
+        leptos::task::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(played).await;
+        });
     }
 }
 
