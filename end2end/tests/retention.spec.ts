@@ -36,3 +36,26 @@ test("the host deletes a session after confirming, and its links open nothing an
   await ana.getByRole("link", { name: "Start a new session" }).click();
   await expect(ana).toHaveURL(/\/$/);
 });
+
+test("a page open on a session when it is deleted says so and shows nothing of it any more", async ({ browser }) => {
+  const [ana, ben] = await Promise.all([0, 1].map(async () => (await browser.newContext()).newPage()));
+  const links = await createSession(ana, { goal: "Gone soon" });
+  await join(ana, links.host, "Ana", "coach");
+  await join(ben, links.participant, "Ben", "coachee");
+  await ben.getByTestId("notes-goal-statement").fill("Something to forget");
+  await expect(ana.getByTestId("notes-goal-statement")).toHaveValue("Something to forget");
+
+  // The host deletes it from the address while it runs (the summary's link is the usual way).
+  await ana.goto(links.host.replace("?t=", "/delete?t="));
+  await ana.getByTestId("delete-confirm").click();
+  await expect(ana.getByRole("heading", { name: "The session was deleted" })).toBeVisible();
+  await expect(ben.getByTestId("connection")).toContainText("This session was deleted.");
+  await expect(ben.getByTestId("notes-goal-statement")).toBeHidden();
+  await expect(ben.getByTestId("clock")).toBeHidden();
+  await expect(ben.getByRole("heading", { level: 1 })).toContainText("Gone soon");
+  await screenshots(ben, "deleted-while-open");
+  // Reload opens nothing (the browser logs the 404).
+  allowConsoleErrors(/status of 404/);
+  await ben.getByRole("button", { name: "Reload" }).click();
+  await expect(ben.getByRole("heading", { name: /not valid/ })).toBeVisible();
+});

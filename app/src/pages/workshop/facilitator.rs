@@ -153,7 +153,9 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
         {times.map(|src| view! {
             <details class="card" data-testid="round-times">
                 <summary>"Time each breakout took"</summary>
-                <img class="times-chart" src=src alt="Bar chart: planned and actual time of each breakout, red where it ran over."/>
+                <div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens">
+                    <img class="times-chart" src=src alt="Bar chart: planned and actual time of each breakout, red where it ran over."/>
+                </div>
             </details>
         })}
         <section class="card" data-testid="lobby">
