@@ -1,0 +1,86 @@
+import { expect } from "@playwright/test";
+import { allowConsoleErrors, createSession, join, expectLive, test } from "./helpers";
+
+// What a browser does around the shared notes beyond typing: two tabs of one session that share the browser's
+// stored copy, and input methods (IME) whose composition must not be ended by someone else's edit.
+//
+// Both are known gaps of issue 19, still open: the fixes (the merge of the stored copies, `NotesDoc::stored_over`
+// in app/core/src/notes/kept.rs, tested there; and holding the relay's frames while an input method composes)
+// passed these tests, but put the session page over its size budget (docs/performance.md, 2026-12-06 evening).
+// The tests stay, marked fixme, for when the page has room for them.
+
+const GOAL = "notes-goal-statement";
+const SUCCESS = "notes-goal-success";
+
+test.fixme("two tabs of one session, both offline, keep each other's edits in the browser's copy", async ({ browser }) => {
+  // The pages retry their sockets while the context is offline; the browser logs each refused attempt.
+  allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
+  const ana = await (await browser.newContext()).newPage();
+  const links = await createSession(ana, { goal: "Two tabs" });
+  await join(ana, links.host, "Ana", "coach");
+  const benContext = await browser.newContext();
+  const tabOne = await benContext.newPage();
+  await join(tabOne, links.participant, "Ben", "coachee");
+  const tabTwo = await benContext.newPage();
+  await tabTwo.goto(links.participant);
+  await expectLive(tabTwo);
+
+  await benContext.setOffline(true);
+  for (const tab of [tabOne, tabTwo]) {
+    await expect(tab.getByTestId("connection")).toContainText("Reconnecting");
+  }
+  // Tab one writes first, tab two after it (its copy does not have tab one's text), then tab one closes last.
+  await tabOne.getByTestId(GOAL).fill("Written in tab one.");
+  await expect(tabOne.getByTestId("notes-status")).toHaveText("Offline — 1 section not synced");
+  await tabTwo.getByTestId(SUCCESS).fill("Written in tab two.");
+  await expect(tabTwo.getByTestId("notes-status")).toHaveText("Offline — 1 section not synced");
+  await expect(tabTwo.getByTestId(GOAL)).toHaveValue("");
+  await tabTwo.close();
+  await tabOne.close();
+
+  // Back online: a new tab restores both tabs' edits from the browser's copy and sends them.
+  await benContext.setOffline(false);
+  const back = await benContext.newPage();
+  await back.goto(links.participant);
+  await expectLive(back);
+  for (const page of [back, ana]) {
+    await expect(page.getByTestId(GOAL)).toHaveValue("Written in tab one.");
+    await expect(page.getByTestId(SUCCESS)).toHaveValue("Written in tab two.");
+  }
+  await expect(back.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+});
+
+test.fixme("an input method's composition is not ended by the partner's edit arriving meanwhile", async ({ browser }) => {
+  const ana = await (await browser.newContext()).newPage();
+  const links = await createSession(ana, { goal: "Input methods" });
+  await join(ana, links.host, "Ana", "coach");
+  const ben = await (await browser.newContext()).newPage();
+  await join(ben, links.participant, "Ben", "coachee");
+  await ana.getByTestId(GOAL).fill("Plan. ");
+  await expect(ben.getByTestId(GOAL)).toHaveValue("Plan. ");
+
+  // Ben composes with an input method (as Japanese is typed: "に" first, then the chosen "日本").
+  const benGoal = ben.getByTestId(GOAL);
+  await benGoal.click();
+  await benGoal.press("End");
+  const ime = await ben.context().newCDPSession(ben);
+  await ime.send("Input.imeSetComposition", { text: "に", selectionStart: 1, selectionEnd: 1 });
+  await expect(benGoal).toHaveValue("Plan. に");
+
+  // Meanwhile Ana writes at the start, and starts the timer: once Ben's page shows the timer running, her edit
+  // (sent to Ben before the timer change) has reached his page too.
+  await ana.getByTestId(GOAL).press("ControlOrMeta+Home");
+  await ana.getByTestId(GOAL).pressSequentially("Ana: ");
+  await expect(ana.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+  await ana.getByRole("button", { name: /Start/ }).click();
+  await expect(ben.getByTestId("clock-label")).toHaveText("left");
+  // The textarea was left alone while composing.
+  await expect(benGoal).toHaveValue("Plan. に");
+
+  // Ben picks the conversion: the composition ends with it, and Ana's edit shows.
+  await ime.send("Input.insertText", { text: "日本" });
+  for (const page of [ben, ana]) {
+    await expect(page.getByTestId(GOAL)).toHaveValue("Ana: Plan. 日本");
+  }
+  await expect(ben.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+});
