@@ -44,6 +44,9 @@ test("a page open on a session when it is deleted says so and shows nothing of i
   await join(ben, links.participant, "Ben", "coachee");
   await ben.getByTestId("notes-goal-statement").fill("Something to forget");
   await expect(ana.getByTestId("notes-goal-statement")).toHaveValue("Something to forget");
+  // The clock runs: the tab's title counts down.
+  await ana.getByRole("button", { name: /Start/ }).click();
+  await expect(ben).toHaveTitle(/^\d+:\d\d · /);
 
   // The host deletes it from the address while it runs (the summary's link is the usual way).
   await ana.goto(links.host.replace("?t=", "/delete?t="));
@@ -52,10 +55,17 @@ test("a page open on a session when it is deleted says so and shows nothing of i
   await expect(ben.getByTestId("connection")).toContainText("This session was deleted.");
   await expect(ben.getByTestId("notes-goal-statement")).toBeHidden();
   await expect(ben.getByTestId("clock")).toBeHidden();
+  await expect(ben).toHaveTitle(/^[^0-9+].* · Tandem$/);
   await expect(ben.getByRole("heading", { level: 1 })).toContainText("Gone soon");
   await screenshots(ben, "deleted-while-open");
-  // Reload opens nothing (the browser logs the 404).
+  // Reload opens nothing (the browser logs the 404), and so does the host's reload of the "deleted" page (the form
+  // is sent again): a page that says so, with a way on.
   allowConsoleErrors(/status of 404/);
   await ben.getByRole("button", { name: "Reload" }).click();
   await expect(ben.getByRole("heading", { name: /not valid/ })).toBeVisible();
+  ana.once("dialog", (d) => d.accept());
+  await ana.reload();
+  await expect(ana.getByRole("heading", { name: "Link not valid" })).toBeVisible();
+  await ana.getByRole("link", { name: "Start a new session" }).click();
+  await expect(ana).toHaveURL(/\/$/);
 });

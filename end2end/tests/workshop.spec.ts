@@ -61,7 +61,6 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await expect(screen.getByTestId("join-count")).toHaveText("7 people have joined", { timeout: 15_000 });
   await expectAccessible(screen);
   await screenshots(screen, "workshop-join-screen");
-  await screen.close();
 
   // The lobby fills live on the facilitator's page.
   await expect(page.getByTestId("people").locator("li")).toHaveCount(7);
@@ -165,6 +164,10 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await page.getByTestId("end-workshop").click();
   await page.getByTestId("end-workshop-confirm").click();
   await expect(page.getByTestId("workshop-record")).toBeVisible();
+  // The join screen still open on the projector says so at its next look, and shows no code to scan.
+  await expect(screen.getByRole("heading", { name: "This workshop has ended" })).toBeVisible({ timeout: 15_000 });
+  await expect(screen.locator(".join-screen__qr")).toHaveCount(0);
+  await screen.close();
   await expect(page.getByText("Invite people")).toBeHidden();
   for (const p of people) {
     await p.waitForURL(/\/w\//);

@@ -116,6 +116,38 @@ pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum:
         .into_response()
 }
 
+/// A relay page's refusal (an unknown or wrong link, the store unreachable) as a page in the app's style, with its
+/// status kept: a person who mistyped a join screen's address or reloads a deleted session's page gets a sentence
+/// and a way on, not a line of plain text. `message` replaces the sentence for the status.
+pub(crate) fn relay_error_page(status: axum::http::StatusCode, message: Option<&str>) -> axum::response::Response {
+    use axum::http::StatusCode;
+    let (title, text) = match status {
+        StatusCode::NOT_FOUND => (
+            "Link not valid",
+            "This link is not valid: it may be mistyped or cut short, or what it opened was deleted.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "Try again in a moment",
+            "Tandem cannot reach its storage right now. Nothing was changed; please try again in a moment.",
+        ),
+        _ => (
+            "Something went wrong",
+            "Tandem could not answer this request. Please try again.",
+        ),
+    };
+    let text = message.unwrap_or(text);
+    let mut response = relay_page(
+        title,
+        None,
+        &format!(
+            r#"<main class="page page--narrow"><section class="card" data-testid="relay-error"><h1>{title}</h1>
+<p>{text}</p><p><a class="button button--primary" href="/">Start a new session</a></p></section></main>"#
+        ),
+    );
+    *response.status_mut() = status;
+    response
+}
+
 /// Opens the store, loads the templates, and builds the shared state.
 pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, StartError> {
     let store = Store::open(&config.database_url).await?;

@@ -93,7 +93,7 @@ pub async fn confirm_page(
 ) -> Response {
     let (title, ended) = match hosts_session(&state, &id, &query.t).await {
         Ok((title, ended)) => (html_escape(&title), ended),
-        Err(response) => return response,
+        Err(response) => return crate::relay_error_page(response.status(), None),
     };
     let token = html_escape(&query.t);
     // Back where the host came from: the summary once the session has ended, else the session.
@@ -123,8 +123,9 @@ pub async fn confirm_page(
 
 /// `POST /s/{id}/delete` with the host's token: deletes the session and says so.
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, Form(form): Form<DeleteForm>) -> Response {
+    // Reloading the "deleted" page sends the form again: the session is gone by then, and the answer says so.
     if let Err(response) = hosts_session(&state, &id, &form.t).await {
-        return response;
+        return crate::relay_error_page(response.status(), None);
     }
     match state.relay.delete_session(&SessionId(id)).await {
         Ok(_) => page(
@@ -135,11 +136,10 @@ pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, Form(
         ),
         Err(e) => {
             tracing::error!(error = %e, "could not delete a session");
-            (
+            crate::relay_error_page(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Tandem could not delete the session right now; nothing was deleted. Try again.",
+                Some("Tandem could not delete the session right now; nothing was deleted. Try again in a moment."),
             )
-                .into_response()
         }
     }
 }

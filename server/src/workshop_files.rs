@@ -65,7 +65,7 @@ pub(crate) async fn join_screen(
 ) -> Response {
     let link = match participant_link(&state, &workshop, &query.t).await {
         Ok(link) => link,
-        Err(response) => return response,
+        Err(response) => return crate::relay_error_page(response.status(), None),
     };
     // A second read (the link above comes from the backend, which knows the public address): the count.
     let (joined, ended, name) = match state.store.workshop(&workshop).await {
@@ -74,8 +74,8 @@ pub(crate) async fn join_screen(
             record.state.ended_at.is_some(),
             workshop_name(&record.spec.format.template_name, &record.spec.format.goal),
         ),
-        Ok(None) => return AppError::InvalidLink.into_response(),
-        Err(_) => return unavailable(),
+        Ok(None) => return crate::relay_error_page(StatusCode::NOT_FOUND, None),
+        Err(_) => return crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None),
     };
     let qr = html_escape(&format!("/w/{workshop}/qr.svg?t={}", query.t));
     let link = html_escape(&link);

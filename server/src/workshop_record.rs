@@ -21,7 +21,7 @@ pub(crate) async fn record_page(
 ) -> Response {
     let record = match facilitators_record(&state, &workshop, &query.t).await {
         Ok(record) => record,
-        Err(response) => return response,
+        Err(response) => return crate::relay_error_page(response.status(), None),
     };
     let (spec, wstate) = (&record.spec, &record.state);
     let reads_notes = spec.settings.facilitator_reads_notes && record.capability_of(&query.t) == Some(Capability::Host);
@@ -83,6 +83,7 @@ pub(crate) async fn record_page(
         body,
         r#"<h2>Planned and actual time</h2>
 <div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens"><img class="times-chart" src="/w/{id}/times.svg?t={token}" alt="Bar chart: planned and actual time of each breakout, red where it ran over." data-testid="times-chart"></div>
+<p class="hint chart-scroll__hint" aria-hidden="true">Scroll the chart sideways to see all of it →</p>
 <h2>Messages to every breakout</h2><p>{}</p>"#,
         if wstate.broadcasts.is_empty() {
             "None.".to_string()

@@ -213,7 +213,8 @@ pub fn TimerCard(
 
 /// While a phase's clock runs, the browser tab's title carries it ("4:12 · Goal — Tandem", "+0:45 over · Goal —
 /// Tandem"), so that someone in another tab sees it. Updated once a second (timers still run in a hidden tab, where
-/// animation frames do not); the page's own title comes back when the clock stops.
+/// animation frames do not); the page's own title comes back when the clock stops, or the page stops for good (the
+/// session was deleted, say).
 fn use_tab_title(
     live: LiveSession,
     room: Memo<RoomState>,
@@ -239,7 +240,8 @@ fn use_tab_title(
                     )
                 });
                 let title = phases.with_value(|p| p.get(phase).map(|x| x.title.clone()).unwrap_or_default());
-                let text = if running {
+                let stopped = matches!(live.status.get_untracked(), crate::sync::ConnStatus::Stopped(_));
+                let text = if running && !stopped {
                     tab_title(remaining, &title)
                 } else {
                     base.clone()

@@ -110,7 +110,14 @@ async fn the_join_screen_is_a_page_for_the_facilitator_only() {
     for link in [&w.participant_link, &w.observer_link] {
         assert_eq!(http_get(&join(link)).await.0, 404);
     }
-    assert_eq!(http_get(&join(&w.host_link).replace("?t=", "?t=x")).await.0, 404);
+    // A wrong link gets a page that says so, in the app's style, with a way on.
+    let (status, page) = http_get(&join(&w.host_link).replace("?t=", "?t=x")).await;
+    assert_eq!(status, 404);
+    assert!(
+        page.contains("<h1>Link not valid</h1>") && page.contains(r#"<header class="topbar">"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"href="/">Start a new session</a>"#), "{page}");
     // Once it has ended, the screen says so, and shows no code to scan.
     let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 0).await;
     host.send(&WorkshopClientMsg::End).await;
