@@ -66,6 +66,7 @@ test("a page open on a session when it is deleted says so and shows nothing of i
   ana.once("dialog", (d) => d.accept());
   await ana.reload();
   await expect(ana.getByRole("heading", { name: "Link not valid" })).toBeVisible();
+  await screenshots(ana, "relay-link-not-valid");
   await ana.getByRole("link", { name: "Start a new session" }).click();
   await expect(ana).toHaveURL(/\/$/);
 });

@@ -85,11 +85,14 @@ pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 
 /// (`app::shell`); a browser enforces both.
 pub const HTML_CSP: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
-/// A page the relay draws itself (join screen, record, delete): HTML in the app's style with its top bar, never
-/// cached, under [`DEFAULT_CSP`] (its scripts and styles are files). `title` is HTML-escaped text; `script` a file
-/// in `public/`; `main` the page's `<main>` element.
+/// A page the relay draws itself (join screen, record, delete): HTML in the app's style with its top bar (the app's
+/// `Header`), never cached, under [`DEFAULT_CSP`] (its scripts and styles are files). `title` is HTML-escaped text;
+/// `script` a file in `public/`; `main` the page's `<main>` element.
 pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
+    use leptos::prelude::*;
+    // The app's own top bar, rendered here as the app's pages render it.
+    let topbar = view! { <app::components::brand::Header/> }.to_html();
     let script = script
         .map(|s| format!(r#"<script src="/{s}" defer></script>"#))
         .unwrap_or_default();
@@ -98,10 +101,7 @@ pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum:
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">{script}<title>{title} · Tandem</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/pkg/tandem.css"></head>
-<body><header class="topbar"><a class="brand" href="/" aria-label="Tandem home"><svg class="brand__mark" viewBox="0 0 32 32" aria-hidden="true">
-<circle cx="12" cy="16" r="9" fill="none" stroke="currentColor" stroke-width="3"/>
-<circle cx="20" cy="16" r="9" fill="none" stroke="currentColor" stroke-width="3" opacity="0.55"/></svg>
-<span class="brand__name">Tandem</span></a></header>
+<body>{topbar}
 {main}</body></html>
 "#
     );

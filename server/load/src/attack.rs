@@ -211,12 +211,14 @@ impl Setup {
     /// when the relay cuts it off, another one.
     async fn unread_step1s(&self, url: &str, counts: &Counts, end: Instant) {
         let step1 = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        // One tick paces the frames and the reconnects alike (a refused reconnect does not spin).
+        let mut tick = interval(Duration::from_millis(5));
         while Instant::now() < end {
+            tick.tick().await;
             let Ok(mut ws) = self.connect(url).await else {
                 add(&counts.refused);
                 continue;
             };
-            let mut tick = interval(Duration::from_millis(5));
             while Instant::now() < end {
                 tick.tick().await;
                 add(&counts.sent);
@@ -235,13 +237,15 @@ impl Setup {
             return;
         };
         let mut n = 0;
+        // One tick paces the frames and the reconnects alike (a refused reconnect does not spin).
+        let mut tick = interval(Duration::from_micros(1_000_000 / per_second));
         while Instant::now() < end {
+            tick.tick().await;
             let Ok(ws) = self.connect(&url).await else {
                 add(&counts.refused);
                 continue;
             };
             let (mut tx, mut rx) = ws.split();
-            let mut tick = interval(Duration::from_micros(1_000_000 / per_second));
             loop {
                 tokio::select! {
                     _ = tick.tick() => {

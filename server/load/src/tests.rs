@@ -28,19 +28,34 @@ async fn tandem_server(dir: &std::path::Path) -> server::Running {
         .unwrap()
 }
 
+/// Runs the load generator with `flags` against a fresh server over a database in `dir` (`tandem_server`), stops the
+/// server, and returns the report.
+async fn run_against_tandem(dir: &std::path::Path, flags: &[&str]) -> serde_json::Value {
+    let server = tandem_server(dir).await;
+    let addr = server.addr.to_string();
+    let args = ["tandem-load", "--target", "tandem", "--addr", &addr]
+        .into_iter()
+        .chain(flags.iter().copied());
+    let report = run(Args::try_parse_from(args).unwrap()).await.unwrap();
+    server.stop().await;
+    report
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workshop_scenario_delivers_notes_and_times_phase_changes_on_the_dashboard() {
     let dir = tempfile::tempdir().unwrap();
-    let server = tandem_server(dir.path()).await;
-    let addr = server.addr.to_string();
-    let flags = ["--workshop", "--participants", "6", "--phase-changes", "6"];
-    let timing = ["--duration", "3", "--drain", "1"];
-    let args = ["tandem-load", "--target", "tandem", "--addr", &addr]
-        .into_iter()
-        .chain(flags)
-        .chain(timing);
-    let report = run(Args::try_parse_from(args).unwrap()).await.unwrap();
-    server.stop().await;
+    let flags = [
+        "--workshop",
+        "--participants",
+        "6",
+        "--phase-changes",
+        "6",
+        "--duration",
+        "3",
+        "--drain",
+        "1",
+    ];
+    let report = run_against_tandem(dir.path(), &flags).await;
 
     assert_eq!(report["connect_failures"], 0, "{report}");
     assert_eq!(report["connections"], 6, "{report}");
@@ -57,8 +72,6 @@ async fn the_workshop_scenario_delivers_notes_and_times_phase_changes_on_the_das
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_attacks_are_refused_while_the_honest_clients_get_everything() {
     let dir = tempfile::tempdir().unwrap();
-    let server = tandem_server(dir.path()).await;
-    let addr = server.addr.to_string();
     let db = dir.path().join("t.db").display().to_string();
     let pid = std::process::id().to_string();
     let flags = [
@@ -67,18 +80,12 @@ async fn the_attacks_are_refused_while_the_honest_clients_get_everything() {
         "3",
         "--clients",
         "4",
-        "--db",
-        &db,
-        "--server-pid",
-        &pid,
+        "--duration",
+        "4",
+        "--drain",
+        "2",
     ];
-    let timing = ["--duration", "4", "--drain", "2"];
-    let args = ["tandem-load", "--target", "tandem", "--addr", &addr]
-        .into_iter()
-        .chain(flags)
-        .chain(timing);
-    let report = run(Args::try_parse_from(args).unwrap()).await.unwrap();
-    server.stop().await;
+    let report = run_against_tandem(dir.path(), &[&flags[..], &["--db", &db, "--server-pid", &pid]].concat()).await;
 
     assert_eq!(report["connect_failures"], 0, "{report}");
     assert_eq!(report["missing"], 0, "the honest clients got every edit: {report}");
