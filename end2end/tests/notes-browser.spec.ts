@@ -3,16 +3,11 @@ import { allowConsoleErrors, createSession, join, expectLive, test } from "./hel
 
 // What a browser does around the shared notes beyond typing: two tabs of one session that share the browser's
 // stored copy, and input methods (IME) whose composition must not be ended by someone else's edit.
-//
-// Both are known gaps of issue 19, still open: the fixes (the merge of the stored copies, `NotesDoc::stored_over`
-// in app/core/src/notes/kept.rs, tested there; and holding the relay's frames while an input method composes)
-// passed these tests, but put the session page over its size budget (docs/performance.md, 2026-12-06 evening).
-// The tests stay, marked fixme, for when the page has room for them.
 
 const GOAL = "notes-goal-statement";
 const SUCCESS = "notes-goal-success";
 
-test.fixme("two tabs of one session, both offline, keep each other's edits in the browser's copy", async ({ browser }) => {
+test("two tabs of one session, both offline, keep each other's edits in the browser's copy", async ({ browser }) => {
   // The pages retry their sockets while the context is offline; the browser logs each refused attempt.
   allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
   const ana = await (await browser.newContext()).newPage();
@@ -50,7 +45,7 @@ test.fixme("two tabs of one session, both offline, keep each other's edits in th
   await expect(back.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
 });
 
-test.fixme("an input method's composition is not ended by the partner's edit arriving meanwhile", async ({ browser }) => {
+test("an input method's composition is not ended by the partner's edit arriving meanwhile", async ({ browser }) => {
   const ana = await (await browser.newContext()).newPage();
   const links = await createSession(ana, { goal: "Input methods" });
   await join(ana, links.host, "Ana", "coach");

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use tandem_core::notes::{Commitment, CommitmentField, EditError, NotesDoc, PrivateDraft, StoredNotes};
+use tandem_core::notes::{Commitment, CommitmentField, EditError, NotesDoc, Pending, PrivateDraft, StoredNotes};
 use tandem_core::protocol::{ClientMsg, ErrorCode, PrivateNote};
 use tandem_core::session::ParticipantId;
 use wasm_bindgen::JsCast;
@@ -50,8 +50,12 @@ pub(crate) struct NotesClient {
     /// The textareas shown, by section (a few at a time; a list rather than a map keeps the bundle smaller).
     editors: Vec<(String, HtmlTextAreaElement)>,
     focused: Option<String>,
+    /// Notes frames from the relay that arrived while an input method was composing text: applied when it is done.
+    held: Option<Vec<Vec<u8>>>,
     name: String,
     storage_key: String,
+    /// This tab's unconfirmed edits when it last wrote under `storage_key` (another tab may write there too).
+    written: Vec<Pending>,
     persist: Option<TimeoutHandle>,
     /// The relay refused an edit because the notes are full: stop sending until reload.
     blocked: bool,
@@ -74,13 +78,16 @@ impl NotesClient {
         let stored = super::storage::load_json::<StoredNotes>(&storage_key);
         let doc = stored.as_ref().map(NotesDoc::restore).unwrap_or_default();
         let awareness = Awareness::with_clock(doc.doc().clone(), || js_sys::Date::now() as u64);
+        let written = doc.pending().to_vec();
         NotesClient {
             doc,
             awareness,
             editors: Vec::new(),
             focused: None,
+            held: None,
             name: name.to_string(),
             storage_key,
+            written,
             persist: None,
             blocked: false,
             private: super::storage::load_json(&format!("private.{session_id}")).unwrap_or_default(),
@@ -123,6 +130,10 @@ pub(crate) fn on_close(shared: &Rc<RefCell<Shared>>) {
     let mut s = shared.borrow_mut();
     s.notes.doc.connection_closed();
     s.live.section_peers.set(Vec::new());
+    // Held frames belong to that connection; the next one syncs afresh.
+    if let Some(held) = &mut s.notes.held {
+        held.clear();
+    }
 }
 
 /// The relay welcomed us: ask for what this browser is missing and say who we are.
@@ -162,10 +173,24 @@ pub(crate) fn on_error(shared: &Rc<RefCell<Shared>>, code: ErrorCode) {
     }
 }
 
+/// An input method started (`true`) or finished composing text on the page. Meanwhile the relay's frames wait:
+/// writing the textarea would end the composition, and the text it produced is compared with the document as it
+/// was when the composition began.
+pub(crate) fn composing(shared: &Rc<RefCell<Shared>>, composing: bool) {
+    let held = std::mem::replace(&mut shared.borrow_mut().notes.held, composing.then(Vec::new));
+    for frame in held.unwrap_or_default() {
+        on_frame(shared, frame);
+    }
+}
+
 /// A binary frame from the relay.
-pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
+pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: Vec<u8>) {
     let (received, live) = {
         let mut s = shared.borrow_mut();
+        if let Some(held) = &mut s.notes.held {
+            held.push(bytes);
+            return;
+        }
         let live = s.live;
         let notes = &mut s.notes;
         // Keep the focused textarea's selection on the same characters.
@@ -176,7 +201,7 @@ pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: &[u8]) {
             Some((section.clone(), start, end))
         });
         let keep_ref = keep.as_ref().map(|(s, a, b)| (s.as_str(), *a, *b));
-        match notes.doc.receive(bytes, keep_ref) {
+        match notes.doc.receive(&bytes, keep_ref) {
             Ok(r) => (r, live),
             Err(_) => {
                 leptos::logging::warn!("tandem: a notes frame from the relay could not be read");
@@ -407,10 +432,15 @@ pub(crate) fn persist_now(shared: &Rc<RefCell<Shared>>) {
     if let Some(h) = s.notes.persist.take() {
         h.clear();
     }
-    let stored = s.notes.doc.stored();
+    // Another tab of this session may have written its copy since: keep its edits too (docs/architecture.md).
+    let stored = match super::storage::load_json::<StoredNotes>(&s.notes.storage_key) {
+        Some(kept) => s.notes.doc.stored_over(&kept, &s.notes.written),
+        None => s.notes.doc.stored(),
+    };
     if !super::storage::save_json(&s.notes.storage_key, &stored) {
         leptos::logging::warn!("tandem: could not keep the notes in this browser (storage full?)");
     }
+    s.notes.written = s.notes.doc.pending().to_vec();
 }
 
 /// Whether closing the page now would lose edits the relay has not stored (once the session has ended, nothing more

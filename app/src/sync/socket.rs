@@ -37,6 +37,9 @@ pub(crate) struct Shared {
     callbacks: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
+/// The document's events the socket follows (composition events bubble up to it from any field).
+const DOCUMENT_EVENTS: [&str; 3] = ["visibilitychange", "compositionstart", "compositionend"];
+
 pub(crate) fn connect(live: LiveSession, session_id: String, token: String, identity: Identity) {
     let Some(location) = web_sys::window().map(|w| w.location()) else {
         return;
@@ -76,15 +79,21 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
     notes::publish(&shared);
     open(&shared);
 
-    // A tab that was hidden may have missed timer callbacks: re-measure the clock when it is shown again. When it is
-    // hidden, the notes are written to the browser's storage at once (the tab may be discarded).
-    let on_visible = {
+    // The document's events: a tab that was hidden may have missed timer callbacks, so the clock is measured again
+    // when it is shown, and when it is hidden the notes are written to the browser's storage at once (the tab may be
+    // discarded); while an input method composes text (in a notes textarea, or anywhere on the page), the relay's
+    // notes frames wait, since writing the textarea would end the composition (notes::composing).
+    let on_document = {
         let shared = shared.clone();
-        Closure::<dyn FnMut(JsValue)>::new(move |_| {
-            if document().visibility_state() == web_sys::VisibilityState::Visible {
-                ping(&shared);
-            } else {
-                notes::persist_now(&shared);
+        Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+            let kind = js_sys::Reflect::get(&event, &"type".into())
+                .ok()
+                .and_then(|t| t.as_string());
+            match kind.as_deref() {
+                Some("compositionstart") => notes::composing(&shared, true),
+                Some("compositionend") => notes::composing(&shared, false),
+                _ if document().visibility_state() == web_sys::VisibilityState::Visible => ping(&shared),
+                _ => notes::persist_now(&shared),
             }
         })
     };
@@ -129,17 +138,21 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         })
     };
     let window = window();
+    for name in DOCUMENT_EVENTS {
+        let _ = document().add_event_listener_with_callback(name, on_document.as_ref().unchecked_ref());
+    }
     let _ = window.add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
-    let _ = document().add_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
-    let guard = SendWrapper::new((shared, on_visible, on_pagehide, on_beforeunload, on_offline, on_online));
+    let guard = SendWrapper::new((shared, on_document, on_pagehide, on_beforeunload, on_offline, on_online));
     on_cleanup(move || {
-        let (shared, on_visible, on_pagehide, on_beforeunload, on_offline, on_online) = guard.take();
+        let (shared, on_document, on_pagehide, on_beforeunload, on_offline, on_online) = guard.take();
         notes::persist_now(&shared);
         let window = leptos::prelude::window();
-        let _ = document().remove_event_listener_with_callback("visibilitychange", on_visible.as_ref().unchecked_ref());
+        for name in DOCUMENT_EVENTS {
+            let _ = document().remove_event_listener_with_callback(name, on_document.as_ref().unchecked_ref());
+        }
         let _ = window.remove_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
@@ -207,7 +220,7 @@ fn open(shared: &Rc<RefCell<Shared>>) {
                 return;
             };
             if let Some(buffer) = data.dyn_ref::<js_sys::ArrayBuffer>() {
-                notes::on_frame(&shared, &js_sys::Uint8Array::new(buffer).to_vec());
+                notes::on_frame(&shared, js_sys::Uint8Array::new(buffer).to_vec());
                 return;
             }
             let Some(text) = data.as_string() else {
