@@ -79,3 +79,38 @@ test("after a relay restart mid-session, clients reconnect by themselves with th
     await stopRelay(relay);
   }
 });
+
+test("after a relay restart, the notes show where the people present are, not those who left meanwhile", async ({ browser }) => {
+  fs.rmSync(DATA, { recursive: true, force: true });
+  allowConsoleErrors(/WebSocket connection to '.*' failed: .*ERR_CONNECTION_REFUSED/);
+  let relay = await startRelay();
+  try {
+    const ana = await (await browser.newContext()).newPage();
+    await ana.goto(`${BASE}/`);
+    await hydrated(ana);
+    await ana.getByRole("button", { name: "Create session" }).click();
+    const participantLink = await ana.getByTestId("participant-link").inputValue();
+    await join(ana, await ana.getByTestId("host-link").inputValue(), "Ana");
+    const ben = await (await browser.newContext()).newPage();
+    await join(ben, participantLink, "Ben");
+    const cat = await (await browser.newContext()).newPage();
+    await join(cat, participantLink, "Cat");
+    await ben.getByTestId("notes-goal-statement").click();
+    await cat.getByTestId("notes-goal-success").click();
+    const peersOf = (section: string) => ana.locator(`[data-section="${section}"]`).getByTestId("section-peers");
+    await expect(peersOf("goal-statement")).toContainText("Ben");
+    await expect(peersOf("goal-success")).toContainText("Cat");
+
+    // The relay restarts (it keeps no presence); Cat closes her tab meanwhile.
+    await stopRelay(relay);
+    await expect(ana.getByTestId("connection")).toContainText("Reconnecting");
+    await cat.close();
+    relay = await startRelay();
+    await expectLive(ana);
+    // Ben's place comes back with his page's presence; Cat's, kept from before the restart, does not.
+    await expect(peersOf("goal-statement")).toContainText("Ben");
+    await expect(peersOf("goal-success")).not.toContainText("Cat");
+  } finally {
+    await stopRelay(relay);
+  }
+});

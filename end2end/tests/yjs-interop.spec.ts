@@ -46,6 +46,13 @@ test("official Yjs clients (y-websocket) share a session's notes with the page, 
     await expect(pageGoal).toHaveValue("Ben leads the next design review");
     // Nobody edits the notes unseen: each Yjs client shows among the people, as what its link allows.
     await expect(host.getByTestId("people").getByText("Notes app (Yjs, editing)")).toHaveCount(2);
+    // A reading app is listed as an app, not badged as a person watching.
+    const reader = provider(links.observer, new Y.Doc());
+    await synced(reader);
+    const readerRow = host.getByTestId("person").filter({ hasText: "Notes app (Yjs, reading)" });
+    await expect(readerRow).toHaveAttribute("data-presence", "here");
+    await expect(readerRow.locator(".badge")).toHaveCount(0);
+    reader.destroy();
     docA.getText("goal-statement").insert(docA.getText("goal-statement").length, " in March");
     await expect(pageGoal).toHaveValue("Ben leads the next design review in March");
     await pageGoal.press("End");

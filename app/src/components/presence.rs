@@ -154,7 +154,7 @@ pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>, news: PresenceNews)
                                 <span class="person__meta">
                                     {role}
                                     {(p.capability == Capability::Host).then(|| view! { <span class="badge badge--host">"host"</span> })}
-                                    {(p.capability == Capability::Observer).then(|| view! { <span class="badge">"observer"</span> })}
+                                    {(p.capability == Capability::Observer && !p.id.is_app()).then(|| view! { <span class="badge">"observer"</span> })}
                                     {(!p.online).then(|| view! { <span class="person__away">{if reconnecting { "reconnecting…" } else { "left" }}</span> })}
                                 </span>
                             </li>

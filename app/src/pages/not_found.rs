@@ -1,6 +1,7 @@
 //! The page for unknown addresses and links that do not open a session.
 
 use crate::api::INVALID_LINK;
+use crate::components::brand::Header;
 use crate::page_title;
 use leptos::prelude::*;
 
@@ -13,6 +14,7 @@ pub fn NotFound() -> impl IntoView {
     }
     page_title("Page not found");
     view! {
+        <Header/>
         <Problem title="Page not found" detail="There is nothing at this address."/>
     }
 }

@@ -1,5 +1,5 @@
 //! The browser side of the shared notes: the local yrs document, its copy in localStorage, the textarea binding
-//! that keeps the caret where it was, and presence per section (y-protocols awareness).
+//! that keeps the caret where it was, and presence per section (y-protocols awareness). Private drafts: [`private`].
 
 use super::socket::Shared;
 use super::SectionPeer;
@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 use tandem_core::notes::{Commitment, CommitmentField, EditError, NotesDoc, Pending, PrivateDraft, StoredNotes};
-use tandem_core::protocol::{ClientMsg, ErrorCode, PrivateNote};
+use tandem_core::protocol::ErrorCode;
 use tandem_core::session::ParticipantId;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlTextAreaElement, WebSocket};
@@ -17,14 +17,17 @@ use yrs::sync::Message;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 
+mod private;
+pub(crate) use private::{
+    on_private_changed, on_private_refused, on_private_saved, on_private_welcome, private_flush, private_input,
+};
+
 /// Colours of the avatars (`.avatar--cN` in the stylesheet), for Yjs clients that show cursors.
 const COLOUR_HEX: [&str; 8] = [
     "#2f5d8a", "#b0522a", "#2e7d4f", "#7a4fa3", "#a33a5b", "#3f6f75", "#7d6519", "#4a4f8c",
 ];
 /// Local changes are written to localStorage this long after the last one (and at once when the page is hidden).
 const PERSIST_AFTER: Duration = Duration::from_millis(250);
-/// A private draft is sent to the relay this long after the last keystroke (and at once when the field is left).
-const PRIVATE_SEND_AFTER: Duration = Duration::from_millis(600);
 
 /// What one browser publishes about itself in the awareness protocol (y-protocols' `user` convention plus ours).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -47,6 +50,9 @@ struct PeerUser {
 pub(crate) struct NotesClient {
     doc: NotesDoc,
     awareness: Awareness,
+    /// The awareness clients the relay has told of on this connection: the others' states kept from an earlier
+    /// connection may be of people who left meanwhile, so they are not shown.
+    heard: Vec<yrs::ClientID>,
     /// The textareas shown, by section (a few at a time; a list rather than a map keeps the bundle smaller).
     editors: Vec<(String, HtmlTextAreaElement)>,
     focused: Option<String>,
@@ -82,6 +88,7 @@ impl NotesClient {
         NotesClient {
             doc,
             awareness,
+            heard: Vec::new(),
             editors: Vec::new(),
             focused: None,
             held: None,
@@ -121,6 +128,7 @@ pub(crate) fn publish(shared: &Rc<RefCell<Shared>>) {
 pub(crate) fn on_open(shared: &Rc<RefCell<Shared>>) {
     let mut s = shared.borrow_mut();
     s.notes.doc.connection_opened();
+    s.notes.heard.clear();
     // A refusal holds for one connection: this one tries again with everything (the text may fit now).
     s.notes.blocked = false;
 }
@@ -383,15 +391,20 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
     let Ok(Message::Awareness(update)) = Message::decode_v1(frame) else {
         return;
     };
+    for id in update.clients.keys() {
+        if !s.notes.heard.contains(id) {
+            s.notes.heard.push(*id);
+        }
+    }
     let _: Result<(), _> = s.notes.awareness.apply_update(AwarenessUpdate {
         clients: update.clients,
     });
     let mine = s.notes.awareness.client_id();
-    let mut peers: Vec<SectionPeer> = s
-        .notes
+    let notes = &s.notes;
+    let mut peers: Vec<SectionPeer> = notes
         .awareness
         .iter()
-        .filter(|(id, _)| *id != mine)
+        .filter(|(id, _)| *id != mine && notes.heard.contains(id))
         .filter_map(|(id, state)| {
             let peer: PeerState = serde_json::from_str(state.data.as_deref()?).ok()?;
             Some(SectionPeer {
@@ -454,171 +467,6 @@ pub(crate) fn has_unsynced(shared: &Rc<RefCell<Shared>>) -> bool {
                 .private
                 .iter()
                 .any(|d| !d.saved && !refused.contains(&d.section)))
-}
-
-/// The person typed in a private section: keep the text here at once, send it shortly.
-pub(crate) fn private_input(shared: &Rc<RefCell<Shared>>, section: &str, text: String) {
-    {
-        let mut s = shared.borrow_mut();
-        let draft = PrivateDraft {
-            section: section.to_string(),
-            text,
-            saved: false,
-        };
-        match s.notes.private.iter_mut().find(|d| d.section == section) {
-            Some(slot) => *slot = draft,
-            None => s.notes.private.push(draft),
-        }
-        // A changed text may be accepted (shortened below the limit): send it again.
-        s.notes.private_refused.retain(|r| r != section);
-        if let Some(h) = s.notes.private_timer.take() {
-            h.clear();
-        }
-    }
-    private_changed(shared);
-    let later = shared.clone();
-    let handle = set_timeout_with_handle(move || private_flush(&later), PRIVATE_SEND_AFTER).ok();
-    shared.borrow_mut().notes.private_timer = handle;
-}
-
-/// Sends every private draft the relay has not stored (the person left the field, or the connection is back).
-pub(crate) fn private_flush(shared: &Rc<RefCell<Shared>>) {
-    let frames: Vec<String> = {
-        let mut s = shared.borrow_mut();
-        if let Some(h) = s.notes.private_timer.take() {
-            h.clear();
-        }
-        let open = s.ws.as_ref().is_some_and(|ws| ws.ready_state() == WebSocket::OPEN);
-        if !open || s.live.me.get_untracked().is_none() {
-            return;
-        }
-        let refused = &s.notes.private_refused;
-        let unsaved: Vec<PrivateDraft> = s
-            .notes
-            .private
-            .iter()
-            .filter(|d| !d.saved && !refused.contains(&d.section))
-            .cloned()
-            .collect();
-        let mut frames = Vec::new();
-        for d in unsaved {
-            s.notes.private_rev += 1;
-            let rev = s.notes.private_rev;
-            s.notes.private_sent.retain(|(section, _)| *section != d.section);
-            s.notes.private_sent.push((d.section.clone(), rev));
-            let msg = ClientMsg::PrivateNote {
-                section: d.section,
-                text: d.text,
-                rev,
-            };
-            if let Ok(text) = serde_json::to_string(&msg) {
-                frames.push(text);
-            }
-        }
-        frames
-    };
-    let s = shared.borrow();
-    if let Some(ws) = s.ws.as_ref() {
-        for f in frames {
-            let _ = ws.send_with_str(&f);
-        }
-    }
-}
-
-/// The relay stored the private draft of `section` as sent with `rev`.
-pub(crate) fn on_private_saved(shared: &Rc<RefCell<Shared>>, section: &str, rev: u64) {
-    {
-        let mut s = shared.borrow_mut();
-        let latest = s.notes.private_sent.iter().any(|(sec, r)| sec == section && *r == rev);
-        // A later keystroke since that send leaves the draft unsaved (its own send follows).
-        let timer_pending = s.notes.private_timer.is_some();
-        if !latest || timer_pending {
-            return;
-        }
-        if let Some(d) = s.notes.private.iter_mut().find(|d| d.section == section) {
-            d.saved = true;
-        }
-    }
-    private_changed(shared);
-}
-
-/// The relay refused the private draft of `section` as sent with `rev`: it stays here, unsaved, and is not sent
-/// again until the person changes it; the person is told why.
-pub(crate) fn on_private_refused(shared: &Rc<RefCell<Shared>>, section: &str, rev: u64, message: &str) {
-    let live = {
-        let mut s = shared.borrow_mut();
-        let latest = s.notes.private_sent.iter().any(|(sec, r)| sec == section && *r == rev);
-        if latest && !s.notes.private_refused.iter().any(|r| r == section) {
-            s.notes.private_refused.push(section.to_string());
-        }
-        s.live
-    };
-    private_changed(shared);
-    live.show_notice(message);
-}
-
-/// The person's own text of `section` was stored from another of their connections (another device or tab): shown
-/// here unless this page has edits of that section the relay has not stored (those win, and are sent as usual).
-pub(crate) fn on_private_changed(shared: &Rc<RefCell<Shared>>, section: &str, text: String) {
-    {
-        let mut s = shared.borrow_mut();
-        let refused = s.notes.private_refused.iter().any(|r| r == section);
-        match s.notes.private.iter_mut().find(|d| d.section == section) {
-            Some(d) if !d.saved && !refused => return,
-            Some(d) => {
-                d.text = text;
-                d.saved = true;
-            }
-            None => s.notes.private.push(PrivateDraft {
-                section: section.to_string(),
-                text,
-                saved: true,
-            }),
-        }
-        s.notes.private_refused.retain(|r| r != section);
-    }
-    private_changed(shared);
-}
-
-/// The welcome's private drafts: the relay's copy, unless this browser holds a newer one it has not stored yet.
-pub(crate) fn on_private_welcome(shared: &Rc<RefCell<Shared>>, stored: Vec<PrivateNote>) {
-    {
-        let mut s = shared.borrow_mut();
-        s.notes.private_sent.clear();
-        for note in &stored {
-            match s.notes.private.iter_mut().find(|d| d.section == note.section) {
-                Some(d) if !d.saved => d.saved = d.text == note.text,
-                Some(d) => {
-                    d.text = note.text.clone();
-                    d.saved = true;
-                }
-                None => s.notes.private.push(PrivateDraft {
-                    section: note.section.clone(),
-                    text: note.text.clone(),
-                    saved: true,
-                }),
-            }
-        }
-        // Kept here as stored, but the relay has no copy (another database?): send it again.
-        for d in &mut s.notes.private {
-            if d.saved && !d.text.is_empty() && !stored.iter().any(|n| n.section == d.section) {
-                d.saved = false;
-            }
-        }
-    }
-    private_changed(shared);
-    private_flush(shared);
-}
-
-fn private_changed(shared: &Rc<RefCell<Shared>>) {
-    let s = shared.borrow();
-    s.live.private_drafts.set(s.notes.private.clone());
-    if s.live.private_refused.with_untracked(|r| *r != s.notes.private_refused) {
-        s.live.private_refused.set(s.notes.private_refused.clone());
-    }
-    if !super::storage::save_json(&s.notes.private_key, &s.notes.private) {
-        leptos::logging::warn!("tandem: could not keep the draft in this browser (storage full?)");
-    }
 }
 
 /// Closes the socket so that a fresh connection sends the notes again (after a "notes full" refusal).

@@ -138,6 +138,8 @@ async fn every_address_gives_its_page_status_and_title() {
             "{path}: no <title>{title}</title> in {body}"
         );
         assert!(body.contains(text), "{path}: {text:?} missing");
+        // Every page, a problem page too, has the top bar with the way home.
+        assert!(body.contains(r#"<header class="topbar""#), "{path}: no top bar");
     }
     server.stop().await;
 }
