@@ -1,4 +1,4 @@
-import { expect } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
 import { allowConsoleErrors, createSession, join, expectLive, test } from "./helpers";
 
 // What a browser does around the shared notes beyond typing: two tabs of one session that share the browser's
@@ -7,7 +7,7 @@ import { allowConsoleErrors, createSession, join, expectLive, test } from "./hel
 const GOAL = "notes-goal-statement";
 const SUCCESS = "notes-goal-success";
 
-test("two tabs of one session, both offline, keep each other's edits in the browser's copy", async ({ browser }) => {
+test("two tabs of one session, both offline, keep each other's edits, and the tab left open sends them", async ({ browser }) => {
   // The pages retry their sockets while the context is offline; the browser logs each refused attempt.
   allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
   const ana = await (await browser.newContext()).newPage();
@@ -20,27 +20,58 @@ test("two tabs of one session, both offline, keep each other's edits in the brow
   await tabTwo.goto(links.participant);
   await expectLive(tabTwo);
 
+  // One's own other tab is not shown as someone else in the notes: Ben's tab one shows Ana where she is, and
+  // not Ben's tab two (Ana moves after she saw Ben's tab two move, so tab one has both moves by then).
+  await ana.getByTestId(SUCCESS).click();
+  await tabTwo.getByTestId(SUCCESS).click();
+  const peers = (page: Page, section: string) => page.locator(`[data-section="${section}"]`).getByTestId("section-peers");
+  await expect(peers(ana, "goal-success")).toContainText("Ben");
+  await ana.getByTestId(GOAL).click();
+  await expect(peers(tabOne, "goal-statement")).toContainText("Ana");
+  await expect(peers(tabOne, "goal-success")).not.toContainText("Ben");
+
   await benContext.setOffline(true);
   for (const tab of [tabOne, tabTwo]) {
     await expect(tab.getByTestId("connection")).toContainText("Reconnecting");
   }
-  // Tab one writes first, tab two after it (its copy does not have tab one's text), then tab one closes last.
+  // Each tab writes in a section of its own; each shows the other's text from the browser's copy.
   await tabOne.getByTestId(GOAL).fill("Written in tab one.");
   await expect(tabOne.getByTestId("notes-status")).toHaveText("Offline — 1 section not synced");
+  await expect(tabTwo.getByTestId(GOAL)).toHaveValue("Written in tab one.");
   await tabTwo.getByTestId(SUCCESS).fill("Written in tab two.");
-  await expect(tabTwo.getByTestId("notes-status")).toHaveText("Offline — 1 section not synced");
-  await expect(tabTwo.getByTestId(GOAL)).toHaveValue("");
-  await tabTwo.close();
+  await expect(tabTwo.getByTestId("notes-status")).toHaveText("Offline — 2 sections not synced");
+  await expect(tabOne.getByTestId(SUCCESS)).toHaveValue("Written in tab two.");
+  // Tab one closes while offline: its edit is in the browser's copy only.
   await tabOne.close();
 
-  // Back online: a new tab restores both tabs' edits from the browser's copy and sends them.
+  // Back online: the tab left open sends both tabs' edits.
+  await benContext.setOffline(false);
+  await expectLive(tabTwo);
+  for (const page of [tabTwo, ana]) {
+    await expect(page.getByTestId(GOAL)).toHaveValue("Written in tab one.");
+    await expect(page.getByTestId(SUCCESS)).toHaveValue("Written in tab two.");
+  }
+  await expect(tabTwo.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+
+  // Both tabs offline and closed: a new tab restores both from the browser's copy and sends them.
+  const tabThree = await benContext.newPage();
+  await tabThree.goto(links.participant);
+  await expectLive(tabThree);
+  await benContext.setOffline(true);
+  await expect(tabThree.getByTestId("connection")).toContainText("Reconnecting");
+  await tabThree.getByTestId(GOAL).fill("Rewritten in tab three.");
+  await expect(tabTwo.getByTestId(GOAL)).toHaveValue("Rewritten in tab three.");
+  await tabTwo.getByTestId(SUCCESS).fill("Rewritten in tab two.");
+  await expect(tabThree.getByTestId(SUCCESS)).toHaveValue("Rewritten in tab two.");
+  await tabTwo.close();
+  await tabThree.close();
   await benContext.setOffline(false);
   const back = await benContext.newPage();
   await back.goto(links.participant);
   await expectLive(back);
   for (const page of [back, ana]) {
-    await expect(page.getByTestId(GOAL)).toHaveValue("Written in tab one.");
-    await expect(page.getByTestId(SUCCESS)).toHaveValue("Written in tab two.");
+    await expect(page.getByTestId(GOAL)).toHaveValue("Rewritten in tab three.");
+    await expect(page.getByTestId(SUCCESS)).toHaveValue("Rewritten in tab two.");
   }
   await expect(back.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
 });
@@ -69,7 +100,10 @@ test("an input method's composition is not ended by the partner's edit arriving 
   await expect(ana.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
   await ana.getByRole("button", { name: /Start/ }).click();
   await expect(ben.getByTestId("clock-label")).toHaveText("left");
-  // The textarea was left alone while composing.
+  // The textarea was left alone while composing; presence still comes through (it touches no textarea).
+  await expect(benGoal).toHaveValue("Plan. に");
+  await ana.getByTestId(SUCCESS).click();
+  await expect(ben.locator('[data-section="goal-success"]').getByTestId("section-peers")).toContainText("Ana");
   await expect(benGoal).toHaveValue("Plan. に");
 
   // Ben picks the conversion: the composition ends with it, and Ana's edit shows.

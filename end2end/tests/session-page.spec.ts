@@ -129,10 +129,13 @@ test("presence says reconnecting before left, the tab title carries the clock, t
   const ben = host.getByTestId("person").filter({ hasText: "Ben" });
   await expect(ben).toHaveAttribute("data-presence", "reconnecting");
   await expect(ben).toContainText("reconnecting…");
+  // Reconnecting keeps his place in the list (between Ana and Cleo); gone, he moves below those present.
+  await expect(host.getByTestId("person").nth(1)).toContainText("Ben");
   await expect(ben).toHaveAttribute("data-online", "false");
   await expect(ben).toHaveAttribute("data-presence", "left", { timeout: 15_000 });
   await expect(ben).toContainText("left");
   await expect(ben).not.toContainText("reconnecting");
+  await expect(host.getByTestId("person").last()).toContainText("Ben");
 
   // The summary: the end time in the viewer's own time zone (UTC in the tooltip and in the export), roles by name.
   await host.getByRole("button", { name: "End session…" }).click();

@@ -5,7 +5,7 @@ use crate::components::when::When;
 use crate::sync::LiveSession;
 use leptos::prelude::*;
 use std::time::Duration;
-use tandem_core::session::{Capability, ParticipantId, RoleSpec};
+use tandem_core::session::{Capability, ParticipantId, ParticipantView, RoleSpec};
 
 /// Number of avatar colours in the stylesheet (`.avatar--c0` …).
 pub const COLOURS: u32 = 8;
@@ -127,13 +127,14 @@ pub fn ArrivalToast(news: PresenceNews) -> impl IntoView {
     }
 }
 
-/// The people in the session, present ones first.
+/// The people in the session, present ones first; someone reconnecting keeps their place.
 #[component]
 pub fn PresenceList(live: LiveSession, roles: Vec<RoleSpec>, news: PresenceNews) -> impl IntoView {
     let roles = StoredValue::new(roles);
     let people = Memo::new(move |_| {
         let mut list = live.participants.get();
-        tandem_core::small_sort::stable_sort_by(&mut list, |a, b| (!a.online, a.id).cmp(&(!b.online, b.id)));
+        let gone = |p: &ParticipantView| !p.online && !news.is_reconnecting(p.id);
+        tandem_core::small_sort::stable_sort_by(&mut list, |a, b| (gone(a), a.id).cmp(&(gone(b), b.id)));
         list
     });
     let here = move || people.with(|ps| ps.iter().filter(|p| p.online).count());

@@ -146,6 +146,7 @@ pub(crate) fn on_close(shared: &Rc<RefCell<Shared>>) {
 
 /// The relay welcomed us: ask for what this browser is missing and say who we are.
 pub(crate) fn on_welcome(shared: &Rc<RefCell<Shared>>, me: ParticipantId) {
+    adopt_stored(shared);
     let frames = {
         let mut s = shared.borrow_mut();
         let step1 = s.notes.doc.sync_step1();
@@ -189,13 +190,44 @@ pub(crate) fn composing(shared: &Rc<RefCell<Shared>>, composing: bool) {
     for frame in held.unwrap_or_default() {
         on_frame(shared, frame);
     }
+    if !composing {
+        adopt_stored(shared);
+    }
+}
+
+/// Takes in what another tab of this session kept in the browser and this one lacks ([`NotesDoc::adopt`]), so
+/// that a tab closed while offline has its edits sent by one still open: when another tab writes the copy (a
+/// `storage` event), before each handshake, and when a composition ends (not during one: the textareas must not
+/// change then).
+pub(crate) fn adopt_stored(shared: &Rc<RefCell<Shared>>) {
+    let frame = {
+        let mut s = shared.borrow_mut();
+        let notes = &mut s.notes;
+        if notes.held.is_some() {
+            return;
+        }
+        let Some(kept) = super::storage::load_json::<StoredNotes>(&notes.storage_key) else {
+            return;
+        };
+        let Some(frame) = notes.doc.adopt(&kept, &notes.written) else {
+            return;
+        };
+        frame
+    };
+    if let Some(frame) = frame {
+        send_binary(shared, &frame);
+    }
+    refresh_editors(shared, None);
+    publish(shared);
+    persist_soon(shared);
 }
 
 /// A binary frame from the relay.
 pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: Vec<u8>) {
     let (received, live) = {
         let mut s = shared.borrow_mut();
-        if let Some(held) = &mut s.notes.held {
+        // Presence (y-sync message 1) touches no textarea: it goes through.
+        if let Some(held) = s.notes.held.as_mut().filter(|_| bytes.first() != Some(&1)) {
             held.push(bytes);
             return;
         }
@@ -400,6 +432,8 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
         clients: update.clients,
     });
     let mine = s.notes.awareness.client_id();
+    // The viewer's own other tabs and devices are not shown as someone else.
+    let me = s.live.me.get_untracked();
     let notes = &s.notes;
     let mut peers: Vec<SectionPeer> = notes
         .awareness
@@ -407,6 +441,9 @@ fn apply_awareness(shared: &Rc<RefCell<Shared>>, frame: &[u8]) {
         .filter(|(id, _)| *id != mine && notes.heard.contains(id))
         .filter_map(|(id, state)| {
             let peer: PeerState = serde_json::from_str(state.data.as_deref()?).ok()?;
+            if peer.pid.is_some() && peer.pid == me {
+                return None;
+            }
             Some(SectionPeer {
                 section: peer.section?,
                 pid: peer.pid,

@@ -82,7 +82,8 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
     // The document's events: a tab that was hidden may have missed timer callbacks, so the clock is measured again
     // when it is shown, and when it is hidden the notes are written to the browser's storage at once (the tab may be
     // discarded); while an input method composes text (in a notes textarea, or anywhere on the page), the relay's
-    // notes frames wait, since writing the textarea would end the composition (notes::composing).
+    // notes frames wait, since writing the textarea would end the composition (notes::composing). The window's
+    // `storage` event comes here too: another tab of the session wrote the notes' copy (notes::adopt_stored).
     let on_document = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
@@ -92,6 +93,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
             match kind.as_deref() {
                 Some("compositionstart") => notes::composing(&shared, true),
                 Some("compositionend") => notes::composing(&shared, false),
+                Some("storage") => notes::adopt_stored(&shared),
                 _ if document().visibility_state() == web_sys::VisibilityState::Visible => ping(&shared),
                 _ => notes::persist_now(&shared),
             }
@@ -141,6 +143,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
     for name in DOCUMENT_EVENTS {
         let _ = document().add_event_listener_with_callback(name, on_document.as_ref().unchecked_ref());
     }
+    let _ = window.add_event_listener_with_callback("storage", on_document.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
     let _ = window.add_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
@@ -153,6 +156,7 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         for name in DOCUMENT_EVENTS {
             let _ = document().remove_event_listener_with_callback(name, on_document.as_ref().unchecked_ref());
         }
+        let _ = window.remove_event_listener_with_callback("storage", on_document.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("pagehide", on_pagehide.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("beforeunload", on_beforeunload.as_ref().unchecked_ref());
         let _ = window.remove_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());

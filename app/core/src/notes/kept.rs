@@ -3,8 +3,10 @@
 use super::{NotesDoc, Pending};
 use crate::session::{base64url, from_base64url};
 use serde::{Deserialize, Serialize};
+use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
-use yrs::{Transact, Update};
+use yrs::updates::encoder::Encode;
+use yrs::{ReadTxn, Transact, Update};
 
 /// What the browser keeps between visits: the merged document and the edits not yet confirmed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,23 +52,42 @@ impl NotesDoc {
 
     /// What to keep in the browser when `kept` is there now: another tab of the same session may have written it
     /// since this one last did, when this tab's unconfirmed edits were `own_before`. This document merged with that
-    /// copy; this tab's unconfirmed edits and the other tab's (those of `own_before` that are gone now were
-    /// confirmed). Neither tab's offline edits are lost to the other's write; this document itself is not changed
-    /// (the other tab's edits reach it through the relay, or at the next visit).
+    /// copy, with both tabs' unconfirmed edits (see [`NotesDoc::adopt`]). This document itself is not changed: a
+    /// tab writes its copy while an input method composes too, when its textareas must not change.
     pub fn stored_over(&self, kept: &StoredNotes, own_before: &[Pending]) -> StoredNotes {
-        let merged = NotesDoc::restore(kept);
-        if let Ok(update) = Update::decode_v1(&self.state()) {
-            let _ = merged.doc.transact_mut_with("restore").apply_update(update);
+        let mut merged = NotesDoc::restore(&self.stored());
+        merged.adopt(kept, own_before);
+        merged.stored()
+    }
+
+    /// Takes in what another tab of the same session kept in the browser and this document lacks: its text
+    /// becomes part of this document, and its unconfirmed edits this tab's own, so that a tab closed while offline
+    /// has its edits sent by the tab still open. `own_before` is this tab's unconfirmed edits when it last wrote
+    /// the copy: those that are gone from this document now were confirmed, and are not taken back. `None` when
+    /// the copy holds nothing new; otherwise the frame to send, when the connection is ready (if not, the next
+    /// handshake sends everything).
+    pub fn adopt(&mut self, kept: &StoredNotes, own_before: &[Pending]) -> Option<Option<Vec<u8>>> {
+        let other = NotesDoc::restore(kept);
+        let update = other.doc.transact().encode_diff_v1(&self.doc.transact().state_vector());
+        if update == Update::EMPTY_V1 {
+            return None;
         }
-        let state = base64url(&merged.state());
+        let _ = self
+            .doc
+            .transact_mut_with("restore")
+            .apply_update(Update::decode_v1(&update).ok()?);
+        self.size += update.len();
+        let frame = self
+            .handshake_done
+            .then(|| self.outgoing(Message::Sync(SyncMessage::Update(update)).encode_v1()));
+        let number = frame.as_ref().map(|_| self.frames_sent);
         let known = |p: &Pending, list: &[Pending]| list.iter().any(|q| q.update == p.update);
-        let mut pending = self.pending.clone();
-        for p in merged.pending {
-            if !known(&p, &pending) && !known(&p, own_before) {
-                pending.push(p);
+        for p in other.pending {
+            if !known(&p, &self.pending) && !known(&p, own_before) {
+                self.pending.push(Pending { frame: number, ..p });
             }
         }
-        StoredNotes { state, pending }
+        Some(frame)
     }
 
     /// The edits not confirmed yet.

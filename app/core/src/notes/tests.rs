@@ -339,3 +339,47 @@ fn two_tabs_keep_each_others_offline_edits() {
     assert_eq!(by_one.pending, one.stored().pending);
     assert!(NotesDoc::restore(&by_one).text("success") == "From tab two.");
 }
+
+/// A tab closed while offline leaves its edits in the browser's copy only: the tab still open takes them in and
+/// sends them as its own, at once when its connection is ready, or with its next handshake.
+#[test]
+fn the_open_tab_sends_what_a_closed_tab_kept() {
+    let relay = Doc::new();
+    let base = NotesDoc::new().stored();
+    let mut closed = NotesDoc::restore(&base);
+    closed
+        .edit_text("goal", "Written offline in a closed tab.", None)
+        .unwrap();
+    let kept = closed.stored();
+
+    // Online: the edit goes out in one frame, and its confirmation clears it.
+    let mut open = NotesDoc::restore(&base);
+    handshake(&mut open, &relay);
+    let frame = open
+        .adopt(&kept, &[])
+        .expect("something new")
+        .expect("the connection is ready");
+    let Ok(Message::Sync(SyncMessage::Update(update))) = Message::decode_v1(&frame) else {
+        panic!("an update frame")
+    };
+    relay
+        .transact_mut()
+        .apply_update(Update::decode_v1(&update).unwrap())
+        .unwrap();
+    assert_eq!(section_text(&relay, "goal"), "Written offline in a closed tab.");
+    assert_eq!(open.text("goal"), "Written offline in a closed tab.");
+    assert_eq!(open.unsynced_places(), 1);
+    open.confirmed(2);
+    assert_eq!(open.unsynced(), 0);
+    // Taking the same copy in again changes nothing, and its confirmed edit does not come back.
+    assert_eq!(open.adopt(&kept, &[]), None);
+    assert_eq!(open.unsynced(), 0);
+
+    // Offline: the edit waits in the document and goes with the next handshake.
+    let relay = Doc::new();
+    let mut offline = NotesDoc::restore(&base);
+    assert_eq!(offline.adopt(&kept, &[]), Some(None));
+    assert_eq!(offline.unsynced(), 1);
+    handshake(&mut offline, &relay);
+    assert_eq!(section_text(&relay, "goal"), "Written offline in a closed tab.");
+}
