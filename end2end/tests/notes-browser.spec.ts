@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 import { allowConsoleErrors, createSession, join, expectLive, test } from "./helpers";
 
 // What a browser does around the shared notes beyond typing: two tabs of one session that share the browser's
@@ -7,11 +7,12 @@ import { allowConsoleErrors, createSession, join, expectLive, test } from "./hel
 const GOAL = "notes-goal-statement";
 const SUCCESS = "notes-goal-success";
 
-test("two tabs of one session, both offline, keep each other's edits, and the tab left open sends them", async ({ browser }) => {
-  // The pages retry their sockets while the context is offline; the browser logs each refused attempt.
+/** Ana hosts a session; Ben joins it in two tabs of one browser (one context). Offline spells are expected. */
+async function benInTwoTabs(browser: Browser, goal: string) {
+  // The pages retry their sockets while offline; the browser logs each refused attempt.
   allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
   const ana = await (await browser.newContext()).newPage();
-  const links = await createSession(ana, { goal: "Two tabs" });
+  const links = await createSession(ana, { goal });
   await join(ana, links.host, "Ana", "coach");
   const benContext = await browser.newContext();
   const tabOne = await benContext.newPage();
@@ -19,6 +20,11 @@ test("two tabs of one session, both offline, keep each other's edits, and the ta
   const tabTwo = await benContext.newPage();
   await tabTwo.goto(links.participant);
   await expectLive(tabTwo);
+  return { ana, links, benContext, tabOne, tabTwo };
+}
+
+test("two tabs of one session, both offline, keep each other's edits, and the tab left open sends them", async ({ browser }) => {
+  const { ana, links, benContext, tabOne, tabTwo } = await benInTwoTabs(browser, "Two tabs");
 
   // One's own other tab is not shown as someone else in the notes: Ben's tab one shows Ana where she is, and
   // not Ben's tab two (Ana moves after she saw Ben's tab two move, so tab one has both moves by then).
@@ -112,4 +118,39 @@ test("an input method's composition is not ended by the partner's edit arriving 
     await expect(page.getByTestId(GOAL)).toHaveValue("Ana: Plan. 日本");
   }
   await expect(ben.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+});
+
+test("a tab offline alone: the tab online sends its edit, keeps its own selection, and both tabs say saved", async ({ browser }) => {
+  const { ana, benContext, tabOne, tabTwo } = await benInTwoTabs(browser, "One tab offline");
+  await tabTwo.getByTestId(GOAL).fill("hello world");
+  await expect(ana.getByTestId(GOAL)).toHaveValue("hello world");
+  await expect(tabOne.getByTestId(GOAL)).toHaveValue("hello world");
+  // Tab two has "world" selected.
+  await tabTwo.getByTestId(GOAL).click();
+  await tabTwo.getByTestId(GOAL).evaluate((el: HTMLTextAreaElement) => el.setSelectionRange(6, 11));
+
+  // Only tab one loses the network, and writes at the start.
+  const network = await benContext.newCDPSession(tabOne);
+  await network.send("Network.enable");
+  await network.send("Network.emulateNetworkConditions", { offline: true, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await expect(tabOne.getByTestId("connection")).toContainText("Reconnecting");
+  await tabOne.getByTestId(GOAL).press("ControlOrMeta+Home");
+  await tabOne.getByTestId(GOAL).pressSequentially(">> ");
+
+  // Tab two takes it in from the browser's copy with "world" still selected, and sends it.
+  await expect(tabTwo.getByTestId(GOAL)).toHaveValue(">> hello world");
+  expect(await tabTwo.getByTestId(GOAL).evaluate((el: HTMLTextAreaElement) => [el.selectionStart, el.selectionEnd])).toEqual([9, 14]);
+  await expect(ana.getByTestId(GOAL)).toHaveValue(">> hello world");
+  await expect(tabTwo.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+  // Tab one, still offline, learns from the copy that its edit was stored, and closes without asking.
+  await expect(tabOne.getByTestId("connection")).toContainText("Reconnecting");
+  await expect(tabOne.getByTestId("notes-status")).toHaveText("✓ Saved");
+  let asked = false;
+  tabOne.once("dialog", async (d) => {
+    asked = true;
+    await d.dismiss();
+  });
+  await tabOne.close({ runBeforeUnload: true });
+  await expect.poll(() => tabOne.isClosed()).toBe(true);
+  expect(asked).toBe(false);
 });

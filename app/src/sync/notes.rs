@@ -7,7 +7,9 @@ use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
-use tandem_core::notes::{Commitment, CommitmentField, EditError, NotesDoc, Pending, PrivateDraft, StoredNotes};
+use tandem_core::notes::{
+    Commitment, CommitmentField, EditError, NotesDoc, Pending, PrivateDraft, Received, StoredNotes,
+};
 use tandem_core::protocol::ErrorCode;
 use tandem_core::session::ParticipantId;
 use wasm_bindgen::JsCast;
@@ -106,6 +108,15 @@ impl NotesClient {
         }
     }
 
+    /// The focused section and its textarea's selection, to keep on the same characters through a change.
+    fn kept_selection(&self) -> Option<(String, u32, u32)> {
+        let section = self.focused.as_ref()?;
+        let el = self.editor(section)?;
+        let start = el.selection_start().ok().flatten()?;
+        let end = el.selection_end().ok().flatten()?;
+        Some((section.clone(), start, end))
+    }
+
     /// The textarea shown for `section`, if any.
     fn editor(&self, section: &str) -> Option<&HtmlTextAreaElement> {
         self.editors
@@ -200,7 +211,7 @@ pub(crate) fn composing(shared: &Rc<RefCell<Shared>>, composing: bool) {
 /// `storage` event), before each handshake, and when a composition ends (not during one: the textareas must not
 /// change then).
 pub(crate) fn adopt_stored(shared: &Rc<RefCell<Shared>>) {
-    let frame = {
+    let received = {
         let mut s = shared.borrow_mut();
         let notes = &mut s.notes;
         if notes.held.is_some() {
@@ -209,50 +220,49 @@ pub(crate) fn adopt_stored(shared: &Rc<RefCell<Shared>>) {
         let Some(kept) = super::storage::load_json::<StoredNotes>(&notes.storage_key) else {
             return;
         };
-        let Some(frame) = notes.doc.adopt(&kept, &notes.written) else {
+        let keep = notes.kept_selection();
+        let keep_ref = keep.as_ref().map(|(s, a, b)| (s.as_str(), *a, *b));
+        let Some(received) = notes.doc.adopt(&kept, &mut notes.written, keep_ref) else {
             return;
         };
-        frame
+        received
     };
-    if let Some(frame) = frame {
-        send_binary(shared, &frame);
-    }
-    refresh_editors(shared, None);
-    publish(shared);
-    persist_soon(shared);
+    after_receiving(shared, received);
 }
 
 /// A binary frame from the relay.
 pub(crate) fn on_frame(shared: &Rc<RefCell<Shared>>, bytes: Vec<u8>) {
-    let (received, live) = {
+    let received = {
         let mut s = shared.borrow_mut();
         // Presence (y-sync message 1) touches no textarea: it goes through.
         if let Some(held) = s.notes.held.as_mut().filter(|_| bytes.first() != Some(&1)) {
             held.push(bytes);
             return;
         }
-        let live = s.live;
         let notes = &mut s.notes;
-        // Keep the focused textarea's selection on the same characters.
-        let keep = notes.focused.as_ref().and_then(|section| {
-            let el = notes.editor(section)?;
-            let start = el.selection_start().ok().flatten()?;
-            let end = el.selection_end().ok().flatten()?;
-            Some((section.clone(), start, end))
-        });
+        let keep = notes.kept_selection();
         let keep_ref = keep.as_ref().map(|(s, a, b)| (s.as_str(), *a, *b));
         match notes.doc.receive(&bytes, keep_ref) {
-            Ok(r) => (r, live),
+            Ok(r) => r,
             Err(_) => {
                 leptos::logging::warn!("tandem: a notes frame from the relay could not be read");
                 return;
             }
         }
     };
+    after_receiving(shared, received);
+}
+
+/// Sends what the document answered, and shows what changed: from the relay's frames and from another tab's copy.
+fn after_receiving(shared: &Rc<RefCell<Shared>>, received: Received) {
+    let live = shared.borrow().live;
     if let Some(reply) = received.reply {
         // Every frame the document counted must go out, or the relay's confirmations would not line up.
         send_binary(shared, &reply);
-        live.notes_unsynced.set(shared.borrow().notes.doc.unsynced_places());
+    }
+    let unsynced = shared.borrow().notes.doc.unsynced_places();
+    if live.notes_unsynced.get_untracked() != unsynced {
+        live.notes_unsynced.set(unsynced);
     }
     if let Some(frame) = received.awareness {
         apply_awareness(shared, &frame);

@@ -1,6 +1,6 @@
 //! The copy of the notes a browser keeps between visits (localStorage), shared by every tab of one session.
 
-use super::{NotesDoc, Pending};
+use super::{NotesDoc, Pending, Received};
 use crate::session::{base64url, from_base64url};
 use serde::{Deserialize, Serialize};
 use yrs::sync::{Message, SyncMessage};
@@ -56,38 +56,50 @@ impl NotesDoc {
     /// tab writes its copy while an input method composes too, when its textareas must not change.
     pub fn stored_over(&self, kept: &StoredNotes, own_before: &[Pending]) -> StoredNotes {
         let mut merged = NotesDoc::restore(&self.stored());
-        merged.adopt(kept, own_before);
+        merged.adopt(kept, &mut own_before.to_vec(), None);
         merged.stored()
     }
 
     /// Takes in what another tab of the same session kept in the browser and this document lacks: its text
     /// becomes part of this document, and its unconfirmed edits this tab's own, so that a tab closed while offline
     /// has its edits sent by the tab still open. `own_before` is this tab's unconfirmed edits when it last wrote
-    /// the copy: those that are gone from this document now were confirmed, and are not taken back. `None` when
-    /// the copy holds nothing new; otherwise the frame to send, when the connection is ready (if not, the next
-    /// handshake sends everything).
-    pub fn adopt(&mut self, kept: &StoredNotes, own_before: &[Pending]) -> Option<Option<Vec<u8>>> {
+    /// the copy, and those it took in since: those the copy no longer lists were confirmed to another tab, and
+    /// are dropped here too; those gone from this document were confirmed here, and are not taken back. The
+    /// edits taken in now are added to it. `keep` is the focused section and its selection, as for
+    /// [`NotesDoc::receive`]. `None` when nothing changed; otherwise `reply` is the frame to send, when the
+    /// connection is ready (if not, the next handshake sends everything).
+    pub fn adopt(
+        &mut self,
+        kept: &StoredNotes,
+        own_before: &mut Vec<Pending>,
+        keep: Option<(&str, u32, u32)>,
+    ) -> Option<Received> {
+        let known = |p: &Pending, list: &[Pending]| list.iter().any(|q| q.update == p.update);
+        let before = self.pending.len();
+        self.pending
+            .retain(|p| !known(p, own_before) || known(p, &kept.pending));
         let other = NotesDoc::restore(kept);
         let update = other.doc.transact().encode_diff_v1(&self.doc.transact().state_vector());
         if update == Update::EMPTY_V1 {
-            return None;
+            return (self.pending.len() != before).then(Received::default);
         }
-        let _ = self
-            .doc
-            .transact_mut_with("restore")
-            .apply_update(Update::decode_v1(&update).ok()?);
-        self.size += update.len();
-        let frame = self
+        let selection = self.apply_remote(&update, keep).ok()?;
+        let reply = self
             .handshake_done
             .then(|| self.outgoing(Message::Sync(SyncMessage::Update(update)).encode_v1()));
-        let number = frame.as_ref().map(|_| self.frames_sent);
-        let known = |p: &Pending, list: &[Pending]| list.iter().any(|q| q.update == p.update);
+        let number = reply.as_ref().map(|_| self.frames_sent);
         for p in other.pending {
             if !known(&p, &self.pending) && !known(&p, own_before) {
+                own_before.push(p.clone());
                 self.pending.push(Pending { frame: number, ..p });
             }
         }
-        Some(frame)
+        Some(Received {
+            reply,
+            changed: true,
+            awareness: None,
+            selection,
+        })
     }
 
     /// The edits not confirmed yet.

@@ -355,11 +355,10 @@ fn the_open_tab_sends_what_a_closed_tab_kept() {
     // Online: the edit goes out in one frame, and its confirmation clears it.
     let mut open = NotesDoc::restore(&base);
     handshake(&mut open, &relay);
-    let frame = open
-        .adopt(&kept, &[])
-        .expect("something new")
-        .expect("the connection is ready");
-    let Ok(Message::Sync(SyncMessage::Update(update))) = Message::decode_v1(&frame) else {
+    let adopted = open.adopt(&kept, &mut Vec::new(), None).expect("something new");
+    assert!(adopted.changed);
+    let Ok(Message::Sync(SyncMessage::Update(update))) = Message::decode_v1(&adopted.reply.expect("connection ready"))
+    else {
         panic!("an update frame")
     };
     relay
@@ -372,14 +371,68 @@ fn the_open_tab_sends_what_a_closed_tab_kept() {
     open.confirmed(2);
     assert_eq!(open.unsynced(), 0);
     // Taking the same copy in again changes nothing, and its confirmed edit does not come back.
-    assert_eq!(open.adopt(&kept, &[]), None);
+    assert_eq!(open.adopt(&kept, &mut Vec::new(), None), None);
     assert_eq!(open.unsynced(), 0);
 
     // Offline: the edit waits in the document and goes with the next handshake.
     let relay = Doc::new();
     let mut offline = NotesDoc::restore(&base);
-    assert_eq!(offline.adopt(&kept, &[]), Some(None));
+    let adopted = offline.adopt(&kept, &mut Vec::new(), None).expect("something new");
+    assert_eq!(adopted.reply, None);
     assert_eq!(offline.unsynced(), 1);
     handshake(&mut offline, &relay);
     assert_eq!(section_text(&relay, "goal"), "Written offline in a closed tab.");
+}
+
+/// Text taken in from the other tab moves the focused textarea's selection with the characters it was on.
+#[test]
+fn adopting_keeps_the_selection_on_its_characters() {
+    let base = NotesDoc::new().stored();
+    let mut one = NotesDoc::restore(&base);
+    one.edit_text("goal", "hello world", None).unwrap();
+    let mut two = NotesDoc::restore(&one.stored());
+    two.edit_text("goal", ">> hello world", None).unwrap();
+    // "world" is selected in tab one.
+    let adopted = one
+        .adopt(&two.stored(), &mut Vec::new(), Some(("goal", 6, 11)))
+        .unwrap();
+    assert_eq!(one.text("goal"), ">> hello world");
+    assert_eq!(adopted.selection, Some((9, 14)));
+}
+
+/// An edit this tab wrote to the copy that the copy no longer lists was confirmed to another tab: this tab stops
+/// counting it as unsynced (and stops asking before the page closes).
+#[test]
+fn an_edit_another_tab_got_confirmed_is_no_longer_pending() {
+    let relay = Doc::new();
+    let base = NotesDoc::new().stored();
+    let mut offline = NotesDoc::restore(&base);
+    offline.edit_text("goal", "Typed in the offline tab.", None).unwrap();
+    let mut written = offline.pending().to_vec();
+    let copy = offline.stored();
+
+    // The online tab takes it in, sends it, has it confirmed (before its next write) and writes the copy
+    // without it.
+    let mut online = NotesDoc::restore(&base);
+    handshake(&mut online, &relay);
+    let mut online_written = Vec::new();
+    online.adopt(&copy, &mut online_written, None).unwrap();
+    assert_eq!(online_written.len(), 1, "what it took in is its own now");
+    online.confirmed(2);
+    let copy = online.stored_over(&copy, &online_written);
+    assert!(copy.pending.is_empty(), "{copy:?}");
+
+    // The offline tab sees the copy change: nothing of its own is left unsynced.
+    assert_eq!(offline.unsynced(), 1);
+    let adopted = offline
+        .adopt(&copy, &mut written, None)
+        .expect("the pending list changed");
+    assert!(!adopted.changed);
+    assert_eq!(offline.unsynced(), 0);
+    // An edit it made since, not yet in the copy, stays.
+    offline
+        .edit_text("goal", "Typed in the offline tab. More.", None)
+        .unwrap();
+    assert_eq!(offline.adopt(&copy, &mut written, None), None);
+    assert_eq!(offline.unsynced(), 1);
 }
