@@ -83,7 +83,8 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
     // when it is shown, and when it is hidden the notes are written to the browser's storage at once (the tab may be
     // discarded); while an input method composes text (in a notes textarea, or anywhere on the page), the relay's
     // notes frames wait, since writing the textarea would end the composition (notes::composing). The window's
-    // `storage` event comes here too: another tab of the session wrote the notes' copy (notes::adopt_stored).
+    // `storage` event comes here too: another tab wrote the browser's storage, perhaps this session's notes copy
+    // (notes::adopt_stored compares; docs/architecture.md says what that costs).
     let on_document = {
         let shared = shared.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
