@@ -1,4 +1,4 @@
-import { expect } from "@playwright/test";
+import { expect, Page } from "@playwright/test";
 import { spawn, ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -28,6 +28,17 @@ async function startRelay(): Promise<ChildProcess> {
   return child;
 }
 
+/** Creates a session on this spec's relay from its create page; returns the host's and the participants' links. */
+async function createOnRelay(page: Page): Promise<{ hostLink: string; participantLink: string }> {
+  await page.goto(`${BASE}/`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Create session" }).click();
+  return {
+    hostLink: await page.getByTestId("host-link").inputValue(),
+    participantLink: await page.getByTestId("participant-link").inputValue(),
+  };
+}
+
 async function stopRelay(child: ChildProcess) {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGTERM");
@@ -42,11 +53,7 @@ test("after a relay restart mid-session, clients reconnect by themselves with th
   try {
     const host = await (await browser.newContext()).newPage();
     const peer = await (await browser.newContext()).newPage();
-    await host.goto(`${BASE}/`);
-    await hydrated(host);
-    await host.getByRole("button", { name: "Create session" }).click();
-    const participantLink = await host.getByTestId("participant-link").inputValue();
-    const hostLink = await host.getByTestId("host-link").inputValue();
+    const { hostLink, participantLink } = await createOnRelay(host);
     await join(host, hostLink, "Ana");
     await join(peer, participantLink, "Ben");
 
@@ -86,11 +93,8 @@ test("after a relay restart, the notes show where the people present are, not th
   let relay = await startRelay();
   try {
     const ana = await (await browser.newContext()).newPage();
-    await ana.goto(`${BASE}/`);
-    await hydrated(ana);
-    await ana.getByRole("button", { name: "Create session" }).click();
-    const participantLink = await ana.getByTestId("participant-link").inputValue();
-    await join(ana, await ana.getByTestId("host-link").inputValue(), "Ana");
+    const { hostLink, participantLink } = await createOnRelay(ana);
+    await join(ana, hostLink, "Ana");
     const ben = await (await browser.newContext()).newPage();
     await join(ben, participantLink, "Ben");
     const cat = await (await browser.newContext()).newPage();
