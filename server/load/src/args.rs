@@ -54,6 +54,14 @@ pub struct Args {
     /// Seconds to wait after the last send before counting what arrived.
     #[arg(long, default_value_t = 3.0)]
     pub drain: f64,
+    /// Seconds at the start of the sending window left out of the steady-window CPU figure (connections settle,
+    /// buffers grow); the steady window runs from there to the last send.
+    #[arg(long, default_value_t = 5.0)]
+    pub warmup: f64,
+    /// Seconds to wait after every client has left before reading the server's RSS once more (0: don't): whether
+    /// memory taken under load is given back once the sessions are idle.
+    #[arg(long, default_value_t = 0.0)]
+    pub after: f64,
     /// Seconds between two awareness (presence) frames of one client; 0 for none.
     #[arg(long, default_value_t = 1.0)]
     pub awareness_interval: f64,

@@ -181,6 +181,27 @@ async fn run(mut args: Args) -> Result<serde_json::Value, String> {
     for t in tasks {
         let _ = timeout(Duration::from_secs(2), t).await;
     }
+    if !args.idle {
+        report["server_rss_before_kb"] = serde_json::json!(rss_before);
+    }
+    if args.after > 0.0 {
+        if let Some(server) = server.as_ref() {
+            // Every client has left; the sessions are idle (the relay may end their actors meanwhile).
+            tokio::time::sleep(Duration::from_secs_f64(args.after)).await;
+            let rss_after = server.rss_kb();
+            if let (Some(before), Some(after)) = (rss_before, rss_after) {
+                println!(
+                    "server RSS:         {:.1} MB before connecting, {:.1} MB {:.0} s after the clients left ({:.2}×)",
+                    before as f64 / 1024.0,
+                    after as f64 / 1024.0,
+                    args.after,
+                    after as f64 / before.max(1) as f64
+                );
+            }
+            report["after_s"] = serde_json::json!(args.after);
+            report["server_rss_after_kb"] = serde_json::json!(rss_after);
+        }
+    }
     let loadgen = ProcWatch::new(std::process::id());
     report["loadgen_cpu_s"] = serde_json::json!(round(loadgen.cpu_s().unwrap_or(0.0), 2));
     Ok(report)

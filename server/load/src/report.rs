@@ -74,12 +74,23 @@ pub async fn load_phase(
     let send_end = start + Duration::from_secs_f64(args.duration);
     let drain_end = send_end + Duration::from_secs_f64(args.drain);
     let mut peak_rss = server.and_then(|s| s.rss_kb()).unwrap_or(0);
+    // The steady window: from `warmup` after the start to the last send (no connecting, no drain).
+    let warmup = Duration::from_secs_f64(args.warmup.clamp(0.0, args.duration / 2.0));
+    let mut steady_from: Option<(Option<f64>, u64)> = None;
+    let mut steady: Option<(Option<f64>, u64)> = None;
     let mut last_print = Instant::now();
     let mut last_received = 0;
     while Instant::now() < drain_end {
         tokio::time::sleep(Duration::from_millis(100)).await;
         if let Some(rss) = server.and_then(|s| s.rss_kb()) {
             peak_rss = peak_rss.max(rss);
+        }
+        let now = Instant::now();
+        if steady_from.is_none() && now >= start + warmup {
+            steady_from = Some((server.and_then(|s| s.cpu_s()), shared.received.load(Ordering::Relaxed)));
+        }
+        if steady.is_none() && now >= send_end {
+            steady = Some((server.and_then(|s| s.cpu_s()), shared.received.load(Ordering::Relaxed)));
         }
         if last_print.elapsed() >= Duration::from_secs(5) {
             let received = shared.received.load(Ordering::Relaxed);
@@ -107,6 +118,12 @@ pub async fn load_phase(
         _ => None,
     };
     let window = args.duration + args.drain;
+    // CPU per delivery over the steady window: CPU seconds in it ÷ deliveries that arrived in it.
+    let steady_cpu_per_delivery = match (steady_from, steady) {
+        (Some((Some(c0), r0)), Some((Some(c1), r1))) if r1 > r0 => Some((c1 - c0) * 1e6 / (r1 - r0) as f64),
+        _ => None,
+    };
+    let rss_end = server.and_then(|s| s.rss_kb());
     let sent = shared.sent.load(Ordering::Relaxed);
     let expected = shared.expected.load(Ordering::Relaxed);
     let received = shared.received.load(Ordering::Relaxed);
@@ -150,6 +167,14 @@ pub async fn load_phase(
             peak_rss as f64 / 1024.0
         );
     }
+    if let Some(c) = steady_cpu_per_delivery {
+        println!(
+            "steady window:      {c:.2} µs per delivery ({:.0} s to {:.0} s), RSS at the end {:.1} MB",
+            warmup.as_secs_f64(),
+            args.duration,
+            rss_end.unwrap_or(0) as f64 / 1024.0
+        );
+    }
     if let Some(c) = loadgen_cpu {
         println!("load generator:     {c:.2} CPU s");
     }
@@ -183,6 +208,9 @@ pub async fn load_phase(
         "server_cpu_s": cpu.map(|c| round(c, 2)),
         "cpu_us_per_delivery": cpu_per_delivery.map(|c| round(c, 2)),
         "server_peak_rss_kb": server.map(|_| peak_rss),
+        "steady_cpu_us_per_delivery": steady_cpu_per_delivery.map(|c| round(c, 2)),
+        "warmup_s": warmup.as_secs_f64(),
+        "server_end_rss_kb": rss_end,
         "loadgen_run_cpu_s": loadgen_cpu.map(|c| round(c, 2)),
         "other_cpu_s": other_cpu.map(|c| round(c, 2)),
         "window_s": window,
