@@ -4,10 +4,52 @@ use clap::Parser;
 use server::{launch_with_listener, shutdown_signal, Config};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: after a burst (a load, thousands of connections opened at once) glibc keeps
+/// what was freed between long-lived blocks, mimalloc gives it back (docs/performance.md, "Memory").
+#[cfg(not(feature = "dhat-heap"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// A heap profile instead (`cargo build --release -p server --features dhat-heap`), written when the server stops.
+#[cfg(feature = "dhat-heap")]
+#[global_allocator]
+static ALLOCATOR: dhat::Alloc = dhat::Alloc;
+
+/// Option numbers of mimalloc v3's `mi_option_e` (`c_src/mimalloc/v3/include/mimalloc.h` of libmimalloc-sys 0.1.49,
+/// the version Cargo.lock pins); the binding names only options whose numbers v2 and v3 share.
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Freed memory goes back to the system at once (purge delay 0 instead of 1 s), unless the operator set
+/// `MIMALLOC_PURGE_DELAY`. Arenas committed as they are used (eager commit 0) can only be chosen before the process
+/// starts: .cargo/config.toml compiles it in (`MI_DEFAULT_ARENA_EAGER_COMMIT`), and a build without it is named in
+/// the log. Together: RSS back near its start after a load (docs/performance.md, "Memory").
+fn tune_allocator() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of mimalloc's runtime options (a plain integer); valid at any time.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
+}
+
+/// Whether mimalloc commits arenas up front (see [`tune_allocator`]).
+fn arena_eager_commit() -> std::ffi::c_long {
+    // SAFETY: reads one of mimalloc's runtime options.
+    unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_EAGER_COMMIT) }
+}
+
 fn main() {
+    #[cfg(feature = "dhat-heap")]
+    let _profiler = dhat::Profiler::new_heap();
+    tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
+    if arena_eager_commit() != 0 {
+        tracing::warn!(
+            "mimalloc commits its arenas up front (MIMALLOC_ARENA_EAGER_COMMIT is set, or the build lacks \
+             MI_DEFAULT_ARENA_EAGER_COMMIT=0 from .cargo/config.toml): idle connections cost more memory"
+        );
+    }
     let config = Config::parse();
     let runtime = match config.worker_threads() {
         1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
