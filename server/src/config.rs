@@ -34,6 +34,14 @@ pub struct Config {
     #[arg(long = "http-timeout", env = "TANDEM_HTTP_TIMEOUT", default_value_t = 10)]
     pub http_timeout_secs: u64,
 
+    /// Connections that may be in their HTTP handshake at once (0: no bound). More wait, unread, until one is done,
+    /// so that a burst of thousands of connections does not allocate all their buffers together: memory the
+    /// allocator would keep afterwards (docs/performance.md, "Memory after a connect storm"). A connection gives its
+    /// place up when its request is answered or upgraded, and after a quarter of a second in any case, so slow clients
+    /// cannot hold the places.
+    #[arg(long, env = "TANDEM_HANDSHAKES", default_value_t = 32)]
+    pub handshakes: usize,
+
     /// Seconds a graceful shutdown (Ctrl-C, SIGTERM) waits for open HTTP requests before it closes them; sessions'
     /// notes are saved first either way.
     #[arg(long = "shutdown-timeout", env = "TANDEM_SHUTDOWN_TIMEOUT", default_value_t = 15)]

@@ -4,6 +4,14 @@
 //! idle keep-alive connections), and a bounded graceful shutdown; request bodies get their timeout from
 //! `tower_http`'s `RequestBodyTimeoutLayer` in the router. WebSocket upgrades leave hyper's hands: the relay closes
 //! them on shutdown.
+//!
+//! The loop also bounds how many connections are in their handshake at once (`HttpLimits::handshakes`). A burst of
+//! thousands of new connections otherwise allocates all their request buffers and upgrades together; they are freed
+//! a moment later, but between the long-lived allocations of the same connections, so the allocator keeps the memory
+//! (docs/performance.md, "Memory after a connect storm"). A waiting connection costs only its socket: the kernel
+//! holds its request. A connection gives its place up as soon as hyper is done with it (answered and closed, or
+//! upgraded to a WebSocket) and after `HANDSHAKE_SLICE` in any case, so clients that send slowly or keep an HTTP
+//! connection alive cannot keep others waiting for longer than that.
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
@@ -11,8 +19,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower::Service;
 
 /// How the loop treats connections.
@@ -22,7 +32,12 @@ pub struct HttpLimits {
     pub header_read: Duration,
     /// Time open requests get to finish once a shutdown starts; then their connections are closed.
     pub shutdown: Duration,
+    /// Connections that may be in their handshake at once; 0 for no bound.
+    pub handshakes: usize,
 }
+
+/// The longest a connection holds its place among the handshakes in flight.
+const HANDSHAKE_SLICE: Duration = Duration::from_millis(250);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then gives open requests at most `limits.shutdown` to
 /// finish. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
@@ -39,6 +54,7 @@ pub async fn serve(
     // Each connection's task holds a sender: once all are gone, every connection has ended.
     let (open, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
     let (stopping, stop) = tokio::sync::watch::channel(false);
+    let places = (limits.handshakes > 0).then(|| Arc::new(Semaphore::new(limits.handshakes)));
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
@@ -57,22 +73,38 @@ pub async fn serve(
         // Without it, small frames wait for delayed ACKs (tens of ms of fan-out latency).
         let _ = tcp.set_nodelay(true);
         let Ok(service) = make.call(peer).await;
-        let conn = http
-            .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service))
-            .with_upgrades();
         let (open, mut stop) = (open.clone(), stop.clone());
+        let (http, places) = (http.clone(), places.clone());
         tokio::spawn(async move {
+            // Wait for a place before hyper reads (and allocates) anything; a shutdown meanwhile closes the socket.
+            let place = match places {
+                Some(places) => tokio::select! {
+                    place = places.acquire_owned() => place.ok(),
+                    _ = stop.wait_for(|stop| *stop) => return,
+                },
+                None => None,
+            };
+            let conn = http
+                .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service))
+                .with_upgrades();
             let mut conn = std::pin::pin!(conn);
-            // A client that went away or sent garbage: nothing to do about it here.
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = async { drop(stop.wait_for(|stop| *stop).await) } => {
-                    // Finish the request in progress, then close (an idle connection closes at once).
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+            let mut place = place;
+            let slice = tokio::time::sleep(HANDSHAKE_SLICE);
+            tokio::pin!(slice);
+            loop {
+                // A client that went away or sent garbage: nothing to do about it here.
+                tokio::select! {
+                    _ = conn.as_mut() => break,
+                    _ = &mut slice, if place.is_some() => place = None,
+                    _ = async { drop(stop.wait_for(|stop| *stop).await) } => {
+                        // Finish the request in progress, then close (an idle connection closes at once).
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                        break;
+                    }
                 }
             }
-            drop(open);
+            drop((place, open));
         });
     }
     drop(listener);

@@ -177,6 +177,7 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
         http: http::HttpLimits {
             header_read: std::time::Duration::from_secs(config.http_timeout_secs.max(1)),
             shutdown: std::time::Duration::from_secs(config.shutdown_secs),
+            handshakes: config.handshakes,
         },
     })
 }

@@ -43,6 +43,37 @@ async fn slow_headers_and_idle_keep_alive_connections_are_closed() {
     assert!(answer.ends_with("ok"), "{answer}");
 }
 
+/// The bound on handshakes in flight (issue 21) makes new connections wait for a place, but slow clients that hold
+/// every place give them up after a quarter of a second: a whole request still gets its answer, long before the HTTP
+/// timeout (an hour here) would free them.
+#[tokio::test]
+async fn slow_clients_holding_every_handshake_place_do_not_keep_others_waiting() {
+    let server = TestDb::new()
+        .start_with(|c| {
+            c.http_timeout_secs = 3600;
+            c.handshakes = 2;
+        })
+        .await;
+    let mut slow = Vec::new();
+    for _ in 0..4 {
+        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: tandem\r\n")
+            .await
+            .unwrap();
+        slow.push(tcp);
+    }
+    // http_get fails the test if no whole answer arrives within 20 s.
+    let (status, answer) = http_get(&format!("{}/healthz", server.url())).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.ends_with("ok"), "{answer}");
+    // The slow clients are still connected: only their places were taken back.
+    let mut probe = [0u8; 1];
+    for tcp in &mut slow {
+        let read = tokio::time::timeout(Duration::from_millis(50), tcp.read(&mut probe)).await;
+        assert!(read.is_err(), "a slow client was disconnected: {read:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_request_body_that_never_arrives_is_answered_and_closed() {
     let server = TestDb::new().start_with(|c| c.http_timeout_secs = 1).await;
