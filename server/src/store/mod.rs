@@ -81,6 +81,8 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The notes writes committed together (`notes_batch.rs`).
+    notes_batch: notes_batch::NotesBatcher,
 }
 
 impl Store {
@@ -111,7 +113,8 @@ impl Store {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let notes_batch = notes_batch::NotesBatcher::start(pool.clone());
+        Ok(Store { pool, notes_batch })
     }
 
     /// A transaction that writes: it takes SQLite's write lock at its start (`BEGIN IMMEDIATE`), so it waits its
@@ -463,6 +466,7 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 
 mod feedback;
 mod notes;
+mod notes_batch;
 mod workshop;
 
 pub use workshop::WorkshopRecord;

@@ -21,35 +21,7 @@ impl Store {
         now: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
-             ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-        )
-        .bind(&session.0)
-        .bind(state)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM commitments WHERE session_id = ?")
-            .bind(&session.0)
-            .execute(&mut *tx)
-            .await?;
-        for c in commitments {
-            sqlx::query(
-                "INSERT INTO commitments (session_id, id, text, owner, due, done, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&session.0)
-            .bind(&c.id)
-            .bind(&c.text)
-            .bind(c.owner.map(|o| o.0))
-            .bind(&c.due)
-            .bind(c.done)
-            .bind(c.at)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        write_notes(&mut tx, session, state, commitments, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -121,4 +93,44 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The writes of [`Store::save_notes`], inside the caller's transaction.
+pub(super) async fn write_notes(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    session: &SessionId,
+    state: &[u8],
+    commitments: &[Commitment],
+    now: Millis,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
+         ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+    )
+    .bind(&session.0)
+    .bind(state)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM commitments WHERE session_id = ?")
+        .bind(&session.0)
+        .execute(&mut **tx)
+        .await?;
+    for c in commitments {
+        sqlx::query(
+            "INSERT INTO commitments (session_id, id, text, owner, due, done, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&session.0)
+        .bind(&c.id)
+        .bind(&c.text)
+        .bind(c.owner.map(|o| o.0))
+        .bind(&c.due)
+        .bind(c.done)
+        .bind(c.at)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
