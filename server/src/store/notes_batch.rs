@@ -1,12 +1,13 @@
 //! The sessions' notes writes, committed together: one transaction (and one disk sync) for every session that
 //! writes at the same moment, instead of one each.
 //!
-//! The session actors flush their notes on the same ticks (`relay/actor/notes.rs`, `flush_tick`), so under load the
-//! writes of a tick arrive here together. With 100 sessions being typed in, one commit per session every 500 ms was
-//! 200 commits a second, each a disk sync and four round trips to SQLite's thread: 13 % of the relay's CPU time
-//! (docs/performance.md, "CPU per delivery"). A write is acknowledged only once the transaction holding it has
-//! committed, as before. If a batch fails, each of its writes is tried again on its own, so that one session's
-//! failure is reported to that session only.
+//! A session's actor writes its notes 500 ms after the first unsaved edit (`relay/actor/notes.rs`); with 100 sessions
+//! being typed in, one commit each was 200 commits a second, each a disk sync and four round trips to SQLite's
+//! thread: 13 % of the relay's CPU time (docs/performance.md, "CPU per delivery"). Here the writes that arrive within
+//! [`GATHER`] of each other (and while a commit runs) share one transaction. The actors keep their own timing, so
+//! their work of encoding the document stays spread over time; only the commits are grouped. A write is
+//! acknowledged only once the transaction holding it has committed, as before. If a batch fails, each of its writes
+//! is tried again on its own, so that one session's failure is reported to that session only.
 
 use super::notes::write_notes;
 use super::*;
@@ -14,6 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Most sessions' notes in one transaction.
 const MAX_BATCH: usize = 256;
+
+/// How long the first write of a batch waits for others: a notes write is confirmed at most this much later (after
+/// the actor's 500 ms), and 200 writes a second become about 20 commits.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// One session's notes write and who waits for its result.
 struct NotesWrite {
@@ -65,8 +70,7 @@ impl Store {
 
 async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<NotesWrite>) {
     while let Some(first) = queue.recv().await {
-        // The other sessions flushing on this tick are woken together; let their writes arrive first.
-        tokio::task::yield_now().await;
+        tokio::time::sleep(GATHER).await;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             let Ok(write) = queue.try_recv() else { break };

@@ -20,7 +20,7 @@ use super::{now_ms, Outbound};
 use crate::store::{ParticipantRecord, Store};
 use breakout::BreakoutOf;
 pub use breakout::FromWorkshop;
-use notes::{flush_tick, wait_for, Flight};
+use notes::{wait_for, Flight, NOTES_FLUSH};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tandem_core::protocol::{Close, ErrorCode, ServerMsg};
@@ -339,7 +339,10 @@ impl Actor {
             let wake = self.next_deadline();
             let linger_until = empty_since.map(|t| t + LINGER);
             // One write at a time: the next starts when the one in flight is done.
-            let flush_at = self.notes_dirty_since.filter(|_| self.flight.is_none()).map(flush_tick);
+            let flush_at = self
+                .notes_dirty_since
+                .filter(|_| self.flight.is_none())
+                .map(|t| t + NOTES_FLUSH);
             // The write in flight is polled from here, outside `self`, so that every handler below has all of it.
             let mut flight = self.flight.take();
             let event = tokio::select! {

@@ -6,23 +6,9 @@ use crate::relay::notes::{NotesError, MAX_AWARENESS_CLIENTS_PER_CONN};
 use axum::body::Bytes;
 use tandem_core::notes::{commitments_of, Commitment};
 
-/// Notes are written to the store on ticks this far apart, the same ticks for every session (see [`flush_tick`]).
+/// Notes are written to the store at most this long after the first unsaved edit (the store then commits them with
+/// the other sessions' writes of the moment: `store/notes_batch.rs`).
 pub(super) const NOTES_FLUSH: Duration = Duration::from_millis(500);
-
-/// When notes unsaved since `dirty_since` are written: the first tick at least half an interval later (so 250 to
-/// 750 ms after the first unsaved edit, 500 on average, and a retry after a failed write waits at least 250 ms).
-/// The ticks are multiples of [`NOTES_FLUSH`] on one clock for the whole process, so the sessions being typed in
-/// write together and the store commits their writes in one transaction (`store/notes_batch.rs`).
-pub(super) fn flush_tick(dirty_since: Instant) -> Instant {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let epoch = *EPOCH.get_or_init(Instant::now);
-    let earliest = dirty_since + NOTES_FLUSH / 2;
-    let ticks = earliest
-        .saturating_duration_since(epoch)
-        .as_nanos()
-        .div_ceil(NOTES_FLUSH.as_nanos());
-    epoch + NOTES_FLUSH * u32::try_from(ticks).unwrap_or(u32::MAX)
-}
 /// Awareness (presence, cursors) goes out at most this often per session, all changes since the last send in one
 /// message: the first change after a quiet spell goes at once, later ones wait for the end of the interval. Under
 /// load this cuts the relay's frames and `send` calls (20 people renewing presence every second meant 380 frames a
@@ -329,24 +315,4 @@ pub(super) async fn wait_for(flight: &mut Option<Flight>) -> (Result<(), String>
     let acks = std::mem::take(&mut f.acks);
     *flight = None;
     (written, acks)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sessions_dirty_within_one_interval_flush_on_one_tick_half_an_interval_later_or_more() {
-        let start = Instant::now();
-        for offset_ms in [0u64, 1, 120, 249, 250, 251, 499, 500, 777, 5_003] {
-            let since = start + Duration::from_millis(offset_ms);
-            let tick = flush_tick(since);
-            assert!(tick >= since + NOTES_FLUSH / 2, "{offset_ms} ms: too early");
-            assert!(tick < since + NOTES_FLUSH * 3 / 2, "{offset_ms} ms: too late");
-            // Everything dirty in the interval before the tick's earliest point shares the tick.
-            let same = tick - NOTES_FLUSH / 2 - Duration::from_millis(1);
-            assert_eq!(flush_tick(same), tick, "{offset_ms} ms");
-            assert!(flush_tick(tick - NOTES_FLUSH / 2 + Duration::from_millis(1)) > tick);
-        }
-    }
 }
