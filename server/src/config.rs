@@ -36,9 +36,9 @@ pub struct Config {
 
     /// Connections that may be in their HTTP handshake at once (0: no bound). More wait, unread, until one is done,
     /// so that a burst of thousands of connections does not allocate all their buffers together: memory the
-    /// allocator would keep afterwards (docs/performance.md, "Memory after a connect storm"). A connection gives its
-    /// place up when its request is answered or upgraded, and after a quarter of a second in any case, so slow clients
-    /// cannot hold the places.
+    /// allocator would keep afterwards (docs/performance.md, "Connect storms"). A connection takes a place when its
+    /// first bytes arrive and gives it up when its request is answered or upgraded, and after a quarter of a second
+    /// in any case, so slow clients cannot hold the places; one that waits longer than the HTTP timeout is closed.
     #[arg(long, env = "TANDEM_HANDSHAKES", default_value_t = 32)]
     pub handshakes: usize,
 

@@ -9,9 +9,11 @@
 //! thousands of new connections otherwise allocates all their request buffers and upgrades together; they are freed
 //! a moment later, but between the long-lived allocations of the same connections, so the allocator keeps the memory
 //! (docs/performance.md, "Memory after a connect storm"). A waiting connection costs only its socket: the kernel
-//! holds its request. A connection gives its place up as soon as hyper is done with it (answered and closed, or
-//! upgraded to a WebSocket) and after `HANDSHAKE_SLICE` in any case, so clients that send slowly or keep an HTTP
-//! connection alive cannot keep others waiting for longer than that.
+//! holds its request. A connection takes a place once its first bytes arrive, and gives it up as soon as hyper is
+//! done with it (answered and closed, or upgraded to a WebSocket) and after `HANDSHAKE_SLICE` in any case: a client
+//! that sends slowly or keeps an HTTP connection alive holds a place for a quarter of a second at most, so slow
+//! clients have to open more than 4 × `handshakes` connections a second to make the others queue. A connection that
+//! waits for a place longer than the header timeout is closed, as a client that sends its headers too slowly is.
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
@@ -74,14 +76,25 @@ pub async fn serve(
         let _ = tcp.set_nodelay(true);
         let Ok(service) = make.call(peer).await;
         let (open, mut stop) = (open.clone(), stop.clone());
-        let (http, places) = (http.clone(), places.clone());
+        let (http, places, header_read) = (http.clone(), places.clone(), limits.header_read);
         tokio::spawn(async move {
-            // Wait for a place before hyper reads (and allocates) anything; a shutdown meanwhile closes the socket.
+            // Wait for the request's first bytes, then for a place, before hyper reads (and allocates) anything. A
+            // client that sends nothing takes no place; one that waits longer than it may take to send its headers
+            // is closed, as hyper closes a slow one; a shutdown meanwhile closes the socket.
             let place = match places {
-                Some(places) => tokio::select! {
-                    place = places.acquire_owned() => place.ok(),
-                    _ = stop.wait_for(|stop| *stop) => return,
-                },
+                Some(places) => {
+                    let wait = async {
+                        tcp.readable().await.ok()?;
+                        places.acquire_owned().await.ok()
+                    };
+                    tokio::select! {
+                        place = tokio::time::timeout(header_read, wait) => match place {
+                            Ok(Some(place)) => Some(place),
+                            _ => return,
+                        },
+                        _ = stop.wait_for(|stop| *stop) => return,
+                    }
+                }
                 None => None,
             };
             let conn = http

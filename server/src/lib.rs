@@ -458,7 +458,8 @@ impl Running {
         let _ = self.stop.send(());
         let _ = self.task.await;
         // Session actors flush their notes as they stop (the write in flight, then one more, each bounded by
-        // SQLite's 5 s busy timeout); wait for them, bounded, before closing the store.
+        // SQLite's 5 s busy timeout and the store's 50 ms of gathering); wait for them, bounded, before closing the
+        // store.
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(12);
         while self.state.relay.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;

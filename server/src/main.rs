@@ -17,21 +17,26 @@ static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 
 /// Option numbers of mimalloc v3's `mi_option_e` (`c_src/mimalloc/v3/include/mimalloc.h` of libmimalloc-sys 0.1.49,
 /// the version Cargo.lock pins); the binding names only options whose numbers v2 and v3 share.
+#[cfg(not(feature = "dhat-heap"))]
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+#[cfg(not(feature = "dhat-heap"))]
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Freed memory goes back to the system at once (purge delay 0 instead of 1 s), unless the operator set
 /// `MIMALLOC_PURGE_DELAY`. Arenas committed as they are used (eager commit 0) can only be chosen before the process
 /// starts: .cargo/config.toml compiles it in (`MI_DEFAULT_ARENA_EAGER_COMMIT`), and a build without it is named in
 /// the log. Together: RSS back near its start after a load (docs/performance.md, "Memory").
+#[cfg(not(feature = "dhat-heap"))]
 fn tune_allocator() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+    // mimalloc also reads the option under its former name.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() && std::env::var_os("MIMALLOC_RESET_DELAY").is_none() {
         // SAFETY: sets one of mimalloc's runtime options (a plain integer); valid at any time.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     }
 }
 
 /// Whether mimalloc commits arenas up front (see [`tune_allocator`]).
+#[cfg(not(feature = "dhat-heap"))]
 fn arena_eager_commit() -> std::ffi::c_long {
     // SAFETY: reads one of mimalloc's runtime options.
     unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_ARENA_EAGER_COMMIT) }
@@ -40,10 +45,12 @@ fn arena_eager_commit() -> std::ffi::c_long {
 fn main() {
     #[cfg(feature = "dhat-heap")]
     let _profiler = dhat::Profiler::new_heap();
+    #[cfg(not(feature = "dhat-heap"))]
     tune_allocator();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
         .init();
+    #[cfg(not(feature = "dhat-heap"))]
     if arena_eager_commit() != 0 {
         tracing::warn!(
             "mimalloc commits its arenas up front (MIMALLOC_ARENA_EAGER_COMMIT is set, or the build lacks \

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A stored notes document did not decode.
     #[error("stored notes: {0}")]
     Notes(String),
+    /// The transaction holding this write with other sessions' failed (`notes_batch.rs`).
+    #[error("database: {0}")]
+    Batch(String),
     /// Migrations failed at start.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

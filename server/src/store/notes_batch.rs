@@ -6,8 +6,8 @@
 //! thread: 13 % of the relay's CPU time (docs/performance.md, "CPU per delivery"). Here the writes that arrive within
 //! [`GATHER`] of each other (and while a commit runs) share one transaction. The actors keep their own timing, so
 //! their work of encoding the document stays spread over time; only the commits are grouped. A write is
-//! acknowledged only once the transaction holding it has committed, as before. If a batch fails, each of its writes
-//! is tried again on its own, so that one session's failure is reported to that session only.
+//! acknowledged only once the transaction holding it has committed, as before. A write that fails is reported to its
+//! own session and the rest of the batch committed without it.
 
 use super::notes::write_notes;
 use super::*;
@@ -16,8 +16,9 @@ use tokio::sync::{mpsc, oneshot};
 /// Most sessions' notes in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// How long the first write of a batch waits for others: a notes write is confirmed at most this much later (after
-/// the actor's 500 ms), and 200 writes a second become about 20 commits.
+/// How long the first write of a batch waits for others (counted from when it was asked for): a notes write is
+/// confirmed this much later, plus the commit and any commit still running, and 200 writes a second become about
+/// 20 commits.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// One session's notes write and who waits for its result.
@@ -26,6 +27,8 @@ struct NotesWrite {
     state: Vec<u8>,
     commitments: Vec<Commitment>,
     now: Millis,
+    /// When it was asked for (the batch it starts waits [`GATHER`] from then).
+    asked: tokio::time::Instant,
     done: oneshot::Sender<Result<(), StoreError>>,
 }
 
@@ -58,6 +61,7 @@ impl Store {
             state,
             commitments,
             now,
+            asked: tokio::time::Instant::now(),
             done,
         };
         match self.notes_batch.0.send(write) {
@@ -70,39 +74,60 @@ impl Store {
 
 async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<NotesWrite>) {
     while let Some(first) = queue.recv().await {
-        tokio::time::sleep(GATHER).await;
+        // Give the others GATHER from when the first was asked for (less if it waited during the last commit).
+        tokio::time::sleep_until(first.asked + GATHER).await;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             let Ok(write) = queue.try_recv() else { break };
             batch.push(write);
         }
-        match commit(&pool, &batch).await {
-            Ok(()) => {
-                for write in batch {
-                    let _ = write.done.send(Ok(()));
+        // A write that fails is answered and left out, and the rest tried again (a deleted session's last write
+        // fails on its foreign key, and must not cost the others their write). A failure of the transaction itself
+        // (the write lock busy past the busy timeout, the disk full at commit) fails them all at once: their
+        // actors try again later, instead of this task retrying them one by one.
+        loop {
+            match commit(&pool, &batch).await {
+                Ok(()) => {
+                    for write in batch {
+                        let _ = write.done.send(Ok(()));
+                    }
+                    break;
                 }
-            }
-            Err(e) if batch.len() == 1 => {
-                if let Some(write) = batch.pop() {
+                Err(Failure::Write(i, e)) => {
+                    let write = batch.remove(i);
                     let _ = write.done.send(Err(e.into()));
+                    if batch.is_empty() {
+                        break;
+                    }
                 }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, writes = batch.len(), "a batch of notes writes failed; writing each alone");
-                for write in batch {
-                    let alone = commit(&pool, std::slice::from_ref(&write)).await;
-                    let _ = write.done.send(alone.map_err(StoreError::from));
+                Err(Failure::Transaction(e)) => {
+                    tracing::warn!(error = %e, writes = batch.len(), "a batch of notes writes failed");
+                    let message = e.to_string();
+                    for write in batch {
+                        let _ = write.done.send(Err(StoreError::Batch(message.clone())));
+                    }
+                    break;
                 }
             }
         }
     }
 }
 
+/// Why [`commit`] failed.
+enum Failure {
+    /// The write at this index in the batch failed.
+    Write(usize, sqlx::Error),
+    /// Beginning or committing the transaction failed.
+    Transaction(sqlx::Error),
+}
+
 /// Writes `batch` in one transaction (taking the write lock at its start, as `Store::write_tx` does).
-async fn commit(pool: &SqlitePool, batch: &[NotesWrite]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    for w in batch {
-        write_notes(&mut tx, &w.session, &w.state, &w.commitments, w.now).await?;
+async fn commit(pool: &SqlitePool, batch: &[NotesWrite]) -> Result<(), Failure> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(Failure::Transaction)?;
+    for (i, w) in batch.iter().enumerate() {
+        write_notes(&mut tx, &w.session, &w.state, &w.commitments, w.now)
+            .await
+            .map_err(|e| Failure::Write(i, e))?;
     }
-    tx.commit().await
+    tx.commit().await.map_err(Failure::Transaction)
 }

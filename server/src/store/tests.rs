@@ -218,6 +218,42 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
 }
 
 /// Writes `testdata/schema-6.db` (see `fixture`): run by hand on the build whose format the file should hold.
+/// Notes writes asked for together share a transaction; one that fails (its session is gone: the foreign key) is
+/// told so, and the others are stored anyway.
+#[tokio::test]
+async fn notes_written_together_are_stored_and_one_failing_write_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/n.db", dir.path().display()))
+        .await
+        .unwrap();
+    let ids = ["s1", "s2", "s3"];
+    for id in ids {
+        let r = record(id);
+        store.create_session(&r, &RoomState::new(&r.spec.phases)).await.unwrap();
+    }
+    let commitment = |id: &str| tandem_core::notes::Commitment {
+        id: id.into(),
+        text: format!("Commitment of {id}"),
+        owner: None,
+        due: None,
+        done: false,
+        at: 5,
+    };
+    let write =
+        |id: &str| store.save_notes_together(SessionId(id.into()), id.as_bytes().to_vec(), vec![commitment(id)], 10);
+    // Asked for at the same moment: one batch, the unknown session's write in the middle of it.
+    let (a, gone, b, c) = tokio::join!(write("s1"), write("no-such-session"), write("s2"), write("s3"));
+    assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");
+    let error = gone.expect_err("a write for a session that does not exist fails");
+    assert!(error.to_string().contains("FOREIGN KEY"), "{error}");
+    for id in ids {
+        let session = SessionId(id.into());
+        assert_eq!(store.notes(&session).await.unwrap().as_deref(), Some(id.as_bytes()));
+        assert_eq!(store.commitments(&session).await.unwrap(), vec![commitment(id)]);
+    }
+    assert_eq!(store.notes(&SessionId("no-such-session".into())).await.unwrap(), None);
+}
+
 #[tokio::test]
 #[ignore = "writes the upgrade fixture; run by hand"]
 async fn write_schema_6_fixture() {
