@@ -8,7 +8,7 @@
 //! The loop also bounds how many connections are in their handshake at once (`HttpLimits::handshakes`). A burst of
 //! thousands of new connections otherwise allocates all their request buffers and upgrades together; they are freed
 //! a moment later, but between the long-lived allocations of the same connections, so the allocator keeps the memory
-//! (docs/performance.md, "Memory after a connect storm"). A waiting connection costs only its socket: the kernel
+//! (docs/performance.md, "Connect storms"). A waiting connection costs only its socket: the kernel
 //! holds its request. A connection takes a place once its first bytes arrive, and gives it up as soon as hyper is
 //! done with it (answered and closed, or upgraded to a WebSocket) and after `HANDSHAKE_SLICE` in any case: a client
 //! that sends slowly or keeps an HTTP connection alive holds a place for a quarter of a second at most, so slow

@@ -5,7 +5,8 @@ use server::{launch_with_listener, shutdown_signal, Config};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's malloc: after a burst (a load, thousands of connections opened at once) glibc keeps
-/// what was freed between long-lived blocks, mimalloc gives it back (docs/performance.md, "Memory").
+/// what was freed between long-lived blocks, mimalloc gives it back (docs/performance.md, "Memory and CPU, measured
+/// as an outsider would").
 #[cfg(not(feature = "dhat-heap"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -25,7 +26,8 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// Freed memory goes back to the system at once (purge delay 0 instead of 1 s), unless the operator set
 /// `MIMALLOC_PURGE_DELAY`. Arenas committed as they are used (eager commit 0) can only be chosen before the process
 /// starts: .cargo/config.toml compiles it in (`MI_DEFAULT_ARENA_EAGER_COMMIT`), and a build without it is named in
-/// the log. Together: RSS back near its start after a load (docs/performance.md, "Memory").
+/// the log. Together: RSS back near its start after a load (docs/performance.md, "Memory and CPU, measured as an
+/// outsider would").
 #[cfg(not(feature = "dhat-heap"))]
 fn tune_allocator() {
     // mimalloc also reads the option under its former name.
