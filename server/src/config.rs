@@ -38,7 +38,8 @@ pub struct Config {
     /// so that a burst of thousands of connections does not allocate all their buffers together: memory the
     /// allocator would keep afterwards (docs/performance.md, "Connect storms"). A connection takes a place when its
     /// first bytes arrive and gives it up when its request is answered or upgraded, and after a quarter of a second
-    /// in any case, so slow clients cannot hold the places; one that waits longer than the HTTP timeout is closed.
+    /// in any case, so slow clients cannot hold the places; one waits for a place up to a minute (the wait
+    /// measures how busy the relay is, not the client).
     #[arg(long, env = "TANDEM_HANDSHAKES", default_value_t = 32)]
     pub handshakes: usize,
 

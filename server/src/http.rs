@@ -12,8 +12,10 @@
 //! holds its request. A connection takes a place once its first bytes arrive, and gives it up as soon as hyper is
 //! done with it (answered and closed, or upgraded to a WebSocket) and after `HANDSHAKE_SLICE` in any case: a client
 //! that sends slowly or keeps an HTTP connection alive holds a place for a quarter of a second at most, so slow
-//! clients have to open more than 4 × `handshakes` connections a second to make the others queue. A connection that
-//! waits for a place longer than the header timeout is closed, as a client that sends its headers too slowly is.
+//! clients have to open more than 4 × `handshakes` connections a second to make the others queue. A connection whose
+//! first bytes do not arrive within the header timeout is closed, as a client that sends its headers too slowly is;
+//! the wait for a place that follows has its own, longer bound (`HANDSHAKE_WAIT`): it measures how busy the relay
+//! is, not how slow the client.
 
 use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
 use axum::Router;
@@ -40,6 +42,12 @@ pub struct HttpLimits {
 
 /// The longest a connection holds its place among the handshakes in flight.
 const HANDSHAKE_SLICE: Duration = Duration::from_millis(250);
+
+/// The longest a connection whose first bytes arrived waits for a place. Waiting is the relay's doing, not the
+/// client's (places are served in order, and none is held longer than `HANDSHAKE_SLICE`), so the header timeout does
+/// not apply to it: a storm of 5,000 page connections keeps the relay busy with their joins for about 13 s on two
+/// cores, and the last ones must still get in. This bound only keeps sockets from piling up without end.
+const HANDSHAKE_WAIT: Duration = Duration::from_secs(60);
 
 /// Serves `app` on `listener` until `shutdown` resolves, then gives open requests at most `limits.shutdown` to
 /// finish. Handlers see the peer address as `ConnectInfo<SocketAddr>`.
@@ -79,18 +87,21 @@ pub async fn serve(
         let (http, places, header_read) = (http.clone(), places.clone(), limits.header_read);
         tokio::spawn(async move {
             // Wait for the request's first bytes, then for a place, before hyper reads (and allocates) anything. A
-            // client that sends nothing takes no place; one that waits longer than it may take to send its headers
-            // is closed, as hyper closes a slow one; a shutdown meanwhile closes the socket.
+            // client that sends nothing takes no place, and is closed after the time it has to send its headers, as
+            // hyper closes a slow one; the wait for a place has its own bound; a shutdown meanwhile closes the socket.
             let place = match places {
                 Some(places) => {
                     let wait = async {
-                        tcp.readable().await.ok()?;
-                        places.acquire_owned().await.ok()
+                        tokio::time::timeout(header_read, tcp.readable()).await.ok()?.ok()?;
+                        tokio::time::timeout(HANDSHAKE_WAIT, places.acquire_owned())
+                            .await
+                            .ok()?
+                            .ok()
                     };
                     tokio::select! {
-                        place = tokio::time::timeout(header_read, wait) => match place {
-                            Ok(Some(place)) => Some(place),
-                            _ => return,
+                        place = wait => match place {
+                            Some(place) => Some(place),
+                            None => return,
                         },
                         _ = stop.wait_for(|stop| *stop) => return,
                     }
