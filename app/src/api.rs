@@ -28,6 +28,9 @@ pub struct NewSession {
     /// A workshop for a group instead of a pair session: the agenda above is what each breakout runs.
     #[serde(default)]
     pub workshop: Option<tandem_core::workshop::WorkshopSettings>,
+    /// The skills the workshop is about (issue 17): at most 40, each up to 40 characters; none for a pair session.
+    #[serde(default)]
+    pub skills: Vec<String>,
 }
 
 /// The three links of a new session, as absolute URLs.

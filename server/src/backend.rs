@@ -11,7 +11,7 @@ use tandem_core::session::{
     base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSettings, SessionSpec,
     Summary, Template,
 };
-use tandem_core::workshop::{WorkshopSettings, WorkshopSpec, WorkshopState};
+use tandem_core::workshop::{clean_skill_list, Pairing, WorkshopSettings, WorkshopSpec, WorkshopState};
 
 /// Most note sections one phase may carry.
 const MAX_NOTE_SECTIONS: usize = 8;
@@ -68,6 +68,7 @@ async fn create_workshop(
     public_url: &str,
     format: SessionSpec,
     settings: WorkshopSettings,
+    skills: Vec<String>,
 ) -> Result<CreatedSession, BackendError> {
     let id = format.id.0.clone();
     let record = WorkshopRecord {
@@ -76,6 +77,7 @@ async fn create_workshop(
             format,
             settings,
             seed: rand::rngs::OsRng.next_u64(),
+            skills,
         },
         state: WorkshopState::default(),
         participant_token: random_token(16),
@@ -160,7 +162,13 @@ impl Backend for ServerBackend {
             };
             if let Some(settings) = request.workshop {
                 settings.check().map_err(BackendError::Invalid)?;
-                return create_workshop(&store, &public_url, spec, settings).await;
+                let skills = clean_skill_list(&request.skills).map_err(BackendError::Invalid)?;
+                if settings.pairing == Pairing::Skills && skills.is_empty() {
+                    return Err(BackendError::Invalid(
+                        "Pairing by skill needs the skills the workshop is about: list some, or choose another way of grouping.".into(),
+                    ));
+                }
+                return create_workshop(&store, &public_url, spec, settings, skills).await;
             }
             let record = SessionRecord {
                 spec,

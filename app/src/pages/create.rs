@@ -231,6 +231,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
                     breakout: false,
                 },
                 workshop: workshop.get_untracked(),
+                skills: Vec::new(),
             },
         });
     };

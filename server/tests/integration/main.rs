@@ -23,3 +23,4 @@ mod slow_client;
 mod storage_full;
 mod workshop;
 mod workshop_files;
+mod workshop_skills;

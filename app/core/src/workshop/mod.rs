@@ -16,8 +16,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod chart;
+#[cfg(feature = "matching")]
+pub mod matching;
 mod record;
+mod skills;
+#[cfg(test)]
+mod skills_tests;
 mod state;
+mod state_skills;
 #[cfg(test)]
 mod state_tests;
 #[cfg(test)]
@@ -25,6 +31,7 @@ mod tests;
 
 pub use chart::*;
 pub use record::*;
+pub use skills::*;
 pub use state::*;
 
 /// How many people a breakout holds.
@@ -182,6 +189,14 @@ fn combinations(items: &[ParticipantId], k: usize) -> Vec<Vec<ParticipantId>> {
 }
 
 /// Cuts `order` into groups of `size`, the odd group last.
+/// `people` (in any order: they are sorted first) drawn into groups at random from `seed`.
+pub(crate) fn split_seeded(people: &[ParticipantId], size: GroupSize, seed: u64) -> Groups {
+    let mut present = people.to_vec();
+    present.sort();
+    present.dedup();
+    split(&shuffled(&present, seed), size)
+}
+
 fn split(order: &[ParticipantId], size: GroupSize) -> Groups {
     let n = order.len();
     let cuts: Vec<usize> = match size {

@@ -4,7 +4,7 @@
 //! Each breakout is a pair session of its own (a child session, see docs/workshops.md): this state holds which
 //! session each group of a round uses; the sessions hold the phases, clocks, notes and feedback.
 
-use super::{propose, GroupSize, Groups};
+use super::{assign_roles, propose, split_seeded, GroupSize, Groups, SkillAnswers};
 use crate::session::{Capability, Millis, ParticipantId, ParticipantKey, SessionSpec};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,22 @@ pub struct WorkshopSettings {
     /// the plenary until the facilitator places them).
     #[serde(default)]
     pub place_late_joiners: bool,
+    /// How the next round's groups are proposed.
+    #[serde(default)]
+    pub pairing: Pairing,
+}
+
+/// How Tandem proposes a round's groups (the facilitator can still swap and move people).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pairing {
+    /// A random first round, then partners rotate: nobody meets the same partner twice while it can be helped.
+    #[default]
+    Rotation,
+    /// Every round drawn at random (earlier partners may meet again).
+    Random,
+    /// Pairs in which wants meet offers (issue 17): needs the workshop's skills, and pairs.
+    Skills,
 }
 
 impl Default for WorkshopSettings {
@@ -54,6 +70,7 @@ impl Default for WorkshopSettings {
             facilitator_reads_notes: false,
             one_clock: false,
             place_late_joiners: false,
+            pairing: Pairing::Rotation,
         }
     }
 }
@@ -66,6 +83,9 @@ impl WorkshopSettings {
         }
         if self.plenary_before > MAX_PLENARY_MINUTES || self.plenary_after > MAX_PLENARY_MINUTES {
             return Err(format!("A plenary lasts at most {MAX_PLENARY_MINUTES} minutes."));
+        }
+        if self.pairing == Pairing::Skills && self.group_size != GroupSize::Pairs {
+            return Err("Pairing by skill makes pairs: choose pairs, or another way of grouping.".into());
         }
         Ok(())
     }
@@ -82,6 +102,9 @@ pub struct WorkshopSpec {
     pub settings: WorkshopSettings,
     /// The seed of the first round's draw.
     pub seed: u64,
+    /// The skills the workshop is about (issue 17; none: no skills asked at join).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skills: Vec<String>,
 }
 
 /// Someone who opened the workshop's link.
@@ -100,6 +123,9 @@ pub struct Member {
     pub removed: bool,
     /// When they joined.
     pub joined_at: Millis,
+    /// What they can help with and want to learn (issue 17), as checked against the workshop's skills.
+    #[serde(default, skip_serializing_if = "SkillAnswers::is_empty")]
+    pub skills: SkillAnswers,
 }
 
 /// One breakout of a round: a session of its own.
@@ -317,6 +343,7 @@ impl WorkshopState {
             capability,
             removed: false,
             joined_at: now,
+            skills: SkillAnswers::default(),
         });
         Ok(id)
     }
@@ -388,13 +415,19 @@ impl WorkshopState {
             return Err(WorkshopError::TooFewPeople(people.len()));
         }
         let history: Vec<Groups> = self.rounds.iter().map(Round::groups).collect();
-        Ok(propose(
-            &people,
-            spec.settings.group_size,
-            self.rounds.len(),
-            &history,
-            spec.seed,
-        ))
+        let round = self.rounds.len();
+        Ok(match spec.settings.pairing {
+            // Only the relay proposes; the browser's build has no matching.
+            #[cfg(feature = "matching")]
+            Pairing::Skills if !spec.skills.is_empty() => {
+                super::matching::pair_by_skill(&people, &self.skill_answers(), &history)
+            }
+            Pairing::Random => assign_roles(
+                split_seeded(&people, spec.settings.group_size, spec.seed.wrapping_add(round as u64)),
+                &history,
+            ),
+            _ => propose(&people, spec.settings.group_size, round, &history, spec.seed),
+        })
     }
 
     fn can_open(&self, spec: &WorkshopSpec) -> Result<(), WorkshopError> {

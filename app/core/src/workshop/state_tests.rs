@@ -23,6 +23,7 @@ fn spec(rounds: u8) -> WorkshopSpec {
             ..WorkshopSettings::default()
         },
         seed: 7,
+        skills: Vec::new(),
     }
 }
 

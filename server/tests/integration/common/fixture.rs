@@ -118,6 +118,7 @@ impl TestServer {
                 phases: t.phases,
                 settings,
                 workshop: None,
+                skills: Vec::new(),
             })
             .await
             .unwrap();

@@ -23,6 +23,11 @@ pub struct Workshop {
 impl TestServer {
     /// Creates a GROW workshop with `settings`.
     pub async fn workshop(&self, settings: WorkshopSettings) -> Workshop {
+        self.workshop_with_skills(settings, &[]).await.unwrap()
+    }
+
+    /// Creates a GROW workshop with `settings` about `skills`, or the backend's refusal.
+    pub async fn workshop_with_skills(&self, settings: WorkshopSettings, skills: &[&str]) -> Result<Workshop, String> {
         let backend = self.state.backend.0.clone();
         let t = backend.templates().into_iter().find(|t| t.id == "grow").unwrap();
         let created = backend
@@ -32,15 +37,16 @@ impl TestServer {
                 phases: t.phases,
                 settings: SessionSettings::default(),
                 workshop: Some(settings),
+                skills: skills.iter().map(|s| s.to_string()).collect(),
             })
             .await
-            .unwrap();
-        Workshop {
+            .map_err(|e| e.to_string())?;
+        Ok(Workshop {
             id: created.id,
             host_link: created.host_link,
             participant_link: created.participant_link,
             observer_link: created.observer_link,
-        }
+        })
     }
 
     /// The workshop socket URL of a workshop link on this server.
@@ -165,7 +171,7 @@ pub async fn propose(host: &mut WorkshopClient) -> (tandem_core::workshop::Group
         .recv_until(|m| matches!(m, WorkshopServerMsg::Proposal { .. }))
         .await
     {
-        WorkshopServerMsg::Proposal { groups, repeats } => (groups, repeats),
+        WorkshopServerMsg::Proposal { groups, repeats, .. } => (groups, repeats),
         _ => unreachable!(),
     }
 }

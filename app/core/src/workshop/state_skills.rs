@@ -1,0 +1,47 @@
+//! A workshop's skills (issue 17) in its state: each participant's answers, checked against the workshop's list
+//! and kept with their member record, and the knowledge-gap picture of the people taking part.
+
+use super::skills::{check_answers, picture, SkillAnswers, SkillGap};
+use super::{Stage, WorkshopSpec, WorkshopState};
+use crate::session::{FieldError, ParticipantId};
+use std::collections::BTreeMap;
+
+impl WorkshopState {
+    /// Keeps `who`'s skills, if they pass [`check_answers`] against the workshop's list; otherwise nothing changes
+    /// and the errors say why, per field (`offers`, `wants`; the empty field for the whole form).
+    pub fn set_skills(
+        &mut self,
+        spec: &WorkshopSpec,
+        who: ParticipantId,
+        answers: &SkillAnswers,
+    ) -> Result<(), Vec<FieldError>> {
+        let whole = |message: &str| {
+            vec![FieldError {
+                field: String::new(),
+                message: message.into(),
+            }]
+        };
+        if self.stage == Stage::Ended {
+            return Err(whole("This workshop has ended."));
+        }
+        if spec.skills.is_empty() {
+            return Err(whole("This workshop lists no skills."));
+        }
+        let checked = check_answers(answers, &spec.skills)?;
+        let Some(member) = self.members.iter_mut().find(|m| m.id == who && !m.removed) else {
+            return Err(whole("That person is not in this workshop."));
+        };
+        member.skills = checked;
+        Ok(())
+    }
+
+    /// Every participant's skills, by id (those who gave none included, empty).
+    pub fn skill_answers(&self) -> BTreeMap<ParticipantId, SkillAnswers> {
+        self.participants().map(|m| (m.id, m.skills.clone())).collect()
+    }
+
+    /// The knowledge-gap picture of the participants (not removed, not the facilitator or observers).
+    pub fn skill_picture(&self, spec: &WorkshopSpec) -> Vec<SkillGap> {
+        picture(&spec.skills, self.participants().map(|m| &m.skills))
+    }
+}
