@@ -11,7 +11,7 @@ use tandem_core::session::{
     base64url, limits, may_see, validate_agenda, Capability, RoomState, SessionId, SessionSettings, SessionSpec,
     Summary, Template,
 };
-use tandem_core::workshop::{clean_skill_list, Pairing, WorkshopSettings, WorkshopSpec, WorkshopState};
+use tandem_core::workshop::{clean_skill_list, GroupSize, WorkshopSettings, WorkshopSpec, WorkshopState};
 
 /// Most note sections one phase may carry.
 const MAX_NOTE_SECTIONS: usize = 8;
@@ -163,9 +163,9 @@ impl Backend for ServerBackend {
             if let Some(settings) = request.workshop {
                 settings.check().map_err(BackendError::Invalid)?;
                 let skills = clean_skill_list(&request.skills).map_err(BackendError::Invalid)?;
-                if settings.pairing == Pairing::Skills && skills.is_empty() {
+                if !skills.is_empty() && settings.group_size != GroupSize::Pairs {
                     return Err(BackendError::Invalid(
-                        "Pairing by skill needs the skills the workshop is about: list some, or choose another way of grouping.".into(),
+                        "A workshop with skills runs in pairs (pairing by skill makes pairs): choose pairs, or list no skills.".into(),
                     ));
                 }
                 return create_workshop(&store, &public_url, spec, settings, skills).await;

@@ -305,7 +305,6 @@ async fn one_clock_for_all_and_late_joiners_placed_by_themselves() {
     let settings = WorkshopSettings {
         one_clock: true,
         place_late_joiners: true,
-        pairing: Default::default(),
         ..settings(2)
     };
     let (w, mut host, _p1, _p2, link) = one_pair_open(&server, settings).await;

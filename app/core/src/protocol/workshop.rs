@@ -3,10 +3,8 @@
 //! messages are the lobby, the facilitator's commands and the dashboard.
 
 use super::ErrorCode;
-use crate::session::{
-    Capability, FieldError, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomState, SessionSpec,
-};
-use crate::workshop::{Groups, SkillAnswers, SkillGap, Stage, WorkshopSettings};
+use crate::session::{Capability, Millis, ParticipantId, ParticipantKey, ParticipantView, RoomState, SessionSpec};
+use crate::workshop::{Groups, Stage, WorkshopSettings};
 use serde::{Deserialize, Serialize};
 
 /// Path of a workshop's socket; the link's token goes in the `t` query parameter.
@@ -31,13 +29,6 @@ pub enum WorkshopClientMsg {
     Ping {
         /// The client's send time, echoed.
         sent: f64,
-    },
-    /// A participant's skills (issue 17): what they can help with and want to learn, from the workshop's list.
-    /// Answered with [`WorkshopServerMsg::SkillsSaved`] (and a new view for everyone) or
-    /// [`WorkshopServerMsg::SkillsRefused`].
-    Skills {
-        /// Their answers, replacing any earlier ones.
-        answers: SkillAnswers,
     },
     /// Facilitator: propose the next round's groups (answered with [`WorkshopServerMsg::Proposal`]).
     Propose,
@@ -140,20 +131,6 @@ pub enum WorkshopServerMsg {
         groups: Groups,
         /// How many pairs of people in them have met in an earlier round.
         repeats: u32,
-        /// Why each group was proposed, in the groups' order, where the workshop has skills: "Ana can help Ben with
-        /// SQL", or that the group has no skill match.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        why: Vec<String>,
-    },
-    /// The receiver's skills were stored (as the workshop spells them).
-    SkillsSaved {
-        /// As stored.
-        answers: SkillAnswers,
-    },
-    /// The receiver's skills were refused; nothing was stored.
-    SkillsRefused {
-        /// Problems per field (`offers`, `wants`; empty for the whole form).
-        errors: Vec<FieldError>,
     },
     /// Facilitator only: the open round's breakouts as they are now (coalesced: a few per second at most).
     Dashboard {
@@ -185,9 +162,6 @@ pub struct WorkshopInfo {
     pub format: SessionSpec,
     /// The settings.
     pub settings: WorkshopSettings,
-    /// The skills the workshop is about (none: no skills asked).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skills: Vec<String>,
 }
 
 /// A breakout as a page may see it. On the wire a row (a JSON array, fields in this order) rather than an object:
@@ -233,12 +207,6 @@ pub struct WorkshopView {
     /// When the plenary's countdown started, if one runs (its minutes: [`crate::workshop::WorkshopState::plenary_minutes`]).
     #[serde(default)]
     pub plenary_started_at: Option<Millis>,
-    /// The knowledge-gap picture of the participants, the largest gap first (where the workshop has skills).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skills: Vec<SkillGap>,
-    /// The receiver's own skills as stored.
-    #[serde(default, skip_serializing_if = "SkillAnswers::is_empty")]
-    pub mine: SkillAnswers,
 }
 
 /// One breakout's progress, for the dashboard. Content (notes, feedback text) never travels here. A row on the wire,

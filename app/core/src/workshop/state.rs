@@ -42,9 +42,6 @@ pub struct WorkshopSettings {
     /// the plenary until the facilitator places them).
     #[serde(default)]
     pub place_late_joiners: bool,
-    /// How the next round's groups are proposed.
-    #[serde(default)]
-    pub pairing: Pairing,
 }
 
 /// How Tandem proposes a round's groups (the facilitator can still swap and move people).
@@ -60,6 +57,17 @@ pub enum Pairing {
     Skills,
 }
 
+impl WorkshopSpec {
+    /// How rounds are proposed: by skill where the workshop has skills, otherwise by rotation.
+    pub fn pairing(&self) -> Pairing {
+        if self.skills.is_empty() {
+            Pairing::Rotation
+        } else {
+            Pairing::Skills
+        }
+    }
+}
+
 impl Default for WorkshopSettings {
     fn default() -> Self {
         WorkshopSettings {
@@ -70,7 +78,6 @@ impl Default for WorkshopSettings {
             facilitator_reads_notes: false,
             one_clock: false,
             place_late_joiners: false,
-            pairing: Pairing::Rotation,
         }
     }
 }
@@ -83,9 +90,6 @@ impl WorkshopSettings {
         }
         if self.plenary_before > MAX_PLENARY_MINUTES || self.plenary_after > MAX_PLENARY_MINUTES {
             return Err(format!("A plenary lasts at most {MAX_PLENARY_MINUTES} minutes."));
-        }
-        if self.pairing == Pairing::Skills && self.group_size != GroupSize::Pairs {
-            return Err("Pairing by skill makes pairs: choose pairs, or another way of grouping.".into());
         }
         Ok(())
     }
@@ -407,8 +411,13 @@ impl WorkshopState {
             .collect()
     }
 
-    /// The groups Tandem proposes for the next round, among the participants `present`.
-    pub fn propose(&self, spec: &WorkshopSpec, present: &[ParticipantId]) -> Result<Groups, WorkshopError> {
+    /// The groups Tandem proposes for the next round, among the participants `present`, made `how`.
+    pub fn propose(
+        &self,
+        spec: &WorkshopSpec,
+        present: &[ParticipantId],
+        how: Pairing,
+    ) -> Result<Groups, WorkshopError> {
         self.can_open(spec)?;
         let people = self.groupable(present);
         if people.len() < 2 {
@@ -416,7 +425,7 @@ impl WorkshopState {
         }
         let history: Vec<Groups> = self.rounds.iter().map(Round::groups).collect();
         let round = self.rounds.len();
-        Ok(match spec.settings.pairing {
+        Ok(match how {
             // Only the relay proposes; the browser's build has no matching.
             #[cfg(feature = "matching")]
             Pairing::Skills if !spec.skills.is_empty() => {

@@ -79,8 +79,11 @@ fn a_known_key_keeps_its_id_and_a_removed_one_is_refused() {
 fn a_round_needs_two_people_present_and_valid_groups() {
     let (w, people) = with_people(5);
     let spec = spec(2);
-    assert_eq!(w.propose(&spec, &people[..1]), Err(WorkshopError::TooFewPeople(1)));
-    let groups = w.propose(&spec, &people).unwrap();
+    assert_eq!(
+        w.propose(&spec, &people[..1], Pairing::Rotation),
+        Err(WorkshopError::TooFewPeople(1))
+    );
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     assert_eq!(groups.len(), 2, "two pairs and a trio make 2 groups of 5: {groups:?}");
     assert!(w.check_groups(&spec, &groups, &people).is_ok());
     // Someone missing, someone twice, a group of one: refused.
@@ -104,10 +107,13 @@ fn a_round_needs_two_people_present_and_valid_groups() {
 fn rounds_open_move_close_and_run_out() {
     let (mut w, people) = with_people(4);
     let spec = spec(1);
-    let groups = w.propose(&spec, &people).unwrap();
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&groups), 10);
     assert_eq!(w.stage, Stage::Breakouts);
-    assert_eq!(w.propose(&spec, &people), Err(WorkshopError::RoundOpen));
+    assert_eq!(
+        w.propose(&spec, &people, Pairing::Rotation),
+        Err(WorkshopError::RoundOpen)
+    );
     let who = groups[0][0];
     assert_eq!(w.move_to(who, 1), Ok(Some(0)));
     assert_eq!(w.open_round().unwrap().breakout_of(who), Some(1));
@@ -118,7 +124,10 @@ fn rounds_open_move_close_and_run_out() {
     assert_eq!(w.rounds[0].closed_at, Some(20));
     assert_eq!(w.call_back(21), Err(WorkshopError::NoRoundOpen));
     assert_eq!(w.move_to(who, 0), Err(WorkshopError::NoRoundOpen));
-    assert_eq!(w.propose(&spec, &people), Err(WorkshopError::NoRoundsLeft(1)));
+    assert_eq!(
+        w.propose(&spec, &people, Pairing::Rotation),
+        Err(WorkshopError::NoRoundsLeft(1))
+    );
     w.end(30).unwrap();
     assert_eq!(w.end(31), Err(WorkshopError::Ended));
     assert_eq!(
@@ -142,10 +151,10 @@ fn broadcasts_are_short_and_spaced() {
 fn round_two_repeats_nobody_from_round_one() {
     let (mut w, people) = with_people(6);
     let spec = spec(3);
-    let first = w.propose(&spec, &people).unwrap();
+    let first = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&first), 0);
     w.call_back(1).unwrap();
-    let second = w.propose(&spec, &people).unwrap();
+    let second = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     assert_eq!(repeats(&second, &[first]), 0);
 }
 
@@ -154,13 +163,13 @@ fn a_round_the_facilitator_changed_counts_as_it_ran() {
     // Round 1 as the circle drew it, then one person moved into another pair: a trio, a pair, and one alone.
     let (mut w, people) = with_people(6);
     let spec = spec(3);
-    let drawn = w.propose(&spec, &people).unwrap();
+    let drawn = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&drawn), 0);
     let mover = drawn[0][0];
     w.move_to(mover, 1).unwrap();
     w.call_back(1).unwrap();
     let ran = w.rounds[0].groups();
-    let second = w.propose(&spec, &people).unwrap();
+    let second = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     assert_eq!(
         repeats(&second, &[ran]),
         0,
@@ -172,7 +181,7 @@ fn a_round_the_facilitator_changed_counts_as_it_ran() {
 fn a_late_joiner_goes_to_the_smallest_breakout() {
     let (mut w, people) = with_people(5);
     let spec = spec(2);
-    let groups = w.propose(&spec, &people).unwrap();
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&groups), 0);
     let late = w.join(key(30), "Late".into(), Capability::Participant, 5).unwrap();
     assert!(!w.is_placed(late));
@@ -191,7 +200,7 @@ fn a_late_joiner_goes_to_the_smallest_breakout() {
 fn a_proposal_fits_the_people_still_here() {
     let (w, people) = with_people(5);
     let spec = spec(2);
-    let groups = w.propose(&spec, &people).unwrap();
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     // Two people leave after the proposal: whoever is left alone joins another group.
     let gone = [groups[0][0], groups[1][0]];
     let here: Vec<ParticipantId> = people.iter().copied().filter(|p| !gone.contains(p)).collect();
@@ -227,7 +236,7 @@ fn plenary_clocks_run_before_the_first_round_and_after_the_last_only() {
     assert_eq!(w.start_plenary(&settings, 100), Ok(10));
     assert_eq!(w.plenary_started_at, Some(100));
     // A round opening stops it; none runs between rounds.
-    let groups = w.propose(&spec, &people).unwrap();
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&groups), 200);
     assert_eq!(w.plenary_started_at, None);
     assert_eq!(w.start_plenary(&settings, 300), Err(WorkshopError::NoPlenary));
@@ -235,7 +244,7 @@ fn plenary_clocks_run_before_the_first_round_and_after_the_last_only() {
     assert_eq!(w.plenary_minutes(&settings), 0, "between rounds");
     assert_eq!(w.start_plenary(&settings, 450), Err(WorkshopError::NoPlenary));
     // After the last round: the closing plenary.
-    let groups = w.propose(&spec, &people).unwrap();
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&groups), 500);
     w.call_back(600).unwrap();
     assert_eq!(w.start_plenary(&settings, 700), Ok(5));
@@ -250,7 +259,7 @@ fn plenary_clocks_run_before_the_first_round_and_after_the_last_only() {
 fn a_breakouts_clock_time_is_recorded_once() {
     let (mut w, people) = with_people(4);
     let spec = spec(1);
-    let groups = w.propose(&spec, &people).unwrap();
+    let groups = w.propose(&spec, &people, Pairing::Rotation).unwrap();
     w.open(breakouts(&groups), 0);
     assert!(w.set_spent("s1", 61_000));
     assert!(!w.set_spent("s1", 99_000), "kept as first told");
@@ -258,4 +267,20 @@ fn a_breakouts_clock_time_is_recorded_once() {
     assert!(w.set_spent("s0", -5));
     let spent: Vec<_> = w.rounds[0].breakouts.iter().map(|b| b.spent_ms).collect();
     assert_eq!(spent, vec![Some(0), Some(61_000)]);
+}
+
+#[test]
+fn random_pairing_draws_each_round_anew_from_the_seed() {
+    let spec = spec(3);
+    let (w, people) = with_people(8);
+    let first = w.propose(&spec, &people, Pairing::Random).unwrap();
+    assert_eq!(
+        first,
+        w.propose(&spec, &people, Pairing::Random).unwrap(),
+        "the same round draws the same"
+    );
+    let mut all: Vec<ParticipantId> = first.iter().flatten().copied().collect();
+    all.sort();
+    assert_eq!(all, people);
+    assert!(first.iter().all(|g| g.len() == 2));
 }

@@ -119,7 +119,7 @@ impl WorkshopLive {
                 }
                 self.view.set(Some(view));
             }
-            WorkshopServerMsg::Proposal { groups, repeats, .. } => {
+            WorkshopServerMsg::Proposal { groups, repeats } => {
                 // The relay's echo of this page's own change: the page shows it already.
                 let proposal = Some((groups, repeats));
                 if self.proposal.with_untracked(|p| p != &proposal) {
@@ -131,8 +131,6 @@ impl WorkshopLive {
                 self.dashboard.set(breakouts);
             }
             WorkshopServerMsg::Pong { now, .. } => self.set_clock(now),
-            // Skills (issue 17) have no controls on the page yet.
-            WorkshopServerMsg::SkillsSaved { .. } | WorkshopServerMsg::SkillsRefused { .. } => {}
             WorkshopServerMsg::Error { message, .. } => {
                 // Shown for a while, then gone unless another refusal replaced it.
                 let error = self.error;

@@ -5,20 +5,14 @@ use super::*;
 use crate::backend::random_token;
 use crate::store::SessionRecord;
 use tandem_core::protocol::workshop::ClockOp;
-use tandem_core::session::FieldError;
 use tandem_core::session::TimerControl;
-use tandem_core::workshop::matching::explain;
-use tandem_core::workshop::{repeats, Breakout, Groups, Round, SkillAnswers, Stage, WorkshopState, MAX_MEMBERS};
+use tandem_core::workshop::{repeats, Breakout, Groups, Round, Stage, WorkshopState, MAX_MEMBERS};
 
 impl WorkshopActor {
     pub(super) async fn command(&mut self, conn: ConnId, msg: WorkshopClientMsg) {
-        let Some((capability, member)) = self.conns.get(&conn).map(|c| (c.capability, c.member)) else {
+        let Some(capability) = self.conns.get(&conn).map(|c| c.capability) else {
             return;
         };
-        if let WorkshopClientMsg::Skills { answers } = msg {
-            self.set_skills(conn, capability, member, &answers).await;
-            return;
-        }
         if capability != Capability::Host {
             let message = match capability {
                 Capability::Observer => "Observers can watch but not change the workshop.",
@@ -29,9 +23,7 @@ impl WorkshopActor {
         }
         let now = now_ms();
         let result = match msg {
-            WorkshopClientMsg::Hello { .. } | WorkshopClientMsg::Ping { .. } | WorkshopClientMsg::Skills { .. } => {
-                Ok(())
-            }
+            WorkshopClientMsg::Hello { .. } | WorkshopClientMsg::Ping { .. } => Ok(()),
             WorkshopClientMsg::Propose => self.propose(),
             WorkshopClientMsg::Draft { groups } => self.draft(groups),
             WorkshopClientMsg::Open { groups } => self.open(groups, now).await,
@@ -78,7 +70,8 @@ impl WorkshopActor {
     }
 
     fn propose(&mut self) -> Result<(), Refusal> {
-        let groups = self.record.state.propose(&self.record.spec, &self.present())?;
+        let how = self.record.spec.pairing();
+        let groups = self.record.state.propose(&self.record.spec, &self.present(), how)?;
         self.keep_proposal(groups);
         Ok(())
     }
@@ -104,14 +97,7 @@ impl WorkshopActor {
     fn keep_proposal(&mut self, groups: Groups) {
         let history: Vec<Groups> = self.record.state.rounds.iter().map(Round::groups).collect();
         let repeats = repeats(&groups, &history);
-        let why = if self.record.spec.skills.is_empty() {
-            Vec::new()
-        } else {
-            let answers = self.record.state.skill_answers();
-            let name = |p: ParticipantId| self.record.state.member(p).map_or_else(String::new, |m| m.name.clone());
-            groups.iter().map(|g| explain(g, &answers, name)).collect()
-        };
-        let msg = WorkshopServerMsg::Proposal { groups, repeats, why };
+        let msg = WorkshopServerMsg::Proposal { groups, repeats };
         let hosts: Vec<ConnId> = self
             .conns
             .iter()
@@ -122,45 +108,6 @@ impl WorkshopActor {
             self.send(conn, &msg);
         }
         self.proposal = Some(msg);
-    }
-
-    /// A participant's skills: checked against the workshop's list, stored with the state, then everyone's view
-    /// (the picture) is sent again. Only participants have skills; a refusal changes nothing.
-    async fn set_skills(
-        &mut self,
-        conn: ConnId,
-        capability: Capability,
-        member: ParticipantId,
-        answers: &SkillAnswers,
-    ) {
-        let refuse = |message: &str| {
-            vec![FieldError {
-                field: String::new(),
-                message: message.into(),
-            }]
-        };
-        let mut next = self.record.state.clone();
-        let result = if capability != Capability::Participant {
-            Err(refuse("Only participants pick skills."))
-        } else {
-            next.set_skills(&self.record.spec, member, answers)
-        };
-        let result = match result {
-            Ok(()) => self.adopt(next).await.map_err(|Refusal(_, message)| refuse(&message)),
-            Err(errors) => Err(errors),
-        };
-        match result {
-            Ok(()) => {
-                let answers = self
-                    .record
-                    .state
-                    .member(member)
-                    .map(|m| m.skills.clone())
-                    .unwrap_or_default();
-                self.send(conn, &WorkshopServerMsg::SkillsSaved { answers });
-            }
-            Err(errors) => self.send(conn, &WorkshopServerMsg::SkillsRefused { errors }),
-        }
     }
 
     /// Opens the next round: a session per group, stored with the state in one transaction.

@@ -273,7 +273,7 @@ impl WorkshopActor {
             you: member,
             capability,
             info: Box::new(self.info()),
-            view: self.view_for(member, capability, &self.shared_view()),
+            view: self.view_for(member, capability, &self.people()),
             now,
         };
         self.send(conn, &welcome);
@@ -355,9 +355,9 @@ impl WorkshopActor {
     fn send_views(&mut self) {
         let targets: Vec<(ConnId, ParticipantId, Capability)> =
             self.conns.iter().map(|(id, c)| (*id, c.member, c.capability)).collect();
-        let shared = self.shared_view();
+        let people = self.people();
         for (conn, member, capability) in targets {
-            let view = self.view_for(member, capability, &shared);
+            let view = self.view_for(member, capability, &people);
             self.send(conn, &WorkshopServerMsg::View { view });
         }
     }

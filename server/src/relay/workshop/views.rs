@@ -5,33 +5,18 @@
 use super::*;
 use tandem_core::protocol::workshop::{BreakoutStatus, BreakoutView, WorkshopInfo, WorkshopView};
 use tandem_core::session::ParticipantView;
-use tandem_core::workshop::{SkillGap, Stage};
-
-/// The parts of a view that are the same for every page.
-pub(super) struct SharedView {
-    people: Vec<ParticipantView>,
-    picture: Vec<SkillGap>,
-}
+use tandem_core::workshop::Stage;
 
 impl WorkshopActor {
     pub(super) fn info(&self) -> WorkshopInfo {
         WorkshopInfo {
             format: self.record.spec.format.clone(),
             settings: self.record.spec.settings,
-            skills: self.record.spec.skills.clone(),
         }
     }
 
-    /// What every page's view shares, computed once per update ([`Self::view_for`]): everyone not removed, with
-    /// presence, and the knowledge-gap picture.
-    pub(super) fn shared_view(&self) -> SharedView {
-        SharedView {
-            people: self.people(),
-            picture: self.record.state.skill_picture(&self.record.spec),
-        }
-    }
-
-    fn people(&self) -> Vec<ParticipantView> {
+    /// Everyone not removed, with presence: the same for every page, so computed once per update ([`Self::view_for`]).
+    pub(super) fn people(&self) -> Vec<ParticipantView> {
         let present = self.present();
         self.record
             .state
@@ -48,10 +33,15 @@ impl WorkshopActor {
             .collect()
     }
 
-    /// The workshop as `member` (holding a `capability` link) may see it, with `shared` from [`Self::shared_view`].
-    pub(super) fn view_for(&self, member: ParticipantId, capability: Capability, shared: &SharedView) -> WorkshopView {
+    /// The workshop as `member` (holding a `capability` link) may see it, with `people` from [`Self::people`].
+    pub(super) fn view_for(
+        &self,
+        member: ParticipantId,
+        capability: Capability,
+        people: &[ParticipantView],
+    ) -> WorkshopView {
         let state = &self.record.state;
-        let people = shared.people.clone();
+        let people = people.to_vec();
         let reads_notes = self.record.spec.settings.facilitator_reads_notes && capability == Capability::Host;
         let mut breakouts = Vec::new();
         for (r, round) in state.rounds.iter().enumerate() {
@@ -93,8 +83,6 @@ impl WorkshopActor {
             breakouts,
             broadcasts: state.broadcasts.iter().map(|b| b.text.clone()).collect(),
             plenary_started_at: state.plenary_started_at,
-            skills: shared.picture.clone(),
-            mine: state.member(member).map(|m| m.skills.clone()).unwrap_or_default(),
         }
     }
 

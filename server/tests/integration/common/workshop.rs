@@ -171,7 +171,7 @@ pub async fn propose(host: &mut WorkshopClient) -> (tandem_core::workshop::Group
         .recv_until(|m| matches!(m, WorkshopServerMsg::Proposal { .. }))
         .await
     {
-        WorkshopServerMsg::Proposal { groups, repeats, .. } => (groups, repeats),
+        WorkshopServerMsg::Proposal { groups, repeats } => (groups, repeats),
         _ => unreachable!(),
     }
 }
