@@ -216,6 +216,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/w/{workshop}/qr.svg", get(workshop_files::qr))
         .route("/w/{workshop}/times.svg", get(workshop_files::times))
+        .route("/w/{workshop}/skills.svg", get(workshop_files::skills))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))

@@ -1,6 +1,6 @@
 //! Files the facilitator's page shows, opens or downloads, drawn by the relay from the stored workshop (no code for
 //! them in the page): the join screen and its QR code, the record as Markdown, the chart of planned against actual
-//! time.
+//! time, the chart of the skills wanted and offered.
 
 use crate::error::AppError;
 use crate::store::WorkshopRecord;
@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tandem_core::session::{total_minutes, Capability, SessionId};
-use tandem_core::workshop::{record_markdown, times_chart_svg, BreakoutTime};
+use tandem_core::workshop::{record_markdown, skills_chart_svg, times_chart_svg, BreakoutTime};
 
 /// The workshop `id` if `token` is its facilitator's or observers' link; otherwise the answer to give (404 for any
 /// other link or an unknown workshop, 503 when the store fails).
@@ -207,6 +207,31 @@ pub(crate) async fn times(
             (header::CACHE_CONTROL, "no-store"),
         ],
         times_chart_svg(&rows),
+    )
+        .into_response()
+}
+
+/// `GET /w/{id}/skills.svg?t=TOKEN`: the knowledge-gap picture of the participants (issue 17) drawn as SVG, for any
+/// of the workshop's links: it holds counts only, no names. A workshop without skills, like a wrong link, is 404.
+pub(crate) async fn skills(
+    State(state): State<AppState>,
+    Path(workshop): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let record = match state.store.workshop(&workshop).await {
+        Ok(Some(record)) if record.capability_of(&query.t).is_some() && !record.spec.skills.is_empty() => record,
+        Ok(_) => return AppError::InvalidLink.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a workshop");
+            return unavailable();
+        }
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        skills_chart_svg(&record.state.skill_picture(&record.spec)),
     )
         .into_response()
 }

@@ -1,9 +1,11 @@
 //! The record of a workshop as a page of its own, drawn by the relay from the stored workshop for the facilitator's
 //! and the observers' links: the rounds and their groups with the time each breakout's clocks ran (and its summary,
 //! where the workshop lets the facilitator read notes), the chart of planned against actual time, the messages
-//! sent to every breakout, who took part, and the Markdown download and Print. Plain HTML and one small script
+//! sent to every breakout, where the workshop has skills its knowledge-gap picture and the wants met, who took part,
+//! and the Markdown download and Print. Plain HTML and one small script
 //! file (Print): none of it weighs on the workshop page's code.
 
+use crate::store::WorkshopRecord;
 use crate::workshop_files::{facilitators_record, html_escape};
 use crate::{AppState, ExportQuery};
 use axum::extract::{Path, Query, State};
@@ -96,6 +98,9 @@ pub(crate) async fn record_page(
                 .join(" · ")
         }
     );
+    if !spec.skills.is_empty() {
+        skills_html(&mut body, &record, &id, &token, &name);
+    }
     let people: Vec<String> = wstate.participants().map(|m| html_escape(&m.name)).collect();
     let _ = write!(
         body,
@@ -115,4 +120,56 @@ pub(crate) async fn record_page(
             r#"<main class="page"><section class="card record" data-testid="workshop-record">{body}</section></main>"#
         ),
     )
+}
+
+/// The skills (issue 17): the chart the relay draws, the same figures as a table for screen readers and anyone who
+/// wants numbers, the skills nobody offers, and which wants some round met.
+fn skills_html(
+    body: &mut String,
+    record: &WorkshopRecord,
+    id: &str,
+    token: &str,
+    name: &dyn Fn(ParticipantId) -> String,
+) {
+    let picture = record.state.skill_picture(&record.spec);
+    let _ = write!(
+        body,
+        r#"<h2>Skills</h2>
+<div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens"><img class="times-chart" src="/w/{id}/skills.svg?t={token}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart"></div>
+<p class="hint chart-scroll__hint" aria-hidden="true">Scroll the chart sideways to see all of it →</p>
+<table class="skills-table" data-testid="skills-table"><caption>Skills wanted and offered, the largest gap first</caption>
+<thead><tr><th scope="col">Skill</th><th scope="col">Want to learn</th><th scope="col">Can help</th></tr></thead><tbody>"#
+    );
+    for l in &picture {
+        let _ = write!(
+            body,
+            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>"#,
+            html_escape(&l.skill),
+            l.want,
+            l.offer
+        );
+    }
+    body.push_str("</tbody></table>");
+    for l in picture.iter().filter(|l| l.uncovered()) {
+        let _ = write!(
+            body,
+            r#"<p class="broadcast" data-testid="skills-gap">{}</p>"#,
+            html_escape(&l.callout())
+        );
+    }
+    let wants = record.state.wants_met();
+    let met = wants.iter().filter(|(_, _, round)| round.is_some()).count();
+    let _ = write!(
+        body,
+        r#"<h3>Wants met in some round: {met} of {}</h3><ul data-testid="skills-met">"#,
+        wants.len()
+    );
+    if wants.is_empty() {
+        body.push_str("<li>Nobody named a skill they want to learn.</li>");
+    }
+    for (who, skill, round) in &wants {
+        let status = round.map_or_else(|| "not met".to_string(), |r| format!("met in round {r}"));
+        let _ = write!(body, "<li>{} wanted {}: {status}</li>", name(*who), html_escape(skill));
+    }
+    body.push_str("</ul>");
 }

@@ -6,12 +6,6 @@ use crate::common::*;
 use tandem_core::protocol::workshop::WorkshopClientMsg;
 use tandem_core::workshop::Stage;
 
-/// The address of `file` beside a workshop `link` (`/w/{id}/{file}?t=…`).
-fn beside(link: &str, file: &str) -> String {
-    let (path, query) = link.split_once('?').unwrap();
-    format!("{path}/{file}?{query}")
-}
-
 #[tokio::test]
 async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
     let server = TestServer::start().await;

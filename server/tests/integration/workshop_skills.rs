@@ -10,6 +10,31 @@ fn answers(offers: &[(&str, Option<Level>)], wants: &[&str]) -> SkillAnswers {
     SkillAnswers::from_names(offers, wants)
 }
 
+/// Stores `people` with their skills in workshop `w`'s state (test keys 1, 2, …), before anyone connects (the actor
+/// loads them): what the state holds once they have picked their skills.
+async fn store_people(
+    server: &TestServer,
+    w: &Workshop,
+    people: &[(&str, SkillAnswers)],
+) -> server::store::WorkshopRecord {
+    let mut record = server.state.store.workshop(&w.id).await.unwrap().unwrap();
+    for (i, (name, a)) in people.iter().enumerate() {
+        let key = ParticipantKey(key(i as u8 + 1));
+        let id = record
+            .state
+            .join(key, name.to_string(), Capability::Participant, 1)
+            .unwrap();
+        record.state.set_skills(&record.spec, id, a).unwrap();
+    }
+    server
+        .state
+        .store
+        .save_workshop_state(&w.id, &record.state)
+        .await
+        .unwrap();
+    record
+}
+
 #[tokio::test]
 async fn a_workshops_skill_list_is_checked_when_it_is_created() {
     let server = TestServer::start().await;
@@ -66,8 +91,6 @@ async fn the_relay_pairs_by_skill_and_the_offerer_takes_the_first_role() {
         .workshop_with_skills(settings(3), &["SQL", "Facilitation", "Kubernetes"])
         .await
         .unwrap();
-    // The answers as the state keeps them, stored before anyone connects (the actor loads them).
-    let mut record = server.state.store.workshop(&w.id).await.unwrap().unwrap();
     let people = [
         (
             "Ana",
@@ -80,23 +103,10 @@ async fn the_relay_pairs_by_skill_and_the_offerer_takes_the_first_role() {
         ("Cem", answers(&[("sql", Some(Level::Some))], &["Kubernetes"])),
         ("Dia", answers(&[("Facilitation", None)], &["SQL"])),
     ];
-    for (i, (name, a)) in people.iter().enumerate() {
-        let key = ParticipantKey(key(i as u8 + 1));
-        let id = record
-            .state
-            .join(key, name.to_string(), Capability::Participant, 1)
-            .unwrap();
-        record.state.set_skills(&record.spec, id, a).unwrap();
-    }
+    let record = store_people(&server, &w, &people).await;
     let picture = record.state.skill_picture(&record.spec);
     let rows: Vec<(&str, u32, u32)> = picture.iter().map(|l| (l.skill.as_str(), l.want, l.offer)).collect();
     assert_eq!(rows, vec![("Kubernetes", 3, 0), ("SQL", 2, 2), ("Facilitation", 1, 2)]);
-    server
-        .state
-        .store
-        .save_workshop_state(&w.id, &record.state)
-        .await
-        .unwrap();
 
     let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 9).await;
     let mut pages = Vec::new();
@@ -114,4 +124,75 @@ async fn the_relay_pairs_by_skill_and_the_offerer_takes_the_first_role() {
     let mut named: Vec<Vec<String>> = groups.iter().map(|g| g.iter().map(name).collect()).collect();
     named.sort();
     assert_eq!(named, vec![vec!["Ana", "Dia"], vec!["Cem", "Ben"]]);
+}
+
+/// The picture as the relay draws it (any of the workshop's links: counts only), and the record with its skills
+/// section (the facilitator's and observers' links): the same figures as a chart, a table and Markdown, and which
+/// wants a round met.
+#[tokio::test]
+async fn the_chart_and_the_record_show_the_skills_and_the_wants_a_round_met() {
+    let server = TestServer::start().await;
+    let w = server
+        .workshop_with_skills(settings(2), &["SQL", "Kubernetes & <Helm>"])
+        .await
+        .unwrap();
+    let people = [
+        (
+            "Ana",
+            answers(&[("SQL", Some(Level::Expert))], &["Kubernetes & <Helm>"]),
+        ),
+        ("Ben", answers(&[], &["SQL", "Kubernetes & <Helm>"])),
+    ];
+    store_people(&server, &w, &people).await;
+
+    let (status, svg) = http_get(&beside(&w.participant_link, "skills.svg")).await;
+    assert_eq!(status, 200, "{svg}");
+    assert!(
+        svg.contains("Kubernetes &amp; &lt;Helm&gt;: 2 want to learn, 0 can help (nobody offers it)"),
+        "{svg}"
+    );
+    assert!(svg.contains("SQL: 1 want to learn, 1 can help"), "{svg}");
+    assert_eq!(http_get(&beside(&w.host_link, "skills.svg")).await.0, 200);
+    assert_eq!(
+        http_get(&beside(&w.host_link, "skills.svg").replace("?t=", "?t=x"))
+            .await
+            .0,
+        404
+    );
+    let plain = server.workshop(settings(2)).await;
+    assert_eq!(
+        http_get(&beside(&plain.host_link, "skills.svg")).await.0,
+        404,
+        "no skills, no chart"
+    );
+
+    // One round: Ana and Ben together, so Ben's SQL is met; nobody offers Kubernetes.
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 9).await;
+    let _ana = server.join_workshop(&w.participant_link, "Ana", 1).await;
+    let _ben = server.join_workshop(&w.participant_link, "Ben", 2).await;
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&tandem_core::protocol::workshop::WorkshopClientMsg::Open { groups })
+        .await;
+    host.view_until(|v| v.stage == tandem_core::workshop::Stage::Breakouts)
+        .await;
+
+    let (status, html) = http_get(&beside(&w.host_link, "record")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(r#"data-testid="skills-chart""#), "{html}");
+    assert!(
+        html.contains("<tr><th scope=\"row\">Kubernetes &amp; &lt;Helm&gt;</th><td>2</td><td>0</td></tr>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("2 people want Kubernetes &amp; &lt;Helm&gt;; nobody here offers it."),
+        "{html}"
+    );
+    assert!(html.contains("Wants met in some round: 1 of 3"), "{html}");
+    assert!(html.contains("<li>Ben wanted SQL: met in round 1</li>"), "{html}");
+    let (status, md) = http_get(&beside(&w.observer_link, "record.md")).await;
+    assert_eq!(status, 200);
+    assert!(md.contains("### Wants met in some round: 1 of 3"), "{md}");
+    assert!(md.contains("- Ana wanted Kubernetes \\& \\<Helm\\>: not met"), "{md}");
 }

@@ -24,7 +24,16 @@ fn minutes(ms: i64) -> String {
     format!("{} min", (ms.max(0) + 30_000) / 60_000)
 }
 
-fn xml(text: &str) -> String {
+/// An SVG image's opening: its size, its role for screen readers, and its `title` and `desc` (escaped here).
+pub(crate) fn svg_start(width: i64, height: i64, title: &str, desc: &str) -> String {
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-labelledby="t d" font-family="system-ui, sans-serif" font-size="13"><title id="t">{}</title><desc id="d">{}</desc>"#,
+        xml(title),
+        xml(desc)
+    )
+}
+
+pub(crate) fn xml(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -42,11 +51,6 @@ pub fn times_chart_svg(rows: &[BreakoutTime]) -> String {
         .max(60_000);
     let scale = |ms: i64| (ms.max(0) * BAR_W / longest).max(1);
     let height = ROW * rows.len() as i64 + 40;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-labelledby="t d" font-family="system-ui, sans-serif" font-size="13">"#
-    );
     let summary: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -58,10 +62,11 @@ pub fn times_chart_svg(rows: &[BreakoutTime]) -> String {
             )
         })
         .collect();
-    let _ = write!(
-        svg,
-        r#"<title id="t">Planned and actual time per breakout</title><desc id="d">{}</desc>"#,
-        xml(&summary.join("; "))
+    let mut svg = svg_start(
+        WIDTH,
+        height,
+        "Planned and actual time per breakout",
+        &summary.join("; "),
     );
     let _ = write!(
         svg,

@@ -20,6 +20,7 @@ mod chart;
 pub mod matching;
 mod record;
 mod skills;
+mod skills_chart;
 #[cfg(test)]
 mod skills_tests;
 mod state;
@@ -32,6 +33,7 @@ mod tests;
 pub use chart::*;
 pub use record::*;
 pub use skills::*;
+pub use skills_chart::*;
 pub use state::*;
 
 /// How many people a breakout holds.

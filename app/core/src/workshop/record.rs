@@ -2,7 +2,7 @@
 //! actual minutes, the messages sent to every breakout, and who took part. Never a breakout's content: each
 //! breakout's own summary (and its Markdown) holds that, for those who may see it.
 
-use super::{Stage, WorkshopSpec, WorkshopState};
+use super::{picture_markdown, Stage, WorkshopSpec, WorkshopState};
 use crate::markdown::text as markdown_text;
 use crate::session::summary::format_utc;
 use crate::session::{total_minutes, ParticipantId};
@@ -49,7 +49,28 @@ pub fn record_markdown(spec: &WorkshopSpec, state: &WorkshopState) -> String {
     for b in &state.broadcasts {
         let _ = writeln!(md, "- {} {}", format_utc(b.at), markdown_text(&b.text));
     }
+    if !spec.skills.is_empty() {
+        skills_section(&mut md, spec, state, &name);
+    }
     let people: Vec<String> = state.participants().map(|m| markdown_text(&m.name)).collect();
     let _ = writeln!(md, "\n## Who took part ({})\n\n{}", people.len(), people.join(", "));
     md
+}
+
+/// The skills (issue 17): the group's picture as answered, then which wants some round met (someone in the wanter's
+/// group offered it) and which none did.
+fn skills_section(md: &mut String, spec: &WorkshopSpec, state: &WorkshopState, name: &dyn Fn(ParticipantId) -> String) {
+    let _ = writeln!(md, "\n## Skills\n");
+    let picture = state.skill_picture(spec);
+    md.push_str(&picture_markdown(&picture));
+    let wants = state.wants_met();
+    let met = wants.iter().filter(|(_, _, round)| round.is_some()).count();
+    let _ = writeln!(md, "\n### Wants met in some round: {met} of {}\n", wants.len());
+    if wants.is_empty() {
+        let _ = writeln!(md, "Nobody named a skill they want to learn.");
+    }
+    for (who, skill, round) in &wants {
+        let status = round.map_or_else(|| "not met".to_string(), |r| format!("met in round {r}"));
+        let _ = writeln!(md, "- {} wanted {}: {status}", name(*who), markdown_text(skill));
+    }
 }

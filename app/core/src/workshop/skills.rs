@@ -266,11 +266,11 @@ pub fn picture<'a>(skills: &[String], answers: impl IntoIterator<Item = &'a Skil
     lines
 }
 
-/// The picture as a Markdown table, with the uncovered skills called out below it.
+/// The picture as a Markdown table, with the uncovered skills called out below it; names escaped (they stay text).
 pub fn picture_markdown(picture: &[SkillGap]) -> String {
     let mut md = String::from("| Skill | Want to learn | Can help | Gap |\n| --- | ---: | ---: | ---: |\n");
     for l in picture {
-        let skill = l.skill.replace('|', "\\|");
+        let skill = crate::markdown::text(&l.skill);
         md.push_str(&format!(
             "| {skill} | {} | {} | {} |\n",
             l.want,
@@ -281,7 +281,7 @@ pub fn picture_markdown(picture: &[SkillGap]) -> String {
     let uncovered: Vec<String> = picture
         .iter()
         .filter(|l| l.uncovered())
-        .map(SkillGap::callout)
+        .map(|l| crate::markdown::text(&l.callout()))
         .collect();
     if !uncovered.is_empty() {
         md.push('\n');

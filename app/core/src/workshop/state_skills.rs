@@ -40,6 +40,25 @@ impl WorkshopState {
         self.participants().map(|m| (m.id, m.skills.clone())).collect()
     }
 
+    /// Every participant's wants (in their order), each with the first round (from 1) in which someone in their
+    /// group offered it, if any.
+    pub fn wants_met(&self) -> Vec<(ParticipantId, String, Option<usize>)> {
+        let offers = |p: ParticipantId, skill: &str| self.member(p).is_some_and(|m| m.skills.offers(skill));
+        let mut met = Vec::new();
+        for m in self.participants() {
+            for want in &m.skills.wants {
+                let round = self.rounds.iter().position(|round| {
+                    round
+                        .breakouts
+                        .iter()
+                        .any(|b| b.members.contains(&m.id) && b.members.iter().any(|&o| o != m.id && offers(o, want)))
+                });
+                met.push((m.id, want.clone(), round.map(|r| r + 1)));
+            }
+        }
+        met
+    }
+
     /// The knowledge-gap picture of the participants (not removed, not the facilitator or observers).
     pub fn skill_picture(&self, spec: &WorkshopSpec) -> Vec<SkillGap> {
         picture(&spec.skills, self.participants().map(|m| &m.skills))

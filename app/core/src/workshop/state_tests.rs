@@ -284,3 +284,58 @@ fn random_pairing_draws_each_round_anew_from_the_seed() {
     assert_eq!(all, people);
     assert!(first.iter().all(|g| g.len() == 2));
 }
+
+#[test]
+fn skills_are_kept_on_the_member_and_the_record_says_which_wants_a_round_met() {
+    let mut spec = spec(2);
+    spec.skills = vec!["SQL".into(), "Kubernetes".into(), "Facilitation".into()];
+    let (mut w, people) = with_people(4);
+    let (ana, ben, cem, dia) = (people[0], people[1], people[2], people[3]);
+    let skills = |offers: &[&str], wants: &[&str]| {
+        let offers: Vec<(&str, Option<crate::workshop::Level>)> = offers.iter().map(|s| (*s, None)).collect();
+        SkillAnswers::from_names(&offers, wants)
+    };
+    w.set_skills(&spec, ana, &skills(&["sql"], &["Kubernetes"])).unwrap();
+    w.set_skills(&spec, ben, &skills(&[], &["SQL", "Facilitation"]))
+        .unwrap();
+    w.set_skills(&spec, cem, &skills(&["Facilitation"], &[])).unwrap();
+    // Refused: nothing changes, and the facilitator (id 1) has no member record among participants.
+    let before = w.clone();
+    let errors = w.set_skills(&spec, dia, &skills(&["Cooking"], &[])).unwrap_err();
+    assert_eq!(errors[0].field, "offers");
+    assert_eq!(w, before);
+    assert_eq!(
+        w.member(ana).unwrap().skills,
+        skills(&["SQL"], &["Kubernetes"]),
+        "as the list spells it"
+    );
+
+    w.open(breakouts(&vec![vec![ana, ben], vec![cem, dia]]), 0);
+    w.call_back(1).unwrap();
+    w.open(breakouts(&vec![vec![ben, cem], vec![ana, dia]]), 2);
+    let met = w.wants_met();
+    assert_eq!(
+        met,
+        vec![
+            (ana, "Kubernetes".to_string(), None),
+            (ben, "SQL".to_string(), Some(1)),
+            (ben, "Facilitation".to_string(), Some(2)),
+        ]
+    );
+    let md = crate::workshop::record_markdown(&spec, &w);
+    assert!(
+        md.contains("## Skills\n\n| Skill | Want to learn | Can help | Gap |"),
+        "{md}"
+    );
+    assert!(md.contains("| Kubernetes | 1 | 0 | 1 |"), "{md}");
+    assert!(
+        md.contains("- 1 person wants Kubernetes; nobody here offers it."),
+        "{md}"
+    );
+    assert!(md.contains("### Wants met in some round: 2 of 3"), "{md}");
+    assert!(md.contains("- P1 wanted Kubernetes: not met"), "{md}");
+    assert!(md.contains("- P2 wanted Facilitation: met in round 2"), "{md}");
+    // A workshop without skills has no such section.
+    spec.skills.clear();
+    assert!(!crate::workshop::record_markdown(&spec, &w).contains("## Skills"));
+}

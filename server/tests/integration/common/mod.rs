@@ -11,7 +11,7 @@ pub use client::Client;
 pub use fixture::{parts, ws_url, Session, TestDb, TestServer};
 pub use http::{http_get, http_head, http_post_form, http_post_json};
 pub use page::Page;
-pub use workshop::{member, propose, settings, Workshop, WorkshopClient};
+pub use workshop::{beside, member, propose, settings, Workshop, WorkshopClient};
 
 use server::store::Store;
 use std::collections::BTreeMap;

@@ -148,6 +148,12 @@ impl WorkshopClient {
     }
 }
 
+/// The address of `file` beside a workshop `link` (`/w/{id}/{file}?t=…`).
+pub fn beside(link: &str, file: &str) -> String {
+    let (path, query) = link.split_once('?').unwrap();
+    format!("{path}/{file}?{query}")
+}
+
 /// The member id a workshop welcome names.
 pub fn member(welcome: &WorkshopServerMsg) -> ParticipantId {
     match welcome {

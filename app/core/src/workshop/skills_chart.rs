@@ -1,0 +1,88 @@
+//! The knowledge-gap picture as an SVG bar chart the relay draws (issue 17; an image, so no chart code in the page):
+//! per skill, a bar for how many want to learn it and one for how many can help, on one scale, the figures written
+//! beside them, and the skills nobody offers marked. The image's `<title>` and `<desc>` say the same in words.
+
+use super::chart::{svg_start, xml};
+use super::skills::SkillGap;
+use std::fmt::Write;
+
+const ROW: i64 = 34;
+const LABEL_W: i64 = 200;
+const BAR_W: i64 = 300;
+const WIDTH: i64 = LABEL_W + BAR_W + 290;
+const WANT: &str = "#2f5d8a";
+const OFFER: &str = "#3d8a4f";
+
+/// The chart of `picture` (in its order: the largest gap first).
+pub fn skills_chart_svg(picture: &[SkillGap]) -> String {
+    let most = picture.iter().map(|l| l.want.max(l.offer)).max().unwrap_or(0).max(1);
+    let scale = |n: u32| i64::from(n) * BAR_W / i64::from(most);
+    let height = ROW * picture.len() as i64 + 40;
+    let summary: Vec<String> = picture
+        .iter()
+        .map(|l| {
+            let note = if l.uncovered() { " (nobody offers it)" } else { "" };
+            format!("{}: {} want to learn, {} can help{note}", l.skill, l.want, l.offer)
+        })
+        .collect();
+    let desc = if summary.is_empty() {
+        "No skills yet.".to_string()
+    } else {
+        summary.join("; ")
+    };
+    let mut svg = svg_start(WIDTH, height, "Skills wanted and offered", &desc);
+    let _ = write!(
+        svg,
+        r##"<rect x="{LABEL_W}" y="6" width="12" height="8" fill="{WANT}"/><text x="{}" y="14">want to learn</text><rect x="{}" y="6" width="12" height="8" fill="{OFFER}"/><text x="{}" y="14">can help</text>"##,
+        LABEL_W + 16,
+        LABEL_W + 120,
+        LABEL_W + 136
+    );
+    for (i, l) in picture.iter().enumerate() {
+        let y = 30 + ROW * i as i64;
+        let note = if l.uncovered() { " · nobody offers it" } else { "" };
+        let _ = write!(
+            svg,
+            r##"<text x="0" y="{}"{}>{}</text><rect x="{LABEL_W}" y="{y}" width="{}" height="10" fill="{WANT}"/><rect x="{LABEL_W}" y="{}" width="{}" height="10" fill="{OFFER}"/><text x="{}" y="{}">{} want · {} can help{note}</text>"##,
+            y + 14,
+            if l.uncovered() { r#" font-weight="bold""# } else { "" },
+            xml(&l.skill),
+            scale(l.want),
+            y + 12,
+            scale(l.offer),
+            LABEL_W + BAR_W + 8,
+            y + 14,
+            l.want,
+            l.offer
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_says_its_figures_and_marks_what_nobody_offers() {
+        let svg = skills_chart_svg(&[
+            SkillGap {
+                skill: "Kubernetes".into(),
+                want: 3,
+                offer: 0,
+            },
+            SkillGap {
+                skill: "SQL & <joins>".into(),
+                want: 1,
+                offer: 2,
+            },
+        ]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(svg.contains("3 want · 0 can help · nobody offers it"));
+        assert!(svg.contains("1 want · 2 can help<"));
+        assert!(svg.contains("Kubernetes: 3 want to learn, 0 can help (nobody offers it); SQL &amp; &lt;joins&gt;"));
+        assert!(!svg.contains("<joins>"), "labels are escaped");
+        assert!(skills_chart_svg(&[]).contains("No skills yet."));
+    }
+}
