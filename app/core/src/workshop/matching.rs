@@ -11,7 +11,7 @@
 //! the teacher): the member who meets the most of the others' wants, then the more experienced, then by id.
 
 use super::skills::{met_wants, Level, Offer, SkillAnswers};
-use super::{times_met, Groups};
+use super::{assign_roles, times_met, Groups};
 use crate::session::ParticipantId;
 use rustworkx_core::max_weight_matching::max_weight_matching;
 use rustworkx_core::petgraph::graph::UnGraph;
@@ -60,8 +60,18 @@ pub fn total_weight(groups: &Groups, answers: &AnswersById, history: &[Groups]) 
         .sum()
 }
 
+/// Up to this many people, an odd count's grouping (pairs and one trio) is the best of all such groupings; beyond,
+/// the best of trying each person as the trio's third (below).
+pub const EXACT_ODD_UP_TO: usize = 9;
+
 /// The groups of a round paired by skill: pairs of `people` (one trio when the count is odd), each in its role order.
 /// The result depends only on the people, their answers and the history, not on the order of `people`.
+///
+/// An even count is a maximum-weight perfect matching: exact. An odd count is exact up to [`EXACT_ODD_UP_TO`]
+/// people (every grouping into pairs and one trio is weighed); beyond, each person in turn is left out, the others
+/// matched, and the one left out joins the pair where they add the most: the best of those. That is not always the
+/// best grouping (the best trio's pair need not be a pair of the best matching without its third), but it never
+/// leaves a strong trio unfound because the matching paired its members with others.
 pub fn pair_by_skill(people: &[ParticipantId], answers: &AnswersById, history: &[Groups]) -> Groups {
     let mut present = people.to_vec();
     present.sort();
@@ -73,64 +83,122 @@ pub fn pair_by_skill(people: &[ParticipantId], answers: &AnswersById, history: &
     let met = times_met(history);
     let none = SkillAnswers::default();
     let get = |i: usize| answers.get(&present[i]).unwrap_or(&none);
-    let w = |i: usize, j: usize| {
-        let (a, b) = (present[i].min(present[j]), present[i].max(present[j]));
-        weight(get(i), get(j), met.get(&(a, b)).copied().unwrap_or(0))
-    };
-    // The complete graph. Weights are shifted to be at least 1: every matching that pairs everyone it can has the
-    // same number of edges, so the shift changes no choice, and no edge is left out for weighing nothing.
-    let mut graph: UnGraph<(), i64> = UnGraph::with_capacity(n, n * (n - 1) / 2);
-    let nodes: Vec<_> = (0..n).map(|_| graph.add_node(())).collect();
-    let weights: Vec<(usize, usize, i64)> = (0..n)
-        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
-        .map(|(i, j)| (i, j, w(i, j)))
-        .collect();
-    let lowest = weights.iter().map(|&(_, _, x)| x).min().unwrap_or(0);
-    for &(i, j, x) in &weights {
-        graph.add_edge(nodes[i], nodes[j], x - lowest + 1);
+    let mut w = vec![vec![0i64; n]; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let x = weight(get(i), get(j), met.get(&(present[i], present[j])).copied().unwrap_or(0));
+            w[i][j] = x;
+            w[j][i] = x;
+        }
     }
-    let matched = max_weight_matching(&graph, true, |e| Ok::<i128, Infallible>(i128::from(*e.weight())), false)
-        .unwrap_or_else(|never: Infallible| match never {});
-    let mut groups: Vec<Vec<usize>> = matched.into_iter().map(|(i, j)| vec![i.min(j), i.max(j)]).collect();
-    groups.sort();
-    if n % 2 == 1 {
-        let left = (0..n)
-            .find(|i| !groups.iter().any(|g| g.contains(i)))
-            .expect("one person is left over");
-        let gain = |g: &Vec<usize>| g.iter().map(|&m| w(left, m)).sum::<i64>();
-        // The first of the best, in the groups' sorted order: deterministic.
-        let best = (0..groups.len()).fold(0, |best, k| {
-            if gain(&groups[k]) > gain(&groups[best]) {
-                k
-            } else {
-                best
+    let groups = if n.is_multiple_of(2) {
+        matching(&(0..n).collect::<Vec<_>>(), &w)
+    } else if n <= EXACT_ODD_UP_TO {
+        best_odd_grouping(n, &w)
+    } else {
+        let total = |g: &Vec<Vec<usize>>| -> i64 { g.iter().map(|g| group_weight(g, &w)).sum() };
+        let mut best: Option<(i64, Vec<Vec<usize>>)> = None;
+        for left in 0..n {
+            let others: Vec<usize> = (0..n).filter(|&i| i != left).collect();
+            let mut groups = matching(&others, &w);
+            let gain = |g: &Vec<usize>| g.iter().map(|&m| w[left][m]).sum::<i64>();
+            // The first of the best, in the groups' sorted order: deterministic.
+            let at = (0..groups.len()).fold(0, |at, k| if gain(&groups[k]) > gain(&groups[at]) { k } else { at });
+            groups[at].push(left);
+            let t = total(&groups);
+            if best.as_ref().is_none_or(|(b, _)| t > *b) {
+                best = Some((t, groups));
             }
-        });
-        groups[best].push(left);
-    }
+        }
+        best.map(|(_, g)| g).unwrap_or_default()
+    };
     groups
         .into_iter()
-        .map(|g| role_order(g.into_iter().map(|i| present[i]).collect(), answers))
+        .map(|g| role_order(g.into_iter().map(|i| present[i]).collect(), answers, history))
         .collect()
 }
 
+/// The sum of `w` over every two members of a group.
+fn group_weight(group: &[usize], w: &[Vec<i64>]) -> i64 {
+    group
+        .iter()
+        .enumerate()
+        .map(|(k, &a)| group[k + 1..].iter().map(|&b| w[a][b]).sum::<i64>())
+        .sum()
+}
+
+/// A maximum-weight matching of `nodes` (an even number) that pairs them all, groups sorted.
+fn matching(nodes: &[usize], w: &[Vec<i64>]) -> Vec<Vec<usize>> {
+    let n = nodes.len();
+    // The complete graph. Weights are shifted to be at least 1: every matching that pairs everyone has the same
+    // number of edges, so the shift changes no choice, and no edge is left out for weighing nothing.
+    let mut graph: UnGraph<(), i64> = UnGraph::with_capacity(n, n * n.saturating_sub(1) / 2);
+    let index: Vec<_> = (0..n).map(|_| graph.add_node(())).collect();
+    let lowest = (0..n)
+        .flat_map(|i| (i + 1..n).map(move |j| (i, j)))
+        .map(|(i, j)| w[nodes[i]][nodes[j]])
+        .min()
+        .unwrap_or(0);
+    for i in 0..n {
+        for j in i + 1..n {
+            graph.add_edge(index[i], index[j], w[nodes[i]][nodes[j]] - lowest + 1);
+        }
+    }
+    let matched = max_weight_matching(&graph, true, |e| Ok::<i128, Infallible>(i128::from(*e.weight())), false)
+        .unwrap_or_else(|never: Infallible| match never {});
+    let mut groups: Vec<Vec<usize>> = matched
+        .into_iter()
+        .map(|(i, j)| vec![nodes[i.min(j)], nodes[i.max(j)]])
+        .collect();
+    groups.sort();
+    groups
+}
+
+/// The best grouping of `n` (odd, small) people into pairs and one trio: every trio, with the best matching of the
+/// rest; the first of the best in the trios' order.
+fn best_odd_grouping(n: usize, w: &[Vec<i64>]) -> Vec<Vec<usize>> {
+    let mut best: Option<(i64, Vec<Vec<usize>>)> = None;
+    for a in 0..n {
+        for b in a + 1..n {
+            for c in b + 1..n {
+                let rest: Vec<usize> = (0..n).filter(|&i| i != a && i != b && i != c).collect();
+                let mut groups = matching(&rest, w);
+                groups.push(vec![a, b, c]);
+                let total: i64 = groups.iter().map(|g| group_weight(g, w)).sum();
+                if best.as_ref().is_none_or(|(t, _)| total > *t) {
+                    best = Some((total, groups));
+                }
+            }
+        }
+    }
+    let mut groups = best.map(|(_, g)| g).unwrap_or_default();
+    groups.sort();
+    groups
+}
+
 /// A group's members in role order: the one who meets the most of the others' wants first (they coach or teach),
-/// then the more experienced, then by id.
-fn role_order(mut group: Vec<ParticipantId>, answers: &AnswersById) -> Vec<ParticipantId> {
+/// then the more experienced. Where that does not decide (nobody helps, or both help as much with the same
+/// experience), roles alternate from the earlier rounds as in any other round ([`assign_roles`]).
+fn role_order(group: Vec<ParticipantId>, answers: &AnswersById, history: &[Groups]) -> Vec<ParticipantId> {
     let none = SkillAnswers::default();
     let get = |p: &ParticipantId| answers.get(p).unwrap_or(&none);
-    let helps = |p: &ParticipantId| -> usize {
-        group
+    let key = |p: &ParticipantId| -> (usize, u8) {
+        let helps = group
             .iter()
             .filter(|q| *q != p)
             .map(|q| met_wants(get(p), get(q)).len())
-            .sum()
+            .sum();
+        (helps, get(p).experience())
     };
-    let mut keyed: Vec<(usize, u8, ParticipantId)> =
-        group.iter().map(|p| (helps(p), get(p).experience(), *p)).collect();
-    keyed.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    group = keyed.into_iter().map(|(_, _, p)| p).collect();
-    group
+    let mut keyed: Vec<((usize, u8), ParticipantId)> = group.iter().map(|p| (key(p), *p)).collect();
+    keyed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    if keyed.len() >= 2 && keyed[0].0 == keyed[1].0 {
+        // The alternating order, with whoever helps more still ahead (a stable sort keeps it among equals).
+        let mut order = assign_roles(vec![group.clone()], history).remove(0);
+        order.sort_by_key(|p| std::cmp::Reverse(key(p)));
+        return order;
+    }
+    keyed.into_iter().map(|(_, p)| p).collect()
 }
 
 /// One direction of a match within a group: `from` can help `to` with `skills`.
@@ -198,7 +266,10 @@ pub fn wants_met(groups: &Groups, answers: &AnswersById) -> usize {
                 get(p)
                     .wants
                     .iter()
-                    .filter(|w| g.iter().any(|q| q != p && get(q).offers(w)))
+                    .filter(|w| {
+                        g.iter()
+                            .any(|q| q != p && met_wants(get(q), get(p)).contains(&w.as_str()))
+                    })
                     .count()
             })
         })

@@ -190,7 +190,6 @@ fn combinations(items: &[ParticipantId], k: usize) -> Vec<Vec<ParticipantId>> {
     all
 }
 
-/// Cuts `order` into groups of `size`, the odd group last.
 /// `people` (in any order: they are sorted first) drawn into groups at random from `seed`.
 pub(crate) fn split_seeded(people: &[ParticipantId], size: GroupSize, seed: u64) -> Groups {
     let mut present = people.to_vec();
@@ -199,6 +198,7 @@ pub(crate) fn split_seeded(people: &[ParticipantId], size: GroupSize, seed: u64)
     split(&shuffled(&present, seed), size)
 }
 
+/// Cuts `order` into groups of `size`, the odd group last.
 fn split(order: &[ParticipantId], size: GroupSize) -> Groups {
     let n = order.len();
     let cuts: Vec<usize> = match size {

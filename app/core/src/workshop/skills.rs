@@ -112,6 +112,14 @@ impl SkillAnswers {
         self.offers.iter().any(|o| o.skill == skill)
     }
 
+    /// The level they offer `skill` at (an offer without a level counts as some), if they offer it.
+    pub fn level(&self, skill: &str) -> Option<Level> {
+        self.offers
+            .iter()
+            .find(|o| o.skill == skill)
+            .map(|o| o.level.unwrap_or(Level::Some))
+    }
+
     /// Their experience for the pairing: the highest level they offer anything at (an offer without a level counts
     /// as some), 0 when they offer nothing.
     pub fn experience(&self) -> u8 {
@@ -128,9 +136,17 @@ impl SkillAnswers {
     }
 }
 
-/// The skills `from` offers that `to` wants, in `to`'s order.
+/// The skills `from` offers that `to` wants, in `to`'s order. Where `to` offers the skill too (someone solid who
+/// wants to become expert), only an offer at a higher level meets the want.
 pub fn met_wants<'a>(from: &SkillAnswers, to: &'a SkillAnswers) -> Vec<&'a str> {
-    to.wants.iter().filter(|w| from.offers(w)).map(String::as_str).collect()
+    to.wants
+        .iter()
+        .filter(|w| match (from.level(w), to.level(w)) {
+            (Some(offered), Some(own)) => offered > own,
+            (offered, _) => offered.is_some(),
+        })
+        .map(String::as_str)
+        .collect()
 }
 
 /// Checks and tidies a workshop's skill list: names trimmed, none empty or longer than [`MAX_SKILL_CHARS`], no
@@ -147,6 +163,12 @@ pub fn clean_skill_list(list: &[String]) -> Result<Vec<String>, String> {
         let name = name.trim();
         if name.is_empty() {
             return Err("A skill needs a name.".into());
+        }
+        if name.chars().any(char::is_control) {
+            return Err(format!(
+                "“{}” holds a character that cannot be shown.",
+                name.escape_debug()
+            ));
         }
         if name.chars().count() > MAX_SKILL_CHARS {
             return Err(format!("“{name}” is longer than {MAX_SKILL_CHARS} characters."));

@@ -20,6 +20,9 @@ fn a_skill_list_is_tidied_and_refused_when_it_breaks_a_rule() {
     );
     assert!(clean_skill_list(&list(&["SQL", "sql"])).unwrap_err().contains("twice"));
     assert!(clean_skill_list(&list(&["  "])).unwrap_err().contains("needs a name"));
+    assert!(clean_skill_list(&list(&["SQL\u{1}"]))
+        .unwrap_err()
+        .contains("cannot be shown"));
     assert!(clean_skill_list(&[("x".repeat(41))])
         .unwrap_err()
         .contains("40 characters"));
@@ -110,7 +113,7 @@ fn experience_is_the_highest_level_offered() {
 mod pairing {
     use super::*;
     use crate::workshop::matching::*;
-    use crate::workshop::{times_met, Groups};
+    use crate::workshop::Groups;
     use proptest::prelude::*;
 
     const SKILLS: [&str; 6] = ["SQL", "Facilitation", "Kubernetes", "Testing", "Writing", "Security"];
@@ -168,6 +171,23 @@ mod pairing {
             .unwrap()
     }
 
+    /// The best weight of all groupings of `people` (an odd number) into pairs and one trio.
+    fn best_odd_weight(people: &[ParticipantId], answers: &AnswersById, history: &[Groups]) -> i64 {
+        let mut best = i64::MIN;
+        for (i, &a) in people.iter().enumerate() {
+            for (j, &b) in people.iter().enumerate().skip(i + 1) {
+                for &c in &people[j + 1..] {
+                    let rest: Vec<ParticipantId> = people.iter().copied().filter(|p| ![a, b, c].contains(p)).collect();
+                    for mut g in all_pairings(&rest) {
+                        g.push(vec![a, b, c]);
+                        best = best.max(total_weight(&g, answers, history));
+                    }
+                }
+            }
+        }
+        best
+    }
+
     fn arb_case() -> impl Strategy<Value = (Vec<ParticipantId>, AnswersById, Vec<Groups>)> {
         (2u32..=10)
             .prop_flat_map(|n| {
@@ -193,9 +213,8 @@ mod pairing {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(200))]
 
-        /// Valid (everyone once, pairs and at most one trio) and optimal: with an even count the pairs weigh as much
-        /// as the best of all pairings; with an odd count the pairs weigh as much as the best pairing of everyone but
-        /// one (over every choice of who), and the one left joins the pair where they add the most.
+        /// Valid (everyone once, pairs and at most one trio) and optimal: the groups weigh as much as the best of all
+        /// groupings into pairs (and one trio for an odd count), found by brute force, up to 10 people.
         #[test]
         fn pairing_by_skill_is_valid_and_optimal((people, answers, history) in arb_case()) {
             let groups = pair_by_skill(&people, &answers, &history);
@@ -204,40 +223,18 @@ mod pairing {
             prop_assert_eq!(&all, &people);
             prop_assert!(groups.iter().all(|g| g.len() == 2 || g.len() == 3));
             prop_assert!(groups.iter().filter(|g| g.len() == 3).count() == people.len() % 2);
-            if people.len() % 2 == 0 {
-                prop_assert_eq!(total_weight(&groups, &answers, &history), best_pairing_weight(&people, &answers, &history));
+            let best = if people.len() % 2 == 0 {
+                best_pairing_weight(&people, &answers, &history)
             } else {
-                let trio = groups.iter().find(|g| g.len() == 3).unwrap();
-                let pairs: Groups = groups.iter().filter(|g| g.len() == 2).cloned().collect();
-                // Which of the trio was left over is not visible; each choice must give an optimal pairing of the rest
-                // for at least one of them, and that one's insertion must be the best for those pairs.
-                let best_rest = people
-                    .iter()
-                    .map(|&u| {
-                        let rest: Vec<ParticipantId> = people.iter().copied().filter(|&p| p != u).collect();
-                        best_pairing_weight(&rest, &answers, &history)
-                    })
-                    .max()
-                    .unwrap();
-                let met = times_met(&history);
-                let w = |a: ParticipantId, b: ParticipantId| {
-                    let none = SkillAnswers::default();
-                    weight(
-                        answers.get(&a).unwrap_or(&none),
-                        answers.get(&b).unwrap_or(&none),
-                        met.get(&(a.min(b), a.max(b))).copied().unwrap_or(0),
-                    )
+                best_odd_weight(&people, &answers, &history)
+            };
+            prop_assert_eq!(total_weight(&groups, &answers, &history), best);
+            // Roles follow the match: nobody in a group meets more of the others' wants than its first member.
+            for g in &groups {
+                let helps = |p: ParticipantId| -> usize {
+                    g.iter().filter(|&&q| q != p).map(|q| met_wants(&answers[&p], &answers[q]).len()).sum()
                 };
-                let explained = (0..3).any(|k| {
-                    let left = trio[k];
-                    let pair: Vec<ParticipantId> = trio.iter().copied().filter(|&p| p != left).collect();
-                    let mut with_pair = pairs.clone();
-                    with_pair.push(pair.clone());
-                    let gain = |g: &[ParticipantId]| g.iter().map(|&m| w(left, m)).sum::<i64>();
-                    total_weight(&with_pair, &answers, &history) == best_rest
-                        && with_pair.iter().all(|g| gain(g) <= gain(&pair))
-                });
-                prop_assert!(explained, "groups {:?}", groups);
+                prop_assert!(g.iter().all(|&p| helps(p) <= helps(g[0])), "{:?}", g);
             }
         }
 
@@ -304,5 +301,46 @@ mod pairing {
         );
         assert!(met_skill >= met_random);
         assert!(met_skill > 0);
+    }
+
+    #[test]
+    fn beyond_nine_an_odd_count_still_finds_a_strong_trio() {
+        // X, Y and Z each want what the next offers (a cycle); eight others offer and want nothing. Matching
+        // everyone but one and adding the one left over where they add most would break the cycle into a pair and
+        // a third elsewhere; trying each person as the third finds the trio {X, Y, Z}.
+        let mut answers = AnswersById::new();
+        let (x, y, z) = (ParticipantId(1), ParticipantId(2), ParticipantId(3));
+        let expert = Some(Level::Expert);
+        answers.insert(x, SkillAnswers::from_names(&[("A", expert)], &["B"]));
+        answers.insert(y, SkillAnswers::from_names(&[("B", expert)], &["C"]));
+        answers.insert(z, SkillAnswers::from_names(&[("C", expert)], &["A"]));
+        let people: Vec<ParticipantId> = (1..=11).map(ParticipantId).collect();
+        let groups = pair_by_skill(&people, &answers, &[]);
+        let trio = groups.iter().find(|g| g.len() == 3).unwrap();
+        let mut trio = trio.clone();
+        trio.sort();
+        assert_eq!(trio, vec![x, y, z], "{groups:?}");
+        assert_eq!(wants_met(&groups, &answers), 3);
+    }
+
+    #[test]
+    fn without_a_match_roles_alternate_from_the_rounds_before() {
+        let (a, b) = (ParticipantId(1), ParticipantId(2));
+        let nobody = AnswersById::new();
+        assert_eq!(pair_by_skill(&[a, b], &nobody, &[vec![vec![a, b]]]), vec![vec![b, a]]);
+        assert_eq!(pair_by_skill(&[a, b], &nobody, &[vec![vec![b, a]]]), vec![vec![a, b]]);
+    }
+
+    #[test]
+    fn a_want_one_also_offers_is_met_only_by_a_higher_level() {
+        let some = SkillAnswers::from_names(&[("SQL", None)], &["SQL"]);
+        let also_some = SkillAnswers::from_names(&[("SQL", Some(Level::Some))], &["SQL"]);
+        let expert = SkillAnswers::from_names(&[("SQL", Some(Level::Expert))], &[]);
+        assert!(
+            met_wants(&also_some, &some).is_empty(),
+            "the same level teaches nothing"
+        );
+        assert_eq!(met_wants(&expert, &some), vec!["SQL"]);
+        assert!(met_wants(&some, &expert).is_empty(), "the expert wants nothing");
     }
 }

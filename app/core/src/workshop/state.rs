@@ -57,17 +57,6 @@ pub enum Pairing {
     Skills,
 }
 
-impl WorkshopSpec {
-    /// How rounds are proposed: by skill where the workshop has skills, otherwise by rotation.
-    pub fn pairing(&self) -> Pairing {
-        if self.skills.is_empty() {
-            Pairing::Rotation
-        } else {
-            Pairing::Skills
-        }
-    }
-}
-
 impl Default for WorkshopSettings {
     fn default() -> Self {
         WorkshopSettings {

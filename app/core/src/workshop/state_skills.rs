@@ -1,9 +1,9 @@
 //! A workshop's skills (issue 17) in its state: each participant's answers, checked against the workshop's list
 //! and kept with their member record, and the knowledge-gap picture of the people taking part.
 
-use super::skills::{check_answers, picture, SkillAnswers, SkillGap};
-use super::{Stage, WorkshopSpec, WorkshopState};
-use crate::session::{FieldError, ParticipantId};
+use super::skills::{check_answers, met_wants, picture, SkillAnswers, SkillGap};
+use super::{Pairing, Stage, WorkshopSpec, WorkshopState};
+use crate::session::{Capability, FieldError, ParticipantId};
 use std::collections::BTreeMap;
 
 impl WorkshopState {
@@ -24,6 +24,10 @@ impl WorkshopState {
         if self.stage == Stage::Ended {
             return Err(whole("This workshop has ended."));
         }
+        // The picture before the workshop is the one its rounds are paired from and its record shows.
+        if !self.rounds.is_empty() {
+            return Err(whole("Skills can be changed until the first round opens."));
+        }
         if spec.skills.is_empty() {
             return Err(whole("This workshop lists no skills."));
         }
@@ -31,6 +35,9 @@ impl WorkshopState {
         let Some(member) = self.members.iter_mut().find(|m| m.id == who && !m.removed) else {
             return Err(whole("That person is not in this workshop."));
         };
+        if member.capability != Capability::Participant {
+            return Err(whole("Only participants pick skills."));
+        }
         member.skills = checked;
         Ok(())
     }
@@ -43,20 +50,32 @@ impl WorkshopState {
     /// Every participant's wants (in their order), each with the first round (from 1) in which someone in their
     /// group offered it, if any.
     pub fn wants_met(&self) -> Vec<(ParticipantId, String, Option<usize>)> {
-        let offers = |p: ParticipantId, skill: &str| self.member(p).is_some_and(|m| m.skills.offers(skill));
+        let meets = |p: ParticipantId, wanter: &SkillAnswers, skill: &str| {
+            self.member(p)
+                .is_some_and(|m| met_wants(&m.skills, wanter).contains(&skill))
+        };
         let mut met = Vec::new();
         for m in self.participants() {
             for want in &m.skills.wants {
                 let round = self.rounds.iter().position(|round| {
-                    round
-                        .breakouts
-                        .iter()
-                        .any(|b| b.members.contains(&m.id) && b.members.iter().any(|&o| o != m.id && offers(o, want)))
+                    round.breakouts.iter().any(|b| {
+                        b.members.contains(&m.id) && b.members.iter().any(|&o| o != m.id && meets(o, &m.skills, want))
+                    })
                 });
                 met.push((m.id, want.clone(), round.map(|r| r + 1)));
             }
         }
         met
+    }
+
+    /// How the next round is proposed: by skill where the workshop has skills and someone has answered, otherwise by
+    /// rotation (pairing everyone on equal weights would lose the rotation's variety for nothing).
+    pub fn pairing(&self, spec: &WorkshopSpec) -> Pairing {
+        if !spec.skills.is_empty() && self.participants().any(|m| !m.skills.is_empty()) {
+            Pairing::Skills
+        } else {
+            Pairing::Rotation
+        }
     }
 
     /// The knowledge-gap picture of the participants (not removed, not the facilitator or observers).

@@ -283,6 +283,12 @@ fn random_pairing_draws_each_round_anew_from_the_seed() {
     all.sort();
     assert_eq!(all, people);
     assert!(first.iter().all(|g| g.len() == 2));
+    assert_eq!(w.pairing(&spec), Pairing::Rotation, "no skills: rotation");
+    let mut next = w.clone();
+    next.open(breakouts(&first), 0);
+    next.call_back(1).unwrap();
+    let second = next.propose(&spec, &people, Pairing::Random).unwrap();
+    assert_ne!(second, first, "the next round is drawn anew");
 }
 
 #[test]
@@ -310,7 +316,15 @@ fn skills_are_kept_on_the_member_and_the_record_says_which_wants_a_round_met() {
         "as the list spells it"
     );
 
+    let host = ParticipantId(1);
+    assert_eq!(w.member(host).unwrap().capability, Capability::Host);
+    let errors = w.set_skills(&spec, host, &skills(&["SQL"], &[])).unwrap_err();
+    assert!(errors[0].message.contains("Only participants"), "{errors:?}");
+    assert_eq!(w.pairing(&spec), Pairing::Skills, "someone answered");
+
     w.open(breakouts(&vec![vec![ana, ben], vec![cem, dia]]), 0);
+    let errors = w.set_skills(&spec, dia, &skills(&["SQL"], &[])).unwrap_err();
+    assert!(errors[0].message.contains("until the first round opens"), "{errors:?}");
     w.call_back(1).unwrap();
     w.open(breakouts(&vec![vec![ben, cem], vec![ana, dia]]), 2);
     let met = w.wants_met();

@@ -70,7 +70,7 @@ impl WorkshopActor {
     }
 
     fn propose(&mut self) -> Result<(), Refusal> {
-        let how = self.record.spec.pairing();
+        let how = self.record.state.pairing(&self.record.spec);
         let groups = self.record.state.propose(&self.record.spec, &self.present(), how)?;
         self.keep_proposal(groups);
         Ok(())
