@@ -48,7 +48,7 @@ impl WorkshopState {
     }
 
     /// Every participant's wants (in their order), each with the first round (from 1) in which someone in their
-    /// group offered it, if any.
+    /// group could meet it ([`met_wants`]: an offer, at a higher level where the wanter offers it too), if any.
     pub fn wants_met(&self) -> Vec<(ParticipantId, String, Option<usize>)> {
         let meets = |p: ParticipantId, wanter: &SkillAnswers, skill: &str| {
             self.member(p)
