@@ -19,6 +19,7 @@ mod chart;
 #[cfg(feature = "matching")]
 pub mod matching;
 mod record;
+mod settings;
 mod skills;
 mod skills_chart;
 #[cfg(test)]
@@ -32,6 +33,7 @@ mod tests;
 
 pub use chart::*;
 pub use record::*;
+pub use settings::*;
 pub use skills::*;
 pub use skills_chart::*;
 pub use state::*;

@@ -1,10 +1,10 @@
 //! Skills in a workshop (issue 17): the skills a workshop is about, what each person can help with and wants to
 //! learn, and the group's knowledge-gap picture computed from them.
 //!
-//! The facilitator lists the skills when creating the workshop (free text, or picked from [`SUGGESTED_SKILLS`]).
-//! Each person then picks up to [`MAX_PICKS`] they can help with (optionally with a [`Level`]) and up to
-//! [`MAX_PICKS`] they want to learn, from that list only. The picture counts, per skill, how many want it and how
-//! many offer it; the same function feeds the lobby, the dashboard, the summary and the Markdown copy.
+//! The facilitator lists the skills when creating the workshop (free text). Each person then picks up to
+//! [`MAX_PICKS`] they can help with (optionally with a [`Level`]) and up to [`MAX_PICKS`] they want to learn, from
+//! that list only. The picture counts, per skill, how many want it and how many offer it; the same function feeds
+//! the relay's chart, the record page and the Markdown (and the lobby and dashboard once the page shows skills).
 
 use crate::session::FieldError;
 use serde::{Deserialize, Serialize};
@@ -15,26 +15,6 @@ pub const MAX_WORKSHOP_SKILLS: usize = 40;
 pub const MAX_SKILL_CHARS: usize = 40;
 /// Most skills one person may offer, and most they may want.
 pub const MAX_PICKS: usize = 5;
-
-/// Skills offered as suggestions on the create form.
-pub const SUGGESTED_SKILLS: &[&str] = &[
-    "Giving feedback",
-    "Facilitation",
-    "Active listening",
-    "Asking powerful questions",
-    "Public speaking",
-    "Writing",
-    "Estimation",
-    "Code review",
-    "Testing",
-    "SQL",
-    "Kubernetes",
-    "Security",
-    "Product discovery",
-    "Stakeholder management",
-    "Hiring interviews",
-    "Mentoring",
-];
 
 /// How much experience someone has with a skill they offer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -58,15 +38,6 @@ impl Level {
             Level::Some => 1,
             Level::Solid => 2,
             Level::Expert => 3,
-        }
-    }
-
-    /// What the form and the explanations say.
-    pub fn label(self) -> &'static str {
-        match self {
-            Level::Some => "some experience",
-            Level::Solid => "solid",
-            Level::Expert => "expert",
         }
     }
 }
