@@ -48,10 +48,14 @@ export const test = base.extend<{ failOnPageErrors: void }>({
         ctx.on("page", watchPage);
       };
       watch(context);
+      // The contexts a test opens itself are closed when it ends, so that their pages (live sockets, timers) do not
+      // keep running beside the later tests of a long suite.
+      const opened: BrowserContext[] = [];
       const newContext = browser.newContext.bind(browser);
       browser.newContext = async (...args: Parameters<Browser["newContext"]>) => {
         const ctx = await newContext(...args);
         watch(ctx);
+        opened.push(ctx);
         return ctx;
       };
       try {
@@ -59,7 +63,9 @@ export const test = base.extend<{ failOnPageErrors: void }>({
       } finally {
         browser.newContext = newContext;
       }
-      expect(errors, "no page errors or console errors").toEqual([]);
+      const found = [...errors];
+      await Promise.all(opened.map((ctx) => ctx.close().catch(() => undefined)));
+      expect(found, "no page errors or console errors").toEqual([]);
     },
     { auto: true },
   ],

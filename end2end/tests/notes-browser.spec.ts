@@ -139,7 +139,9 @@ test("a tab offline alone: the tab online sends its edit, keeps its own selectio
 
   // Tab two takes it in from the browser's copy with "world" still selected, and sends it.
   await expect(tabTwo.getByTestId(GOAL)).toHaveValue(">> hello world");
-  expect(await tabTwo.getByTestId(GOAL).evaluate((el: HTMLTextAreaElement) => [el.selectionStart, el.selectionEnd])).toEqual([9, 14]);
+  await expect
+    .poll(() => tabTwo.getByTestId(GOAL).evaluate((el: HTMLTextAreaElement) => [el.selectionStart, el.selectionEnd]))
+    .toEqual([9, 14]);
   await expect(ana.getByTestId(GOAL)).toHaveValue(">> hello world");
   await expect(tabTwo.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
   // Tab one, still offline, learns from the copy that its edit was stored, and closes without asking.
