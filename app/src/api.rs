@@ -101,8 +101,11 @@ pub enum OpenedWorkshop {
     Unavailable,
 }
 
-/// What a valid workshop link opens.
+/// What a valid workshop link opens. In the page's HTML a row (a JSON array, the fields in this order) rather than an
+/// object: the page's reader for a row is a fraction of an object's (no field names to match), as for the
+/// workshop's breakouts (docs/workshops.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "LinkRow", into = "LinkRow")]
 pub struct WorkshopLink {
     /// What the link allows: the facilitator's (host), everyone's (participant) or the observers'.
     pub capability: Capability,
@@ -111,14 +114,44 @@ pub struct WorkshopLink {
     /// The facilitator's goal.
     pub goal: String,
     /// For the facilitator only: the links to hand out (participant, observer).
-    #[serde(default)]
     pub share: Option<ShareLinks>,
     /// For the facilitator only: their own link.
-    #[serde(default)]
     pub host_link: Option<String>,
     /// Whether the workshop has ended.
-    #[serde(default)]
     pub ended: bool,
+    /// Whether the workshop lists skills (issue 17): its page links to the skills page.
+    pub skills: bool,
+}
+
+/// [`WorkshopLink`] as its row.
+type LinkRow = (
+    Capability,
+    String,
+    String,
+    Option<ShareLinks>,
+    Option<String>,
+    bool,
+    bool,
+);
+
+impl From<LinkRow> for WorkshopLink {
+    fn from((capability, format, goal, share, host_link, ended, skills): LinkRow) -> Self {
+        WorkshopLink {
+            capability,
+            format,
+            goal,
+            share,
+            host_link,
+            ended,
+            skills,
+        }
+    }
+}
+
+impl From<WorkshopLink> for LinkRow {
+    fn from(l: WorkshopLink) -> Self {
+        (l.capability, l.format, l.goal, l.share, l.host_link, l.ended, l.skills)
+    }
 }
 
 /// The id of the `<script type="application/json">` that carries the workshop page's [`OpenedWorkshop`].

@@ -217,6 +217,7 @@ impl Backend for ServerBackend {
                 share,
                 host_link: host.then(|| link(&record.host_token)),
                 ended: record.state.ended_at.is_some(),
+                skills: !record.spec.skills.is_empty(),
             })
         }
         .boxed()

@@ -13,6 +13,7 @@ pub mod store;
 pub mod templates;
 mod workshop_files;
 mod workshop_record;
+mod workshop_skills;
 
 use app::api::BackendHandle;
 use app::shell;
@@ -85,8 +86,9 @@ pub const DEFAULT_CSP: &str = "default-src 'self'; script-src 'self'; style-src 
 /// (`app::shell`); a browser enforces both.
 pub const HTML_CSP: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 'none'; form-action 'self'";
 
-/// A page the relay draws itself (join screen, record, delete): HTML in the app's style with its top bar (the app's
-/// `Header`), never cached, under [`DEFAULT_CSP`] (its scripts and styles are files). `title` is HTML-escaped text;
+/// A page the relay draws itself (join screen, record, delete, skills): HTML in the app's style with its top bar (the
+/// app's `Header`) and the relay pages' own rules (public/relay.css), never cached, under [`DEFAULT_CSP`] (its
+/// scripts and styles are files). `title` is HTML-escaped text;
 /// `script` a file in `public/`; `main` the page's `<main>` element.
 pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -100,7 +102,8 @@ pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum:
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">{script}<title>{title} · Tandem</title>
-<link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/pkg/tandem.css"></head>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/pkg/tandem.css">
+<link rel="stylesheet" href="/relay.css"></head>
 <body>{topbar}
 {main}</body></html>
 "#
@@ -217,6 +220,10 @@ pub fn router(state: AppState) -> Router {
         .route("/w/{workshop}/qr.svg", get(workshop_files::qr))
         .route("/w/{workshop}/times.svg", get(workshop_files::times))
         .route("/w/{workshop}/skills.svg", get(workshop_files::skills))
+        .route(
+            "/w/{workshop}/skills",
+            get(workshop_skills::skills_page).post(workshop_skills::skills_form),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))

@@ -131,7 +131,7 @@ async fn participant_link(state: &AppState, workshop: &str, token: &str) -> Resu
     }
 }
 
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         "Tandem could not read this workshop right now.",

@@ -131,32 +131,8 @@ fn skills_html(
     token: &str,
     name: &dyn Fn(ParticipantId) -> String,
 ) {
-    let picture = record.state.skill_picture(&record.spec);
-    let _ = write!(
-        body,
-        r#"<h2>Skills</h2>
-<div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens"><img class="times-chart" src="/w/{id}/skills.svg?t={token}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart"></div>
-<p class="hint chart-scroll__hint" aria-hidden="true">Scroll the chart sideways to see all of it →</p>
-<table class="skills-table" data-testid="skills-table"><caption>Skills wanted and offered, the largest gap first</caption>
-<thead><tr><th scope="col">Skill</th><th scope="col">Want to learn</th><th scope="col">Can help</th></tr></thead><tbody>"#
-    );
-    for l in &picture {
-        let _ = write!(
-            body,
-            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>"#,
-            html_escape(&l.skill),
-            l.want,
-            l.offer
-        );
-    }
-    body.push_str("</tbody></table>");
-    for l in picture.iter().filter(|l| l.uncovered()) {
-        let _ = write!(
-            body,
-            r#"<p class="broadcast" data-testid="skills-gap">{}</p>"#,
-            html_escape(&l.callout())
-        );
-    }
+    body.push_str("<h2>Skills</h2>");
+    crate::workshop_skills::picture_html(body, &record.state.skill_picture(&record.spec), id, token);
     let wants = record.state.wants_met();
     let met = wants.iter().filter(|(_, _, round)| round.is_some()).count();
     let _ = write!(

@@ -4,9 +4,10 @@ use leptos::prelude::*;
 use tandem_core::workshop::{GroupSize, WorkshopSettings, MAX_PLENARY_MINUTES, MAX_ROUNDS};
 
 /// "Session for a pair" or "Workshop for a group"; for a workshop, its rounds, group size, plenaries and whether the
-/// facilitator may read the breakouts' notes. `workshop` is `Some` while "Workshop for a group" is chosen.
+/// facilitator may read the breakouts' notes, and the skills it is about (`skills`, one per line). `workshop` is
+/// `Some` while "Workshop for a group" is chosen.
 #[component]
-pub fn WorkshopOptions(workshop: RwSignal<Option<WorkshopSettings>>) -> impl IntoView {
+pub fn WorkshopOptions(workshop: RwSignal<Option<WorkshopSettings>>, skills: RwSignal<String>) -> impl IntoView {
     let is_workshop = move || workshop.with(Option::is_some);
     let set = move |f: &dyn Fn(&mut WorkshopSettings)| {
         workshop.update(|w| {
@@ -89,6 +90,12 @@ pub fn WorkshopOptions(workshop: RwSignal<Option<WorkshopSettings>>) -> impl Int
                         on:change=move |ev| { let on = event_target_checked(&ev); set(&move |w| w.facilitator_reads_notes = on) }/>
                     <span>"The facilitator may read the breakouts' notes"
                         <span class="hint">" (off: you see each breakout's progress, never its content)"</span></span>
+                </label>
+                <label class="field">
+                    <span class="field__label">"Skills this workshop is about " <span class="optional">"(optional)"</span></span>
+                    <span class="hint">"One per line, up to 40, e.g. SQL or Giving feedback. Everyone marks what they can help with and what they want to learn; Tandem pairs people by them and shows the group's gaps."</span>
+                    <textarea class="input" rows="4" data-testid="skills-list" prop:value=move || skills.get()
+                        on:input=move |ev| skills.set(event_target_value(&ev))></textarea>
                 </label>
             </div>
         })}

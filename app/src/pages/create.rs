@@ -96,6 +96,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
     let control = RwSignal::new(TimerControl::Host);
     let auto_advance = RwSignal::new(false);
     let workshop = RwSignal::new(None::<tandem_core::workshop::WorkshopSettings>);
+    let skills = RwSignal::new(String::new());
     let create = ServerAction::<CreateSession>::new();
     let error = RwSignal::new(None::<String>);
     // Set by the first "Create session": from then on the agenda's first problem is also said under the button.
@@ -231,7 +232,17 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
                     breakout: false,
                 },
                 workshop: workshop.get_untracked(),
-                skills: Vec::new(),
+                // One skill a line; only a workshop has skills.
+                skills: match workshop.with_untracked(Option::is_some) {
+                    true => skills.with_untracked(|s| {
+                        s.lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(String::from)
+                            .collect()
+                    }),
+                    false => Vec::new(),
+                },
             },
         });
     };
@@ -307,7 +318,7 @@ fn CreateForm(templates: Vec<Template>) -> impl IntoView {
 
             <fieldset class="card">
                 <legend class="step"><span class="step__n">"3"</span>"Goal and settings"</legend>
-                <crate::components::workshop_options::WorkshopOptions workshop/>
+                <crate::components::workshop_options::WorkshopOptions workshop skills/>
                 <label class="field">
                     <span class="field__label">"Session goal " <span class="optional">"(optional)"</span></span>
                     <textarea rows="2" maxlength=limits::MAX_GOAL_CHARS

@@ -93,6 +93,9 @@ pub enum RelayError {
     /// Loading failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A change could not be stored, or the actor could not be reached.
+    #[error("the change could not be stored")]
+    Unavailable,
 }
 
 impl Relay {

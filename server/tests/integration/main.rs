@@ -19,6 +19,7 @@ mod pages;
 mod private_notes;
 mod retention;
 mod roles;
+mod skills_page;
 mod slow_client;
 mod storage_full;
 mod workshop;

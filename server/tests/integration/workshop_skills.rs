@@ -1,6 +1,6 @@
-//! Skills in a workshop (issue 17), as far as they are built: the workshop's list checked at creation and stored
-//! with its spec, and the relay proposing pairs by skill from the answers stored with the workshop's state. (The
-//! socket messages for picking skills, the picture and the explanations come with the pages: docs/workshops.md.)
+//! Skills in a workshop (issue 17): the workshop's list checked at creation and stored with its spec, the relay
+//! proposing pairs by skill from the answers stored with the workshop's state and saying why on the facilitator's
+//! skills page, and the chart and record. (The skills page's forms: skills_page.rs.)
 
 use crate::common::*;
 use tandem_core::session::{Capability, ParticipantKey};
@@ -124,6 +124,14 @@ async fn the_relay_pairs_by_skill_and_the_offerer_takes_the_first_role() {
     let mut named: Vec<Vec<String>> = groups.iter().map(|g| g.iter().map(name).collect()).collect();
     named.sort();
     assert_eq!(named, vec![vec!["Ana", "Dia"], vec!["Cem", "Ben"]]);
+
+    // The facilitator's skills page says why (names: the facilitator's link only); the observers' does not.
+    let (status, page) = http_get(&beside(&w.host_link, "skills")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("The proposed groups, and why"), "{page}");
+    assert!(page.contains("Ana can help Dia with SQL"), "{page}");
+    let (_, page) = http_get(&beside(&w.observer_link, "skills")).await;
+    assert!(!page.contains("proposed groups") && !page.contains("Ana"), "{page}");
 }
 
 /// The picture as the relay draws it (any of the workshop's links: counts only), and the record with its skills

@@ -16,11 +16,16 @@ use tandem_core::workshop::{GroupSize, Groups, Stage, MAX_BROADCAST_CHARS};
 
 /// The facilitator's or an observer's view of the workshop, once joined.
 pub fn facilitator_live(live: WorkshopLive, link: crate::api::WorkshopLink) -> AnyView {
-    view! { <Facilitator live share=link.share host_link=link.host_link/> }.into_any()
+    view! { <Facilitator live share=link.share host_link=link.host_link skills=link.skills/> }.into_any()
 }
 
 #[component]
-fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<String>) -> impl IntoView {
+fn Facilitator(
+    live: WorkshopLive,
+    share: Option<ShareLinks>,
+    host_link: Option<String>,
+    skills: bool,
+) -> impl IntoView {
     let host = move || live.capability.get() == Some(Capability::Host);
     // The join screen is a page the relay serves (server/src/workshop_files.rs), for the facilitator's link only.
     let join_screen = match crate::Route::current() {
@@ -42,6 +47,7 @@ fn Facilitator(live: WorkshopLive, share: Option<ShareLinks>, host_link: Option<
                 <a class="button" href=join_screen.clone() target="_blank" rel="external" data-testid="show-join-screen">
                     "Show join screen"<span class="sr-only">" (opens a new window, to project)"</span>
                 </a>
+                {skills.then(|| super::skills_link("button", "Skills picture"))}
             </details>
         })}
         {move || {

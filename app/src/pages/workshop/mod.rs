@@ -231,10 +231,20 @@ fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
                 .into_any();
         }
         match capability.get() {
-            Some(Capability::Participant) => view! { <ParticipantView live/> }.into_any(),
+            Some(Capability::Participant) => view! { <ParticipantView live skills=link.skills/> }.into_any(),
             _ => facilitator::facilitator_live(live, link.clone()),
         }
     }
+}
+
+/// The way to the workshop's skills page (issue 17), which the relay draws (server/src/workshop_skills.rs): there a
+/// participant picks theirs, and every link sees the group's picture, kept current.
+fn skills_link(class: &'static str, label: &'static str) -> impl IntoView {
+    let href = match crate::Route::current() {
+        crate::Route::Workshop { id, token } => format!("/w/{id}/skills?t={token}"),
+        _ => String::new(),
+    };
+    view! { <a class=class href=href data-testid="skills-open">{label}</a> }
 }
 
 /// A name for a member id.
@@ -247,7 +257,7 @@ fn name_of(view: &WorkshopView, id: ParticipantId) -> String {
 
 /// A participant's page: the lobby, their breakout (they are sent there), the plenary between rounds, the end.
 #[component]
-fn ParticipantView(live: WorkshopLive) -> impl IntoView {
+fn ParticipantView(live: WorkshopLive, skills: bool) -> impl IntoView {
     // Into the breakout as soon as the view has one for this person: the session page takes over there. Once: a
     // later view (someone else arriving) must not start the navigation again, which would cancel the first.
     let entering = StoredValue::new(false);
@@ -281,6 +291,7 @@ fn ParticipantView(live: WorkshopLive) -> impl IntoView {
                     <section class="card" data-testid="lobby">
                         <h2>"You are in"</h2>
                         <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} {} joined so far.", plural(people, "person has", "people have"))}</p>
+                        {skills.then(|| skills_link("button button--primary", "Pick your skills"))}
                         {facilitator::people_list(live, view.clone())}
                     </section>
                 }.into_any(),

@@ -8,6 +8,7 @@
 
 mod commands;
 mod conn;
+mod skills;
 mod views;
 
 pub use conn::serve_workshop;
@@ -93,6 +94,20 @@ pub enum WorkshopMsg {
     },
     /// A breakout's progress.
     Report(Box<BreakoutReport>),
+    /// A participant's skills, from the skills page (`skills.rs`).
+    SetSkills {
+        /// Their browser's key.
+        key: ParticipantKey,
+        /// Their answers.
+        answers: tandem_core::workshop::SkillAnswers,
+        /// Where the outcome goes.
+        reply: tokio::sync::oneshot::Sender<skills::SkillsReply>,
+    },
+    /// The next round's proposal with why each group was proposed, for the skills page (`skills.rs`).
+    Explain {
+        /// Where the answer goes: `None` without a proposal.
+        reply: tokio::sync::oneshot::Sender<Option<skills::Explained>>,
+    },
 }
 
 /// A page connected to the workshop.
@@ -214,6 +229,12 @@ impl WorkshopActor {
             }
             WorkshopMsg::Command { conn, msg } => self.command(conn, msg).await,
             WorkshopMsg::Report(report) => self.report(*report),
+            WorkshopMsg::SetSkills { key, answers, reply } => {
+                let _ = reply.send(self.set_skills(&key, &answers).await);
+            }
+            WorkshopMsg::Explain { reply } => {
+                let _ = reply.send(self.explain());
+            }
         }
     }
 

@@ -1,0 +1,115 @@
+import { expect, Page } from "@playwright/test";
+import { test, hydrated, expectAccessible, screenshots } from "./helpers";
+
+// Skills in a workshop (issue 17): the facilitator lists them at creation; six participants, each in a browser of
+// their own, pick what they can help with and want to learn on the skills page (the lobby's "Pick your skills"),
+// the picture fills in the lobby and on the skills page with the gap called out, and the proposal pairs by skill.
+
+/** What each participant picks: the level per skill they can help with, the skills they want to learn. */
+const SKILLS = ["SQL", "Facilitation", "Kubernetes"];
+const PEOPLE: [string, Record<string, string>, string[]][] = [
+  ["Ana", { SQL: "expert" }, ["Facilitation", "Kubernetes"]],
+  ["Ben", { Facilitation: "solid" }, ["SQL", "Kubernetes"]],
+  ["Cleo", { SQL: "some" }, ["Kubernetes"]],
+  ["Dev", { Facilitation: "any" }, ["SQL"]],
+  ["Eli", {}, ["Kubernetes", "SQL"]],
+  ["Fay", { SQL: "solid", Facilitation: "expert" }, []],
+];
+
+async function joinWorkshop(page: Page, link: string, name: string) {
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page.getByTestId("lobby")).toContainText("You are in");
+}
+
+test("six people pick skills; the lobby and the skills page show the group's gaps", async ({ page, browser }) => {
+  test.setTimeout(240_000);
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByLabel("Workshop for a group").check();
+  await page.getByTestId("skills-list").fill("SQL\nFacilitation\n\nKubernetes\n");
+  await page.getByRole("button", { name: "Create workshop" }).click();
+  await page.waitForURL(/\/w\//);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Join" }).click();
+  await expect(page.getByTestId("skills-open")).toHaveText("Skills picture");
+  const link = await page.getByTestId("participant-link").inputValue();
+
+  const people: Page[] = [];
+  for (const [name] of PEOPLE) {
+    const p = await (await browser.newContext()).newPage();
+    await joinWorkshop(p, link, name);
+    people.push(p);
+  }
+  /** One participant picks on the skills page, reached from their lobby, and is sent back to the lobby. */
+  const pick = async (i: number) => {
+    const [, offers, wants] = PEOPLE[i];
+    const p = people[i];
+    await p.getByTestId("skills-open").click();
+    await p.getByTestId("skills-pick").click();
+    await expect(p.getByTestId("skills-form")).toBeVisible();
+    for (const [skill, level] of Object.entries(offers)) await p.locator(`#level${SKILLS.indexOf(skill)}`).selectOption(level);
+    for (const skill of wants) await p.getByTestId("skills-form").getByRole("checkbox", { name: skill, exact: true }).check();
+    await p.getByTestId("skills-save").click();
+    await expect(p.getByTestId("lobby")).toContainText("You are in");
+  };
+  for (let i = 0; i < 5; i++) await pick(i);
+
+  // The facilitator opens the skills page in a tab of their own (to keep beside the lobby, or to project); it keeps
+  // itself current: the sixth pick shows there without a reload.
+  await expect(page.getByTestId("people").locator("li")).toHaveCount(6);
+  await screenshots(page, "workshop-skills-lobby");
+  const skills = await page.context().newPage();
+  await skills.goto(await page.getByTestId("skills-open").getAttribute("href") ?? "");
+  await expect(skills.getByTestId("skills-answered")).toHaveText("5 of 6 participants have picked their skills.");
+  await pick(5);
+  await expect(skills.getByTestId("skills-answered")).toHaveText("6 of 6 participants have picked their skills.", {
+    timeout: 15_000,
+  });
+  const rows = skills.getByTestId("skills-table").locator("tbody tr");
+  // Kubernetes: wanted by 4, offered by none; SQL: 3 and 3; Facilitation: 1 and 3 (the largest gap first).
+  await expect(rows).toHaveText([/Kubernetes\s*4\s*0/, /SQL\s*3\s*3/, /Facilitation\s*1\s*3/]);
+  await expect(skills.getByTestId("skills-gap")).toHaveText("4 people want Kubernetes; nobody here offers it.");
+  await expect(skills.getByTestId("skills-markdown")).toHaveValue(/\| Kubernetes \| 4 \| 0 \| 4 \|/);
+  await expect
+    .poll(() => skills.getByTestId("skills-chart").evaluate((img: HTMLImageElement) => img.naturalWidth))
+    .toBeGreaterThan(0);
+  await expect(skills.locator("body")).not.toContainText("Ana");
+  await expectAccessible(skills);
+  await screenshots(skills, "workshop-skills-page");
+  await skills.close();
+
+  // A browser that has not joined is told to join first.
+  const stranger = await (await browser.newContext()).newPage();
+  await stranger.goto(link.replace(/\?t=/, "/skills?t="));
+  await expect(stranger.getByTestId("skills-how")).toBeVisible();
+  await expect(stranger.getByTestId("skills-pick")).toBeHidden();
+
+  // A participant opens the form again: it shows their answers; their lobby shows the chart too.
+  const dev = people[3];
+  await dev.getByTestId("skills-open").click();
+  await dev.getByTestId("skills-pick").click();
+  await expect(dev.getByTestId("skills-form").getByRole("checkbox", { name: "SQL", exact: true })).toBeChecked();
+  await expect(dev.locator("#level1")).toHaveValue("any");
+  await expectAccessible(dev);
+  await screenshots(dev, "workshop-skills-form");
+  await dev.getByRole("link", { name: "Back without saving" }).click();
+  await expect(dev.getByTestId("lobby")).toBeVisible();
+
+  // The facilitator's own link goes there and back in the same tab too.
+  await page.getByTestId("skills-open").click();
+  await expect(page.getByTestId("skills-answered")).toBeVisible();
+  await page.getByTestId("skills-back").click();
+  await hydrated(page);
+
+  // The proposal pairs by skill: the SQL expert with someone who wants SQL.
+  await expect(page.getByTestId("stage-line")).toContainText("6 participants here");
+  await page.getByTestId("propose").click();
+  const groups = page.getByTestId("proposal").locator("li.group");
+  await expect(groups).toHaveCount(3);
+  const texts = await groups.allInnerTexts();
+  const anaGroup = texts.find((t) => t.includes("Ana")) ?? "";
+  expect(["Ben", "Dev", "Eli"].some((n) => anaGroup.includes(n)), anaGroup).toBe(true);
+});

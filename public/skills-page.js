@@ -1,0 +1,39 @@
+// The workshop's skills page (served by the relay: server/src/workshop_skills.rs).
+// 1. On the participants' link, "Pick your skills" posts this browser's key, which the workshop page keeps in
+//    localStorage when the person joins (`tandem.workshop.{id}`); a browser that has not joined keeps the hint.
+// 2. The group's picture is read again every 5 s and replaced when it changed, without reloading the page (a reload
+//    would move a screen reader, and a timed refresh is an accessibility fault).
+const open = document.getElementById("skills-open");
+if (open) {
+  try {
+    const me = JSON.parse(localStorage.getItem(`tandem.workshop.${open.dataset.workshop}`) || "null");
+    if (me && me.key) {
+      open.elements.key.value = me.key;
+      open.hidden = false;
+      document.getElementById("skills-join").hidden = true;
+    }
+  } catch {
+    // Storage disabled or unreadable: the hint stays.
+  }
+}
+const picture = document.querySelector("[data-testid=skills-picture]");
+if (picture) {
+  const url = `${location.pathname}${location.search}`;
+  setInterval(async () => {
+    try {
+      const response = await fetch(url, { cache: "no-store" });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const next = page.querySelector("[data-testid=skills-picture]");
+      const current = document.querySelector("[data-testid=skills-picture]");
+      if (next && current && next.textContent !== current.textContent) {
+        const chart = next.querySelector("img");
+        // A new address, so that the browser draws the new chart instead of the one it has.
+        if (chart) chart.src = `${chart.getAttribute("src")}&v=${Date.now()}`;
+        current.replaceWith(document.importNode(next, true));
+      }
+    } catch {
+      // Offline for a moment: the next round tries again.
+    }
+  }, 5000);
+}

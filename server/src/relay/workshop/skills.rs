@@ -1,0 +1,97 @@
+//! A participant's skills (issue 17), saved from the workshop's skills page through a server function: the answers
+//! go through the workshop's actor like every other change of its state (checked on a copy, the copy stored, then
+//! adopted and the views sent), so that a save and the facilitator's commands never overwrite each other.
+
+use super::*;
+use crate::relay::RelayError;
+use tandem_core::session::FieldError;
+use tandem_core::workshop::SkillAnswers;
+use tokio::sync::oneshot;
+
+/// The next round's proposed groups: each group's names in role order, and why it was proposed.
+pub type Explained = Vec<(Vec<String>, String)>;
+
+/// What became of a save: `Ok` once stored; the refusal per field; or `Err` when it could not be stored.
+pub type SkillsReply = Result<Result<(), Vec<FieldError>>, RelayError>;
+
+impl Relay {
+    /// Keeps the skills of the member whose browser key is `key` in workshop `id`, through its actor (started if
+    /// it does not run).
+    pub async fn set_skills(&self, id: &str, key: ParticipantKey, answers: SkillAnswers) -> SkillsReply {
+        // An actor that stops (nobody there for a while) just as the save arrives drops it: ask a new one once.
+        for _ in 0..2 {
+            let inbox = self.workshop(id).await?;
+            let (reply, answer) = oneshot::channel();
+            let msg = WorkshopMsg::SetSkills {
+                key: key.clone(),
+                answers: answers.clone(),
+                reply,
+            };
+            if inbox.send(msg).await.is_err() {
+                continue;
+            }
+            if let Ok(result) = answer.await {
+                return result;
+            }
+        }
+        Err(RelayError::Unavailable)
+    }
+}
+
+impl Relay {
+    /// The next round's proposal of workshop `id`, if its actor runs and has one: each group's names in role order,
+    /// and why it was proposed ([`tandem_core::workshop::matching::explain`]). For the facilitator's skills page.
+    pub async fn proposal_explained(&self, id: &str) -> Option<Explained> {
+        let inbox = self.workshops.running(id)?;
+        let (reply, answer) = oneshot::channel();
+        inbox.send(WorkshopMsg::Explain { reply }).await.ok()?;
+        answer.await.ok().flatten()
+    }
+}
+
+impl WorkshopActor {
+    pub(super) fn explain(&self) -> Option<Explained> {
+        let Some(WorkshopServerMsg::Proposal { groups, .. }) = &self.proposal else {
+            return None;
+        };
+        let state = &self.record.state;
+        let answers = state.skill_answers();
+        let name = |p: ParticipantId| {
+            state
+                .member(p)
+                .map_or_else(|| "A former participant".into(), |m| m.name.clone())
+        };
+        let explained = groups
+            .iter()
+            .map(|g| {
+                let names = g.iter().map(|p| name(*p)).collect();
+                (names, tandem_core::workshop::matching::explain(g, &answers, name))
+            })
+            .collect();
+        Some(explained)
+    }
+
+    pub(super) async fn set_skills(&mut self, key: &ParticipantKey, answers: &SkillAnswers) -> SkillsReply {
+        let whole = |message: &str| {
+            Ok(Err(vec![FieldError {
+                field: String::new(),
+                message: message.into(),
+            }]))
+        };
+        let Some(member) = self.record.state.member_by_key(key).filter(|m| !m.removed) else {
+            return whole("Join the workshop first: this browser has not joined it.");
+        };
+        let mut next = self.record.state.clone();
+        if let Err(errors) = next.set_skills(&self.record.spec, member.id, answers) {
+            return Ok(Err(errors));
+        }
+        if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
+            tracing::error!(workshop = %self.id, error = %e, "could not save skills");
+            return Err(RelayError::Unavailable);
+        }
+        self.record.state = next;
+        // The pages redraw the knowledge-gap picture with each view.
+        self.send_views();
+        Ok(Ok(()))
+    }
+}

@@ -1,0 +1,332 @@
+//! `/w/{id}/skills?t=TOKEN`: a workshop's skills page (issue 17), drawn by the relay like the record page: plain HTML
+//! forms, no page code of its own, so that it weighs nothing on the workshop page's size budget
+//! (docs/workshops.md, "Skills").
+//!
+//! - `GET`, any of the workshop's links: the group's knowledge-gap picture (the chart, the same figures as a table,
+//!   the skills nobody offers, the Markdown to copy), kept current by public/skills-page.js. Counts only, never who
+//!   picked what; on the facilitator's link also the next round's proposal with why each group was proposed. On the participants' link, "Pick your skills": a form the script fills with the browser's key,
+//!   which the workshop page keeps in localStorage.
+//! - `POST` with `step=open` and the browser's `key` (in the body, never in the address, so that it reaches no log
+//!   or referrer): the participant's form, filled with their answers.
+//! - `POST` with `step=save`: the answers go through the workshop's actor (checked, stored, the pages told); saved,
+//!   the browser goes back to the lobby (303); refused, the form comes back with each message at its field and the
+//!   choices as sent (422); nothing is partly kept.
+//!
+//! Only a participant who joined in that browser (their key, on the participants' link) gets a form; any other key
+//! or link is the same 404 as a wrong link.
+
+use crate::error::AppError;
+use crate::store::WorkshopRecord;
+use crate::workshop_files::{html_escape, unavailable};
+use crate::AppState;
+use crate::ExportQuery;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use tandem_core::session::{Capability, FieldError, ParticipantKey};
+use tandem_core::workshop::{picture_markdown, Level, Offer, SkillAnswers, SkillGap, Stage, MAX_PICKS};
+
+/// The levels a participant picks from for a skill they can help with: form value, label, level.
+const LEVELS: [(&str, &str, Option<Level>); 4] = [
+    ("any", "Can help (level not given)", None),
+    ("some", "Some experience", Some(Level::Some)),
+    ("solid", "Solid", Some(Level::Solid)),
+    ("expert", "Expert", Some(Level::Expert)),
+];
+
+/// The workshop `id` if it lists skills, and what `token` allows in it; a wrong link and a workshop without skills
+/// get the same 404 page.
+async fn workshop(state: &AppState, id: &str, token: &str) -> Result<(WorkshopRecord, Capability), Response> {
+    match state.store.workshop(id).await {
+        Ok(Some(record)) if !record.spec.skills.is_empty() => match record.capability_of(token) {
+            Some(capability) => Ok((record, capability)),
+            None => Err(not_found()),
+        },
+        Ok(_) => Err(not_found()),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a workshop");
+            Err(crate::relay_error_page(unavailable().status(), None))
+        }
+    }
+}
+
+fn not_found() -> Response {
+    crate::relay_error_page(AppError::InvalidLink.into_response().status(), None)
+}
+
+/// `GET /w/{id}/skills?t=TOKEN`: the picture, for any of the workshop's links.
+pub(crate) async fn skills_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Response {
+    let (record, capability) = match workshop(&state, &id, &query.t).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let mut body = String::new();
+    // The facilitator's link: the next round's proposal, if there is one, and why each group was proposed.
+    if capability == Capability::Host {
+        if let Some(groups) = state.relay.proposal_explained(&id).await {
+            body.push_str(
+                r#"<section class="card" data-testid="skills-proposal"><h2>The proposed groups, and why</h2><ol>"#,
+            );
+            for (names, why) in groups {
+                let _ = write!(
+                    body,
+                    "<li><strong>{}</strong>: {}</li>",
+                    html_escape(&names.join(", ")),
+                    html_escape(&why)
+                );
+            }
+            body.push_str(
+                r#"</ol><p class="hint">Move people on the workshop page before you open the round.</p></section>"#,
+            );
+        }
+    }
+    if capability == Capability::Participant {
+        // public/skills-page.js puts this browser's key (kept by the workshop page) into the form and shows it; a
+        // browser that has not joined sees the hint instead.
+        let _ = write!(
+            body,
+            r#"<section class="card" data-testid="skills-mine"><h2>Your skills</h2>
+<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" hidden>
+<input type="hidden" name="key" value=""><input type="hidden" name="step" value="open">
+<p>Mark what you can help with and what you want to learn: Tandem pairs people by it.</p>
+<button type="submit" class="button button--primary" data-testid="skills-pick">Pick your skills</button></form>
+<p class="hint" id="skills-join" data-testid="skills-how">Join the workshop in this browser first (“Back to the workshop”), then come back here to pick your skills.</p></section>"#,
+            html_escape(&id),
+            html_escape(&query.t),
+            html_escape(&id),
+        );
+    }
+    page(&record, &id, &query.t, &body, StatusCode::OK)
+}
+
+/// `POST /w/{id}/skills?t=TOKEN`: a participant's form (`step=open`) or their save (`step=save`).
+pub(crate) async fn skills_form(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let (record, capability) = match workshop(&state, &id, &query.t).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let key = ParticipantKey(form.get("key").cloned().unwrap_or_default());
+    let Some(member) = record.state.member_by_key(&key).filter(|m| !m.removed).cloned() else {
+        return not_found();
+    };
+    if capability != Capability::Participant || member.capability != Capability::Participant {
+        return not_found();
+    }
+    let open = record.state.rounds.is_empty() && record.state.stage != Stage::Ended;
+    if form.get("step").map(String::as_str) != Some("save") || !open {
+        let form = answers_html(&record, &id, &query.t, &key, &member.name, &member.skills, &[], open);
+        return page(&record, &id, &query.t, &form, StatusCode::OK);
+    }
+    let answers = read_answers(&record.spec.skills, &form);
+    let refused = match state.relay.set_skills(&id, key.clone(), answers.clone()).await {
+        Ok(Ok(())) => {
+            let lobby = format!("/w/{id}?t={}", query.t);
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, lobby)]).into_response();
+        }
+        Ok(Err(refused)) => (refused, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(e) => {
+            tracing::error!(workshop = %id, error = %e, "could not save skills");
+            let message = "Tandem could not save your skills right now; nothing was changed. Please try again.";
+            (vec![field_error("", message)], StatusCode::SERVICE_UNAVAILABLE)
+        }
+    };
+    let form = answers_html(&record, &id, &query.t, &key, &member.name, &answers, &refused.0, open);
+    page(&record, &id, &query.t, &form, refused.1)
+}
+
+fn field_error(field: &str, message: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// The answers as the form sends them: `level{i}` for the i-th skill one can help with (absent or `no`: not
+/// offered), `want{i}` for one to learn. Unknown values count as not picked.
+fn read_answers(skills: &[String], form: &HashMap<String, String>) -> SkillAnswers {
+    let mut answers = SkillAnswers::default();
+    for (i, skill) in skills.iter().enumerate() {
+        let level = form.get(&format!("level{i}")).map(String::as_str);
+        if let Some((_, _, level)) = LEVELS.iter().find(|(value, _, _)| Some(*value) == level) {
+            answers.offers.push(Offer {
+                skill: skill.clone(),
+                level: *level,
+            });
+        }
+        if form.contains_key(&format!("want{i}")) {
+            answers.wants.push(skill.clone());
+        }
+    }
+    answers
+}
+
+/// The participant's form, filled with `answers`, with `errors` at their fields; read-only once rounds have begun.
+#[allow(clippy::too_many_arguments)]
+fn answers_html(
+    record: &WorkshopRecord,
+    id: &str,
+    token: &str,
+    key: &ParticipantKey,
+    name: &str,
+    answers: &SkillAnswers,
+    errors: &[FieldError],
+    open: bool,
+) -> String {
+    let (id, token) = (html_escape(id), html_escape(token));
+    let error = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| html_escape(&e.message))
+            .unwrap_or_default()
+    };
+    let mut html = format!(
+        r#"<section class="card" data-testid="skills-mine"><h2>Your skills, {}</h2>"#,
+        html_escape(name)
+    );
+    if !open {
+        let list = |names: Vec<&str>| match names.is_empty() {
+            true => "nothing picked".to_string(),
+            false => html_escape(&names.join(", ")),
+        };
+        let _ = write!(
+            html,
+            r#"<p>You can help with: {}.</p><p>You want to learn: {}.</p>
+<p class="hint">Skills can be changed until the first round opens.</p><a class="button" href="/w/{id}?t={token}">Back to the workshop</a></section>"#,
+            list(answers.offers.iter().map(|o| o.skill.as_str()).collect()),
+            list(answers.wants.iter().map(String::as_str).collect()),
+        );
+        return html;
+    }
+    let _ = write!(
+        html,
+        r#"<p>Tandem pairs people so that someone who can help meets someone who wants to learn. Other participants see only how many picked each skill; the facilitator sees who can help whom in the groups Tandem proposes.</p>
+<p class="field__error" role="alert" data-testid="skills-error">{}</p>
+<form method="post" action="/w/{id}/skills?t={token}" class="skills-form" data-testid="skills-form">
+<input type="hidden" name="key" value="{}"><input type="hidden" name="step" value="save">
+<fieldset aria-describedby="offers-hint offers-error"><legend>I can help with</legend>
+<p class="hint" id="offers-hint">Up to {MAX_PICKS} skills, each with your level.</p>
+<p class="field__error" id="offers-error" data-testid="offers-error">{}</p><ul class="skill-picks">"#,
+        error(""),
+        html_escape(&key.0),
+        error("offers"),
+    );
+    for (i, skill) in record.spec.skills.iter().enumerate() {
+        let offer = answers.offers.iter().find(|o| &o.skill == skill);
+        let _ = write!(
+            html,
+            r#"<li class="skill-pick"><label for="level{i}">{}</label><select class="input input--small" id="level{i}" name="level{i}" data-testid="skill-level"><option value="no">No</option>"#,
+            html_escape(skill)
+        );
+        for (value, label, level) in LEVELS {
+            let selected = if offer.is_some_and(|o| o.level == level) {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(html, r#"<option value="{value}"{selected}>{label}</option>"#);
+        }
+        html.push_str("</select></li>");
+    }
+    let _ = write!(
+        html,
+        r#"</ul></fieldset><fieldset aria-describedby="wants-hint wants-error"><legend>I want to learn</legend>
+<p class="hint" id="wants-hint">Up to {MAX_PICKS} skills.</p><p class="field__error" id="wants-error" data-testid="wants-error">{}</p><ul class="skill-picks">"#,
+        error("wants")
+    );
+    for (i, skill) in record.spec.skills.iter().enumerate() {
+        let checked = if answers.wants.contains(skill) { " checked" } else { "" };
+        let _ = write!(
+            html,
+            r#"<li class="skill-pick"><input type="checkbox" id="want{i}" name="want{i}"{checked} data-testid="skill-want"><label for="want{i}">{}</label></li>"#,
+            html_escape(skill)
+        );
+    }
+    let _ = write!(
+        html,
+        r#"</ul></fieldset><div class="actions"><button type="submit" class="button button--primary" data-testid="skills-save">Save and go back to the lobby</button>
+<a class="button button--quiet" href="/w/{id}?t={token}">Back without saving</a></div></form></section>"#
+    );
+    html
+}
+
+/// The page: the workshop's name, `mine` (the participant's part, or a hint), and the picture.
+fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: StatusCode) -> Response {
+    let spec = &record.spec;
+    let title = match spec.format.goal.trim() {
+        "" => spec.format.template_name.clone(),
+        goal => format!("{}: {goal}", spec.format.template_name),
+    };
+    let participants = record
+        .state
+        .members
+        .iter()
+        .filter(|m| m.capability == Capability::Participant && !m.removed);
+    let (joined, answered) = participants.fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
+    let mut main = format!(
+        r#"<main class="page page--narrow skills-page"><p class="eyebrow">Workshop skills</p><h1>{}</h1>
+<p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}
+<section class="card" data-testid="skills-picture"><h2>The group's knowledge gaps</h2>
+<p class="hint" data-testid="skills-answered">{answered} of {joined} participants have picked their skills.</p>"#,
+        html_escape(&title),
+        html_escape(id),
+        html_escape(token),
+    );
+    let picture = record.state.skill_picture(spec);
+    if answered == 0 {
+        main.push_str(
+            r#"<p data-testid="skills-empty">Nobody has picked skills yet: the picture appears as people do.</p>"#,
+        );
+    } else {
+        picture_html(&mut main, &picture, &html_escape(id), &html_escape(token));
+        let _ = write!(
+            main,
+            r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="6" readonly data-testid="skills-markdown">{}</textarea></label>"#,
+            html_escape(&picture_markdown(&picture))
+        );
+    }
+    main.push_str("</section></main>");
+    let mut response = crate::relay_page(&html_escape(&format!("Skills: {title}")), Some("skills-page.js"), &main);
+    *response.status_mut() = status;
+    response
+}
+
+/// The picture (issue 17): the chart the relay draws, the same figures as a table for screen readers and anyone who
+/// wants numbers, and the skills nobody offers. `id` and `token` are HTML-escaped.
+pub(crate) fn picture_html(body: &mut String, picture: &[SkillGap], id: &str, token: &str) {
+    let _ = write!(
+        body,
+        r#"<div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens"><img class="times-chart" src="/w/{id}/skills.svg?t={token}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart"></div>
+<p class="hint chart-scroll__hint" aria-hidden="true">Scroll the chart sideways to see all of it →</p>
+<table class="skills-table" data-testid="skills-table"><caption>Skills wanted and offered, the largest gap first</caption>
+<thead><tr><th scope="col">Skill</th><th scope="col">Want to learn</th><th scope="col">Can help</th></tr></thead><tbody>"#
+    );
+    for l in picture {
+        let _ = write!(
+            body,
+            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>"#,
+            html_escape(&l.skill),
+            l.want,
+            l.offer
+        );
+    }
+    body.push_str("</tbody></table>");
+    for l in picture.iter().filter(|l| l.uncovered()) {
+        let _ = write!(
+            body,
+            r#"<p class="broadcast" data-testid="skills-gap">{}</p>"#,
+            html_escape(&l.callout())
+        );
+    }
+}

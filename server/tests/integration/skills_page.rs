@@ -1,0 +1,150 @@
+//! The workshop's skills page (issue 17), drawn by the relay, through HTTP as a browser uses it: the lobby's
+//! "Pick your skills" posts the browser's key; a save is checked per field with nothing partly kept; each link sees
+//! counts, never who picked what; saves are refused once the first round has opened.
+
+use crate::common::*;
+use tandem_core::protocol::workshop::{WorkshopClientMsg, WorkshopServerMsg};
+use tandem_core::session::ParticipantKey;
+use tandem_core::workshop::{Level, SkillAnswers};
+
+fn token_of(link: &str) -> &str {
+    link.split("?t=").nth(1).unwrap()
+}
+
+/// The skills page's address for `link`.
+fn skills_url(server: &TestServer, w: &Workshop, link: &str) -> String {
+    format!("{}/w/{}/skills?t={}", server.url(), w.id, token_of(link))
+}
+
+/// Posts the skills form as a browser does: (status, whole response).
+async fn post(server: &TestServer, w: &Workshop, link: &str, fields: &str) -> (u16, String) {
+    http_post_form(&skills_url(server, w, link), fields).await
+}
+
+async fn stored(server: &TestServer, w: &Workshop, n: u8) -> SkillAnswers {
+    let record = server.state.store.workshop(&w.id).await.unwrap().unwrap();
+    record
+        .state
+        .member_by_key(&ParticipantKey(key(n)))
+        .unwrap()
+        .skills
+        .clone()
+}
+
+const SKILLS: [&str; 6] = ["SQL", "Facilitation", "Kubernetes", "Rust", "Go", "C<S>S"];
+
+#[tokio::test]
+async fn a_participant_picks_skills_checked_per_field_and_the_others_see_counts_only() {
+    let server = TestServer::start().await;
+    let w = server.workshop_with_skills(settings(2), &SKILLS).await.unwrap();
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 9).await;
+    let (_ana, _) = server.join_workshop(&w.participant_link, "Ana", 1).await;
+    let link = w.participant_link.clone();
+    let k = key(1);
+
+    // The lobby's button opens the form, every skill escaped.
+    let (status, form) = post(&server, &w, &link, &format!("key={k}&step=open")).await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("data-testid=\"skills-form\"") && form.contains("Your skills, Ana"),
+        "{form}"
+    );
+    assert!(form.contains("C&lt;S&gt;S") && !form.contains("C<S>S"));
+
+    // Refused at their field, the choices kept as sent, and nothing stored of a refused save.
+    let six: String = (0..6).map(|i| format!("&want{i}=on")).collect();
+    let (status, page) = post(&server, &w, &link, &format!("key={k}&step=save&level0=expert{six}")).await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Pick at most 5 skills here; you picked 6."), "{page}");
+    assert!(page.contains(r#"<option value="expert" selected>"#), "{page}");
+    assert!(stored(&server, &w, 1).await.is_empty());
+    // A level that is not one of the form's counts as not picked.
+    let (status, _) = post(&server, &w, &link, &format!("key={k}&step=save&level1=guru&want9=on")).await;
+    assert_eq!(status, 303);
+    assert!(stored(&server, &w, 1).await.is_empty());
+
+    // A good save, twice (a double submit): kept once; back to the lobby; the pages get a view.
+    for _ in 0..2 {
+        let (status, response) = post(&server, &w, &link, &format!("key={k}&step=save&level0=expert&want2=on")).await;
+        assert_eq!(status, 303, "{response}");
+        let location = format!("location: /w/{}?t={}", w.id, token_of(&link));
+        assert!(response.to_lowercase().contains(&location.to_lowercase()), "{response}");
+    }
+    let kept = stored(&server, &w, 1).await;
+    assert_eq!(
+        kept,
+        SkillAnswers::from_names(&[("SQL", Some(Level::Expert))], &["Kubernetes"])
+    );
+    host.recv_until(|m| matches!(m, WorkshopServerMsg::View { .. })).await;
+    let (_, form) = post(&server, &w, &link, &format!("key={k}&step=open")).await;
+    assert!(form.contains(r#"id="want2" name="want2" checked"#), "{form}");
+
+    // Every link sees the picture: counts and the gap, never a name or a key.
+    for l in [&w.host_link, &w.observer_link, &w.participant_link] {
+        let (status, page) = http_get(&skills_url(&server, &w, l)).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("1 of 1 participants have picked their skills."), "{page}");
+        assert!(
+            page.contains(r#"<tr><th scope="row">Kubernetes</th><td>1</td><td>0</td></tr>"#),
+            "{page}"
+        );
+        assert!(
+            page.contains("1 person wants Kubernetes; nobody here offers it."),
+            "{page}"
+        );
+        assert!(!page.contains("Ana") && !page.contains(&k), "{page}");
+        // The participants' link also has "Pick your skills", which the page's script fills with the browser's key.
+        let participants = l == &w.participant_link;
+        assert_eq!(page.contains(r#"id="skills-open""#), participants, "{page}");
+        assert!(page.contains(r#"<script src="/skills-page.js" defer></script>"#));
+    }
+}
+
+#[tokio::test]
+async fn wrong_links_keys_and_saves_after_the_first_round_are_refused() {
+    let server = TestServer::start().await;
+    let w = server.workshop_with_skills(settings(2), &["SQL", "Go"]).await.unwrap();
+    let plain = server.workshop(settings(2)).await;
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 9).await;
+    let (_ana, _) = server.join_workshop(&w.participant_link, "Ana", 1).await;
+    let (_ben, _) = server.join_workshop(&w.participant_link, "Ben", 2).await;
+    let save = "step=save&want1=on";
+
+    // Only a participant who joined, with the participants' link, gets a form: anything else is the same 404.
+    let wrong = [
+        (w.host_link.clone(), key(9)),
+        (w.participant_link.clone(), key(7)),
+        (w.participant_link.replace("?t=", "?t=x"), key(1)),
+        (w.participant_link.clone(), String::new()),
+    ];
+    for (link, k) in &wrong {
+        let (status, page) = post(&server, &w, link, &format!("key={k}&{save}")).await;
+        assert_eq!(status, 404, "{link} {k}");
+        assert!(page.contains("This link is not valid"), "{page}");
+    }
+    let (status, _) = post(
+        &server,
+        &plain,
+        &plain.participant_link,
+        &format!("key={}&{save}", key(1)),
+    )
+    .await;
+    assert_eq!(status, 404, "a workshop without skills");
+    assert_eq!(http_get(&skills_url(&server, &plain, &plain.host_link)).await.0, 404);
+    assert!(stored(&server, &w, 1).await.is_empty());
+
+    // Once the first round has opened, the answers are the picture the rounds were paired from.
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 3)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    host.send(&WorkshopClientMsg::Open { groups }).await;
+    host.view_until(|v| !v.breakouts.is_empty()).await;
+    let (status, page) = post(&server, &w, &w.participant_link, &format!("key={}&{save}", key(1))).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Skills can be changed until the first round opens."),
+        "{page}"
+    );
+    assert!(!page.contains("data-testid=\"skills-form\""));
+    assert!(stored(&server, &w, 1).await.is_empty());
+}
