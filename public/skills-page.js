@@ -2,7 +2,7 @@
 // 1. On the participants' link, "Pick your skills" posts this browser's key, which the workshop page keeps in
 //    localStorage when the person joins (`tandem.workshop.{id}`); a browser that has not joined keeps the hint.
 // 2. The group's picture is read again every 5 s and replaced when it changed, without reloading the page (a reload
-//    would move a screen reader, and a timed refresh is an accessibility fault).
+//    would move a screen reader, and a timed refresh is an accessibility fault); never while focus is in it.
 const open = document.getElementById("skills-open");
 if (open) {
   try {
@@ -19,14 +19,21 @@ if (open) {
 const picture = document.querySelector("[data-testid=skills-picture]");
 if (picture) {
   const url = `${location.pathname}${location.search}`;
-  setInterval(async () => {
+  const timer = setInterval(async () => {
+    const current = document.querySelector("[data-testid=skills-picture]");
+    // Not while the tab is hidden, and not under someone's focus or selection (the chart's scroll box, the
+    // Markdown being copied): the next round tries again.
+    if (document.hidden || !current || current.contains(document.activeElement)) return;
     try {
       const response = await fetch(url, { cache: "no-store" });
+      if (response.status === 404) {
+        clearInterval(timer);
+        return;
+      }
       if (!response.ok) return;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
       const next = page.querySelector("[data-testid=skills-picture]");
-      const current = document.querySelector("[data-testid=skills-picture]");
-      if (next && current && next.textContent !== current.textContent) {
+      if (next && next.textContent !== current.textContent && !current.contains(document.activeElement)) {
         const chart = next.querySelector("img");
         // A new address, so that the browser draws the new chart instead of the one it has.
         if (chart) chart.src = `${chart.getAttribute("src")}&v=${Date.now()}`;

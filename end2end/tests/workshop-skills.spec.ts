@@ -2,8 +2,9 @@ import { expect, Page } from "@playwright/test";
 import { test, hydrated, expectAccessible, screenshots } from "./helpers";
 
 // Skills in a workshop (issue 17): the facilitator lists them at creation; six participants, each in a browser of
-// their own, pick what they can help with and want to learn on the skills page (the lobby's "Pick your skills"),
-// the picture fills in the lobby and on the skills page with the gap called out, and the proposal pairs by skill.
+// their own, pick what they can help with and want to learn on the skills page (the lobby's "Pick your skills");
+// the skills page's picture fills in without a reload, with the gap called out; the facilitator chooses how rounds
+// are proposed, and the proposal pairs by skill and says why.
 
 /** What each participant picks: the level per skill they can help with, the skills they want to learn. */
 const SKILLS = ["SQL", "Facilitation", "Kubernetes"];
@@ -83,11 +84,11 @@ test("six people pick skills; the lobby and the skills page show the group's gap
 
   // A browser that has not joined is told to join first.
   const stranger = await (await browser.newContext()).newPage();
-  await stranger.goto(link.replace(/\?t=/, "/skills?t="));
+  await stranger.goto(link.replace(/\?t=/, "/skills?t="), { waitUntil: "load" });
   await expect(stranger.getByTestId("skills-how")).toBeVisible();
   await expect(stranger.getByTestId("skills-pick")).toBeHidden();
 
-  // A participant opens the form again: it shows their answers; their lobby shows the chart too.
+  // A participant opens the form again: it shows their answers.
   const dev = people[3];
   await dev.getByTestId("skills-open").click();
   await dev.getByTestId("skills-pick").click();
@@ -98,13 +99,22 @@ test("six people pick skills; the lobby and the skills page show the group's gap
   await dev.getByRole("link", { name: "Back without saving" }).click();
   await expect(dev.getByTestId("lobby")).toBeVisible();
 
-  // The facilitator's own link goes there and back in the same tab too.
+  // The facilitator's own link, in the same tab: how the next round is proposed (Tandem's way now: by skill).
   await page.getByTestId("skills-open").click();
-  await expect(page.getByTestId("skills-answered")).toBeVisible();
+  await expect(page.getByTestId("pairing-skills")).toBeChecked();
+  await page.getByTestId("pairing-random").check();
+  await page.getByTestId("pairing-save").click();
+  await expect(page.getByTestId("pairing-random")).toBeChecked();
+  await page.getByTestId("pairing-rotation").check();
+  await page.getByTestId("pairing-save").click();
+  await expect(page.getByTestId("pairing-rotation")).toBeChecked();
+  await page.getByTestId("pairing-skills").check();
+  await page.getByTestId("pairing-save").click();
+  await expect(page.getByTestId("pairing-skills")).toBeChecked();
   await page.getByTestId("skills-back").click();
   await hydrated(page);
 
-  // The proposal pairs by skill: the SQL expert with someone who wants SQL.
+  // The proposal pairs by skill: the SQL expert with someone who wants SQL; the skills page says why.
   await expect(page.getByTestId("stage-line")).toContainText("6 participants here");
   await page.getByTestId("propose").click();
   const groups = page.getByTestId("proposal").locator("li.group");
@@ -112,4 +122,12 @@ test("six people pick skills; the lobby and the skills page show the group's gap
   const texts = await groups.allInnerTexts();
   const anaGroup = texts.find((t) => t.includes("Ana")) ?? "";
   expect(["Ben", "Dev", "Eli"].some((n) => anaGroup.includes(n)), anaGroup).toBe(true);
+  await page.getByTestId("skills-open").click();
+  await expect(page.getByTestId("skills-proposal").locator("li")).toHaveCount(3);
+  await expect(page.getByTestId("skills-proposal")).toContainText("Ana can help");
+  await expectAccessible(page);
+  await screenshots(page, "workshop-skills-proposal");
+  await page.getByTestId("skills-back").click();
+  await hydrated(page);
+  await expect(page.getByTestId("proposal").locator("li.group")).toHaveCount(3);
 });

@@ -4,7 +4,8 @@
 //!
 //! - `GET`, any of the workshop's links: the group's knowledge-gap picture (the chart, the same figures as a table,
 //!   the skills nobody offers, the Markdown to copy), kept current by public/skills-page.js. Counts only, never who
-//!   picked what; on the facilitator's link also the next round's proposal with why each group was proposed. On the participants' link, "Pick your skills": a form the script fills with the browser's key,
+//!   picked what; on the facilitator's link also how the next round is proposed (by skill, rotation or at random:
+//!   `step=pairing`) and the next round's proposal with why each group was proposed. On the participants' link, "Pick your skills": a form the script fills with the browser's key,
 //!   which the workshop page keeps in localStorage.
 //! - `POST` with `step=open` and the browser's `key` (in the body, never in the address, so that it reaches no log
 //!   or referrer): the participant's form, filled with their answers.
@@ -16,6 +17,7 @@
 //! or link is the same 404 as a wrong link.
 
 use crate::error::AppError;
+use crate::relay::RelayError;
 use crate::store::WorkshopRecord;
 use crate::workshop_files::{html_escape, unavailable};
 use crate::AppState;
@@ -26,7 +28,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use tandem_core::session::{Capability, FieldError, ParticipantKey};
-use tandem_core::workshop::{picture_markdown, Level, Offer, SkillAnswers, SkillGap, Stage, MAX_PICKS};
+use tandem_core::workshop::{picture_markdown, Level, Offer, Pairing, SkillAnswers, SkillGap, Stage, MAX_PICKS};
 
 /// The levels a participant picks from for a skill they can help with: form value, label, level.
 const LEVELS: [(&str, &str, Option<Level>); 4] = [
@@ -67,7 +69,11 @@ pub(crate) async fn skills_page(
         Err(response) => return response,
     };
     let mut body = String::new();
-    // The facilitator's link: the next round's proposal, if there is one, and why each group was proposed.
+    // The facilitator's link: how the next round is proposed, the proposal if there is one, and why each group was
+    // proposed.
+    if capability == Capability::Host && record.state.stage != Stage::Ended {
+        pairing_html(&mut body, &record, &id, &query.t);
+    }
     if capability == Capability::Host {
         if let Some(groups) = state.relay.proposal_explained(&id).await {
             body.push_str(
@@ -82,7 +88,7 @@ pub(crate) async fn skills_page(
                 );
             }
             body.push_str(
-                r#"</ol><p class="hint">Move people on the workshop page before you open the round.</p></section>"#,
+                r#"</ol><p class="hint">As proposed, with the skills as they are now: if people changed theirs since, propose again. Move people on the workshop page before you open the round.</p></section>"#,
             );
         }
     }
@@ -116,17 +122,41 @@ pub(crate) async fn skills_form(
         Ok(found) => found,
         Err(response) => return response,
     };
-    let key = ParticipantKey(form.get("key").cloned().unwrap_or_default());
-    let Some(member) = record.state.member_by_key(&key).filter(|m| !m.removed).cloned() else {
-        return not_found();
-    };
-    if capability != Capability::Participant || member.capability != Capability::Participant {
-        return not_found();
+    if form.get("step").map(String::as_str) == Some("pairing") {
+        return choose_pairing(&state, &id, &query.t, capability, &form).await;
     }
-    let open = record.state.rounds.is_empty() && record.state.stage != Stage::Ended;
-    if form.get("step").map(String::as_str) != Some("save") || !open {
-        let form = answers_html(&record, &id, &query.t, &key, &member.name, &member.skills, &[], open);
-        return page(&record, &id, &query.t, &form, StatusCode::OK);
+    let key = ParticipantKey(form.get("key").cloned().unwrap_or_default());
+    let member = record.state.member_by_key(&key).filter(|m| !m.removed).cloned();
+    let Some(member) = member.filter(|m| m.capability == Capability::Participant && capability == m.capability) else {
+        // The same sentence for a key that never joined and one that was removed.
+        let why =
+            "This browser has not joined this workshop, or was removed from it. Join it from the workshop's page.";
+        return crate::relay_error_page(StatusCode::NOT_FOUND, Some(why));
+    };
+    let ended = record.state.stage == Stage::Ended;
+    let open = record.state.rounds.is_empty() && !ended;
+    let saving = form.get("step").map(String::as_str) == Some("save");
+    if !saving || !open {
+        // A save that comes too late is answered as a conflict, with the answers as they stay.
+        let (late, status) = match (saving, ended) {
+            (false, _) => (Vec::new(), StatusCode::OK),
+            (true, true) => (
+                vec![field_error(
+                    "",
+                    "This workshop has ended: skills can no longer be changed.",
+                )],
+                StatusCode::CONFLICT,
+            ),
+            (true, false) => (
+                vec![field_error(
+                    "",
+                    "The first round has opened: skills can no longer be changed.",
+                )],
+                StatusCode::CONFLICT,
+            ),
+        };
+        let form = answers_html(&record, &id, &query.t, &key, &member.name, &member.skills, &late, open);
+        return page(&record, &id, &query.t, &form, status);
     }
     let answers = read_answers(&record.spec.skills, &form);
     let refused = match state.relay.set_skills(&id, key.clone(), answers.clone()).await {
@@ -135,6 +165,8 @@ pub(crate) async fn skills_form(
             return (StatusCode::SEE_OTHER, [(header::LOCATION, lobby)]).into_response();
         }
         Ok(Err(refused)) => (refused, StatusCode::UNPROCESSABLE_ENTITY),
+        // Deleted meanwhile.
+        Err(RelayError::NotFound) => return not_found(),
         Err(e) => {
             tracing::error!(workshop = %id, error = %e, "could not save skills");
             let message = "Tandem could not save your skills right now; nothing was changed. Please try again.";
@@ -143,6 +175,74 @@ pub(crate) async fn skills_form(
     };
     let form = answers_html(&record, &id, &query.t, &key, &member.name, &answers, &refused.0, open);
     page(&record, &id, &query.t, &form, refused.1)
+}
+
+/// The ways to propose a round, as the facilitator's form sends and labels them.
+const PAIRINGS: [(&str, &str, Pairing); 3] = [
+    (
+        "skills",
+        "By skill: someone who can help with someone who wants to learn",
+        Pairing::Skills,
+    ),
+    ("rotation", "By rotation: a new partner each round", Pairing::Rotation),
+    ("random", "At random, drawn anew each round", Pairing::Random),
+];
+
+/// The facilitator's choice of how the next rounds are proposed (`step=pairing`; the facilitator's link only).
+async fn choose_pairing(
+    state: &AppState,
+    id: &str,
+    token: &str,
+    capability: Capability,
+    form: &HashMap<String, String>,
+) -> Response {
+    if capability != Capability::Host {
+        return not_found();
+    }
+    let chosen = form
+        .get("how")
+        .and_then(|how| PAIRINGS.iter().find(|(value, _, _)| value == how));
+    let Some((_, _, how)) = chosen else {
+        return crate::relay_error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Pick one of the ways to pair people."),
+        );
+    };
+    match state.relay.set_pairing(id, *how).await {
+        Ok(Ok(())) => {
+            let back = format!("/w/{id}/skills?t={token}#pairing");
+            (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
+        }
+        Ok(Err(refused)) => crate::relay_error_page(StatusCode::UNPROCESSABLE_ENTITY, Some(&html_escape(&refused))),
+        Err(e) => {
+            tracing::error!(workshop = %id, error = %e, "could not save the pairing");
+            crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None)
+        }
+    }
+}
+
+/// The facilitator's form: how the next rounds are proposed, the current way checked.
+fn pairing_html(body: &mut String, record: &WorkshopRecord, id: &str, token: &str) {
+    let now = record.state.pairing(&record.spec);
+    let _ = write!(
+        body,
+        r#"<section class="card" id="pairing" data-testid="skills-pairing"><h2>How Tandem proposes the next round</h2>
+<form method="post" action="/w/{}/skills?t={}" class="skills-form"><input type="hidden" name="step" value="pairing">
+<fieldset><legend>Pair people</legend>"#,
+        html_escape(id),
+        html_escape(token)
+    );
+    for (value, label, how) in PAIRINGS {
+        let checked = if how == now { " checked" } else { "" };
+        let _ = write!(
+            body,
+            r#"<label class="choice"><input type="radio" name="how" value="{value}"{checked} data-testid="pairing-{value}"> {label}</label>"#
+        );
+    }
+    body.push_str(
+        r#"</fieldset><button type="submit" class="button" data-testid="pairing-save">Use this</button></form>
+<p class="hint">Then propose groups on the workshop page (again, if you already did). You can still move people.</p></section>"#,
+    );
 }
 
 fn field_error(field: &str, message: &str) -> FieldError {
@@ -202,8 +302,9 @@ fn answers_html(
         };
         let _ = write!(
             html,
-            r#"<p>You can help with: {}.</p><p>You want to learn: {}.</p>
+            r#"<p class="field__error" role="alert" data-testid="skills-error">{}</p><p>You can help with: {}.</p><p>You want to learn: {}.</p>
 <p class="hint">Skills can be changed until the first round opens.</p><a class="button" href="/w/{id}?t={token}">Back to the workshop</a></section>"#,
+            error(""),
             list(answers.offers.iter().map(|o| o.skill.as_str()).collect()),
             list(answers.wants.iter().map(String::as_str).collect()),
         );

@@ -120,7 +120,10 @@ async fn wrong_links_keys_and_saves_after_the_first_round_are_refused() {
     for (link, k) in &wrong {
         let (status, page) = post(&server, &w, link, &format!("key={k}&{save}")).await;
         assert_eq!(status, 404, "{link} {k}");
-        assert!(page.contains("This link is not valid"), "{page}");
+        assert!(
+            page.contains("not valid") || page.contains("has not joined this workshop"),
+            "{page}"
+        );
     }
     let (status, _) = post(
         &server,
@@ -140,6 +143,12 @@ async fn wrong_links_keys_and_saves_after_the_first_round_are_refused() {
     host.send(&WorkshopClientMsg::Open { groups }).await;
     host.view_until(|v| !v.breakouts.is_empty()).await;
     let (status, page) = post(&server, &w, &w.participant_link, &format!("key={}&{save}", key(1))).await;
+    assert_eq!(status, 409);
+    assert!(
+        page.contains("The first round has opened: skills can no longer be changed."),
+        "{page}"
+    );
+    let (status, page) = post(&server, &w, &w.participant_link, &format!("key={}&step=open", key(1))).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("Skills can be changed until the first round opens."),
@@ -147,4 +156,58 @@ async fn wrong_links_keys_and_saves_after_the_first_round_are_refused() {
     );
     assert!(!page.contains("data-testid=\"skills-form\""));
     assert!(stored(&server, &w, 1).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_facilitator_chooses_how_the_next_round_is_proposed() {
+    let server = TestServer::start().await;
+    let w = server.workshop_with_skills(settings(2), &["SQL", "Go"]).await.unwrap();
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 9).await;
+    let mut pages = Vec::new();
+    for (n, name) in [(1, "Ana"), (2, "Ben"), (3, "Cem"), (4, "Dia")] {
+        pages.push(server.join_workshop(&w.participant_link, name, n).await.0);
+    }
+    let stored = || async {
+        server
+            .state
+            .store
+            .workshop(&w.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .pairing_choice
+    };
+    // Only the facilitator's link chooses; an unknown way is refused; nothing kept of either.
+    for link in [&w.participant_link, &w.observer_link] {
+        assert_eq!(post(&server, &w, link, "step=pairing&how=random").await.0, 404);
+    }
+    let (status, page) = post(&server, &w, &w.host_link, "step=pairing&how=alphabetical").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Pick one of the ways to pair people."), "{page}");
+    assert_eq!(stored().await, None);
+    // The page shows Tandem's way checked until the facilitator chooses (nobody has picked skills: rotation).
+    let (_, page) = http_get(&skills_url(&server, &w, &w.host_link)).await;
+    assert!(page.contains(r#"value="rotation" checked"#), "{page}");
+    let (_, page) = http_get(&skills_url(&server, &w, &w.observer_link)).await;
+    assert!(!page.contains("skills-pairing"), "observers do not choose");
+
+    let (status, response) = post(&server, &w, &w.host_link, "step=pairing&how=random").await;
+    assert_eq!(status, 303);
+    assert!(response.contains("#pairing"), "{response}");
+    assert_eq!(stored().await, Some(tandem_core::workshop::Pairing::Random));
+    let (_, page) = http_get(&skills_url(&server, &w, &w.host_link)).await;
+    assert!(page.contains(r#"value="random" checked"#), "{page}");
+    // The next proposal follows it: drawn from the workshop's seed for round 1, as the core draws it.
+    host.view_until(|v| v.people.iter().filter(|p| p.online).count() == 5)
+        .await;
+    let (groups, _) = propose(&mut host).await;
+    let record = server.state.store.workshop(&w.id).await.unwrap().unwrap();
+    let mut present: Vec<_> = record.state.participants().map(|m| m.id).collect();
+    present.sort();
+    let expected = record
+        .state
+        .propose(&record.spec, &present, tandem_core::workshop::Pairing::Random)
+        .unwrap();
+    assert_eq!(groups, expected);
 }

@@ -134,6 +134,9 @@ pub struct WorkshopState {
     /// round; see [`WorkshopState::plenary_minutes`]). `None` while no plenary clock runs.
     #[serde(default)]
     pub plenary_started_at: Option<Millis>,
+    /// The facilitator's choice of how the next rounds are proposed; `None`: Tandem's ([`WorkshopState::pairing`]).
+    #[serde(default)]
+    pub pairing_choice: Option<Pairing>,
 }
 
 impl Default for WorkshopState {
@@ -145,6 +148,7 @@ impl Default for WorkshopState {
             broadcasts: Vec::new(),
             ended_at: None,
             plenary_started_at: None,
+            pairing_choice: None,
         }
     }
 }

@@ -68,14 +68,31 @@ impl WorkshopState {
         met
     }
 
-    /// How the next round is proposed: by skill where the workshop has skills and someone has answered, otherwise by
-    /// rotation (pairing everyone on equal weights would lose the rotation's variety for nothing).
+    /// How the next round is proposed: as the facilitator chose ([`WorkshopState::set_pairing`]); otherwise by skill
+    /// where the workshop has skills and someone has answered, else by rotation (pairing everyone on equal weights
+    /// would lose the rotation's variety for nothing).
     pub fn pairing(&self, spec: &WorkshopSpec) -> Pairing {
+        if let Some(choice) = self.pairing_choice {
+            return choice;
+        }
         if !spec.skills.is_empty() && self.participants().any(|m| !m.skills.is_empty()) {
             Pairing::Skills
         } else {
             Pairing::Rotation
         }
+    }
+
+    /// The facilitator chooses how the next rounds are proposed. By skill needs the workshop's skills; nothing can be
+    /// proposed once the workshop has ended.
+    pub fn set_pairing(&mut self, spec: &WorkshopSpec, how: Pairing) -> Result<(), String> {
+        if self.stage == Stage::Ended {
+            return Err("This workshop has ended.".into());
+        }
+        if how == Pairing::Skills && spec.skills.is_empty() {
+            return Err("This workshop lists no skills to pair by.".into());
+        }
+        self.pairing_choice = Some(how);
+        Ok(())
     }
 
     /// The knowledge-gap picture of the participants (not removed, not the facilitator or observers).

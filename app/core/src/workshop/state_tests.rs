@@ -353,3 +353,30 @@ fn skills_are_kept_on_the_member_and_the_record_says_which_wants_a_round_met() {
     spec.skills.clear();
     assert!(!crate::workshop::record_markdown(&spec, &w).contains("## Skills"));
 }
+
+#[test]
+fn the_facilitators_choice_of_pairing_wins_over_tandems() {
+    let mut spec = spec(2);
+    let (mut w, people) = with_people(4);
+    assert_eq!(w.pairing(&spec), Pairing::Rotation, "no skills");
+    let refused = w.set_pairing(&spec, Pairing::Skills).unwrap_err();
+    assert!(refused.contains("no skills"), "{refused}");
+    assert_eq!(w.pairing_choice, None, "nothing kept of a refusal");
+    spec.skills = vec!["SQL".into()];
+    w.set_skills(&spec, people[0], &SkillAnswers::from_names(&[("SQL", None)], &[]))
+        .unwrap();
+    assert_eq!(w.pairing(&spec), Pairing::Skills, "someone answered");
+    w.set_pairing(&spec, Pairing::Random).unwrap();
+    assert_eq!(w.pairing(&spec), Pairing::Random);
+    w.set_pairing(&spec, Pairing::Rotation).unwrap();
+    assert_eq!(w.pairing(&spec), Pairing::Rotation);
+    // Stored with the state; a state stored before the choice existed reads as no choice.
+    let json = serde_json::to_string(&w).unwrap();
+    assert_eq!(serde_json::from_str::<WorkshopState>(&json).unwrap(), w);
+    let mut old: serde_json::Value = serde_json::from_str(&json).unwrap();
+    old.as_object_mut().unwrap().remove("pairing_choice");
+    let old: WorkshopState = serde_json::from_value(old).unwrap();
+    assert_eq!(old.pairing_choice, None);
+    w.end(10).unwrap();
+    assert!(w.set_pairing(&spec, Pairing::Random).unwrap_err().contains("ended"));
+}

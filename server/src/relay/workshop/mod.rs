@@ -103,6 +103,13 @@ pub enum WorkshopMsg {
         /// Where the outcome goes.
         reply: tokio::sync::oneshot::Sender<skills::SkillsReply>,
     },
+    /// The facilitator's choice of pairing, from the skills page (`skills.rs`).
+    SetPairing {
+        /// How the next rounds are proposed.
+        how: tandem_core::workshop::Pairing,
+        /// Where the outcome goes.
+        reply: tokio::sync::oneshot::Sender<skills::PairingReply>,
+    },
     /// The next round's proposal with why each group was proposed, for the skills page (`skills.rs`).
     Explain {
         /// Where the answer goes: `None` without a proposal.
@@ -231,6 +238,9 @@ impl WorkshopActor {
             WorkshopMsg::Report(report) => self.report(*report),
             WorkshopMsg::SetSkills { key, answers, reply } => {
                 let _ = reply.send(self.set_skills(&key, &answers).await);
+            }
+            WorkshopMsg::SetPairing { how, reply } => {
+                let _ = reply.send(self.set_pairing(how).await);
             }
             WorkshopMsg::Explain { reply } => {
                 let _ = reply.send(self.explain());

@@ -1,15 +1,20 @@
-//! A participant's skills (issue 17), saved from the workshop's skills page through a server function: the answers
-//! go through the workshop's actor like every other change of its state (checked on a copy, the copy stored, then
-//! adopted and the views sent), so that a save and the facilitator's commands never overwrite each other.
+//! A participant's skills (issue 17), saved from the workshop's skills page (a form the relay draws:
+//! server/src/workshop_skills.rs), and the facilitator's choice of pairing: both go through the workshop's actor like
+//! every other change of its state (checked on a copy, the copy stored, then adopted), so that a save and the
+//! facilitator's commands never overwrite each other.
 
 use super::*;
 use crate::relay::RelayError;
 use tandem_core::session::FieldError;
-use tandem_core::workshop::SkillAnswers;
+use tandem_core::workshop::{Pairing, SkillAnswers};
 use tokio::sync::oneshot;
 
 /// The next round's proposed groups: each group's names in role order, and why it was proposed.
 pub type Explained = Vec<(Vec<String>, String)>;
+
+/// What became of the facilitator's choice of pairing: `Ok` once stored; the refusal's sentence; or `Err` when it
+/// could not be stored.
+pub type PairingReply = Result<Result<(), String>, RelayError>;
 
 /// What became of a save: `Ok` once stored; the refusal per field; or `Err` when it could not be stored.
 pub type SkillsReply = Result<Result<(), Vec<FieldError>>, RelayError>;
@@ -39,6 +44,22 @@ impl Relay {
 }
 
 impl Relay {
+    /// The facilitator's choice of how workshop `id`'s next rounds are proposed, through its actor; the refusal's
+    /// sentence when it cannot be kept.
+    pub async fn set_pairing(&self, id: &str, how: Pairing) -> PairingReply {
+        for _ in 0..2 {
+            let inbox = self.workshop(id).await?;
+            let (reply, answer) = oneshot::channel();
+            if inbox.send(WorkshopMsg::SetPairing { how, reply }).await.is_err() {
+                continue;
+            }
+            if let Ok(result) = answer.await {
+                return result;
+            }
+        }
+        Err(RelayError::Unavailable)
+    }
+
     /// The next round's proposal of workshop `id`, if its actor runs and has one: each group's names in role order,
     /// and why it was proposed ([`tandem_core::workshop::matching::explain`]). For the facilitator's skills page.
     pub async fn proposal_explained(&self, id: &str) -> Option<Explained> {
@@ -50,6 +71,19 @@ impl Relay {
 }
 
 impl WorkshopActor {
+    pub(super) async fn set_pairing(&mut self, how: Pairing) -> PairingReply {
+        let mut next = self.record.state.clone();
+        if let Err(refused) = next.set_pairing(&self.record.spec, how) {
+            return Ok(Err(refused));
+        }
+        if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
+            tracing::error!(workshop = %self.id, error = %e, "could not save the pairing");
+            return Err(RelayError::Unavailable);
+        }
+        self.record.state = next;
+        Ok(Ok(()))
+    }
+
     pub(super) fn explain(&self) -> Option<Explained> {
         let Some(WorkshopServerMsg::Proposal { groups, .. }) = &self.proposal else {
             return None;
