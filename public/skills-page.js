@@ -11,11 +11,26 @@ if (open) {
       open.elements.key.value = me.key;
       open.hidden = false;
       document.getElementById("skills-join").hidden = true;
+      // This person left the lobby to come here: the facilitator still counts them as there.
+      const visit = new URLSearchParams({ key: me.key, step: "visit" });
+      fetch(open.action, { method: "POST", body: visit, keepalive: true }).catch(() => {});
     }
   } catch {
     // Storage disabled or unreadable: the hint stays.
   }
 }
+// Saving while offline would leave the page for the browser's error page and lose the picks: say so instead.
+const form = document.querySelector("[data-testid=skills-form]");
+if (form) {
+  form.addEventListener("submit", (event) => {
+    const note = document.querySelector("[data-testid=skills-error]");
+    if (!navigator.onLine && note) {
+      event.preventDefault();
+      note.textContent = "You are offline. Your picks are still here: save again when the connection is back.";
+    }
+  });
+}
+
 const picture = document.querySelector("[data-testid=skills-picture]");
 if (picture) {
   const url = `${location.pathname}${location.search}`;

@@ -1,5 +1,5 @@
 import { expect, Page } from "@playwright/test";
-import { test, hydrated, expectAccessible, screenshots } from "./helpers";
+import { test, hydrated, expectAccessible, screenshots, allowConsoleErrors } from "./helpers";
 
 // Skills in a workshop (issue 17): the facilitator lists them at creation; six participants, each in a browser of
 // their own, pick what they can help with and want to learn on the skills page (the lobby's "Pick your skills");
@@ -54,6 +54,8 @@ test("six people pick skills; the lobby and the skills page show the group's gap
     for (const [skill, level] of Object.entries(offers)) await p.locator(`#level${SKILLS.indexOf(skill)}`).selectOption(level);
     for (const skill of wants) await p.getByTestId("skills-form").getByRole("checkbox", { name: skill, exact: true }).check();
     await p.getByTestId("skills-save").click();
+    await expect(p.getByTestId("skills-saved")).toBeVisible();
+    await p.getByTestId("skills-lobby").click();
     await expect(p.getByTestId("lobby")).toContainText("You are in");
   };
   for (let i = 0; i < 5; i++) await pick(i);
@@ -96,6 +98,13 @@ test("six people pick skills; the lobby and the skills page show the group's gap
   await expect(dev.locator("#level1")).toHaveValue("any");
   await expectAccessible(dev);
   await screenshots(dev, "workshop-skills-form");
+  // Offline, saving keeps the picks on the page and says why (instead of the browser's error page).
+  allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
+  await dev.context().setOffline(true);
+  await dev.getByTestId("skills-save").click();
+  await expect(dev.getByTestId("skills-error")).toContainText("You are offline");
+  await expect(dev.getByTestId("skills-form").getByRole("checkbox", { name: "SQL", exact: true })).toBeChecked();
+  await dev.context().setOffline(false);
   await dev.getByRole("link", { name: "Back without saving" }).click();
   await expect(dev.getByTestId("lobby")).toBeVisible();
 
@@ -104,6 +113,7 @@ test("six people pick skills; the lobby and the skills page show the group's gap
   await expect(page.getByTestId("pairing-skills")).toBeChecked();
   await page.getByTestId("pairing-random").check();
   await page.getByTestId("pairing-save").click();
+  await expect(page.getByTestId("pairing-saved")).toBeVisible();
   await expect(page.getByTestId("pairing-random")).toBeChecked();
   await page.getByTestId("pairing-rotation").check();
   await page.getByTestId("pairing-save").click();

@@ -5,12 +5,15 @@
 //! - `GET`, any of the workshop's links: the group's knowledge-gap picture (the chart, the same figures as a table,
 //!   the skills nobody offers, the Markdown to copy), kept current by public/skills-page.js. Counts only, never who
 //!   picked what; on the facilitator's link also how the next round is proposed (by skill, rotation or at random:
-//!   `step=pairing`) and the next round's proposal with why each group was proposed. On the participants' link, "Pick your skills": a form the script fills with the browser's key,
-//!   which the workshop page keeps in localStorage.
+//!   `step=pairing`) and the next round's proposal with why each group was proposed. On the participants' link,
+//!   "Pick your skills": a form the script fills with the browser's key, which the workshop page keeps in
+//!   localStorage. After a save (`saved=1`) it says so, with the way back to the lobby.
 //! - `POST` with `step=open` and the browser's `key` (in the body, never in the address, so that it reaches no log
 //!   or referrer): the participant's form, filled with their answers.
+//! - `POST` with `step=visit` and the key (sent by the script as the page shows): the participant, whose workshop
+//!   page closed to come here, counts as in the lobby meanwhile (`Relay::visiting`); 204.
 //! - `POST` with `step=save`: the answers go through the workshop's actor (checked, stored, the pages told); saved,
-//!   the browser goes back to the lobby (303); refused, the form comes back with each message at its field and the
+//!   the browser goes to this page again, which says so (303); refused, the form comes back with each message at its field and the
 //!   choices as sent (422); nothing is partly kept.
 //!
 //! Only a participant who joined in that browser (their key, on the participants' link) gets a form; any other key
@@ -58,11 +61,24 @@ fn not_found() -> Response {
     crate::relay_error_page(AppError::InvalidLink.into_response().status(), None)
 }
 
+/// The skills page's address: the link's token, and what was just done there.
+#[derive(serde::Deserialize)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    t: String,
+    /// A participant's skills were saved.
+    #[serde(default)]
+    saved: bool,
+    /// The facilitator chose how rounds are proposed.
+    #[serde(default)]
+    chosen: bool,
+}
+
 /// `GET /w/{id}/skills?t=TOKEN`: the picture, for any of the workshop's links.
 pub(crate) async fn skills_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<ExportQuery>,
+    Query(query): Query<PageQuery>,
 ) -> Response {
     let (record, capability) = match workshop(&state, &id, &query.t).await {
         Ok(found) => found,
@@ -72,7 +88,7 @@ pub(crate) async fn skills_page(
     // The facilitator's link: how the next round is proposed, the proposal if there is one, and why each group was
     // proposed.
     if capability == Capability::Host && record.state.stage != Stage::Ended {
-        pairing_html(&mut body, &record, &id, &query.t);
+        pairing_html(&mut body, &record, &id, &query.t, query.chosen);
     }
     if capability == Capability::Host {
         if let Some(groups) = state.relay.proposal_explained(&id).await {
@@ -95,13 +111,32 @@ pub(crate) async fn skills_page(
     if capability == Capability::Participant {
         // public/skills-page.js puts this browser's key (kept by the workshop page) into the form and shows it; a
         // browser that has not joined sees the hint instead.
+        let saved = match query.saved {
+            true => format!(
+                r#"<p class="saved" role="status" data-testid="skills-saved">Your skills are saved: the facilitator's next proposal uses them.</p>
+<p><a class="button button--primary" href="/w/{}?t={}" data-testid="skills-lobby">Back to the lobby</a></p>"#,
+                html_escape(&id),
+                html_escape(&query.t)
+            ),
+            false => String::new(),
+        };
+        let (what, button) = match record.state.rounds.is_empty() && record.state.stage != Stage::Ended {
+            true => (
+                "Mark what you can help with and what you want to learn: Tandem pairs people by it.",
+                "Pick your skills",
+            ),
+            false => (
+                "The first round has opened: skills can no longer be changed.",
+                "See your skills",
+            ),
+        };
         let _ = write!(
             body,
-            r#"<section class="card" data-testid="skills-mine"><h2>Your skills</h2>
+            r#"<section class="card" data-testid="skills-mine"><h2>Your skills</h2>{saved}
 <form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" hidden>
 <input type="hidden" name="key" value=""><input type="hidden" name="step" value="open">
-<p>Mark what you can help with and what you want to learn: Tandem pairs people by it.</p>
-<button type="submit" class="button button--primary" data-testid="skills-pick">Pick your skills</button></form>
+<p>{what}</p>
+<button type="submit" class="button" data-testid="skills-pick">{button}</button></form>
 <p class="hint" id="skills-join" data-testid="skills-how">Join the workshop in this browser first (“Back to the workshop”), then come back here to pick your skills.</p></section>"#,
             html_escape(&id),
             html_escape(&query.t),
@@ -133,6 +168,12 @@ pub(crate) async fn skills_form(
             "This browser has not joined this workshop, or was removed from it. Join it from the workshop's page.";
         return crate::relay_error_page(StatusCode::NOT_FOUND, Some(why));
     };
+    // Their workshop page closed to come here: they still count as in the lobby (public/skills-page.js says so as
+    // soon as the page shows, `step=visit`).
+    state.relay.visiting(&id, key.clone()).await;
+    if form.get("step").map(String::as_str) == Some("visit") {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let ended = record.state.stage == Stage::Ended;
     let open = record.state.rounds.is_empty() && !ended;
     let saving = form.get("step").map(String::as_str) == Some("save");
@@ -161,8 +202,8 @@ pub(crate) async fn skills_form(
     let answers = read_answers(&record.spec.skills, &form);
     let refused = match state.relay.set_skills(&id, key.clone(), answers.clone()).await {
         Ok(Ok(())) => {
-            let lobby = format!("/w/{id}?t={}", query.t);
-            return (StatusCode::SEE_OTHER, [(header::LOCATION, lobby)]).into_response();
+            let saved = format!("/w/{id}/skills?t={}&saved=true", query.t);
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, saved)]).into_response();
         }
         Ok(Err(refused)) => (refused, StatusCode::UNPROCESSABLE_ENTITY),
         // Deleted meanwhile.
@@ -210,7 +251,7 @@ async fn choose_pairing(
     };
     match state.relay.set_pairing(id, *how).await {
         Ok(Ok(())) => {
-            let back = format!("/w/{id}/skills?t={token}#pairing");
+            let back = format!("/w/{id}/skills?t={token}&chosen=true#pairing");
             (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
         }
         Ok(Err(refused)) => crate::relay_error_page(StatusCode::UNPROCESSABLE_ENTITY, Some(&html_escape(&refused))),
@@ -222,11 +263,17 @@ async fn choose_pairing(
 }
 
 /// The facilitator's form: how the next rounds are proposed, the current way checked.
-fn pairing_html(body: &mut String, record: &WorkshopRecord, id: &str, token: &str) {
+fn pairing_html(body: &mut String, record: &WorkshopRecord, id: &str, token: &str, chosen: bool) {
     let now = record.state.pairing(&record.spec);
+    let saved = match chosen {
+        true => {
+            r#"<p class="saved" role="status" data-testid="pairing-saved">Saved: the next “Propose groups” uses it.</p>"#
+        }
+        false => "",
+    };
     let _ = write!(
         body,
-        r#"<section class="card" id="pairing" data-testid="skills-pairing"><h2>How Tandem proposes the next round</h2>
+        r#"<section class="card" id="pairing" data-testid="skills-pairing"><h2>How Tandem proposes the next round</h2>{saved}
 <form method="post" action="/w/{}/skills?t={}" class="skills-form"><input type="hidden" name="step" value="pairing">
 <fieldset><legend>Pair people</legend>"#,
         html_escape(id),
@@ -243,6 +290,17 @@ fn pairing_html(body: &mut String, record: &WorkshopRecord, id: &str, token: &st
         r#"</fieldset><button type="submit" class="button" data-testid="pairing-save">Use this</button></form>
 <p class="hint">Then propose groups on the workshop page (again, if you already did). You can still move people.</p></section>"#,
     );
+}
+
+/// "SQL (Expert)", or "SQL" without a level.
+fn offer_label(offer: &Offer) -> String {
+    match LEVELS
+        .iter()
+        .find(|(_, _, level)| offer.level.is_some() && *level == offer.level)
+    {
+        Some((_, label, _)) => format!("{} ({label})", offer.skill),
+        None => offer.skill.clone(),
+    }
 }
 
 fn field_error(field: &str, message: &str) -> FieldError {
@@ -296,17 +354,21 @@ fn answers_html(
         html_escape(name)
     );
     if !open {
-        let list = |names: Vec<&str>| match names.is_empty() {
+        let list = |names: Vec<String>| match names.is_empty() {
             true => "nothing picked".to_string(),
             false => html_escape(&names.join(", ")),
         };
         let _ = write!(
             html,
             r#"<p class="field__error" role="alert" data-testid="skills-error">{}</p><p>You can help with: {}.</p><p>You want to learn: {}.</p>
-<p class="hint">Skills can be changed until the first round opens.</p><a class="button" href="/w/{id}?t={token}">Back to the workshop</a></section>"#,
+<p class="hint">{}</p><a class="button" href="/w/{id}?t={token}">Back to the workshop</a></section>"#,
             error(""),
-            list(answers.offers.iter().map(|o| o.skill.as_str()).collect()),
-            list(answers.wants.iter().map(String::as_str).collect()),
+            list(answers.offers.iter().map(offer_label).collect()),
+            list(answers.wants.iter().map(String::clone).collect()),
+            match record.state.stage {
+                Stage::Ended => "The workshop has ended: skills can no longer be changed.",
+                _ => "The first round has opened: skills can no longer be changed.",
+            },
         );
         return html;
     }
@@ -356,7 +418,7 @@ fn answers_html(
     }
     let _ = write!(
         html,
-        r#"</ul></fieldset><div class="actions"><button type="submit" class="button button--primary" data-testid="skills-save">Save and go back to the lobby</button>
+        r#"</ul></fieldset><div class="actions"><button type="submit" class="button button--primary" data-testid="skills-save">Save my skills</button>
 <a class="button button--quiet" href="/w/{id}?t={token}">Back without saving</a></div></form></section>"#
     );
     html
@@ -376,7 +438,7 @@ fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: Stat
         .filter(|m| m.capability == Capability::Participant && !m.removed);
     let (joined, answered) = participants.fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
     let mut main = format!(
-        r#"<main class="page page--narrow skills-page"><p class="eyebrow">Workshop skills</p><h1>{}</h1>
+        r#"<main class="page skills-page"><p class="eyebrow">Workshop skills</p><h1>{}</h1>
 <p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}
 <section class="card" data-testid="skills-picture"><h2>The group's knowledge gaps</h2>
 <p class="hint" data-testid="skills-answered">{answered} of {joined} participants have picked their skills.</p>"#,
@@ -391,10 +453,12 @@ fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: Stat
         );
     } else {
         picture_html(&mut main, &picture, &html_escape(id), &html_escape(token));
+        let markdown = picture_markdown(&picture);
         let _ = write!(
             main,
-            r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="6" readonly data-testid="skills-markdown">{}</textarea></label>"#,
-            html_escape(&picture_markdown(&picture))
+            r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="{}" readonly data-testid="skills-markdown">{}</textarea></label>"#,
+            markdown.lines().count().clamp(4, 16),
+            html_escape(&markdown)
         );
     }
     main.push_str("</section></main>");

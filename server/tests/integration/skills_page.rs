@@ -63,13 +63,20 @@ async fn a_participant_picks_skills_checked_per_field_and_the_others_see_counts_
     assert_eq!(status, 303);
     assert!(stored(&server, &w, 1).await.is_empty());
 
-    // A good save, twice (a double submit): kept once; back to the lobby; the pages get a view.
+    // A good save, twice (a double submit): kept once; the page says so, with the way back; the pages get a view.
     for _ in 0..2 {
         let (status, response) = post(&server, &w, &link, &format!("key={k}&step=save&level0=expert&want2=on")).await;
         assert_eq!(status, 303, "{response}");
-        let location = format!("location: /w/{}?t={}", w.id, token_of(&link));
+        let location = format!("location: /w/{}/skills?t={}&saved=true", w.id, token_of(&link));
         assert!(response.to_lowercase().contains(&location.to_lowercase()), "{response}");
     }
+    let (_, page) = http_get(&format!("{}&saved=true", skills_url(&server, &w, &link))).await;
+    assert!(page.contains("Your skills are saved"), "{page}");
+    assert!(page.contains(&format!(
+        r#"href="/w/{}?t={}" data-testid="skills-lobby""#,
+        w.id,
+        token_of(&link)
+    )));
     let kept = stored(&server, &w, 1).await;
     assert_eq!(
         kept,
@@ -151,9 +158,12 @@ async fn wrong_links_keys_and_saves_after_the_first_round_are_refused() {
     let (status, page) = post(&server, &w, &w.participant_link, &format!("key={}&step=open", key(1))).await;
     assert_eq!(status, 200);
     assert!(
-        page.contains("Skills can be changed until the first round opens."),
+        page.contains("The first round has opened: skills can no longer be changed."),
         "{page}"
     );
+    assert!(page.contains("You want to learn: nothing picked."), "{page}");
+    let (_, page) = http_get(&skills_url(&server, &w, &w.participant_link)).await;
+    assert!(page.contains("See your skills"), "{page}");
     assert!(!page.contains("data-testid=\"skills-form\""));
     assert!(stored(&server, &w, 1).await.is_empty());
 }
@@ -194,7 +204,7 @@ async fn the_facilitator_chooses_how_the_next_round_is_proposed() {
 
     let (status, response) = post(&server, &w, &w.host_link, "step=pairing&how=random").await;
     assert_eq!(status, 303);
-    assert!(response.contains("#pairing"), "{response}");
+    assert!(response.contains("&chosen=true#pairing"), "{response}");
     assert_eq!(stored().await, Some(tandem_core::workshop::Pairing::Random));
     let (_, page) = http_get(&skills_url(&server, &w, &w.host_link)).await;
     assert!(page.contains(r#"value="random" checked"#), "{page}");
@@ -210,4 +220,29 @@ async fn the_facilitator_chooses_how_the_next_round_is_proposed() {
         .propose(&record.spec, &present, tandem_core::workshop::Pairing::Random)
         .unwrap();
     assert_eq!(groups, expected);
+}
+
+#[tokio::test]
+async fn a_participant_on_the_skills_page_still_counts_as_here() {
+    let server = TestServer::start().await;
+    let w = server.workshop_with_skills(settings(2), &["SQL", "Go"]).await.unwrap();
+    let (mut host, _) = server.join_workshop(&w.host_link, "Fay", 9).await;
+    let (ana, welcome) = server.join_workshop(&w.participant_link, "Ana", 1).await;
+    let ana_id = member(&welcome);
+    let (_ben, _) = server.join_workshop(&w.participant_link, "Ben", 2).await;
+    let here = |n: usize| {
+        move |v: &tandem_core::protocol::workshop::WorkshopView| v.people.iter().filter(|p| p.online).count() == n
+    };
+    host.view_until(here(3)).await;
+    // Ana's workshop page closes as she goes to the skills page, whose script says she is there.
+    drop(ana);
+    host.view_until(here(2)).await;
+    let (status, _) = post(&server, &w, &w.participant_link, &format!("key={}&step=visit", key(1))).await;
+    assert_eq!(status, 204);
+    host.view_until(here(3)).await;
+    let (groups, _) = propose(&mut host).await;
+    assert!(groups.iter().flatten().any(|&m| m == ana_id), "{groups:?}");
+    // A key that has not joined changes nothing.
+    let (status, _) = post(&server, &w, &w.participant_link, &format!("key={}&step=visit", key(5))).await;
+    assert_eq!(status, 404);
 }

@@ -64,6 +64,9 @@ impl WorkshopActor {
                 }
             }
         }
+        // Someone on the skills page left the workshop page to go there and comes back to it.
+        let now = Instant::now();
+        present.extend(self.visiting.iter().filter(|(_, until)| **until > now).map(|(m, _)| *m));
         present.sort();
         present.dedup();
         present

@@ -103,6 +103,11 @@ pub enum WorkshopMsg {
         /// Where the outcome goes.
         reply: tokio::sync::oneshot::Sender<skills::SkillsReply>,
     },
+    /// A participant opened their skills form (`skills.rs`): counted as here meanwhile.
+    Visiting {
+        /// Their browser's key.
+        key: ParticipantKey,
+    },
     /// The facilitator's choice of pairing, from the skills page (`skills.rs`).
     SetPairing {
         /// How the next rounds are proposed.
@@ -140,6 +145,8 @@ pub struct WorkshopActor {
     /// The next round's proposal (a [`WorkshopServerMsg::Proposal`]) until the round opens: a facilitator's page
     /// that joins gets it, so a reload keeps it and several facilitators see the same.
     proposal: Option<WorkshopServerMsg>,
+    /// Participants on the skills page (their workshop page closed to go there), until when they count as here.
+    visiting: HashMap<ParticipantId, Instant>,
 }
 
 impl Relay {
@@ -165,6 +172,7 @@ impl Relay {
             dashboard_sent: None,
             spent: HashMap::new(),
             proposal: None,
+            visiting: HashMap::new(),
         };
         let registry = self.workshops.clone();
         let (id, done) = (id.to_string(), tx.clone());
@@ -239,6 +247,7 @@ impl WorkshopActor {
             WorkshopMsg::SetSkills { key, answers, reply } => {
                 let _ = reply.send(self.set_skills(&key, &answers).await);
             }
+            WorkshopMsg::Visiting { key } => self.visiting(&key),
             WorkshopMsg::SetPairing { how, reply } => {
                 let _ = reply.send(self.set_pairing(how).await);
             }
@@ -287,6 +296,7 @@ impl WorkshopActor {
             }
             self.record.state = next;
         }
+        self.visiting.remove(&member);
         self.conns.insert(
             conn,
             WConn {

@@ -43,7 +43,20 @@ impl Relay {
     }
 }
 
+/// How long a participant on the skills page counts as here without their workshop page: long enough to pick, short
+/// enough that someone who closed the tab there is not put into a breakout for long.
+pub const VISIT: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
 impl Relay {
+    /// A participant of workshop `id` opened their skills form: their workshop page closed to go there, and they
+    /// count as here (for the proposal, the round, the facilitator's list) until they are back or [`VISIT`] has
+    /// passed. Nothing happens when the workshop's actor does not run (nobody is there to see).
+    pub async fn visiting(&self, id: &str, key: ParticipantKey) {
+        if let Some(inbox) = self.workshops.running(id) {
+            let _ = inbox.send(WorkshopMsg::Visiting { key }).await;
+        }
+    }
+
     /// The facilitator's choice of how workshop `id`'s next rounds are proposed, through its actor; the refusal's
     /// sentence when it cannot be kept.
     pub async fn set_pairing(&self, id: &str, how: Pairing) -> PairingReply {
@@ -71,6 +84,16 @@ impl Relay {
 }
 
 impl WorkshopActor {
+    pub(super) fn visiting(&mut self, key: &ParticipantKey) {
+        let Some(member) = self.record.state.member_by_key(key).filter(|m| !m.removed) else {
+            return;
+        };
+        if member.capability == Capability::Participant && !self.conns.values().any(|c| c.member == member.id) {
+            self.visiting.insert(member.id, Instant::now() + VISIT);
+            self.send_views();
+        }
+    }
+
     pub(super) async fn set_pairing(&mut self, how: Pairing) -> PairingReply {
         let mut next = self.record.state.clone();
         if let Err(refused) = next.set_pairing(&self.record.spec, how) {
