@@ -78,6 +78,14 @@ export async function hydrated(page: Page) {
   await expect(page.locator("#load-failed")).toHaveCount(0);
 }
 
+/** Joins the workshop page at `link` under `name` (the page's own join form). */
+export async function joinWorkshop(page: Page, link: string, name: string) {
+  await page.goto(link);
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByRole("button", { name: "Join" }).click();
+}
+
 /** Creates a session from the create page and returns its three links. `minutes` sets the first phases' lengths. */
 export async function createSession(
   page: Page,

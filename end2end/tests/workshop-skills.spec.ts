@@ -1,5 +1,5 @@
 import { expect, Page } from "@playwright/test";
-import { test, hydrated, expectAccessible, screenshots, allowConsoleErrors } from "./helpers";
+import { test, hydrated, expectAccessible, screenshots, allowConsoleErrors, joinWorkshop } from "./helpers";
 
 // Skills in a workshop (issue 17): the facilitator lists them at creation; six participants, each in a browser of
 // their own, pick what they can help with and want to learn on the skills page (the lobby's "Pick your skills");
@@ -17,15 +17,7 @@ const PEOPLE: [string, Record<string, string>, string[]][] = [
   ["Fay", { SQL: "solid", Facilitation: "expert" }, []],
 ];
 
-async function joinWorkshop(page: Page, link: string, name: string) {
-  await page.goto(link);
-  await hydrated(page);
-  await page.getByLabel("Your name").fill(name);
-  await page.getByRole("button", { name: "Join" }).click();
-  await expect(page.getByTestId("lobby")).toContainText("You are in");
-}
-
-test("six people pick skills; the lobby and the skills page show the group's gaps", async ({ page, browser }) => {
+test("six people pick skills; the skills page shows the group's gaps", async ({ page, browser }) => {
   test.setTimeout(240_000);
   await page.goto("/");
   await hydrated(page);
@@ -42,9 +34,10 @@ test("six people pick skills; the lobby and the skills page show the group's gap
   for (const [name] of PEOPLE) {
     const p = await (await browser.newContext()).newPage();
     await joinWorkshop(p, link, name);
+    await expect(p.getByTestId("lobby")).toContainText("You are in");
     people.push(p);
   }
-  /** One participant picks on the skills page, reached from their lobby, and is sent back to the lobby. */
+  /** One participant picks on the skills page, reached from their lobby, saves, and goes back to the lobby. */
   const pick = async (i: number) => {
     const [, offers, wants] = PEOPLE[i];
     const p = people[i];

@@ -1,14 +1,6 @@
 import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
-import { test, hydrated, expectAccessible, screenshots, allowConsoleErrors } from "./helpers";
-
-/** Joins the workshop page a browser is on under `name`. */
-async function joinWorkshop(page: Page, link: string, name: string) {
-  await page.goto(link);
-  await hydrated(page);
-  await page.getByLabel("Your name").fill(name);
-  await page.getByRole("button", { name: "Join" }).click();
-}
+import { test, hydrated, expectAccessible, screenshots, allowConsoleErrors, joinWorkshop } from "./helpers";
 
 /** The session id of the breakout page a participant is on. */
 function breakoutOf(page: Page): string {

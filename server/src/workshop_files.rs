@@ -131,7 +131,7 @@ async fn participant_link(state: &AppState, workshop: &str, token: &str) -> Resu
     }
 }
 
-pub(crate) fn unavailable() -> Response {
+fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         "Tandem could not read this workshop right now.",
@@ -236,9 +236,9 @@ pub(crate) async fn skills(
         .into_response()
 }
 
-/// What the join screen calls a workshop: its format and its goal, HTML-escaped ("GROW peer coaching: Practise
-/// coaching").
-fn workshop_name(format: &str, goal: &str) -> String {
+/// What the join screen and the skills page call a workshop: its format and its goal, HTML-escaped ("GROW peer
+/// coaching: Practise coaching").
+pub(crate) fn workshop_name(format: &str, goal: &str) -> String {
     match goal.trim() {
         "" => html_escape(format),
         goal => html_escape(&format!("{format}: {goal}")),

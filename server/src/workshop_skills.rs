@@ -19,10 +19,9 @@
 //! Only a participant who joined in that browser (their key, on the participants' link) gets a form; any other key
 //! or link is the same 404 as a wrong link.
 
-use crate::error::AppError;
 use crate::relay::RelayError;
 use crate::store::WorkshopRecord;
-use crate::workshop_files::{html_escape, unavailable};
+use crate::workshop_files::{html_escape, workshop_name};
 use crate::AppState;
 use crate::ExportQuery;
 use axum::extract::{Form, Path, Query, State};
@@ -52,13 +51,13 @@ async fn workshop(state: &AppState, id: &str, token: &str) -> Result<(WorkshopRe
         Ok(_) => Err(not_found()),
         Err(e) => {
             tracing::error!(error = %e, "could not read a workshop");
-            Err(crate::relay_error_page(unavailable().status(), None))
+            Err(crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None))
         }
     }
 }
 
 fn not_found() -> Response {
-    crate::relay_error_page(AppError::InvalidLink.into_response().status(), None)
+    crate::relay_error_page(StatusCode::NOT_FOUND, None)
 }
 
 /// The skills page's address: the link's token, and what was just done there.
@@ -427,22 +426,15 @@ fn answers_html(
 /// The page: the workshop's name, `mine` (the participant's part, or a hint), and the picture.
 fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: StatusCode) -> Response {
     let spec = &record.spec;
-    let title = match spec.format.goal.trim() {
-        "" => spec.format.template_name.clone(),
-        goal => format!("{}: {goal}", spec.format.template_name),
-    };
-    let participants = record
-        .state
-        .members
-        .iter()
-        .filter(|m| m.capability == Capability::Participant && !m.removed);
-    let (joined, answered) = participants.fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
+    let title = workshop_name(&spec.format.template_name, &spec.format.goal);
+    let (joined, answered) =
+        (record.state.participants()).fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
     let mut main = format!(
         r#"<main class="page skills-page"><p class="eyebrow">Workshop skills</p><h1>{}</h1>
 <p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}
 <section class="card" data-testid="skills-picture"><h2>The group's knowledge gaps</h2>
 <p class="hint" data-testid="skills-answered">{answered} of {joined} participants have picked their skills.</p>"#,
-        html_escape(&title),
+        title,
         html_escape(id),
         html_escape(token),
     );
@@ -462,7 +454,7 @@ fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: Stat
         );
     }
     main.push_str("</section></main>");
-    let mut response = crate::relay_page(&html_escape(&format!("Skills: {title}")), Some("skills-page.js"), &main);
+    let mut response = crate::relay_page(&format!("Skills: {title}"), Some("skills-page.js"), &main);
     *response.status_mut() = status;
     response
 }

@@ -317,7 +317,7 @@ impl WorkshopActor {
     }
 
     /// Stores `next`, then adopts it and tells every page.
-    async fn adopt(&mut self, next: WorkshopState) -> Result<(), Refusal> {
+    pub(super) async fn adopt(&mut self, next: WorkshopState) -> Result<(), Refusal> {
         if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
             tracing::error!(workshop = %self.id, error = %e, "could not save the workshop");
             return Err(unavailable());

@@ -20,26 +20,31 @@ pub type PairingReply = Result<Result<(), String>, RelayError>;
 pub type SkillsReply = Result<Result<(), Vec<FieldError>>, RelayError>;
 
 impl Relay {
-    /// Keeps the skills of the member whose browser key is `key` in workshop `id`, through its actor (started if
-    /// it does not run).
-    pub async fn set_skills(&self, id: &str, key: ParticipantKey, answers: SkillAnswers) -> SkillsReply {
-        // An actor that stops (nobody there for a while) just as the save arrives drops it: ask a new one once.
+    /// Asks workshop `id`'s actor (started if it does not run) the message `ask` builds around a reply channel, and
+    /// waits for its answer. An actor that stops (nobody there for a while) just as the message arrives drops it:
+    /// a new one is asked, once.
+    async fn ask<T>(&self, id: &str, ask: impl Fn(oneshot::Sender<T>) -> WorkshopMsg) -> Result<T, RelayError> {
         for _ in 0..2 {
             let inbox = self.workshop(id).await?;
             let (reply, answer) = oneshot::channel();
-            let msg = WorkshopMsg::SetSkills {
-                key: key.clone(),
-                answers: answers.clone(),
-                reply,
-            };
-            if inbox.send(msg).await.is_err() {
+            if inbox.send(ask(reply)).await.is_err() {
                 continue;
             }
             if let Ok(result) = answer.await {
-                return result;
+                return Ok(result);
             }
         }
         Err(RelayError::Unavailable)
+    }
+
+    /// Keeps the skills of the member whose browser key is `key` in workshop `id`, through its actor.
+    pub async fn set_skills(&self, id: &str, key: ParticipantKey, answers: SkillAnswers) -> SkillsReply {
+        self.ask(id, |reply| WorkshopMsg::SetSkills {
+            key: key.clone(),
+            answers: answers.clone(),
+            reply,
+        })
+        .await?
     }
 }
 
@@ -60,17 +65,7 @@ impl Relay {
     /// The facilitator's choice of how workshop `id`'s next rounds are proposed, through its actor; the refusal's
     /// sentence when it cannot be kept.
     pub async fn set_pairing(&self, id: &str, how: Pairing) -> PairingReply {
-        for _ in 0..2 {
-            let inbox = self.workshop(id).await?;
-            let (reply, answer) = oneshot::channel();
-            if inbox.send(WorkshopMsg::SetPairing { how, reply }).await.is_err() {
-                continue;
-            }
-            if let Ok(result) = answer.await {
-                return result;
-            }
-        }
-        Err(RelayError::Unavailable)
+        self.ask(id, |reply| WorkshopMsg::SetPairing { how, reply }).await?
     }
 
     /// The next round's proposal of workshop `id`, if its actor runs and has one: each group's names in role order,
@@ -99,11 +94,7 @@ impl WorkshopActor {
         if let Err(refused) = next.set_pairing(&self.record.spec, how) {
             return Ok(Err(refused));
         }
-        if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
-            tracing::error!(workshop = %self.id, error = %e, "could not save the pairing");
-            return Err(RelayError::Unavailable);
-        }
-        self.record.state = next;
+        self.adopt(next).await.map_err(|_| RelayError::Unavailable)?;
         Ok(Ok(()))
     }
 
@@ -142,13 +133,7 @@ impl WorkshopActor {
         if let Err(errors) = next.set_skills(&self.record.spec, member.id, answers) {
             return Ok(Err(errors));
         }
-        if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
-            tracing::error!(workshop = %self.id, error = %e, "could not save skills");
-            return Err(RelayError::Unavailable);
-        }
-        self.record.state = next;
-        // The pages redraw the knowledge-gap picture with each view.
-        self.send_views();
+        self.adopt(next).await.map_err(|_| RelayError::Unavailable)?;
         Ok(Ok(()))
     }
 }
