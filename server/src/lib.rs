@@ -11,6 +11,7 @@ pub mod relay;
 mod retention;
 pub mod store;
 pub mod templates;
+mod workshop_closing;
 mod workshop_files;
 mod workshop_record;
 mod workshop_skills;
@@ -220,6 +221,10 @@ pub fn router(state: AppState) -> Router {
         .route("/w/{workshop}/qr.svg", get(workshop_files::qr))
         .route("/w/{workshop}/times.svg", get(workshop_files::times))
         .route("/w/{workshop}/skills.svg", get(workshop_files::skills))
+        .route(
+            "/w/{workshop}/closing",
+            get(workshop_closing::closing_page).post(workshop_closing::closing_form),
+        )
         .route(
             "/w/{workshop}/skills",
             get(workshop_skills::skills_page).post(workshop_skills::skills_form),

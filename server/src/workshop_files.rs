@@ -8,8 +8,48 @@ use crate::{AppState, ExportQuery};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tandem_core::session::{total_minutes, Capability, SessionId};
-use tandem_core::workshop::{record_markdown, skills_chart_svg, times_chart_svg, BreakoutTime};
+use tandem_core::session::{total_minutes, Capability, ParticipantKey, SessionId};
+use tandem_core::workshop::{record_markdown, skills_chart_svg, times_chart_svg, BreakoutTime, Member};
+
+/// The workshop `id` and what `token` allows in it, for the workshop pages the relay draws: 404 for a wrong link or
+/// an unknown workshop, 503 when the store fails.
+pub(crate) async fn workshop_for_link(
+    state: &AppState,
+    id: &str,
+    token: &str,
+) -> Result<(WorkshopRecord, Capability), Response> {
+    match state.store.workshop(id).await {
+        Ok(Some(record)) => match record.capability_of(token) {
+            Some(capability) => Ok((record, capability)),
+            None => Err(crate::relay_error_page(StatusCode::NOT_FOUND, None)),
+        },
+        Ok(None) => Err(crate::relay_error_page(StatusCode::NOT_FOUND, None)),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a workshop");
+            Err(crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None))
+        }
+    }
+}
+
+/// The participant whose browser key a relay-drawn page's form sent (`key`, filled in by public/relay-forms.js), on
+/// the participants' link (`capability`); `None` (answered with [`not_joined`]) for a key that never joined, was
+/// removed, or is not a participant's.
+pub(crate) fn joined_participant(
+    record: &WorkshopRecord,
+    capability: Capability,
+    form: &std::collections::HashMap<String, String>,
+) -> Option<(ParticipantKey, Member)> {
+    let key = ParticipantKey(form.get("key").cloned().unwrap_or_default());
+    let member = record.state.member_by_key(&key).filter(|m| !m.removed);
+    let member = member.filter(|m| m.capability == Capability::Participant && capability == m.capability)?;
+    Some((key, member.clone()))
+}
+
+/// The one 404 page for every key [`joined_participant`] does not know.
+pub(crate) fn not_joined() -> Response {
+    let why = "This browser has not joined this workshop, or was removed from it. Join it from the workshop's page.";
+    crate::relay_error_page(StatusCode::NOT_FOUND, Some(why))
+}
 
 /// The workshop `id` if `token` is its facilitator's or observers' link; otherwise the answer to give (404 for any
 /// other link or an unknown workshop, 503 when the store fails).

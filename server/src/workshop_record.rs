@@ -1,7 +1,8 @@
 //! The record of a workshop as a page of its own, drawn by the relay from the stored workshop for the facilitator's
 //! and the observers' links: the rounds and their groups with the time each breakout's clocks ran (and its summary,
 //! where the workshop lets the facilitator read notes), the chart of planned against actual time, the messages
-//! sent to every breakout, where the workshop has skills its knowledge-gap picture and the wants met, who took part,
+//! sent to every breakout, where the workshop has skills its knowledge-gap picture and the wants met, the closing
+//! question's answers (aggregated, from three on), who took part,
 //! and the Markdown download and Print. Plain HTML and one small script
 //! file (Print): none of it weighs on the workshop page's code.
 
@@ -100,6 +101,13 @@ pub(crate) async fn record_page(
     );
     if !spec.skills.is_empty() {
         skills_html(&mut body, &record, &id, &token, &name);
+    }
+    match state.store.closing_summary(&workshop).await {
+        Ok(summary) => crate::workshop_closing::results_html(&mut body, &record, &summary),
+        Err(e) => {
+            tracing::error!(workshop = %workshop, error = %e, "could not read the closing answers");
+            return crate::relay_error_page(axum::http::StatusCode::SERVICE_UNAVAILABLE, None);
+        }
     }
     let people: Vec<String> = wstate.participants().map(|m| html_escape(&m.name)).collect();
     let _ = write!(

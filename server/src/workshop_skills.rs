@@ -3,7 +3,7 @@
 //! (docs/workshops.md, "Skills").
 //!
 //! - `GET`, any of the workshop's links: the group's knowledge-gap picture (the chart, the same figures as a table,
-//!   the skills nobody offers, the Markdown to copy), kept current by public/skills-page.js. Counts only, never who
+//!   the skills nobody offers, the Markdown to copy), kept current by public/relay-forms.js. Counts only, never who
 //!   picked what; on the facilitator's link also how the next round is proposed (by skill, rotation or at random:
 //!   `step=pairing`) and the next round's proposal with why each group was proposed. On the participants' link,
 //!   "Pick your skills": a form the script fills with the browser's key, which the workshop page keeps in
@@ -21,7 +21,7 @@
 
 use crate::relay::RelayError;
 use crate::store::WorkshopRecord;
-use crate::workshop_files::{html_escape, workshop_name};
+use crate::workshop_files::{html_escape, joined_participant, not_joined, workshop_for_link, workshop_name};
 use crate::AppState;
 use crate::ExportQuery;
 use axum::extract::{Form, Path, Query, State};
@@ -43,16 +43,9 @@ const LEVELS: [(&str, &str, Option<Level>); 4] = [
 /// The workshop `id` if it lists skills, and what `token` allows in it; a wrong link and a workshop without skills
 /// get the same 404 page.
 async fn workshop(state: &AppState, id: &str, token: &str) -> Result<(WorkshopRecord, Capability), Response> {
-    match state.store.workshop(id).await {
-        Ok(Some(record)) if !record.spec.skills.is_empty() => match record.capability_of(token) {
-            Some(capability) => Ok((record, capability)),
-            None => Err(not_found()),
-        },
-        Ok(_) => Err(not_found()),
-        Err(e) => {
-            tracing::error!(error = %e, "could not read a workshop");
-            Err(crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None))
-        }
+    match workshop_for_link(state, id, token).await? {
+        (record, _) if record.spec.skills.is_empty() => Err(not_found()),
+        found => Ok(found),
     }
 }
 
@@ -108,7 +101,7 @@ pub(crate) async fn skills_page(
         }
     }
     if capability == Capability::Participant {
-        // public/skills-page.js puts this browser's key (kept by the workshop page) into the form and shows it; a
+        // public/relay-forms.js puts this browser's key (kept by the workshop page) into the form and shows it; a
         // browser that has not joined sees the hint instead.
         let saved = match query.saved {
             true => format!(
@@ -132,11 +125,11 @@ pub(crate) async fn skills_page(
         let _ = write!(
             body,
             r#"<section class="card" data-testid="skills-mine"><h2>Your skills</h2>{saved}
-<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" hidden>
+<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" data-ask="visit" hidden>
 <input type="hidden" name="key" value=""><input type="hidden" name="step" value="open">
 <p>{what}</p>
 <button type="submit" class="button" data-testid="skills-pick">{button}</button></form>
-<p class="hint" id="skills-join" data-testid="skills-how">Join the workshop in this browser first (“Back to the workshop”), then come back here to pick your skills.</p></section>"#,
+<p class="hint" data-join-hint data-testid="skills-how">Join the workshop in this browser first (“Back to the workshop”), then come back here to pick your skills.</p></section>"#,
             html_escape(&id),
             html_escape(&query.t),
             html_escape(&id),
@@ -159,15 +152,10 @@ pub(crate) async fn skills_form(
     if form.get("step").map(String::as_str) == Some("pairing") {
         return choose_pairing(&state, &id, &query.t, capability, &form).await;
     }
-    let key = ParticipantKey(form.get("key").cloned().unwrap_or_default());
-    let member = record.state.member_by_key(&key).filter(|m| !m.removed).cloned();
-    let Some(member) = member.filter(|m| m.capability == Capability::Participant && capability == m.capability) else {
-        // The same sentence for a key that never joined and one that was removed.
-        let why =
-            "This browser has not joined this workshop, or was removed from it. Join it from the workshop's page.";
-        return crate::relay_error_page(StatusCode::NOT_FOUND, Some(why));
+    let Some((key, member)) = joined_participant(&record, capability, &form) else {
+        return not_joined();
     };
-    // Their workshop page closed to come here: they still count as in the lobby (public/skills-page.js says so as
+    // Their workshop page closed to come here: they still count as in the lobby (public/relay-forms.js says so as
     // soon as the page shows, `step=visit`).
     state.relay.visiting(&id, key.clone()).await;
     if form.get("step").map(String::as_str) == Some("visit") {
@@ -374,8 +362,8 @@ fn answers_html(
     let _ = write!(
         html,
         r#"<p>Tandem pairs people so that someone who can help meets someone who wants to learn. Other participants see only how many picked each skill; the facilitator sees who can help whom in the groups Tandem proposes.</p>
-<p class="field__error" role="alert" data-testid="skills-error">{}</p>
-<form method="post" action="/w/{id}/skills?t={token}" class="skills-form" data-testid="skills-form">
+<p class="field__error" role="alert" id="form-error" data-testid="skills-error">{}</p>
+<form method="post" action="/w/{id}/skills?t={token}" class="skills-form" data-offline="form-error" data-testid="skills-form">
 <input type="hidden" name="key" value="{}"><input type="hidden" name="step" value="save">
 <fieldset aria-describedby="offers-hint offers-error"><legend>I can help with</legend>
 <p class="hint" id="offers-hint">Up to {MAX_PICKS} skills, each with your level.</p>
@@ -454,7 +442,7 @@ fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: Stat
         );
     }
     main.push_str("</section></main>");
-    let mut response = crate::relay_page(&format!("Skills: {title}"), Some("skills-page.js"), &main);
+    let mut response = crate::relay_page(&format!("Skills: {title}"), Some("relay-forms.js"), &main);
     *response.status_mut() = status;
     response
 }

@@ -467,6 +467,7 @@ fn sqlite_file_path(url: &str) -> Option<String> {
     (!path.is_empty() && path != ":memory:").then(|| path.to_string())
 }
 
+mod closing;
 mod feedback;
 mod notes;
 mod notes_batch;

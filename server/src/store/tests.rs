@@ -2,6 +2,7 @@
 
 use super::*;
 use tandem_core::session::{PhaseSpec, SessionSettings, TimerCommand};
+use tandem_core::workshop::{ClosingAnswer, ClosingSummary};
 
 fn spec(id: &str) -> SessionSpec {
     SessionSpec {
@@ -404,4 +405,79 @@ async fn attendance_left_open_by_a_crash_ends_at_the_last_heartbeat() {
     let rows = store.attendance(id, restart).await.unwrap();
     assert_eq!(rows[1].left_at, 4_000_000 + hb, "the last heartbeat plus one interval");
     assert_eq!(rows[2].left_at, rows[2].joined_at, "never before the join");
+}
+
+/// The closing question (issue 17): one answer per person, nothing but a count below three answers, and nothing in
+/// the answers' table that says whose an answer is.
+#[tokio::test]
+async fn closing_answers_are_kept_apart_from_who_gave_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite://{}/c.db", dir.path().display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO workshops (id, created_at, spec, state, participant_token, host_token, observer_token) \
+         VALUES ('w', 0, '{}', '{}', 'p', 'h', 'o')",
+    )
+    .execute(&store.pool)
+    .await
+    .unwrap();
+    let answer = |rating, next: &str| ClosingAnswer {
+        rating,
+        next: next.into(),
+    };
+    assert!(store
+        .answer_closing("w", ParticipantId(1), &answer(5, "Ask more"))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .answer_closing("w", ParticipantId(1), &answer(1, "again"))
+            .await
+            .unwrap(),
+        "a second answer"
+    );
+    assert!(store
+        .answer_closing("w", ParticipantId(2), &answer(3, ""))
+        .await
+        .unwrap());
+    assert!(store.closing_answered("w", ParticipantId(1)).await.unwrap());
+    assert!(!store.closing_answered("w", ParticipantId(3)).await.unwrap());
+    assert_eq!(
+        store.closing_summary("w").await.unwrap(),
+        ClosingSummary::TooFew { answered: 2 }
+    );
+    assert!(store
+        .answer_closing("w", ParticipantId(3), &answer(4, "Pair again"))
+        .await
+        .unwrap());
+    let ClosingSummary::Shown {
+        answered,
+        by_rating,
+        next,
+        ..
+    } = store.closing_summary("w").await.unwrap()
+    else {
+        panic!("three answers are shown");
+    };
+    assert_eq!((answered, by_rating), (3, [0, 0, 1, 1, 1]));
+    assert_eq!(
+        next,
+        vec!["Ask more".to_string(), "Pair again".to_string()],
+        "the second answer was not kept"
+    );
+    // The answers' table has no column that could name a person.
+    let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('closing_answers')")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(columns, ["id", "workshop_id", "rating", "next"]);
+    // Deleting the workshop deletes both.
+    store.delete_workshop("w").await.unwrap();
+    let left: i64 =
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM closing_answers) + (SELECT COUNT(*) FROM closing_answered)")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
 }

@@ -6,6 +6,7 @@ mod common;
 
 mod abuse;
 mod bad_input;
+mod closing_page;
 mod crash;
 mod crash_loop;
 mod feedback;

@@ -103,7 +103,7 @@ async fn a_participant_picks_skills_checked_per_field_and_the_others_see_counts_
         // The participants' link also has "Pick your skills", which the page's script fills with the browser's key.
         let participants = l == &w.participant_link;
         assert_eq!(page.contains(r#"id="skills-open""#), participants, "{page}");
-        assert!(page.contains(r#"<script src="/skills-page.js" defer></script>"#));
+        assert!(page.contains(r#"<script src="/relay-forms.js" defer></script>"#));
     }
 }
 

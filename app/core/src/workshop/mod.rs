@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod chart;
+mod closing;
 #[cfg(feature = "matching")]
 pub mod matching;
 mod record;
@@ -32,6 +33,7 @@ mod state_tests;
 mod tests;
 
 pub use chart::*;
+pub use closing::*;
 pub use record::*;
 pub use settings::*;
 pub use skills::*;

@@ -47,7 +47,7 @@ fn Facilitator(
                 <a class="button" href=join_screen.clone() target="_blank" rel="external" data-testid="show-join-screen">
                     "Show join screen"<span class="sr-only">" (opens a new window, to project)"</span>
                 </a>
-                {skills.then(|| super::skills_link("button", "Skills picture"))}
+                {skills.then(|| super::relay_link("skills", "button", "Skills picture"))}
             </details>
         })}
         {move || {
@@ -78,7 +78,7 @@ fn Ended() -> impl IntoView {
     view! {
         <section class="card record" data-testid="workshop-record">
             <h2>"Record"</h2>
-            <p>"The rounds and groups with their time, the messages sent, and who took part."</p>
+            <p>"The rounds and groups with their time, the messages sent, who took part, and the closing question's answers."</p>
             <p class="controls">
                 <a class="button button--primary" href=record rel="external" data-testid="record-open">"Open the record"</a>
                 <a class="button" href=markdown download data-testid="record-markdown">"Download as Markdown"</a>

@@ -237,14 +237,15 @@ fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
     }
 }
 
-/// The way to the workshop's skills page (issue 17), which the relay draws (server/src/workshop_skills.rs): there a
-/// participant picks theirs, and every link sees the group's picture, kept current.
-fn skills_link(class: &'static str, label: &'static str) -> impl IntoView {
+/// A way to one of the workshop's pages the relay draws: `skills` (issue 17; server/src/workshop_skills.rs), where a
+/// participant picks theirs and every link sees the group's picture, kept current, or `closing`
+/// (server/src/workshop_closing.rs), the closing question.
+fn relay_link(page: &'static str, class: &'static str, label: &'static str) -> impl IntoView {
     let href = match crate::Route::current() {
-        crate::Route::Workshop { id, token } => format!("/w/{id}/skills?t={token}"),
+        crate::Route::Workshop { id, token } => format!("/w/{id}/{page}?t={token}"),
         _ => String::new(),
     };
-    view! { <a class=class href=href data-testid="skills-open">{label}</a> }
+    view! { <a class=class href=href data-testid=format!("{page}-open")>{label}</a> }
 }
 
 /// A name for a member id.
@@ -291,7 +292,7 @@ fn ParticipantView(live: WorkshopLive, skills: bool) -> impl IntoView {
                     <section class="card" data-testid="lobby">
                         <h2>"You are in"</h2>
                         <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} {} joined so far.", plural(people, "person has", "people have"))}</p>
-                        {skills.then(|| skills_link("button button--primary", "Pick your skills"))}
+                        {skills.then(|| relay_link("skills", "button button--primary", "Pick your skills"))}
                         {facilitator::people_list(live, view.clone())}
                     </section>
                 }.into_any(),
@@ -321,6 +322,7 @@ fn ParticipantView(live: WorkshopLive, skills: bool) -> impl IntoView {
                         <h2>"The workshop has ended"</h2>
                         <p>"Your breakouts, round by round: open one to see its notes, commitments and the feedback you may see."</p>
                         <BreakoutList view=view.clone() me planned/>
+                        <p>{relay_link("closing", "button button--primary", "Answer the closing question")}</p>
                     </section>
                 }.into_any(),
             })

@@ -1,0 +1,74 @@
+// The forms of the workshop pages the relay draws (server/src/workshop_skills.rs, server/src/workshop_closing.rs).
+// 1. A `form[data-workshop]` acts for the participant who joined in this browser: it gets their key, which the
+//    workshop page keeps in localStorage when they join (`tandem.workshop.{id}`), and shows; a browser that has not
+//    joined keeps the `[data-join-hint]` instead. With `data-ask`, the page first tells the relay the page is open
+//    (the form's action, `step=` that value): an answer with a body (200, not 204) means it is done already: the
+//    form stays hidden and the element `data-done` names shows.
+// 2. A form with `data-offline` is not sent while offline (the browser's error page would lose what was typed): the
+//    element it names says so instead.
+// 3. The skills picture is read again every 5 s and replaced when it changed, without reloading the page (a reload
+//    would move a screen reader, and a timed refresh is an accessibility fault); never while focus is in it.
+for (const form of document.querySelectorAll("form[data-workshop]")) {
+  let me = null;
+  try {
+    me = JSON.parse(localStorage.getItem(`tandem.workshop.${form.dataset.workshop}`) || "null");
+  } catch {
+    // Storage disabled or unreadable: the hint stays.
+  }
+  if (!me || !me.key) continue;
+  form.elements.key.value = me.key;
+  for (const hint of document.querySelectorAll("[data-join-hint]")) hint.hidden = true;
+  if (!form.dataset.ask) {
+    form.hidden = false;
+    continue;
+  }
+  const ask = new URLSearchParams({ key: me.key, step: form.dataset.ask });
+  fetch(form.action, { method: "POST", body: ask, keepalive: true })
+    .then((response) => {
+      const done = response.status === 200 && document.getElementById(form.dataset.done || "");
+      if (done) done.hidden = false;
+      else form.hidden = false;
+    })
+    .catch(() => {
+      form.hidden = false;
+    });
+}
+
+for (const form of document.querySelectorAll("form[data-offline]")) {
+  form.addEventListener("submit", (event) => {
+    const note = document.getElementById(form.dataset.offline);
+    if (!navigator.onLine && note) {
+      event.preventDefault();
+      note.textContent = "You are offline. What you entered is still here: send it again when the connection is back.";
+    }
+  });
+}
+
+const picture = document.querySelector("[data-testid=skills-picture]");
+if (picture) {
+  const url = `${location.pathname}${location.search}`;
+  const timer = setInterval(async () => {
+    const current = document.querySelector("[data-testid=skills-picture]");
+    // Not while the tab is hidden, and not under someone's focus or selection (the chart's scroll box, the
+    // Markdown being copied): the next round tries again.
+    if (document.hidden || !current || current.contains(document.activeElement)) return;
+    try {
+      const response = await fetch(url, { cache: "no-store" });
+      if (response.status === 404) {
+        clearInterval(timer);
+        return;
+      }
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const next = page.querySelector("[data-testid=skills-picture]");
+      if (next && next.textContent !== current.textContent && !current.contains(document.activeElement)) {
+        const chart = next.querySelector("img");
+        // A new address, so that the browser draws the new chart instead of the one it has.
+        if (chart) chart.src = `${chart.getAttribute("src")}&v=${Date.now()}`;
+        current.replaceWith(document.importNode(next, true));
+      }
+    } catch {
+      // Offline for a moment: the next round tries again.
+    }
+  }, 5000);
+}
