@@ -6,8 +6,10 @@
 //    form stays hidden and the element `data-done` names shows.
 // 2. A form with `data-offline` is not sent while offline (the browser's error page would lose what was typed): the
 //    element it names says so instead.
-// 3. The skills picture is read again every 5 s and replaced when it changed, without reloading the page (a reload
-//    would move a screen reader, and a timed refresh is an accessibility fault); never while focus is in it.
+// 3. The page's live parts (`data-live`: the skills picture) are read again every 5 s and replaced when they changed,
+//    without reloading the page (a reload would move a screen reader, and a timed refresh is an accessibility
+//    fault); never while focus is in one.
+// 4. Framed in the workshop page, the frame is as high as what it shows.
 for (const form of document.querySelectorAll("form[data-workshop]")) {
   let me = null;
   try {
@@ -44,14 +46,21 @@ for (const form of document.querySelectorAll("form[data-offline]")) {
   });
 }
 
-const picture = document.querySelector("[data-testid=skills-picture]");
-if (picture) {
+// Framed in the workshop page (`?embed=true`, same origin): the frame takes the height of what it shows, so that
+// nothing scrolls inside it.
+const frame = window.frameElement;
+if (frame) {
+  new ResizeObserver(() => {
+    frame.style.height = `${Math.ceil(document.body.getBoundingClientRect().height)}px`;
+  }).observe(document.body);
+}
+
+// Each `[data-live]` part is replaced by the same part of the page read again, when its text changed.
+if (document.querySelector("[data-live]")) {
   const url = `${location.pathname}${location.search}`;
   const timer = setInterval(async () => {
-    const current = document.querySelector("[data-testid=skills-picture]");
-    // Not while the tab is hidden, and not under someone's focus or selection (the chart's scroll box, the
-    // Markdown being copied): the next round tries again.
-    if (document.hidden || !current || current.contains(document.activeElement)) return;
+    // Not while the tab is hidden: the next round tries again.
+    if (document.hidden) return;
     try {
       const response = await fetch(url, { cache: "no-store" });
       if (response.status === 404) {
@@ -60,11 +69,12 @@ if (picture) {
       }
       if (!response.ok) return;
       const page = new DOMParser().parseFromString(await response.text(), "text/html");
-      const next = page.querySelector("[data-testid=skills-picture]");
-      if (next && next.textContent !== current.textContent && !current.contains(document.activeElement)) {
-        const chart = next.querySelector("img");
+      for (const current of document.querySelectorAll("[data-live]")) {
+        const next = page.querySelector(`[data-live="${current.dataset.live}"]`);
+        // Never under someone's focus or selection (the chart's scroll box, the Markdown being copied).
+        if (!next || next.textContent === current.textContent || current.contains(document.activeElement)) continue;
         // A new address, so that the browser draws the new chart instead of the one it has.
-        if (chart) chart.src = `${chart.getAttribute("src")}&v=${Date.now()}`;
+        for (const chart of next.querySelectorAll("img")) chart.src = `${chart.getAttribute("src")}&v=${Date.now()}`;
         current.replaceWith(document.importNode(next, true));
       }
     } catch {

@@ -64,6 +64,16 @@ test("six people pick skills; the skills page shows the group's gaps", async ({ 
   await expect(skills.getByTestId("skills-answered")).toHaveText("6 of 6 participants have picked their skills.", {
     timeout: 15_000,
   });
+  // The lobby's frame shows the same picture, kept current: counts and the called-out gap.
+  const lobbyFrame = people[0].frameLocator("[data-testid=skills-frame]");
+  await expect(lobbyFrame.getByTestId("skills-answered")).toHaveText("6 of 6 participants have picked their skills.", {
+    timeout: 15_000,
+  });
+  await expect(lobbyFrame.getByTestId("skills-table").locator("tbody tr").first()).toHaveText(/Kubernetes\s*4\s*0/);
+  await expect(lobbyFrame.getByTestId("skills-gap")).toHaveText("4 people want Kubernetes; nobody here offers it.");
+  await expect(lobbyFrame.getByTestId("skills-markdown")).toHaveCount(0);
+  await expectAccessible(people[0]);
+  await screenshots(people[0], "workshop-skills-participant-lobby");
   const rows = skills.getByTestId("skills-table").locator("tbody tr");
   // Kubernetes: wanted by 4, offered by none; SQL: 3 and 3; Facilitation: 1 and 3 (the largest gap first).
   await expect(rows).toHaveText([/Kubernetes\s*4\s*0/, /SQL\s*3\s*3/, /Facilitation\s*1\s*3/]);
@@ -125,6 +135,12 @@ test("six people pick skills; the skills page shows the group's gaps", async ({ 
   const texts = await groups.allInnerTexts();
   const anaGroup = texts.find((t) => t.includes("Ana")) ?? "";
   expect(["Ben", "Dev", "Eli"].some((n) => anaGroup.includes(n)), anaGroup).toBe(true);
+  // The frame on the facilitator's page says why each group was proposed, without a reload.
+  const reasons = page.frameLocator("[data-testid=skills-frame]").getByTestId("skills-proposal");
+  await expect(reasons.locator("li")).toHaveCount(3, { timeout: 15_000 });
+  await expect(reasons).toContainText("Ana can help");
+  await expectAccessible(page);
+  await screenshots(page, "workshop-skills-dashboard");
   await page.getByTestId("skills-open").click();
   await expect(page.getByTestId("skills-proposal").locator("li")).toHaveCount(3);
   await expect(page.getByTestId("skills-proposal")).toContainText("Ana can help");

@@ -92,10 +92,42 @@ pub const HTML_CSP: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 
 /// scripts and styles are files). `title` is HTML-escaped text;
 /// `script` a file in `public/`; `main` the page's `<main>` element.
 pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum::response::Response {
-    use axum::response::IntoResponse;
     use leptos::prelude::*;
     // The app's own top bar, rendered here as the app's pages render it.
     let topbar = view! { <app::components::brand::Header/> }.to_html();
+    relay_document(
+        title,
+        script,
+        &format!("<body>{topbar}\n{main}</body>"),
+        DEFAULT_CSP,
+        "DENY",
+    )
+}
+
+/// [`DEFAULT_CSP`] for a part of a relay page that Tandem's own pages show in a frame ([`relay_embed`]).
+const EMBED_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
+/// A part of a relay page that the workshop page shows in a frame (the skills picture in its lobby): no top bar, and
+/// framed by Tandem's own pages only.
+pub(crate) fn relay_embed(title: &str, script: Option<&str>, main: &str) -> axum::response::Response {
+    relay_document(
+        title,
+        script,
+        &format!(r#"<body class="embed">{main}</body>"#),
+        EMBED_CSP,
+        "SAMEORIGIN",
+    )
+}
+
+fn relay_document(
+    title: &str,
+    script: Option<&str>,
+    body: &str,
+    policy: &'static str,
+    framing: &'static str,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let script = script
         .map(|s| format!(r#"<script src="/{s}" defer></script>"#))
         .unwrap_or_default();
@@ -105,15 +137,15 @@ pub(crate) fn relay_page(title: &str, script: Option<&str>, main: &str) -> axum:
 <meta name="referrer" content="no-referrer">{script}<title>{title} · Tandem</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml"><link rel="stylesheet" href="/pkg/tandem.css">
 <link rel="stylesheet" href="/relay.css"></head>
-<body>{topbar}
-{main}</body></html>
+{body}</html>
 "#
     );
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            (header::CONTENT_SECURITY_POLICY, DEFAULT_CSP),
+            (header::CONTENT_SECURITY_POLICY, policy),
+            (header::X_FRAME_OPTIONS, framing),
         ],
         html,
     )
@@ -277,7 +309,8 @@ pub fn router(state: AppState) -> Router {
                 move |_: &axum::response::Response| hsts.clone()
             },
         ))
-        .layer(SetResponseHeaderLayer::overriding(
+        // Unless the answer says otherwise (a relay page's part that Tandem's own pages frame: `relay_embed`).
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))

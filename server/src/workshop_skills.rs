@@ -64,6 +64,9 @@ pub(crate) struct PageQuery {
     /// The facilitator chose how rounds are proposed.
     #[serde(default)]
     chosen: bool,
+    /// Only the picture (and, for the facilitator, the proposal's reasons), for the workshop page's frame.
+    #[serde(default)]
+    embed: bool,
 }
 
 /// `GET /w/{id}/skills?t=TOKEN`: the picture, for any of the workshop's links.
@@ -76,30 +79,26 @@ pub(crate) async fn skills_page(
         Ok(found) => found,
         Err(response) => return response,
     };
+    let reasons = match capability {
+        Capability::Host => proposal_html(&state, &id).await,
+        _ => String::new(),
+    };
+    if query.embed {
+        // The workshop page's frame: the picture and the reasons, kept current by public/relay-forms.js.
+        let main = format!(
+            r#"<div class="embed__main"><div data-live="reasons">{reasons}</div>{}</div>"#,
+            picture_section(&record, &id, &query.t, false)
+        );
+        let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
+        return crate::relay_embed(&format!("Skills: {title}"), Some("relay-forms.js"), &main);
+    }
     let mut body = String::new();
     // The facilitator's link: how the next round is proposed, the proposal if there is one, and why each group was
     // proposed.
     if capability == Capability::Host && record.state.stage != Stage::Ended {
         pairing_html(&mut body, &record, &id, &query.t, query.chosen);
     }
-    if capability == Capability::Host {
-        if let Some(groups) = state.relay.proposal_explained(&id).await {
-            body.push_str(
-                r#"<section class="card" data-testid="skills-proposal"><h2>The proposed groups, and why</h2><ol>"#,
-            );
-            for (names, why) in groups {
-                let _ = write!(
-                    body,
-                    "<li><strong>{}</strong>: {}</li>",
-                    html_escape(&names.join(", ")),
-                    html_escape(&why)
-                );
-            }
-            body.push_str(
-                r#"</ol><p class="hint">As proposed, with the skills as they are now: if people changed theirs since, propose again. Move people on the workshop page before you open the round.</p></section>"#,
-            );
-        }
-    }
+    body.push_str(&reasons);
     if capability == Capability::Participant {
         // public/relay-forms.js puts this browser's key (kept by the workshop page) into the form and shows it; a
         // browser that has not joined sees the hint instead.
@@ -411,40 +410,71 @@ fn answers_html(
     html
 }
 
-/// The page: the workshop's name, `mine` (the participant's part, or a hint), and the picture.
-fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: StatusCode) -> Response {
-    let spec = &record.spec;
-    let title = workshop_name(&spec.format.template_name, &spec.format.goal);
-    let (joined, answered) =
-        (record.state.participants()).fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
-    let mut main = format!(
-        r#"<main class="page skills-page"><p class="eyebrow">Workshop skills</p><h1>{}</h1>
-<p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}
-<section class="card" data-testid="skills-picture"><h2>The group's knowledge gaps</h2>
-<p class="hint" data-testid="skills-answered">{answered} of {joined} participants have picked their skills.</p>"#,
-        title,
-        html_escape(id),
-        html_escape(token),
+/// The facilitator's: the next round's proposal, if there is one, with why each group was proposed.
+async fn proposal_html(state: &AppState, id: &str) -> String {
+    let Some(groups) = state.relay.proposal_explained(id).await else {
+        return String::new();
+    };
+    let mut html = String::from(
+        r#"<section class="card" data-testid="skills-proposal"><h2>The proposed groups, and why</h2><ol>"#,
     );
-    let picture = record.state.skill_picture(spec);
-    if answered == 0 {
-        main.push_str(
-            r#"<p data-testid="skills-empty">Nobody has picked skills yet: the picture appears as people do.</p>"#,
-        );
-    } else {
-        picture_html(&mut main, &picture, &html_escape(id), &html_escape(token));
-        let markdown = picture_markdown(&picture);
+    for (names, why) in groups {
         let _ = write!(
-            main,
-            r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="{}" readonly data-testid="skills-markdown">{}</textarea></label>"#,
-            markdown.lines().count().clamp(4, 16),
-            html_escape(&markdown)
+            html,
+            "<li><strong>{}</strong>: {}</li>",
+            html_escape(&names.join(", ")),
+            html_escape(&why)
         );
     }
-    main.push_str("</section></main>");
+    html.push_str(
+        r#"</ol><p class="hint">As proposed, with the skills as they are now: if people changed theirs since, propose again. You can still move people before you open the round.</p></section>"#,
+    );
+    html
+}
+
+/// The page: the workshop's name, `mine` (the participant's part, or a hint), and the picture.
+fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: StatusCode) -> Response {
+    let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
+    let main = format!(
+        r#"<main class="page skills-page"><p class="eyebrow">Workshop skills</p><h1>{title}</h1>
+<p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}{}</main>"#,
+        html_escape(id),
+        html_escape(token),
+        picture_section(record, id, token, true)
+    );
     let mut response = crate::relay_page(&format!("Skills: {title}"), Some("relay-forms.js"), &main);
     *response.status_mut() = status;
     response
+}
+
+/// The group's knowledge gaps: how many picked, the picture, and (`markdown`) the table as Markdown to copy.
+fn picture_section(record: &WorkshopRecord, id: &str, token: &str, markdown: bool) -> String {
+    let spec = &record.spec;
+    let (joined, answered) =
+        (record.state.participants()).fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
+    let mut html = format!(
+        r#"<section class="card" data-testid="skills-picture" data-live="picture"><h2>The group's knowledge gaps</h2>
+<p class="hint" data-testid="skills-answered">{answered} of {joined} participants have picked their skills.</p>"#
+    );
+    let picture = record.state.skill_picture(spec);
+    if answered == 0 {
+        html.push_str(
+            r#"<p data-testid="skills-empty">Nobody has picked skills yet: the picture appears as people do.</p>"#,
+        );
+    } else {
+        picture_html(&mut html, &picture, &html_escape(id), &html_escape(token));
+        if markdown {
+            let text = picture_markdown(&picture);
+            let _ = write!(
+                html,
+                r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="{}" readonly data-testid="skills-markdown">{}</textarea></label>"#,
+                text.lines().count().clamp(4, 16),
+                html_escape(&text)
+            );
+        }
+    }
+    html.push_str("</section>");
+    html
 }
 
 /// The picture (issue 17): the chart the relay draws, the same figures as a table for screen readers and anyone who

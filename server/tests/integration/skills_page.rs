@@ -104,6 +104,25 @@ async fn a_participant_picks_skills_checked_per_field_and_the_others_see_counts_
         let participants = l == &w.participant_link;
         assert_eq!(page.contains(r#"id="skills-open""#), participants, "{page}");
         assert!(page.contains(r#"<script src="/relay-forms.js" defer></script>"#));
+        assert!(page.to_lowercase().contains("x-frame-options: deny"), "{page}");
+        // The workshop page's frame: the picture only, framed by Tandem's own pages only.
+        let (status, part) = http_get(&format!("{}&embed=true", skills_url(&server, &w, l))).await;
+        assert_eq!(status, 200);
+        let lower = part.to_lowercase();
+        assert!(lower.contains("x-frame-options: sameorigin"), "{part}");
+        assert!(
+            lower.contains("frame-ancestors 'self'") && !lower.contains("frame-ancestors 'none'"),
+            "{part}"
+        );
+        assert!(
+            part.contains(r#"<body class="embed">"#) && !part.contains("topbar"),
+            "{part}"
+        );
+        assert!(
+            part.contains("1 person wants Kubernetes; nobody here offers it."),
+            "{part}"
+        );
+        assert!(!part.contains("skills-form") && !part.contains("skills-markdown") && !part.contains("Ana"));
     }
 }
 

@@ -132,6 +132,11 @@ async fn the_relay_pairs_by_skill_and_the_offerer_takes_the_first_role() {
     assert!(page.contains("Ana can help Dia with SQL"), "{page}");
     let (_, page) = http_get(&beside(&w.observer_link, "skills")).await;
     assert!(!page.contains("proposed groups") && !page.contains("Ana"), "{page}");
+    // So does the facilitator's frame on the workshop page; the observers' does not.
+    let (_, part) = http_get(&format!("{}&embed=true", beside(&w.host_link, "skills"))).await;
+    assert!(part.contains("Ana can help Dia with SQL"), "{part}");
+    let (_, part) = http_get(&format!("{}&embed=true", beside(&w.observer_link, "skills"))).await;
+    assert!(!part.contains("proposed groups") && !part.contains("Ana"), "{part}");
 }
 
 /// The picture as the relay draws it (any of the workshop's links: counts only), and the record with its skills

@@ -58,6 +58,7 @@ fn Facilitator(
                 Stage::Ended => view! { <Ended/> }.into_any(),
             })
         }}
+        {skills.then(super::skills_frame)}
         <When when=move || host() && stage.get().is_some_and(|(s, _)| s != Stage::Ended)>
             <EndWorkshop live/>
         </When>
@@ -185,7 +186,7 @@ fn NextRound(live: WorkshopLive, rounds_done: usize) -> impl IntoView {
                 <p class="hint">{move || match groups() {
                     0 => "At least 2 participants must be here to open a round.".to_string(),
                     1 => "1 group with the people here now. Roles rotate from round to round.".to_string(),
-                    n => format!("{n} groups with the people here now. Tandem pairs people who have not met yet, and roles rotate."),
+                    n => format!("{n} groups with the people here now. Roles rotate from round to round."),
                 }}</p>
                 {move || match live.proposal.get() {
                     None => view! {

@@ -237,15 +237,25 @@ fn Live(live: WorkshopLive, link: WorkshopLink) -> impl IntoView {
     }
 }
 
-/// A way to one of the workshop's pages the relay draws: `skills` (issue 17; server/src/workshop_skills.rs), where a
-/// participant picks theirs and every link sees the group's picture, kept current, or `closing`
-/// (server/src/workshop_closing.rs), the closing question.
-fn relay_link(page: &'static str, class: &'static str, label: &'static str) -> impl IntoView {
-    let href = match crate::Route::current() {
+/// The address of one of the workshop's pages the relay draws, for this page's link: `skills` (issue 17;
+/// server/src/workshop_skills.rs), where a participant picks theirs and every link sees the group's picture, or
+/// `closing` (server/src/workshop_closing.rs), the closing question.
+fn relay_href(page: &str) -> String {
+    match crate::Route::current() {
         crate::Route::Workshop { id, token } => format!("/w/{id}/{page}?t={token}"),
         _ => String::new(),
-    };
-    view! { <a class=class href=href data-testid=format!("{page}-open")>{label}</a> }
+    }
+}
+
+/// A way to one of the workshop's pages the relay draws ([`relay_href`]).
+fn relay_link(page: &'static str, class: &'static str, label: &'static str) -> impl IntoView {
+    view! { <a class=class href=relay_href(page) data-testid=format!("{page}-open")>{label}</a> }
+}
+
+/// The group's knowledge-gap picture (and on the facilitator's link why each proposed group was proposed), drawn by
+/// the relay and kept current by it: a frame costs this page no code for the chart, the table or the reasons.
+fn skills_frame() -> impl IntoView {
+    view! { <iframe class="skills-frame" src=format!("{}&embed=true", relay_href("skills")) title="The group's knowledge gaps" data-testid="skills-frame"></iframe> }
 }
 
 /// A name for a member id.
@@ -292,7 +302,7 @@ fn ParticipantView(live: WorkshopLive, skills: bool) -> impl IntoView {
                     <section class="card" data-testid="lobby">
                         <h2>"You are in"</h2>
                         <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} {} joined so far.", plural(people, "person has", "people have"))}</p>
-                        {skills.then(|| relay_link("skills", "button button--primary", "Pick your skills"))}
+                        {skills.then(|| view! { {relay_link("skills", "button button--primary", "Pick your skills")} {skills_frame()} })}
                         {facilitator::people_list(live, view.clone())}
                     </section>
                 }.into_any(),
