@@ -22,7 +22,21 @@ test("six people pick skills; the skills page shows the group's gaps", async ({ 
   await page.goto("/");
   await hydrated(page);
   await page.getByLabel("Workshop for a group").check();
-  await page.getByTestId("skills-list").fill("SQL\nFacilitation\n\nKubernetes\n");
+  // Two suggestions, one added and taken out again, and one skill typed in.
+  const suggestion = (name: string) => page.getByTestId("skill-suggestion").filter({ hasText: name });
+  await suggestion("SQL").click();
+  await suggestion("Facilitation").click();
+  await suggestion("Giving feedback").click();
+  await expect(suggestion("Giving feedback")).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByTestId("skills-list")).toHaveValue("SQL\nFacilitation\nGiving feedback");
+  await suggestion("Giving feedback").click();
+  await expect(suggestion("Giving feedback")).toHaveAttribute("aria-pressed", "false");
+  await page.getByTestId("skills-list").press("End");
+  await page.getByTestId("skills-list").pressSequentially("\n\nKubernetes\n");
+  await expect(page.getByTestId("skills-list")).toHaveValue("SQL\nFacilitation\n\nKubernetes\n");
+  await expect(suggestion("SQL")).toHaveAttribute("aria-pressed", "true");
+  await expectAccessible(page);
+  await screenshots(page, "workshop-skills-create");
   await page.getByRole("button", { name: "Create workshop" }).click();
   await page.waitForURL(/\/w\//);
   await hydrated(page);

@@ -3,6 +3,18 @@
 use leptos::prelude::*;
 use tandem_core::workshop::{GroupSize, WorkshopSettings, MAX_PLENARY_MINUTES, MAX_ROUNDS};
 
+/// Skills a facilitator may pick with one click; any other is typed in.
+const SUGGESTED: [&str; 8] = [
+    "Giving feedback",
+    "Facilitation",
+    "Public speaking",
+    "Mentoring",
+    "Code review",
+    "SQL",
+    "Testing",
+    "Estimation",
+];
+
 /// "Session for a pair" or "Workshop for a group"; for a workshop, its rounds, group size, plenaries and whether the
 /// facilitator may read the breakouts' notes, and the skills it is about (`skills`, one per line). `workshop` is
 /// `Some` while "Workshop for a group" is chosen.
@@ -97,6 +109,25 @@ pub fn WorkshopOptions(workshop: RwSignal<Option<WorkshopSettings>>, skills: RwS
                     <textarea class="input" rows="4" data-testid="skills-list" prop:value=move || skills.get()
                         on:input=move |ev| skills.set(event_target_value(&ev))></textarea>
                 </label>
+                <div class="chips" role="group" aria-label="Suggested skills: add or remove">
+                    {SUGGESTED.map(|skill| {
+                        let listed = move || skills.with(|list| list.lines().any(|l| l.trim() == skill));
+                        view! {
+                            <button type="button" class="chip" aria-pressed=move || listed().to_string() data-testid="skill-suggestion"
+                                on:click=move |_| {
+                                    // A suggestion adds its line, or takes it out again.
+                                    let add = !listed();
+                                    skills.update(|list| {
+                                        let mut lines: Vec<&str> = list.lines().filter(|l| l.trim() != skill && !l.trim().is_empty()).collect();
+                                        if add {
+                                            lines.push(skill);
+                                        }
+                                        *list = lines.join("\n");
+                                    })
+                                }>{skill}</button>
+                        }
+                    }).collect_view()}
+                </div>
             </div>
         })}
     }
