@@ -5,7 +5,8 @@
 //    (the form's action, `step=` that value): an answer with a body (200, not 204) means it is done already: the
 //    form stays hidden and the element `data-done` names shows.
 // 2. A form with `data-offline` is not sent while offline (the browser's error page would lose what was typed): the
-//    element it names says so instead.
+//    element it names says so instead. A form with `data-swap` is sent by the script, and its answer's part of that
+//    name replaces this page's (no POST result to go Back to).
 // 3. The page's live parts (`data-live`: the skills picture) are read again every 5 s and replaced when they changed,
 //    without reloading the page (a reload would move a screen reader, and a timed refresh is an accessibility
 //    fault); never while focus is in one.
@@ -36,15 +37,35 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
     });
 }
 
-for (const form of document.querySelectorAll("form[data-offline]")) {
-  form.addEventListener("submit", (event) => {
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (form.dataset.offline && !navigator.onLine) {
+    event.preventDefault();
     const note = document.getElementById(form.dataset.offline);
-    if (!navigator.onLine && note) {
-      event.preventDefault();
-      note.textContent = "You are offline. What you entered is still here: send it again when the connection is back.";
+    if (note) note.textContent = "You are offline. What you entered is still here: send it again when the connection is back.";
+    return;
+  }
+  // `data-swap`: the form's answer replaces the part of this page it names, instead of becoming a page of its own
+  // (a POST result, which the browser's Back would offer to send again).
+  const part = form.dataset.swap && document.querySelector(`[data-testid="${form.dataset.swap}"]`);
+  if (!part) return;
+  event.preventDefault();
+  try {
+    const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const next = page.querySelector(`[data-testid="${form.dataset.swap}"]`);
+    if (!next) throw new Error("no part");
+    const shown = document.importNode(next, true);
+    part.replaceWith(shown);
+    const heading = shown.querySelector("h2");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
     }
-  });
-}
+  } catch {
+    form.submit();
+  }
+});
 
 // Framed in the workshop page (`?embed=true`, same origin): the frame takes the height of what it shows, so that
 // nothing scrolls inside it.

@@ -124,7 +124,7 @@ pub(crate) async fn skills_page(
         let _ = write!(
             body,
             r#"<section class="card" data-testid="skills-mine"><h2>Your skills</h2>{saved}
-<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" data-ask="visit" hidden>
+<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" data-ask="visit" data-swap="skills-mine" hidden>
 <input type="hidden" name="key" value=""><input type="hidden" name="step" value="open">
 <p>{what}</p>
 <button type="submit" class="button" data-testid="skills-pick">{button}</button></form>
