@@ -9,7 +9,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tandem_core::session::{total_minutes, Capability, ParticipantKey, SessionId};
-use tandem_core::workshop::{record_markdown, skills_chart_svg, times_chart_svg, BreakoutTime, Member};
+use tandem_core::workshop::{
+    closing_markdown, record_markdown, skills_chart_svg, times_chart_svg, BreakoutTime, Member,
+};
 
 /// The workshop `id` and what `token` allows in it, for the workshop pages the relay draws: 404 for a wrong link or
 /// an unknown workshop, 503 when the store fails.
@@ -82,13 +84,20 @@ pub(crate) async fn record_markdown_file(
         Ok(record) => record,
         Err(response) => return response,
     };
+    let closing = match state.store.closing_summary(&workshop).await {
+        Ok(summary) => closing_markdown(&summary, record.state.participants().count()),
+        Err(e) => {
+            tracing::error!(workshop = %workshop, error = %e, "could not read the closing answers");
+            return unavailable();
+        }
+    };
     let file = format!("tandem-workshop-{}.md", record.spec.format.template_id);
     (
         [
             (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
         ],
-        record_markdown(&record.spec, &record.state),
+        record_markdown(&record.spec, &record.state) + &closing,
     )
         .into_response()
 }

@@ -155,6 +155,21 @@ async fn answers_are_checked_kept_once_and_shown_only_together_from_three_on() {
     for name in NAMES {
         assert!(!page.contains(name), "{name} on the results page");
     }
+    // The Markdown record has the same part, with no name in it.
+    let (status, md) = http_get(&format!(
+        "{}/w/{}/record.md?t={}",
+        server.url(),
+        w.id,
+        token_of(&w.host_link)
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let part = md.split("## Closing question").nth(1).expect("a closing part");
+    assert!(
+        part.contains("3 of 4 participants answered") && part.contains("- Ask more open questions"),
+        "{part}"
+    );
+    assert!(NAMES.iter().all(|name| !part.contains(name)), "{part}");
     // A participant never sees the others' answers.
     let (_, page) = http_get(&closing_url(&server, &w, &p)).await;
     assert!(

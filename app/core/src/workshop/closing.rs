@@ -113,6 +113,40 @@ pub fn summarize(answers: &[ClosingAnswer]) -> ClosingSummary {
     }
 }
 
+/// The closing question's part of the facilitator's Markdown record: what [`summarize`] gave, as the record page shows
+/// it (`joined`: how many participants joined).
+pub fn closing_markdown(summary: &ClosingSummary, joined: usize) -> String {
+    let mut md = String::from("\n## Closing question\n\n");
+    match summary {
+        ClosingSummary::TooFew { answered } => md.push_str(&format!(
+            "{answered} of {joined} participants have answered. Not enough answers to show without revealing who: \
+             they appear from {MIN_ANSWERS} answers on.\n"
+        )),
+        ClosingSummary::Shown {
+            answered,
+            average,
+            by_rating,
+            next,
+        } => {
+            md.push_str(&format!(
+                "{answered} of {joined} participants answered \"How useful was your pairing?\": {average:.1} of 5 on \
+                 average.\n\n| Rating | Answers |\n| --- | --- |\n"
+            ));
+            for (n, count) in (1..=5).zip(by_rating) {
+                md.push_str(&format!("| {n} | {count} |\n"));
+            }
+            md.push_str("\nWhat people will try next (in alphabetical order, without names):\n\n");
+            if next.is_empty() {
+                md.push_str("- Nobody wrote what they will try next.\n");
+            }
+            for text in next {
+                md.push_str(&format!("- {}\n", crate::markdown::text(text)));
+            }
+        }
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +217,36 @@ mod tests {
         assert!((average - 11.0 / 3.0).abs() < 1e-9);
         assert_eq!(by_rating, [0, 1, 0, 1, 1]);
         assert_eq!(next, vec!["Ask why twice".to_string(), "pair again".to_string()]);
+    }
+
+    #[test]
+    fn the_markdown_has_a_count_below_three_answers_and_the_aggregate_from_three() {
+        let few = closing_markdown(&ClosingSummary::TooFew { answered: 2 }, 5);
+        assert!(
+            few.contains("2 of 5 participants have answered. Not enough answers"),
+            "{few}"
+        );
+        let answers = [
+            ClosingAnswer {
+                rating: 5,
+                next: "*Ask* more".into(),
+            },
+            ClosingAnswer {
+                rating: 4,
+                next: String::new(),
+            },
+            ClosingAnswer {
+                rating: 3,
+                next: String::new(),
+            },
+        ];
+        let md = closing_markdown(&summarize(&answers), 5);
+        assert!(
+            md.contains("3 of 5 participants answered \"How useful was your pairing?\": 4.0 of 5"),
+            "{md}"
+        );
+        assert!(md.contains("| 5 | 1 |\n") && md.contains("| 1 | 0 |\n"), "{md}");
+        assert!(md.contains("- \\*Ask\\* more\n"), "{md}");
     }
 
     proptest! {
