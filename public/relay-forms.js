@@ -11,6 +11,7 @@
 //    without reloading the page (a reload would move a screen reader, and a timed refresh is an accessibility
 //    fault); never while focus is in one.
 // 4. Framed in the workshop page, the frame is as high as what it shows.
+// 5. `data-copy` buttons copy a field's text.
 for (const form of document.querySelectorAll("form[data-workshop]")) {
   let me = null;
   try {
@@ -64,6 +65,22 @@ document.addEventListener("submit", async (event) => {
     }
   } catch {
     form.submit();
+  }
+});
+
+// `data-copy`: a button that copies the text of the field it names (where the browser cannot, on a plain-HTTP
+// address other than localhost, it selects the text and says how).
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest && event.target.closest("[data-copy]");
+  const field = button && document.getElementById(button.dataset.copy);
+  if (!field) return;
+  const status = button.parentElement.querySelector("[role=status]");
+  try {
+    await navigator.clipboard.writeText(field.value);
+    if (status) status.textContent = "Copied.";
+  } catch {
+    field.select();
+    if (status) status.textContent = "Select the text and copy it (Ctrl+C or ⌘C).";
   }
 });
 

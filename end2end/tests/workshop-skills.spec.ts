@@ -100,6 +100,10 @@ test("six people pick skills; the skills page shows the group's gaps", async ({ 
   await expect(rows).toHaveText([/Kubernetes\s*4\s*0/, /SQL\s*3\s*3/, /Facilitation\s*1\s*3/]);
   await expect(skills.getByTestId("skills-gap")).toHaveText("4 people want Kubernetes; nobody here offers it.");
   await expect(skills.getByTestId("skills-markdown")).toHaveValue(/\| Kubernetes \| 4 \| 0 \| 4 \|/);
+  await skills.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await skills.getByTestId("skills-copy").click();
+  await expect(skills.getByTestId("skills-copied")).toHaveText("Copied.");
+  expect(await skills.evaluate(() => navigator.clipboard.readText())).toContain("| Kubernetes | 4 | 0 | 4 |");
   await expect
     .poll(() => skills.getByTestId("skills-chart").evaluate((img: HTMLImageElement) => img.naturalWidth))
     .toBeGreaterThan(0);

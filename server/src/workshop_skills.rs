@@ -467,7 +467,8 @@ fn picture_section(record: &WorkshopRecord, id: &str, token: &str, markdown: boo
             let text = picture_markdown(&picture);
             let _ = write!(
                 html,
-                r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="{}" readonly data-testid="skills-markdown">{}</textarea></label>"#,
+                r#"<label class="field"><span class="field__label">The table as Markdown, to copy</span><textarea class="input" rows="{}" readonly id="skills-markdown" data-testid="skills-markdown">{}</textarea></label>
+<p><button type="button" class="button button--small" data-copy="skills-markdown" data-testid="skills-copy">Copy as Markdown</button> <span role="status" class="saved" data-testid="skills-copied"></span></p>"#,
                 text.lines().count().clamp(4, 16),
                 html_escape(&text)
             );
