@@ -3,7 +3,8 @@
 //    workshop page keeps in localStorage when they join (`tandem.workshop.{id}`), and shows; a browser that has not
 //    joined keeps the `[data-join-hint]` instead. With `data-ask`, the page first tells the relay the page is open
 //    (the form's action, `step=` that value): an answer with a body (200, not 204) means it is done already: the
-//    form stays hidden and the element `data-done` names shows.
+//    form stays hidden and the element `data-done` names shows. With `data-open`, the form is sent as soon as it
+//    shows (the skills page opens the participant's form at once).
 // 2. A form with `data-offline` is not sent while offline (the browser's error page would lose what was typed): the
 //    element it names says so instead. A form with `data-swap` is sent by the script, and its answer's part of that
 //    name replaces this page's (no POST result to go Back to).
@@ -22,8 +23,13 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
   if (!me || !me.key) continue;
   form.elements.key.value = me.key;
   for (const hint of document.querySelectorAll("[data-join-hint]")) hint.hidden = true;
-  if (!form.dataset.ask) {
+  // `data-open`: opened at once (the lobby's "Pick your skills" leads here to pick them).
+  const show = () => {
     form.hidden = false;
+    if (form.dataset.open !== undefined) form.requestSubmit();
+  };
+  if (!form.dataset.ask) {
+    show();
     continue;
   }
   const ask = new URLSearchParams({ key: me.key, step: form.dataset.ask });
@@ -31,11 +37,9 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
     .then((response) => {
       const done = response.status === 200 && document.getElementById(form.dataset.done || "");
       if (done) done.hidden = false;
-      else form.hidden = false;
+      else show();
     })
-    .catch(() => {
-      form.hidden = false;
-    });
+    .catch(show);
 }
 
 document.addEventListener("submit", async (event) => {
@@ -46,26 +50,41 @@ document.addEventListener("submit", async (event) => {
     if (note) note.textContent = "You are offline. What you entered is still here: send it again when the connection is back.";
     return;
   }
-  // `data-swap`: the form's answer replaces the part of this page it names, instead of becoming a page of its own
-  // (a POST result, which the browser's Back would offer to send again).
+  // `data-swap`: the script sends the form. Its answer's part of that name replaces this page's part, or, where the
+  // answer is another page (a save, answered 303), the browser goes there: no POST result is left in the history for
+  // Back to offer to send again.
   const part = form.dataset.swap && document.querySelector(`[data-testid="${form.dataset.swap}"]`);
   if (!part) return;
   event.preventDefault();
+  const buttons = form.querySelectorAll("button[type=submit]");
+  for (const button of buttons) button.disabled = true;
   try {
     const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
+    if (response.redirected) {
+      location.assign(response.url);
+      return;
+    }
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
     const next = page.querySelector(`[data-testid="${form.dataset.swap}"]`);
     if (!next) throw new Error("no part");
     const shown = document.importNode(next, true);
     part.replaceWith(shown);
-    const heading = shown.querySelector("h2");
-    if (heading) {
-      heading.tabIndex = -1;
-      heading.focus();
+    const focus = shown.querySelector("[role=alert]:not(:empty), h2");
+    if (focus) {
+      focus.tabIndex = -1;
+      focus.focus();
     }
   } catch {
     form.submit();
+  } finally {
+    for (const button of buttons) button.disabled = false;
   }
+});
+
+// A choice made clears the message about it (the closing question's rating).
+document.addEventListener("change", (event) => {
+  const message = event.target.closest && event.target.closest("fieldset")?.querySelector(".field__error");
+  if (message) message.textContent = "";
 });
 
 // `data-copy`: a button that copies the text of the field it names (where the browser cannot, on a plain-HTTP

@@ -27,7 +27,7 @@ test("three people answer the closing question; the facilitator sees the answers
   // Before any round, the closing page says it is not open yet.
   const early = await people[0].context().newPage();
   await early.goto(link.replace(/\/w\/([^?]+)\?/, "/w/$1/closing?"));
-  await expect(early.getByTestId("closing-not-yet")).toContainText("opens after the first round");
+  await expect(early.getByTestId("closing-not-yet")).toContainText("opens once the first round has opened");
   await early.close();
 
   await expect(page.getByTestId("people").locator("li")).toHaveCount(3);
@@ -40,6 +40,13 @@ test("three people answer the closing question; the facilitator sees the answers
     await p.waitForURL(/\/w\//);
     await expect(p.getByTestId("workshop-ended")).toBeVisible();
   }
+
+  // The facilitator's link opened in another browser after the end still leads to the record.
+  const elsewhere = await (await browser.newContext()).newPage();
+  await elsewhere.goto(page.url());
+  await hydrated(elsewhere);
+  await expect(elsewhere.getByTestId("record-open")).toBeVisible();
+  await elsewhere.context().close();
 
   // The facilitator's record says how many answered, and nothing else yet.
   await page.getByTestId("record-open").click();
@@ -78,6 +85,10 @@ test("three people answer the closing question; the facilitator sees the answers
   await expect(ana.getByTestId("closing-thanks")).toBeVisible();
   await expectAccessible(ana);
   await screenshots(ana, "workshop-closing-thanks");
+  // Back from the thanks: the closing page again (no form for the browser to send again), which knows she answered.
+  await ana.goBack();
+  await expect(ana.getByTestId("closing-done")).toBeVisible();
+  await ana.goForward();
   await ana.getByTestId("closing-back").click();
   await expect(ana.getByTestId("workshop-ended")).toBeVisible();
   // Coming back: the page knows she answered and shows no form.

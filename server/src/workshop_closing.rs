@@ -56,7 +56,7 @@ pub(crate) async fn closing_page(
     let body = match capability {
         Capability::Participant if query.answered => thanks(&id, &query.t),
         Capability::Participant if record.state.rounds.is_empty() => format!(
-            r#"<section class="card" data-testid="closing-not-yet"><p>The closing question opens after the first round: come back at the end of the workshop.</p>
+            r#"<section class="card" data-testid="closing-not-yet"><p>The closing question opens once the first round has opened: the workshop page offers it at the end.</p>
 <p><a class="button" href="/w/{}?t={}">Back to the workshop</a></p></section>"#,
             html_escape(&id),
             html_escape(&query.t)
@@ -116,7 +116,7 @@ pub(crate) async fn closing_form(
     );
     let late = |message: &str| {
         let body = format!(
-            r#"<section class="card" data-testid="closing-late"><p role="alert">{message}</p>
+            r#"<section class="card" data-testid="closing-mine"><p role="alert" data-testid="closing-late">{message}</p>
 <p><a class="button" href="/w/{}?t={}">Back to the workshop</a></p></section>"#,
             html_escape(&id),
             html_escape(&query.t)
@@ -129,7 +129,9 @@ pub(crate) async fn closing_form(
         );
     }
     if record.state.rounds.is_empty() {
-        return late("The closing question opens after the first round: come back at the end of the workshop.");
+        return late(
+            "The closing question opens once the first round has opened: the workshop page offers it at the end.",
+        );
     }
     let (errors, status) = match ClosingAnswer::parse(rating, next) {
         Err(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
@@ -164,7 +166,7 @@ pub(crate) async fn closing_form(
 fn thanks(id: &str, token: &str) -> String {
     format!(
         r#"<section class="card" data-testid="closing-thanks"><p class="saved" role="status">Thank you: your answer is in.</p>
-<p>It is kept without your name. The facilitator sees all answers together, and only once at least {MIN_ANSWERS} people have answered.</p>
+<p>It is kept without your name. The facilitator and the observers see all answers together, and only once at least {MIN_ANSWERS} people have answered.</p>
 <p><a class="button button--primary" href="/w/{}?t={}" data-testid="closing-back">Back to the workshop</a></p></section>"#,
         html_escape(id),
         html_escape(token)
@@ -189,7 +191,7 @@ fn answer_form(id: &str, token: &str, key: &str, rating: Option<&str>, next: &st
     let mut html = format!(
         r#"<section class="card" data-testid="closing-mine"><h2>Before you go</h2>
 <p class="field__error" role="alert" id="form-error" data-testid="closing-error">{}</p>
-<form method="post" action="/w/{id}/closing?t={token}" class="skills-form" data-workshop="{id}"{ask} data-offline="form-error" data-testid="closing-form"{hidden}>
+<form method="post" action="/w/{id}/closing?t={token}" class="skills-form" data-workshop="{id}"{ask} data-offline="form-error" data-swap="closing-mine" data-testid="closing-form"{hidden}>
 <input type="hidden" name="key" value="{}"><input type="hidden" name="step" value="save">
 <fieldset class="rating" aria-describedby="rating-error"><legend class="field__label">How useful was your pairing?</legend>
 <div class="rating__scale">"#,
@@ -213,7 +215,7 @@ fn answer_form(id: &str, token: &str, key: &str, rating: Option<&str>, next: &st
 <label class="field"><span class="field__label">What will you try next? (optional)</span>
 <textarea class="input" name="next" rows="3" maxlength="{MAX_NEXT_CHARS}" aria-describedby="next-error" data-testid="closing-next">{}</textarea>
 <span class="field__error" id="next-error" data-testid="next-error">{}</span></label>
-<p class="hint">Anonymous: the facilitator sees only all answers together, once at least {MIN_ANSWERS} people have answered, and never who gave which.</p>
+<p class="hint">Anonymous: the facilitator and the workshop's observers see only all answers together, once at least {MIN_ANSWERS} people have answered, and never who gave which.</p>
 <div class="actions"><button type="submit" class="button button--primary" data-testid="closing-send">Send my answer</button>
 <a class="button button--quiet" href="/w/{id}?t={token}" data-testid="closing-cancel">Back without answering</a></div></form>"#,
         error("rating"),
@@ -224,7 +226,7 @@ fn answer_form(id: &str, token: &str, key: &str, rating: Option<&str>, next: &st
         let _ = write!(
             html,
             r#"<p id="closing-done" data-testid="closing-done" hidden>You have answered already: thank you. <a href="/w/{id}?t={token}">Back to the workshop</a></p>
-<p class="hint" data-join-hint data-testid="closing-how">Join the workshop in this browser first (“Back to the workshop”): the closing question is for its participants.</p>"#
+<p class="hint" data-join-hint data-testid="closing-how">The closing question is for the workshop's participants, in the browser they joined it with.</p>"#
         );
     }
     html.push_str("</section>");

@@ -61,6 +61,9 @@ pub(crate) struct PageQuery {
     /// A participant's skills were saved.
     #[serde(default)]
     saved: bool,
+    /// … with nothing picked.
+    #[serde(default)]
+    empty: bool,
     /// The facilitator chose how rounds are proposed.
     #[serde(default)]
     chosen: bool,
@@ -104,14 +107,19 @@ pub(crate) async fn skills_page(
         // browser that has not joined sees the hint instead.
         let saved = match query.saved {
             true => format!(
-                r#"<p class="saved" role="status" data-testid="skills-saved">Your skills are saved: the facilitator's next proposal uses them.</p>
+                r#"<p class="saved" role="status" data-testid="skills-saved">{}</p>
 <p><a class="button button--primary" href="/w/{}?t={}" data-testid="skills-lobby">Back to the lobby</a></p>"#,
+                match query.empty {
+                    false => "Your skills are saved: the facilitator's next proposal uses them.",
+                    true => "Saved, with nothing picked: the picture counts you once you pick a skill.",
+                },
                 html_escape(&id),
                 html_escape(&query.t)
             ),
             false => String::new(),
         };
         let (what, button) = match record.state.rounds.is_empty() && record.state.stage != Stage::Ended {
+            true if query.saved => ("You can change them until the first round opens.", "Change your skills"),
             true => (
                 "Mark what you can help with and what you want to learn: Tandem pairs people by it.",
                 "Pick your skills",
@@ -121,14 +129,20 @@ pub(crate) async fn skills_page(
                 "See your skills",
             ),
         };
+        // From the lobby, the form opens at once; after a save, the page says so first.
+        let open = if query.saved { "" } else { " data-open" };
+        let how = match record.state.stage {
+            Stage::Ended => "This workshop has ended.",
+            _ => "Join the workshop in this browser first (“Back to the workshop”), then come back here to pick your skills.",
+        };
         let _ = write!(
             body,
             r#"<section class="card" data-testid="skills-mine"><h2>Your skills</h2>{saved}
-<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" data-ask="visit" data-swap="skills-mine" hidden>
+<form method="post" action="/w/{}/skills?t={}" id="skills-open" data-workshop="{}" data-ask="visit" data-swap="skills-mine"{open} hidden>
 <input type="hidden" name="key" value=""><input type="hidden" name="step" value="open">
 <p>{what}</p>
 <button type="submit" class="button" data-testid="skills-pick">{button}</button></form>
-<p class="hint" data-join-hint data-testid="skills-how">Join the workshop in this browser first (“Back to the workshop”), then come back here to pick your skills.</p></section>"#,
+<p class="hint" data-join-hint data-testid="skills-how">{how}</p></section>"#,
             html_escape(&id),
             html_escape(&query.t),
             html_escape(&id),
@@ -188,7 +202,12 @@ pub(crate) async fn skills_form(
     let answers = read_answers(&record.spec.skills, &form);
     let refused = match state.relay.set_skills(&id, key.clone(), answers.clone()).await {
         Ok(Ok(())) => {
-            let saved = format!("/w/{id}/skills?t={}&saved=true", query.t);
+            let empty = if answers.offers.is_empty() && answers.wants.is_empty() {
+                "&empty=true"
+            } else {
+                ""
+            };
+            let saved = format!("/w/{id}/skills?t={}&saved=true{empty}", query.t);
             return (StatusCode::SEE_OTHER, [(header::LOCATION, saved)]).into_response();
         }
         Ok(Err(refused)) => (refused, StatusCode::UNPROCESSABLE_ENTITY),
@@ -362,7 +381,7 @@ fn answers_html(
         html,
         r#"<p>Tandem pairs people so that someone who can help meets someone who wants to learn. Other participants see only how many picked each skill; the facilitator sees who can help whom in the groups Tandem proposes.</p>
 <p class="field__error" role="alert" id="form-error" data-testid="skills-error">{}</p>
-<form method="post" action="/w/{id}/skills?t={token}" class="skills-form" data-offline="form-error" data-testid="skills-form">
+<form method="post" action="/w/{id}/skills?t={token}" class="skills-form" data-offline="form-error" data-swap="skills-mine" data-testid="skills-form">
 <input type="hidden" name="key" value="{}"><input type="hidden" name="step" value="save">
 <fieldset aria-describedby="offers-hint offers-error"><legend>I can help with</legend>
 <p class="hint" id="offers-hint">Up to {MAX_PICKS} skills, each with your level.</p>
@@ -454,7 +473,11 @@ fn picture_section(record: &WorkshopRecord, id: &str, token: &str, markdown: boo
         (record.state.participants()).fold((0, 0), |(j, a), m| (j + 1, a + usize::from(!m.skills.is_empty())));
     let mut html = format!(
         r#"<section class="card" data-testid="skills-picture" data-live="picture"><h2>The group's knowledge gaps</h2>
-<p class="hint" data-testid="skills-answered">{answered} of {joined} participants have picked their skills.</p>"#
+<p class="hint" data-testid="skills-answered">{}</p>"#,
+        match joined {
+            0 => "Nobody has joined yet.".to_string(),
+            _ => format!("{answered} of {joined} participants have picked their skills."),
+        }
     );
     let picture = record.state.skill_picture(spec);
     if answered == 0 {
@@ -483,18 +506,18 @@ fn picture_section(record: &WorkshopRecord, id: &str, token: &str, markdown: boo
 pub(crate) fn picture_html(body: &mut String, picture: &[SkillGap], id: &str, token: &str) {
     let _ = write!(
         body,
-        r#"<div class="chart-scroll" tabindex="0" role="region" aria-label="Chart, scrolls sideways on narrow screens"><img class="times-chart" src="/w/{id}/skills.svg?t={token}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart"></div>
-<p class="hint chart-scroll__hint" aria-hidden="true">Scroll the chart sideways to see all of it →</p>
+        r#"<img class="skills-chart" src="/w/{id}/skills.svg?t={token}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart">
 <table class="skills-table" data-testid="skills-table"><caption>Skills wanted and offered, the largest gap first</caption>
-<thead><tr><th scope="col">Skill</th><th scope="col">Want to learn</th><th scope="col">Can help</th></tr></thead><tbody>"#
+<thead><tr><th scope="col">Skill</th><th scope="col">Want to learn</th><th scope="col">Can help</th><th scope="col">Gap</th></tr></thead><tbody>"#
     );
     for l in picture {
         let _ = write!(
             body,
-            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td></tr>"#,
+            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>"#,
             html_escape(&l.skill),
             l.want,
-            l.offer
+            l.offer,
+            i64::from(l.want) - i64::from(l.offer)
         );
     }
     body.push_str("</tbody></table>");

@@ -111,14 +111,14 @@ pub fn WorkshopOptions(workshop: RwSignal<Option<WorkshopSettings>>, skills: RwS
                 </label>
                 <div class="chips" role="group" aria-label="Suggested skills: add or remove">
                     {SUGGESTED.map(|skill| {
-                        let listed = move || skills.with(|list| list.lines().any(|l| l.trim() == skill));
+                        let listed = move || skills.with(|list| list.lines().any(|l| l.trim().eq_ignore_ascii_case(skill)));
                         view! {
                             <button type="button" class="chip" aria-pressed=move || listed().to_string() data-testid="skill-suggestion"
                                 on:click=move |_| {
                                     // A suggestion adds its line, or takes it out again.
                                     let add = !listed();
                                     skills.update(|list| {
-                                        let mut lines: Vec<&str> = list.lines().filter(|l| l.trim() != skill && !l.trim().is_empty()).collect();
+                                        let mut lines: Vec<&str> = list.lines().filter(|l| !l.trim().eq_ignore_ascii_case(skill) && !l.trim().is_empty()).collect();
                                         if add {
                                             lines.push(skill);
                                         }

@@ -59,8 +59,11 @@ async fn a_participant_picks_skills_checked_per_field_and_the_others_see_counts_
     assert!(page.contains(r#"<option value="expert" selected>"#), "{page}");
     assert!(stored(&server, &w, 1).await.is_empty());
     // A level that is not one of the form's counts as not picked.
-    let (status, _) = post(&server, &w, &link, &format!("key={k}&step=save&level1=guru&want9=on")).await;
+    let (status, response) = post(&server, &w, &link, &format!("key={k}&step=save&level1=guru&want9=on")).await;
     assert_eq!(status, 303);
+    assert!(response.contains("&saved=true&empty=true"), "{response}");
+    let (_, page) = http_get(&format!("{}&saved=true&empty=true", skills_url(&server, &w, &link))).await;
+    assert!(page.contains("Saved, with nothing picked"), "{page}");
     assert!(stored(&server, &w, 1).await.is_empty());
 
     // A good save, twice (a double submit): kept once; the page says so, with the way back; the pages get a view.
@@ -92,7 +95,7 @@ async fn a_participant_picks_skills_checked_per_field_and_the_others_see_counts_
         assert_eq!(status, 200);
         assert!(page.contains("1 of 1 participants have picked their skills."), "{page}");
         assert!(
-            page.contains(r#"<tr><th scope="row">Kubernetes</th><td>1</td><td>0</td></tr>"#),
+            page.contains(r#"<tr><th scope="row">Kubernetes</th><td>1</td><td>0</td><td>1</td></tr>"#),
             "{page}"
         );
         assert!(

@@ -195,7 +195,7 @@ async fn the_chart_and_the_record_show_the_skills_and_the_wants_a_round_met() {
     assert_eq!(status, 200, "{html}");
     assert!(html.contains(r#"data-testid="skills-chart""#), "{html}");
     assert!(
-        html.contains("<tr><th scope=\"row\">Kubernetes &amp; &lt;Helm&gt;</th><td>2</td><td>0</td></tr>"),
+        html.contains("<tr><th scope=\"row\">Kubernetes &amp; &lt;Helm&gt;</th><td>2</td><td>0</td><td>2</td></tr>"),
         "{html}"
     );
     assert!(

@@ -6,10 +6,11 @@ use super::chart::{svg_start, xml};
 use super::skills::SkillGap;
 use std::fmt::Write;
 
-const ROW: i64 = 34;
-const LABEL_W: i64 = 200;
-const BAR_W: i64 = 300;
-const WIDTH: i64 = LABEL_W + BAR_W + 290;
+const ROW: i64 = 48;
+const BAR_W: i64 = 180;
+/// Narrow enough to be shown whole on a phone (scaled down a little, never scrolled): each skill's name above its
+/// bars, the figures beside them.
+const WIDTH: i64 = 330;
 const WANT: &str = "#2f5d8a";
 const OFFER: &str = "#3d8a4f";
 
@@ -17,7 +18,7 @@ const OFFER: &str = "#3d8a4f";
 pub fn skills_chart_svg(picture: &[SkillGap]) -> String {
     let most = picture.iter().map(|l| l.want.max(l.offer)).max().unwrap_or(0).max(1);
     let scale = |n: u32| i64::from(n) * BAR_W / i64::from(most);
-    let height = ROW * picture.len() as i64 + 40;
+    let height = ROW * picture.len() as i64 + 28;
     let summary: Vec<String> = picture
         .iter()
         .map(|l| {
@@ -33,25 +34,23 @@ pub fn skills_chart_svg(picture: &[SkillGap]) -> String {
     let mut svg = svg_start(WIDTH, height, "Skills wanted and offered", &desc);
     let _ = write!(
         svg,
-        r##"<rect x="{LABEL_W}" y="6" width="12" height="8" fill="{WANT}"/><text x="{}" y="14">want to learn</text><rect x="{}" y="6" width="12" height="8" fill="{OFFER}"/><text x="{}" y="14">can help</text>"##,
-        LABEL_W + 16,
-        LABEL_W + 120,
-        LABEL_W + 136
+        r##"<rect x="0" y="6" width="12" height="8" fill="{WANT}"/><text x="16" y="14">want to learn</text><rect x="120" y="6" width="12" height="8" fill="{OFFER}"/><text x="136" y="14">can help</text>"##
     );
     for (i, l) in picture.iter().enumerate() {
-        let y = 30 + ROW * i as i64;
+        let y = 28 + ROW * i as i64;
         let note = if l.uncovered() { " · nobody offers it" } else { "" };
         let _ = write!(
             svg,
-            r##"<text x="0" y="{}"{}>{}</text><rect x="{LABEL_W}" y="{y}" width="{}" height="10" fill="{WANT}"/><rect x="{LABEL_W}" y="{}" width="{}" height="10" fill="{OFFER}"/><text x="{}" y="{}">{} want · {} can help{note}</text>"##,
-            y + 14,
+            r##"<text x="0" y="{}"{}>{}{note}</text><rect x="0" y="{}" width="{}" height="10" fill="{WANT}"/><rect x="0" y="{}" width="{}" height="10" fill="{OFFER}"/><text x="{}" y="{}">{} want · {} can help</text>"##,
+            y + 12,
             if l.uncovered() { r#" font-weight="bold""# } else { "" },
             xml(&l.skill),
+            y + 18,
             scale(l.want),
-            y + 12,
+            y + 30,
             scale(l.offer),
-            LABEL_W + BAR_W + 8,
-            y + 14,
+            BAR_W + 8,
+            y + 33,
             l.want,
             l.offer
         );
@@ -79,7 +78,7 @@ mod tests {
             },
         ]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains("3 want · 0 can help · nobody offers it"));
+        assert!(svg.contains("Kubernetes · nobody offers it</text>") && svg.contains(">3 want · 0 can help<"));
         assert!(svg.contains("1 want · 2 can help<"));
         assert!(svg.contains("Kubernetes: 3 want to learn, 0 can help (nobody offers it); SQL &amp; &lt;joins&gt;"));
         assert!(!svg.contains("<joins>"), "labels are escaped");

@@ -68,7 +68,7 @@ fn Facilitator(
 /// The ended workshop: its record is a page the relay draws (server/src/workshop_record.rs), one click away, and
 /// a Markdown file.
 #[component]
-fn Ended() -> impl IntoView {
+pub(super) fn Ended() -> impl IntoView {
     let (record, markdown) = match crate::Route::current() {
         crate::Route::Workshop { id, token } => (
             format!("/w/{id}/record?t={token}"),

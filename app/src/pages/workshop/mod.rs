@@ -135,6 +135,8 @@ fn Workshop(link: WorkshopLink, id: String, token: String) -> impl IntoView {
                     });
                     move || match (identity.get(), stopped.get()) {
                         (_, Some(why)) => view! { <Stopped why/> }.into_any(),
+                        // The facilitator's and observers' links still lead to the record.
+                        (None, None) if link.ended && capability != Capability::Participant => view! { <facilitator::Ended/> }.into_any(),
                         (None, None) if link.ended => view! { <Stopped why="This workshop has ended.".to_string()/> }.into_any(),
                         (None, None) => view! { <NameForm id=join_id.clone() capability identity/> }.into_any(),
                         (Some(_), None) => view! { <Live live link=link.clone()/> }.into_any(),
