@@ -22,9 +22,9 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
   }
   if (!me || !me.key) continue;
   form.elements.key.value = me.key;
-  for (const hint of document.querySelectorAll("[data-join-hint]")) hint.hidden = true;
   // `data-open`: opened at once (the lobby's "Pick your skills" leads here to pick them).
   const show = () => {
+    for (const hint of document.querySelectorAll("[data-join-hint]")) hint.hidden = true;
     form.hidden = false;
     if (form.dataset.open !== undefined) form.requestSubmit();
   };
@@ -35,6 +35,9 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
   const ask = new URLSearchParams({ key: me.key, step: form.dataset.ask });
   fetch(form.action, { method: "POST", body: ask, keepalive: true })
     .then((response) => {
+      // 404: this key is not one of the workshop's participants (removed, or the facilitator's browser on the
+      // participants' link): the hint stays, and no form that would only be refused.
+      if (response.status === 404) return;
       const done = response.status === 200 && document.getElementById(form.dataset.done || "");
       if (done) done.hidden = false;
       else show();
@@ -58,26 +61,36 @@ document.addEventListener("submit", async (event) => {
   event.preventDefault();
   const buttons = form.querySelectorAll("button[type=submit]");
   for (const button of buttons) button.disabled = true;
+  let response;
   try {
-    const response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
-    if (response.redirected) {
-      location.assign(response.url);
-      return;
-    }
-    const page = new DOMParser().parseFromString(await response.text(), "text/html");
-    const next = page.querySelector(`[data-testid="${form.dataset.swap}"]`);
-    if (!next) throw new Error("no part");
-    const shown = document.importNode(next, true);
-    part.replaceWith(shown);
-    const focus = shown.querySelector("[role=alert]:not(:empty), h2");
-    if (focus) {
-      focus.tabIndex = -1;
-      focus.focus();
-    }
+    response = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
   } catch {
-    form.submit();
-  } finally {
+    // The connection failed on the way: what was entered stays, and the page says so.
+    const note = document.getElementById(form.dataset.offline || "");
+    if (note) note.textContent = "Tandem could not be reached. What you entered is still here: send it again.";
     for (const button of buttons) button.disabled = false;
+    return;
+  }
+  if (response.redirected) {
+    // Saved: the page it leads to (the buttons stay off while the browser goes there).
+    location.assign(response.url);
+    return;
+  }
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
+  // The answer's part of that name, or else the whole of its page's main part (a refusal page: "Link not valid").
+  const next = page.querySelector(`[data-testid="${form.dataset.swap}"]`);
+  const target = next ? part : document.querySelector("main");
+  const shown = next || page.querySelector("main");
+  if (!target || !shown) {
+    for (const button of buttons) button.disabled = false;
+    return;
+  }
+  const placed = document.importNode(shown, true);
+  target.replaceWith(placed);
+  const focus = placed.querySelector("[role=alert]:not(:empty)") || placed.querySelector("h1, h2");
+  if (focus) {
+    focus.tabIndex = -1;
+    focus.focus();
   }
 });
 
@@ -104,7 +117,7 @@ document.addEventListener("click", async (event) => {
 });
 
 // Framed in the workshop page (`?embed=true`, same origin): the frame takes the height of what it shows, so that
-// nothing scrolls inside it.
+// nothing scrolls inside it (relay.css hides the frame's own scroll bars, whose width would change that height).
 const frame = window.frameElement;
 if (frame) {
   new ResizeObserver(() => {

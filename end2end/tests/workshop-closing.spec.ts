@@ -50,7 +50,7 @@ test("three people answer the closing question; the facilitator sees the answers
 
   // The facilitator's record says how many answered, and nothing else yet.
   await page.getByTestId("record-open").click();
-  await expect(page.getByTestId("closing-too-few")).toContainText("0 of 3 participants have answered");
+  await expect(page.getByTestId("closing-open-count")).toContainText("0 of 3 participants have answered so far.");
 
   /** A participant answers from their ended workshop page. */
   const answer = async (p: Page, rating: number, next: string) => {
@@ -102,13 +102,28 @@ test("three people answer the closing question; the facilitator sees the answers
   await expect(people[1].getByTestId("workshop-ended")).toBeVisible();
   await answer(people[1], 3, "");
   await page.reload();
-  await expect(page.getByTestId("closing-too-few")).toContainText(
-    "2 of 3 participants have answered. Not enough answers to show without revealing who",
-  );
+  await expect(page.getByTestId("closing-open-count")).toContainText("2 of 3 participants have answered so far.");
   await expect(page.getByText("Ask one more open question")).toHaveCount(0);
+
+  // A browser that never joined sees the hint, not the form.
+  const stranger = await (await browser.newContext()).newPage();
+  await stranger.goto(link.replace(/\/w\/([^?]+)\?/, "/w/$1/closing?"));
+  await expect(stranger.getByTestId("closing-how")).toBeVisible();
+  await expect(stranger.getByTestId("closing-form")).toBeHidden();
+  await stranger.getByTestId("closing-workshop").click();
+  await stranger.waitForURL(/\/w\/[^/]+\?t=/);
+  await hydrated(stranger);
 
   await answer(people[2], 4, "Book a follow-up with my partner");
   await page.reload();
+  // Still open: a count only. The facilitator closes the question on its page (the box first), then sees the answers.
+  await expect(page.getByTestId("closing-open-count")).toContainText("3 of 3 participants have answered so far.");
+  await expect(page.getByText("Ask one more open question")).toHaveCount(0);
+  await page.getByTestId("record-closing").click();
+  await page.getByTestId("closing-close").click();
+  await expect(page.getByRole("alert").filter({ hasText: "Tick the box first" })).toBeVisible();
+  await page.getByTestId("closing-sure").check();
+  await page.getByTestId("closing-close").click();
   await expect(page.getByTestId("closing-average")).toContainText("3 of 3 participants answered");
   await expect(page.getByTestId("closing-average")).toContainText("4.0 of 5");
   await expect(page.getByTestId("closing-next-list").locator("li")).toHaveText([
@@ -121,14 +136,10 @@ test("three people answer the closing question; the facilitator sees the answers
   const tree = await part.ariaSnapshot();
   for (const name of names) expect(tree).not.toContain(name);
   await expectAccessible(page);
-  await screenshots(page, "workshop-closing-record");
+  await screenshots(page, "workshop-closing-results");
+  // A participant's closing page now says the question has closed.
+  await people[1].getByTestId("closing-back").click();
+  await people[1].getByTestId("closing-open").click();
+  await expect(people[1].getByTestId("closing-closed")).toBeVisible();
 
-  // A browser that never joined sees the hint, not the form.
-  const stranger = await (await browser.newContext()).newPage();
-  await stranger.goto(link.replace(/\/w\/([^?]+)\?/, "/w/$1/closing?"));
-  await expect(stranger.getByTestId("closing-how")).toBeVisible();
-  await expect(stranger.getByTestId("closing-form")).toBeHidden();
-  await stranger.getByTestId("closing-workshop").click();
-  await stranger.waitForURL(/\/w\/[^/]+\?t=/);
-  await hydrated(stranger);
 });

@@ -14,3 +14,10 @@ CREATE TABLE closing_answers (
     next        TEXT NOT NULL
 );
 CREATE INDEX closing_answers_by_workshop ON closing_answers(workshop_id);
+
+-- Closed by the facilitator: no more answers, and only then are the answers shown, together (before, each new answer
+-- would show as the change in the figures).
+CREATE TABLE closing_closed (
+    workshop_id TEXT PRIMARY KEY NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+    closed_at   INTEGER NOT NULL
+);

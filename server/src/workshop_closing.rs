@@ -6,16 +6,21 @@
 //! - `GET` on the participants' link: the form, which public/relay-forms.js shows once it has put the browser's key
 //!   (kept by the workshop page) in it, after asking whether this person answered already (`step=check`: 204, or 200
 //!   "answered" and the page says so). Open once the first round has opened. After an answer (`answered=true`): thanks.
-//! - `GET` on the facilitator's and the observers' links: how many answered, and the aggregate from three answers on
-//!   (the same part the record page shows). Never an answer on its own, never who gave which.
+//! - `GET` on the facilitator's and the observers' links: how many answered; once the facilitator has closed the
+//!   question (`step=close`, the facilitator's link only, with a box ticked), the aggregate, if at least three
+//!   answered (the same part the record page shows). Never an answer on its own, never who gave which, and never the
+//!   figures while answers still come in, where each new answer would show as their change.
 //! - `POST` with `step=save`, the key, `rating` and `next`: stored (303 to the thanks), refused at its fields (422,
 //!   the answer as sent), a second answer (409: nothing changes), the store unreachable (503, the answer kept in the
 //!   form).
 //!
 //! A key that never joined, was removed, or is not a participant's gets the same 404 as a wrong link.
 
+use crate::store::Answered;
 use crate::store::WorkshopRecord;
-use crate::workshop_files::{html_escape, joined_participant, not_joined, workshop_for_link, workshop_name};
+use crate::workshop_files::{
+    html_escape, joined_participant, not_joined, workshop_for_link, workshop_heading, workshop_name,
+};
 use crate::{AppState, ExportQuery};
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
@@ -33,6 +38,13 @@ pub(crate) struct PageQuery {
     #[serde(default)]
     answered: bool,
 }
+
+/// The participant's page once the facilitator has closed the question.
+const CLOSED: &str = "The closing question has closed: the facilitator now sees the answers together. Thank you.";
+
+/// A second answer's refusal.
+const ANSWERED: &str =
+    "You have answered already: thank you. Answers are kept without names, so they cannot be changed.";
 
 /// The labels of the five ratings.
 const RATINGS: [&str; 5] = [
@@ -61,11 +73,26 @@ pub(crate) async fn closing_page(
             html_escape(&id),
             html_escape(&query.t)
         ),
-        Capability::Participant => answer_form(&id, &query.t, "", None, "", &[]),
+        Capability::Participant => match state.store.closing_closed(&id).await {
+            Ok(true) => format!(
+                r#"<section class="card" data-testid="closing-mine"><p data-testid="closing-closed">{CLOSED}</p>
+<p><a class="button" href="/w/{}?t={}">Back to the workshop</a></p></section>"#,
+                html_escape(&id),
+                html_escape(&query.t)
+            ),
+            Ok(false) => answer_form(&id, &query.t, "", None, "", &[]),
+            Err(e) => {
+                tracing::error!(workshop = %id, error = %e, "could not read the closing question");
+                return crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None);
+            }
+        },
         _ => match state.store.closing_summary(&id).await {
             Ok(summary) => {
                 let mut html = String::from(r#"<section class="card" data-testid="closing-results">"#);
                 results_html(&mut html, &record, &summary);
+                if capability == Capability::Host && matches!(summary, ClosingSummary::Open { .. }) {
+                    close_form(&mut html, &id, &query.t, "");
+                }
                 html.push_str("</section>");
                 html
             }
@@ -89,6 +116,9 @@ pub(crate) async fn closing_form(
         Ok(found) => found,
         Err(response) => return response,
     };
+    if form.get("step").map(String::as_str) == Some("close") {
+        return close(&state, &record, &id, &query.t, capability, &form).await;
+    }
     let Some((key, member)) = joined_participant(&record, capability, &form) else {
         return not_joined();
     };
@@ -124,9 +154,7 @@ pub(crate) async fn closing_form(
         page(&record, &id, &query.t, &body, StatusCode::CONFLICT)
     };
     if answered {
-        return late(
-            "You have answered already: thank you. Answers are kept without names, so they cannot be changed.",
-        );
+        return late(ANSWERED);
     }
     if record.state.rounds.is_empty() {
         return late(
@@ -136,16 +164,13 @@ pub(crate) async fn closing_form(
     let (errors, status) = match ClosingAnswer::parse(rating, next) {
         Err(errors) => (errors, StatusCode::UNPROCESSABLE_ENTITY),
         Ok(answer) => match state.store.answer_closing(&id, member.id, &answer).await {
-            Ok(true) => {
+            Ok(Answered::Stored) => {
                 let thanks = format!("/w/{id}/closing?t={}&answered=true", query.t);
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, thanks)]).into_response();
             }
             // Answered meanwhile (a double submit): the first answer stands.
-            Ok(false) => {
-                return late(
-                    "You have answered already: thank you. Answers are kept without names, so they cannot be changed.",
-                )
-            }
+            Ok(Answered::Already) => return late(ANSWERED),
+            Ok(Answered::Closed) => return late(CLOSED),
             Err(e) => {
                 tracing::error!(workshop = %id, error = %e, "could not store a closing answer");
                 let message = "Tandem could not save your answer right now; it is still here. Please send it again.";
@@ -163,10 +188,60 @@ pub(crate) async fn closing_form(
     page(&record, &id, &query.t, &body, status)
 }
 
+/// `step=close` (the facilitator's link only; observers and participants: 404): no more answers, and the answers are
+/// shown together. Only with the box ticked that says so (422 otherwise); closing twice changes nothing.
+async fn close(
+    state: &AppState,
+    record: &WorkshopRecord,
+    id: &str,
+    token: &str,
+    capability: Capability,
+    form: &HashMap<String, String>,
+) -> Response {
+    if capability != Capability::Host {
+        return crate::relay_error_page(StatusCode::NOT_FOUND, None);
+    }
+    if !form.contains_key("sure") {
+        let mut html = String::from(r#"<section class="card" data-testid="closing-results">"#);
+        close_form(
+            &mut html,
+            id,
+            token,
+            "Tick the box first: once closed, the question takes no more answers.",
+        );
+        html.push_str("</section>");
+        return page(record, id, token, &html, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    match state.store.close_closing(id, crate::relay::now_ms()).await {
+        Ok(()) => {
+            let back = format!("/w/{id}/closing?t={token}");
+            (StatusCode::SEE_OTHER, [(header::LOCATION, back)]).into_response()
+        }
+        Err(e) => {
+            tracing::error!(workshop = %id, error = %e, "could not close the closing question");
+            crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None)
+        }
+    }
+}
+
+/// The facilitator's form that closes the question, with `error` (HTML) at its box.
+fn close_form(html: &mut String, id: &str, token: &str, error: &str) {
+    let _ = write!(
+        html,
+        r#"<form method="post" action="/w/{}/closing?t={}" class="skills-form" data-testid="closing-close-form">
+<input type="hidden" name="step" value="close">
+<label class="choice"><input type="checkbox" name="sure" aria-describedby="sure-error" data-testid="closing-sure"> No more answers after this: show the answers now</label>
+<p class="field__error" id="sure-error" role="alert">{error}</p>
+<button type="submit" class="button" data-testid="closing-close">Close the question and show the answers</button></form>"#,
+        html_escape(id),
+        html_escape(token)
+    );
+}
+
 fn thanks(id: &str, token: &str) -> String {
     format!(
         r#"<section class="card" data-testid="closing-thanks"><p class="saved" role="status">Thank you: your answer is in.</p>
-<p>It is kept without your name. The facilitator and the observers see all answers together, and only once at least {MIN_ANSWERS} people have answered.</p>
+<p>It is kept without your name. The facilitator and the observers see the answers together once the facilitator closes the question, and only if at least {MIN_ANSWERS} people answered.</p>
 <p><a class="button button--primary" href="/w/{}?t={}" data-testid="closing-back">Back to the workshop</a></p></section>"#,
         html_escape(id),
         html_escape(token)
@@ -215,7 +290,7 @@ fn answer_form(id: &str, token: &str, key: &str, rating: Option<&str>, next: &st
 <label class="field"><span class="field__label">What will you try next? (optional)</span>
 <textarea class="input" name="next" rows="3" maxlength="{MAX_NEXT_CHARS}" aria-describedby="next-error" data-testid="closing-next">{}</textarea>
 <span class="field__error" id="next-error" data-testid="next-error">{}</span></label>
-<p class="hint">Anonymous: the facilitator and the workshop's observers see only all answers together, once at least {MIN_ANSWERS} people have answered, and never who gave which.</p>
+<p class="hint">Anonymous: the facilitator and the workshop's observers see only all answers together, once the facilitator closes the question and only if at least {MIN_ANSWERS} people answered, never who gave which.</p>
 <div class="actions"><button type="submit" class="button button--primary" data-testid="closing-send">Send my answer</button>
 <a class="button button--quiet" href="/w/{id}?t={token}" data-testid="closing-cancel">Back without answering</a></div></form>"#,
         error("rating"),
@@ -239,10 +314,16 @@ pub(crate) fn results_html(body: &mut String, record: &WorkshopRecord, summary: 
     let joined = record.state.participants().count();
     body.push_str(r#"<div data-testid="closing-results-part"><h2>Closing question</h2>"#);
     match summary {
+        ClosingSummary::Open { answered } => {
+            let _ = write!(
+                body,
+                r#"<p data-testid="closing-open-count">{answered} of {joined} participants have answered so far. The answers are shown together once the facilitator closes the question (no more answers after that), and only if at least {MIN_ANSWERS} answered: shown as they come in, each new answer could be told apart.</p>"#
+            );
+        }
         ClosingSummary::TooFew { answered } => {
             let _ = write!(
                 body,
-                r#"<p data-testid="closing-too-few">{answered} of {joined} participants have answered. Not enough answers to show without revealing who: they appear from {MIN_ANSWERS} answers on.</p>"#
+                r#"<p data-testid="closing-too-few">{answered} of {joined} participants have answered. The question is closed. Not enough answers to show without revealing who: at least {MIN_ANSWERS} were needed.</p>"#
             );
         }
         ClosingSummary::Shown {
@@ -269,7 +350,9 @@ pub(crate) fn results_html(body: &mut String, record: &WorkshopRecord, summary: 
             body.push_str(r#"</ul><p class="hint">In alphabetical order, without names: Tandem does not keep who wrote which.</p>"#);
         }
     }
-    if record.state.rounds.is_empty() {
+    if !matches!(summary, ClosingSummary::Open { .. }) {
+        // Closed: nothing to say about how to answer.
+    } else if record.state.rounds.is_empty() {
         body.push_str(r#"<p class="hint">Participants can answer once the first round has opened.</p>"#);
     } else {
         body.push_str(r#"<p class="hint">Participants answer from the workshop page once it has ended (“Answer the closing question”).</p>"#);
@@ -280,8 +363,10 @@ pub(crate) fn results_html(body: &mut String, record: &WorkshopRecord, summary: 
 fn page(record: &WorkshopRecord, id: &str, token: &str, body: &str, status: StatusCode) -> Response {
     let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
     let main = format!(
-        r#"<main class="page page--narrow"><p class="eyebrow">Closing question</p><h1>{title}</h1>
+        r#"<main class="page page--narrow"><p class="eyebrow">Closing question · {}</p><h1>{}</h1>
 <p><a href="/w/{}?t={}" data-testid="closing-workshop">← Back to the workshop</a></p>{body}</main>"#,
+        html_escape(&record.spec.format.template_name),
+        workshop_heading(&record.spec.format.goal),
         html_escape(id),
         html_escape(token)
     );

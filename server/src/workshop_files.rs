@@ -293,3 +293,12 @@ pub(crate) fn workshop_name(format: &str, goal: &str) -> String {
         goal => html_escape(&format!("{format}: {goal}")),
     }
 }
+
+/// A relay page's heading for a workshop, as the workshop page has it: its goal, or "Peer-coaching workshop"
+/// (HTML-escaped); the format goes in the eyebrow line above it.
+pub(crate) fn workshop_heading(goal: &str) -> String {
+    match goal.trim() {
+        "" => "Peer-coaching workshop".to_string(),
+        goal => html_escape(goal),
+    }
+}

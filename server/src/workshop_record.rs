@@ -103,7 +103,13 @@ pub(crate) async fn record_page(
         skills_html(&mut body, &record, &id, &token, &name);
     }
     match state.store.closing_summary(&workshop).await {
-        Ok(summary) => crate::workshop_closing::results_html(&mut body, &record, &summary),
+        Ok(summary) => {
+            crate::workshop_closing::results_html(&mut body, &record, &summary);
+            let _ = write!(
+                body,
+                r#"<p><a href="/w/{id}/closing?t={token}" data-testid="record-closing">The closing question's page</a></p>"#
+            );
+        }
         Err(e) => {
             tracing::error!(workshop = %workshop, error = %e, "could not read the closing answers");
             return crate::relay_error_page(axum::http::StatusCode::SERVICE_UNAVAILABLE, None);

@@ -21,7 +21,9 @@
 
 use crate::relay::RelayError;
 use crate::store::WorkshopRecord;
-use crate::workshop_files::{html_escape, joined_participant, not_joined, workshop_for_link, workshop_name};
+use crate::workshop_files::{
+    html_escape, joined_participant, not_joined, workshop_for_link, workshop_heading, workshop_name,
+};
 use crate::AppState;
 use crate::ExportQuery;
 use axum::extract::{Form, Path, Query, State};
@@ -30,7 +32,9 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use tandem_core::session::{Capability, FieldError, ParticipantKey};
-use tandem_core::workshop::{picture_markdown, Level, Offer, Pairing, SkillAnswers, SkillGap, Stage, MAX_PICKS};
+use tandem_core::workshop::{
+    picture_markdown, skills_chart_size, Level, Offer, Pairing, SkillAnswers, SkillGap, Stage, MAX_PICKS,
+};
 
 /// The levels a participant picks from for a skill they can help with: form value, label, level.
 const LEVELS: [(&str, &str, Option<Level>); 4] = [
@@ -80,6 +84,17 @@ pub(crate) async fn skills_page(
 ) -> Response {
     let (record, capability) = match workshop(&state, &id, &query.t).await {
         Ok(found) => found,
+        // In the workshop page's frame, a sentence the frame may show (an error page may not be framed).
+        Err(response) if query.embed => {
+            let status = response.status();
+            let mut part = crate::relay_embed(
+                "Skills",
+                None,
+                r#"<p class="embed__main" data-testid="skills-frame-error">The skills picture cannot be shown right now.</p>"#,
+            );
+            *part.status_mut() = status;
+            return part;
+        }
         Err(response) => return response,
     };
     let reasons = match capability {
@@ -455,8 +470,10 @@ async fn proposal_html(state: &AppState, id: &str) -> String {
 fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: StatusCode) -> Response {
     let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
     let main = format!(
-        r#"<main class="page skills-page"><p class="eyebrow">Workshop skills</p><h1>{title}</h1>
+        r#"<main class="page skills-page"><p class="eyebrow">Workshop skills · {}</p><h1>{}</h1>
 <p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}{}</main>"#,
+        html_escape(&record.spec.format.template_name),
+        workshop_heading(&record.spec.format.goal),
         html_escape(id),
         html_escape(token),
         picture_section(record, id, token, true)
@@ -504,9 +521,10 @@ fn picture_section(record: &WorkshopRecord, id: &str, token: &str, markdown: boo
 /// The picture (issue 17): the chart the relay draws, the same figures as a table for screen readers and anyone who
 /// wants numbers, and the skills nobody offers. `id` and `token` are HTML-escaped.
 pub(crate) fn picture_html(body: &mut String, picture: &[SkillGap], id: &str, token: &str) {
+    let (width, height) = skills_chart_size(picture.len());
     let _ = write!(
         body,
-        r#"<img class="skills-chart" src="/w/{id}/skills.svg?t={token}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart">
+        r#"<img class="skills-chart" src="/w/{id}/skills.svg?t={token}" width="{width}" height="{height}" alt="Bar chart: how many want to learn and how many can help with each skill; the table below has the same figures." data-testid="skills-chart">
 <table class="skills-table" data-testid="skills-table"><caption>Skills wanted and offered, the largest gap first</caption>
 <thead><tr><th scope="col">Skill</th><th scope="col">Want to learn</th><th scope="col">Can help</th><th scope="col">Gap</th></tr></thead><tbody>"#
     );

@@ -1,23 +1,47 @@
 //! The workshop's closing question (issue 17), kept anonymous by the store itself: who answered
-//! (`closing_answered`, to refuse a second answer) and what was answered (`closing_answers`) share no column, carry no
-//! time, and the answers' row ids are drawn at random. The answers come out only through [`Store::closing_summary`],
-//! which reads nothing but their count below [`MIN_ANSWERS`].
+//! (`closing_answered`, to refuse a second answer) and what was answered (`closing_answers`) share no column and
+//! carry no time, and the answers' row ids are drawn at random. The answers come out only through
+//! [`Store::closing_summary`]: nothing but their count until the facilitator closes the question, and below
+//! [`MIN_ANSWERS`] nothing but their count at all.
+//!
+//! What this protects against: the facilitator and the observers telling who gave which answer from what Tandem
+//! shows them. Not against someone who reads the database file itself (SQLite keeps rows in the order they were
+//! written, and its journal keeps earlier pages): that is the operator, who can read everything anyway.
 
 use super::{Store, StoreError};
 use sqlx::Row;
-use tandem_core::session::ParticipantId;
+use tandem_core::session::{Millis, ParticipantId};
 use tandem_core::workshop::{summarize, ClosingAnswer, ClosingSummary, MIN_ANSWERS};
+
+/// What became of an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answered {
+    /// Stored.
+    Stored,
+    /// This participant had answered already: nothing stored.
+    Already,
+    /// The facilitator has closed the question: nothing stored.
+    Closed,
+}
 
 impl Store {
     /// Stores `participant`'s answer to workshop `workshop`'s closing question, in one transaction with the note
-    /// that they answered. `false`: they had answered already, and nothing was stored.
+    /// that they answered, unless they had or the question is closed.
     pub async fn answer_closing(
         &self,
         workshop: &str,
         participant: ParticipantId,
         answer: &ClosingAnswer,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Answered, StoreError> {
         let mut tx = self.write_tx().await?;
+        let closed = sqlx::query("SELECT 1 FROM closing_closed WHERE workshop_id = ?")
+            .bind(workshop)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if closed {
+            return Ok(Answered::Closed);
+        }
         let first = sqlx::query("INSERT OR IGNORE INTO closing_answered (workshop_id, participant) VALUES (?, ?)")
             .bind(workshop)
             .bind(i64::from(participant.0))
@@ -26,7 +50,7 @@ impl Store {
             .rows_affected()
             == 1;
         if !first {
-            return Ok(false);
+            return Ok(Answered::Already);
         }
         sqlx::query("INSERT INTO closing_answers (id, workshop_id, rating, next) VALUES (?, ?, ?, ?)")
             .bind(rand::random::<i64>())
@@ -36,7 +60,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Answered::Stored)
     }
 
     /// Whether `participant` has answered workshop `workshop`'s closing question.
@@ -49,13 +73,37 @@ impl Store {
         Ok(row.is_some())
     }
 
-    /// The answers as the facilitator may see them. Below [`MIN_ANSWERS`] the answers themselves are not even read.
+    /// Whether the facilitator has closed workshop `workshop`'s closing question.
+    pub async fn closing_closed(&self, workshop: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 FROM closing_closed WHERE workshop_id = ?")
+            .bind(workshop)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Closes workshop `workshop`'s closing question at `now`: no more answers, and the answers may be shown. Closing
+    /// a closed question changes nothing.
+    pub async fn close_closing(&self, workshop: &str, now: Millis) -> Result<(), StoreError> {
+        sqlx::query("INSERT OR IGNORE INTO closing_closed (workshop_id, closed_at) VALUES (?, ?)")
+            .bind(workshop)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The answers as the facilitator may see them. Until the question is closed, and below [`MIN_ANSWERS`], the
+    /// answers themselves are not even read.
     pub async fn closing_summary(&self, workshop: &str) -> Result<ClosingSummary, StoreError> {
         let answered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM closing_answers WHERE workshop_id = ?")
             .bind(workshop)
             .fetch_one(&self.pool)
             .await?;
         let answered = usize::try_from(answered).unwrap_or(0);
+        if !self.closing_closed(workshop).await? {
+            return Ok(ClosingSummary::Open { answered });
+        }
         if answered < MIN_ANSWERS {
             return Ok(ClosingSummary::TooFew { answered });
         }

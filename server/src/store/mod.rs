@@ -473,6 +473,7 @@ mod notes;
 mod notes_batch;
 mod workshop;
 
+pub use closing::Answered;
 pub use workshop::WorkshopRecord;
 
 #[cfg(test)]

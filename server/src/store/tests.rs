@@ -407,6 +407,21 @@ async fn attendance_left_open_by_a_crash_ends_at_the_last_heartbeat() {
     assert_eq!(rows[2].left_at, rows[2].joined_at, "never before the join");
 }
 
+/// A workshop row with nothing in it but its id (and tokens made of it): what the closing question's rows refer to.
+async fn bare_workshop(store: &Store, id: &str) {
+    sqlx::query(
+        "INSERT INTO workshops (id, created_at, spec, state, participant_token, host_token, observer_token) \
+         VALUES (?, 0, '{}', '{}', ? || '-p', ? || '-h', ? || '-o')",
+    )
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .bind(id)
+    .execute(&store.pool)
+    .await
+    .unwrap();
+}
+
 /// The closing question (issue 17): one answer per person, nothing but a count below three answers, and nothing in
 /// the answers' table that says whose an answer is.
 #[tokio::test]
@@ -415,42 +430,35 @@ async fn closing_answers_are_kept_apart_from_who_gave_them() {
     let store = Store::open(&format!("sqlite://{}/c.db", dir.path().display()))
         .await
         .unwrap();
-    sqlx::query(
-        "INSERT INTO workshops (id, created_at, spec, state, participant_token, host_token, observer_token) \
-         VALUES ('w', 0, '{}', '{}', 'p', 'h', 'o')",
-    )
-    .execute(&store.pool)
-    .await
-    .unwrap();
+    bare_workshop(&store, "w").await;
     let answer = |rating, next: &str| ClosingAnswer {
         rating,
         next: next.into(),
     };
-    assert!(store
-        .answer_closing("w", ParticipantId(1), &answer(5, "Ask more"))
-        .await
-        .unwrap());
-    assert!(
-        !store
-            .answer_closing("w", ParticipantId(1), &answer(1, "again"))
-            .await
-            .unwrap(),
-        "a second answer"
-    );
-    assert!(store
-        .answer_closing("w", ParticipantId(2), &answer(3, ""))
-        .await
-        .unwrap());
+    let give = |n: u32, rating: u8, next: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .answer_closing("w", ParticipantId(n), &answer(rating, next))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(give(1, 5, "Ask more").await, Answered::Stored);
+    assert_eq!(give(1, 1, "again").await, Answered::Already, "a second answer");
+    assert_eq!(give(2, 3, "").await, Answered::Stored);
     assert!(store.closing_answered("w", ParticipantId(1)).await.unwrap());
     assert!(!store.closing_answered("w", ParticipantId(3)).await.unwrap());
+    assert_eq!(give(3, 4, "Pair again").await, Answered::Stored);
+    // Open: a count and nothing else, whatever the count.
     assert_eq!(
         store.closing_summary("w").await.unwrap(),
-        ClosingSummary::TooFew { answered: 2 }
+        ClosingSummary::Open { answered: 3 }
     );
-    assert!(store
-        .answer_closing("w", ParticipantId(3), &answer(4, "Pair again"))
-        .await
-        .unwrap());
+    store.close_closing("w", 10).await.unwrap();
+    store.close_closing("w", 20).await.unwrap();
+    assert!(store.closing_closed("w").await.unwrap());
+    assert_eq!(give(4, 1, "late").await, Answered::Closed, "closed: no more answers");
     let ClosingSummary::Shown {
         answered,
         by_rating,
@@ -458,13 +466,24 @@ async fn closing_answers_are_kept_apart_from_who_gave_them() {
         ..
     } = store.closing_summary("w").await.unwrap()
     else {
-        panic!("three answers are shown");
+        panic!("three answers are shown once closed");
     };
     assert_eq!((answered, by_rating), (3, [0, 0, 1, 1, 1]));
     assert_eq!(
         next,
         vec!["Ask more".to_string(), "Pair again".to_string()],
-        "the second answer was not kept"
+        "neither the second answer nor the late one was kept"
+    );
+    // Closed with fewer than three answers: still nothing but the count.
+    bare_workshop(&store, "v").await;
+    store
+        .answer_closing("v", ParticipantId(1), &answer(2, "x"))
+        .await
+        .unwrap();
+    store.close_closing("v", 10).await.unwrap();
+    assert_eq!(
+        store.closing_summary("v").await.unwrap(),
+        ClosingSummary::TooFew { answered: 1 }
     );
     // The answers' table has no column that could name a person.
     let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info('closing_answers')")
@@ -474,10 +493,13 @@ async fn closing_answers_are_kept_apart_from_who_gave_them() {
     assert_eq!(columns, ["id", "workshop_id", "rating", "next"]);
     // Deleting the workshop deletes both.
     store.delete_workshop("w").await.unwrap();
-    let left: i64 =
-        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM closing_answers) + (SELECT COUNT(*) FROM closing_answered)")
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
+    store.delete_workshop("v").await.unwrap();
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM closing_answers) + (SELECT COUNT(*) FROM closing_answered) \
+         + (SELECT COUNT(*) FROM closing_closed)",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
     assert_eq!(left, 0);
 }

@@ -20,7 +20,9 @@ async fn post(server: &TestServer, w: &Workshop, link: &str, fields: &str) -> (u
 
 async fn answered(server: &TestServer, w: &Workshop) -> usize {
     match server.state.store.closing_summary(&w.id).await.unwrap() {
-        ClosingSummary::TooFew { answered } | ClosingSummary::Shown { answered, .. } => answered,
+        ClosingSummary::Open { answered }
+        | ClosingSummary::TooFew { answered }
+        | ClosingSummary::Shown { answered, .. } => answered,
     }
 }
 
@@ -121,20 +123,17 @@ async fn answers_are_checked_kept_once_and_shown_only_together_from_three_on() {
     for link in [&w.host_link, &w.observer_link] {
         let (status, page) = http_get(&closing_url(&server, &w, link)).await;
         assert_eq!(status, 200);
-        assert!(
-            page.contains("2 of 4 participants have answered. Not enough answers to show without revealing who"),
-            "{page}"
-        );
+        assert!(page.contains("2 of 4 participants have answered so far."), "{page}");
+        // Only the facilitator can close the question.
+        assert_eq!(page.contains("closing-close-form"), link == &w.host_link, "{page}");
         assert!(!page.contains("Ask more") && !page.contains("closing-table"), "{page}");
         let (_, record) = http_get(&format!("{}/w/{}/record?t={}", server.url(), w.id, token_of(link))).await;
-        assert!(
-            record.contains("Not enough answers to show without revealing who"),
-            "{record}"
-        );
+        assert!(record.contains("2 of 4 participants have answered so far."), "{record}");
         assert!(!record.contains("Ask more"));
     }
 
-    // Three: the aggregate, the texts in alphabetical order and escaped, no name on the page.
+    // Three, still open: a count and nothing else. Then the facilitator closes the question (observers cannot; the box
+    // must be ticked): the aggregate, the texts in alphabetical order and escaped, no name on the page.
     assert_eq!(
         post(&server, &w, &p, &save(3, "rating=4&next=%3Cb%3EPair+again%3C%2Fb%3E"))
             .await
@@ -142,7 +141,24 @@ async fn answers_are_checked_kept_once_and_shown_only_together_from_three_on() {
         303
     );
     let (_, page) = http_get(&closing_url(&server, &w, &w.host_link)).await;
+    assert!(page.contains("3 of 4 participants have answered so far."), "{page}");
+    assert!(!page.contains("Ask more") && !page.contains("closing-table"), "{page}");
+    assert_eq!(post(&server, &w, &w.observer_link, "step=close&sure=on").await.0, 404);
+    assert_eq!(
+        post(&server, &w, &p, &format!("key={}&step=close&sure=on", key(4)))
+            .await
+            .0,
+        404
+    );
+    let (status, page) = post(&server, &w, &w.host_link, "step=close").await;
+    assert_eq!(status, 422);
+    assert!(page.contains("Tick the box first"), "{page}");
+    assert!(!server.state.store.closing_closed(&w.id).await.unwrap());
+    let (status, _) = post(&server, &w, &w.host_link, "step=close&sure=on").await;
+    assert_eq!(status, 303);
+    let (_, page) = http_get(&closing_url(&server, &w, &w.host_link)).await;
     assert!(page.contains("3 of 4 participants answered"), "{page}");
+    assert!(!page.contains("closing-close-form"), "closed once");
     assert!(page.contains("<strong>3.7 of 5</strong>"), "{page}");
     assert!(
         page.contains(r#"<tr><th scope="row">2: A little useful</th><td>1</td></tr>"#),
@@ -171,6 +187,13 @@ async fn answers_are_checked_kept_once_and_shown_only_together_from_three_on() {
         "{part}"
     );
     assert!(NAMES.iter().all(|name| !part.contains(name)), "{part}");
+    // Closed: Dia's answer comes too late, and her page says the question has closed.
+    let (status, page) = post(&server, &w, &p, &save(4, "rating=1")).await;
+    assert_eq!(status, 409);
+    assert!(page.contains("The closing question has closed"), "{page}");
+    let (_, page) = http_get(&closing_url(&server, &w, &p)).await;
+    assert!(page.contains(r#"data-testid="closing-closed""#), "{page}");
+    assert_eq!(answered(&server, &w).await, 3);
     // A participant never sees the others' answers.
     let (_, page) = http_get(&closing_url(&server, &w, &p)).await;
     assert!(

@@ -1,6 +1,8 @@
 //! The workshop's closing question (issue 17): "How useful was your pairing?" (1 to 5) and "What will you try next?",
-//! answered once by each participant after a round, **anonymously**: the facilitator sees aggregates only, and only
-//! from [`MIN_ANSWERS`] answers on. Fewer would let them guess who said what ("only Ana and Dev answered").
+//! answered once by each participant after a round, **anonymously**: the facilitator sees aggregates only, only once
+//! they have closed the question (so that no answer can be told from the one before it by watching the figures
+//! change), and only from [`MIN_ANSWERS`] answers on. Fewer would let them guess who said what ("only Ana and Dev
+//! answered").
 //!
 //! Every workshop's closing question is anonymous: no workshop setting makes it otherwise (docs/workshops.md,
 //! "The closing question"). The relay's store keeps who answered and what was answered apart, with nothing that joins
@@ -69,6 +71,12 @@ fn field_error(field: &str, message: &str) -> FieldError {
 /// What the facilitator may see of the answers.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ClosingSummary {
+    /// Still taking answers: how many, and nothing else. The answers show together once the facilitator closes the
+    /// question; before, each new answer would show as the change in the figures.
+    Open {
+        /// Answers so far.
+        answered: usize,
+    },
     /// Fewer than [`MIN_ANSWERS`]: how many, and nothing else.
     TooFew {
         /// Answers so far.
@@ -118,9 +126,13 @@ pub fn summarize(answers: &[ClosingAnswer]) -> ClosingSummary {
 pub fn closing_markdown(summary: &ClosingSummary, joined: usize) -> String {
     let mut md = String::from("\n## Closing question\n\n");
     match summary {
+        ClosingSummary::Open { answered } => md.push_str(&format!(
+            "{answered} of {joined} participants have answered so far. The answers are shown together once the \
+             facilitator closes the question.\n"
+        )),
         ClosingSummary::TooFew { answered } => md.push_str(&format!(
-            "{answered} of {joined} participants have answered. Not enough answers to show without revealing who: \
-             they appear from {MIN_ANSWERS} answers on.\n"
+            "{answered} of {joined} participants have answered. The question is closed. Not enough answers to show \
+             without revealing who: at least {MIN_ANSWERS} were needed.\n"
         )),
         ClosingSummary::Shown {
             answered,
@@ -221,9 +233,11 @@ mod tests {
 
     #[test]
     fn the_markdown_has_a_count_below_three_answers_and_the_aggregate_from_three() {
+        let open = closing_markdown(&ClosingSummary::Open { answered: 4 }, 5);
+        assert!(open.contains("4 of 5 participants have answered so far."), "{open}");
         let few = closing_markdown(&ClosingSummary::TooFew { answered: 2 }, 5);
         assert!(
-            few.contains("2 of 5 participants have answered. Not enough answers"),
+            few.contains("2 of 5 participants have answered. The question is closed. Not enough answers"),
             "{few}"
         );
         let answers = [
@@ -272,6 +286,7 @@ mod tests {
                     prop_assert_eq!(summarize(&reversed), summarize(&answers));
                     prop_assert_eq!(next.len(), answers.iter().filter(|a| !a.next.is_empty()).count());
                 }
+                ClosingSummary::Open { .. } => prop_assert!(false, "summarize is for a closed question"),
             }
         }
     }

@@ -7,18 +7,24 @@ use super::skills::SkillGap;
 use std::fmt::Write;
 
 const ROW: i64 = 48;
-const BAR_W: i64 = 180;
+const BAR_W: i64 = 150;
 /// Narrow enough to be shown whole on a phone (scaled down a little, never scrolled): each skill's name above its
 /// bars, the figures beside them.
 const WIDTH: i64 = 330;
 const WANT: &str = "#2f5d8a";
 const OFFER: &str = "#3d8a4f";
 
+/// The chart's width and height in pixels for `rows` skills (the page gives its `<img>` these, so that it keeps its
+/// place while the image loads).
+pub fn skills_chart_size(rows: usize) -> (i64, i64) {
+    (WIDTH, ROW * rows as i64 + 28)
+}
+
 /// The chart of `picture` (in its order: the largest gap first).
 pub fn skills_chart_svg(picture: &[SkillGap]) -> String {
     let most = picture.iter().map(|l| l.want.max(l.offer)).max().unwrap_or(0).max(1);
     let scale = |n: u32| i64::from(n) * BAR_W / i64::from(most);
-    let height = ROW * picture.len() as i64 + 28;
+    let (_, height) = skills_chart_size(picture.len());
     let summary: Vec<String> = picture
         .iter()
         .map(|l| {
@@ -38,10 +44,14 @@ pub fn skills_chart_svg(picture: &[SkillGap]) -> String {
     );
     for (i, l) in picture.iter().enumerate() {
         let y = 28 + ROW * i as i64;
-        let note = if l.uncovered() { " · nobody offers it" } else { "" };
+        // A name of up to 40 characters fills the width: what nobody offers is said in bold and in the figures.
+        let offer = match l.offer {
+            0 => "nobody can help".to_string(),
+            n => format!("{n} can help"),
+        };
         let _ = write!(
             svg,
-            r##"<text x="0" y="{}"{}>{}{note}</text><rect x="0" y="{}" width="{}" height="10" fill="{WANT}"/><rect x="0" y="{}" width="{}" height="10" fill="{OFFER}"/><text x="{}" y="{}">{} want · {} can help</text>"##,
+            r##"<text x="0" y="{}"{}>{}</text><rect x="0" y="{}" width="{}" height="10" fill="{WANT}"/><rect x="0" y="{}" width="{}" height="10" fill="{OFFER}"/><text x="{}" y="{}">{} want · {offer}</text>"##,
             y + 12,
             if l.uncovered() { r#" font-weight="bold""# } else { "" },
             xml(&l.skill),
@@ -52,7 +62,6 @@ pub fn skills_chart_svg(picture: &[SkillGap]) -> String {
             BAR_W + 8,
             y + 33,
             l.want,
-            l.offer
         );
     }
     svg.push_str("</svg>");
@@ -78,7 +87,7 @@ mod tests {
             },
         ]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
-        assert!(svg.contains("Kubernetes · nobody offers it</text>") && svg.contains(">3 want · 0 can help<"));
+        assert!(svg.contains(r#"font-weight="bold">Kubernetes</text>"#) && svg.contains(">3 want · nobody can help<"));
         assert!(svg.contains("1 want · 2 can help<"));
         assert!(svg.contains("Kubernetes: 3 want to learn, 0 can help (nobody offers it); SQL &amp; &lt;joins&gt;"));
         assert!(!svg.contains("<joins>"), "labels are escaped");

@@ -304,7 +304,7 @@ fn ParticipantView(live: WorkshopLive, skills: bool) -> impl IntoView {
                     <section class="card" data-testid="lobby">
                         <h2>"You are in"</h2>
                         <p>{format!("Waiting for the facilitator to open round 1 of {total}. {people} {} joined so far.", plural(people, "person has", "people have"))}</p>
-                        {skills.then(|| view! { {relay_link("skills", "button button--primary", "Pick your skills")} {skills_frame()} })}
+                        {skills.then(|| relay_link("skills", "button button--primary", "Pick your skills"))}
                         {facilitator::people_list(live, view.clone())}
                     </section>
                 }.into_any(),
@@ -339,6 +339,9 @@ fn ParticipantView(live: WorkshopLive, skills: bool) -> impl IntoView {
                 }.into_any(),
             })
         }}
+        // Built once, outside the part above that each view rebuilds (a frame rebuilt would load again); after the
+        // lobby it shows the picture the rounds were paired from, as the facilitator's page does.
+        {skills.then(skills_frame)}
     }
 }
 
