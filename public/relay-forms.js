@@ -39,8 +39,9 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
       // participants' link): the hint stays, and no form that would only be refused.
       if (response.status === 404) return;
       const done = response.status === 200 && document.getElementById(form.dataset.done || "");
-      if (done) done.hidden = false;
-      else show();
+      if (!done) return show();
+      for (const hint of document.querySelectorAll("[data-join-hint]")) hint.hidden = true;
+      done.hidden = false;
     })
     .catch(show);
 }
@@ -87,9 +88,12 @@ document.addEventListener("submit", async (event) => {
   }
   const placed = document.importNode(shown, true);
   target.replaceWith(placed);
-  const focus = placed.querySelector("[role=alert]:not(:empty)") || placed.querySelector("h1, h2");
+  // Focus on the first field refused (its message is read with it), else the message, else the heading.
+  const message = placed.querySelector(".field__error:not(:empty), [role=alert]:not(:empty)");
+  const field = message && message.closest("fieldset, label")?.querySelector("input, textarea, select");
+  const focus = field || message || placed.querySelector("h1, h2");
   if (focus) {
-    focus.tabIndex = -1;
+    if (!field) focus.tabIndex = -1;
     focus.focus();
   }
 });
@@ -128,6 +132,8 @@ if (frame) {
 // Each `[data-live]` part is replaced by the same part of the page read again, when its text changed.
 if (document.querySelector("[data-live]")) {
   const url = `${location.pathname}${location.search}`;
+  // Faster where a person waits for it (the facilitator's frame, for the reasons after "Propose groups").
+  const every = Number(document.querySelector("[data-every]")?.dataset.every) || 5000;
   const timer = setInterval(async () => {
     // Not while the tab is hidden: the next round tries again.
     if (document.hidden) return;
@@ -150,5 +156,5 @@ if (document.querySelector("[data-live]")) {
     } catch {
       // Offline for a moment: the next round tries again.
     }
-  }, 5000);
+  }, every);
 }

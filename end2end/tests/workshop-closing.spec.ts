@@ -121,7 +121,10 @@ test("three people answer the closing question; the facilitator sees the answers
   await expect(page.getByText("Ask one more open question")).toHaveCount(0);
   await page.getByTestId("record-closing").click();
   await page.getByTestId("closing-close").click();
-  await expect(page.getByRole("alert").filter({ hasText: "Tick the box first" })).toBeVisible();
+  // Refused in place (no page for Back to send again), with the count still there and the box focused.
+  await expect(page.locator("#sure-error")).toHaveText(/Tick the box first/);
+  await expect(page.getByTestId("closing-open-count")).toContainText("3 of 3 participants have answered so far.");
+  await expect(page.getByTestId("closing-sure")).toBeFocused();
   await page.getByTestId("closing-sure").check();
   await page.getByTestId("closing-close").click();
   await expect(page.getByTestId("closing-average")).toContainText("3 of 3 participants answered");

@@ -40,7 +40,10 @@ pub(crate) struct PageQuery {
 }
 
 /// The participant's page once the facilitator has closed the question.
-const CLOSED: &str = "The closing question has closed: the facilitator now sees the answers together. Thank you.";
+const CLOSED: &str = "The closing question has closed: it takes no more answers.";
+
+/// A late answer's refusal.
+const CLOSED_LATE: &str = "The closing question has closed: your answer was not recorded.";
 
 /// A second answer's refusal.
 const ANSWERED: &str =
@@ -86,20 +89,9 @@ pub(crate) async fn closing_page(
                 return crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None);
             }
         },
-        _ => match state.store.closing_summary(&id).await {
-            Ok(summary) => {
-                let mut html = String::from(r#"<section class="card" data-testid="closing-results">"#);
-                results_html(&mut html, &record, &summary);
-                if capability == Capability::Host && matches!(summary, ClosingSummary::Open { .. }) {
-                    close_form(&mut html, &id, &query.t, "");
-                }
-                html.push_str("</section>");
-                html
-            }
-            Err(e) => {
-                tracing::error!(workshop = %id, error = %e, "could not read the closing answers");
-                return crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None);
-            }
+        _ => match results_section(&state, &record, &id, &query.t, capability, "").await {
+            Ok(html) => html,
+            Err(response) => return response,
         },
     };
     page(&record, &id, &query.t, &body, StatusCode::OK)
@@ -170,7 +162,7 @@ pub(crate) async fn closing_form(
             }
             // Answered meanwhile (a double submit): the first answer stands.
             Ok(Answered::Already) => return late(ANSWERED),
-            Ok(Answered::Closed) => return late(CLOSED),
+            Ok(Answered::Closed) => return late(CLOSED_LATE),
             Err(e) => {
                 tracing::error!(workshop = %id, error = %e, "could not store a closing answer");
                 let message = "Tandem could not save your answer right now; it is still here. Please send it again.";
@@ -202,15 +194,11 @@ async fn close(
         return crate::relay_error_page(StatusCode::NOT_FOUND, None);
     }
     if !form.contains_key("sure") {
-        let mut html = String::from(r#"<section class="card" data-testid="closing-results">"#);
-        close_form(
-            &mut html,
-            id,
-            token,
-            "Tick the box first: once closed, the question takes no more answers.",
-        );
-        html.push_str("</section>");
-        return page(record, id, token, &html, StatusCode::UNPROCESSABLE_ENTITY);
+        let why = "Tick the box first: once closed, the question takes no more answers.";
+        return match results_section(state, record, id, token, capability, why).await {
+            Ok(html) => page(record, id, token, &html, StatusCode::UNPROCESSABLE_ENTITY),
+            Err(response) => response,
+        };
     }
     match state.store.close_closing(id, crate::relay::now_ms()).await {
         Ok(()) => {
@@ -224,14 +212,37 @@ async fn close(
     }
 }
 
+/// The facilitator's and observers' part of the closing page: the answers as they may see them, and for the
+/// facilitator while the question is open the form that closes it, with `error` at its box.
+async fn results_section(
+    state: &AppState,
+    record: &WorkshopRecord,
+    id: &str,
+    token: &str,
+    capability: Capability,
+    error: &str,
+) -> Result<String, Response> {
+    let summary = state.store.closing_summary(id).await.map_err(|e| {
+        tracing::error!(workshop = %id, error = %e, "could not read the closing answers");
+        crate::relay_error_page(StatusCode::SERVICE_UNAVAILABLE, None)
+    })?;
+    let mut html = String::from(r#"<section class="card" data-testid="closing-results">"#);
+    results_html(&mut html, record, &summary);
+    if capability == Capability::Host && matches!(summary, ClosingSummary::Open { .. }) {
+        close_form(&mut html, id, token, error);
+    }
+    html.push_str("</section>");
+    Ok(html)
+}
+
 /// The facilitator's form that closes the question, with `error` (HTML) at its box.
 fn close_form(html: &mut String, id: &str, token: &str, error: &str) {
     let _ = write!(
         html,
-        r#"<form method="post" action="/w/{}/closing?t={}" class="skills-form" data-testid="closing-close-form">
+        r#"<form method="post" action="/w/{}/closing?t={}" class="skills-form" data-swap="closing-results" data-testid="closing-close-form">
 <input type="hidden" name="step" value="close">
-<label class="choice"><input type="checkbox" name="sure" aria-describedby="sure-error" data-testid="closing-sure"> No more answers after this: show the answers now</label>
-<p class="field__error" id="sure-error" role="alert">{error}</p>
+<fieldset><legend class="sr-only">Close the question</legend><label class="choice"><input type="checkbox" name="sure" aria-describedby="sure-error" data-testid="closing-sure"> No more answers after this: show the answers now</label>
+<p class="field__error" id="sure-error">{error}</p></fieldset>
 <button type="submit" class="button" data-testid="closing-close">Close the question and show the answers</button></form>"#,
         html_escape(id),
         html_escape(token)

@@ -104,7 +104,12 @@ pub(crate) async fn skills_page(
     if query.embed {
         // The workshop page's frame: the picture and the reasons, kept current by public/relay-forms.js.
         let main = format!(
-            r#"<div class="embed__main"><div data-live="reasons">{reasons}</div>{}</div>"#,
+            r#"<div class="embed__main"><div data-live="reasons"{}>{reasons}</div>{}</div>"#,
+            if capability == Capability::Host {
+                r#" data-every="2000""#
+            } else {
+                ""
+            },
             picture_section(&record, &id, &query.t, false)
         );
         let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);

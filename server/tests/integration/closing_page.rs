@@ -153,6 +153,7 @@ async fn answers_are_checked_kept_once_and_shown_only_together_from_three_on() {
     let (status, page) = post(&server, &w, &w.host_link, "step=close").await;
     assert_eq!(status, 422);
     assert!(page.contains("Tick the box first"), "{page}");
+    assert!(page.contains("3 of 4 participants have answered so far."), "{page}");
     assert!(!server.state.store.closing_closed(&w.id).await.unwrap());
     let (status, _) = post(&server, &w, &w.host_link, "step=close&sure=on").await;
     assert_eq!(status, 303);
@@ -190,7 +191,10 @@ async fn answers_are_checked_kept_once_and_shown_only_together_from_three_on() {
     // Closed: Dia's answer comes too late, and her page says the question has closed.
     let (status, page) = post(&server, &w, &p, &save(4, "rating=1")).await;
     assert_eq!(status, 409);
-    assert!(page.contains("The closing question has closed"), "{page}");
+    assert!(
+        page.contains("The closing question has closed: your answer was not recorded."),
+        "{page}"
+    );
     let (_, page) = http_get(&closing_url(&server, &w, &p)).await;
     assert!(page.contains(r#"data-testid="closing-closed""#), "{page}");
     assert_eq!(answered(&server, &w).await, 3);
