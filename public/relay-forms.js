@@ -13,6 +13,10 @@
 //    fault); never while focus is in one.
 // 4. Framed in the workshop page, the frame is as high as what it shows.
 // 5. `data-copy` buttons copy a field's text.
+// 6. A `form[data-person]` ("Your history", /me) is sent at once with the browser's personal key (`tandem.person`,
+//    drawn by the session page), in the body. A page opened as `/me#k=KEY` keeps that key first (the previous one is
+//    sent as `also`, and its history merged) and takes the key out of the address. Without a key: the empty state.
+// 7. `time[data-local]` shows its UTC time in the reader's own time zone.
 for (const form of document.querySelectorAll("form[data-workshop]")) {
   let me = null;
   try {
@@ -46,6 +50,30 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
     .catch(show);
 }
 
+for (const form of document.querySelectorAll("form[data-person]")) {
+  let key = null;
+  try {
+    key = localStorage.getItem("tandem.person");
+    const given = new URLSearchParams(location.hash.slice(1)).get("k");
+    if (given) history.replaceState(null, "", location.pathname);
+    if (given && /^[A-Za-z0-9_-]{16,64}$/.test(given) && given !== key) {
+      if (key) form.elements.also.value = key;
+      key = given;
+      localStorage.setItem("tandem.person", key);
+    }
+  } catch {
+    // Storage disabled: a key given in the address still shows its history, once.
+  }
+  if (key) {
+    form.elements.k.value = key;
+    form.requestSubmit();
+  } else {
+    // No key: nothing to ask the relay (it would answer the same empty state).
+    for (const loading of document.querySelectorAll("[data-testid=me-loading]")) loading.hidden = true;
+    for (const empty of document.querySelectorAll("[data-empty]")) empty.hidden = false;
+  }
+}
+
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (form.dataset.offline && !navigator.onLine) {
@@ -68,7 +96,7 @@ document.addEventListener("submit", async (event) => {
   } catch {
     // The connection failed on the way: what was entered stays, and the page says so.
     const note = document.getElementById(form.dataset.offline || "");
-    if (note) note.textContent = "Tandem could not be reached. What you entered is still here: send it again.";
+    if (note) note.textContent = form.dataset.failed || "Tandem could not be reached. What you entered is still here: send it again.";
     for (const button of buttons) button.disabled = false;
     return;
   }
@@ -88,6 +116,16 @@ document.addEventListener("submit", async (event) => {
   }
   const placed = document.importNode(shown, true);
   target.replaceWith(placed);
+  // A form that stays (the search above its results) can be sent again.
+  for (const button of buttons) button.disabled = false;
+  // "Forget me" done: this browser no longer keeps the personal key.
+  if (placed.querySelector("[data-forget-key]")) {
+    try {
+      localStorage.removeItem("tandem.person");
+    } catch {
+      // Storage disabled: there was no key kept.
+    }
+  }
   // Focus on the first field refused (its message is read with it), else the message, else the heading.
   const message = placed.querySelector(".field__error:not(:empty), [role=alert]:not(:empty)");
   const field = message && message.closest("fieldset, label")?.querySelector("input, textarea, select");
@@ -158,3 +196,17 @@ if (document.querySelector("[data-live]")) {
     }
   }, every);
 }
+
+// Times the relay wrote in UTC, in the reader's time zone ("7 Dec 2026, 15:05").
+const localTimes = (root) => {
+  for (const time of root.querySelectorAll("time[data-local]")) {
+    const at = new Date(time.dateTime);
+    // Done once: the attribute goes, so that this change is not seen as a new time to show.
+    time.removeAttribute("data-local");
+    if (!Number.isNaN(at.getTime())) {
+      time.textContent = at.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    }
+  }
+};
+localTimes(document);
+new MutationObserver(() => localTimes(document)).observe(document.body, { childList: true, subtree: true });

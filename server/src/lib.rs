@@ -7,6 +7,8 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod limits;
+mod me;
+mod me_parts;
 pub mod relay;
 mod retention;
 pub mod store;
@@ -20,7 +22,7 @@ use app::api::BackendHandle;
 use app::shell;
 use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
@@ -56,6 +58,8 @@ pub struct AppState {
     pub address_limits: Arc<limits::AddressLimits>,
     /// Whether the public URL is https (then answers carry Strict-Transport-Security).
     pub https: bool,
+    /// The address people reach Tandem at (links shown to be opened elsewhere: "Use Tandem on another device").
+    pub public_url: Arc<str>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -210,6 +214,7 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
         backend: BackendHandle(Arc::new(backend)),
         address_limits: limits::AddressLimits::new(config.address_quotas()),
         https: config.public_url().starts_with("https://"),
+        public_url: config.public_url().into(),
         http: http::HttpLimits {
             header_read: std::time::Duration::from_secs(config.http_timeout_secs.max(1)),
             shutdown: std::time::Duration::from_secs(config.shutdown_secs),
@@ -242,6 +247,11 @@ pub fn router(state: AppState) -> Router {
         .route("/yjs/{session}", get(relay::notes_socket))
         .route("/ws/w/{workshop}", get(relay::workshop_socket))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/me", get(me::me_page).post(me::me_history))
+        .route("/me/search", post(me::me_search))
+        .route("/me/commitment", post(me_parts::me_tick))
+        .route("/me/export", post(me_parts::me_export))
+        .route("/me/forget", post(me_parts::me_forget))
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_files::record_markdown_file))
         .route("/w/{workshop}/record", get(workshop_record::record_page))

@@ -10,6 +10,9 @@
 //! - [`small_sort`]: one stable sort for every element type (small code in the browser).
 //! - [`workshop`]: workshop rounds: groupings, rotation of partners and of roles.
 
+pub mod history;
+pub mod history_export;
+pub mod history_growth;
 pub mod markdown;
 pub mod notes;
 pub mod protocol;

@@ -31,7 +31,11 @@ pub fn CreatePage() -> impl IntoView {
     let (templates, json) = templates_in_page();
     page_title("New session");
     view! {
-        <Header/>
+        <Header>
+            <a class="button button--quiet button--small" href="/me" rel="external" data-testid="history-link">
+                "Your history"
+            </a>
+        </Header>
         <main class="page">
             <section class="intro">
                 <h1>"Start a peer-coaching session"</h1>

@@ -37,7 +37,11 @@ pub fn SummaryPage(id: String, token: String) -> impl IntoView {
         |(id, token, key)| session_summary(id, token, key),
     );
     view! {
-        <Header/>
+        <Header>
+            <a class="button button--quiet button--small" href="/me" rel="external" data-testid="history-link">
+                "Your history"
+            </a>
+        </Header>
         <Suspense fallback=|| view! { <p class="loading page" aria-busy="true">"Loading the summary…"</p> }>
             {move || {
                 let token = token.clone();

@@ -119,13 +119,24 @@ impl Store {
         Ok(true)
     }
 
-    /// The stored outcome of an ended session.
+    /// The stored outcome of an ended session, its commitments as ticked since from `/me` (their follow-up).
     pub async fn outcome(&self, session: &SessionId) -> Result<Option<Outcome>, StoreError> {
         let row = sqlx::query("SELECT outcome FROM outcomes WHERE session_id = ?")
             .bind(&session.0)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| Ok(serde_json::from_str(r.get::<&str, _>("outcome"))?))
-            .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let mut outcome: Outcome = serde_json::from_str(row.get::<&str, _>("outcome"))?;
+        let ticks = sqlx::query("SELECT commitment_id, done FROM commitment_followups WHERE session_id = ?")
+            .bind(&session.0)
+            .fetch_all(&self.pool)
+            .await?;
+        for tick in ticks {
+            let id: &str = tick.get("commitment_id");
+            if let Some(c) = outcome.commitments.iter_mut().find(|c| c.id == id) {
+                c.done = tick.get("done");
+            }
+        }
+        Ok(Some(outcome))
     }
 }

@@ -225,7 +225,7 @@ pub async fn write(store: &Store, c: &Contents) {
     }
     for (session, state, commitments) in &c.notes {
         store
-            .save_notes(session, state, commitments, 1_700_000_350_000)
+            .save_notes(session, state, commitments, &[], 1_700_000_350_000)
             .await
             .unwrap();
     }

@@ -471,12 +471,18 @@ mod closing;
 mod feedback;
 mod notes;
 mod notes_batch;
+mod people;
+mod people_data;
 mod workshop;
 
 pub use closing::Answered;
+pub use people::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
+pub use people_data::{Forgotten, PersonSession, TickError, FORMER};
 pub use workshop::WorkshopRecord;
 
 #[cfg(test)]
 mod fixture;
+#[cfg(test)]
+mod people_tests;
 #[cfg(test)]
 mod tests;

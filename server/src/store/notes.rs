@@ -12,16 +12,18 @@ impl Store {
         Ok(row.map(|r| r.get::<Vec<u8>, _>("state")))
     }
 
-    /// Replaces the stored notes document and the commitments copied out of it, in one transaction.
+    /// Replaces the stored notes document and the commitments copied out of it, in one transaction, and keeps the
+    /// search's copy of the shared sections' `texts` (section id, text) and the commitments current.
     pub async fn save_notes(
         &self,
         session: &SessionId,
         state: &[u8],
         commitments: &[Commitment],
+        texts: &[(String, String)],
         now: Millis,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        write_notes(&mut tx, session, state, commitments, now).await?;
+        write_notes(&mut tx, session, state, commitments, texts, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -101,6 +103,7 @@ pub(super) async fn write_notes(
     session: &SessionId,
     state: &[u8],
     commitments: &[Commitment],
+    texts: &[(String, String)],
     now: Millis,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -132,5 +135,5 @@ pub(super) async fn write_notes(
         .execute(&mut **tx)
         .await?;
     }
-    Ok(())
+    super::people::index_notes(tx, session, texts).await
 }

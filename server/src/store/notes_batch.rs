@@ -26,6 +26,7 @@ struct NotesWrite {
     session: SessionId,
     state: Vec<u8>,
     commitments: Vec<Commitment>,
+    texts: Vec<(String, String)>,
     now: Millis,
     /// When it was asked for (the batch it starts waits [`GATHER`] from then).
     asked: tokio::time::Instant,
@@ -53,6 +54,7 @@ impl Store {
         session: SessionId,
         state: Vec<u8>,
         commitments: Vec<Commitment>,
+        texts: Vec<(String, String)>,
         now: Millis,
     ) -> Result<(), StoreError> {
         let (done, result) = oneshot::channel();
@@ -60,6 +62,7 @@ impl Store {
             session,
             state,
             commitments,
+            texts,
             now,
             asked: tokio::time::Instant::now(),
             done,
@@ -67,7 +70,10 @@ impl Store {
         match self.notes_batch.0.send(write) {
             Ok(()) => result.await.unwrap_or(Err(StoreError::Db(sqlx::Error::WorkerCrashed))),
             // The task is gone (its runtime ended): write directly.
-            Err(mpsc::error::SendError(w)) => self.save_notes(&w.session, &w.state, &w.commitments, w.now).await,
+            Err(mpsc::error::SendError(w)) => {
+                self.save_notes(&w.session, &w.state, &w.commitments, &w.texts, w.now)
+                    .await
+            }
         }
     }
 }
@@ -125,7 +131,7 @@ enum Failure {
 async fn commit(pool: &SqlitePool, batch: &[NotesWrite]) -> Result<(), Failure> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(Failure::Transaction)?;
     for (i, w) in batch.iter().enumerate() {
-        write_notes(&mut tx, &w.session, &w.state, &w.commitments, w.now)
+        write_notes(&mut tx, &w.session, &w.state, &w.commitments, &w.texts, w.now)
             .await
             .map_err(|e| Failure::Write(i, e))?;
     }

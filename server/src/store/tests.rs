@@ -184,7 +184,7 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
         at: 20,
     };
     store
-        .save_notes(&r.spec.id, b"\0\0", &[second.clone(), first.clone()], 30)
+        .save_notes(&r.spec.id, b"\0\0", &[second.clone(), first.clone()], &[], 30)
         .await
         .unwrap();
     assert_eq!(
@@ -192,7 +192,7 @@ async fn feedback_is_one_row_per_id_and_ending_is_once() {
         vec![first.clone(), second]
     );
     store
-        .save_notes(&r.spec.id, b"\0\0", std::slice::from_ref(&first), 40)
+        .save_notes(&r.spec.id, b"\0\0", std::slice::from_ref(&first), &[], 40)
         .await
         .unwrap();
     assert_eq!(store.commitments(&r.spec.id).await.unwrap(), vec![first.clone()]);
@@ -240,8 +240,15 @@ async fn notes_written_together_are_stored_and_one_failing_write_fails_alone() {
         done: false,
         at: 5,
     };
-    let write =
-        |id: &str| store.save_notes_together(SessionId(id.into()), id.as_bytes().to_vec(), vec![commitment(id)], 10);
+    let write = |id: &str| {
+        store.save_notes_together(
+            SessionId(id.into()),
+            id.as_bytes().to_vec(),
+            vec![commitment(id)],
+            vec![],
+            10,
+        )
+    };
     // Asked for at the same moment: one batch, the unknown session's write in the middle of it.
     let (a, gone, b, c) = tokio::join!(write("s1"), write("no-such-session"), write("s2"), write("s3"));
     assert!(a.is_ok() && b.is_ok() && c.is_ok(), "{a:?} {b:?} {c:?}");

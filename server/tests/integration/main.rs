@@ -11,6 +11,7 @@ mod crash;
 mod crash_loop;
 mod feedback;
 mod form_roles;
+mod history;
 mod http_limits;
 mod limits;
 mod live_session;

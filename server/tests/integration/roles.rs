@@ -148,6 +148,7 @@ fn claim_hello(name: &str, key: &str, claim: ParticipantId) -> ClientMsg {
         name: name.into(),
         role: None,
         claim: Some(claim),
+        person: None,
     }
 }
 

@@ -15,7 +15,7 @@ use crate::session::ParticipantId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-mod chart;
+pub(crate) mod chart;
 mod closing;
 #[cfg(feature = "matching")]
 pub mod matching;

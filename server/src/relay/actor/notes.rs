@@ -112,6 +112,17 @@ impl Actor {
         }
     }
 
+    /// The shared sections' texts, by section id. Private sections are never part of the shared outcome or the
+    /// search (even if a Yjs client wrote such a name).
+    pub(super) fn shared_texts(&self) -> std::collections::BTreeMap<String, String> {
+        let sections = self
+            .spec
+            .phases
+            .iter()
+            .flat_map(|p| p.notes.iter().filter(|n| !n.private));
+        self.notes.texts(sections.map(|n| n.id.as_str()))
+    }
+
     /// The commitments in the notes document, cleaned for storage.
     pub(super) fn commitments(&self) -> Vec<Commitment> {
         let members: Vec<ParticipantId> = self.participants.iter().map(|p| p.view.id).collect();
@@ -238,7 +249,9 @@ impl Actor {
         }
         let (store, id) = (self.store.clone(), self.id.clone());
         let (state, commitments) = (self.notes.state(), self.commitments());
-        let write = tokio::spawn(async move { store.save_notes_together(id, state, commitments, now_ms()).await });
+        let texts = self.shared_texts().into_iter().collect();
+        let write =
+            tokio::spawn(async move { store.save_notes_together(id, state, commitments, texts, now_ms()).await });
         let acks = self.conns.iter().map(|(id, c)| (*id, c.notes.frames)).collect();
         self.flight = Some(Flight { write, acks });
     }

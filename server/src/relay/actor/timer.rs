@@ -189,18 +189,11 @@ impl Actor {
             }
         };
         self.flush_notes().await;
-        let sections: Vec<String> = self
-            .spec
-            .phases
-            .iter()
-            // Private sections are never part of the shared outcome (even if a Yjs client wrote such a name).
-            .flat_map(|p| p.notes.iter().filter(|n| !n.private).map(|n| n.id.clone()))
-            .collect();
         let outcome = Outcome {
             ended_at: now,
             phases,
             attendance,
-            notes: self.notes.texts(sections.iter().map(String::as_str)),
+            notes: self.shared_texts(),
             commitments: self.commitments(),
         };
         match self.store.end_session(&self.id, &outcome).await {

@@ -37,6 +37,7 @@ impl Client {
             name: name.into(),
             role: role.map(String::from),
             claim: None,
+            person: None,
         })
         .await;
     }

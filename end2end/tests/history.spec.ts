@@ -1,0 +1,148 @@
+import { expect, Page } from "@playwright/test";
+import * as fs from "fs";
+import { createSession, join, expectAccessible, screenshots, hydrated, test, allowConsoleErrors } from "./helpers";
+
+// "Your history" (issue 18): the sessions a browser joined come back on /me, without an account. Search, open
+// commitments ticked from there, the ratings received per skill, another device through the fragment link, the
+// download, and "Forget me".
+
+async function rateBen(ana: Page) {
+  const form = ana.getByTestId("feedback-form");
+  await expect(form).toContainText("About Ben.");
+  await form.getByLabel("Situation").fill("When we listened to the retro recording");
+  await form.getByLabel("Behaviour").fill("You waited before answering.");
+  await form.getByLabel("Impact").fill("I finished my thought.");
+  for (const field of ["listening", "questions", "clarity"]) {
+    await form.locator(`[data-field=${field}] .rating__option`, { hasText: "4" }).click();
+  }
+  await form.getByRole("button", { name: "Send feedback" }).click();
+  await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+}
+
+/** Opens /me and waits until it shows a history or the empty state. */
+async function openHistory(page: Page) {
+  await page.goto("/me");
+  await expect(page.locator("[data-testid=me-entry], [data-testid=me-empty]:visible").first()).toBeVisible();
+}
+
+test("a session comes back on /me: search, a commitment ticked, ratings, another device, download, forget me", async ({ browser }) => {
+  test.setTimeout(180_000);
+  const [ana, ben] = await Promise.all([0, 1].map(async () => (await browser.newContext({ acceptDownloads: true })).newPage()));
+
+  // A first-time visitor is told what will appear.
+  await openHistory(ben);
+  await expect(ben.getByTestId("me-empty")).toContainText("Nothing here yet");
+  await expectAccessible(ben);
+  await screenshots(ben, "history-empty");
+
+  // Ana hosts (as coachee), Ben coaches: a note, a commitment of Ben's, Ana's feedback on Ben; then the end.
+  const links = await createSession(ana, { goal: "Practise listening" });
+  await join(ana, links.host, "Ana", "coachee");
+  await join(ben, links.participant, "Ben", "coach");
+  await ana.getByTestId("notes-goal-statement").fill("We practised listening without interrupting");
+  await ana.getByLabel("New commitment").fill("Write the on-call runbook");
+  await ana.getByLabel("Owner", { exact: true }).last().selectOption({ label: "Ben" });
+  await ana.getByLabel("Due date (optional)").fill("2026-01-15");
+  await ana.getByLabel("New commitment").press("Enter");
+  await expect(ben.getByTestId("commitment")).toHaveCount(1);
+  await expect(ana.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
+  for (let i = 0; i < 4; i++) {
+    await ana.getByRole("button", { name: "Next phase" }).click();
+    await expect(ana.getByTestId("phase-position")).toHaveText(`Phase ${i + 2} of 5`);
+  }
+  await rateBen(ana);
+  await ana.getByRole("button", { name: "End session…" }).click();
+  await ana.getByRole("button", { name: "End session", exact: true }).click();
+  await expect(ben).toHaveURL(/\/summary\?t=/);
+
+  // The summary leads to the history.
+  await hydrated(ben);
+  await ben.getByTestId("history-link").click();
+  await expect(ben).toHaveURL(/\/me$/);
+  await expect(ben.getByTestId("me-entry")).toHaveCount(1);
+  const entry = ben.getByTestId("me-entry");
+  await expect(entry).toContainText("GROW");
+  await expect(entry).toContainText("with Ana");
+  await expect(entry).toContainText("Goal: Practise listening");
+  await expect(entry).toContainText("1 commitment, open");
+
+  // Search: the note's word, highlighted; FTS syntax is plain words.
+  await ben.getByTestId("me-q").fill("interrupt");
+  await ben.getByTestId("me-search").click();
+  await expect(ben.getByTestId("me-results-count")).toHaveText("One result for “interrupt”");
+  await expect(ben.getByTestId("me-hit").locator("mark")).toHaveText("interrupting");
+  await ben.getByTestId("me-q").fill("\"listening*(");
+  await ben.getByTestId("me-q").press("Enter");
+  await expect(ben.getByTestId("me-results-count")).toHaveText("2 results for “\"listening*(”");
+
+  // The ratings Ana gave, per skill, with the same figures as a table.
+  await expect(ben.getByTestId("me-growth")).toContainText("a trend needs at least two");
+  await expect(ben.getByTestId("me-growth-table").locator("tbody tr")).toHaveCount(3);
+  await expect(ben.getByTestId("me-growth-table")).toContainText("4.0 (1)");
+  await expect(ben.getByTestId("me-growth").locator("svg circle")).toHaveCount(3);
+
+  // The overdue commitment, ticked here, then undone, then ticked again: the summary shows it done.
+  const open = ben.getByTestId("me-commitment");
+  await expect(open).toContainText("Write the on-call runbook");
+  await expect(open).toContainText("overdue since 2026-01-15");
+  await expect(open).toContainText("yours");
+  await expectAccessible(ben);
+  await screenshots(ben, "history");
+  await ben.getByTestId("me-tick").click();
+  await expect(ben.getByTestId("me-ticked")).toContainText("Marked done");
+  await expect(ben.getByTestId("me-commitments-none")).toBeVisible();
+  await ben.getByTestId("me-untick").click();
+  await expect(ben.getByTestId("me-ticked")).toContainText("Open again");
+  await expect(ben.getByTestId("me-commitment")).toHaveCount(1);
+  await ben.getByTestId("me-tick").click();
+  await expect(ben.getByTestId("me-commitments-none")).toBeVisible();
+  await ana.goto(links.host.replace(/\/s\/([^?]+)\?/, "/s/$1/summary?"));
+  await hydrated(ana);
+  await expect(ana.locator(".summary").getByText("Write the on-call runbook")).toBeVisible();
+
+  // Download: one Markdown file, one JSON file.
+  await ben.reload();
+  await expect(ben.getByTestId("me-entry")).toHaveCount(1);
+  const [md] = await Promise.all([ben.waitForEvent("download"), ben.getByTestId("me-export-md").click()]);
+  expect(md.suggestedFilename()).toBe("tandem-history.md");
+  const text = fs.readFileSync(await md.path(), "utf8");
+  expect(text).toContain("# Your Tandem history");
+  expect(text).toContain("We practised listening without interrupting");
+  expect(text).toContain("- [x] Write the on-call runbook (Ben), due 2026-01-15");
+  const [json] = await Promise.all([ben.waitForEvent("download"), ben.getByTestId("me-export-json").click()]);
+  const data = JSON.parse(fs.readFileSync(await json.path(), "utf8"));
+  expect(data.sessions).toHaveLength(1);
+  expect(data.sessions[0].feedback[0].from).toBe("Ana");
+
+  // Another device: the link carries the key in its fragment; the phone shows the same history and keeps it.
+  await ben.getByTestId("me-device").locator("summary").click();
+  await expect(ben.getByTestId("me-device").locator("svg")).toBeVisible();
+  const deviceLink = await ben.getByTestId("me-device-link").inputValue();
+  expect(deviceLink).toMatch(/\/me#k=[A-Za-z0-9_-]{22}$/);
+  const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  await phone.goto(deviceLink);
+  await expect(phone.getByTestId("me-entry")).toHaveCount(1);
+  expect(new URL(phone.url()).hash).toBe("");
+  await phone.goto("/me");
+  await expect(phone.getByTestId("me-entry")).toHaveCount(1);
+
+  // Forget me, from the phone: asked to confirm first, then forgotten on both devices.
+  await phone.getByTestId("me-forget").locator("summary").click();
+  allowConsoleErrors(/status of 422/);
+  await phone.getByTestId("me-forget-confirm").click();
+  await expect(phone.getByTestId("me-forget-error")).toHaveText("Tick the box to confirm: nothing was deleted.");
+  await phone.getByTestId("me-forget-sure").check();
+  await phone.getByTestId("me-forget-confirm").click();
+  await expect(phone.getByTestId("me-forgotten")).toContainText("You are forgotten");
+  expect(await phone.evaluate(() => localStorage.getItem("tandem.person"))).toBeNull();
+  await openHistory(phone);
+  await expect(phone.getByTestId("me-empty")).toBeVisible();
+  // Ben's desktop still holds the key, which the relay no longer knows: the same empty state (a 404).
+  allowConsoleErrors(/status of 404/);
+  await openHistory(ben);
+  await expect(ben.getByTestId("me-empty")).toBeVisible();
+  // Ana's summary now names Ben "A former participant".
+  await ana.reload();
+  await hydrated(ana);
+  await expect(ana.locator(".summary")).toContainText("A former participant");
+});

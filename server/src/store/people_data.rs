@@ -1,0 +1,250 @@
+//! A person's data across their sessions (issue 18): what the export, the growth chart and the open commitments are
+//! made of; ticking a commitment from `/me` (its follow-up); and "Forget me".
+
+use super::*;
+use std::collections::{BTreeMap, HashMap};
+
+/// One of a person's sessions, with what they may see of it.
+#[derive(Clone, Debug)]
+pub struct PersonSession {
+    /// The session as created.
+    pub spec: SessionSpec,
+    /// When it ended.
+    pub ended_at: Option<Millis>,
+    /// The participants this person was in it (usually one).
+    pub me: Vec<ParticipantId>,
+    /// Everyone's names.
+    pub names: BTreeMap<ParticipantId, String>,
+    /// The feedback this person gave or received.
+    pub feedback: Vec<Feedback>,
+    /// The commitments, with their follow-up applied (ticked from `/me` after the session).
+    pub commitments: Vec<Commitment>,
+    /// The shared notes: section id, text.
+    pub notes: Vec<(String, String)>,
+}
+
+impl PersonSession {
+    /// This person's name in it.
+    pub fn my_name(&self) -> String {
+        self.me
+            .first()
+            .and_then(|id| self.names.get(id))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// What "Forget me" changed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Participants renamed "A former participant".
+    pub participants: u64,
+    /// Feedback given, deleted.
+    pub feedback: u64,
+    /// Private drafts deleted.
+    pub private_notes: u64,
+}
+
+/// The name a forgotten person has in others' summaries.
+pub const FORMER: &str = "A former participant";
+
+/// How `/me` refused a tick.
+#[derive(Debug, thiserror::Error)]
+pub enum TickError {
+    /// Not a commitment of an ended session this person was in.
+    #[error("not yours to tick")]
+    NotYours,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Store {
+    /// Every session of the person, newest first, with the notes when `notes` is set.
+    pub async fn person_sessions(&self, person: &str, notes: bool) -> Result<Vec<PersonSession>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.spec, s.ended_at, pp.participant_id FROM person_participants pp \
+             JOIN sessions s ON s.id = pp.session_id WHERE pp.person = ? ORDER BY s.created_at DESC, s.id",
+        )
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut sessions: Vec<PersonSession> = Vec::new();
+        let mut at: HashMap<String, usize> = HashMap::new();
+        for row in rows {
+            let id: String = row.get("id");
+            let me = ParticipantId(row.get::<i64, _>("participant_id") as u32);
+            if let Some(&i) = at.get(&id) {
+                sessions[i].me.push(me);
+                continue;
+            }
+            at.insert(id, sessions.len());
+            sessions.push(PersonSession {
+                spec: serde_json::from_str(row.get("spec"))?,
+                ended_at: row.get("ended_at"),
+                me: vec![me],
+                names: BTreeMap::new(),
+                feedback: Vec::new(),
+                commitments: Vec::new(),
+                notes: Vec::new(),
+            });
+        }
+        const MINE: &str = "(SELECT session_id FROM person_participants WHERE person = ?)";
+        for row in sqlx::query(&format!(
+            "SELECT session_id, id, name FROM participants WHERE session_id IN {MINE}"
+        ))
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if let Some(&i) = at.get(row.get::<&str, _>("session_id")) {
+                sessions[i]
+                    .names
+                    .insert(ParticipantId(row.get::<i64, _>("id") as u32), row.get("name"));
+            }
+        }
+        for row in sqlx::query(&format!(
+            "SELECT id, session_id, from_id, about_id, form_id, answers, shared_with_host, submitted_at FROM feedback \
+             WHERE session_id IN {MINE} ORDER BY submitted_at"
+        ))
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            let Some(&i) = at.get(row.get::<&str, _>("session_id")) else {
+                continue;
+            };
+            let f = Feedback {
+                id: FeedbackId(row.get("id")),
+                form: row.get("form_id"),
+                from: ParticipantId(row.get::<i64, _>("from_id") as u32),
+                about: ParticipantId(row.get::<i64, _>("about_id") as u32),
+                answers: serde_json::from_str(row.get("answers"))?,
+                shared_with_host: row.get::<i64, _>("shared_with_host") != 0,
+                submitted_at: row.get("submitted_at"),
+            };
+            // Only feedback this person gave or received (session::may_see for a giver and a receiver).
+            if sessions[i].me.contains(&f.from) || sessions[i].me.contains(&f.about) {
+                sessions[i].feedback.push(f);
+            }
+        }
+        for row in sqlx::query(&format!(
+            "SELECT c.session_id, c.id, c.text, c.owner, c.due, coalesce(f.done, c.done) AS done, c.created_at \
+             FROM commitments c LEFT JOIN commitment_followups f ON f.session_id = c.session_id \
+             AND f.commitment_id = c.id WHERE c.session_id IN {MINE} ORDER BY c.created_at, c.id"
+        ))
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?
+        {
+            if let Some(&i) = at.get(row.get::<&str, _>("session_id")) {
+                sessions[i].commitments.push(Commitment {
+                    id: row.get("id"),
+                    text: row.get("text"),
+                    owner: row.get::<Option<u32>, _>("owner").map(ParticipantId),
+                    due: row.get("due"),
+                    done: row.get("done"),
+                    at: row.get("created_at"),
+                });
+            }
+        }
+        if notes {
+            for row in sqlx::query(&format!(
+                "SELECT session_id, ref, body FROM search_texts WHERE kind = 'note' AND body <> '' \
+                 AND session_id IN {MINE}"
+            ))
+            .bind(person)
+            .fetch_all(&self.pool)
+            .await?
+            {
+                if let Some(&i) = at.get(row.get::<&str, _>("session_id")) {
+                    sessions[i].notes.push((row.get("ref"), row.get("body")));
+                }
+            }
+        }
+        Ok(sessions)
+    }
+
+    /// Ticks (or unticks) commitment `id` of an ended `session` from `/me`: stored as its follow-up, beside the
+    /// notes, which an ended session keeps as they were. Only for a person who was in that session.
+    pub async fn tick_commitment(
+        &self,
+        person: &str,
+        session: &SessionId,
+        id: &str,
+        done: bool,
+        now: Millis,
+    ) -> Result<(), TickError> {
+        let mut tx = self.write_tx().await.map_err(StoreError::from)?;
+        let allowed = sqlx::query(
+            "SELECT 1 FROM commitments c JOIN sessions s ON s.id = c.session_id \
+             WHERE c.session_id = ?1 AND c.id = ?2 AND s.ended_at IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM person_participants pp WHERE pp.person = ?3 AND pp.session_id = ?1)",
+        )
+        .bind(&session.0)
+        .bind(id)
+        .bind(person)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        if allowed.is_none() {
+            return Err(TickError::NotYours);
+        }
+        sqlx::query(
+            "INSERT INTO commitment_followups (session_id, commitment_id, done, at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (session_id, commitment_id) DO UPDATE SET done = excluded.done, at = excluded.at",
+        )
+        .bind(&session.0)
+        .bind(id)
+        .bind(done)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::from)?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    /// "Forget me": the person's name becomes [`FORMER`] in every session they were in, the feedback they gave and
+    /// their private drafts are deleted, and the link from their key to those sessions goes. Shared notes stay as
+    /// they are (others wrote them too), and so do commitments.
+    pub async fn forget_person(&self, person: &str) -> Result<Forgotten, StoreError> {
+        let mut tx = self.write_tx().await?;
+        const MINE: &str = "(session_id, {col}) IN (SELECT session_id, participant_id FROM person_participants \
+                            WHERE person = ?)";
+        let participants = sqlx::query(&format!(
+            "UPDATE participants SET name = '{FORMER}' WHERE {}",
+            MINE.replace("{col}", "id")
+        ))
+        .bind(person)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let feedback = sqlx::query(&format!(
+            "DELETE FROM feedback WHERE {}",
+            MINE.replace("{col}", "from_id")
+        ))
+        .bind(person)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let private_notes = sqlx::query(&format!(
+            "DELETE FROM private_notes WHERE {}",
+            MINE.replace("{col}", "participant_id")
+        ))
+        .bind(person)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM person_participants WHERE person = ?")
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Forgotten {
+            participants,
+            feedback,
+            private_notes,
+        })
+    }
+}
