@@ -13,8 +13,8 @@
 //    fault); never while focus is in one.
 // 4. Framed in the workshop page, the frame is as high as what it shows.
 // 5. `data-copy` buttons copy a field's text.
-// 6. A `form[data-person]` ("Your history", /me) is sent at once with the browser's personal key (`tandem.person`,
-//    drawn by the session page), in the body. A page opened as `/me#k=KEY` keeps that key first (the previous one is
+// 6. A `form[data-person]` ("Your history", /me) is sent at once with the browser's personal key (`tandem.person`)
+//    in the body; the session page's part (`data-session`) draws that key the first time and names the participant. A page opened as `/me#k=KEY` keeps that key first (the previous one is
 //    sent as `also`, and its history merged) and takes the key out of the address. Without a key: the empty state.
 // 7. `time[data-local]` shows its UTC time in the reader's own time zone.
 for (const form of document.querySelectorAll("form[data-workshop]")) {
@@ -48,30 +48,6 @@ for (const form of document.querySelectorAll("form[data-workshop]")) {
       done.hidden = false;
     })
     .catch(show);
-}
-
-for (const form of document.querySelectorAll("form[data-person]")) {
-  let key = null;
-  try {
-    key = localStorage.getItem("tandem.person");
-    const given = new URLSearchParams(location.hash.slice(1)).get("k");
-    if (given) history.replaceState(null, "", location.pathname);
-    if (given && /^[A-Za-z0-9_-]{16,64}$/.test(given) && given !== key) {
-      if (key) form.elements.also.value = key;
-      key = given;
-      localStorage.setItem("tandem.person", key);
-    }
-  } catch {
-    // Storage disabled: a key given in the address still shows its history, once.
-  }
-  if (key) {
-    form.elements.k.value = key;
-    form.requestSubmit();
-  } else {
-    // No key: nothing to ask the relay (it would answer the same empty state).
-    for (const loading of document.querySelectorAll("[data-testid=me-loading]")) loading.hidden = true;
-    for (const empty of document.querySelectorAll("[data-empty]")) empty.hidden = false;
-  }
 }
 
 document.addEventListener("submit", async (event) => {
@@ -210,3 +186,65 @@ const localTimes = (root) => {
 };
 localTimes(document);
 new MutationObserver(() => localTimes(document)).observe(document.body, { childList: true, subtree: true });
+
+// Last, once the submit handler above is in place (a form sent before it would be sent as a plain POST).
+// `data-every` on such a form: while its part shows nothing, it is asked for again at that interval, for five
+// minutes (the session page's part: someone met before may join after you); never while the tab is hidden.
+function askAgain(form) {
+  const body = new URLSearchParams(new FormData(form));
+  const name = form.dataset.swap;
+  let left = Math.ceil(300000 / Number(form.dataset.every));
+  const timer = setInterval(async () => {
+    const part = document.querySelector(`[data-testid="${name}"]`);
+    if (left-- <= 0 || !part || part.textContent.trim() !== "") {
+      clearInterval(timer);
+      return;
+    }
+    if (document.hidden) return;
+    try {
+      const response = await fetch(form.action, { method: "POST", body });
+      if (!response.ok) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(`[data-testid="${name}"]`);
+      if (next && next.textContent.trim() !== "") part.replaceWith(document.importNode(next, true));
+    } catch {
+      // Offline for a moment: the next round tries again.
+    }
+  }, Number(form.dataset.every));
+}
+
+for (const form of document.querySelectorAll("form[data-person]")) {
+  let key = null;
+  try {
+    key = localStorage.getItem("tandem.person");
+    // `data-session`: the session page's part. Its first join draws the browser's personal key (128 random bits),
+    // and the form says which participant of the session this browser is.
+    if (form.dataset.session !== undefined) {
+      const me = JSON.parse(localStorage.getItem(`tandem.identity.${form.dataset.session}`) || "null");
+      if (!me || !me.key) continue;
+      form.elements.p.value = me.key;
+      if (!key) {
+        const bytes = crypto.getRandomValues(new Uint8Array(16));
+        key = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+        localStorage.setItem("tandem.person", key);
+      }
+    }
+    const given = new URLSearchParams(location.hash.slice(1)).get("k");
+    if (given) history.replaceState(null, "", location.pathname);
+    if (given && /^[A-Za-z0-9_-]{16,64}$/.test(given) && given !== key) {
+      if (key && form.elements.also) form.elements.also.value = key;
+      key = given;
+      localStorage.setItem("tandem.person", key);
+    }
+  } catch {
+    // Storage disabled: a key given in the address still shows its history, once.
+  }
+  if (key) {
+    form.elements.k.value = key;
+    form.requestSubmit();
+    if (form.dataset.every) askAgain(form);
+  } else {
+    // No key: nothing to ask the relay (it would answer the same empty state).
+    for (const loading of document.querySelectorAll("[data-testid=me-loading]")) loading.hidden = true;
+    for (const empty of document.querySelectorAll("[data-empty]")) empty.hidden = false;
+  }
+}

@@ -45,6 +45,11 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await ana.getByLabel("Due date (optional)").fill("2026-01-15");
   await ana.getByLabel("New commitment").press("Enter");
   await expect(ben.getByTestId("commitment")).toHaveCount(1);
+  await ana.getByLabel("New commitment").fill("Book the retro room");
+  await ana.getByLabel("New commitment").press("Enter");
+  await expect(ben.getByTestId("commitment")).toHaveCount(2);
+  // Nobody here met before: no "From your last session together".
+  await expect(ben.getByTestId("follow-up-frame")).toHaveCSS("height", "0px");
   await expect(ana.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
   for (let i = 0; i < 4; i++) {
     await ana.getByRole("button", { name: "Next phase" }).click();
@@ -55,16 +60,38 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await ana.getByRole("button", { name: "End session", exact: true }).click();
   await expect(ben).toHaveURL(/\/summary\?t=/);
 
+  // A few minutes later they meet again: the new session brings back the first one's commitments, ticked in place.
+  const again = await createSession(ana, { goal: "Follow up" });
+  await join(ana, again.host, "Ana", "coachee");
+  await join(ben, again.participant, "Ben", "coach");
+  const followUp = ben.frameLocator("[data-testid=follow-up-frame]");
+  await expect(followUp.getByTestId("follow-up-title")).toContainText("From your last session together");
+  await expect(followUp.getByTestId("follow-up-title")).toContainText("2 open commitments");
+  await expect(followUp.getByTestId("follow-up-commitment")).toHaveCount(2);
+  await screenshots(ben, "history-follow-up");
+  await followUp.getByRole("button", { name: "Mark done: Book the retro room" }).click();
+  await expect(followUp.getByTestId("follow-up-ticked")).toHaveText("Marked done: “Book the retro room”.");
+  await expect(followUp.getByTestId("follow-up-title")).toContainText("1 open commitment");
+  // Ana joined first, before Ben: her part asks again (every 10 s) and shows the same state.
+  await expect(ana.frameLocator("[data-testid=follow-up-frame]").getByTestId("follow-up-title")).toContainText(
+    "1 open commitment",
+    { timeout: 25_000 },
+  );
+  await ana.getByRole("button", { name: "End session…" }).click();
+  await ana.getByRole("button", { name: "End session", exact: true }).click();
+  await expect(ben).toHaveURL(/\/summary\?t=/);
+
   // The summary leads to the history.
   await hydrated(ben);
   await ben.getByTestId("history-link").click();
   await expect(ben).toHaveURL(/\/me$/);
-  await expect(ben.getByTestId("me-entry")).toHaveCount(1);
-  const entry = ben.getByTestId("me-entry");
+  await expect(ben.getByTestId("me-entry")).toHaveCount(2);
+  const entry = ben.getByTestId("me-entry").last();
   await expect(entry).toContainText("GROW");
   await expect(entry).toContainText("with Ana");
   await expect(entry).toContainText("Goal: Practise listening");
-  await expect(entry).toContainText("1 commitment, open");
+  await expect(entry).toContainText("2 commitments: 1 done, 1 open");
+  await expect(ben.getByTestId("me-entry").first()).toContainText("Goal: Follow up");
 
   // Search: the note's word, highlighted; FTS syntax is plain words.
   await ben.getByTestId("me-q").fill("interrupt");
@@ -102,17 +129,18 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
 
   // Download: one Markdown file, one JSON file.
   await ben.reload();
-  await expect(ben.getByTestId("me-entry")).toHaveCount(1);
+  await expect(ben.getByTestId("me-entry")).toHaveCount(2);
   const [md] = await Promise.all([ben.waitForEvent("download"), ben.getByTestId("me-export-md").click()]);
   expect(md.suggestedFilename()).toBe("tandem-history.md");
   const text = fs.readFileSync(await md.path(), "utf8");
   expect(text).toContain("# Your Tandem history");
   expect(text).toContain("We practised listening without interrupting");
   expect(text).toContain("- [x] Write the on-call runbook (Ben), due 2026-01-15");
+  expect(text).toContain("- [x] Book the retro room");
   const [json] = await Promise.all([ben.waitForEvent("download"), ben.getByTestId("me-export-json").click()]);
   const data = JSON.parse(fs.readFileSync(await json.path(), "utf8"));
-  expect(data.sessions).toHaveLength(1);
-  expect(data.sessions[0].feedback[0].from).toBe("Ana");
+  expect(data.sessions).toHaveLength(2);
+  expect(data.sessions[1].feedback[0].from).toBe("Ana");
 
   // Another device: the link carries the key in its fragment; the phone shows the same history and keeps it.
   await ben.getByTestId("me-device").locator("summary").click();
@@ -121,10 +149,10 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   expect(deviceLink).toMatch(/\/me#k=[A-Za-z0-9_-]{22}$/);
   const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await phone.goto(deviceLink);
-  await expect(phone.getByTestId("me-entry")).toHaveCount(1);
+  await expect(phone.getByTestId("me-entry")).toHaveCount(2);
   expect(new URL(phone.url()).hash).toBe("");
   await phone.goto("/me");
-  await expect(phone.getByTestId("me-entry")).toHaveCount(1);
+  await expect(phone.getByTestId("me-entry")).toHaveCount(2);
 
   // Forget me, from the phone: asked to confirm first, then forgotten on both devices.
   await phone.getByTestId("me-forget").locator("summary").click();

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod config;
 pub mod error;
+mod follow_up;
 pub mod http;
 pub mod limits;
 mod me;
@@ -248,6 +249,10 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/w/{workshop}", get(relay::workshop_socket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/me", get(me::me_page).post(me::me_history))
+        .route(
+            "/s/{session}/follow-up",
+            get(follow_up::follow_up_page).post(follow_up::follow_up),
+        )
         .route("/me/search", post(me::me_search))
         .route("/me/commitment", post(me_parts::me_tick))
         .route("/me/export", post(me_parts::me_export))

@@ -137,6 +137,8 @@ fn SessionView(info: LinkInfo, id: String, token: String) -> impl IntoView {
 #[component]
 fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> impl IntoView {
     let summary_href = summary_path(&id, &token);
+    // "From your last session together" (server/src/follow_up.rs): a part the relay draws, framed once live.
+    let follow_up = format!("/s/{id}/follow-up?t={token}");
     let session_id = id.clone();
     let live = use_live_session(id, token, identity);
     // When the session ends, every open page turns into the summary.
@@ -187,6 +189,9 @@ fn LiveView(info: LinkInfo, id: String, token: String, identity: Identity) -> im
                     form.map(|form| view! { <FeedbackSlot live session_id=session_id.clone() form/> })
                 }}
                 <CommitmentsCard live read_only/>
+                <When when=move || live.me.get().is_some()>
+                    <iframe class="follow-up-frame" src=follow_up.clone() title="From your last session together" data-testid="follow-up-frame"></iframe>
+                </When>
             </div>
             <div class="session-grid__timer">
                 <TimerCard live spec=spec.get_value() room=room remaining=remaining may_drive=may_drive/>

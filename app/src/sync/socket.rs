@@ -61,7 +61,6 @@ pub(crate) fn connect(live: LiveSession, session_id: String, token: String, iden
         name: identity.name,
         role: identity.role,
         claim: identity.claim,
-        person: super::storage::person_key().map(ParticipantKey),
     };
     let shared = Rc::new(RefCell::new(Shared {
         live,

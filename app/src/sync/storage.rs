@@ -49,24 +49,6 @@ pub fn new_participant_key() -> String {
     base64url(&bytes)
 }
 
-/// This browser's personal key ("Your history", `/me`): the same in every session it joins, drawn the first time
-/// and kept as plain text under `tandem.person` (public/relay-forms.js reads it there). `None` where the browser
-/// keeps nothing (storage disabled): then no session goes into a history.
-pub fn person_key() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        let storage = local_storage()?;
-        if let Some(key) = storage.get_item("tandem.person").ok().flatten() {
-            return Some(key);
-        }
-        let key = new_participant_key();
-        storage.set_item("tandem.person", &key).ok()?;
-        Some(key)
-    }
-    #[cfg(not(feature = "hydrate"))]
-    None
-}
-
 /// Reads a JSON value kept under `tandem.{name}`.
 pub fn load_json<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     #[cfg(feature = "hydrate")]

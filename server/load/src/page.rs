@@ -37,7 +37,6 @@ impl Page {
             name: name.to_string(),
             role: None,
             claim: None,
-            person: None,
         };
         Page {
             hello: to_json(&hello),

@@ -83,17 +83,7 @@ impl Store {
         .bind(&session.0)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Commitment {
-                id: r.get("id"),
-                text: r.get("text"),
-                owner: r.get::<Option<u32>, _>("owner").map(ParticipantId),
-                due: r.get("due"),
-                done: r.get("done"),
-                at: r.get("created_at"),
-            })
-            .collect())
+        Ok(rows.iter().map(super::people_data::commitment_row).collect())
     }
 }
 

@@ -67,7 +67,8 @@ pub struct SearchHit {
 pub const MAX_HITS: i64 = 50;
 
 impl Store {
-    /// Links participant `id` of `session` to the person whose key hashes to `person` (nothing if it is already).
+    /// Links participant `id` of `session` to the person whose key hashes to `person` (nothing if it is already:
+    /// read first, so that asking again writes nothing).
     pub async fn link_person(
         &self,
         session: &SessionId,
@@ -75,6 +76,16 @@ impl Store {
         person: &str,
         now: Millis,
     ) -> Result<(), StoreError> {
+        let linked =
+            sqlx::query("SELECT 1 FROM person_participants WHERE person = ? AND session_id = ? AND participant_id = ?")
+                .bind(person)
+                .bind(&session.0)
+                .bind(i64::from(id.0))
+                .fetch_optional(&self.pool)
+                .await?;
+        if linked.is_some() {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO person_participants (person, session_id, participant_id, linked_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",

@@ -138,14 +138,7 @@ impl Store {
         .await?
         {
             if let Some(&i) = at.get(row.get::<&str, _>("session_id")) {
-                sessions[i].commitments.push(Commitment {
-                    id: row.get("id"),
-                    text: row.get("text"),
-                    owner: row.get::<Option<u32>, _>("owner").map(ParticipantId),
-                    due: row.get("due"),
-                    done: row.get("done"),
-                    at: row.get("created_at"),
-                });
+                sessions[i].commitments.push(commitment_row(&row));
             }
         }
         if notes {
@@ -163,6 +156,43 @@ impl Store {
             }
         }
         Ok(sessions)
+    }
+
+    /// The latest ended session before `session` in which this person and someone else in `session` were both
+    /// (by their personal keys): its id, when it was created, and its commitments with their follow-up.
+    pub async fn last_together(
+        &self,
+        person: &str,
+        session: &SessionId,
+    ) -> Result<Option<(SessionId, Millis, Vec<Commitment>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id, s.created_at FROM sessions s, sessions cur WHERE cur.id = ?2 AND s.id <> cur.id \
+             AND s.ended_at IS NOT NULL AND s.created_at <= cur.created_at \
+             AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = cur.id) \
+             AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = s.id) \
+             AND EXISTS (SELECT 1 FROM person_participants other JOIN person_participants here \
+                 ON here.person = other.person AND here.session_id = cur.id \
+                 WHERE other.session_id = s.id AND other.person <> ?1) \
+             ORDER BY s.created_at DESC, s.id LIMIT 1",
+        )
+        .bind(person)
+        .bind(&session.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let before = SessionId(row.get("id"));
+        let commitments = sqlx::query(
+            "SELECT c.id, c.text, c.owner, c.due, coalesce(f.done, c.done) AS done, c.created_at FROM commitments c \
+             LEFT JOIN commitment_followups f ON f.session_id = c.session_id AND f.commitment_id = c.id \
+             WHERE c.session_id = ? ORDER BY c.created_at, c.id",
+        )
+        .bind(&before.0)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(commitment_row)
+        .collect();
+        Ok(Some((before, row.get("created_at"), commitments)))
     }
 
     /// Ticks (or unticks) commitment `id` of an ended `session` from `/me`: stored as its follow-up, beside the
@@ -246,5 +276,17 @@ impl Store {
             feedback,
             private_notes,
         })
+    }
+}
+
+/// A commitment from a row with its columns (`done` with its follow-up applied).
+pub(super) fn commitment_row(r: &sqlx::sqlite::SqliteRow) -> Commitment {
+    Commitment {
+        id: r.get("id"),
+        text: r.get("text"),
+        owner: r.get::<Option<u32>, _>("owner").map(ParticipantId),
+        due: r.get("due"),
+        done: r.get("done"),
+        at: r.get("created_at"),
     }
 }

@@ -61,7 +61,6 @@ fn every_variant(rng: &mut TestRng, key: &str) -> Vec<ClientMsg> {
             name: format!("Fuzz {}", rng.random_range(0..100)),
             role: rng.random_bool(0.3).then(|| "coach".into()),
             claim: None,
-            person: None,
         },
         ClientMsg::SetRole {
             role: "fuzz-role".into(),

@@ -164,7 +164,6 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
         name: "Ana".into(),
         role: None,
         claim: None,
-        person: None,
     })
     .await;
     let ServerMsg::Error { code, message } = c.recv().await else {
@@ -202,7 +201,6 @@ async fn a_bad_or_missing_hello_closes_with_a_reason() {
             name: name.into(),
             role: None,
             claim: None,
-            person: None,
         })
         .await;
         assert!(matches!(

@@ -1,4 +1,5 @@
-//! "Your history" (issue 18) through the relay as browsers use it: pages that join with a personal key, then `/me`
+//! "Your history" (issue 18) through the relay as browsers use it: pages that join, and link their personal key
+//! through the session page's follow-up part as its frame does, then `/me`
 //! and its search read over HTTP with the key in the body; two people whose notes share a word each find only their
 //! own; a second device's key merged by the fragment link; bad keys and bad searches.
 
@@ -22,15 +23,24 @@ async fn take_part(server: &TestServer, link: &str, name: &str, n: u8, person: &
             name: name.into(),
             role: None,
             claim: None,
-            person: Some(ParticipantKey(person.into())),
         })
         .await;
     client.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    let (status, _) = follow_up(server, link, n, person, "").await;
+    assert_eq!(status, 200, "linked");
     if !text.is_empty() {
         let mut page = server.page(link, name, n, NotesDoc::new()).await;
         page.type_text("goal-statement", text).await;
         page.until(|p| p.notes.unsynced() == 0).await;
     }
+}
+
+/// The session page's part of the history, as its frame asks for it: the personal key and this browser's key of
+/// the session (browser key `n`), with `more` fields.
+async fn follow_up(server: &TestServer, link: &str, n: u8, person: &str, more: &str) -> (u16, String) {
+    let (id, token) = parts(link);
+    let url = format!("{}/s/{id}/follow-up?t={token}", server.url());
+    http_post_form(&url, &format!("k={person}&p={}{more}", key(n))).await
 }
 
 async fn me(server: &TestServer, fields: &str) -> (u16, String) {
@@ -49,6 +59,37 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Ana (browser key 1, personal key `person`) hosts `session`, records a commitment due 2026-01-15, and ends it.
+async fn host_commits_and_ends(server: &TestServer, session: &Session, person: &str) -> tandem_core::notes::Commitment {
+    let mut client = Client::connect(&server.ws(&session.host_link)).await;
+    client
+        .send(&ClientMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            participant_key: ParticipantKey(key(1)),
+            name: "Ana".into(),
+            role: None,
+            claim: None,
+        })
+        .await;
+    client.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
+    assert_eq!(follow_up(server, &session.host_link, 1, person, "").await.0, 200);
+    let mut page = server.page(&session.host_link, "Ana", 1, NotesDoc::new()).await;
+    let commitment = tandem_core::notes::Commitment {
+        id: "c1-0123456789abcdef".into(),
+        text: "Write the runbook".into(),
+        owner: None,
+        due: Some("2026-01-15".into()),
+        done: false,
+        at: 1,
+    };
+    let frame = page.notes.add_commitment(&commitment).unwrap();
+    page.send(frame).await;
+    page.until(|p| p.notes.unsynced() == 0).await;
+    client.send(&ClientMsg::EndSession).await;
+    client.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
+    commitment
 }
 
 fn main_part(page: &str) -> &str {
@@ -165,32 +206,7 @@ async fn commitments_are_ticked_only_by_their_people_and_a_person_can_be_exporte
     take_part(&server, &s2.participant_link, "Cleo", 5, "cleo-personal-key-123456", "").await;
     take_part(&server, &s1.participant_link, "Ben", 2, BEN, "").await;
     // Ana hosts s1, records a commitment, and ends it.
-    let mut client = Client::connect(&server.ws(&s1.host_link)).await;
-    client
-        .send(&ClientMsg::Hello {
-            protocol: PROTOCOL_VERSION,
-            participant_key: ParticipantKey(key(1)),
-            name: "Ana".into(),
-            role: None,
-            claim: None,
-            person: Some(ParticipantKey(ANA.into())),
-        })
-        .await;
-    client.recv_until(|m| matches!(m, ServerMsg::Welcome { .. })).await;
-    let mut page = server.page(&s1.host_link, "Ana", 1, NotesDoc::new()).await;
-    let commitment = tandem_core::notes::Commitment {
-        id: "c1-0123456789abcdef".into(),
-        text: "Write the runbook".into(),
-        owner: None,
-        due: Some("2026-01-15".into()),
-        done: false,
-        at: 1,
-    };
-    let frame = page.notes.add_commitment(&commitment).unwrap();
-    page.send(frame).await;
-    page.until(|p| p.notes.unsynced() == 0).await;
-    client.send(&ClientMsg::EndSession).await;
-    client.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
+    let commitment = host_commits_and_ends(&server, &s1, ANA).await;
 
     let tick = |person: &str, done: bool| {
         format!(
@@ -247,4 +263,67 @@ async fn commitments_are_ticked_only_by_their_people_and_a_person_can_be_exporte
     assert_eq!(me(&server, &format!("k={ANA}")).await.0, 404);
     let (_, bens) = me(&server, &format!("k={BEN}")).await;
     assert!(bens.contains("with A former participant"), "{bens}");
+}
+
+#[tokio::test]
+async fn the_next_session_together_brings_back_the_last_ones_commitments() {
+    let server = TestServer::start().await;
+    let first = server.session_with("grow", "", SessionSettings::default()).await;
+    take_part(&server, &first.participant_link, "Ben", 2, BEN, "").await;
+    let commitment = host_commits_and_ends(&server, &first, ANA).await;
+    // A few minutes later, Ben and Ana again, and Cleo, who was not there.
+    let next = server.session_with("grow", "", SessionSettings::default()).await;
+    take_part(&server, &next.participant_link, "Ben", 3, BEN, "").await;
+    take_part(&server, &next.host_link, "Ana", 4, ANA, "").await;
+    take_part(
+        &server,
+        &next.participant_link,
+        "Cleo",
+        5,
+        "cleo-personal-key-123456",
+        "",
+    )
+    .await;
+    let (status, part) = follow_up(&server, &next.participant_link, 3, BEN, "").await;
+    assert_eq!(status, 200);
+    assert!(part.contains("From your last session together"), "{part}");
+    assert!(
+        part.contains(": 1 open commitment</h2>") && part.contains("Write the runbook"),
+        "{part}"
+    );
+    // Cleo met nobody here before; a browser that did not join, a wrong link or key get nothing either.
+    let (status, part) = follow_up(&server, &next.participant_link, 5, "cleo-personal-key-123456", "").await;
+    assert_eq!(status, 200);
+    assert!(!part.contains("follow-up-title"), "{part}");
+    assert_eq!(follow_up(&server, &next.participant_link, 9, BEN, "").await.0, 404);
+    assert_eq!(
+        follow_up(&server, &next.participant_link.replace("?t=", "?t=x"), 3, BEN, "")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(follow_up(&server, &next.participant_link, 3, "nope", "").await.0, 404);
+    // An observer is linked (the session is in their history) but has nothing to tick.
+    take_part(&server, &next.observer_link, "Wen", 6, "wen-personal-key-1234567", "").await;
+    let (status, part) = follow_up(&server, &next.observer_link, 6, "wen-personal-key-1234567", "").await;
+    assert_eq!(status, 200);
+    assert!(!part.contains("follow-up-title"), "{part}");
+    assert_eq!(me(&server, "k=wen-personal-key-1234567").await.0, 200);
+    // Ana ticks it from her page of the new session: the same state in the first session's summary and in Ben's
+    // history.
+    let tick = format!("&tick={}&done=true", commitment.id);
+    let (status, part) = follow_up(&server, &next.host_link, 4, ANA, &tick).await;
+    assert_eq!(status, 200);
+    assert!(
+        part.contains("Marked done: “Write the runbook”") && part.contains("all 1 commitments done"),
+        "{part}"
+    );
+    assert!(server.outcome(&first).await.unwrap().commitments[0].done);
+    let (_, bens) = me(&server, &format!("k={BEN}")).await;
+    assert!(bens.contains("1 commitment, all done"), "{bens}");
+    // Cleo cannot tick it (she was not in the first session): refused, nothing changed.
+    let untick = format!("&tick={}&done=false", commitment.id);
+    let (_, part) = follow_up(&server, &next.participant_link, 5, "cleo-personal-key-123456", &untick).await;
+    assert!(!part.contains("Open again"), "{part}");
+    assert!(server.outcome(&first).await.unwrap().commitments[0].done);
 }

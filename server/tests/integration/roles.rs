@@ -148,7 +148,6 @@ fn claim_hello(name: &str, key: &str, claim: ParticipantId) -> ClientMsg {
         name: name.into(),
         role: None,
         claim: Some(claim),
-        person: None,
     }
 }
 

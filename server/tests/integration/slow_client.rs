@@ -59,7 +59,6 @@ fn hello(key: &str, name: &str) -> Result<Message, String> {
         name: name.into(),
         role: None,
         claim: None,
-        person: None,
     };
     Ok(Message::text(serde_json::to_string(&msg).unwrap()))
 }

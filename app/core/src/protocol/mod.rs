@@ -49,10 +49,6 @@ pub enum ClientMsg {
         /// (new to the session) is to stand for from now on. Ignored for a key the session already knows.
         #[serde(default)]
         claim: Option<ParticipantId>,
-        /// The browser's personal key (the same in every session it joins: "Your history", `/me`), where it has
-        /// one. The relay keeps only its hash, linked to the participant.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        person: Option<ParticipantKey>,
     },
     /// Take another role the session offers (not for observer links).
     SetRole {

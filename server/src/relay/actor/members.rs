@@ -9,13 +9,7 @@ impl Actor {
     /// A Tandem page joins as the person its hello names: welcomed with the session, everyone's presence, its own
     /// feedback and private texts, and the notes.
     pub(super) async fn join(&mut self, conn: ConnId, handle: ConnHandle, capability: Capability, who: Joining) {
-        let Joining {
-            key,
-            name,
-            role,
-            claim,
-            person,
-        } = who;
+        let Joining { key, name, role, claim } = who;
         let now = now_ms();
         if let Some(at) = self.ended_at {
             // A breakout's participant arriving after the round was called back goes back to the workshop.
@@ -131,18 +125,6 @@ impl Actor {
             store_down = true;
         }
         let participant = record.view.id;
-        // Into this person's history ("Your history", `/me`): once per person and participant while the actor
-        // runs. A failure costs only that link (the join goes on; the next join tries again).
-        if let Some(person) = person.filter(|_| !store_down).map(|k| crate::store::person_hash(&k)) {
-            if !self.linked.contains(&(participant, person.clone())) {
-                match self.store.link_person(&self.id, participant, &person, now).await {
-                    Ok(()) => {
-                        self.linked.insert((participant, person));
-                    }
-                    Err(e) => tracing::error!(session = %self.id, error = %e, "could not link a person's history"),
-                }
-            }
-        }
         let attendance = self.store.attendance_start(&self.id, participant, now).await.ok();
         // Only this participant's own private texts (a failed read shows an empty draft; the page keeps its copy).
         let private_notes = match self.store.private_notes(&self.id, participant).await {

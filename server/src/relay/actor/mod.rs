@@ -163,8 +163,6 @@ pub struct Joining {
     pub role: Option<String>,
     /// "This is me on another device": the participant a new key is to stand for.
     pub claim: Option<ParticipantId>,
-    /// The browser's personal key, well formed, if it sent one: the session goes into that person's history.
-    pub person: Option<ParticipantKey>,
 }
 
 /// What kind of client a connection is.
@@ -248,8 +246,6 @@ pub struct Actor {
     participants: Vec<ParticipantRecord>,
     /// Browser keys bound to a participant besides their first ("this is me on another device").
     aliases: Vec<(ParticipantKey, ParticipantId)>,
-    /// The people (personal key hashes) already linked to a participant in the store since the actor started.
-    linked: std::collections::HashSet<(ParticipantId, String)>,
     rooms: BTreeMap<RoomId, RoomState>,
     conns: HashMap<ConnId, Conn>,
     feedback: Vec<Feedback>,
@@ -308,7 +304,6 @@ impl Actor {
             spec,
             participants,
             aliases,
-            linked: Default::default(),
             rooms,
             conns: HashMap::new(),
             feedback,

@@ -9,7 +9,7 @@ use axum::extract::ws::Message;
 use futures::{Sink, SinkExt, Stream, StreamExt};
 use std::time::Duration;
 use tandem_core::protocol::{ClientMsg, Close, ErrorCode, PROTOCOL_VERSION};
-use tandem_core::session::{clean_name, ParticipantKey};
+use tandem_core::session::clean_name;
 use tokio::time::timeout;
 
 /// The first frame, which must be a valid hello of this protocol version.
@@ -30,7 +30,6 @@ where
         name,
         role,
         claim,
-        person,
     }) = hello
     else {
         if first.is_some_and(|text| is_protocol_1_hello(&text)) {
@@ -52,9 +51,6 @@ where
         name,
         role,
         claim,
-        // A personal key that is not well formed is left out: the person joins, and the session is not in a
-        // history (the key is optional; history is not worth refusing a join for).
-        person: person.filter(ParticipantKey::is_well_formed),
     })
 }
 

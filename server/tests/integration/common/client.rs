@@ -37,7 +37,6 @@ impl Client {
             name: name.into(),
             role: role.map(String::from),
             claim: None,
-            person: None,
         })
         .await;
     }
