@@ -55,7 +55,10 @@ document.addEventListener("submit", async (event) => {
   if (form.dataset.offline && !navigator.onLine) {
     event.preventDefault();
     const note = document.getElementById(form.dataset.offline);
-    if (note) note.textContent = "You are offline. What you entered is still here: send it again when the connection is back.";
+    if (note) {
+      note.textContent =
+        form.dataset.offlineText || "You are offline. What you entered is still here: send it again when the connection is back.";
+    }
     return;
   }
   // `data-swap`: the script sends the form. Its answer's part of that name replaces this page's part, or, where the
@@ -81,6 +84,14 @@ document.addEventListener("submit", async (event) => {
     location.assign(response.url);
     return;
   }
+  // A personal key the relay does not know (forgotten on another device): this browser stops keeping it.
+  if (response.status === 404 && form.dataset.person !== undefined && form.dataset.session === undefined) {
+    try {
+      localStorage.removeItem("tandem.person");
+    } catch {
+      // Storage disabled: there was no key kept.
+    }
+  }
   const page = new DOMParser().parseFromString(await response.text(), "text/html");
   // The answer's part of that name, or else the whole of its page's main part (a refusal page: "Link not valid").
   const next = page.querySelector(`[data-testid="${form.dataset.swap}"]`);
@@ -102,12 +113,15 @@ document.addEventListener("submit", async (event) => {
       // Storage disabled: there was no key kept.
     }
   }
-  // Focus on the first field refused (its message is read with it), else the message, else the heading.
+  // A form the script sent by itself (a page's part loading) leaves the focus where the person is (typing in the
+  // notes, perhaps). Otherwise: the first field refused (its message is read with it), else the message, else what
+  // the answer names (`data-focus`: Undo after a tick), else the heading.
+  if (!event.submitter) return;
   const message = placed.querySelector(".field__error:not(:empty), [role=alert]:not(:empty)");
-  const field = message && message.closest("fieldset, label")?.querySelector("input, textarea, select");
-  const focus = field || message || placed.querySelector("h1, h2");
+  const field = message && message.closest("fieldset, label, form")?.querySelector("input:not([type=hidden]), textarea, select");
+  const focus = field || message || placed.querySelector("[data-focus]") || placed.querySelector("h1, h2, h3");
   if (focus) {
-    if (!field) focus.tabIndex = -1;
+    if (!focus.matches("a[href], button, input, select, textarea")) focus.tabIndex = -1;
     focus.focus();
   }
 });
@@ -158,7 +172,15 @@ if (document.querySelector("[data-live]")) {
         return;
       }
       if (!response.ok) return;
-      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      // A personal key the relay does not know (forgotten on another device): this browser stops keeping it.
+  if (response.status === 404 && form.dataset.person !== undefined && form.dataset.session === undefined) {
+    try {
+      localStorage.removeItem("tandem.person");
+    } catch {
+      // Storage disabled: there was no key kept.
+    }
+  }
+  const page = new DOMParser().parseFromString(await response.text(), "text/html");
       for (const current of document.querySelectorAll("[data-live]")) {
         const next = page.querySelector(`[data-live="${current.dataset.live}"]`);
         // Never under someone's focus or selection (the chart's scroll box, the Markdown being copied).
@@ -188,24 +210,33 @@ localTimes(document);
 new MutationObserver(() => localTimes(document)).observe(document.body, { childList: true, subtree: true });
 
 // Last, once the submit handler above is in place (a form sent before it would be sent as a plain POST).
-// `data-every` on such a form: while its part shows nothing, it is asked for again at that interval, for five
-// minutes (the session page's part: someone met before may join after you); never while the tab is hidden.
+// `data-every` on such a form: its part is asked for again at that interval, for five minutes while it shows nothing
+// (the follow-up: someone met before may join after you), or for three hours with `data-keep` (kudos: new ones
+// arrive); replaced only when it changed, never while the tab is hidden, focus is in it or a field in it was typed in.
 function askAgain(form) {
   const body = new URLSearchParams(new FormData(form));
   const name = form.dataset.swap;
-  let left = Math.ceil(300000 / Number(form.dataset.every));
+  const keep = form.dataset.keep !== undefined;
+  let left = Math.ceil((keep ? 10800000 : 300000) / Number(form.dataset.every));
+  let last = null;
   const timer = setInterval(async () => {
     const part = document.querySelector(`[data-testid="${name}"]`);
-    if (left-- <= 0 || !part || part.textContent.trim() !== "") {
+    if (left-- <= 0 || !part || (!keep && part.textContent.trim() !== "")) {
       clearInterval(timer);
       return;
     }
-    if (document.hidden) return;
+    const typed = [...part.querySelectorAll("textarea")].some((field) => field.value !== "");
+    if (document.hidden || part.contains(document.activeElement) || typed) return;
     try {
       const response = await fetch(form.action, { method: "POST", body });
       if (!response.ok) return;
       const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector(`[data-testid="${name}"]`);
-      if (next && next.textContent.trim() !== "") part.replaceWith(document.importNode(next, true));
+      if (!next || next.textContent === last) return;
+      last = next.textContent;
+      if (next.textContent.trim() === "" && part.textContent.trim() === "") return;
+      // A part opened to give kudos stays open.
+      if (part.querySelector("details[open]")) for (const details of next.querySelectorAll("details")) details.open = true;
+      part.replaceWith(document.importNode(next, true));
     } catch {
       // Offline for a moment: the next round tries again.
     }

@@ -48,8 +48,10 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await ana.getByLabel("New commitment").fill("Book the retro room");
   await ana.getByLabel("New commitment").press("Enter");
   await expect(ben.getByTestId("commitment")).toHaveCount(2);
-  // Nobody here met before: no "From your last session together".
-  await expect(ben.getByTestId("follow-up-frame")).toHaveCSS("height", "0px");
+  // Nobody here met before: no "From your last session together", only kudos to give.
+  const firstPart = ben.frameLocator("[data-testid=follow-up-frame]");
+  await expect(firstPart.getByTestId("kudos-give")).toBeVisible();
+  await expect(firstPart.getByTestId("follow-up-title")).toHaveCount(0);
   await expect(ana.getByTestId("notes-status")).toHaveAttribute("data-state", "saved");
   for (let i = 0; i < 4; i++) {
     await ana.getByRole("button", { name: "Next phase" }).click();
@@ -71,12 +73,39 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await screenshots(ben, "history-follow-up");
   await followUp.getByRole("button", { name: "Mark done: Book the retro room" }).click();
   await expect(followUp.getByTestId("follow-up-ticked")).toHaveText("Marked done: “Book the retro room”.");
-  await expect(followUp.getByTestId("follow-up-title")).toContainText("1 open commitment");
+  await expect(followUp.getByTestId("follow-up-title")).toContainText("1 open commitment, 1 done");
+  // A mistake is undone in place.
+  await followUp.getByRole("button", { name: "Reopen: Book the retro room" }).click();
+  await expect(followUp.getByTestId("follow-up-ticked")).toHaveText("Reopened: “Book the retro room”.");
+  await followUp.getByRole("button", { name: "Mark done: Book the retro room" }).click();
+  await expect(followUp.getByTestId("follow-up-title")).toContainText("1 open commitment, 1 done");
   // Ana joined first, before Ben: her part asks again (every 10 s) and shows the same state.
   await expect(ana.frameLocator("[data-testid=follow-up-frame]").getByTestId("follow-up-title")).toContainText(
     "1 open commitment",
     { timeout: 25_000 },
   );
+  // Kudos: Ana thanks Ben from her page; his part shows it (it asks again every 15 s), and he shares it with the host.
+  const anaPart = ana.frameLocator("[data-testid=follow-up-frame]");
+  await anaPart.getByTestId("kudos-give").click();
+  allowConsoleErrors(/status of 422/);
+  await anaPart.getByTestId("kudos-send").click();
+  await expect(anaPart.getByTestId("kudos-error")).toHaveText("Write what they did.");
+  await anaPart.getByTestId("kudos-to").selectOption({ label: "Ben" });
+  await anaPart.getByTestId("kudos-text").fill("You summarised the options so clearly");
+  await anaPart.getByTestId("kudos-send").click();
+  await expect(anaPart.getByTestId("kudos-status")).toHaveText("Kudos sent to Ben.");
+  await expect(anaPart.getByTestId("kudos-error")).toHaveText("");
+  const received = followUp.getByTestId("kudos-received");
+  await expect(received).toContainText("You summarised the options so clearly", { timeout: 25_000 });
+  await expect(received).toContainText("from Ana · in Goal");
+  await expectAccessible(ben);
+  await screenshots(ben, "history-session-part");
+  await followUp.getByTestId("kudos-share").click();
+  await expect(received).toContainText("(shared)");
+  await followUp.getByRole("button", { name: "Stop sharing with the host" }).click();
+  await expect(followUp.getByTestId("kudos-status")).toHaveText("No longer shared with the host.");
+  await followUp.getByRole("button", { name: "Share with the host" }).click();
+  await expect(received).toContainText("(shared)");
   await ana.getByRole("button", { name: "End session…" }).click();
   await ana.getByRole("button", { name: "End session", exact: true }).click();
   await expect(ben).toHaveURL(/\/summary\?t=/);
@@ -108,6 +137,8 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await expect(ben.getByTestId("me-growth-table")).toContainText("4.0 (1)");
   await expect(ben.getByTestId("me-growth").locator("svg circle")).toHaveCount(3);
 
+  await expect(ben.getByTestId("me-kudos-item")).toContainText("You summarised the options so clearly");
+
   // The overdue commitment, ticked here, then undone, then ticked again: the summary shows it done.
   const open = ben.getByTestId("me-commitment");
   await expect(open).toContainText("Write the on-call runbook");
@@ -119,7 +150,7 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await expect(ben.getByTestId("me-ticked")).toContainText("Marked done");
   await expect(ben.getByTestId("me-commitments-none")).toBeVisible();
   await ben.getByTestId("me-untick").click();
-  await expect(ben.getByTestId("me-ticked")).toContainText("Open again");
+  await expect(ben.getByTestId("me-ticked")).toContainText("Reopened");
   await expect(ben.getByTestId("me-commitment")).toHaveCount(1);
   await ben.getByTestId("me-tick").click();
   await expect(ben.getByTestId("me-commitments-none")).toBeVisible();
@@ -145,6 +176,8 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   // Another device: the link carries the key in its fragment; the phone shows the same history and keeps it.
   await ben.getByTestId("me-device").locator("summary").click();
   await expect(ben.getByTestId("me-device").locator("svg")).toBeVisible();
+  await ben.getByRole("button", { name: "Copy link" }).click();
+  await expect(ben.getByTestId("me-device").getByRole("status")).toHaveText(/Copied\.|Select the text and copy it/);
   const deviceLink = await ben.getByTestId("me-device-link").inputValue();
   expect(deviceLink).toMatch(/\/me#k=[A-Za-z0-9_-]{22}$/);
   const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
@@ -156,7 +189,6 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
 
   // Forget me, from the phone: asked to confirm first, then forgotten on both devices.
   await phone.getByTestId("me-forget").locator("summary").click();
-  allowConsoleErrors(/status of 422/);
   await phone.getByTestId("me-forget-confirm").click();
   await expect(phone.getByTestId("me-forget-error")).toHaveText("Tick the box to confirm: nothing was deleted.");
   await phone.getByTestId("me-forget-sure").check();
@@ -169,6 +201,8 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   allowConsoleErrors(/status of 404/);
   await openHistory(ben);
   await expect(ben.getByTestId("me-empty")).toBeVisible();
+  // ...and stops keeping that key, so the next visit asks nothing.
+  await expect.poll(() => ben.evaluate(() => localStorage.getItem("tandem.person"))).toBeNull();
   // Ana's summary now names Ben "A former participant".
   await ana.reload();
   await hydrated(ana);

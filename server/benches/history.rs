@@ -170,7 +170,7 @@ async fn seed(url: &str) -> (usize, usize) {
             .unwrap();
         }
         let answers = format!(
-            r#"{{"listening":{{"rating":{}}},"powerful-questions":{{"rating":{}}},"clarity":{{"rating":{}}}}}"#,
+            r#"{{"listening":{},"powerful-questions":{},"clarity":{}}}"#,
             rng.gen_range(1..=5),
             rng.gen_range(1..=5),
             rng.gen_range(1..=5)
@@ -192,12 +192,14 @@ async fn seed(url: &str) -> (usize, usize) {
     (mine, commitments)
 }
 
-/// One form POST over a fresh connection, as a browser sends it (accepting brotli): status and response bytes.
-async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, usize) {
+/// One form POST over a fresh connection, as a browser sends it (accepting brotli, unless `plain`): status and
+/// response bytes.
+async fn post_as(addr: std::net::SocketAddr, path: &str, body: &str, plain: bool) -> (u16, usize) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let encoding = if plain { "identity" } else { "gzip, deflate, br" };
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Accept-Encoding: gzip, deflate, br\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         Accept-Encoding: {encoding}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -207,11 +209,15 @@ async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, usize
     (status, response.len())
 }
 
+async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, usize) {
+    post_as(addr, path, body, false).await
+}
+
 fn report(what: &str, mut times: Vec<Duration>, bytes: usize) {
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q).ceil() as usize).clamp(1, times.len()) - 1].as_secs_f64() * 1e3;
     println!(
-        "{what}: p50 {:.1} ms, p99 {:.1} ms, slowest {:.1} ms ({} requests, {bytes} bytes sent each, brotli)",
+        "{what}: p50 {:.1} ms, p99 {:.1} ms, slowest {:.1} ms ({} requests, {bytes} bytes sent each)",
         at(0.5),
         at(0.99),
         at(1.0),

@@ -37,18 +37,18 @@ pub(crate) struct FollowUpForm {
     done: bool,
 }
 
-/// `GET`: the frame's page, which its script sends at once with the key.
+/// `GET`: the frame's page, whose script sends its forms at once with the keys: the follow-up (asked again while
+/// it has nothing to show) and the kudos (asked again while the session runs, to show new ones).
 pub(crate) async fn follow_up_page(Path(id): Path<String>, Query(query): Query<ExportQuery>) -> Response {
-    crate::relay_embed(
-        "From your last session together",
-        Some("relay-forms.js"),
-        &format!(
-            r#"<div data-testid="follow-up"><form method="post" action="/s/{0}/follow-up?t={1}" data-person data-session="{0}" data-swap="follow-up" data-every="10000" hidden>
-<input type="hidden" name="k"><input type="hidden" name="p"></form></div>"#,
-            html_escape(&id),
-            html_escape(&query.t)
-        ),
-    )
+    let (id, token) = (html_escape(&id), html_escape(&query.t));
+    let form = |part: &str, every: &str| {
+        format!(
+            r#"<div class="follow-up-part" data-testid="{part}"><form method="post" action="/s/{id}/{part}?t={token}" data-person data-session="{id}" data-swap="{part}"{every} hidden>
+<input type="hidden" name="k"><input type="hidden" name="p"></form></div>"#
+        )
+    };
+    let html = form("follow-up", r#" data-every="10000""#) + &form("kudos", r#" data-every="15000" data-keep"#);
+    crate::relay_embed("Your history in this session", Some("relay-forms.js"), &html)
 }
 
 /// `POST`: the part, after a tick if one was asked for.
@@ -88,8 +88,13 @@ pub(crate) async fn follow_up(
         Ok(found) => found,
         Err(e) => return failed(e),
     };
-    let Some((before, at, mut commitments)) = found else {
+    let Some(together) = found else {
         return part(StatusCode::OK, "");
+    };
+    let (before, at, mut commitments) = (together.session, together.ended_at, together.commitments);
+    let names = match state.store.participants(&before).await {
+        Ok(people) => people,
+        Err(e) => return failed(e),
     };
     let mut note = String::new();
     if !form.tick.is_empty() {
@@ -108,7 +113,7 @@ pub(crate) async fn follow_up(
                         )
                     } else {
                         format!(
-                            r#"<p role="status" data-testid="follow-up-ticked">Open again: “{}”.</p>"#,
+                            r#"<p role="status" data-testid="follow-up-ticked">Reopened: “{}”.</p>"#,
                             html_escape(&c.text)
                         )
                     };
@@ -125,11 +130,16 @@ pub(crate) async fn follow_up(
         return part(StatusCode::OK, "");
     }
     let open = commitments.iter().filter(|c| !c.done).count();
-    let count = match (open, commitments.len()) {
+    let done = commitments.len() - open;
+    let count = match (open, done) {
+        (0, 1) => "its commitment is done".to_string(),
         (0, n) => format!("all {n} commitments done"),
-        (1, _) => "1 open commitment".to_string(),
-        (n, _) => format!("{n} open commitments"),
+        (1, 0) => "1 open commitment".to_string(),
+        (n, 0) => format!("{n} open commitments"),
+        (1, d) => format!("1 open commitment, {d} done"),
+        (n, d) => format!("{n} open commitments, {d} done"),
     };
+    let today = &tandem_core::session::summary::format_utc(now_ms())[..10];
     let action = format!("/s/{}/follow-up?t={}", html_escape(&id), html_escape(&query.t));
     let (key, p) = (html_escape(&form.k), html_escape(&form.p));
     let mut html = format!(
@@ -137,24 +147,32 @@ pub(crate) async fn follow_up(
         time_element(at)
     );
     for c in &commitments {
-        let (label, done) = if c.done {
-            ("Open again", false)
-        } else {
-            ("Mark done", true)
-        };
+        let (label, done) = if c.done { ("Reopen", false) } else { ("Mark done", true) };
         let _ = write!(
             html,
-            r#"<li class="me-commitment" data-testid="follow-up-commitment"><p class="me-commitment__text{}">{text}{due}</p>
+            r#"<li class="me-commitment" data-testid="follow-up-commitment"><div><p class="me-commitment__text{}">{text}</p><p class="hint">{state}{owner}{due}</p></div>
 <form method="post" action="{action}" data-swap="follow-up"><input type="hidden" name="k" value="{key}"><input type="hidden" name="p" value="{p}">
 <input type="hidden" name="tick" value="{id}"><input type="hidden" name="done" value="{done}">
 <button class="button button--small" type="submit" data-testid="follow-up-tick" aria-label="{label}: {text}">{label}</button></form></li>"#,
             if c.done { " me-commitment__text--done" } else { "" },
             text = html_escape(&c.text),
-            due = c
-                .due
-                .as_deref()
-                .map(|d| format!(r#"<span class="hint"> · due {}</span>"#, html_escape(d)))
-                .unwrap_or_default(),
+            state = if c.done { "Done" } else { "Open" },
+            owner = match c.owner {
+                Some(o) if together.me.contains(&o) => " · yours".to_string(),
+                Some(o) => names
+                    .iter()
+                    .find(|p| p.view.id == o)
+                    .map(|p| format!(" · {}", html_escape(&p.view.name)))
+                    .unwrap_or_default(),
+                None => String::new(),
+            },
+            due = match c.due.as_deref() {
+                Some(d) if !c.done && d < today => {
+                    format!(r#" · <strong class="error">overdue since {}</strong>"#, html_escape(d))
+                }
+                Some(d) => format!(" · due {}", html_escape(d)),
+                None => String::new(),
+            },
             id = html_escape(&c.id),
         );
     }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 mod follow_up;
 pub mod http;
+mod kudos;
 pub mod limits;
 mod me;
 mod me_parts;
@@ -253,6 +254,7 @@ pub fn router(state: AppState) -> Router {
             "/s/{session}/follow-up",
             get(follow_up::follow_up_page).post(follow_up::follow_up),
         )
+        .route("/s/{session}/kudos", post(kudos::kudos))
         .route("/me/search", post(me::me_search))
         .route("/me/commitment", post(me_parts::me_tick))
         .route("/me/export", post(me_parts::me_export))
@@ -476,6 +478,7 @@ async fn summary_markdown(
     use axum::response::IntoResponse;
     match state.backend.0.summary(session.clone(), query.t, query.k).await {
         Ok(summary) => {
+            let kudos = kudos::summary_markdown(&state, &summary).await;
             let date = summary
                 .ended_at
                 .map(|at| tandem_core::session::summary::format_utc(at)[..10].to_string());
@@ -489,7 +492,7 @@ async fn summary_markdown(
                     (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
                     (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
                 ],
-                summary.to_markdown(),
+                summary.to_markdown() + &kudos,
             )
                 .into_response()
         }

@@ -10,7 +10,7 @@
 //! - A key that is missing, malformed, or has no session gets the same 404 with the empty state: nothing tells a
 //!   guessed key from a real one without history. The store unreachable: 503, and the page says to try again.
 
-use crate::me_parts::{account_part, commitments_part, growth_part};
+use crate::me_parts::{account_part, commitments_part, growth_part, kudos_part};
 use crate::store::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
 use crate::workshop_files::html_escape;
 use crate::AppState;
@@ -110,6 +110,7 @@ pub(crate) async fn me_history(State(state): State<AppState>, Form(form): Form<K
     }
     html.push_str("</ol></section>\n");
     growth_part(&mut html, &sessions);
+    kudos_part(&mut html, &sessions);
     device_part(&mut html, &state, &form.k);
     account_part(&mut html, &key);
     html.push_str("</div>");
@@ -133,10 +134,15 @@ pub(crate) async fn me_search(State(state): State<AppState>, Form(form): Form<Ke
         Err(e) => return search_failed(e),
     };
     let shown = html_escape(&shown);
+    let cut = if form.q.trim().chars().count() > MAX_QUERY_CHARS {
+        format!(r#"<p class="hint">Only the first {MAX_QUERY_CHARS} characters were searched.</p>"#)
+    } else {
+        String::new()
+    };
     if hits.is_empty() {
         return results(&format!(
-            r#"<h3 tabindex="-1" data-testid="me-results-count">Nothing matches “{shown}”</h3>
-<p class="hint">Search finds whole words and the starts of words, in every session of your history.</p>"#
+            r#"<h3 tabindex="-1" class="me-results__count" data-testid="me-results-count">Nothing matches “{shown}”</h3>{cut}
+<p class="hint">Every word must appear. Words of two letters or more also find the words they start (“list” finds “listening”), in every session of your history.</p>"#
         ));
     }
     let count = match hits.len() {
@@ -144,8 +150,9 @@ pub(crate) async fn me_search(State(state): State<AppState>, Form(form): Form<Ke
         n if n as i64 >= MAX_HITS => format!("The first {n} results"),
         n => format!("{n} results"),
     };
-    let mut html =
-        format!(r#"<h3 tabindex="-1" data-testid="me-results-count">{count} for “{shown}”</h3><ol class="me-hits">"#);
+    let mut html = format!(
+        r#"<h3 tabindex="-1" class="me-results__count" data-testid="me-results-count">{count} for “{shown}”</h3>{cut}<ol class="me-hits">"#
+    );
     for hit in &hits {
         search_hit(&mut html, hit);
     }
@@ -257,8 +264,7 @@ fn device_part(html: &mut String, state: &AppState, key: &str) {
 It is your key to this page: do not share it with anyone else.</p>
 <label for="me-device-link">Your personal link</label>
 <div class="me-search__row"><input id="me-device-link" readonly value="{link}" data-testid="me-device-link">
-<button class="button" type="button" data-copy="me-device-link">Copy link</button></div>
-<p class="hint" role="status"></p>
+<button class="button" type="button" data-copy="me-device-link">Copy link</button><span class="hint" role="status"></span></div>
 {qr}
 </details>"#,
         link = html_escape(&link),

@@ -10,7 +10,7 @@ use axum::extract::{Form, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
-use tandem_core::history_export::{Export, ExportCommitment, ExportFeedback, ExportSession};
+use tandem_core::history_export::{Export, ExportCommitment, ExportFeedback, ExportKudos, ExportSession};
 use tandem_core::history_growth::{average_label, growth, growth_svg, Rating};
 use tandem_core::session::summary::format_utc;
 use tandem_core::session::{Answer, FieldKind, SessionId};
@@ -77,7 +77,7 @@ pub(crate) fn commitments_part(html: &mut String, sessions: &[PersonSession], ke
         };
         let action = match s.ended_at {
             Some(_) => format!(
-                r#"<form method="post" action="/me/commitment" data-swap="me-commitments" data-offline="me-commitments-status">
+                r#"<form method="post" action="/me/commitment" data-swap="me-commitments" data-offline="me-commitments-status" data-offline-text="You are offline: nothing was changed. Try again when the connection is back.">
 <input type="hidden" name="k" value="{key}"><input type="hidden" name="session" value="{session}">
 <input type="hidden" name="commitment" value="{id}"><input type="hidden" name="done" value="true">
 <button class="button button--small" type="submit" data-testid="me-tick" aria-label="Mark done: {text}">Mark done</button></form>"#,
@@ -144,13 +144,13 @@ pub(crate) async fn me_tick(State(state): State<AppState>, Form(form): Form<Tick
 <p role="status" data-testid="me-ticked">Marked done: “{text}”.</p>
 <input type="hidden" name="k" value="{key}"><input type="hidden" name="session" value="{session}">
 <input type="hidden" name="commitment" value="{id}"><input type="hidden" name="done" value="false">
-<button class="link-button" type="submit" data-testid="me-untick">Undo</button></form>"#,
+<button class="link-button" type="submit" data-testid="me-untick" data-focus>Undo</button></form>"#,
             key = html_escape(&form.k),
             session = html_escape(&form.session),
             id = html_escape(&form.commitment),
         )
     } else {
-        format!(r#"<p role="status" data-testid="me-ticked">Open again: “{text}”.</p>"#)
+        format!(r#"<p role="status" data-testid="me-ticked">Reopened: “{text}”.</p>"#)
     };
     let mut html = String::new();
     commitments_part(&mut html, &sessions, &html_escape(&form.k), &note);
@@ -220,21 +220,64 @@ pub(crate) fn growth_part(html: &mut String, sessions: &[PersonSession]) {
     html.push_str("</tbody></table></div></section>");
 }
 
+/// The kudos this person received, newest first.
+pub(crate) fn kudos_part(html: &mut String, sessions: &[PersonSession]) {
+    let mut all: Vec<(&PersonSession, &crate::store::Kudos)> = sessions
+        .iter()
+        .flat_map(|s| s.kudos.iter().map(move |k| (s, k)))
+        .collect();
+    if all.is_empty() {
+        return;
+    }
+    all.sort_by_key(|(_, k)| std::cmp::Reverse(k.at));
+    html.push_str(
+        r#"<section class="card" aria-labelledby="me-kudos-title" data-testid="me-kudos"><h2 id="me-kudos-title">Kudos you received</h2><ul class="kudos-list">"#,
+    );
+    for (s, k) in all {
+        let from = s.names.get(&k.from).map(|n| html_escape(n)).unwrap_or_default();
+        let _ = write!(
+            html,
+            r#"<li data-testid="me-kudos-item"><p class="kudos-list__text">“{}”</p><p class="hint">from {from} · in {}, {} · {}</p></li>"#,
+            html_escape(&k.text),
+            html_escape(&k.phase),
+            time_element(k.at),
+            html_escape(&s.spec.template_name),
+        );
+    }
+    html.push_str("</ul></section>");
+}
+
 /// Download, and "Forget me".
 pub(crate) fn account_part(html: &mut String, key: &str) {
     let _ = write!(
         html,
         r#"<section class="card" aria-labelledby="me-download-title"><h2 id="me-download-title">Download your history</h2>
 <p class="hint">Everything on this page, with the notes of each session, in one file.</p>
-<div class="me-search__row"><form method="post" action="/me/export"><input type="hidden" name="k" value="{key}"><input type="hidden" name="format" value="md">
-<button class="button" type="submit" data-testid="me-export-md">Download as Markdown</button></form>
-<form method="post" action="/me/export"><input type="hidden" name="k" value="{key}"><input type="hidden" name="format" value="json">
-<button class="button" type="submit" data-testid="me-export-json">Download as JSON</button></form></div></section>
-<details class="card me-forget" data-testid="me-forget"><summary>Forget me</summary>
-<form method="post" action="/me/forget" data-swap="me-history" data-offline="me-forget-status">
+<div class="me-search__row">{}{}</div><p class="hint" role="status" id="me-download-status"></p></section>"#,
+        download_form(key, "md", "Download as Markdown"),
+        download_form(key, "json", "Download as JSON"),
+    );
+    forget_part(html, key, "");
+}
+
+fn download_form(key: &str, format: &str, label: &str) -> String {
+    format!(
+        r#"<form method="post" action="/me/export" data-offline="me-download-status" data-offline-text="You are offline: download your history when the connection is back.">
+<input type="hidden" name="k" value="{key}"><input type="hidden" name="format" value="{format}">
+<button class="button" type="submit" data-testid="me-export-{format}">{label}</button></form>"#
+    )
+}
+
+/// "Forget me", asked to confirm (`error`: why it was refused; the part then shows open).
+fn forget_part(html: &mut String, key: &str, error: &str) {
+    let open = if error.is_empty() { "" } else { " open" };
+    let _ = write!(
+        html,
+        r#"<details class="card me-forget" data-testid="me-forget"{open}><summary>Forget me</summary>
+<form method="post" action="/me/forget" data-swap="me-forget" data-offline="me-forget-status" data-offline-text="You are offline: nothing was deleted.">
 <input type="hidden" name="k" value="{key}">
-<p>Tandem then deletes the feedback you gave and your private drafts, shows you as “A former participant” in the summaries of the others, and forgets which sessions were yours: this page will be empty. Shared notes stay as they are, since others wrote them too. This cannot be undone.</p>
-<fieldset><legend class="sr-only">Confirm</legend><p class="field__error" role="alert" data-testid="me-forget-error"></p>
+<p>Tandem then deletes the feedback and kudos you gave (the people who received them no longer see them) and your private drafts, shows you as “A former participant” in the summaries of the others, and forgets which sessions were yours: this page will be empty. Shared notes stay as they are, since others wrote them too. This cannot be undone.</p>
+<fieldset><legend class="sr-only">Confirm</legend><p class="field__error" role="alert" data-testid="me-forget-error">{error}</p>
 <label class="choice"><input type="checkbox" name="sure" value="true" data-testid="me-forget-sure"> I understand: forget me</label></fieldset>
 <button class="button button--danger" type="submit" data-testid="me-forget-confirm">Forget me</button>
 <p class="hint" role="status" id="me-forget-status"></p></form></details>"#
@@ -313,6 +356,16 @@ fn export_of(sessions: &[PersonSession], now: i64) -> Export {
                         done: c.done,
                     })
                     .collect(),
+                kudos: s
+                    .kudos
+                    .iter()
+                    .map(|k| ExportKudos {
+                        from: name(s, k.from),
+                        text: k.text.clone(),
+                        phase: k.phase.clone(),
+                        at: k.at,
+                    })
+                    .collect(),
                 feedback: s
                     .feedback
                     .iter()
@@ -325,9 +378,8 @@ fn export_of(sessions: &[PersonSession], now: i64) -> Export {
                         ExportFeedback {
                             from: name(s, f.from),
                             about: name(s, f.about),
-                            answers: f
-                                .answers
-                                .iter()
+                            answers: ordered(form, &f.answers)
+                                .into_iter()
                                 .map(|(id, a)| {
                                     let value = match a {
                                         Answer::Rating(v) => format!("{v} of 5"),
@@ -357,18 +409,13 @@ pub(crate) struct ForgetForm {
 pub(crate) async fn me_forget(State(state): State<AppState>, Form(form): Form<ForgetForm>) -> Response {
     let Some(me) = person(&form.k) else { return empty() };
     if !form.sure {
-        let mut html = String::from(r#"<div data-testid="me-history">"#);
-        account_part(&mut html, &html_escape(&form.k));
-        html.push_str("</div>");
-        let html = html
-            .replace(
-                r#"data-testid="me-forget-error"></p>"#,
-                r#"data-testid="me-forget-error">Tick the box to confirm: nothing was deleted.</p>"#,
-            )
-            .replace(
-                r#"<details class="card me-forget""#,
-                r#"<details open class="card me-forget""#,
-            );
+        // Only this part answers: the rest of the page stays as it is.
+        let mut html = String::new();
+        forget_part(
+            &mut html,
+            &html_escape(&form.k),
+            "Tick the box to confirm: nothing was deleted.",
+        );
         return page(StatusCode::UNPROCESSABLE_ENTITY, &html);
     }
     match state.store.forget_person(&me).await {
@@ -387,4 +434,18 @@ pub(crate) async fn me_forget(State(state): State<AppState>, Form(form): Form<Fo
             unavailable()
         }
     }
+}
+
+/// A feedback's answers in the order its form asks them (any the form no longer has, after).
+fn ordered<'a>(
+    form: Option<&tandem_core::session::FormSpec>,
+    answers: &'a std::collections::BTreeMap<String, Answer>,
+) -> Vec<(&'a String, &'a Answer)> {
+    let place = |id: &str| {
+        form.and_then(|f| f.fields.iter().position(|field| field.id == id))
+            .unwrap_or(usize::MAX)
+    };
+    let mut list: Vec<(&String, &Answer)> = answers.iter().collect();
+    list.sort_by_key(|(id, _)| place(id));
+    list
 }

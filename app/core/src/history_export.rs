@@ -38,6 +38,22 @@ pub struct ExportSession {
     pub commitments: Vec<ExportCommitment>,
     /// Feedback this person gave or received.
     pub feedback: Vec<ExportFeedback>,
+    /// Kudos this person received.
+    #[serde(default)]
+    pub kudos: Vec<ExportKudos>,
+}
+
+/// A kudos received.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportKudos {
+    /// Who gave it.
+    pub from: String,
+    /// What for.
+    pub text: String,
+    /// The phase it was given in.
+    pub phase: String,
+    /// When.
+    pub at: Millis,
 }
 
 /// A commitment.
@@ -109,6 +125,18 @@ impl Export {
                     md.push('\n');
                 }
             }
+            if !s.kudos.is_empty() {
+                md.push_str("\n### Kudos you received\n\n");
+                for k in &s.kudos {
+                    md.push_str(&format!(
+                        "- {} (from {}, in {}, {})\n",
+                        text(&k.text),
+                        text(&k.from),
+                        text(&k.phase),
+                        format_utc(k.at)
+                    ));
+                }
+            }
             for f in &s.feedback {
                 md.push_str(&format!(
                     "\n### Feedback from {} to {}\n\n",
@@ -152,6 +180,12 @@ mod tests {
                     about: "Ana".into(),
                     answers: vec![("Clarity".into(), "4 of 5".into())],
                 }],
+                kudos: vec![ExportKudos {
+                    from: "Ben".into(),
+                    text: "Great *question*".into(),
+                    phase: "Options".into(),
+                    at: 60_000,
+                }],
             }],
         };
         let md = export.to_markdown();
@@ -161,5 +195,9 @@ mod tests {
         assert!(md.contains("- [x] Ship \\*it\\* (Ben), due 2026-12-24"), "{md}");
         assert!(md.contains("### Feedback from Ben to Ana\n\n- Clarity: 4 of 5"), "{md}");
         assert!(md.contains("- With: nobody else joined"));
+        assert!(
+            md.contains("- Great \\*question\\* (from Ben, in Options, 1970-01-01 00:01 UTC)"),
+            "{md}"
+        );
     }
 }

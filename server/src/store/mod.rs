@@ -469,6 +469,7 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 
 mod closing;
 mod feedback;
+mod kudos;
 mod notes;
 mod notes_batch;
 mod people;
@@ -476,8 +477,9 @@ mod people_data;
 mod workshop;
 
 pub use closing::Answered;
+pub use kudos::{Kudos, MAX_KUDOS, MAX_KUDOS_CHARS};
 pub use people::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
-pub use people_data::{Forgotten, PersonSession, TickError, FORMER};
+pub use people_data::{Forgotten, PersonSession, TickError, Together, FORMER};
 pub use workshop::WorkshopRecord;
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub struct PersonSession {
     pub commitments: Vec<Commitment>,
     /// The shared notes: section id, text.
     pub notes: Vec<(String, String)>,
+    /// The kudos this person received.
+    pub kudos: Vec<super::Kudos>,
 }
 
 impl PersonSession {
@@ -41,8 +43,23 @@ pub struct Forgotten {
     pub participants: u64,
     /// Feedback given, deleted.
     pub feedback: u64,
+    /// Kudos given, deleted.
+    pub kudos: u64,
     /// Private drafts deleted.
     pub private_notes: u64,
+}
+
+/// The last session two people had together ([`Store::last_together`]).
+#[derive(Clone, Debug)]
+pub struct Together {
+    /// That session.
+    pub session: SessionId,
+    /// When it ended.
+    pub ended_at: Millis,
+    /// Its commitments, with their follow-up.
+    pub commitments: Vec<Commitment>,
+    /// The participants this person was in it.
+    pub me: Vec<ParticipantId>,
 }
 
 /// The name a forgotten person has in others' summaries.
@@ -87,6 +104,7 @@ impl Store {
                 feedback: Vec::new(),
                 commitments: Vec::new(),
                 notes: Vec::new(),
+                kudos: Vec::new(),
             });
         }
         const MINE: &str = "(SELECT session_id FROM person_participants WHERE person = ?)";
@@ -141,6 +159,13 @@ impl Store {
                 sessions[i].commitments.push(commitment_row(&row));
             }
         }
+        for k in self.kudos_received(person).await? {
+            if let Some(&i) = at.get(&k.session.0) {
+                if sessions[i].me.contains(&k.to) {
+                    sessions[i].kudos.insert(0, k);
+                }
+            }
+        }
         if notes {
             for row in sqlx::query(&format!(
                 "SELECT session_id, ref, body FROM search_texts WHERE kind = 'note' AND body <> '' \
@@ -159,14 +184,10 @@ impl Store {
     }
 
     /// The latest ended session before `session` in which this person and someone else in `session` were both
-    /// (by their personal keys): its id, when it was created, and its commitments with their follow-up.
-    pub async fn last_together(
-        &self,
-        person: &str,
-        session: &SessionId,
-    ) -> Result<Option<(SessionId, Millis, Vec<Commitment>)>, StoreError> {
+    /// (by their personal keys).
+    pub async fn last_together(&self, person: &str, session: &SessionId) -> Result<Option<Together>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id, s.created_at FROM sessions s, sessions cur WHERE cur.id = ?2 AND s.id <> cur.id \
+            "SELECT s.id, s.ended_at FROM sessions s, sessions cur WHERE cur.id = ?2 AND s.id <> cur.id \
              AND s.ended_at IS NOT NULL AND s.created_at <= cur.created_at \
              AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = cur.id) \
              AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = s.id) \
@@ -192,7 +213,20 @@ impl Store {
         .iter()
         .map(commitment_row)
         .collect();
-        Ok(Some((before, row.get("created_at"), commitments)))
+        let me = sqlx::query("SELECT participant_id FROM person_participants WHERE person = ? AND session_id = ?")
+            .bind(person)
+            .bind(&before.0)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| ParticipantId(r.get::<i64, _>(0) as u32))
+            .collect();
+        Ok(Some(Together {
+            session: before,
+            ended_at: row.get("ended_at"),
+            commitments,
+            me,
+        }))
     }
 
     /// Ticks (or unticks) commitment `id` of an ended `session` from `/me`: stored as its follow-up, beside the
@@ -235,8 +269,8 @@ impl Store {
         Ok(())
     }
 
-    /// "Forget me": the person's name becomes [`FORMER`] in every session they were in, the feedback they gave and
-    /// their private drafts are deleted, and the link from their key to those sessions goes. Shared notes stay as
+    /// "Forget me": the person's name becomes [`FORMER`] in every session they were in, the feedback and kudos they
+    /// gave and their private drafts are deleted, and the link from their key to those sessions goes. Shared notes stay as
     /// they are (others wrote them too), and so do commitments.
     pub async fn forget_person(&self, person: &str) -> Result<Forgotten, StoreError> {
         let mut tx = self.write_tx().await?;
@@ -258,6 +292,11 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let kudos = sqlx::query(&format!("DELETE FROM kudos WHERE {}", MINE.replace("{col}", "from_id")))
+            .bind(person)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         let private_notes = sqlx::query(&format!(
             "DELETE FROM private_notes WHERE {}",
             MINE.replace("{col}", "participant_id")
@@ -274,6 +313,7 @@ impl Store {
         Ok(Forgotten {
             participants,
             feedback,
+            kudos,
             private_notes,
         })
     }

@@ -326,6 +326,10 @@ async fn ticks_from_me_and_forget_me_change_exactly_what_they_say() {
         .save_private_note(&sid("s1"), ParticipantId(1), "draft", "Ana's draft", 10)
         .await
         .unwrap();
+    for (from, to, text) in [(1, 2, "Ana thanks Ben"), (2, 1, "Ben thanks Ana")] {
+        let (s1, from, to) = (sid("s1"), ParticipantId(from), ParticipantId(to));
+        assert!(store.give_kudos(&s1, from, to, text, "Goal", 11).await.unwrap());
+    }
 
     // A live session's commitments are ticked in its notes, not here; a session one was not in, never.
     let refused = store.tick_commitment(&ana, &sid("s1"), "c1", true, 20).await;
@@ -387,9 +391,18 @@ async fn ticks_from_me_and_forget_me_change_exactly_what_they_say() {
         Forgotten {
             participants: 1,
             feedback: 1,
+            kudos: 1,
             private_notes: 1
         }
     );
+    let kudos: Vec<String> = store
+        .kudos(&sid("s1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.text)
+        .collect();
+    assert_eq!(kudos, ["Ben thanks Ana"], "the kudos she gave go; Ben's to her is his");
     let people = store.participants(&sid("s1")).await.unwrap();
     assert_eq!(
         people.iter().map(|p| p.view.name.as_str()).collect::<Vec<_>>(),

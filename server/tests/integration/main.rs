@@ -13,6 +13,7 @@ mod feedback;
 mod form_roles;
 mod history;
 mod http_limits;
+mod kudos;
 mod limits;
 mod live_session;
 mod notes;
