@@ -192,14 +192,12 @@ async fn seed(url: &str) -> (usize, usize) {
     (mine, commitments)
 }
 
-/// One form POST over a fresh connection, as a browser sends it (accepting brotli, unless `plain`): status and
-/// response bytes.
-async fn post_as(addr: std::net::SocketAddr, path: &str, body: &str, plain: bool) -> (u16, usize) {
+/// One form POST over a fresh connection, as a browser sends it (accepting brotli): status and response bytes.
+async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, usize) {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let encoding = if plain { "identity" } else { "gzip, deflate, br" };
     let request = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Accept-Encoding: {encoding}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         Accept-Encoding: gzip, deflate, br\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -207,10 +205,6 @@ async fn post_as(addr: std::net::SocketAddr, path: &str, body: &str, plain: bool
     stream.read_to_end(&mut response).await.unwrap();
     let status = std::str::from_utf8(&response[9..12]).unwrap().parse().unwrap();
     (status, response.len())
-}
-
-async fn post(addr: std::net::SocketAddr, path: &str, body: &str) -> (u16, usize) {
-    post_as(addr, path, body, false).await
 }
 
 fn report(what: &str, mut times: Vec<Duration>, bytes: usize) {
