@@ -212,7 +212,8 @@ new MutationObserver(() => localTimes(document)).observe(document.body, { childL
 // Last, once the submit handler above is in place (a form sent before it would be sent as a plain POST).
 // `data-every` on such a form: its part is asked for again at that interval, for five minutes while it shows nothing
 // (the follow-up: someone met before may join after you), or for three hours with `data-keep` (kudos: new ones
-// arrive); replaced only when it changed, never while the tab is hidden, focus is in it or a field in it was typed in.
+// arrive); replaced only when it changed, never while the tab is hidden or someone is in one of its fields. What was
+// typed or chosen in its fields, and an open part, are carried over into the new one.
 function askAgain(form) {
   const body = new URLSearchParams(new FormData(form));
   const name = form.dataset.swap;
@@ -225,8 +226,9 @@ function askAgain(form) {
       clearInterval(timer);
       return;
     }
-    const typed = [...part.querySelectorAll("textarea")].some((field) => field.value !== "");
-    if (document.hidden || part.contains(document.activeElement) || typed) return;
+    const active = document.activeElement;
+    const inField = part.contains(active) && active.matches("input, textarea, select");
+    if (document.hidden || inField) return;
     try {
       const response = await fetch(form.action, { method: "POST", body });
       if (!response.ok) return;
@@ -234,9 +236,20 @@ function askAgain(form) {
       if (!next || next.textContent === last) return;
       last = next.textContent;
       if (next.textContent.trim() === "" && part.textContent.trim() === "") return;
-      // A part opened to give kudos stays open.
+      // A part opened to give kudos stays open, with what was typed or chosen in it; focus on the part stays on it.
       if (part.querySelector("details[open]")) for (const details of next.querySelectorAll("details")) details.open = true;
-      part.replaceWith(document.importNode(next, true));
+      const placed = document.importNode(next, true);
+      for (const field of part.querySelectorAll("textarea[name], select[name]")) {
+        const same = placed.querySelector(`${field.localName}[name="${field.name}"]`);
+        if (same) same.value = field.value;
+      }
+      const hadFocus = part.contains(active);
+      part.replaceWith(placed);
+      const heading = hadFocus && placed.querySelector("h2");
+      if (heading) {
+        heading.tabIndex = -1;
+        heading.focus();
+      }
     } catch {
       // Offline for a moment: the next round tries again.
     }

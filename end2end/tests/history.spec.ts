@@ -106,6 +106,16 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await expect(followUp.getByTestId("kudos-status")).toHaveText("No longer shared with the host.");
   await followUp.getByRole("button", { name: "Share with the host" }).click();
   await expect(received).toContainText("(shared)");
+  // Ana (the host), her focus still in her part after sending, reads it there without reloading.
+  await expect(anaPart.getByTestId("kudos-shared")).toContainText("You summarised the options so clearly", { timeout: 25_000 });
+  // Offline, a tick in the part says so and changes nothing.
+  allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
+  await ben.context().setOffline(true);
+  await followUp.getByRole("button", { name: "Mark done: Write the on-call runbook" }).click();
+  await expect(followUp.getByRole("status").filter({ hasText: "You are offline" })).toHaveText(
+    "You are offline: nothing was changed. Try again when the connection is back.",
+  );
+  await ben.context().setOffline(false);
   await ana.getByRole("button", { name: "End session…" }).click();
   await ana.getByRole("button", { name: "End session", exact: true }).click();
   await expect(ben).toHaveURL(/\/summary\?t=/);
@@ -118,9 +128,9 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   const entry = ben.getByTestId("me-entry").last();
   await expect(entry).toContainText("GROW");
   await expect(entry).toContainText("with Ana");
-  await expect(entry).toContainText("Goal: Practise listening");
+  await expect(entry.getByRole("heading")).toHaveText("Practise listening");
   await expect(entry).toContainText("2 commitments: 1 done, 1 open");
-  await expect(ben.getByTestId("me-entry").first()).toContainText("Goal: Follow up");
+  await expect(ben.getByTestId("me-entry").first().getByRole("heading")).toHaveText("Follow up");
 
   // Search: the note's word, highlighted; FTS syntax is plain words.
   await ben.getByTestId("me-q").fill("interrupt");

@@ -21,6 +21,9 @@ use axum::response::Response;
 use std::fmt::Write as _;
 use tandem_core::session::{Capability, SessionId};
 
+/// What a form of these parts says when it is sent offline.
+pub(crate) const OFFLINE: &str = "You are offline: nothing was changed. Try again when the connection is back.";
+
 /// The frame's form.
 #[derive(serde::Deserialize)]
 pub(crate) struct FollowUpForm {
@@ -151,7 +154,7 @@ pub(crate) async fn follow_up(
         let _ = write!(
             html,
             r#"<li class="me-commitment" data-testid="follow-up-commitment"><div><p class="me-commitment__text{}">{text}</p><p class="hint">{state}{owner}{due}</p></div>
-<form method="post" action="{action}" data-swap="follow-up"><input type="hidden" name="k" value="{key}"><input type="hidden" name="p" value="{p}">
+<form method="post" action="{action}" data-swap="follow-up" data-offline="follow-up-status" data-offline-text="{OFFLINE}"><input type="hidden" name="k" value="{key}"><input type="hidden" name="p" value="{p}">
 <input type="hidden" name="tick" value="{id}"><input type="hidden" name="done" value="{done}">
 <button class="button button--small" type="submit" data-testid="follow-up-tick" aria-label="{label}: {text}">{label}</button></form></li>"#,
             if c.done { " me-commitment__text--done" } else { "" },
@@ -176,7 +179,7 @@ pub(crate) async fn follow_up(
             id = html_escape(&c.id),
         );
     }
-    html.push_str(r#"</ul><p class="hint">Ticked here, a commitment is ticked in your history and the earlier session's summary too.</p></section>"#);
+    html.push_str(r#"</ul><p class="hint" role="status" id="follow-up-status"></p><p class="hint">Ticked here, a commitment is ticked in your history and the earlier session's summary too.</p></section>"#);
     part(StatusCode::OK, &html)
 }
 

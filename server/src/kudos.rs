@@ -6,6 +6,7 @@
 //! The frame's script sends this browser's participant key of the session in the body (`p`); `step` is empty
 //! (show), `give` (`to`, `text`) or `share` (`id`, `shared`). Refusals name what to change and keep the text (422).
 
+use crate::follow_up::OFFLINE;
 use crate::me::time_element;
 use crate::relay::now_ms;
 use crate::store::{Kudos, ParticipantRecord, SessionRecord, MAX_KUDOS, MAX_KUDOS_CHARS};
@@ -200,7 +201,7 @@ fn render(
                     ("Share with the host", true)
                 };
                 format!(
-                    r#"<form method="post" action="{action}" data-swap="kudos"><input type="hidden" name="p" value="{p}">
+                    r#"<form method="post" action="{action}" data-swap="kudos" data-offline="kudos-share-status" data-offline-text="{OFFLINE}"><input type="hidden" name="p" value="{p}">
 <input type="hidden" name="step" value="share"><input type="hidden" name="id" value="{}"><input type="hidden" name="shared" value="{next}">
 <button class="link-button" type="submit" data-testid="kudos-share">{label}</button>{}</form>"#,
                     k.id,
@@ -220,7 +221,7 @@ fn render(
                 time_element(k.at)
             );
         }
-        body.push_str("</ul>");
+        body.push_str(r#"</ul><p class="hint" role="status" id="kudos-share-status"></p>"#);
     }
     if host {
         let shared: Vec<&Kudos> = all.iter().filter(|k| k.shared && k.to != me).collect();

@@ -188,9 +188,10 @@ fn timeline_entry(html: &mut String, e: &TimelineEntry) {
         (None, Capability::Observer) => " · you observed",
         (None, Capability::Participant) => "",
     };
-    let goal = match e.goal.trim() {
-        "" => String::new(),
-        goal => format!(r#"<p class="me-entry__goal">Goal: {}</p>"#, html_escape(goal)),
+    // Titled by its goal, which tells sessions of one format apart; the format is then said below.
+    let title = match e.goal.trim() {
+        "" => html_escape(&e.format),
+        goal => html_escape(goal),
     };
     let commitments = match (e.commitments, e.done) {
         (0, _) => "No commitments".to_string(),
@@ -201,9 +202,9 @@ fn timeline_entry(html: &mut String, e: &TimelineEntry) {
     let _ = write!(
         html,
         r#"<li class="card me-entry" data-testid="me-entry">
-<h3 class="me-entry__title"><a href="{href}">{format}</a></h3>
-<p class="hint">{when} · {length} · {with}{kind}</p>{goal}
-<p>{commitments} · <a href="{href}" aria-label="{open}: {format}, {date}">{open}</a></p></li>"#,
+<h3 class="me-entry__title"><a href="{href}">{title}</a></h3>
+<p class="hint">{format} · {when} · {length} · {with}{kind}</p>
+<p>{commitments} · <a href="{href}" aria-label="{open}: {title}, {date}">{open}</a></p></li>"#,
         href = html_escape(&href),
         format = html_escape(&e.format),
         date = format_utc(e.created_at),

@@ -241,7 +241,10 @@ pub(crate) fn kudos_part(html: &mut String, sessions: &[PersonSession]) {
             html_escape(&k.text),
             html_escape(&k.phase),
             time_element(k.at),
-            html_escape(&s.spec.template_name),
+            html_escape(match s.spec.goal.trim() {
+                "" => &s.spec.template_name,
+                goal => goal,
+            }),
         );
     }
     html.push_str("</ul></section>");

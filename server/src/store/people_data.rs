@@ -183,12 +183,14 @@ impl Store {
         Ok(sessions)
     }
 
-    /// The latest ended session before `session` in which this person and someone else in `session` were both
-    /// (by their personal keys).
+    /// The latest ended session with commitments, before `session`, in which this person and someone else in
+    /// `session` were both (by their personal keys). (A later session together without commitments does not hide
+    /// an earlier one's open commitments.)
     pub async fn last_together(&self, person: &str, session: &SessionId) -> Result<Option<Together>, StoreError> {
         let row = sqlx::query(
             "SELECT s.id, s.ended_at FROM sessions s, sessions cur WHERE cur.id = ?2 AND s.id <> cur.id \
              AND s.ended_at IS NOT NULL AND s.created_at <= cur.created_at \
+             AND EXISTS (SELECT 1 FROM commitments c WHERE c.session_id = s.id) \
              AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = cur.id) \
              AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = s.id) \
              AND EXISTS (SELECT 1 FROM person_participants other JOIN person_participants here \

@@ -271,6 +271,13 @@ async fn the_next_session_together_brings_back_the_last_ones_commitments() {
     let first = server.session_with("grow", "", SessionSettings::default()).await;
     take_part(&server, &first.participant_link, "Ben", 2, BEN, "").await;
     let commitment = host_commits_and_ends(&server, &first, ANA).await;
+    // Then a session together with no commitment at all: it does not hide the first one's.
+    let between = server.session_with("grow", "", SessionSettings::default()).await;
+    take_part(&server, &between.participant_link, "Ben", 7, BEN, "").await;
+    let (mut host, _) = server.join(&between.host_link, "Ana", 8, None).await;
+    assert_eq!(follow_up(&server, &between.host_link, 8, ANA, "").await.0, 200);
+    host.send(&ClientMsg::EndSession).await;
+    host.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
     // A few minutes later, Ben and Ana again, and Cleo, who was not there.
     let next = server.session_with("grow", "", SessionSettings::default()).await;
     take_part(&server, &next.participant_link, "Ben", 3, BEN, "").await;
