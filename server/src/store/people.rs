@@ -152,7 +152,7 @@ impl Store {
             // One person as two participants of one session (two devices before they were linked): one entry,
             // with the stronger link.
             if let Some(e) = entries.iter_mut().find(|e| e.session.0 == id) {
-                if rank(capability) > rank(e.capability) {
+                if capability.rank() > e.capability.rank() {
                     e.capability = capability;
                     e.token = token_of(&row, capability);
                 }
@@ -257,15 +257,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-}
-
-/// How much a link allows, to keep the strongest.
-fn rank(c: Capability) -> u8 {
-    match c {
-        Capability::Observer => 0,
-        Capability::Participant => 1,
-        Capability::Host => 2,
     }
 }
 

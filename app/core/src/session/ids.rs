@@ -84,6 +84,15 @@ impl Capability {
             Capability::Observer => "observer",
         }
     }
+
+    /// How much the link allows (observer < participant < host): a person keeps the strongest they used.
+    pub fn rank(self) -> u8 {
+        match self {
+            Capability::Observer => 0,
+            Capability::Participant => 1,
+            Capability::Host => 2,
+        }
+    }
 }
 
 /// Base64url without padding (RFC 4648 §5).

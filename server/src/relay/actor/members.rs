@@ -108,7 +108,7 @@ impl Actor {
             record.view.role = role;
         }
         // A person keeps the strongest link they have used in this session.
-        if rank(capability) > rank(record.view.capability) {
+        if capability.rank() > record.view.capability.rank() {
             record.view.capability = capability;
         }
         let record = record.clone();
@@ -340,12 +340,4 @@ fn join_unavailable(handle: &ConnHandle) {
         message: "Tandem could not save your join right now. Retrying…".into(),
     }));
     let _ = handle.outbox.try_send(Outbound::Close(Close::JoinNotSaved));
-}
-
-fn rank(c: Capability) -> u8 {
-    match c {
-        Capability::Observer => 0,
-        Capability::Participant => 1,
-        Capability::Host => 2,
-    }
 }
