@@ -17,6 +17,7 @@
 //    in the body; the session page's part (`data-session`) draws that key the first time and names the participant. A page opened as `/me#k=KEY` keeps that key first (the previous one is
 //    sent as `also`, and its history merged) and takes the key out of the address. Without a key: the empty state.
 // 7. `time[data-local]` shows its UTC time in the reader's own time zone.
+// 8. `[data-print]` buttons print the page (the workshop's record).
 for (const form of document.querySelectorAll("form[data-workshop]")) {
   let me = null;
   try {
@@ -256,20 +257,42 @@ function askAgain(form) {
   }, Number(form.dataset.every));
 }
 
+// A new personal key: 128 random bits, base64url, kept.
+function drawKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  const key = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  localStorage.setItem("tandem.person", key);
+  return key;
+}
+
 for (const form of document.querySelectorAll("form[data-person]")) {
   let key = null;
   try {
     key = localStorage.getItem("tandem.person");
+    // `data-member`: a workshop's page. The workshop, as the member this browser joined it as, goes into the
+    // browser's history (its personal key drawn the first time); nothing is sent from a browser that did not join.
+    if (form.dataset.member !== undefined) {
+      const me = JSON.parse(localStorage.getItem(`tandem.workshop.${form.dataset.member}`) || "null");
+      if (!me || !me.key) continue;
+      form.elements.w.value = me.key;
+      if (!key) key = drawKey();
+      form.elements.k.value = key;
+      fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), keepalive: true }).catch(
+        () => {},
+      );
+      continue;
+    }
     // `data-session`: the session page's part. Its first join draws the browser's personal key (128 random bits),
     // and the form says which participant of the session this browser is.
+    // Without that participant key (a summary opened from /me on another device), the personal key alone names
+    // the reader.
     if (form.dataset.session !== undefined) {
       const me = JSON.parse(localStorage.getItem(`tandem.identity.${form.dataset.session}`) || "null");
-      if (!me || !me.key) continue;
-      form.elements.p.value = me.key;
-      if (!key) {
-        const bytes = crypto.getRandomValues(new Uint8Array(16));
-        key = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-        localStorage.setItem("tandem.person", key);
+      if (me && me.key) {
+        form.elements.p.value = me.key;
+        if (!key) key = drawKey();
+      } else if (!key) {
+        continue;
       }
     }
     const given = new URLSearchParams(location.hash.slice(1)).get("k");
@@ -292,3 +315,7 @@ for (const form of document.querySelectorAll("form[data-person]")) {
     for (const empty of document.querySelectorAll("[data-empty]")) empty.hidden = false;
   }
 }
+
+document.addEventListener("click", (e) => {
+  if (e.target.closest("[data-print]")) window.print();
+});

@@ -120,8 +120,18 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await ana.getByRole("button", { name: "End session", exact: true }).click();
   await expect(ben).toHaveURL(/\/summary\?t=/);
 
-  // The summary leads to the history.
+  // The summary shows the kudos he received (a part the relay draws), which he may still share or not.
   await hydrated(ben);
+  const summaryKudos = ben.frameLocator("[data-testid=kudos-frame]");
+  await expect(summaryKudos.getByTestId("kudos-received")).toContainText("You summarised the options so clearly");
+  await expect(summaryKudos.getByTestId("kudos-give")).toHaveCount(0);
+  await summaryKudos.getByRole("button", { name: "Stop sharing with the host" }).click();
+  await expect(summaryKudos.getByTestId("kudos-received")).not.toContainText("(shared)");
+  await summaryKudos.getByRole("button", { name: "Share with the host" }).click();
+  await expect(summaryKudos.getByTestId("kudos-received")).toContainText("(shared)");
+  await expectAccessible(ben);
+  await screenshots(ben, "history-summary-kudos");
+  // The summary leads to the history.
   await ben.getByTestId("history-link").click();
   await expect(ben).toHaveURL(/\/me$/);
   await expect(ben.getByTestId("me-entry")).toHaveCount(2);
@@ -167,6 +177,11 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await ana.goto(links.host.replace(/\/s\/([^?]+)\?/, "/s/$1/summary?"));
   await hydrated(ana);
   await expect(ana.locator(".summary").getByText("Write the on-call runbook")).toBeVisible();
+  // The host's summary of the second session shows the kudos Ben shared with her.
+  await ana.goto(again.host.replace(/\/s\/([^?]+)\?/, "/s/$1/summary?"));
+  await expect(ana.frameLocator("[data-testid=kudos-frame]").getByTestId("kudos-shared")).toContainText(
+    "You summarised the options so clearly",
+  );
 
   // Download: one Markdown file, one JSON file.
   await ben.reload();
@@ -194,6 +209,13 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await phone.goto(deviceLink);
   await expect(phone.getByTestId("me-entry")).toHaveCount(2);
   expect(new URL(phone.url()).hash).toBe("");
+  await phone.goto("/me");
+  await expect(phone.getByTestId("me-entry")).toHaveCount(2);
+  // The summary opened from there, on a device that never joined the session, shows his kudos too (by his key).
+  await phone.getByTestId("me-entry").first().getByRole("link").first().click();
+  await expect(phone.frameLocator("[data-testid=kudos-frame]").getByTestId("kudos-received")).toContainText(
+    "You summarised the options so clearly",
+  );
   await phone.goto("/me");
   await expect(phone.getByTestId("me-entry")).toHaveCount(2);
 

@@ -184,6 +184,24 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   // A breakout's summary opens from there.
   await people[0].getByTestId("my-breakouts").getByRole("link").first().click();
   await expect(people[0].getByRole("heading", { level: 1 })).toBeVisible();
+
+  // Both have it in their history: a participant through their breakouts (inside the workshop's entry), the
+  // facilitator through the record page, which opens from there again.
+  await people[0].goto("/me");
+  const took = people[0].getByTestId("me-workshop");
+  await expect(took).toContainText("you took part");
+  await expect(took).toContainText("2 rounds, 2 with you in a breakout");
+  await expect(took.getByTestId("me-entry")).toHaveCount(2);
+  await expect(people[0].getByTestId("me-history")).toContainText("One workshop, newest first");
+  await expectAccessible(people[0]);
+  await screenshots(people[0], "history-workshop");
+  await page.goto("/me");
+  const facilitated = page.getByTestId("me-workshop");
+  await expect(facilitated).toContainText("you facilitated");
+  await expect(facilitated).toContainText("others took part");
+  await expect(facilitated.getByTestId("me-entry")).toHaveCount(0);
+  await facilitated.getByRole("link", { name: /^Open the workshop's record/ }).click();
+  await expect(page.getByTestId("record-rounds")).toBeVisible();
 });
 
 test("a workshop link that is not valid says so", async ({ page }) => {

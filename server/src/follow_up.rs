@@ -43,15 +43,19 @@ pub(crate) struct FollowUpForm {
 /// `GET`: the frame's page, whose script sends its forms at once with the keys: the follow-up (asked again while
 /// it has nothing to show) and the kudos (asked again while the session runs, to show new ones).
 pub(crate) async fn follow_up_page(Path(id): Path<String>, Query(query): Query<ExportQuery>) -> Response {
-    let (id, token) = (html_escape(&id), html_escape(&query.t));
-    let form = |part: &str, every: &str| {
-        format!(
-            r#"<div class="follow-up-part" data-testid="{part}"><form method="post" action="/s/{id}/{part}?t={token}" data-person data-session="{id}" data-swap="{part}"{every} hidden>
-<input type="hidden" name="k"><input type="hidden" name="p"></form></div>"#
-        )
-    };
-    let html = form("follow-up", r#" data-every="10000""#) + &form("kudos", r#" data-every="15000" data-keep"#);
+    let html = person_form(&id, &query.t, "follow-up", r#" data-every="10000""#)
+        + &person_form(&id, &query.t, "kudos", r#" data-every="15000" data-keep"#);
     crate::relay_embed("Your history in this session", Some("relay-forms.js"), &html)
+}
+
+/// A framed part's form that public/relay-forms.js sends at once with this browser's personal key (`k`) and its
+/// participant key of session `id` (`p`), and then with `every` (attributes: how often it asks again).
+pub(crate) fn person_form(id: &str, token: &str, part: &str, every: &str) -> String {
+    let (id, token) = (html_escape(id), html_escape(token));
+    format!(
+        r#"<div class="follow-up-part" data-testid="{part}"><form method="post" action="/s/{id}/{part}?t={token}" data-person data-session="{id}" data-swap="{part}"{every} hidden>
+<input type="hidden" name="k"><input type="hidden" name="p"></form></div>"#
+    )
 }
 
 /// `POST`: the part, after a tick if one was asked for.

@@ -24,6 +24,10 @@ pub(crate) struct KudosForm {
     /// This browser's participant key in the session.
     #[serde(default)]
     p: String,
+    /// The personal key: who the reader is where this browser has no participant key of the session (a summary
+    /// opened from `/me` on another device).
+    #[serde(default)]
+    k: String,
     #[serde(default)]
     step: String,
     /// The receiver's participant id.
@@ -47,6 +51,19 @@ struct Said {
     kept: Option<(String, String)>,
 }
 
+/// The keys the part was asked with, sent again by its forms.
+struct Keys<'a> {
+    p: &'a str,
+    k: &'a str,
+}
+
+/// `GET`: the summary's frame of this part (the session page frames it with the follow-up: follow_up.rs), whose
+/// script sends its form at once with this browser's keys.
+pub(crate) async fn kudos_page(Path(id): Path<String>, Query(query): Query<ExportQuery>) -> Response {
+    let html = crate::follow_up::person_form(&id, &query.t, "kudos", "");
+    crate::relay_embed("Kudos", Some("relay-forms.js"), &html)
+}
+
 /// `POST`.
 pub(crate) async fn kudos(
     State(state): State<AppState>,
@@ -63,13 +80,22 @@ pub(crate) async fn kudos(
     if record.capability_of(&query.t).is_none() {
         return part(StatusCode::NOT_FOUND, "");
     }
-    let (me, people) = match (
-        state.store.participant_by_key(&session, &form.p).await,
-        state.store.participants(&session).await,
-    ) {
-        (Ok(Some(me)), Ok(people)) => (me, people),
-        (Ok(None), _) => return part(StatusCode::NOT_FOUND, ""),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
+    let by_key = match state.store.participant_by_key(&session, &form.p).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
+    };
+    let me = match (by_key, crate::me::person(&form.k)) {
+        (Some(me), _) => me,
+        (None, Some(person)) => match state.store.person_participant(&session, &person).await {
+            Ok(Some(me)) => me,
+            Ok(None) => return part(StatusCode::NOT_FOUND, ""),
+            Err(e) => return failed(e),
+        },
+        (None, None) => return part(StatusCode::NOT_FOUND, ""),
+    };
+    let people = match state.store.participants(&session).await {
+        Ok(people) => people,
+        Err(e) => return failed(e),
     };
     let mut said = Said::default();
     let mut status = StatusCode::OK;
@@ -101,7 +127,8 @@ pub(crate) async fn kudos(
         Ok(all) => all,
         Err(e) => return failed(e),
     };
-    part(status, &render(&query.t, &record, me, &people, &all, &form.p, &said))
+    let keys = Keys { p: &form.p, k: &form.k };
+    part(status, &render(&query.t, &record, me, &people, &all, &keys, &said))
 }
 
 enum Refusal {
@@ -174,7 +201,7 @@ fn render(
     me: ParticipantId,
     people: &[ParticipantRecord],
     all: &[Kudos],
-    p: &str,
+    keys: &Keys,
     said: &Said,
 ) -> String {
     let name = |id: ParticipantId| {
@@ -186,7 +213,11 @@ fn render(
     let mine = people.iter().find(|x| x.view.id == me);
     let host = mine.is_some_and(|x| x.view.capability == Capability::Host);
     let action = format!("/s/{}/kudos?t={}", html_escape(&record.spec.id.0), html_escape(token));
-    let p = html_escape(p);
+    let p = format!(
+        r#"<input type="hidden" name="p" value="{}"><input type="hidden" name="k" value="{}">"#,
+        html_escape(keys.p),
+        html_escape(keys.k)
+    );
     let mut body = String::new();
     let received: Vec<&Kudos> = all.iter().filter(|k| k.to == me).collect();
     if !received.is_empty() {
@@ -201,7 +232,7 @@ fn render(
                     ("Share with the host", true)
                 };
                 format!(
-                    r#"<form method="post" action="{action}" data-swap="kudos" data-offline="kudos-share-status" data-offline-text="{OFFLINE}"><input type="hidden" name="p" value="{p}">
+                    r#"<form method="post" action="{action}" data-swap="kudos" data-offline="kudos-share-status" data-offline-text="{OFFLINE}">{p}
 <input type="hidden" name="step" value="share"><input type="hidden" name="id" value="{}"><input type="hidden" name="shared" value="{next}">
 <button class="link-button" type="submit" data-testid="kudos-share">{label}</button>{}</form>"#,
                     k.id,
@@ -272,7 +303,7 @@ fn render(
         let _ = write!(
             body,
             r#"<details class="kudos-give"{open}><summary data-testid="kudos-give">Give kudos</summary>
-<form method="post" action="{action}" data-swap="kudos" data-offline="kudos-status"><input type="hidden" name="p" value="{p}"><input type="hidden" name="step" value="give">
+<form method="post" action="{action}" data-swap="kudos" data-offline="kudos-status">{p}<input type="hidden" name="step" value="give">
 <label for="kudos-to">To</label> <select id="kudos-to" name="to" data-testid="kudos-to">{options}</select>
 <fieldset class="kudos-field"><legend class="sr-only">Kudos</legend><label for="kudos-text">For what they did <span class="optional">(up to {MAX_KUDOS_CHARS} characters)</span></label>
 <textarea id="kudos-text" name="text" rows="2" maxlength="{MAX_KUDOS_CHARS}" data-testid="kudos-text">{}</textarea>

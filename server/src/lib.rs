@@ -11,6 +11,7 @@ mod kudos;
 pub mod limits;
 mod me;
 mod me_parts;
+mod me_timeline;
 pub mod relay;
 mod relay_pages;
 mod retention;
@@ -159,7 +160,7 @@ pub fn router(state: AppState) -> Router {
             "/s/{session}/follow-up",
             get(follow_up::follow_up_page).post(follow_up::follow_up),
         )
-        .route("/s/{session}/kudos", post(kudos::kudos))
+        .route("/s/{session}/kudos", get(kudos::kudos_page).post(kudos::kudos))
         .route("/me/search", post(me::me_search))
         .route("/me/commitment", post(me_parts::me_tick))
         .route("/me/export", post(me_parts::me_export))
@@ -167,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .route("/s/{session}/summary.md", get(summary_markdown))
         .route("/w/{workshop}/record.md", get(workshop_files::record_markdown_file))
         .route("/w/{workshop}/record", get(workshop_record::record_page))
+        .route("/w/{workshop}/person", post(workshop_files::link_person))
         .route("/w/{workshop}/join", get(workshop_files::join_screen))
         .route(
             "/s/{session}/delete",

@@ -11,16 +11,17 @@
 //!   guessed key from a real one without history. The store unreachable: 503, and the page says to try again.
 
 use crate::me_parts::{account_part, commitments_part, growth_part, kudos_part};
-use crate::store::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
+use crate::me_timeline::{timeline, timeline_count};
+use crate::store::{person_hash, SearchHit, MAX_HITS};
 use crate::workshop_files::html_escape;
 use crate::AppState;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::fmt::Write as _;
-use tandem_core::history::{duration_label, fts_query, marked, MAX_QUERY_CHARS};
+use tandem_core::history::{fts_query, marked, MAX_QUERY_CHARS};
 use tandem_core::session::summary::format_utc;
-use tandem_core::session::{Capability, Millis, ParticipantKey};
+use tandem_core::session::{Millis, ParticipantKey};
 
 /// What the page's forms send.
 #[derive(serde::Deserialize)]
@@ -70,10 +71,10 @@ pub(crate) async fn me_history(State(state): State<AppState>, Form(form): Form<K
             return unavailable();
         }
     }
-    let entries = match state.store.timeline(&me).await {
-        Ok(entries) if entries.is_empty() => return empty(),
-        Ok(entries) => entries,
-        Err(e) => return read_failed(e),
+    let (entries, workshops) = match (state.store.timeline(&me).await, state.store.person_workshops(&me).await) {
+        (Ok(entries), Ok(workshops)) if entries.is_empty() && workshops.is_empty() => return empty(),
+        (Ok(entries), Ok(workshops)) => (entries, workshops),
+        (Err(e), _) | (_, Err(e)) => return read_failed(e),
     };
     let sessions = match state.store.person_sessions(&me, false).await {
         Ok(sessions) => sessions,
@@ -83,10 +84,7 @@ pub(crate) async fn me_history(State(state): State<AppState>, Form(form): Form<K
     let mut commitments = String::new();
     commitments_part(&mut commitments, &sessions, &key, "");
     let mut html = String::with_capacity(2048 + entries.len() * 600);
-    let count = match entries.len() {
-        1 => "One session".to_string(),
-        n => format!("{n} sessions"),
-    };
+    let count = timeline_count(&entries, &workshops);
     let _ = write!(
         html,
         r#"<div data-testid="me-history">
@@ -105,9 +103,7 @@ pub(crate) async fn me_history(State(state): State<AppState>, Form(form): Form<K
 {commitments}<section aria-labelledby="me-sessions-title"><h2 id="me-sessions-title">Your sessions</h2>
 <ol class="me-timeline">"#
     );
-    for entry in &entries {
-        timeline_entry(&mut html, entry);
-    }
+    timeline(&mut html, &entries, &workshops);
     html.push_str("</ol></section>\n");
     growth_part(&mut html, &sessions);
     kudos_part(&mut html, &sessions);
@@ -164,51 +160,6 @@ pub(crate) async fn me_search(State(state): State<AppState>, Form(form): Form<Ke
 fn search_failed(e: crate::store::StoreError) -> Response {
     tracing::error!(error = %e, "could not search a history");
     results(r#"<p role="alert" class="error">Tandem could not search right now. Try again in a moment.</p>"#)
-}
-
-/// One session of the timeline.
-fn timeline_entry(html: &mut String, e: &TimelineEntry) {
-    let (href, open) = match e.ended_at {
-        Some(_) => (format!("/s/{}/summary?t={}", e.session.0, e.token), "Open the summary"),
-        None => (format!("/s/{}?t={}", e.session.0, e.token), "Open the session"),
-    };
-    let when = time_element(e.created_at);
-    let length = match (e.started_at, e.ended_at) {
-        (Some(start), Some(end)) => duration_label(end - start),
-        (_, Some(_)) => "ended".to_string(),
-        (_, None) => "not ended".to_string(),
-    };
-    let with = match e.partners.as_slice() {
-        [] => "nobody else joined".to_string(),
-        names => format!("with {}", html_escape(&names.join(", "))),
-    };
-    let kind = match (&e.workshop, e.capability) {
-        (Some(_), _) => " · a workshop's breakout",
-        (None, Capability::Host) => " · you hosted",
-        (None, Capability::Observer) => " · you observed",
-        (None, Capability::Participant) => "",
-    };
-    // Titled by its goal, which tells sessions of one format apart; the format is then said below.
-    let title = match e.goal.trim() {
-        "" => html_escape(&e.format),
-        goal => html_escape(goal),
-    };
-    let commitments = match (e.commitments, e.done) {
-        (0, _) => "No commitments".to_string(),
-        (n, d) if d == n => format!("{n} {}, all done", plural(n, "commitment")),
-        (n, 0) => format!("{n} {}, open", plural(n, "commitment")),
-        (n, d) => format!("{n} {}: {d} done, {} open", plural(n, "commitment"), n - d),
-    };
-    let _ = write!(
-        html,
-        r#"<li class="card me-entry" data-testid="me-entry">
-<h3 class="me-entry__title"><a href="{href}">{title}</a></h3>
-<p class="hint">{format} · {when} · {length} · {with}{kind}</p>
-<p>{commitments} · <a href="{href}" aria-label="{open}: {title}, {date}">{open}</a></p></li>"#,
-        href = html_escape(&href),
-        format = html_escape(&e.format),
-        date = format_utc(e.created_at),
-    );
 }
 
 /// One search result.
@@ -330,7 +281,7 @@ pub(crate) fn time_element(ms: Millis) -> String {
     format!(r#"<time datetime="{iso}" data-local>{utc}</time>"#)
 }
 
-fn plural(n: u32, word: &str) -> String {
+pub(crate) fn plural(n: u32, word: &str) -> String {
     if n == 1 {
         word.to_string()
     } else {

@@ -421,6 +421,21 @@ pub(crate) async fn me_forget(State(state): State<AppState>, Form(form): Form<Fo
         );
         return page(StatusCode::UNPROCESSABLE_ENTITY, &html);
     }
+    // The workshops' own states first (their members' names and skills, through each workshop's actor): a
+    // failure there leaves the person's links in place, so that asking again finishes the work.
+    let workshops = match state.store.person_workshop_keys(&me).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "could not forget a person");
+            return unavailable();
+        }
+    };
+    for (workshop, key) in workshops {
+        if let Err(e) = state.relay.forget_member(&workshop, key).await {
+            tracing::error!(%workshop, error = %e, "could not forget a workshop's member");
+            return unavailable();
+        }
+    }
     match state.store.forget_person(&me).await {
         Ok(done) => {
             tracing::info!(participants = done.participants, "a person was forgotten");

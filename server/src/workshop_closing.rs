@@ -375,11 +375,12 @@ fn page(record: &WorkshopRecord, id: &str, token: &str, body: &str, status: Stat
     let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
     let main = format!(
         r#"<main class="page page--narrow"><p class="eyebrow">Closing question · {}</p><h1>{}</h1>
-<p><a href="/w/{}?t={}" data-testid="closing-workshop">← Back to the workshop</a></p>{body}</main>"#,
+<p><a href="/w/{}?t={}" data-testid="closing-workshop">← Back to the workshop</a></p>{body}{}</main>"#,
         html_escape(&record.spec.format.template_name),
         workshop_heading(&record.spec.format.goal),
         html_escape(id),
-        html_escape(token)
+        html_escape(token),
+        crate::workshop_files::person_link_form(id, token)
     );
     let mut response = crate::relay_page(&format!("Closing question: {title}"), Some("relay-forms.js"), &main);
     *response.status_mut() = status;

@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::store::WorkshopRecord;
 use crate::{AppState, ExportQuery};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tandem_core::session::{total_minutes, Capability, ParticipantKey, SessionId};
@@ -300,5 +300,68 @@ pub(crate) fn workshop_heading(goal: &str) -> String {
     match goal.trim() {
         "" => "Peer-coaching workshop".to_string(),
         goal => html_escape(goal),
+    }
+}
+
+/// The hidden form by which a workshop page the relay draws puts the workshop into the reader's history (issue 18):
+/// public/relay-forms.js sends it at once with the browser's personal key (`k`, drawn there the first time) and its
+/// key in the workshop (`w`, as the workshop page keeps it), in the body. Nothing is sent from a browser that has
+/// not joined the workshop.
+pub(crate) fn person_link_form(id: &str, token: &str) -> String {
+    format!(
+        r#"<form method="post" action="/w/{id}/person?t={token}" data-person data-member="{id}" hidden><input type="hidden" name="k"><input type="hidden" name="w"></form>"#,
+        id = html_escape(id),
+        token = html_escape(token)
+    )
+}
+
+/// [`person_link_form`]'s fields.
+#[derive(serde::Deserialize)]
+pub(crate) struct PersonLinkForm {
+    #[serde(default)]
+    k: String,
+    #[serde(default)]
+    w: String,
+}
+
+/// `POST /w/{id}/person?t=TOKEN`: links the member whose browser key is `w`, who joined through this link, to the
+/// person whose personal key is `k`. 204 once linked; 404 (and nothing stored) for any key or link that does not
+/// fit.
+pub(crate) async fn link_person(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+    Form(form): Form<PersonLinkForm>,
+) -> StatusCode {
+    let Some(person) = crate::me::person(&form.k) else {
+        return StatusCode::NOT_FOUND;
+    };
+    let record = match state.store.workshop(&id).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return StatusCode::NOT_FOUND,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a workshop");
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    };
+    let key = ParticipantKey(form.w);
+    let fits = record
+        .state
+        .member_by_key(&key)
+        .is_some_and(|m| !m.removed && record.capability_of(&query.t) == Some(m.capability));
+    if !fits {
+        return StatusCode::NOT_FOUND;
+    }
+    match state
+        .store
+        .link_person_workshop(&person, &id, &key, crate::relay::now_ms())
+        .await
+    {
+        Ok(true) => StatusCode::NO_CONTENT,
+        Ok(false) => StatusCode::NOT_FOUND,
+        Err(e) => {
+            tracing::error!(error = %e, "could not link a workshop to a history");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
     }
 }

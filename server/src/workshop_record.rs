@@ -3,8 +3,8 @@
 //! where the workshop lets the facilitator read notes), the chart of planned against actual time, the messages
 //! sent to every breakout, where the workshop has skills its knowledge-gap picture and the wants met, the closing
 //! question's answers (aggregated, from three on), who took part,
-//! and the Markdown download and Print. Plain HTML and one small script
-//! file (Print): none of it weighs on the workshop page's code.
+//! and the Markdown download and Print. Plain HTML and the relay pages' script
+//! (Print, and putting the workshop into the reader's history): none of it weighs on the workshop page's code.
 
 use crate::store::WorkshopRecord;
 use crate::workshop_files::{facilitators_record, html_escape};
@@ -129,9 +129,10 @@ pub(crate) async fn record_page(
     );
     crate::relay_page(
         &format!("Record: {title}"),
-        Some("print.js"),
+        Some("relay-forms.js"),
         &format!(
-            r#"<main class="page"><section class="card record" data-testid="workshop-record">{body}</section></main>"#
+            r#"<main class="page"><section class="card record" data-testid="workshop-record">{body}</section>{}</main>"#,
+            crate::workshop_files::person_link_form(&workshop, &query.t)
         ),
     )
 }

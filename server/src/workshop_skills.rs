@@ -104,13 +104,14 @@ pub(crate) async fn skills_page(
     if query.embed {
         // The workshop page's frame: the picture and the reasons, kept current by public/relay-forms.js.
         let main = format!(
-            r#"<div class="embed__main"><div data-live="reasons"{}>{reasons}</div>{}</div>"#,
+            r#"<div class="embed__main"><div data-live="reasons"{}>{reasons}</div>{}{}</div>"#,
             if capability == Capability::Host {
                 r#" data-every="2000""#
             } else {
                 ""
             },
-            picture_section(&record, &id, &query.t, false)
+            picture_section(&record, &id, &query.t, false),
+            crate::workshop_files::person_link_form(&id, &query.t)
         );
         let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
         return crate::relay_embed(&format!("Skills: {title}"), Some("relay-forms.js"), &main);
@@ -476,12 +477,13 @@ fn page(record: &WorkshopRecord, id: &str, token: &str, mine: &str, status: Stat
     let title = workshop_name(&record.spec.format.template_name, &record.spec.format.goal);
     let main = format!(
         r#"<main class="page skills-page"><p class="eyebrow">Workshop skills · {}</p><h1>{}</h1>
-<p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}{}</main>"#,
+<p><a href="/w/{}?t={}" data-testid="skills-back">← Back to the workshop</a></p>{mine}{}{}</main>"#,
         html_escape(&record.spec.format.template_name),
         workshop_heading(&record.spec.format.goal),
         html_escape(id),
         html_escape(token),
-        picture_section(record, id, token, true)
+        picture_section(record, id, token, true),
+        crate::workshop_files::person_link_form(id, token)
     );
     let mut response = crate::relay_page(&format!("Skills: {title}"), Some("relay-forms.js"), &main);
     *response.status_mut() = status;

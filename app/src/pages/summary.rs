@@ -180,6 +180,10 @@ fn SummaryView(summary: Summary, token: String, key: Option<String>) -> impl Int
                 }}
             </section>
 
+            // The kudos this viewer received (and, for the host, those shared with them): a part the relay draws
+            // (server/src/kudos.rs), which costs this page no code for it.
+            <iframe class="follow-up-frame" src=format!("/s/{id}/kudos?t={token}") title="Kudos" data-testid="kudos-frame"></iframe>
+
             <section class="card">
                 <h2>"Attendance"</h2>
                 <table class="attendance">

@@ -474,12 +474,14 @@ mod notes;
 mod notes_batch;
 mod people;
 mod people_data;
+mod people_workshops;
 mod workshop;
 
 pub use closing::Answered;
 pub use kudos::{Kudos, MAX_KUDOS, MAX_KUDOS_CHARS};
 pub use people::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
 pub use people_data::{Forgotten, PersonSession, TickError, Together, FORMER};
+pub use people_workshops::WorkshopEntry;
 pub use workshop::WorkshopRecord;
 
 #[cfg(test)]

@@ -120,12 +120,41 @@ impl Store {
         Ok(())
     }
 
+    /// The participant the person joined session `session` as (the strongest link's, where two devices joined
+    /// before they were linked), if they did.
+    pub async fn person_participant(
+        &self,
+        session: &SessionId,
+        person: &str,
+    ) -> Result<Option<ParticipantId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.capability FROM person_participants pp JOIN participants p \
+             ON p.session_id = pp.session_id AND p.id = pp.participant_id WHERE pp.person = ? AND pp.session_id = ?",
+        )
+        .bind(person)
+        .bind(&session.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut best: Option<(u8, ParticipantId)> = None;
+        for row in rows {
+            let capability: Capability = serde_json::from_value(serde_json::Value::String(row.get("capability")))?;
+            let id = ParticipantId(row.get::<u32, _>("id"));
+            if best.is_none_or(|(rank, _)| capability.rank() > rank) {
+                best = Some((capability.rank(), id));
+            }
+        }
+        Ok(best.map(|(_, id)| id))
+    }
+
     /// Whether the person joined any session (a key nobody used has no history).
     pub async fn knows_person(&self, person: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM person_participants WHERE person = ? LIMIT 1")
-            .bind(person)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT 1 FROM person_participants WHERE person = ?1 \
+             UNION ALL SELECT 1 FROM person_workshops WHERE person = ?1 LIMIT 1",
+        )
+        .bind(person)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.is_some())
     }
 

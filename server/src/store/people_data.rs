@@ -274,8 +274,24 @@ impl Store {
     /// "Forget me": the person's name becomes [`FORMER`] in every session they were in, the feedback and kudos they
     /// gave and their private drafts are deleted, and the link from their key to those sessions goes. Shared notes stay as
     /// they are (others wrote them too), and so do commitments.
+    /// In a workshop, the person was the same browser key in each of its breakouts: those they were in but whose
+    /// page never linked them are theirs too. Their member in the workshop's own state is the relay's to forget,
+    /// through the workshop's actor (`Relay::forget_member`), before this.
     pub async fn forget_person(&self, person: &str) -> Result<Forgotten, StoreError> {
         let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO person_participants (person, session_id, participant_id, linked_at) \
+             SELECT ?1, p.session_id, p.id, 0 FROM participants p JOIN sessions s ON s.id = p.session_id \
+             WHERE s.workshop_id IS NOT NULL AND (s.workshop_id, p.key) IN ( \
+             SELECT s2.workshop_id, p2.key FROM person_participants pp \
+             JOIN participants p2 ON p2.session_id = pp.session_id AND p2.id = pp.participant_id \
+             JOIN sessions s2 ON s2.id = pp.session_id WHERE pp.person = ?1 AND s2.workshop_id IS NOT NULL \
+             UNION SELECT workshop_id, member_key FROM person_workshops WHERE person = ?1) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(person)
+        .execute(&mut *tx)
+        .await?;
         const MINE: &str = "(session_id, {col}) IN (SELECT session_id, participant_id FROM person_participants \
                             WHERE person = ?)";
         let participants = sqlx::query(&format!(
@@ -308,6 +324,10 @@ impl Store {
         .await?
         .rows_affected();
         sqlx::query("DELETE FROM person_participants WHERE person = ?")
+            .bind(person)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM person_workshops WHERE person = ?")
             .bind(person)
             .execute(&mut *tx)
             .await?;

@@ -156,3 +156,54 @@ async fn the_summary_markdown_has_the_kudos_its_reader_may_see() {
     let (_, cems) = http_get(&md(&s.participant_link, 3)).await;
     assert!(!cems.contains("## Kudos"), "the giver does not: {cems}");
 }
+
+/// The summary page frames the same part: from the browser that took part (its participant key), or from another
+/// device by the personal key alone (a summary opened from `/me` there), which finds the participant it is linked
+/// to; a key linked to nobody in the session gets the empty 404.
+#[tokio::test]
+async fn the_summarys_part_shows_the_kudos_by_either_key() {
+    const BEN: &str = "ben-personal-key-1234567";
+    let server = TestServer::start().await;
+    let s = server.session("grow").await;
+    let (mut ana, _) = server.join(&s.host_link, "Ana", 1, None).await;
+    let (_ben, _) = server.join(&s.participant_link, "Ben", 2, None).await;
+    assert_eq!(kudos(&server, &s.host_link, 1, &give(2, "Clear summary")).await.0, 200);
+    let (id, token) = parts(&s.participant_link);
+    let follow_up = format!("{}/s/{id}/follow-up?t={token}", server.url());
+    assert_eq!(
+        http_post_form(&follow_up, &format!("k={BEN}&p={}", key(2))).await.0,
+        200
+    );
+    ana.send(&ClientMsg::EndSession).await;
+    ana.recv_until(|m| matches!(m, ServerMsg::Ended { .. })).await;
+
+    let url = format!("{}/s/{id}/kudos?t={token}", server.url());
+    let (status, frame) = http_get(&url).await;
+    assert_eq!(status, 200);
+    assert!(
+        frame.contains("data-person") && frame.contains(r#"data-swap="kudos""#),
+        "{frame}"
+    );
+    let (status, part) = http_post_form(&url, &format!("k={BEN}&p=")).await;
+    assert_eq!(status, 200, "{part}");
+    assert!(
+        part.contains("Clear summary") && part.contains("Share with the host"),
+        "{part}"
+    );
+    assert!(
+        part.contains(&format!(r#"name="k" value="{BEN}""#)),
+        "its forms carry the key: {part}"
+    );
+    let shared = server.state.store.kudos(&s.id).await.unwrap()[0].id;
+    let (status, part) = http_post_form(&url, &format!("k={BEN}&p=&step=share&id={shared}&shared=true")).await;
+    assert_eq!(status, 200);
+    assert!(part.contains("Shared with the host."), "{part}");
+    for fields in [
+        "k=somebody-else-key-1234&p=".to_string(),
+        "k=&p=".to_string(),
+        "k=short".to_string(),
+    ] {
+        let (status, part) = http_post_form(&url, &fields).await;
+        assert_eq!((status, part.contains("Clear summary")), (404, false), "{fields}");
+    }
+}

@@ -12,6 +12,7 @@ mod crash_loop;
 mod feedback;
 mod form_roles;
 mod history;
+mod history_workshops;
 mod http_limits;
 mod kudos;
 mod limits;

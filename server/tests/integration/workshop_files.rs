@@ -59,7 +59,7 @@ async fn the_record_downloads_as_markdown_for_the_facilitator_only() {
         html.contains("[click](http://evil)") && !html.contains("<a href=\"http://evil"),
         "{html}"
     );
-    assert!(html.contains("record.md?t=") && html.contains(r#"<script src="/print.js" defer></script>"#));
+    assert!(html.contains("record.md?t=") && html.contains(r#"<script src="/relay-forms.js" defer></script>"#));
     assert_eq!(http_get(&page(&w.observer_link)).await.0, 200);
     assert_eq!(http_get(&page(&w.participant_link)).await.0, 404);
 }

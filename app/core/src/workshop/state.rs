@@ -228,6 +228,18 @@ impl WorkshopState {
         self.members.iter().find(|m| &m.key == key)
     }
 
+    /// "Forget me" (issue 18): the member whose browser key is `key` keeps their place in the rounds, under `name`
+    /// and without the skills they gave. Whether anything changed.
+    pub fn forget_member(&mut self, key: &ParticipantKey, name: &str) -> bool {
+        let Some(member) = self.members.iter_mut().find(|m| &m.key == key) else {
+            return false;
+        };
+        let before = (member.name.clone(), member.skills.is_empty());
+        member.name = name.to_string();
+        member.skills = SkillAnswers::default();
+        before != (member.name.clone(), true)
+    }
+
     /// The round that is open, if any.
     pub fn open_round(&self) -> Option<&Round> {
         (self.stage == Stage::Breakouts).then(|| self.rounds.last()).flatten()

@@ -380,3 +380,32 @@ fn the_facilitators_choice_of_pairing_wins_over_tandems() {
     w.end(10).unwrap();
     assert!(w.set_pairing(&spec, Pairing::Random).unwrap_err().contains("ended"));
 }
+
+#[test]
+fn a_forgotten_member_keeps_their_place_without_their_name_or_skills() {
+    let mut spec = spec(2);
+    spec.skills = vec!["SQL".into(), "Rust".into()];
+    let (mut w, people) = with_people(2);
+    let answers = SkillAnswers::from_names(&[("SQL", None)], &["Rust"]);
+    w.set_skills(&spec, people[0], &answers).unwrap();
+    assert!(w.forget_member(&key(1), "A former participant"));
+    let member = w.member(people[0]).unwrap();
+    assert_eq!(
+        (member.name.as_str(), member.skills.is_empty()),
+        ("A former participant", true)
+    );
+    assert_eq!(
+        w.member_by_key(&key(1)).map(|m| m.id),
+        Some(people[0]),
+        "the same member, in the same rounds"
+    );
+    assert!(
+        !w.forget_member(&key(1), "A former participant"),
+        "twice changes nothing"
+    );
+    assert!(
+        !w.forget_member(&key(9), "A former participant"),
+        "nobody with that key"
+    );
+    assert_eq!(w.member(people[1]).unwrap().name, "P2");
+}

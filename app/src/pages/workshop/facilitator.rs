@@ -79,7 +79,7 @@ pub(super) fn Ended() -> impl IntoView {
     view! {
         <section class="card record" data-testid="workshop-record">
             <h2>"Record"</h2>
-            <p>"The rounds and groups with their time, the messages sent, who took part, and the closing question's answers."</p>
+            <p>"Rounds, groups and their times, messages sent, who took part, the closing answers."</p>
             <p class="controls">
                 <a class="button button--primary" href=record rel="external" data-testid="record-open">"Open the record"</a>
                 <a class="button" href=markdown download data-testid="record-markdown">"Download as Markdown"</a>

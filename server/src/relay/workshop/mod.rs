@@ -115,6 +115,13 @@ pub enum WorkshopMsg {
         /// Where the outcome goes.
         reply: tokio::sync::oneshot::Sender<skills::PairingReply>,
     },
+    /// "Forget me" (issue 18): the member with this browser key, renamed and without their skills (`skills.rs`).
+    Forget {
+        /// Their browser's key.
+        key: ParticipantKey,
+        /// Where the outcome goes.
+        reply: tokio::sync::oneshot::Sender<Result<(), super::RelayError>>,
+    },
     /// The next round's proposal with why each group was proposed, for the skills page (`skills.rs`).
     Explain {
         /// Where the answer goes: `None` without a proposal.
@@ -250,6 +257,9 @@ impl WorkshopActor {
             WorkshopMsg::Visiting { key } => self.visiting(&key),
             WorkshopMsg::SetPairing { how, reply } => {
                 let _ = reply.send(self.set_pairing(how).await);
+            }
+            WorkshopMsg::Forget { key, reply } => {
+                let _ = reply.send(self.forget(&key).await);
             }
             WorkshopMsg::Explain { reply } => {
                 let _ = reply.send(self.explain());

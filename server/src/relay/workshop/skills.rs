@@ -68,6 +68,23 @@ impl Relay {
         self.ask(id, |reply| WorkshopMsg::SetPairing { how, reply }).await?
     }
 
+    /// "Forget me" (issue 18) in workshop `id`: the member whose browser key is `key` is renamed "A former
+    /// participant" and their skills are deleted, through its actor (started if it does not run), so that its next
+    /// save cannot bring them back. A workshop that no longer exists has nothing to forget.
+    pub async fn forget_member(&self, id: &str, key: ParticipantKey) -> Result<(), RelayError> {
+        match self
+            .ask(id, |reply| WorkshopMsg::Forget {
+                key: key.clone(),
+                reply,
+            })
+            .await
+        {
+            Err(RelayError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+            Ok(done) => done,
+        }
+    }
+
     /// The next round's proposal of workshop `id`, if its actor runs and has one: each group's names in role order,
     /// and why it was proposed ([`tandem_core::workshop::matching::explain`]). For the facilitator's skills page.
     pub async fn proposal_explained(&self, id: &str) -> Option<Explained> {
@@ -117,6 +134,14 @@ impl WorkshopActor {
             })
             .collect();
         Some(explained)
+    }
+
+    pub(super) async fn forget(&mut self, key: &ParticipantKey) -> Result<(), RelayError> {
+        let mut next = self.record.state.clone();
+        if !next.forget_member(key, crate::store::FORMER) {
+            return Ok(());
+        }
+        self.adopt(next).await.map_err(|_| RelayError::Unavailable)
     }
 
     pub(super) async fn set_skills(&mut self, key: &ParticipantKey, answers: &SkillAnswers) -> SkillsReply {
