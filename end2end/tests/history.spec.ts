@@ -90,6 +90,11 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   allowConsoleErrors(/status of 422/);
   await anaPart.getByTestId("kudos-send").click();
   await expect(anaPart.getByTestId("kudos-error")).toHaveText("Write what they did.");
+  // A paste over 140 characters is refused with its length, never cut without a word, and kept to shorten.
+  await anaPart.getByTestId("kudos-text").fill("x".repeat(150));
+  await anaPart.getByTestId("kudos-send").click();
+  await expect(anaPart.getByTestId("kudos-error")).toHaveText("At most 140 characters: this one has 150.");
+  await expect(anaPart.getByTestId("kudos-text")).toHaveValue("x".repeat(150));
   await anaPart.getByTestId("kudos-to").selectOption({ label: "Ben" });
   await anaPart.getByTestId("kudos-text").fill("You summarised the options so clearly");
   await anaPart.getByTestId("kudos-send").click();

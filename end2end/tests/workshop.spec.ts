@@ -192,13 +192,14 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await expect(took).toContainText("you took part");
   await expect(took).toContainText("2 rounds, 2 with you in a breakout");
   await expect(took.getByTestId("me-entry")).toHaveCount(2);
-  await expect(people[0].getByTestId("me-history")).toContainText("One workshop, newest first");
+  await expect(took.getByTestId("me-entry").first().getByRole("heading")).toHaveText(/^Round 1 · breakout \d$/);
+  await expect(people[0].getByTestId("me-history")).toContainText("One workshop. Each opens as you saw it.");
   await expectAccessible(people[0]);
   await screenshots(people[0], "history-workshop");
   await page.goto("/me");
   const facilitated = page.getByTestId("me-workshop");
   await expect(facilitated).toContainText("you facilitated");
-  await expect(facilitated).toContainText("others took part");
+  await expect(facilitated).toContainText("7 people took part");
   await expect(facilitated.getByTestId("me-entry")).toHaveCount(0);
   await facilitated.getByRole("link", { name: /^Open the workshop's record/ }).click();
   await expect(page.getByTestId("record-rounds")).toBeVisible();

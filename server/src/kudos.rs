@@ -263,7 +263,7 @@ fn render(
                     body,
                     r#"<li data-testid="kudos-shared"><p class="kudos-list__text">“{}”</p><p class="hint">{} to {} · in {}</p></li>"#,
                     html_escape(&k.text),
-                    name(k.from),
+                    if k.from == me { "You".to_string() } else { name(k.from) },
                     name(k.to),
                     html_escape(&k.phase)
                 );
@@ -300,13 +300,15 @@ fn render(
         } else {
             " open"
         };
+        // No `maxlength` on the text: a longer paste is refused with its length and kept to be shortened, rather
+        // than cut without a word.
         let _ = write!(
             body,
             r#"<details class="kudos-give"{open}><summary data-testid="kudos-give">Give kudos</summary>
 <form method="post" action="{action}" data-swap="kudos" data-offline="kudos-status">{p}<input type="hidden" name="step" value="give">
 <label for="kudos-to">To</label> <select id="kudos-to" name="to" data-testid="kudos-to">{options}</select>
 <fieldset class="kudos-field"><legend class="sr-only">Kudos</legend><label for="kudos-text">For what they did <span class="optional">(up to {MAX_KUDOS_CHARS} characters)</span></label>
-<textarea id="kudos-text" name="text" rows="2" maxlength="{MAX_KUDOS_CHARS}" data-testid="kudos-text">{}</textarea>
+<textarea id="kudos-text" name="text" rows="2" data-testid="kudos-text">{}</textarea>
 <p class="field__error" role="alert" data-testid="kudos-error">{}</p></fieldset>
 <div class="me-search__row"><button class="button button--primary" type="submit" data-testid="kudos-send">Give kudos</button>
 <span class="hint">{given} of {MAX_KUDOS} given</span></div>

@@ -88,7 +88,7 @@ pub(crate) async fn me_history(State(state): State<AppState>, Form(form): Form<K
     let _ = write!(
         html,
         r#"<div data-testid="me-history">
-<p class="hint">{count}, newest first. Each opens as you saw it. Only this browser (and the devices you give its link to) can show this page.</p>
+<p class="hint">{count}. Each opens as you saw it. Only this browser (and the devices you give its link to) can show this page.</p>
 <section class="card" aria-labelledby="me-search-title">
 <h2 id="me-search-title">Search your sessions</h2>
 <form method="post" action="/me/search" class="me-search" data-swap="me-results" data-offline="me-search-status" role="search">

@@ -279,7 +279,7 @@ fn forget_part(html: &mut String, key: &str, error: &str) {
         r#"<details class="card me-forget" data-testid="me-forget"{open}><summary>Forget me</summary>
 <form method="post" action="/me/forget" data-swap="me-forget" data-offline="me-forget-status" data-offline-text="You are offline: nothing was deleted.">
 <input type="hidden" name="k" value="{key}">
-<p>Tandem then deletes the feedback and kudos you gave (the people who received them no longer see them) and your private drafts, shows you as “A former participant” in the summaries of the others, and forgets which sessions were yours: this page will be empty. Shared notes stay as they are, since others wrote them too. This cannot be undone.</p>
+<p>Tandem then deletes the feedback and kudos you gave (the people who received them no longer see them), the skills you picked in workshops and your private drafts, shows you as “A former participant” in the summaries of the others and in workshops' people lists and records, and forgets which sessions and workshops were yours: this page will be empty, and they do not come back if you open them again. Shared notes stay as they are, since others wrote them too. This cannot be undone.</p>
 <fieldset><legend class="sr-only">Confirm</legend><p class="field__error" role="alert" data-testid="me-forget-error">{error}</p>
 <label class="choice"><input type="checkbox" name="sure" value="true" data-testid="me-forget-sure"> I understand: forget me</label></fieldset>
 <button class="button button--danger" type="submit" data-testid="me-forget-confirm">Forget me</button>
@@ -443,7 +443,7 @@ pub(crate) async fn me_forget(State(state): State<AppState>, Form(form): Form<Fo
                 StatusCode::OK,
                 r#"<div data-testid="me-history"><section class="card" data-testid="me-forgotten" data-forget-key>
 <h2 tabindex="-1">You are forgotten</h2>
-<p>Your feedback and drafts are deleted, your name is gone from the others' summaries, and this browser no longer keeps your key. Sessions you join from now on start a new history.</p>
+<p>Your feedback, kudos, workshop skills and drafts are deleted, your name is gone from the others' summaries and from workshops, and this browser no longer keeps your key. Sessions you join from now on start a new history.</p>
 <p><a class="button button--primary" href="/">Start a session</a></p></section></div>"#,
             )
         }

@@ -9,7 +9,7 @@ use tandem_core::history::duration_label;
 use tandem_core::session::summary::format_utc;
 use tandem_core::session::Capability;
 
-/// "3 sessions and one workshop": what the timeline holds, said above it.
+/// "3 sessions and one workshop, newest first": what the timeline holds, said above it.
 pub(crate) fn timeline_count(entries: &[TimelineEntry], workshops: &[WorkshopEntry]) -> String {
     let alone = entries
         .iter()
@@ -32,11 +32,12 @@ pub(crate) fn timeline_count(entries: &[TimelineEntry], workshops: &[WorkshopEnt
             said(w, "workshop", "workshops")
         ),
     };
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default()
+    let order = if alone + workshops.len() > 1 {
+        ", newest first"
+    } else {
+        ""
+    };
+    capitalised(&text) + order
 }
 
 /// The timeline's items, newest first: each session, and each workshop with its breakouts (oldest first) inside.
@@ -59,7 +60,7 @@ pub(crate) fn timeline(html: &mut String, entries: &[TimelineEntry], workshops: 
     items.sort_by_key(|item| std::cmp::Reverse(item.0));
     for (_, item) in items {
         match item {
-            Item::Session(e) => timeline_entry(html, e),
+            Item::Session(e) => timeline_entry(html, e, false),
             Item::Workshop(w) => {
                 let mut breakouts: Vec<&TimelineEntry> = entries
                     .iter()
@@ -91,9 +92,14 @@ fn workshop_entry(html: &mut String, w: &WorkshopEntry, breakouts: &[&TimelineEn
         Capability::Participant => "you took part",
     };
     let state = if w.ended_at.is_some() { "ended" } else { "not ended" };
-    let people = match w.people.len() {
-        0 => "nobody else took part".to_string(),
-        n => format!("{n} {} took part", if n == 1 { "other" } else { "others" }),
+    // Those who ran or watched it did not take part themselves: "N people", not "N others".
+    let people = match (w.people.len(), w.capability) {
+        (0, Capability::Participant) => "nobody else took part".to_string(),
+        (0, _) => "nobody took part".to_string(),
+        (1, Capability::Participant) => "1 other took part".to_string(),
+        (1, _) => "1 person took part".to_string(),
+        (n, Capability::Participant) => format!("{n} others took part"),
+        (n, _) => format!("{n} people took part"),
     };
     let rounds = match (w.rounds, breakouts.len()) {
         (0, _) => "No rounds held".to_string(),
@@ -114,15 +120,16 @@ fn workshop_entry(html: &mut String, w: &WorkshopEntry, breakouts: &[&TimelineEn
     if !breakouts.is_empty() {
         html.push_str(r#"<ol class="me-timeline me-timeline--nested" aria-label="Your breakouts">"#);
         for e in breakouts {
-            timeline_entry(html, e);
+            timeline_entry(html, e, true);
         }
         html.push_str("</ol>");
     }
     html.push_str("</li>");
 }
 
-/// One session of the timeline.
-fn timeline_entry(html: &mut String, e: &TimelineEntry) {
+/// One session of the timeline; `in_workshop`: a breakout listed inside its workshop's entry, titled by its round and
+/// breakout (the workshop's goal is the entry's title above it).
+fn timeline_entry(html: &mut String, e: &TimelineEntry, in_workshop: bool) {
     let (href, open) = match e.ended_at {
         Some(_) => (format!("/s/{}/summary?t={}", e.session.0, e.token), "Open the summary"),
         None => (format!("/s/{}?t={}", e.session.0, e.token), "Open the session"),
@@ -138,15 +145,24 @@ fn timeline_entry(html: &mut String, e: &TimelineEntry) {
         names => format!("with {}", html_escape(&names.join(", "))),
     };
     let kind = match (&e.workshop, e.capability) {
-        (Some(_), _) => " · a breakout",
+        (Some(_), _) if in_workshop => "",
+        (Some(_), _) => " · a workshop's breakout",
         (None, Capability::Host) => " · you hosted",
         (None, Capability::Observer) => " · you observed",
         (None, Capability::Participant) => "",
     };
     // Titled by its goal, which tells sessions of one format apart; the format is then said below.
     let title = match e.goal.trim() {
+        _ if in_workshop => {
+            let part = e.format.rsplit_once(", ").map_or(e.format.as_str(), |(_, part)| part);
+            html_escape(&capitalised(part))
+        }
         "" => html_escape(&e.format),
         goal => html_escape(goal),
+    };
+    let format = match in_workshop {
+        true => String::new(),
+        false => format!("{} · ", html_escape(&e.format)),
     };
     let commitments = match (e.commitments, e.done) {
         (0, _) => "No commitments".to_string(),
@@ -158,10 +174,18 @@ fn timeline_entry(html: &mut String, e: &TimelineEntry) {
         html,
         r#"<li class="card me-entry" data-testid="me-entry">
 <h3 class="me-entry__title"><a href="{href}">{title}</a></h3>
-<p class="hint">{format} · {when} · {length} · {with}{kind}</p>
+<p class="hint">{format}{when} · {length} · {with}{kind}</p>
 <p>{commitments} · <a href="{href}" aria-label="{open}: {title}, {date}">{open}</a></p></li>"#,
         href = html_escape(&href),
-        format = html_escape(&e.format),
         date = format_utc(e.created_at),
     );
+}
+
+/// `text` with its first letter in capitals ("round 1 · breakout 2" → "Round 1 · breakout 2").
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -86,14 +86,18 @@ impl Store {
         if linked.is_some() {
             return Ok(());
         }
+        // A participant "Forget me" renamed stays forgotten: opening their session again in a browser that kept
+        // its participant key does not bring it back into a history.
         sqlx::query(
-            "INSERT INTO person_participants (person, session_id, participant_id, linked_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT DO NOTHING",
+            "INSERT INTO person_participants (person, session_id, participant_id, linked_at) \
+             SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM participants WHERE session_id = ?2 AND id = ?3 \
+             AND name = ?5) ON CONFLICT DO NOTHING",
         )
         .bind(person)
         .bind(&session.0)
         .bind(i64::from(id.0))
         .bind(now)
+        .bind(super::FORMER)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -42,7 +42,8 @@ impl Store {
         let Some(record) = self.workshop(workshop).await? else {
             return Ok(false);
         };
-        if record.state.member_by_key(key).is_none() {
+        // A member "Forget me" renamed stays forgotten (their browser still holds its key in the workshop).
+        if record.state.member_by_key(key).is_none_or(|m| m.name == super::FORMER) {
             return Ok(false);
         }
         let linked =
