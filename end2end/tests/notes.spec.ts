@@ -162,6 +162,8 @@ test("commitments are added, owned, ticked, removed and restored live for everyo
   await expect(ana.getByText("Write what will be done.")).toBeVisible();
 
   await ana.getByLabel("New commitment").fill("Shadow Ana's next design review");
+  // The observer (who only reads along) is not offered as an owner.
+  await expect(ana.getByLabel("Owner", { exact: true }).last().locator("option")).toHaveText(["No owner", "Ana (you)", "Ben"]);
   await ana.getByLabel("Owner", { exact: true }).last().selectOption({ label: "Ben" });
   await ana.getByLabel("Due date (optional)").fill("2026-12-11");
   await ana.getByLabel("New commitment").press("Enter");

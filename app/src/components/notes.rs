@@ -6,7 +6,7 @@ use crate::components::when::When;
 use crate::sync::{storage, LiveSession, NotesStatus};
 use leptos::prelude::*;
 use tandem_core::notes::{clean_text, is_date, Commitment, CommitmentField, MAX_COMMITMENT_CHARS};
-use tandem_core::session::{NoteSection, ParticipantId};
+use tandem_core::session::{Capability, NoteSection, ParticipantId};
 
 /// The note sections of the current phase, with who is in each and whether everything is saved.
 #[component]
@@ -256,7 +256,8 @@ fn owner_options(live: LiveSession, selected: Option<ParticipantId>) -> impl Int
     let me = live.me.get_untracked();
     view! {
         <option value="" selected=selected.is_none()>"No owner"</option>
-        {people.into_iter().map(|p| {
+        // Observers only read along: nobody makes them own a commitment (one already theirs stays shown).
+        {people.into_iter().filter(|p| p.capability != Capability::Observer || selected == Some(p.id)).map(|p| {
             let label = if Some(p.id) == me { format!("{} (you)", p.name) } else { p.name.clone() };
             view! { <option value=p.id.0.to_string() selected=selected == Some(p.id)>{label}</option> }
         }).collect_view()}

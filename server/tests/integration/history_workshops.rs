@@ -136,7 +136,10 @@ async fn workshops_are_in_the_history_and_forget_me_clears_the_members_skills() 
     // key brings nothing back.
     const ANA_AGAIN: &str = "ana-new-personal-key-1234";
     assert_eq!(link(&server, &w, &w.participant_link, ANA_AGAIN, 1).await, 404);
-    assert_eq!(http_post_form(&url, &format!("k={ANA_AGAIN}&p={}", key(1))).await.0, 200);
+    assert_eq!(
+        http_post_form(&url, &format!("k={ANA_AGAIN}&p={}", key(1))).await.0,
+        200
+    );
     assert_eq!(me(&server, ANA_AGAIN).await.0, 404, "still forgotten");
     let (_, page_fay) = me(&server, FAY).await;
     assert!(page_fay.contains(&format!("/w/{}/record?t=", w.id)), "{page_fay}");
