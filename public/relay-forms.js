@@ -106,12 +106,16 @@ document.addEventListener("submit", async (event) => {
   target.replaceWith(placed);
   // A form that stays (the search above its results) can be sent again.
   for (const button of buttons) button.disabled = false;
-  // "Forget me" done: this browser no longer keeps the personal key.
+  // "Forget me" done: this browser forgets too. The personal key, and which participant it was in each session and
+  // workshop (reopening one then joins as someone new, and brings nothing back into a history), with the private
+  // and feedback drafts kept here. Shared notes not yet sent stay (`tandem.notes.*`: others wrote them too), and so
+  // do the links of the sessions this browser created (`tandem.recent`).
   if (placed.querySelector("[data-forget-key]")) {
     try {
-      localStorage.removeItem("tandem.person");
+      const mine = /^tandem\.(person$|identity\.|workshop\.|private\.|draft\.)/;
+      for (const name of Object.keys(localStorage)) if (mine.test(name)) localStorage.removeItem(name);
     } catch {
-      // Storage disabled: there was no key kept.
+      // Storage disabled: there was nothing kept.
     }
   }
   // A form the script sent by itself (a page's part loading) leaves the focus where the person is (typing in the

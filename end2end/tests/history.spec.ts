@@ -225,6 +225,13 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await expect(phone.getByTestId("me-entry")).toHaveCount(2);
 
   // Forget me, from the phone: asked to confirm first, then forgotten on both devices.
+  await phone.evaluate(() => {
+    localStorage.setItem("tandem.identity.s1", JSON.stringify({ key: "k", name: "Ben" }));
+    localStorage.setItem("tandem.workshop.w1", JSON.stringify({ key: "k", name: "Ben" }));
+    localStorage.setItem("tandem.draft.s1.2", "{}");
+    localStorage.setItem("tandem.private.s1", "{}");
+    localStorage.setItem("tandem.recent", "[]");
+  });
   await phone.getByTestId("me-forget").locator("summary").click();
   await phone.getByTestId("me-forget-confirm").click();
   await expect(phone.getByTestId("me-forget-error")).toHaveText("Tick the box to confirm: nothing was deleted.");
@@ -232,6 +239,9 @@ test("a session comes back on /me: search, a commitment ticked, ratings, another
   await phone.getByTestId("me-forget-confirm").click();
   await expect(phone.getByTestId("me-forgotten")).toContainText("You are forgotten");
   expect(await phone.evaluate(() => localStorage.getItem("tandem.person"))).toBeNull();
+  // The phone forgets which participant it was where (reopening a session joins as someone new), and its drafts;
+  // the links of sessions it created stay.
+  expect(await phone.evaluate(() => Object.keys(localStorage).sort())).toEqual(["tandem.recent"]);
   await openHistory(phone);
   await expect(phone.getByTestId("me-empty")).toBeVisible();
   // Ben's desktop still holds the key, which the relay no longer knows: the same empty state (a 404).

@@ -37,6 +37,8 @@ pub(crate) fn commitments_part(html: &mut String, sessions: &[PersonSession], ke
     let today = &format_utc(now_ms())[..10];
     let mut open: Vec<(&PersonSession, &tandem_core::notes::Commitment)> = sessions
         .iter()
+        // An observer read along: the commitments of what they only watched are the others' to tick.
+        .filter(|s| !s.observed)
         .flat_map(|s| s.commitments.iter().filter(|c| !c.done).map(move |c| (s, c)))
         .collect();
     open.sort_by(|(_, a), (_, b)| {

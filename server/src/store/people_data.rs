@@ -13,6 +13,8 @@ pub struct PersonSession {
     pub ended_at: Option<Millis>,
     /// The participants this person was in it (usually one).
     pub me: Vec<ParticipantId>,
+    /// Only through an observer's link: they read along, and tick none of its commitments.
+    pub observed: bool,
     /// Everyone's names.
     pub names: BTreeMap<ParticipantId, String>,
     /// The feedback this person gave or received.
@@ -80,8 +82,10 @@ impl Store {
     /// Every session of the person, newest first, with the notes when `notes` is set.
     pub async fn person_sessions(&self, person: &str, notes: bool) -> Result<Vec<PersonSession>, StoreError> {
         let rows = sqlx::query(
-            "SELECT s.id, s.spec, s.ended_at, pp.participant_id FROM person_participants pp \
-             JOIN sessions s ON s.id = pp.session_id WHERE pp.person = ? ORDER BY s.created_at DESC, s.id",
+            "SELECT s.id, s.spec, s.ended_at, pp.participant_id, p.capability FROM person_participants pp \
+             JOIN sessions s ON s.id = pp.session_id \
+             JOIN participants p ON p.session_id = pp.session_id AND p.id = pp.participant_id \
+             WHERE pp.person = ? ORDER BY s.created_at DESC, s.id",
         )
         .bind(person)
         .fetch_all(&self.pool)
@@ -91,8 +95,10 @@ impl Store {
         for row in rows {
             let id: String = row.get("id");
             let me = ParticipantId(row.get::<i64, _>("participant_id") as u32);
+            let observer = row.get::<&str, _>("capability") == "observer";
             if let Some(&i) = at.get(&id) {
                 sessions[i].me.push(me);
+                sessions[i].observed &= observer;
                 continue;
             }
             at.insert(id, sessions.len());
@@ -100,6 +106,7 @@ impl Store {
                 spec: serde_json::from_str(row.get("spec"))?,
                 ended_at: row.get("ended_at"),
                 me: vec![me],
+                observed: observer,
                 names: BTreeMap::new(),
                 feedback: Vec::new(),
                 commitments: Vec::new(),
@@ -245,7 +252,9 @@ impl Store {
         let allowed = sqlx::query(
             "SELECT 1 FROM commitments c JOIN sessions s ON s.id = c.session_id \
              WHERE c.session_id = ?1 AND c.id = ?2 AND s.ended_at IS NOT NULL \
-             AND EXISTS (SELECT 1 FROM person_participants pp WHERE pp.person = ?3 AND pp.session_id = ?1)",
+             AND EXISTS (SELECT 1 FROM person_participants pp JOIN participants p \
+             ON p.session_id = pp.session_id AND p.id = pp.participant_id \
+             WHERE pp.person = ?3 AND pp.session_id = ?1 AND p.capability <> 'observer')",
         )
         .bind(&session.0)
         .bind(id)

@@ -292,10 +292,16 @@ async fn ticks_from_me_and_forget_me_change_exactly_what_they_say() {
         "s1",
         "",
         100,
-        &[("Ana", Capability::Participant), ("Ben", Capability::Participant)],
+        &[
+            ("Ana", Capability::Participant),
+            ("Ben", Capability::Participant),
+            ("Cy", Capability::Observer),
+        ],
     )
     .await;
     session(&store, "s2", "", 200, &[("Ben", Capability::Participant)]).await;
+    let cy = person_hash(&ParticipantKey("cy-personal-key-0123456789".into()));
+    store.link_person(&sid("s1"), ParticipantId(3), &cy, 1).await.unwrap();
     store.link_person(&sid("s1"), ParticipantId(1), &ana, 1).await.unwrap();
     store.link_person(&sid("s1"), ParticipantId(2), &ben, 1).await.unwrap();
     store.link_person(&sid("s2"), ParticipantId(1), &ben, 1).await.unwrap();
@@ -360,6 +366,14 @@ async fn ticks_from_me_and_forget_me_change_exactly_what_they_say() {
         store.tick_commitment(&ana, &sid("s1"), "nope", true, 20).await,
         Err(TickError::NotYours)
     ));
+    // An observer read along: the session is in their history, its commitments are not theirs to tick.
+    assert!(matches!(
+        store.tick_commitment(&cy, &sid("s1"), "c1", true, 20).await,
+        Err(TickError::NotYours)
+    ));
+    let cys = store.person_sessions(&cy, false).await.unwrap();
+    assert!(cys.len() == 1 && cys[0].observed);
+    assert!(!store.person_sessions(&ana, false).await.unwrap()[0].observed);
     assert_eq!(
         found(&store, &ben, "anagram").await,
         vec![("s1".into(), "feedback".into())]
@@ -406,7 +420,7 @@ async fn ticks_from_me_and_forget_me_change_exactly_what_they_say() {
     let people = store.participants(&sid("s1")).await.unwrap();
     assert_eq!(
         people.iter().map(|p| p.view.name.as_str()).collect::<Vec<_>>(),
-        [FORMER, "Ben"]
+        [FORMER, "Ben", "Cy"]
     );
     let left: Vec<String> = store
         .feedback(&sid("s1"))
