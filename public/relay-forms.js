@@ -18,6 +18,9 @@
 //    sent as `also`, and its history merged) and takes the key out of the address. Without a key: the empty state.
 // 7. `time[data-local]` shows its UTC time in the reader's own time zone.
 // 8. `[data-print]` buttons print the page (the workshop's record).
+// 9. The workshop's join screen keeps "N people have joined" up to date every 5 s by reading the same page again,
+//    without reloading it (a reload would move a screen reader, and a timed refresh is an accessibility fault). Once
+//    the workshop has ended, the screen shows so (no code to scan any more) and stops asking.
 for (const form of document.querySelectorAll("form[data-workshop]")) {
   let me = null;
   try {
@@ -323,3 +326,24 @@ for (const form of document.querySelectorAll("form[data-person]")) {
 document.addEventListener("click", (e) => {
   if (e.target.closest("[data-print]")) window.print();
 });
+
+const joinCount = document.querySelector("[data-testid=join-count]");
+if (joinCount) {
+  const timer = setInterval(async () => {
+    try {
+      const response = await fetch(location.href, { cache: "no-store" });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const ended = page.querySelector("[data-testid=join-screen]");
+      if (ended && !ended.querySelector("img") && document.querySelector("[data-testid=join-screen] img")) {
+        document.querySelector("[data-testid=join-screen]").replaceWith(document.importNode(ended, true));
+        clearInterval(timer);
+        return;
+      }
+      const next = page.querySelector("[data-testid=join-count]");
+      if (next && next.textContent !== joinCount.textContent) joinCount.textContent = next.textContent;
+    } catch {
+      // Offline for a moment: the next round tries again.
+    }
+  }, 5000);
+}

@@ -53,6 +53,11 @@ test("a facilitator runs a workshop with seven people", async ({ page, browser }
   await expect(screen.getByTestId("join-count")).toHaveText("7 people have joined", { timeout: 15_000 });
   await expectAccessible(screen);
   await screenshots(screen, "workshop-join-screen");
+  // The facilitator's own browser showed the join screen: the workshop is in their history from now on.
+  const history = await page.context().newPage();
+  await history.goto("/me");
+  await expect(history.getByTestId("me-workshop")).toContainText("not ended · you facilitated");
+  await history.close();
 
   // The lobby fills live on the facilitator's page.
   await expect(page.getByTestId("people").locator("li")).toHaveCount(7);

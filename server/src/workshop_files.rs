@@ -104,9 +104,10 @@ pub(crate) async fn record_markdown_file(
 
 /// `GET /w/{id}/join?t=HOST_TOKEN`: the join screen a facilitator projects, a page of its own (opened in a window
 /// of its own, to drag onto the projector): the participant link in large type, its QR code, and how many people
-/// have joined, brought up to date every 5 s (by `public/join-screen.js`, which reads this page again). Plain HTML
+/// have joined, brought up to date every 5 s (by `public/relay-forms.js`, which reads this page again). Plain HTML
 /// and a few lines of script: it needs no code in any page. Only the facilitator's link
-/// opens it: it shows the participant link.
+/// opens it: it shows the participant link. Opened in the facilitator's own browser, it puts the workshop into their
+/// history ([`person_link_form`]).
 pub(crate) async fn join_screen(
     State(state): State<AppState>,
     Path(workshop): Path<String>,
@@ -148,8 +149,11 @@ pub(crate) async fn join_screen(
     };
     crate::relay_page(
         "Join the workshop",
-        Some("join-screen.js"),
-        &format!(r#"<main class="join-screen" data-testid="join-screen">{body}</main>"#),
+        Some("relay-forms.js"),
+        &format!(
+            r#"<main class="join-screen" data-testid="join-screen">{body}</main>{}"#,
+            person_link_form(&workshop, &query.t)
+        ),
     )
 }
 

@@ -53,6 +53,15 @@ async fn workshops_are_in_the_history_and_forget_me_clears_the_members_skills() 
     let url = format!("{}/s/{id}/follow-up?t={token}", server.url());
     assert_eq!(http_post_form(&url, &format!("k={ANA}&p={}", key(1))).await.0, 200);
 
+    // The relay's workshop pages carry the form that links the reader's browser (public/relay-forms.js sends it).
+    for page in ["join", "record", "skills", "closing"] {
+        let (_, html) = http_get(&beside(&w.host_link, page)).await;
+        assert!(html.contains(&format!(r#"data-member="{}""#, w.id)), "{page}: {html}");
+        assert!(
+            html.contains(r#"<script src="/relay-forms.js" defer></script>"#),
+            "{page}"
+        );
+    }
     // The facilitator, who is in no breakout, through a workshop page of the relay's. Keys or links that do not fit
     // link nothing: the same 404.
     assert_eq!(link(&server, &w, &w.host_link, "short", 0).await, 404);
