@@ -10,10 +10,12 @@ use axum::extract::{Form, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
-use tandem_core::history_export::{Export, ExportCommitment, ExportFeedback, ExportKudos, ExportSession};
+use tandem_core::history_export::{
+    Export, ExportCommitment, ExportFeedback, ExportKudos, ExportSession, ExportWorkshop,
+};
 use tandem_core::history_growth::{average_label, growth, growth_svg, Rating};
 use tandem_core::session::summary::format_utc;
-use tandem_core::session::{Answer, FieldKind, SessionId};
+use tandem_core::session::{Answer, Capability, FieldKind, SessionId};
 
 /// Most open commitments listed (the most pressing).
 const MAX_OPEN: usize = 50;
@@ -292,12 +294,33 @@ fn forget_part(html: &mut String, key: &str, error: &str) {
 /// `POST /me/export` (`format`: `md` or `json`): the whole history as a file to download.
 pub(crate) async fn me_export(State(state): State<AppState>, Form(form): Form<KeyForm>) -> Response {
     let Some(me) = person(&form.k) else { return empty() };
-    let sessions = match state.store.person_sessions(&me, true).await {
-        Ok(s) if s.is_empty() => return empty(),
-        Ok(s) => s,
-        Err(e) => return read_failed(e),
+    let (sessions, workshops) = match (
+        state.store.person_sessions(&me, true).await,
+        state.store.person_workshops(&me).await,
+    ) {
+        (Ok(s), Ok(w)) if s.is_empty() && w.is_empty() => return empty(),
+        (Ok(s), Ok(w)) => (s, w),
+        (Err(e), _) | (_, Err(e)) => return read_failed(e),
     };
-    let export = export_of(&sessions, now_ms());
+    let mut export = export_of(&sessions, now_ms());
+    export.workshops = workshops
+        .into_iter()
+        .map(|w| ExportWorkshop {
+            you: match w.capability {
+                Capability::Host => "facilitated",
+                Capability::Participant => "took part",
+                Capability::Observer => "observed",
+            }
+            .to_string(),
+            id: w.id,
+            format: w.format,
+            goal: w.goal,
+            created_at: w.created_at,
+            ended_at: w.ended_at,
+            rounds: w.rounds,
+            people: w.people,
+        })
+        .collect();
     let (body, kind, name) = if form.format == "json" {
         match serde_json::to_string_pretty(&export) {
             Ok(json) => (json, "application/json; charset=utf-8", "tandem-history.json"),
@@ -398,6 +421,7 @@ fn export_of(sessions: &[PersonSession], now: i64) -> Export {
                     .collect(),
             })
             .collect(),
+        workshops: Vec::new(),
     }
 }
 

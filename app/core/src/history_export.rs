@@ -13,6 +13,30 @@ pub struct Export {
     pub exported_at: Millis,
     /// Newest first.
     pub sessions: Vec<ExportSession>,
+    /// The workshops, newest first (their breakouts are among the sessions).
+    #[serde(default)]
+    pub workshops: Vec<ExportWorkshop>,
+}
+
+/// One workshop the person took part in, facilitated or observed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportWorkshop {
+    /// Its id.
+    pub id: String,
+    /// The breakouts' format.
+    pub format: String,
+    /// Its goal (may be empty).
+    pub goal: String,
+    /// When it was created.
+    pub created_at: Millis,
+    /// When it ended.
+    pub ended_at: Option<Millis>,
+    /// "facilitated", "took part" or "observed".
+    pub you: String,
+    /// Rounds held.
+    pub rounds: usize,
+    /// The others who took part.
+    pub people: Vec<String>,
 }
 
 /// One session as its participant may see it.
@@ -93,6 +117,28 @@ impl Export {
                 "sessions"
             }
         );
+        if !self.workshops.is_empty() {
+            md.push_str("\n## Workshops\n\n");
+            for w in &self.workshops {
+                let goal = match w.goal.trim() {
+                    "" => "Peer-coaching workshop",
+                    goal => goal,
+                };
+                md.push_str(&format!(
+                    "- {} ({}), {}: you {}; {} {}; {}\n",
+                    text(goal),
+                    text(&w.format),
+                    format_utc(w.created_at),
+                    w.you,
+                    w.rounds,
+                    if w.rounds == 1 { "round" } else { "rounds" },
+                    match w.people.is_empty() {
+                        true => "nobody else took part".to_string(),
+                        false => format!("with {}", text(&w.people.join(", "))),
+                    }
+                ));
+            }
+        }
         for s in &self.sessions {
             md.push_str(&format!("\n## {}, {}\n\n", text(&s.format), format_utc(s.created_at)));
             if !s.goal.trim().is_empty() {
@@ -187,8 +233,22 @@ mod tests {
                     at: 60_000,
                 }],
             }],
+            workshops: vec![ExportWorkshop {
+                id: "w1".into(),
+                format: "GROW".into(),
+                goal: String::new(),
+                created_at: 0,
+                ended_at: Some(60_000),
+                you: "facilitated".into(),
+                rounds: 2,
+                people: vec!["Ana".into(), "B*n".into()],
+            }],
         };
         let md = export.to_markdown();
+        assert!(
+            md.contains("## Workshops\n\n- Peer-coaching workshop (GROW), 1970-01-01 00:00 UTC: you facilitated; 2 rounds; with Ana, B\\*n\n"),
+            "{md}"
+        );
         assert!(md.starts_with("# Your Tandem history\n\nExported 1970-01-01 00:00 UTC. 1 session"));
         assert!(md.contains("- Goal: \\# not a heading"), "{md}");
         assert!(md.contains("\\<img src=x\\>"), "{md}");

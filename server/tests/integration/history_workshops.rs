@@ -96,6 +96,16 @@ async fn workshops_are_in_the_history_and_forget_me_clears_the_members_skills() 
         page_fay.contains(&format!("/w/{}?t=", w.id)),
         "open while it runs: {page_fay}"
     );
+    // The facilitator's download has the workshop too (it has no session of theirs).
+    let export = format!("{}/me/export", server.url());
+    let (status, md) = http_post_form(&export, &format!("k={FAY}&format=md")).await;
+    assert_eq!(status, 200, "{md}");
+    assert!(
+        md.contains("## Workshops") && md.contains("you facilitated; 1 round; with Ana, Ben"),
+        "{md}"
+    );
+    let (_, json) = http_post_form(&export, &format!("k={FAY}&format=json")).await;
+    assert!(json.contains(r#""you": "facilitated""#), "{json}");
     let (status, page_ana) = me(&server, ANA).await;
     assert_eq!(status, 200, "{page_ana}");
     assert!(
