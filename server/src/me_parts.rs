@@ -15,7 +15,7 @@ use tandem_core::history_export::{
 };
 use tandem_core::history_growth::{average_label, growth, growth_svg, Rating};
 use tandem_core::session::summary::format_utc;
-use tandem_core::session::{Answer, Capability, FieldKind, SessionId};
+use tandem_core::session::{Answer, FieldKind, SessionId};
 
 /// Most open commitments listed (the most pressing).
 const MAX_OPEN: usize = 50;
@@ -306,12 +306,7 @@ pub(crate) async fn me_export(State(state): State<AppState>, Form(form): Form<Ke
     export.workshops = workshops
         .into_iter()
         .map(|w| ExportWorkshop {
-            you: match w.capability {
-                Capability::Host => "facilitated",
-                Capability::Participant => "took part",
-                Capability::Observer => "observed",
-            }
-            .to_string(),
+            you: w.role().to_string(),
             id: w.id,
             format: w.format,
             goal: w.goal,

@@ -9,16 +9,16 @@ use tandem_core::history::duration_label;
 use tandem_core::session::summary::format_utc;
 use tandem_core::session::Capability;
 
+/// Whether session `e` is a breakout of one of `workshops`: then it is listed inside that workshop's entry.
+fn in_listed_workshop(e: &TimelineEntry, workshops: &[WorkshopEntry]) -> bool {
+    e.workshop
+        .as_ref()
+        .is_some_and(|w| workshops.iter().any(|x| &x.id == w))
+}
+
 /// "3 sessions and one workshop, newest first": what the timeline holds, said above it.
 pub(crate) fn timeline_count(entries: &[TimelineEntry], workshops: &[WorkshopEntry]) -> String {
-    let alone = entries
-        .iter()
-        .filter(|e| {
-            !e.workshop
-                .as_ref()
-                .is_some_and(|w| workshops.iter().any(|x| &x.id == w))
-        })
-        .count();
+    let alone = entries.iter().filter(|e| !in_listed_workshop(e, workshops)).count();
     let said = |n: usize, one: &str, many: &str| match n {
         1 => format!("one {one}"),
         n => format!("{n} {many}"),
@@ -46,14 +46,9 @@ pub(crate) fn timeline(html: &mut String, entries: &[TimelineEntry], workshops: 
         Session(&'a TimelineEntry),
         Workshop(&'a WorkshopEntry),
     }
-    let in_workshop = |e: &TimelineEntry| {
-        e.workshop
-            .as_ref()
-            .is_some_and(|w| workshops.iter().any(|x| &x.id == w))
-    };
     let mut items: Vec<(i64, Item)> = entries
         .iter()
-        .filter(|e| !in_workshop(e))
+        .filter(|e| !in_listed_workshop(e, workshops))
         .map(|e| (e.created_at, Item::Session(e)))
         .chain(workshops.iter().map(|w| (w.created_at, Item::Workshop(w))))
         .collect();
@@ -86,11 +81,7 @@ fn workshop_entry(html: &mut String, w: &WorkshopEntry, breakouts: &[&TimelineEn
         "" => "Peer-coaching workshop".to_string(),
         goal => html_escape(goal),
     };
-    let role = match w.capability {
-        Capability::Host => "you facilitated",
-        Capability::Observer => "you observed",
-        Capability::Participant => "you took part",
-    };
+    let role = w.role();
     let state = if w.ended_at.is_some() { "ended" } else { "not ended" };
     // Those who ran or watched it did not take part themselves: "N people", not "N others".
     let people = match (w.people.len(), w.capability) {
@@ -110,7 +101,7 @@ fn workshop_entry(html: &mut String, w: &WorkshopEntry, breakouts: &[&TimelineEn
         html,
         r#"<li class="card me-entry me-entry--workshop" data-testid="me-workshop">
 <h3 class="me-entry__title"><a href="{href}">{title}</a></h3>
-<p class="hint">Workshop · {format} · {when} · {state} · {role} · {people}</p>
+<p class="hint">Workshop · {format} · {when} · {state} · you {role} · {people}</p>
 <p>{rounds} · <a href="{href}" aria-label="{open}: {title}, {date}">{open}</a></p>"#,
         href = html_escape(&href),
         format = html_escape(&w.format),

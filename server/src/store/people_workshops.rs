@@ -29,6 +29,17 @@ pub struct WorkshopEntry {
     pub people: Vec<String>,
 }
 
+impl WorkshopEntry {
+    /// What this person did in it, after "you": "facilitated", "took part" or "observed".
+    pub fn role(&self) -> &'static str {
+        match self.capability {
+            Capability::Host => "facilitated",
+            Capability::Participant => "took part",
+            Capability::Observer => "observed",
+        }
+    }
+}
+
 impl Store {
     /// Links the member whose browser key is `key` in workshop `workshop` to the person whose key hashes to
     /// `person` (nothing when already linked). False when the workshop has no such member.
@@ -90,49 +101,42 @@ impl Store {
 
     /// The timeline's workshops, newest first.
     pub async fn person_workshops(&self, person: &str) -> Result<Vec<WorkshopEntry>, StoreError> {
-        let mut entries: Vec<WorkshopEntry> = Vec::new();
+        // Each workshop once, with every key this person joined it as (two devices before they were linked).
+        let mut keys: std::collections::BTreeMap<String, Vec<ParticipantKey>> = std::collections::BTreeMap::new();
         for (id, key) in self.person_workshop_keys(person).await? {
+            keys.entry(id).or_default().push(key);
+        }
+        let mut entries: Vec<WorkshopEntry> = Vec::new();
+        for (id, mine) in keys {
             let Some(record) = self.workshop(&id).await? else {
                 continue;
             };
-            let Some(member) = record.state.member_by_key(&key).cloned() else {
+            let members = record.state.members.iter();
+            // The strongest link this person used in it.
+            let Some(capability) = members
+                .clone()
+                .filter(|m| mine.contains(&m.key))
+                .map(|m| m.capability)
+                .max_by_key(|c| c.rank())
+            else {
                 continue;
             };
-            let created = sqlx::query("SELECT created_at FROM workshops WHERE id = ?")
-                .bind(&id)
-                .fetch_one(&self.pool)
-                .await?
-                .get::<Millis, _>("created_at");
-            let token = |c: Capability| match c {
+            let token = match capability {
                 Capability::Host => record.host_token.clone(),
                 Capability::Participant => record.participant_token.clone(),
                 Capability::Observer => record.observer_token.clone(),
             };
-            // Two members of one workshop (two devices before they were linked): one entry, the stronger link.
-            if let Some(e) = entries.iter_mut().find(|e| e.id == id) {
-                if member.capability.rank() > e.capability.rank() {
-                    e.capability = member.capability;
-                    e.token = token(member.capability);
-                }
-                e.people.retain(|name| name != &member.name);
-                continue;
-            }
-            let others = |m: &&Member| m.key != key && !m.removed && m.capability == Capability::Participant;
+            let others = |m: &&Member| !mine.contains(&m.key) && !m.removed && m.capability == Capability::Participant;
             entries.push(WorkshopEntry {
-                created_at: created,
+                // Its format's spec is made in the request that creates the workshop.
+                created_at: record.spec.format.created_at,
                 ended_at: record.state.ended_at,
                 format: record.spec.format.template_name.clone(),
                 goal: record.spec.format.goal.clone(),
-                capability: member.capability,
-                token: token(member.capability),
+                capability,
+                token,
                 rounds: record.state.rounds.len(),
-                people: record
-                    .state
-                    .members
-                    .iter()
-                    .filter(others)
-                    .map(|m| m.name.clone())
-                    .collect(),
+                people: members.filter(others).map(|m| m.name.clone()).collect(),
                 id,
             });
         }
