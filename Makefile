@@ -98,9 +98,10 @@ lint:
 	cargo clippy -p app --all-targets --features ssr -- -D warnings
 	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-# Every wait in the tests is bounded; the timeout is a last guard so that a hang fails fast with its output.
+# Every wait in the tests is bounded; the timeout is a last guard so that a hang fails fast with its output. The
+# store's tests run on SQLite and on a throwaway PostgreSQL cluster (.ci/with-postgres installs and starts it).
 unit:
-	timeout --foreground 40m cargo test -p tandem-core -p app -p server -p tandem-load
+	.ci/with-postgres timeout --foreground 40m cargo test -p tandem-core -p app -p server -p tandem-load
 
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).

@@ -19,7 +19,7 @@ use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use std::fmt::Write as _;
-use tandem_core::history::{fts_query, marked, MAX_QUERY_CHARS};
+use tandem_core::history::{marked, search_words, MAX_QUERY_CHARS};
 use tandem_core::session::summary::format_utc;
 use tandem_core::session::{Millis, ParticipantKey};
 
@@ -122,10 +122,10 @@ pub(crate) async fn me_search(State(state): State<AppState>, Form(form): Form<Ke
         Err(e) => return search_failed(e),
     }
     let shown: String = form.q.trim().chars().take(MAX_QUERY_CHARS).collect();
-    let Some(query) = fts_query(&form.q) else {
+    if search_words(&form.q).is_empty() {
         return results(r#"<p role="status" class="hint">Type a word to search for.</p>"#);
-    };
-    let hits = match state.store.search(&me, &query).await {
+    }
+    let hits = match state.store.search(&me, &form.q).await {
         Ok(hits) => hits,
         Err(e) => return search_failed(e),
     };

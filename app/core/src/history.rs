@@ -44,6 +44,24 @@ pub fn fts_query(query: &str) -> Option<String> {
     Some(terms.join(" "))
 }
 
+/// The same search as [`fts_query`] for PostgreSQL (`to_tsquery('simple', …)`): every word, each of two characters
+/// or more also as a prefix (`word:*`). Each word is quoted, so none is read as an operator. `None` when the search
+/// has no word.
+pub fn tsquery(query: &str) -> Option<String> {
+    let words = search_words(query);
+    if words.is_empty() {
+        return None;
+    }
+    let terms: Vec<String> = words
+        .iter()
+        .map(|w| {
+            let star = if w.chars().count() >= 2 { ":*" } else { "" };
+            format!("'{w}'{star}")
+        })
+        .collect();
+    Some(terms.join(" & "))
+}
+
 /// A snippet with its matched words marked by [`MARK_START`] and [`MARK_END`], as parts: `(matched, text)`.
 pub fn marked(snippet: &str) -> Vec<(bool, String)> {
     let mut parts: Vec<(bool, String)> = Vec::new();
@@ -97,6 +115,9 @@ mod tests {
             Some("\"unbalanced\"* \"NEAR\"* \"a\" \"b\" \"OR\"* \"x\"".into())
         );
         assert_eq!(fts_query("Café déjà-vu"), Some("\"Café\"* \"déjà\"* \"vu\"*".into()));
+        assert_eq!(tsquery("  "), None);
+        assert_eq!(tsquery("listening a"), Some("'listening':* & 'a'".into()));
+        assert_eq!(tsquery("it's (x|y) !z"), Some("'it':* & 's' & 'x' & 'y' & 'z'".into()));
         let long = "word ".repeat(100);
         assert_eq!(search_words(&long).len(), MAX_QUERY_WORDS);
         let one_long = "a".repeat(500);
@@ -135,6 +156,20 @@ mod tests {
                 for t in terms {
                     let inner = t.trim_end_matches('*');
                     prop_assert!(inner.len() >= 3 && inner.starts_with('"') && inner.ends_with('"'));
+                    prop_assert!(inner[1..inner.len() - 1].chars().all(char::is_alphanumeric));
+                }
+            }
+        }
+
+        /// The same for PostgreSQL's query: quoted words of letters and digits joined by `&`, nothing else.
+        #[test]
+        fn any_input_gives_a_plain_tsquery(input in any::<String>()) {
+            if let Some(q) = tsquery(&input) {
+                let terms: Vec<&str> = q.split(" & ").collect();
+                prop_assert!(terms.len() <= MAX_QUERY_WORDS);
+                for t in terms {
+                    let inner = t.trim_end_matches(":*");
+                    prop_assert!(inner.len() >= 3 && inner.starts_with('\'') && inner.ends_with('\''));
                     prop_assert!(inner[1..inner.len() - 1].chars().all(char::is_alphanumeric));
                 }
             }

@@ -34,7 +34,7 @@ impl Store {
         answer: &ClosingAnswer,
     ) -> Result<Answered, StoreError> {
         let mut tx = self.write_tx().await?;
-        let closed = sqlx::query("SELECT 1 FROM closing_closed WHERE workshop_id = ?")
+        let closed = sqlx::query("SELECT 1 FROM closing_closed WHERE workshop_id = $1")
             .bind(workshop)
             .fetch_optional(&mut *tx)
             .await?
@@ -42,17 +42,19 @@ impl Store {
         if closed {
             return Ok(Answered::Closed);
         }
-        let first = sqlx::query("INSERT OR IGNORE INTO closing_answered (workshop_id, participant) VALUES (?, ?)")
-            .bind(workshop)
-            .bind(i64::from(participant.0))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
+        let first = sqlx::query(
+            "INSERT INTO closing_answered (workshop_id, participant) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(workshop)
+        .bind(i64::from(participant.0))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
             == 1;
         if !first {
             return Ok(Answered::Already);
         }
-        sqlx::query("INSERT INTO closing_answers (id, workshop_id, rating, next) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO closing_answers (id, workshop_id, rating, next) VALUES ($1, $2, $3, $4)")
             .bind(rand::random::<i64>())
             .bind(workshop)
             .bind(i64::from(answer.rating))
@@ -65,7 +67,7 @@ impl Store {
 
     /// Whether `participant` has answered workshop `workshop`'s closing question.
     pub async fn closing_answered(&self, workshop: &str, participant: ParticipantId) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM closing_answered WHERE workshop_id = ? AND participant = ?")
+        let row = sqlx::query("SELECT 1 FROM closing_answered WHERE workshop_id = $1 AND participant = $2")
             .bind(workshop)
             .bind(i64::from(participant.0))
             .fetch_optional(&self.pool)
@@ -75,7 +77,7 @@ impl Store {
 
     /// Whether the facilitator has closed workshop `workshop`'s closing question.
     pub async fn closing_closed(&self, workshop: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM closing_closed WHERE workshop_id = ?")
+        let row = sqlx::query("SELECT 1 FROM closing_closed WHERE workshop_id = $1")
             .bind(workshop)
             .fetch_optional(&self.pool)
             .await?;
@@ -85,7 +87,7 @@ impl Store {
     /// Closes workshop `workshop`'s closing question at `now`: no more answers, and the answers may be shown. Closing
     /// a closed question changes nothing.
     pub async fn close_closing(&self, workshop: &str, now: Millis) -> Result<(), StoreError> {
-        sqlx::query("INSERT OR IGNORE INTO closing_closed (workshop_id, closed_at) VALUES (?, ?)")
+        sqlx::query("INSERT INTO closing_closed (workshop_id, closed_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(workshop)
             .bind(now)
             .execute(&self.pool)
@@ -96,7 +98,7 @@ impl Store {
     /// The answers as the facilitator may see them. Until the question is closed, and below [`MIN_ANSWERS`], the
     /// answers themselves are not even read.
     pub async fn closing_summary(&self, workshop: &str) -> Result<ClosingSummary, StoreError> {
-        let answered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM closing_answers WHERE workshop_id = ?")
+        let answered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM closing_answers WHERE workshop_id = $1")
             .bind(workshop)
             .fetch_one(&self.pool)
             .await?;
@@ -107,7 +109,7 @@ impl Store {
         if answered < MIN_ANSWERS {
             return Ok(ClosingSummary::TooFew { answered });
         }
-        let rows = sqlx::query("SELECT rating, next FROM closing_answers WHERE workshop_id = ?")
+        let rows = sqlx::query("SELECT rating, next FROM closing_answers WHERE workshop_id = $1")
             .bind(workshop)
             .fetch_all(&self.pool)
             .await?;

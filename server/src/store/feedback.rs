@@ -7,10 +7,11 @@ impl Store {
     /// belongs to someone else's submission (nothing written).
     pub async fn save_feedback(&self, session: &SessionId, f: &Feedback) -> Result<Option<Feedback>, StoreError> {
         let mut tx = self.write_tx().await?;
-        let existing = sqlx::query("SELECT session_id, from_id, about_id, shared_with_host FROM feedback WHERE id = ?")
-            .bind(&f.id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing =
+            sqlx::query("SELECT session_id, from_id, about_id, shared_with_host FROM feedback WHERE id = $1")
+                .bind(&f.id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
         let mut stored = f.clone();
         match existing {
             Some(row) => {
@@ -21,7 +22,7 @@ impl Store {
                     return Ok(None);
                 }
                 stored.shared_with_host = row.get::<i64, _>("shared_with_host") != 0;
-                sqlx::query("UPDATE feedback SET answers = ?, form_id = ?, submitted_at = ? WHERE id = ?")
+                sqlx::query("UPDATE feedback SET answers = $1, form_id = $2, submitted_at = $3 WHERE id = $4")
                     .bind(serde_json::to_string(&f.answers)?)
                     .bind(&f.form)
                     .bind(f.submitted_at)
@@ -32,7 +33,7 @@ impl Store {
             None => {
                 sqlx::query(
                     "INSERT INTO feedback (id, session_id, from_id, about_id, form_id, answers, shared_with_host, \
-                     submitted_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                     submitted_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)",
                 )
                 .bind(&f.id.0)
                 .bind(&session.0)
@@ -58,14 +59,15 @@ impl Store {
         receiver: ParticipantId,
         shared: bool,
     ) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE feedback SET shared_with_host = ? WHERE id = ? AND session_id = ? AND about_id = ?")
-                .bind(i64::from(shared))
-                .bind(&id.0)
-                .bind(&session.0)
-                .bind(i64::from(receiver.0))
-                .execute(&self.pool)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE feedback SET shared_with_host = $1 WHERE id = $2 AND session_id = $3 AND about_id = $4",
+        )
+        .bind(i64::from(shared))
+        .bind(&id.0)
+        .bind(&session.0)
+        .bind(i64::from(receiver.0))
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -73,7 +75,7 @@ impl Store {
     pub async fn feedback(&self, session: &SessionId) -> Result<Vec<Feedback>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, from_id, about_id, form_id, answers, shared_with_host, submitted_at FROM feedback \
-             WHERE session_id = ? ORDER BY submitted_at, id",
+             WHERE session_id = $1 ORDER BY submitted_at, id",
         )
         .bind(&session.0)
         .fetch_all(&self.pool)
@@ -96,7 +98,7 @@ impl Store {
     /// Ends a session: stores its outcome and marks it ended, in one transaction. `false` if it had already ended.
     pub async fn end_session(&self, session: &SessionId, outcome: &Outcome) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query("UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL")
+        let done = sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(outcome.ended_at)
             .bind(&session.0)
             .execute(&mut *tx)
@@ -104,13 +106,13 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO outcomes (session_id, ended_at, outcome) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO outcomes (session_id, ended_at, outcome) VALUES ($1, $2, $3)")
             .bind(&session.0)
             .bind(outcome.ended_at)
             .bind(serde_json::to_string(outcome)?)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE attendance SET left_at = ? WHERE session_id = ? AND left_at IS NULL")
+        sqlx::query("UPDATE attendance SET left_at = $1 WHERE session_id = $2 AND left_at IS NULL")
             .bind(outcome.ended_at)
             .bind(&session.0)
             .execute(&mut *tx)
@@ -121,20 +123,20 @@ impl Store {
 
     /// The stored outcome of an ended session, its commitments as ticked since from `/me` (their follow-up).
     pub async fn outcome(&self, session: &SessionId) -> Result<Option<Outcome>, StoreError> {
-        let row = sqlx::query("SELECT outcome FROM outcomes WHERE session_id = ?")
+        let row = sqlx::query("SELECT outcome FROM outcomes WHERE session_id = $1")
             .bind(&session.0)
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let mut outcome: Outcome = serde_json::from_str(row.get::<&str, _>("outcome"))?;
-        let ticks = sqlx::query("SELECT commitment_id, done FROM commitment_followups WHERE session_id = ?")
+        let ticks = sqlx::query("SELECT commitment_id, done FROM commitment_followups WHERE session_id = $1")
             .bind(&session.0)
             .fetch_all(&self.pool)
             .await?;
         for tick in ticks {
             let id: &str = tick.get("commitment_id");
             if let Some(c) = outcome.commitments.iter_mut().find(|c| c.id == id) {
-                c.done = tick.get("done");
+                c.done = tick.get::<i64, _>("done") != 0;
             }
         }
         Ok(Some(outcome))

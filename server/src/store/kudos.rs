@@ -42,7 +42,7 @@ impl Store {
         at: Millis,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let given: i64 = sqlx::query("SELECT COUNT(*) FROM kudos WHERE session_id = ? AND from_id = ?")
+        let given: i64 = sqlx::query("SELECT COUNT(*) FROM kudos WHERE session_id = $1 AND from_id = $2")
             .bind(&session.0)
             .bind(i64::from(from.0))
             .fetch_one(&mut *tx)
@@ -51,7 +51,7 @@ impl Store {
         if given >= MAX_KUDOS {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO kudos (session_id, from_id, to_id, text, phase, at) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO kudos (session_id, from_id, to_id, text, phase, at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&session.0)
             .bind(i64::from(from.0))
             .bind(i64::from(to.0))
@@ -68,7 +68,7 @@ impl Store {
     pub async fn kudos(&self, session: &SessionId) -> Result<Vec<Kudos>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, session_id, from_id, to_id, text, phase, at, shared_with_host FROM kudos \
-             WHERE session_id = ? ORDER BY at, id",
+             WHERE session_id = $1 ORDER BY at, id",
         )
         .bind(&session.0)
         .fetch_all(&self.pool)
@@ -81,7 +81,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT k.id, k.session_id, k.from_id, k.to_id, k.text, k.phase, k.at, k.shared_with_host FROM kudos k \
              JOIN person_participants pp ON pp.session_id = k.session_id AND pp.participant_id = k.to_id \
-             WHERE pp.person = ? ORDER BY k.at DESC, k.id",
+             WHERE pp.person = $1 ORDER BY k.at DESC, k.id",
         )
         .bind(person)
         .fetch_all(&self.pool)
@@ -97,18 +97,19 @@ impl Store {
         receiver: ParticipantId,
         shared: bool,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE kudos SET shared_with_host = ? WHERE id = ? AND session_id = ? AND to_id = ?")
-            .bind(shared)
-            .bind(id)
-            .bind(&session.0)
-            .bind(i64::from(receiver.0))
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("UPDATE kudos SET shared_with_host = $1 WHERE id = $2 AND session_id = $3 AND to_id = $4")
+                .bind(i64::from(shared))
+                .bind(id)
+                .bind(&session.0)
+                .bind(i64::from(receiver.0))
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 }
 
-fn kudos_row(r: &sqlx::sqlite::SqliteRow) -> Kudos {
+fn kudos_row(r: &sqlx::any::AnyRow) -> Kudos {
     Kudos {
         id: r.get("id"),
         session: SessionId(r.get("session_id")),

@@ -1,8 +1,11 @@
-//! Persistence: SQLite through sqlx (WAL, synchronous=FULL), migrated at start.
+//! Persistence through sqlx on SQLite (WAL, synchronous=FULL; the default) or PostgreSQL, migrated at start.
+//!
+//! One `Store` over sqlx's `Any` pool: the statements are the same text on both engines (`$N` parameters, integers
+//! as 64 bits, flags as integers); the few that differ (search, JSON reads, a row's id) ask [`Store::engine`].
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use std::str::FromStr;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use sqlx::{Executor, Row};
 use std::time::Duration;
 use tandem_core::notes::Commitment;
 use tandem_core::protocol::PrivateNote;
@@ -29,6 +32,31 @@ pub enum StoreError {
     /// Migrations failed at start.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database URL names no engine Tandem runs on.
+    #[error("database URL: `{0}:` is neither sqlite: nor postgres:")]
+    Url(String),
+}
+
+/// The database engine behind a [`Store`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// An embedded SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL server (several relays can share it).
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a database URL names, if Tandem runs on it.
+    pub fn of(url: &str) -> Option<Engine> {
+        if url.starts_with("sqlite:") {
+            Some(Engine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Engine::Postgres)
+        } else {
+            None
+        }
+    }
 }
 
 /// A session row.
@@ -83,48 +111,41 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    engine: Engine,
     /// The notes writes committed together (`notes_batch.rs`).
     notes_batch: notes_batch::NotesBatcher,
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database at `url`.
+    /// Opens and migrates the database at `url`: `sqlite://…` (the file is created if missing) or `postgres://…`.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        if let Some(path) = sqlite_file_path(url) {
-            if let Some(dir) = std::path::Path::new(&path)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        sqlx::any::install_default_drivers();
+        let engine = Engine::of(url).ok_or_else(|| StoreError::Url(url.split(':').next().unwrap_or("").into()))?;
+        let pool = match engine {
+            Engine::Sqlite => open_sqlite(url).await?,
+            Engine::Postgres => {
+                let pool = AnyPoolOptions::new().max_connections(16).connect(url).await?;
+                sqlx::migrate!("./migrations-pg").run(&pool).await?;
+                pool
             }
-        }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // An acknowledged write survives a crash of the process or the machine.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // A write that failed for lack of disk space makes SQLite roll its transaction back by itself; the
-            // ROLLBACK that sqlx sends when the transaction is dropped then fails ("no transaction is active"),
-            // and sqlx goes on counting the connection as inside one: every later `BEGIN IMMEDIATE` on it would
-            // fail. Such a connection is closed instead of reused (a new one is opened).
-            .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        let notes_batch = notes_batch::NotesBatcher::start(pool.clone());
-        Ok(Store { pool, notes_batch })
+        };
+        let notes_batch = notes_batch::NotesBatcher::start(pool.clone(), engine);
+        Ok(Store {
+            pool,
+            engine,
+            notes_batch,
+        })
     }
 
-    /// A transaction that writes: it takes SQLite's write lock at its start (`BEGIN IMMEDIATE`), so it waits its
-    /// turn (the busy timeout) instead of failing at once with SQLITE_BUSY when it reads first and another
-    /// connection wrote meanwhile, as a deferred transaction does on its first write.
-    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    /// The engine this store runs on.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// A transaction that writes, one at a time as on SQLite (see [`begin_write`]).
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        begin_write(&self.pool, self.engine).await
     }
 
     /// Stores a new session and its main room.
@@ -132,7 +153,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, observer_token, \
-             workshop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             workshop_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&record.spec.id.0)
         .bind(record.spec.created_at)
@@ -153,7 +174,7 @@ impl Store {
     pub async fn session(&self, id: &str) -> Result<Option<SessionRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT spec, participant_token, host_token, observer_token, ended_at, workshop_id FROM sessions \
-             WHERE id = ?",
+             WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -174,7 +195,7 @@ impl Store {
     /// Everyone who joined `session`, in joining order (all shown offline).
     pub async fn participants(&self, session: &SessionId) -> Result<Vec<ParticipantRecord>, StoreError> {
         let rows =
-            sqlx::query("SELECT id, key, name, role, capability FROM participants WHERE session_id = ? ORDER BY id")
+            sqlx::query("SELECT id, key, name, role, capability FROM participants WHERE session_id = $1 ORDER BY id")
                 .bind(&session.0)
                 .fetch_all(&self.pool)
                 .await?;
@@ -203,7 +224,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO participants (session_id, id, key, name, role, capability, joined_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (session_id, id) DO UPDATE SET name = excluded.name, role = excluded.role, \
              capability = excluded.capability",
         )
@@ -228,7 +249,7 @@ impl Store {
         now: Millis,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO participant_keys (session_id, key, participant_id, added_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO participant_keys (session_id, key, participant_id, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (session_id, key) DO NOTHING",
         )
         .bind(&session.0)
@@ -245,7 +266,7 @@ impl Store {
         &self,
         session: &SessionId,
     ) -> Result<Vec<(ParticipantKey, ParticipantId)>, StoreError> {
-        let rows = sqlx::query("SELECT key, participant_id FROM participant_keys WHERE session_id = ?")
+        let rows = sqlx::query("SELECT key, participant_id FROM participant_keys WHERE session_id = $1")
             .bind(&session.0)
             .fetch_all(&self.pool)
             .await?;
@@ -267,8 +288,8 @@ impl Store {
         key: &str,
     ) -> Result<Option<ParticipantId>, StoreError> {
         let row = sqlx::query(
-            "SELECT id FROM participants WHERE session_id = ? AND key = ? \
-             UNION ALL SELECT participant_id FROM participant_keys WHERE session_id = ? AND key = ? LIMIT 1",
+            "SELECT id FROM participants WHERE session_id = $1 AND key = $2 \
+             UNION ALL SELECT participant_id FROM participant_keys WHERE session_id = $3 AND key = $4 LIMIT 1",
         )
         .bind(&session.0)
         .bind(key)
@@ -281,7 +302,7 @@ impl Store {
 
     /// Every room's state in `session`.
     pub async fn rooms(&self, session: &SessionId) -> Result<Vec<(RoomId, RoomState)>, StoreError> {
-        let rows = sqlx::query("SELECT room_id, state FROM rooms WHERE session_id = ? ORDER BY room_id")
+        let rows = sqlx::query("SELECT room_id, state FROM rooms WHERE session_id = $1 ORDER BY room_id")
             .bind(&session.0)
             .fetch_all(&self.pool)
             .await?;
@@ -313,29 +334,46 @@ impl Store {
         participant: ParticipantId,
         now: Millis,
     ) -> Result<i64, StoreError> {
-        let done = sqlx::query("INSERT INTO attendance (session_id, participant_id, joined_at) VALUES (?, ?, ?)")
+        let sql = format!(
+            "INSERT INTO attendance (session_id, participant_id, joined_at) VALUES ($1, $2, $3) RETURNING {}",
+            self.attendance_id()
+        );
+        let id = sqlx::query_scalar(&sql)
             .bind(&session.0)
             .bind(i64::from(participant.0))
             .bind(now)
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        Ok(done.last_insert_rowid())
+        Ok(id)
     }
 
     /// Closes an attendance interval.
     pub async fn attendance_end(&self, row: i64, now: Millis) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attendance SET left_at = ? WHERE rowid = ?")
-            .bind(now)
-            .bind(row)
-            .execute(&self.pool)
-            .await?;
+        let sql = format!("UPDATE attendance SET left_at = $1 WHERE {} = $2", self.attendance_id());
+        sqlx::query(&sql).bind(now).bind(row).execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// SQL for the text of top-level `field` of the JSON text in `column` (NULL if it has none).
+    fn json_text(&self, column: &str, field: &str) -> String {
+        match self.engine {
+            Engine::Sqlite => format!("json_extract({column}, '$.{field}')"),
+            Engine::Postgres => format!("({column}::jsonb ->> '{field}')"),
+        }
+    }
+
+    /// The id of an attendance row: SQLite's own row id; on PostgreSQL, a column.
+    fn attendance_id(&self) -> &'static str {
+        match self.engine {
+            Engine::Sqlite => "rowid",
+            Engine::Postgres => "id",
+        }
     }
 
     /// Deletes a session and everything of it (participants, notes, feedback, attendance, commitments, private
     /// notes: the schema cascades). `false` if there was no such session.
     pub async fn delete_session(&self, session: &SessionId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM sessions WHERE id = ?")
+        let done = sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(&session.0)
             .execute(&self.pool)
             .await?;
@@ -347,14 +385,14 @@ impl Store {
     pub async fn stale(&self, before: Millis) -> Result<(Vec<SessionId>, Vec<String>), StoreError> {
         let sessions = sqlx::query_scalar::<_, String>(
             "SELECT s.id FROM sessions s LEFT JOIN notes n ON n.session_id = s.id \
-             WHERE s.workshop_id IS NULL AND s.created_at < ?1 AND COALESCE(s.ended_at, 0) < ?1 \
-             AND COALESCE(n.updated_at, 0) < ?1",
+             WHERE s.workshop_id IS NULL AND s.created_at < $1 AND COALESCE(s.ended_at, 0) < $1 \
+             AND COALESCE(n.updated_at, 0) < $1",
         )
         .bind(before)
         .fetch_all(&self.pool)
         .await?;
         let workshops = sqlx::query_scalar::<_, String>(
-            "SELECT id FROM workshops WHERE created_at < ?1 AND COALESCE(ended_at, 0) < ?1",
+            "SELECT id FROM workshops WHERE created_at < $1 AND COALESCE(ended_at, 0) < $1",
         )
         .bind(before)
         .fetch_all(&self.pool)
@@ -364,7 +402,7 @@ impl Store {
 
     /// The breakouts (sessions) of a workshop.
     pub async fn breakouts_of(&self, workshop: &str) -> Result<Vec<SessionId>, StoreError> {
-        let ids = sqlx::query_scalar::<_, String>("SELECT id FROM sessions WHERE workshop_id = ?")
+        let ids = sqlx::query_scalar::<_, String>("SELECT id FROM sessions WHERE workshop_id = $1")
             .bind(workshop)
             .fetch_all(&self.pool)
             .await?;
@@ -374,11 +412,11 @@ impl Store {
     /// Deletes a workshop with its breakouts.
     pub async fn delete_workshop(&self, workshop: &str) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
-        sqlx::query("DELETE FROM sessions WHERE workshop_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE workshop_id = $1")
             .bind(workshop)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM workshops WHERE id = ?")
+        sqlx::query("DELETE FROM workshops WHERE id = $1")
             .bind(workshop)
             .execute(&mut *tx)
             .await?;
@@ -389,7 +427,7 @@ impl Store {
     /// Notes that the relay is alive at `now` (every [`HEARTBEAT`]).
     pub async fn heartbeat(&self, now: Millis) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO relay_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            "INSERT INTO relay_heartbeat (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
         )
         .bind(now)
         .execute(&self.pool)
@@ -400,21 +438,27 @@ impl Store {
     /// Closes every interval left open by a crash (called at start): at the relay's last heartbeat plus one
     /// interval (when it was last known alive), not at `now`, which may be long after; never before the join.
     pub async fn close_open_attendance(&self, now: Millis) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE attendance SET left_at = MAX(joined_at, MIN(?1, \
-             COALESCE((SELECT at FROM relay_heartbeat WHERE id = 1) + ?2, ?1))) WHERE left_at IS NULL",
-        )
-        .bind(now)
-        .bind(HEARTBEAT.as_millis() as i64)
-        .execute(&self.pool)
-        .await?;
+        // SQLite's MAX and MIN of several values are PostgreSQL's GREATEST and LEAST.
+        let (max, min) = match self.engine {
+            Engine::Sqlite => ("MAX", "MIN"),
+            Engine::Postgres => ("GREATEST", "LEAST"),
+        };
+        let sql = format!(
+            "UPDATE attendance SET left_at = {max}(joined_at, {min}($1, \
+             COALESCE((SELECT at FROM relay_heartbeat WHERE id = 1) + $2, $1))) WHERE left_at IS NULL"
+        );
+        sqlx::query(&sql)
+            .bind(now)
+            .bind(HEARTBEAT.as_millis() as i64)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// Connection intervals of a session; open ones end at `until`.
     pub async fn attendance(&self, session: &SessionId, until: Millis) -> Result<Vec<Attendance>, StoreError> {
         let rows = sqlx::query(
-            "SELECT participant_id, joined_at, left_at FROM attendance WHERE session_id = ? ORDER BY joined_at",
+            "SELECT participant_id, joined_at, left_at FROM attendance WHERE session_id = $1 ORDER BY joined_at",
         )
         .bind(&session.0)
         .fetch_all(&self.pool)
@@ -443,10 +487,10 @@ async fn save_room_in<'e, E>(
     now: Millis,
 ) -> Result<(), StoreError>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO rooms (session_id, room_id, state, version, updated_at) VALUES (?, ?, ?, ?, ?) \
+        "INSERT INTO rooms (session_id, room_id, state, version, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (session_id, room_id) DO UPDATE SET state = excluded.state, version = excluded.version, \
          updated_at = excluded.updated_at",
     )
@@ -460,6 +504,68 @@ where
     Ok(())
 }
 
+/// Opens the SQLite file at `url`, creating it and its folder if missing, and migrates it.
+async fn open_sqlite(url: &str) -> Result<AnyPool, StoreError> {
+    if let Some(path) = sqlite_file_path(url) {
+        if let Some(dir) = std::path::Path::new(&path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
+        }
+    }
+    // `mode=rwc`: created if missing. The rest is set on each connection (sqlx's Any pool takes only a URL).
+    let url = if url.contains("mode=") {
+        url.to_string()
+    } else {
+        format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                // An acknowledged write survives a crash of the process or the machine.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 5000",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        // A write that failed for lack of disk space makes SQLite roll its transaction back by itself; the
+        // ROLLBACK that sqlx sends when the transaction is dropped then fails ("no transaction is active"),
+        // and sqlx goes on counting the connection as inside one: every later `BEGIN IMMEDIATE` on it would
+        // fail. Such a connection is closed instead of reused (a new one is opened).
+        .before_acquire(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
+        .connect(&url)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// A transaction that writes, one at a time. On SQLite it takes the write lock at its start (`BEGIN IMMEDIATE`), so
+/// it waits its turn (the busy timeout) instead of failing at once with SQLITE_BUSY when it reads first and another
+/// connection wrote meanwhile, as a deferred transaction does on its first write. On PostgreSQL it takes a lock held
+/// until it ends, the same for every write transaction of every relay: the checks that read before they write
+/// (five feedback each, even two at once) hold as on SQLite, under READ COMMITTED.
+async fn begin_write(pool: &AnyPool, engine: Engine) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match engine {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Engine::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// The PostgreSQL advisory lock of write transactions ([`begin_write`]): "Tandem" in ASCII.
+const WRITE_LOCK: i64 = 0x54_61_6e_64_65_6d;
+
 /// The file path of a `sqlite:` URL, if it names a file.
 fn sqlite_file_path(url: &str) -> Option<String> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -468,6 +574,7 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 }
 
 mod closing;
+mod copy;
 mod feedback;
 mod kudos;
 mod notes;
@@ -478,6 +585,7 @@ mod people_workshops;
 mod workshop;
 
 pub use closing::Answered;
+pub use copy::{copy_to_postgres, Copied, CopyError};
 pub use kudos::{Kudos, MAX_KUDOS, MAX_KUDOS_CHARS};
 pub use people::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
 pub use people_data::{Forgotten, PersonSession, TickError, Together, FORMER};
@@ -488,5 +596,9 @@ pub use workshop::WorkshopRecord;
 mod fixture;
 #[cfg(test)]
 mod people_tests;
+#[cfg(test)]
+mod pg_tests;
+#[cfg(test)]
+pub(crate) mod test_db;
 #[cfg(test)]
 mod tests;

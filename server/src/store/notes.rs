@@ -5,7 +5,7 @@ use super::*;
 impl Store {
     /// The stored notes document of a session, if any was written.
     pub async fn notes(&self, session: &SessionId) -> Result<Option<Vec<u8>>, StoreError> {
-        let row = sqlx::query("SELECT state FROM notes WHERE session_id = ?")
+        let row = sqlx::query("SELECT state FROM notes WHERE session_id = $1")
             .bind(&session.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -38,12 +38,12 @@ impl Store {
         now: Millis,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO private_notes (session_id, participant_id, section, text, updated_at) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO private_notes (session_id, participant_id, section, text, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (session_id, participant_id, section) DO UPDATE SET text = excluded.text, \
              updated_at = excluded.updated_at",
         )
         .bind(&session.0)
-        .bind(participant.0)
+        .bind(i64::from(participant.0))
         .bind(section)
         .bind(text)
         .bind(now)
@@ -59,10 +59,10 @@ impl Store {
         participant: ParticipantId,
     ) -> Result<Vec<PrivateNote>, StoreError> {
         let rows = sqlx::query(
-            "SELECT section, text FROM private_notes WHERE session_id = ? AND participant_id = ? ORDER BY section",
+            "SELECT section, text FROM private_notes WHERE session_id = $1 AND participant_id = $2 ORDER BY section",
         )
         .bind(&session.0)
-        .bind(participant.0)
+        .bind(i64::from(participant.0))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -77,7 +77,7 @@ impl Store {
     /// The stored commitments of a session, oldest first.
     pub async fn commitments(&self, session: &SessionId) -> Result<Vec<Commitment>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, text, owner, due, done, created_at FROM commitments WHERE session_id = ? \
+            "SELECT id, text, owner, due, done, created_at FROM commitments WHERE session_id = $1 \
              ORDER BY created_at, id",
         )
         .bind(&session.0)
@@ -89,7 +89,7 @@ impl Store {
 
 /// The writes of [`Store::save_notes`], inside the caller's transaction.
 pub(super) async fn write_notes(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     session: &SessionId,
     state: &[u8],
     commitments: &[Commitment],
@@ -97,7 +97,7 @@ pub(super) async fn write_notes(
     now: Millis,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO notes (session_id, state, updated_at) VALUES (?, ?, ?) \
+        "INSERT INTO notes (session_id, state, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
     )
     .bind(&session.0)
@@ -105,21 +105,21 @@ pub(super) async fn write_notes(
     .bind(now)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("DELETE FROM commitments WHERE session_id = ?")
+    sqlx::query("DELETE FROM commitments WHERE session_id = $1")
         .bind(&session.0)
         .execute(&mut **tx)
         .await?;
     for c in commitments {
         sqlx::query(
             "INSERT INTO commitments (session_id, id, text, owner, due, done, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&session.0)
         .bind(&c.id)
         .bind(&c.text)
-        .bind(c.owner.map(|o| o.0))
+        .bind(c.owner.map(|o| i64::from(o.0)))
         .bind(&c.due)
-        .bind(c.done)
+        .bind(i64::from(c.done))
         .bind(c.at)
         .bind(now)
         .execute(&mut **tx)

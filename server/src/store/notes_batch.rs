@@ -39,9 +39,9 @@ pub(super) struct NotesBatcher(mpsc::UnboundedSender<NotesWrite>);
 
 impl NotesBatcher {
     /// Starts the task that commits the writes; it ends once every [`Store`] holding this is gone.
-    pub(super) fn start(pool: SqlitePool) -> NotesBatcher {
+    pub(super) fn start(pool: AnyPool, engine: Engine) -> NotesBatcher {
         let (writes, queue) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, queue));
+        tokio::spawn(run(pool, engine, queue));
         NotesBatcher(writes)
     }
 }
@@ -78,7 +78,7 @@ impl Store {
     }
 }
 
-async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<NotesWrite>) {
+async fn run(pool: AnyPool, engine: Engine, mut queue: mpsc::UnboundedReceiver<NotesWrite>) {
     while let Some(first) = queue.recv().await {
         // Give the others GATHER from when the first was asked for (less if it waited during the last commit).
         tokio::time::sleep_until(first.asked + GATHER).await;
@@ -92,7 +92,7 @@ async fn run(pool: SqlitePool, mut queue: mpsc::UnboundedReceiver<NotesWrite>) {
         // (the write lock busy past the busy timeout, the disk full at commit) fails them all at once: their
         // actors try again later, instead of this task retrying them one by one.
         loop {
-            match commit(&pool, &batch).await {
+            match commit(&pool, engine, &batch).await {
                 Ok(()) => {
                     for write in batch {
                         let _ = write.done.send(Ok(()));
@@ -128,8 +128,8 @@ enum Failure {
 }
 
 /// Writes `batch` in one transaction (taking the write lock at its start, as `Store::write_tx` does).
-async fn commit(pool: &SqlitePool, batch: &[NotesWrite]) -> Result<(), Failure> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(Failure::Transaction)?;
+async fn commit(pool: &AnyPool, engine: Engine, batch: &[NotesWrite]) -> Result<(), Failure> {
+    let mut tx = begin_write(pool, engine).await.map_err(Failure::Transaction)?;
     for (i, w) in batch.iter().enumerate() {
         write_notes(&mut tx, &w.session, &w.state, &w.commitments, &w.texts, w.now)
             .await

@@ -76,13 +76,14 @@ impl Store {
         person: &str,
         now: Millis,
     ) -> Result<(), StoreError> {
-        let linked =
-            sqlx::query("SELECT 1 FROM person_participants WHERE person = ? AND session_id = ? AND participant_id = ?")
-                .bind(person)
-                .bind(&session.0)
-                .bind(i64::from(id.0))
-                .fetch_optional(&self.pool)
-                .await?;
+        let linked = sqlx::query(
+            "SELECT 1 FROM person_participants WHERE person = $1 AND session_id = $2 AND participant_id = $3",
+        )
+        .bind(person)
+        .bind(&session.0)
+        .bind(i64::from(id.0))
+        .fetch_optional(&self.pool)
+        .await?;
         if linked.is_some() {
             return Ok(());
         }
@@ -90,8 +91,8 @@ impl Store {
         // its participant key does not bring it back into a history.
         sqlx::query(
             "INSERT INTO person_participants (person, session_id, participant_id, linked_at) \
-             SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM participants WHERE session_id = ?2 AND id = ?3 \
-             AND name = ?5) ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM participants WHERE session_id = $2 AND id = $3 \
+             AND name = $5) ON CONFLICT DO NOTHING",
         )
         .bind(person)
         .bind(&session.0)
@@ -109,14 +110,14 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO person_participants (person, session_id, participant_id, linked_at) \
-             SELECT ?, session_id, participant_id, linked_at FROM person_participants WHERE person = ? \
+             SELECT $1, session_id, participant_id, linked_at FROM person_participants WHERE person = $2 \
              ON CONFLICT DO NOTHING",
         )
         .bind(into)
         .bind(from)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM person_participants WHERE person = ?")
+        sqlx::query("DELETE FROM person_participants WHERE person = $1")
             .bind(from)
             .execute(&mut *tx)
             .await?;
@@ -133,7 +134,7 @@ impl Store {
     ) -> Result<Option<ParticipantId>, StoreError> {
         let rows = sqlx::query(
             "SELECT p.id, p.capability FROM person_participants pp JOIN participants p \
-             ON p.session_id = pp.session_id AND p.id = pp.participant_id WHERE pp.person = ? AND pp.session_id = ?",
+             ON p.session_id = pp.session_id AND p.id = pp.participant_id WHERE pp.person = $1 AND pp.session_id = $2",
         )
         .bind(person)
         .bind(&session.0)
@@ -142,7 +143,7 @@ impl Store {
         let mut best: Option<(u8, ParticipantId)> = None;
         for row in rows {
             let capability: Capability = serde_json::from_value(serde_json::Value::String(row.get("capability")))?;
-            let id = ParticipantId(row.get::<u32, _>("id"));
+            let id = ParticipantId(row.get::<i64, _>("id") as u32);
             if best.is_none_or(|(rank, _)| capability.rank() > rank) {
                 best = Some((capability.rank(), id));
             }
@@ -153,8 +154,8 @@ impl Store {
     /// Whether the person joined any session (a key nobody used has no history).
     pub async fn knows_person(&self, person: &str) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 FROM person_participants WHERE person = ?1 \
-             UNION ALL SELECT 1 FROM person_workshops WHERE person = ?1 LIMIT 1",
+            "SELECT 1 FROM person_participants WHERE person = $1 \
+             UNION ALL SELECT 1 FROM person_workshops WHERE person = $1 LIMIT 1",
         )
         .bind(person)
         .fetch_optional(&self.pool)
@@ -164,18 +165,17 @@ impl Store {
 
     /// Every session the person joined, newest first.
     pub async fn timeline(&self, person: &str) -> Result<Vec<TimelineEntry>, StoreError> {
-        let rows = sqlx::query(
+        let sql = format!(
             "SELECT s.id, s.created_at, s.ended_at, s.workshop_id, s.participant_token, s.host_token, \
-             s.observer_token, json_extract(s.spec, '$.template_name') AS format, \
-             coalesce(json_extract(s.spec, '$.goal'), '') AS goal, p.id AS me, p.capability, \
+             s.observer_token, {} AS format, coalesce({}, '') AS goal, p.id AS me, p.capability, \
              (SELECT MIN(a.joined_at) FROM attendance a WHERE a.session_id = s.id) AS started_at \
              FROM person_participants pp JOIN sessions s ON s.id = pp.session_id \
              JOIN participants p ON p.session_id = pp.session_id AND p.id = pp.participant_id \
-             WHERE pp.person = ? ORDER BY s.created_at DESC, s.id",
-        )
-        .bind(person)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE pp.person = $1 ORDER BY s.created_at DESC, s.id",
+            self.json_text("s.spec", "template_name"),
+            self.json_text("s.spec", "goal"),
+        );
+        let rows = sqlx::query(&sql).bind(person).fetch_all(&self.pool).await?;
         let mut entries: Vec<TimelineEntry> = Vec::new();
         let mut mine: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
         for row in rows {
@@ -208,7 +208,7 @@ impl Store {
         }
         let people = sqlx::query(
             "SELECT p.session_id, p.id, p.name FROM participants p WHERE p.session_id IN \
-             (SELECT session_id FROM person_participants WHERE person = ?) ORDER BY p.session_id, p.id",
+             (SELECT session_id FROM person_participants WHERE person = $1) ORDER BY p.session_id, p.id",
         )
         .bind(person)
         .fetch_all(&self.pool)
@@ -228,9 +228,9 @@ impl Store {
             }
         }
         let counts = sqlx::query(
-            "SELECT c.session_id, COUNT(*) AS n, SUM(coalesce(f.done, c.done)) AS done FROM commitments c \
+            "SELECT c.session_id, COUNT(*) AS n, CAST(SUM(coalesce(f.done, c.done)) AS BIGINT) AS done FROM commitments c \
              LEFT JOIN commitment_followups f ON f.session_id = c.session_id AND f.commitment_id = c.id \
-             WHERE c.session_id IN (SELECT session_id FROM person_participants WHERE person = ?) \
+             WHERE c.session_id IN (SELECT session_id FROM person_participants WHERE person = $1) \
              GROUP BY c.session_id",
         )
         .bind(person)
@@ -245,28 +245,47 @@ impl Store {
         Ok(entries)
     }
 
-    /// What the person may see that matches `fts` (a query made by [`tandem_core::history::fts_query`]), best
-    /// first: the goals, shared notes and commitments of their sessions, and the feedback they gave or received.
-    pub async fn search(&self, person: &str, fts: &str) -> Result<Vec<SearchHit>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT t.session_id, t.kind, t.ref, \
-             snippet(search_fts, 0, char(2), char(3), '…', 16) AS snippet, s.created_at, \
+    /// What the person may see that matches the words `typed` in the search box (read by
+    /// [`tandem_core::history::search_words`]: never a syntax error), best first: the goals, shared notes and
+    /// commitments of their sessions, and the feedback they gave or received. Nothing when no word was typed.
+    pub async fn search(&self, person: &str, typed: &str) -> Result<Vec<SearchHit>, StoreError> {
+        // The engines differ in the matching, the snippet and the rank; the rest is the same text.
+        let (query, from, matched, snippet, rank) = match self.engine {
+            Engine::Sqlite => (
+                tandem_core::history::fts_query(typed),
+                "search_fts JOIN search_texts t ON t.id = search_fts.rowid",
+                "search_fts MATCH $1",
+                "snippet(search_fts, 0, char(2), char(3), '…', 16)",
+                "search_fts.rank",
+            ),
+            Engine::Postgres => (
+                tandem_core::history::tsquery(typed),
+                "search_texts t",
+                "t.tsv @@ to_tsquery('simple', $1)",
+                "ts_headline('simple', t.body, to_tsquery('simple', $1), 'StartSel=' || chr(2) || ', StopSel=' || \
+                 chr(3) || ', MaxWords=16, MinWords=6, ShortWord=0, MaxFragments=1, FragmentDelimiter=…')",
+                "ts_rank(t.tsv, to_tsquery('simple', $1)) DESC",
+            ),
+        };
+        let Some(query) = query else { return Ok(Vec::new()) };
+        let sql = format!(
+            "SELECT t.session_id, t.kind, t.ref, {snippet} AS snippet, s.created_at, \
              s.spec, s.participant_token, s.host_token, s.observer_token, \
              (SELECT p.capability FROM person_participants pp JOIN participants p \
               ON p.session_id = pp.session_id AND p.id = pp.participant_id \
-              WHERE pp.person = ?2 AND pp.session_id = t.session_id ORDER BY p.capability = 'host' DESC LIMIT 1) \
+              WHERE pp.person = $2 AND pp.session_id = t.session_id ORDER BY p.capability = 'host' DESC LIMIT 1) \
               AS capability \
-             FROM search_fts JOIN search_texts t ON t.id = search_fts.rowid JOIN sessions s ON s.id = t.session_id \
-             WHERE search_fts MATCH ?1 AND EXISTS (SELECT 1 FROM person_participants pp \
-              WHERE pp.person = ?2 AND pp.session_id = t.session_id \
+             FROM {from} JOIN sessions s ON s.id = t.session_id WHERE {matched} AND EXISTS (SELECT 1 FROM person_participants pp \
+              WHERE pp.person = $2 AND pp.session_id = t.session_id \
               AND (t.kind <> 'feedback' OR t.giver = pp.participant_id OR t.about = pp.participant_id)) \
-             ORDER BY search_fts.rank LIMIT ?3",
-        )
-        .bind(fts)
-        .bind(person)
-        .bind(MAX_HITS)
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY {rank}, s.created_at DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(query)
+            .bind(person)
+            .bind(MAX_HITS)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter()
             .map(|row| {
                 let capability: Capability = serde_json::from_value(serde_json::Value::String(row.get("capability")))?;
@@ -294,7 +313,7 @@ impl Store {
 }
 
 /// The token of the `capability` link, from a row that has the session's three.
-fn token_of(row: &sqlx::sqlite::SqliteRow, capability: Capability) -> String {
+fn token_of(row: &sqlx::any::AnyRow, capability: Capability) -> String {
     row.get(match capability {
         Capability::Host => "host_token",
         Capability::Participant => "participant_token",
@@ -306,14 +325,15 @@ fn token_of(row: &sqlx::sqlite::SqliteRow, capability: Capability) -> String {
 /// write's transaction. Rows are written again only where the text changed, so the index does not churn with each
 /// write while people type in one section.
 pub(super) async fn index_notes(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     session: &SessionId,
     texts: &[(String, String)],
 ) -> Result<(), sqlx::Error> {
     for (section, text) in texts {
         sqlx::query(
-            "INSERT INTO search_texts (session_id, kind, ref, body) VALUES (?, 'note', ?, ?) \
-             ON CONFLICT (session_id, kind, ref) DO UPDATE SET body = excluded.body WHERE body IS NOT excluded.body",
+            "INSERT INTO search_texts (session_id, kind, ref, body) VALUES ($1, 'note', $2, $3) \
+             ON CONFLICT (session_id, kind, ref) DO UPDATE SET body = excluded.body \
+             WHERE search_texts.body IS DISTINCT FROM excluded.body",
         )
         .bind(&session.0)
         .bind(section)
@@ -323,15 +343,16 @@ pub(super) async fn index_notes(
     }
     sqlx::query(
         "INSERT INTO search_texts (session_id, kind, ref, body) \
-         SELECT session_id, 'commitment', id, text FROM commitments WHERE session_id = ?1 AND true \
-         ON CONFLICT (session_id, kind, ref) DO UPDATE SET body = excluded.body WHERE body IS NOT excluded.body",
+         SELECT session_id, 'commitment', id, text FROM commitments WHERE session_id = $1 AND true \
+         ON CONFLICT (session_id, kind, ref) DO UPDATE SET body = excluded.body \
+         WHERE search_texts.body IS DISTINCT FROM excluded.body",
     )
     .bind(&session.0)
     .execute(&mut **tx)
     .await?;
     sqlx::query(
-        "DELETE FROM search_texts WHERE session_id = ?1 AND kind = 'commitment' \
-         AND ref NOT IN (SELECT id FROM commitments WHERE session_id = ?1)",
+        "DELETE FROM search_texts WHERE session_id = $1 AND kind = 'commitment' \
+         AND ref NOT IN (SELECT id FROM commitments WHERE session_id = $1)",
     )
     .bind(&session.0)
     .execute(&mut **tx)

@@ -85,7 +85,7 @@ impl Store {
             "SELECT s.id, s.spec, s.ended_at, pp.participant_id, p.capability FROM person_participants pp \
              JOIN sessions s ON s.id = pp.session_id \
              JOIN participants p ON p.session_id = pp.session_id AND p.id = pp.participant_id \
-             WHERE pp.person = ? ORDER BY s.created_at DESC, s.id",
+             WHERE pp.person = $1 ORDER BY s.created_at DESC, s.id",
         )
         .bind(person)
         .fetch_all(&self.pool)
@@ -114,7 +114,7 @@ impl Store {
                 kudos: Vec::new(),
             });
         }
-        const MINE: &str = "(SELECT session_id FROM person_participants WHERE person = ?)";
+        const MINE: &str = "(SELECT session_id FROM person_participants WHERE person = $1)";
         for row in sqlx::query(&format!(
             "SELECT session_id, id, name FROM participants WHERE session_id IN {MINE}"
         ))
@@ -195,14 +195,14 @@ impl Store {
     /// an earlier one's open commitments.)
     pub async fn last_together(&self, person: &str, session: &SessionId) -> Result<Option<Together>, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id, s.ended_at FROM sessions s, sessions cur WHERE cur.id = ?2 AND s.id <> cur.id \
+            "SELECT s.id, s.ended_at FROM sessions s, sessions cur WHERE cur.id = $2 AND s.id <> cur.id \
              AND s.ended_at IS NOT NULL AND s.created_at <= cur.created_at \
              AND EXISTS (SELECT 1 FROM commitments c WHERE c.session_id = s.id) \
-             AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = cur.id) \
-             AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = ?1 AND me.session_id = s.id) \
+             AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = $1 AND me.session_id = cur.id) \
+             AND EXISTS (SELECT 1 FROM person_participants me WHERE me.person = $1 AND me.session_id = s.id) \
              AND EXISTS (SELECT 1 FROM person_participants other JOIN person_participants here \
                  ON here.person = other.person AND here.session_id = cur.id \
-                 WHERE other.session_id = s.id AND other.person <> ?1) \
+                 WHERE other.session_id = s.id AND other.person <> $1) \
              ORDER BY s.created_at DESC, s.id LIMIT 1",
         )
         .bind(person)
@@ -214,7 +214,7 @@ impl Store {
         let commitments = sqlx::query(
             "SELECT c.id, c.text, c.owner, c.due, coalesce(f.done, c.done) AS done, c.created_at FROM commitments c \
              LEFT JOIN commitment_followups f ON f.session_id = c.session_id AND f.commitment_id = c.id \
-             WHERE c.session_id = ? ORDER BY c.created_at, c.id",
+             WHERE c.session_id = $1 ORDER BY c.created_at, c.id",
         )
         .bind(&before.0)
         .fetch_all(&self.pool)
@@ -222,7 +222,7 @@ impl Store {
         .iter()
         .map(commitment_row)
         .collect();
-        let me = sqlx::query("SELECT participant_id FROM person_participants WHERE person = ? AND session_id = ?")
+        let me = sqlx::query("SELECT participant_id FROM person_participants WHERE person = $1 AND session_id = $2")
             .bind(person)
             .bind(&before.0)
             .fetch_all(&self.pool)
@@ -251,10 +251,10 @@ impl Store {
         let mut tx = self.write_tx().await.map_err(StoreError::from)?;
         let allowed = sqlx::query(
             "SELECT 1 FROM commitments c JOIN sessions s ON s.id = c.session_id \
-             WHERE c.session_id = ?1 AND c.id = ?2 AND s.ended_at IS NOT NULL \
+             WHERE c.session_id = $1 AND c.id = $2 AND s.ended_at IS NOT NULL \
              AND EXISTS (SELECT 1 FROM person_participants pp JOIN participants p \
              ON p.session_id = pp.session_id AND p.id = pp.participant_id \
-             WHERE pp.person = ?3 AND pp.session_id = ?1 AND p.capability <> 'observer')",
+             WHERE pp.person = $3 AND pp.session_id = $1 AND p.capability <> 'observer')",
         )
         .bind(&session.0)
         .bind(id)
@@ -266,12 +266,12 @@ impl Store {
             return Err(TickError::NotYours);
         }
         sqlx::query(
-            "INSERT INTO commitment_followups (session_id, commitment_id, done, at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO commitment_followups (session_id, commitment_id, done, at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (session_id, commitment_id) DO UPDATE SET done = excluded.done, at = excluded.at",
         )
         .bind(&session.0)
         .bind(id)
-        .bind(done)
+        .bind(i64::from(done))
         .bind(now)
         .execute(&mut *tx)
         .await
@@ -290,19 +290,19 @@ impl Store {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO person_participants (person, session_id, participant_id, linked_at) \
-             SELECT ?1, p.session_id, p.id, 0 FROM participants p JOIN sessions s ON s.id = p.session_id \
+             SELECT $1, p.session_id, p.id, 0 FROM participants p JOIN sessions s ON s.id = p.session_id \
              WHERE s.workshop_id IS NOT NULL AND (s.workshop_id, p.key) IN ( \
              SELECT s2.workshop_id, p2.key FROM person_participants pp \
              JOIN participants p2 ON p2.session_id = pp.session_id AND p2.id = pp.participant_id \
-             JOIN sessions s2 ON s2.id = pp.session_id WHERE pp.person = ?1 AND s2.workshop_id IS NOT NULL \
-             UNION SELECT workshop_id, member_key FROM person_workshops WHERE person = ?1) \
+             JOIN sessions s2 ON s2.id = pp.session_id WHERE pp.person = $1 AND s2.workshop_id IS NOT NULL \
+             UNION SELECT workshop_id, member_key FROM person_workshops WHERE person = $1) \
              ON CONFLICT DO NOTHING",
         )
         .bind(person)
         .execute(&mut *tx)
         .await?;
         const MINE: &str = "(session_id, {col}) IN (SELECT session_id, participant_id FROM person_participants \
-                            WHERE person = ?)";
+                            WHERE person = $1)";
         let participants = sqlx::query(&format!(
             "UPDATE participants SET name = '{FORMER}' WHERE {}",
             MINE.replace("{col}", "id")
@@ -332,11 +332,11 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        sqlx::query("DELETE FROM person_participants WHERE person = ?")
+        sqlx::query("DELETE FROM person_participants WHERE person = $1")
             .bind(person)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM person_workshops WHERE person = ?")
+        sqlx::query("DELETE FROM person_workshops WHERE person = $1")
             .bind(person)
             .execute(&mut *tx)
             .await?;
@@ -351,13 +351,13 @@ impl Store {
 }
 
 /// A commitment from a row with its columns (`done` with its follow-up applied).
-pub(super) fn commitment_row(r: &sqlx::sqlite::SqliteRow) -> Commitment {
+pub(super) fn commitment_row(r: &sqlx::any::AnyRow) -> Commitment {
     Commitment {
         id: r.get("id"),
         text: r.get("text"),
-        owner: r.get::<Option<u32>, _>("owner").map(ParticipantId),
+        owner: r.get::<Option<i64>, _>("owner").map(|o| ParticipantId(o as u32)),
         due: r.get("due"),
-        done: r.get("done"),
+        done: r.get::<i64, _>("done") != 0,
         at: r.get("created_at"),
     }
 }

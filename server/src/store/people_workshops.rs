@@ -58,7 +58,7 @@ impl Store {
             return Ok(false);
         }
         let linked =
-            sqlx::query("SELECT 1 FROM person_workshops WHERE person = ? AND workshop_id = ? AND member_key = ?")
+            sqlx::query("SELECT 1 FROM person_workshops WHERE person = $1 AND workshop_id = $2 AND member_key = $3")
                 .bind(person)
                 .bind(workshop)
                 .bind(&key.0)
@@ -66,7 +66,7 @@ impl Store {
                 .await?;
         if linked.is_none() {
             sqlx::query(
-                "INSERT INTO person_workshops (person, workshop_id, member_key, linked_at) VALUES (?, ?, ?, ?) \
+                "INSERT INTO person_workshops (person, workshop_id, member_key, linked_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(person)
@@ -85,8 +85,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT s.workshop_id AS workshop, p.key FROM person_participants pp \
              JOIN participants p ON p.session_id = pp.session_id AND p.id = pp.participant_id \
-             JOIN sessions s ON s.id = pp.session_id WHERE pp.person = ? AND s.workshop_id IS NOT NULL \
-             UNION SELECT workshop_id AS workshop, member_key AS key FROM person_workshops WHERE person = ? \
+             JOIN sessions s ON s.id = pp.session_id WHERE pp.person = $1 AND s.workshop_id IS NOT NULL \
+             UNION SELECT workshop_id AS workshop, member_key AS key FROM person_workshops WHERE person = $2 \
              ORDER BY workshop, key",
         )
         .bind(person)

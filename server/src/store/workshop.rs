@@ -33,7 +33,7 @@ impl Store {
     pub async fn create_workshop(&self, record: &WorkshopRecord, now: Millis) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO workshops (id, created_at, spec, state, participant_token, host_token, observer_token) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&record.spec.id)
         .bind(now)
@@ -50,7 +50,7 @@ impl Store {
     /// The workshop with `id`, if it exists.
     pub async fn workshop(&self, id: &str) -> Result<Option<WorkshopRecord>, StoreError> {
         let row = sqlx::query(
-            "SELECT spec, state, participant_token, host_token, observer_token FROM workshops WHERE id = ?",
+            "SELECT spec, state, participant_token, host_token, observer_token FROM workshops WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -69,7 +69,7 @@ impl Store {
 
     /// Replaces a workshop's live state.
     pub async fn save_workshop_state(&self, id: &str, state: &WorkshopState) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workshops SET state = ?, ended_at = ? WHERE id = ?")
+        sqlx::query("UPDATE workshops SET state = $1, ended_at = $2 WHERE id = $3")
             .bind(serde_json::to_string(state)?)
             .bind(state.ended_at)
             .bind(id)
@@ -90,7 +90,7 @@ impl Store {
         for record in breakouts {
             sqlx::query(
                 "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, \
-                 observer_token, workshop_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 observer_token, workshop_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&record.spec.id.0)
             .bind(record.spec.created_at)
@@ -105,7 +105,7 @@ impl Store {
             let room = RoomState::new(&record.spec.phases);
             super::save_room_in(&mut *tx, &record.spec.id, RoomId::MAIN, &room, record.spec.created_at).await?;
         }
-        sqlx::query("UPDATE workshops SET state = ? WHERE id = ?")
+        sqlx::query("UPDATE workshops SET state = $1 WHERE id = $2")
             .bind(serde_json::to_string(state)?)
             .bind(id)
             .execute(&mut *tx)
