@@ -70,6 +70,26 @@ pub struct Config {
     /// entry is used). Without it, the limits above apply to the connecting address, and no header is believed.
     #[arg(long, env = "TANDEM_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<axum::http::HeaderName>,
+
+    /// Instead of serving: a one-off task.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// One-off tasks.
+#[derive(clap::Subcommand, Clone, Debug)]
+pub enum Command {
+    /// Copies an installation's SQLite database into an empty PostgreSQL database (migrating both first), in one
+    /// transaction, and checks that every table has as many rows on both sides; prints the counts. Stop the relay
+    /// first: what it writes during the copy would not be copied.
+    MigrateToPostgres {
+        /// The SQLite database (e.g. sqlite://data/tandem.db).
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database (e.g. postgres://tandem@db.example/tandem).
+        #[arg(long)]
+        to: String,
+    },
 }
 
 impl Config {

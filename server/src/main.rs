@@ -1,6 +1,7 @@
 //! `tandem` / `server`: parses configuration, sets up logging, serves until Ctrl-C or SIGTERM.
 
 use clap::Parser;
+use server::config::Command;
 use server::{launch_with_listener, shutdown_signal, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -60,6 +61,9 @@ fn main() {
         );
     }
     let config = Config::parse();
+    if let Some(command) = config.command.clone() {
+        std::process::exit(run_command(command));
+    }
     let runtime = match config.worker_threads() {
         1 => tokio::runtime::Builder::new_current_thread().enable_all().build(),
         n => tokio::runtime::Builder::new_multi_thread()
@@ -72,6 +76,35 @@ fn main() {
         std::process::exit(1);
     });
     runtime.block_on(serve(config));
+}
+
+/// Runs a one-off task; returns the process's exit code.
+fn run_command(command: Command) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tandem: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match command {
+        Command::MigrateToPostgres { from, to } => {
+            match runtime.block_on(server::store::copy_to_postgres(&from, &to)) {
+                Ok(counts) => {
+                    println!("{:<22} {:>10} {:>10}", "table", "sqlite", "postgres");
+                    for c in counts {
+                        println!("{:<22} {:>10} {:>10}", c.table, c.from, c.to);
+                    }
+                    println!("Copied: every table has as many rows in PostgreSQL as in SQLite.");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("tandem: migrate-to-postgres: {e}");
+                    1
+                }
+            }
+        }
+    }
 }
 
 async fn serve(config: Config) {
