@@ -71,6 +71,17 @@ pub struct Config {
     #[arg(long, env = "TANDEM_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<axum::http::HeaderName>,
 
+    /// With several relays on one PostgreSQL database (docs/deploy.md): seconds after its last renewal that a relay's
+    /// hold on a session lapses, so that another relay may run it. A relay renews a third of this apart; a relay
+    /// that died loses its sessions to the others this long after. Not used on SQLite.
+    #[arg(long = "lease-seconds", env = "TANDEM_LEASE_SECONDS", default_value_t = 3)]
+    pub lease_secs: u64,
+
+    /// Seconds between SIGTERM and closing the relay's sockets, during which `/healthz` answers 503 so that a load
+    /// balancer sends new connections elsewhere (docs/deploy.md: 3 with HAProxy's checks a second apart).
+    #[arg(long = "drain-seconds", env = "TANDEM_DRAIN_SECONDS", default_value_t = 0)]
+    pub drain_secs: u64,
+
     /// Instead of serving: a one-off task.
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -24,7 +24,7 @@ mod workshop_skills;
 
 use app::api::BackendHandle;
 use app::shell;
-use axum::extract::FromRef;
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
@@ -99,7 +99,11 @@ pub const HTML_CSP: &str = "frame-ancestors 'none'; object-src 'none'; base-uri 
 /// Opens the store, loads the templates, and builds the shared state.
 pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, StartError> {
     let store = Store::open(&config.database_url).await?;
-    store.close_open_attendance(relay::now_ms()).await?;
+    // One relay on SQLite: what it left open when it stopped is closed now. With several relays on PostgreSQL, a
+    // session's new owner closes that session's (`Relay::actor`).
+    if store.engine() == store::Engine::Sqlite {
+        store.close_open_attendance(relay::now_ms()).await?;
+    }
     let templates = Arc::new(templates::load()?);
     let mut config = config.clone();
     config.addr = addr;
@@ -116,7 +120,11 @@ pub async fn build_state(config: &Config, addr: SocketAddr) -> Result<AppState, 
         .build();
     Ok(AppState {
         leptos,
-        relay: Relay::new(store.clone(), Limits::default()),
+        relay: Relay::new(
+            store.clone(),
+            Limits::default(),
+            std::time::Duration::from_secs(config.lease_secs.max(1)),
+        ),
         store,
         allowed_origins: Arc::new(config.allowed_origins()),
         backend: BackendHandle(Arc::new(backend)),
@@ -154,7 +162,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/{session}", get(relay::socket))
         .route("/yjs/{session}", get(relay::notes_socket))
         .route("/ws/w/{workshop}", get(relay::workshop_socket))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/me", get(me::me_page).post(me::me_history))
         .route(
             "/s/{session}/follow-up",
@@ -408,6 +416,16 @@ async fn summary_markdown(
     }
 }
 
+/// The load balancer's health check: 503 while the relay drains (`--drain-seconds`), so it sends new connections to
+/// another relay.
+async fn healthz(State(state): State<AppState>) -> (axum::http::StatusCode, &'static str) {
+    if state.relay.is_draining() {
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else {
+        (axum::http::StatusCode::OK, "ok")
+    }
+}
+
 /// A server running in this process (tests and `main`).
 pub struct Running {
     /// Where it listens.
@@ -435,6 +453,10 @@ impl Running {
         while self.state.relay.live_sessions() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        // With several relays: the others may take this one's sessions at once.
+        if let Some(leases) = self.state.relay.leases() {
+            leases.release_all().await;
+        }
         self.state.store.close().await;
     }
 }
@@ -451,10 +473,18 @@ pub async fn launch_with_listener(
     let relay = state.relay.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let limits = state.http;
-    // The relay notes it is alive: after a crash, attendance ends when it was last known alive.
+    // The leases of the sessions this relay runs, with several relays (PostgreSQL), are renewed until it stops.
+    if let Some(leases) = state.relay.leases() {
+        tokio::spawn(leases.clone().renew_until(state.relay.stopping_signal()));
+    }
+    // The relay notes it is alive: after a crash, attendance ends when it was last known alive (SQLite: one relay).
     let store = state.store.clone();
     let mut stopping = state.relay.stopping_signal();
+    let one_relay = store.engine() == store::Engine::Sqlite;
     tokio::spawn(async move {
+        if !one_relay {
+            return;
+        }
         let mut every = tokio::time::interval(store::HEARTBEAT);
         loop {
             tokio::select! {
@@ -479,9 +509,17 @@ pub async fn launch_with_listener(
             }
         }
     });
+    let drain = std::time::Duration::from_secs(config.drain_secs);
     let task = tokio::spawn(http::serve(listener, app, limits, async move {
         tokio::select! {
-            _ = shutdown => {}
+            _ = shutdown => {
+                // SIGTERM: the load balancer is told first, and given time to send new connections elsewhere.
+                if !drain.is_zero() {
+                    tracing::info!(seconds = drain.as_secs(), "draining");
+                    relay.drain();
+                    tokio::time::sleep(drain).await;
+                }
+            }
             _ = stopped => {}
         }
         relay.shut_down();

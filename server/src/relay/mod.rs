@@ -1,6 +1,7 @@
 //! The live-session relay: WebSocket upgrade, one actor per session, bounded queues.
 
 mod actor;
+pub mod leases;
 pub use actor::{MAX_COMMITMENTS, MAX_CONNS, MAX_FEEDBACK_PER_GIVER, MAX_PEOPLE, TIMER_CHANGES_BURST};
 mod conn;
 pub mod notes;
@@ -65,6 +66,14 @@ pub struct Relay {
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// The running workshop actors.
     workshops: workshop::Workshops,
+    /// The leases of the sessions and workshops this relay runs, when several relays share PostgreSQL.
+    leases: Option<Arc<leases::Leases>>,
+    /// One start at a time per session or workshop: two connections arriving together take one lease, not two
+    /// epochs (the second of which would fence the first).
+    starting: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Set at SIGTERM when the relay drains (`--drain-seconds`): `/healthz` says 503 so the load balancer sends new
+    /// connections elsewhere before the sockets close.
+    draining: Arc<std::sync::atomic::AtomicBool>,
     /// Limits applied to every connection.
     pub limits: Limits,
 }
@@ -96,18 +105,68 @@ pub enum RelayError {
     /// A change could not be stored, or the actor could not be reached.
     #[error("the change could not be stored")]
     Unavailable,
+    /// Another relay runs it and did not hand it over in time.
+    #[error("another relay runs this session")]
+    Moved,
 }
 
 impl Relay {
-    /// A relay over `store`.
-    pub fn new(store: Store, limits: Limits) -> Self {
+    /// A relay over `store`; on PostgreSQL it takes leases that lapse `lease_ttl` after their last renewal.
+    pub fn new(store: Store, limits: Limits, lease_ttl: std::time::Duration) -> Self {
+        let leases = (store.engine() == crate::store::Engine::Postgres)
+            .then(|| Arc::new(leases::Leases::new(store.clone(), lease_ttl)));
         Relay {
             store,
             actors: Arc::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
             workshops: workshop::Workshops::default(),
+            leases,
+            starting: Arc::default(),
+            draining: Arc::default(),
             limits,
+        }
+    }
+
+    /// This relay's leases, when it shares PostgreSQL with others.
+    pub fn leases(&self) -> Option<&Arc<leases::Leases>> {
+        self.leases.as_ref()
+    }
+
+    /// Runs `start` (which starts `id`'s actor if it is not running yet) alone among the starts of `id`.
+    pub(crate) async fn one_start<T>(&self, id: &str, start: impl std::future::Future<Output = T>) -> T {
+        let gate = {
+            let mut starting = self.starting.lock().unwrap_or_else(|e| e.into_inner());
+            starting.entry(id.to_string()).or_default().clone()
+        };
+        let result = {
+            let _turn = gate.lock().await;
+            start.await
+        };
+        let mut starting = self.starting.lock().unwrap_or_else(|e| e.into_inner());
+        // The map's and this one: nobody else waits.
+        if Arc::strong_count(&gate) == 2 {
+            starting.remove(id);
+        }
+        result
+    }
+
+    /// The store for the actor of `id` (a session's id, or `w:` and a workshop's): with several relays, fenced by
+    /// the lease taken for it (`leases.rs`).
+    pub(crate) async fn owner_store(&self, id: &str) -> Result<(Store, Option<Arc<crate::store::Lease>>), RelayError> {
+        match &self.leases {
+            None => Ok((self.store.clone(), None)),
+            Some(leases) => {
+                let lease = leases.take(id).await?;
+                Ok((self.store.fenced(lease.clone()), Some(lease)))
+            }
+        }
+    }
+
+    /// Lets go of the lease of an actor that stopped.
+    pub(crate) async fn let_go(&self, lease: Option<Arc<crate::store::Lease>>) {
+        if let (Some(leases), Some(lease)) = (&self.leases, lease) {
+            leases.release(&lease).await;
         }
     }
 
@@ -123,30 +182,61 @@ impl Relay {
         }
         // Boxed: the loading future (store queries) is large, and every connection task awaits this one; inline,
         // it tripled the memory each idle connection holds (docs/performance.md).
-        let actor = Box::pin(Actor::load(self.store.clone(), id.clone(), self.workshops.clone()))
-            .await?
-            .ok_or(RelayError::NotFound)?;
-        let mut actors = self.actors.lock().unwrap_or_else(|e| e.into_inner());
-        // Another connection may have started it while this one was loading.
-        if let Some(inbox) = actors.get(id).filter(|inbox| !inbox.tx.is_closed()) {
-            return Ok(inbox.clone());
+        Box::pin(self.one_start(&id.0, self.start_actor(id))).await
+    }
+
+    async fn start_actor(&self, id: &SessionId) -> Result<Inbox, RelayError> {
+        // Another connection may have started it while this one waited its turn.
+        if let Some(inbox) = self.running_inbox(id) {
+            return Ok(inbox);
         }
+        // An actor that is stopping (its inbox closed) saves its notes first: the next one starts after it, from
+        // what it saved (and, with leases, without fencing its last write).
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.actors.lock().unwrap_or_else(|e| e.into_inner()).contains_key(id)
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let (store, lease) = self.owner_store(&id.0).await?;
+        if lease.as_ref().is_some_and(|l| l.epoch > 1) {
+            // The former owner's open stays end now: it is gone, or it handed the session over.
+            store.close_session_attendance(id, now_ms()).await?;
+        }
+        let actor = match Actor::load(store, id.clone(), self.workshops.clone()).await {
+            Ok(Some(actor)) => actor,
+            Ok(None) => {
+                self.let_go(lease).await;
+                return Err(RelayError::NotFound);
+            }
+            Err(e) => {
+                self.let_go(lease).await;
+                return Err(e.into());
+            }
+        };
         let (tx, rx) = mpsc::channel(1024);
         let inbox = Inbox {
             tx: tx.clone(),
             bytes: Arc::new(tokio::sync::Semaphore::new(MAX_INBOX_BYTES)),
         };
-        actors.insert(id.clone(), inbox.clone());
-        let registry = self.actors.clone();
+        self.actors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), inbox.clone());
+        let relay = self.clone();
         let id = id.clone();
         let done = tx;
+        // `relay` holds `done`'s channel only through `actors`, so the actor still ends once every sender is gone.
         let stopping = self.stopping();
         tokio::spawn(async move {
             actor.run(rx, stopping).await;
-            let mut actors = registry.lock().unwrap_or_else(|e| e.into_inner());
-            if actors.get(&id).is_some_and(|inbox| inbox.tx.same_channel(&done)) {
-                actors.remove(&id);
+            {
+                let mut actors = relay.actors.lock().unwrap_or_else(|e| e.into_inner());
+                if actors.get(&id).is_some_and(|inbox| inbox.tx.same_channel(&done)) {
+                    actors.remove(&id);
+                }
             }
+            relay.let_go(lease).await;
         });
         Ok(inbox)
     }
@@ -198,6 +288,16 @@ impl Relay {
             self.delete_workshop(id).await?;
         }
         Ok((sessions.len(), workshops.len()))
+    }
+
+    /// Starts draining: `/healthz` answers 503 from now on.
+    pub fn drain(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    /// Whether the relay drains.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
     }
 
     /// Tells every connection the relay is going away ([`Close::ServerRestarting`]: clients reconnect).

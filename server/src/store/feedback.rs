@@ -6,7 +6,7 @@ impl Store {
     /// Stores feedback, or updates it when the same id comes again from the same giver. Returns `None` when the id
     /// belongs to someone else's submission (nothing written).
     pub async fn save_feedback(&self, session: &SessionId, f: &Feedback) -> Result<Option<Feedback>, StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.owner_tx(true).await?;
         let existing =
             sqlx::query("SELECT session_id, from_id, about_id, shared_with_host FROM feedback WHERE id = $1")
                 .bind(&f.id.0)
@@ -59,15 +59,17 @@ impl Store {
         receiver: ParticipantId,
         shared: bool,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE feedback SET shared_with_host = $1 WHERE id = $2 AND session_id = $3 AND about_id = $4",
-        )
-        .bind(i64::from(shared))
-        .bind(&id.0)
-        .bind(&session.0)
-        .bind(i64::from(receiver.0))
-        .execute(&self.pool)
-        .await?;
+        let done = self
+            .owner_execute(
+                sqlx::query(
+                    "UPDATE feedback SET shared_with_host = $1 WHERE id = $2 AND session_id = $3 AND about_id = $4",
+                )
+                .bind(i64::from(shared))
+                .bind(&id.0)
+                .bind(&session.0)
+                .bind(i64::from(receiver.0)),
+            )
+            .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -97,7 +99,7 @@ impl Store {
 
     /// Ends a session: stores its outcome and marks it ended, in one transaction. `false` if it had already ended.
     pub async fn end_session(&self, session: &SessionId, outcome: &Outcome) -> Result<bool, StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.owner_tx(true).await?;
         let done = sqlx::query("UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(outcome.ended_at)
             .bind(&session.0)

@@ -32,6 +32,9 @@ pub enum StoreError {
     /// Migrations failed at start.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Another relay owns the session or workshop this write was for (`leases.rs`): nothing was written.
+    #[error("another relay runs this session now")]
+    Fenced,
     /// The database URL names no engine Tandem runs on.
     #[error("database URL: `{0}:` is neither sqlite: nor postgres:")]
     Url(String),
@@ -113,6 +116,9 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    /// The lease the writes of a live session's or workshop's owner carry (`leases.rs`): none on SQLite, and none
+    /// for what pages and history write.
+    fence: Option<std::sync::Arc<leases::Lease>>,
     /// The notes writes committed together (`notes_batch.rs`).
     notes_batch: notes_batch::NotesBatcher,
 }
@@ -134,6 +140,7 @@ impl Store {
         Ok(Store {
             pool,
             engine,
+            fence: None,
             notes_batch,
         })
     }
@@ -222,20 +229,21 @@ impl Store {
         p: &ParticipantRecord,
         now: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO participants (session_id, id, key, name, role, capability, joined_at) \
+        self.owner_execute(
+            sqlx::query(
+                "INSERT INTO participants (session_id, id, key, name, role, capability, joined_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (session_id, id) DO UPDATE SET name = excluded.name, role = excluded.role, \
              capability = excluded.capability",
+            )
+            .bind(&session.0)
+            .bind(i64::from(p.view.id.0))
+            .bind(&p.key.0)
+            .bind(&p.view.name)
+            .bind(&p.view.role)
+            .bind(p.view.capability.label())
+            .bind(now),
         )
-        .bind(&session.0)
-        .bind(i64::from(p.view.id.0))
-        .bind(&p.key.0)
-        .bind(&p.view.name)
-        .bind(&p.view.role)
-        .bind(p.view.capability.label())
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -248,15 +256,16 @@ impl Store {
         key: &ParticipantKey,
         now: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO participant_keys (session_id, key, participant_id, added_at) VALUES ($1, $2, $3, $4) \
+        self.owner_execute(
+            sqlx::query(
+                "INSERT INTO participant_keys (session_id, key, participant_id, added_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (session_id, key) DO NOTHING",
+            )
+            .bind(&session.0)
+            .bind(&key.0)
+            .bind(i64::from(id.0))
+            .bind(now),
         )
-        .bind(&session.0)
-        .bind(&key.0)
-        .bind(i64::from(id.0))
-        .bind(now)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -324,7 +333,10 @@ impl Store {
         state: &RoomState,
         now: Millis,
     ) -> Result<(), StoreError> {
-        save_room_in(&self.pool, session, room, state, now).await
+        let mut tx = self.owner_tx(false).await?;
+        save_room_in(&mut *tx, session, room, state, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Opens an attendance interval and returns its row id.
@@ -338,20 +350,37 @@ impl Store {
             "INSERT INTO attendance (session_id, participant_id, joined_at) VALUES ($1, $2, $3) RETURNING {}",
             self.attendance_id()
         );
+        let mut tx = self.owner_tx(false).await?;
         let id = sqlx::query_scalar(&sql)
             .bind(&session.0)
             .bind(i64::from(participant.0))
             .bind(now)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(id)
     }
 
     /// Closes an attendance interval.
     pub async fn attendance_end(&self, row: i64, now: Millis) -> Result<(), StoreError> {
         let sql = format!("UPDATE attendance SET left_at = $1 WHERE {} = $2", self.attendance_id());
-        sqlx::query(&sql).bind(now).bind(row).execute(&self.pool).await?;
+        self.owner_execute(sqlx::query(&sql).bind(now).bind(row)).await?;
         Ok(())
+    }
+
+    /// Runs one write of a live session's or workshop's owner: on a fenced store, in a transaction that checks the
+    /// lease first ([`Store::owner_tx`]).
+    async fn owner_execute<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<sqlx::any::AnyQueryResult, StoreError> {
+        if self.fence.is_none() {
+            return Ok(query.execute(&self.pool).await?);
+        }
+        let mut tx = self.owner_tx(false).await?;
+        let done = query.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done)
     }
 
     /// SQL for the text of top-level `field` of the JSON text in `column` (NULL if it has none).
@@ -452,6 +481,19 @@ impl Store {
             .bind(HEARTBEAT.as_millis() as i64)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Ends the stays of `session` left open by its former owner (another relay, issue 20) at `now`.
+    pub async fn close_session_attendance(&self, session: &SessionId, now: Millis) -> Result<(), StoreError> {
+        self.owner_execute(
+            sqlx::query(
+                "UPDATE attendance SET left_at = $2 WHERE session_id = $1 AND left_at IS NULL AND joined_at <= $2",
+            )
+            .bind(&session.0)
+            .bind(now),
+        )
+        .await?;
         Ok(())
     }
 
@@ -577,6 +619,7 @@ mod closing;
 mod copy;
 mod feedback;
 mod kudos;
+mod leases;
 mod notes;
 mod notes_batch;
 mod people;
@@ -587,6 +630,7 @@ mod workshop;
 pub use closing::Answered;
 pub use copy::{copy_to_postgres, Copied, CopyError};
 pub use kudos::{Kudos, MAX_KUDOS, MAX_KUDOS_CHARS};
+pub use leases::{Lease, Taken};
 pub use people::{person_hash, SearchHit, TimelineEntry, MAX_HITS};
 pub use people_data::{Forgotten, PersonSession, TickError, Together, FORMER};
 pub use people_workshops::WorkshopEntry;

@@ -22,7 +22,7 @@ impl Store {
         texts: &[(String, String)],
         now: Millis,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.owner_tx(true).await?;
         write_notes(&mut tx, session, state, commitments, texts, now).await?;
         tx.commit().await?;
         Ok(())
@@ -37,7 +37,7 @@ impl Store {
         text: &str,
         now: Millis,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.owner_execute(sqlx::query(
             "INSERT INTO private_notes (session_id, participant_id, section, text, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (session_id, participant_id, section) DO UPDATE SET text = excluded.text, \
              updated_at = excluded.updated_at",
@@ -46,8 +46,7 @@ impl Store {
         .bind(i64::from(participant.0))
         .bind(section)
         .bind(text)
-        .bind(now)
-        .execute(&self.pool)
+        .bind(now))
         .await?;
         Ok(())
     }

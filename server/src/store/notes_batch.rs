@@ -28,6 +28,8 @@ struct NotesWrite {
     commitments: Vec<Commitment>,
     texts: Vec<(String, String)>,
     now: Millis,
+    /// The lease of the session's owner, if its store is fenced (`leases.rs`).
+    fence: Option<std::sync::Arc<super::leases::Lease>>,
     /// When it was asked for (the batch it starts waits [`GATHER`] from then).
     asked: tokio::time::Instant,
     done: oneshot::Sender<Result<(), StoreError>>,
@@ -64,6 +66,7 @@ impl Store {
             commitments,
             texts,
             now,
+            fence: self.fence.clone(),
             asked: tokio::time::Instant::now(),
             done,
         };
@@ -101,7 +104,7 @@ async fn run(pool: AnyPool, engine: Engine, mut queue: mpsc::UnboundedReceiver<N
                 }
                 Err(Failure::Write(i, e)) => {
                     let write = batch.remove(i);
-                    let _ = write.done.send(Err(e.into()));
+                    let _ = write.done.send(Err(e));
                     if batch.is_empty() {
                         break;
                     }
@@ -121,8 +124,8 @@ async fn run(pool: AnyPool, engine: Engine, mut queue: mpsc::UnboundedReceiver<N
 
 /// Why [`commit`] failed.
 enum Failure {
-    /// The write at this index in the batch failed.
-    Write(usize, sqlx::Error),
+    /// The write at this index in the batch failed (or its session's lease is another relay's now).
+    Write(usize, StoreError),
     /// Beginning or committing the transaction failed.
     Transaction(sqlx::Error),
 }
@@ -131,9 +134,14 @@ enum Failure {
 async fn commit(pool: &AnyPool, engine: Engine, batch: &[NotesWrite]) -> Result<(), Failure> {
     let mut tx = begin_write(pool, engine).await.map_err(Failure::Transaction)?;
     for (i, w) in batch.iter().enumerate() {
+        if let Some(lease) = &w.fence {
+            super::leases::check_lease(lease, &mut tx)
+                .await
+                .map_err(|e| Failure::Write(i, e))?;
+        }
         write_notes(&mut tx, &w.session, &w.state, &w.commitments, &w.texts, w.now)
             .await
-            .map_err(|e| Failure::Write(i, e))?;
+            .map_err(|e| Failure::Write(i, e.into()))?;
     }
     tx.commit().await.map_err(Failure::Transaction)
 }

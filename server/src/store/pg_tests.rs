@@ -4,6 +4,7 @@
 use super::test_db::{fresh_postgres_database, TestDb};
 use super::*;
 use std::collections::BTreeMap;
+use tandem_core::session::{ParticipantKey, ParticipantView};
 
 /// Every table's columns: name → (column → nullable).
 type Schema = BTreeMap<String, BTreeMap<String, bool>>;
@@ -56,8 +57,8 @@ async fn postgres_schema(store: &Store) -> Schema {
 }
 
 /// The two migration folders describe the same tables and columns (and which may be empty), but for what each
-/// engine does its own way: SQLite's row id of attendance is a column on PostgreSQL, and the search's words are a
-/// column there instead of FTS5's tables.
+/// engine does its own way: SQLite's row id of attendance is a column on PostgreSQL, the search's words are a
+/// column there instead of FTS5's tables, and only PostgreSQL has the leases of several relays.
 #[tokio::test]
 async fn both_engines_have_the_same_tables_and_columns() {
     let Some(pg) = TestDb::new(Engine::Postgres).await else {
@@ -67,7 +68,9 @@ async fn both_engines_have_the_same_tables_and_columns() {
     let mut want = sqlite_schema(&sqlite.open().await).await;
     want.get_mut("attendance").unwrap().insert("id".into(), false);
     want.get_mut("search_texts").unwrap().insert("tsv".into(), true);
-    let got = postgres_schema(&pg.open().await).await;
+    let mut got = postgres_schema(&pg.open().await).await;
+    // Leases exist where several relays share the database: on PostgreSQL only.
+    assert!(got.remove("leases").is_some());
     assert_eq!(got, want);
 }
 
@@ -110,4 +113,86 @@ async fn an_installation_moves_to_postgres_with_every_row() {
     assert_eq!(sessions, rows("sessions"));
     // The copy goes one way only.
     assert!(matches!(copy_to_postgres(&to, &from).await, Err(CopyError::Engines)));
+}
+
+/// The lease of a session (issue 20): one owner at a time; another takes it only once it lapsed (or was let go),
+/// with the next epoch; from then on every write of the former owner is refused (the room, a participant, the notes
+/// through the batch, feedback) and leaves the new owner's state as it was. Renewal tells the owner who asks for it.
+#[tokio::test]
+async fn a_former_owner_can_write_nothing_after_a_takeover() {
+    use tandem_core::session::TimerCommand;
+    let Some(db) = TestDb::new(Engine::Postgres).await else {
+        return;
+    };
+    let (a, b) = (db.open().await, db.open().await);
+    let r = super::tests::record("s1");
+    let room = RoomState::new(&r.spec.phases);
+    a.create_session(&r, &room).await.unwrap();
+    let id = &r.spec.id;
+    let ttl = 3_000;
+    let Taken::Mine(lease_a) = a.take_lease("s1", "relay-a", ttl, 1_000).await.unwrap() else {
+        panic!("the first relay takes it")
+    };
+    assert_eq!(lease_a.epoch, 1);
+    let a = a.fenced(lease_a.clone());
+    let (started, _) = room.apply(&r.spec.phases, TimerCommand::Start, 1_000).unwrap();
+    a.save_room(id, RoomId::MAIN, &started, 1_000).await.unwrap();
+    // Held: B cannot take it before it lapses; it asks, and A's renewal hears it.
+    match b.take_lease("s1", "relay-b", ttl, 2_000).await.unwrap() {
+        Taken::Held { owner, expires_at } => assert_eq!((owner.as_str(), expires_at), ("relay-a", 4_000)),
+        Taken::Mine(_) => panic!("held by A"),
+    }
+    b.want_lease("s1", 2_000).await.unwrap();
+    assert_eq!(
+        a.renew_leases("relay-a", ttl, 2_500).await.unwrap(),
+        vec![("s1".to_string(), 1, true)]
+    );
+    // A is frozen past its lapse; B takes it over with the next epoch.
+    let Taken::Mine(lease_b) = b.take_lease("s1", "relay-b", ttl, 6_000).await.unwrap() else {
+        panic!("lapsed: B takes it")
+    };
+    assert_eq!(lease_b.epoch, 2);
+    let b = b.fenced(lease_b);
+    let (paused, _) = started.apply(&r.spec.phases, TimerCommand::Pause, 6_000).unwrap();
+    b.save_room(id, RoomId::MAIN, &paused, 6_000).await.unwrap();
+    // A wakes up: each of its writes is refused, and nothing of it lands.
+    assert!(!lease_a.is_lost());
+    let stale = RoomState::new(&r.spec.phases);
+    assert!(matches!(
+        a.save_room(id, RoomId::MAIN, &stale, 7_000).await,
+        Err(StoreError::Fenced)
+    ));
+    assert!(lease_a.is_lost(), "the refusal marks A's lease lost");
+    let someone = ParticipantRecord {
+        view: ParticipantView {
+            id: ParticipantId(9),
+            name: "Stale".into(),
+            role: None,
+            capability: Capability::Participant,
+            online: false,
+        },
+        key: ParticipantKey("s".repeat(22)),
+    };
+    assert!(matches!(
+        a.save_participant(id, &someone, 7_000).await,
+        Err(StoreError::Fenced)
+    ));
+    let notes = a
+        .save_notes_together(id.clone(), b"stale".to_vec(), vec![], vec![], 7_000)
+        .await;
+    assert!(matches!(notes, Err(StoreError::Fenced)), "{notes:?}");
+    assert!(matches!(
+        a.attendance_start(id, ParticipantId(1), 7_000).await,
+        Err(StoreError::Fenced)
+    ));
+    assert_eq!(b.rooms(id).await.unwrap(), vec![(RoomId::MAIN, paused)]);
+    assert!(b.participants(id).await.unwrap().is_empty());
+    assert_eq!(b.notes(id).await.unwrap(), None);
+    // A's renewal no longer returns it; B's does. B lets go: anyone may take it at once.
+    assert!(a.renew_leases("relay-a", ttl, 7_000).await.unwrap().is_empty());
+    b.release_lease(b.lease().unwrap(), "relay-b").await.unwrap();
+    let Taken::Mine(again) = a.take_lease("s1", "relay-a", ttl, 7_100).await.unwrap() else {
+        panic!("let go: A takes it back without waiting")
+    };
+    assert_eq!(again.epoch, 3);
 }

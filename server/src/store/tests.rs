@@ -28,7 +28,7 @@ fn spec(id: &str) -> SessionSpec {
     }
 }
 
-fn record(id: &str) -> SessionRecord {
+pub(super) fn record(id: &str) -> SessionRecord {
     SessionRecord {
         spec: spec(id),
         participant_token: format!("{id}-p"),

@@ -69,12 +69,13 @@ impl Store {
 
     /// Replaces a workshop's live state.
     pub async fn save_workshop_state(&self, id: &str, state: &WorkshopState) -> Result<(), StoreError> {
-        sqlx::query("UPDATE workshops SET state = $1, ended_at = $2 WHERE id = $3")
-            .bind(serde_json::to_string(state)?)
-            .bind(state.ended_at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        self.owner_execute(
+            sqlx::query("UPDATE workshops SET state = $1, ended_at = $2 WHERE id = $3")
+                .bind(serde_json::to_string(state)?)
+                .bind(state.ended_at)
+                .bind(id),
+        )
+        .await?;
         Ok(())
     }
 
@@ -86,7 +87,7 @@ impl Store {
         breakouts: &[SessionRecord],
         state: &WorkshopState,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.owner_tx(true).await?;
         for record in breakouts {
             sqlx::query(
                 "INSERT INTO sessions (id, created_at, template_id, spec, participant_token, host_token, \

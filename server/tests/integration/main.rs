@@ -17,6 +17,7 @@ mod http_limits;
 mod kudos;
 mod limits;
 mod live_session;
+mod multi_relay;
 mod notes;
 mod page_notes;
 mod pages;

@@ -84,6 +84,7 @@ async fn a_client_that_stops_reading_is_dropped_and_never_stalls_the_room() {
             outbox: 4,
             ..Limits::default()
         },
+        std::time::Duration::from_secs(3),
     );
 
     let (fast_in, fast_in_rx) = unbounded();

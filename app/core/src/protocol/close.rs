@@ -2,7 +2,7 @@
 //! text here, once, so that the relay, the browser and the tests name them the same way.
 //!
 //! The codes: 1001–1013 are the standard ones (RFC 6455 and the IANA registry), after which a client reconnects;
-//! 4001–4004 are Tandem's own, and only 4001 and 4004 tell the page to stop trying.
+//! 4001–4009 are Tandem's own, and only 4001 and 4004 tell the page to stop trying.
 
 /// 1001, going away: the client was silent for too long.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
@@ -29,6 +29,9 @@ pub const CLOSE_BAD_HELLO: u16 = 4002;
 pub const CLOSE_TOO_SLOW: u16 = 4003;
 /// 4004: the session ended or is no longer available.
 pub const CLOSE_GONE: u16 = 4004;
+/// 4009: another relay runs this session now (several relays, issue 20); the page reconnects, and the load balancer
+/// sends it there.
+pub const CLOSE_MOVED: u16 = 4009;
 
 /// Why the relay closes a connection. [`Close::code`] is the close code, [`Close::reason`] the reason sent with it
 /// (several causes share a code; the reason tells them apart in logs and developer tools).
@@ -79,11 +82,13 @@ pub enum Close {
     /// A breakout page whose person is no longer in this breakout (moved, called back): the page returns to the
     /// workshop, which it is told in a `return` message first (4004).
     NotInBreakout,
+    /// Another relay owns the session (or took it over from this one): reconnect, through the load balancer (4009).
+    Moved,
 }
 
 impl Close {
     /// Every cause, for tests and tools.
-    pub const ALL: [Close; 22] = [
+    pub const ALL: [Close; 23] = [
         Close::ServerRestarting,
         Close::SessionRestarting,
         Close::Idle,
@@ -106,6 +111,7 @@ impl Close {
         Close::Deleted,
         Close::ProtocolViolation,
         Close::InvalidText,
+        Close::Moved,
     ];
 
     /// The WebSocket close code.
@@ -121,6 +127,7 @@ impl Close {
             Close::Reload => CLOSE_RELOAD,
             Close::NoHello | Close::BadName | Close::BadKey => CLOSE_BAD_HELLO,
             Close::TooSlow => CLOSE_TOO_SLOW,
+            Close::Moved => CLOSE_MOVED,
             Close::Ended
             | Close::NotesUnavailable
             | Close::Removed
@@ -154,6 +161,7 @@ impl Close {
             Close::Deleted => "This session was deleted.",
             Close::ProtocolViolation => "Not a valid WebSocket frame",
             Close::InvalidText => "Text that is not UTF-8",
+            Close::Moved => "This session moved to another server; reconnecting.",
         }
     }
 }

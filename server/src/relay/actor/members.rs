@@ -194,6 +194,25 @@ impl Actor {
         }
     }
 
+    /// Another relay runs this session now, or asked for it (`relay/leases.rs`). Asked for: the notes are saved
+    /// first (this relay still holds the lease). Then every page, and every join still queued, is closed with
+    /// [`Close::Moved`]: they reconnect, and the load balancer sends them to the other relay.
+    pub(super) async fn moved(&mut self, inbox: &mut tokio::sync::mpsc::Receiver<super::ActorMsg>) {
+        if !self.store.lease().is_some_and(|l| l.is_lost()) {
+            self.flush_notes().await;
+        }
+        tracing::info!(session = %self.id, "session moved to another relay");
+        for (_, c) in self.conns.drain() {
+            let _ = c.handle.outbox.try_send(Outbound::Close(Close::Moved));
+        }
+        while let Ok(msg) = inbox.try_recv() {
+            if let super::ActorMsg::Join { handle, .. } = msg {
+                let _ = handle.outbox.try_send(Outbound::Close(Close::Moved));
+            }
+        }
+        self.notes_dirty_since = None;
+    }
+
     /// A Yjs client joins the notes only: no participant, no presence, no JSON.
     pub(super) fn join_notes(&mut self, conn: ConnId, handle: ConnHandle, capability: Capability) {
         if self.ended_at.is_some() {

@@ -353,6 +353,7 @@ impl Actor {
                 msg = inbox.recv() => Event::Msg(msg),
                 _ = sleep_until_opt(wake) => Event::Due,
                 _ = sleep_until_opt(linger_until) => Event::Linger,
+                _ = crate::relay::leases::changed(self.store.lease()) => Event::Lease,
             };
             // Still in flight unless that is what ended (`wait_for` then took it).
             self.flight = flight;
@@ -392,6 +393,13 @@ impl Actor {
                     };
                 }
                 Event::Due => self.advance_due().await,
+                Event::Lease => {
+                    // Asked for by another relay: save, then send everyone there. Taken by one: stop at once,
+                    // writing nothing (the pages hold what was not saved, and send it again there).
+                    inbox.close();
+                    self.moved(&mut inbox).await;
+                    break;
+                }
                 Event::Linger => {
                     // Close the inbox first so a join racing with shutdown fails and the relay starts a fresh actor.
                     inbox.close();
@@ -406,8 +414,9 @@ impl Actor {
             }
             self.write_queued();
         }
-        // Always on the way out: graceful shutdown and idle stop keep every edit (a deleted session keeps nothing).
-        if !self.deleted {
+        // Always on the way out: graceful shutdown and idle stop keep every edit (a deleted session keeps nothing,
+        // and one that another relay took can write nothing).
+        if !self.deleted && !self.store.lease().is_some_and(|l| l.is_lost()) {
             self.flush_notes().await;
         }
         self.write_queued();
@@ -460,6 +469,7 @@ enum Event {
     Msg(Option<ActorMsg>),
     Due,
     Linger,
+    Lease,
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {

@@ -315,8 +315,11 @@ where
     };
     // An actor that is just shutting down refuses the join; the second attempt starts a fresh one.
     for _ in 0..2 {
-        let Ok(inbox) = relay.actor(session).await else {
-            break;
+        let inbox = match relay.actor(session).await {
+            Ok(inbox) => inbox,
+            // Another relay runs it: the page reconnects, and the load balancer sends it there.
+            Err(crate::relay::RelayError::Moved) => return Err((ErrorCode::Unavailable, Close::Moved)),
+            Err(_) => break,
         };
         let join = ActorMsg::Join {
             conn,
@@ -435,7 +438,11 @@ mod tests {
     async fn an_open_connection_holds_little_more_than_its_loop() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let relay = Relay::new(crate::store::Store::open(&url).await.unwrap(), Limits::default());
+        let relay = Relay::new(
+            crate::store::Store::open(&url).await.unwrap(),
+            Limits::default(),
+            std::time::Duration::from_secs(3),
+        );
         for endpoint in [Endpoint::Session, Endpoint::Notes] {
             let future = serve(endpoint, Silent, relay.clone(), SessionId("s".into()), Capability::Host);
             assert!(

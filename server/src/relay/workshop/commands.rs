@@ -135,7 +135,7 @@ impl WorkshopActor {
             .collect();
         let mut next = self.record.state.clone();
         next.open(breakouts, now);
-        if let Err(e) = self.relay.store.open_round(&self.id, &records, &next).await {
+        if let Err(e) = self.store.open_round(&self.id, &records, &next).await {
             tracing::error!(workshop = %self.id, error = %e, "could not open a round");
             return Err(unavailable());
         }
@@ -152,7 +152,9 @@ impl WorkshopActor {
     /// breakout's page, its summary and anyone's history then say where it belongs.
     fn breakout_record(&self, now: Millis, round: usize, number: usize) -> SessionRecord {
         let mut spec = self.record.spec.format.clone();
-        spec.id = SessionId(random_token(10));
+        // The workshop's id first: a load balancer that places sessions by the id before the dot puts every
+        // breakout on the relay that runs its workshop, which talks to them in memory (deploy/haproxy.cfg).
+        spec.id = SessionId(format!("{}.{}", self.id, random_token(10)));
         spec.created_at = now;
         spec.template_name = format!("{}, round {round} · breakout {number}", spec.template_name);
         spec.settings.breakout = true;
@@ -318,7 +320,7 @@ impl WorkshopActor {
 
     /// Stores `next`, then adopts it and tells every page.
     pub(super) async fn adopt(&mut self, next: WorkshopState) -> Result<(), Refusal> {
-        if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
+        if let Err(e) = self.store.save_workshop_state(&self.id, &next).await {
             tracing::error!(workshop = %self.id, error = %e, "could not save the workshop");
             return Err(unavailable());
         }

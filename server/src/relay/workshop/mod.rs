@@ -139,6 +139,8 @@ struct WConn {
 /// The actor's state.
 pub struct WorkshopActor {
     relay: Relay,
+    /// The store, fenced by this relay's lease on the workshop when several relays share PostgreSQL.
+    store: crate::store::Store,
     id: String,
     record: WorkshopRecord,
     conns: HashMap<ConnId, WConn>,
@@ -162,15 +164,45 @@ impl Relay {
         if let Some(tx) = self.workshops.running(id) {
             return Ok(tx);
         }
-        let record = self.store.workshop(id).await?.ok_or(super::RelayError::NotFound)?;
-        let mut map = self.workshops.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = map.get(id).filter(|tx| !tx.is_closed()) {
-            return Ok(tx.clone());
+        Box::pin(self.one_start(&lease_id(id), self.start_workshop(id))).await
+    }
+
+    async fn start_workshop(&self, id: &str) -> Result<mpsc::Sender<WorkshopMsg>, super::RelayError> {
+        // Another page may have started it while this one waited its turn; one that is stopping ends first.
+        if let Some(tx) = self.workshops.running(id) {
+            return Ok(tx);
         }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self
+            .workshops
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (store, lease) = self.owner_store(&lease_id(id)).await?;
+        let record = match store.workshop(id).await {
+            Ok(Some(record)) => record,
+            found => {
+                self.let_go(lease).await;
+                return Err(match found {
+                    Err(e) => e.into(),
+                    Ok(_) => super::RelayError::NotFound,
+                });
+            }
+        };
         let (tx, rx) = mpsc::channel(1024);
-        map.insert(id.to_string(), tx.clone());
+        self.workshops
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_string(), tx.clone());
         let actor = WorkshopActor {
             relay: self.clone(),
+            store,
             id: id.to_string(),
             record,
             conns: HashMap::new(),
@@ -181,18 +213,26 @@ impl Relay {
             proposal: None,
             visiting: HashMap::new(),
         };
-        let registry = self.workshops.clone();
+        let relay = self.clone();
         let (id, done) = (id.to_string(), tx.clone());
         let stopping = self.stopping();
         tokio::spawn(async move {
             actor.run(rx, stopping).await;
-            let mut map = registry.0.lock().unwrap_or_else(|e| e.into_inner());
-            if map.get(&id).is_some_and(|tx| tx.same_channel(&done)) {
-                map.remove(&id);
+            {
+                let mut map = relay.workshops.0.lock().unwrap_or_else(|e| e.into_inner());
+                if map.get(&id).is_some_and(|tx| tx.same_channel(&done)) {
+                    map.remove(&id);
+                }
             }
+            relay.let_go(lease).await;
         });
         Ok(tx)
     }
+}
+
+/// The lease of workshop `id` (sessions' leases are their ids).
+fn lease_id(id: &str) -> String {
+    format!("w:{id}")
 }
 
 impl WorkshopActor {
@@ -226,6 +266,21 @@ impl WorkshopActor {
                     while let Ok(msg) = inbox.try_recv() {
                         if let WorkshopMsg::Join { outbox, .. } = msg {
                             let _ = outbox.try_send(Outbound::Close(Close::SessionRestarting));
+                        }
+                    }
+                    break;
+                }
+                _ = super::leases::changed(self.store.lease()) => {
+                    // Another relay took or asked for the workshop: everything is stored at each command, so its
+                    // pages go there now.
+                    inbox.close();
+                    tracing::info!(workshop = %self.id, "workshop moved to another relay");
+                    for (_, c) in self.conns.drain() {
+                        let _ = c.outbox.try_send(Outbound::Close(Close::Moved));
+                    }
+                    while let Ok(msg) = inbox.try_recv() {
+                        if let WorkshopMsg::Join { outbox, .. } = msg {
+                            let _ = outbox.try_send(Outbound::Close(Close::Moved));
                         }
                     }
                     break;
@@ -295,7 +350,7 @@ impl WorkshopActor {
             }
         }
         if next != self.record.state {
-            if let Err(e) = self.relay.store.save_workshop_state(&self.id, &next).await {
+            if let Err(e) = self.store.save_workshop_state(&self.id, &next).await {
                 tracing::error!(workshop = %self.id, error = %e, "could not save a join");
                 let _ = outbox.try_send(error(
                     ErrorCode::Unavailable,
@@ -371,7 +426,7 @@ impl WorkshopActor {
             self.spent.clear();
             return;
         }
-        match self.relay.store.save_workshop_state(&self.id, &next).await {
+        match self.store.save_workshop_state(&self.id, &next).await {
             Ok(()) => {
                 self.spent.clear();
                 self.record.state = next;

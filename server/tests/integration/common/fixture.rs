@@ -17,31 +17,73 @@ use tempfile::TempDir;
 pub const GOAL: &str = "Get better at delegating";
 
 /// A SQLite database file in a temporary folder of its own, removed when this is dropped. It outlives the servers
-/// started over it, so that a test can restart a server, or hand the file to the server binary (crash tests).
+/// started over it, so that a test can restart a server, or hand the file to the server binary (crash tests). Or a
+/// fresh PostgreSQL database ([`TestDb::postgres`]), for the tests of several relays.
 pub struct TestDb {
     // Held for its `Drop`: the folder and the database in it go when the test is done with them.
-    _dir: TempDir,
-    path: PathBuf,
+    _dir: Option<TempDir>,
+    url: String,
 }
 
 impl TestDb {
     /// A new, empty folder; the server creates the database file on its first start.
     pub fn new() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        TestDb { _dir: dir, path }
+        TestDb::in_folder(dir)
     }
 
     /// A new, empty folder inside `parent` (a small file system, say).
     pub fn new_in(parent: &std::path::Path) -> TestDb {
-        let dir = tempfile::tempdir_in(parent).unwrap();
-        let path = dir.path().join("t.db");
-        TestDb { _dir: dir, path }
+        TestDb::in_folder(tempfile::tempdir_in(parent).unwrap())
+    }
+
+    fn in_folder(dir: TempDir) -> TestDb {
+        let path: PathBuf = dir.path().join("t.db");
+        TestDb {
+            url: format!("sqlite://{}", path.display()),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new, empty database in the PostgreSQL cluster that `TANDEM_TEST_PG` names (`make test` starts one); `None`
+    /// without it (the caller's test then says so and passes).
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(server) = std::env::var("TANDEM_TEST_PG") else {
+            eprintln!("TANDEM_TEST_PG is not set: this test of several relays did not run");
+            return None;
+        };
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("t{:016x}", rand::random::<u64>());
+        let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let (base, _) = server.rsplit_once('/').unwrap();
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            _dir: None,
+        })
     }
 
     /// The database URL the server and sqlx take.
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.path.display())
+        self.url.clone()
+    }
+
+    /// Starts another server over the same database (several relays on PostgreSQL), with `tweak`.
+    pub async fn start_another(&self, tweak: impl FnOnce(&mut Config)) -> Running {
+        let mut config = Config {
+            database_url: self.url(),
+            ..<Config as clap::Parser>::parse_from(["tandem", "--addr", "127.0.0.1:0"])
+        };
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        launch_with_listener(config, listener, std::future::pending())
+            .await
+            .unwrap()
     }
 
     /// Starts a server on 127.0.0.1:0 over this database.
@@ -109,25 +151,7 @@ impl TestServer {
 
     /// Creates a session of `template` (its agenda as shipped) with `goal` and `settings`.
     pub async fn session_with(&self, template: &str, goal: &str, settings: SessionSettings) -> Session {
-        let backend = self.state.backend.0.clone();
-        let t = backend.templates().into_iter().find(|t| t.id == template).unwrap();
-        let created = backend
-            .create_session(NewSession {
-                template_id: t.id,
-                goal: goal.into(),
-                phases: t.phases,
-                settings,
-                workshop: None,
-                skills: Vec::new(),
-            })
-            .await
-            .unwrap();
-        Session {
-            id: SessionId(created.id),
-            host_link: created.host_link,
-            participant_link: created.participant_link,
-            observer_link: created.observer_link,
-        }
+        create_session(&self.running, template, goal, settings).await
     }
 
     /// The outcome stored for `session` when it ended (`None` while it runs).
@@ -199,6 +223,29 @@ impl Session {
     /// The observer link's token.
     pub fn observer_token(&self) -> String {
         parts(&self.observer_link).1
+    }
+}
+
+/// Creates a session of `template` (its agenda as shipped) with `goal` and `settings` on `running`.
+pub async fn create_session(running: &Running, template: &str, goal: &str, settings: SessionSettings) -> Session {
+    let backend = running.state.backend.0.clone();
+    let t = backend.templates().into_iter().find(|t| t.id == template).unwrap();
+    let created = backend
+        .create_session(NewSession {
+            template_id: t.id,
+            goal: goal.into(),
+            phases: t.phases,
+            settings,
+            workshop: None,
+            skills: Vec::new(),
+        })
+        .await
+        .unwrap();
+    Session {
+        id: SessionId(created.id),
+        host_link: created.host_link,
+        participant_link: created.participant_link,
+        observer_link: created.observer_link,
     }
 }
 

@@ -8,7 +8,7 @@ mod page;
 mod workshop;
 
 pub use client::Client;
-pub use fixture::{parts, ws_url, Session, TestDb, TestServer};
+pub use fixture::{create_session, parts, ws_url, Session, TestDb, TestServer, GOAL};
 pub use http::{http_get, http_head, http_post_form, http_post_json};
 pub use page::Page;
 pub use workshop::{beside, member, propose, settings, Workshop, WorkshopClient};

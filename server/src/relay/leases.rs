@@ -1,0 +1,160 @@
+//! This relay's leases, when several relays share one PostgreSQL database (issue 20; the store's side and the
+//! fencing: `store/leases.rs`; the design: docs/architecture.md, "Several relays"). A lease is taken before a
+//! session's or workshop's actor starts, renewed a third of the TTL apart while the actor runs, handed over when
+//! another relay asks for it, and let go when the actor stops.
+
+use super::{now_ms, RelayError};
+use crate::store::{Lease, Store, Taken};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tandem_core::session::Millis;
+
+/// How often a relay that waits for a lease looks again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The leases of this relay (one process).
+pub struct Leases {
+    store: Store,
+    /// This relay's name in the lease rows: unique per process.
+    owner: String,
+    ttl: Duration,
+    held: Mutex<HashMap<String, Arc<Lease>>>,
+}
+
+impl Leases {
+    /// Leases over `store`, lapsing `ttl` after their last renewal.
+    pub fn new(store: Store, ttl: Duration) -> Leases {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "relay".into());
+        Leases {
+            store,
+            owner: format!("{host}-{}-{}", std::process::id(), crate::backend::random_token(6)),
+            ttl,
+            held: Mutex::default(),
+        }
+    }
+
+    /// This relay's name in the lease rows.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    fn ttl_ms(&self) -> Millis {
+        self.ttl.as_millis() as Millis
+    }
+
+    /// Takes the lease of `id` (a session's id, or `w:` and a workshop's). Held by another relay: asks it to hand
+    /// the lease over and waits, up to twice the TTL, for that or for the lease to lapse (a relay that died renews
+    /// nothing); then [`RelayError::Moved`].
+    pub async fn take(&self, id: &str) -> Result<Arc<Lease>, RelayError> {
+        let deadline = tokio::time::Instant::now() + 2 * self.ttl;
+        let mut asked = false;
+        loop {
+            match self.store.take_lease(id, &self.owner, self.ttl_ms(), now_ms()).await? {
+                Taken::Mine(lease) => {
+                    let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+                    held.insert(id.to_string(), lease.clone());
+                    if lease.epoch > 1 {
+                        tracing::info!(lease = id, epoch = lease.epoch, "took over a lease");
+                    }
+                    return Ok(lease);
+                }
+                Taken::Held { owner, expires_at } => {
+                    if !asked {
+                        tracing::info!(lease = id, %owner, "waiting for another relay's lease");
+                        self.store.want_lease(id, now_ms()).await?;
+                        asked = true;
+                    }
+                    let now = tokio::time::Instant::now();
+                    if now >= deadline {
+                        return Err(RelayError::Moved);
+                    }
+                    let lapses = Duration::from_millis((expires_at - now_ms()).max(0) as u64 + 1);
+                    tokio::time::sleep(POLL.min(lapses).min(deadline - now)).await;
+                }
+            }
+        }
+    }
+
+    /// Lets go of `lease` (its actor stopped): another relay may take it at once.
+    pub async fn release(&self, lease: &Lease) {
+        {
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            if held.get(&lease.id).is_some_and(|l| l.epoch == lease.epoch) {
+                held.remove(&lease.id);
+            }
+        }
+        if lease.is_lost() {
+            return;
+        }
+        if let Err(e) = self.store.release_lease(lease, &self.owner).await {
+            tracing::warn!(lease = %lease.id, error = %e, "could not let go of a lease; it lapses by itself");
+        }
+    }
+
+    /// Renews every lease this relay holds; tells the actor of each that another relay took (its epoch changed)
+    /// or asked for.
+    pub async fn renew(&self) -> Result<(), crate::store::StoreError> {
+        let rows = self.store.renew_leases(&self.owner, self.ttl_ms(), now_ms()).await?;
+        let held: Vec<Arc<Lease>> = {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            held.values().cloned().collect()
+        };
+        for lease in &held {
+            match rows.iter().find(|(id, _, _)| *id == lease.id) {
+                Some((_, epoch, wanted)) if *epoch == lease.epoch => {
+                    if *wanted {
+                        lease.want();
+                    }
+                }
+                _ => {
+                    tracing::warn!(lease = %lease.id, "another relay took this lease");
+                    lease.lose();
+                }
+            }
+        }
+        // Rows of this relay that no actor holds (a let-go that failed) are let go now.
+        for (id, epoch, _) in rows {
+            if !held.iter().any(|l| l.id == id) {
+                let stray = Lease::stray(&id, epoch);
+                let _ = self.store.release_lease(&stray, &self.owner).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Renews the leases a third of the TTL apart until the relay stops.
+    pub async fn renew_until(self: Arc<Self>, mut stopping: tokio::sync::watch::Receiver<bool>) {
+        let mut every = tokio::time::interval(self.ttl / 3);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|stop| *stop) => break,
+            }
+            if let Err(e) = self.renew().await {
+                tracing::warn!(error = %e, "could not renew the leases");
+            }
+        }
+    }
+
+    /// Lets go of every lease still held (the end of a graceful stop).
+    pub async fn release_all(&self) {
+        let held: Vec<Arc<Lease>> = {
+            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            held.values().cloned().collect()
+        };
+        for lease in held {
+            self.release(&lease).await;
+        }
+    }
+}
+
+/// Resolves when another relay took or asked for `lease` (never without one): what wakes an actor to stop.
+pub async fn changed(lease: Option<&Arc<Lease>>) {
+    match lease {
+        Some(lease) if lease.is_lost() || lease.is_wanted() => {}
+        Some(lease) => lease.changed().await,
+        None => std::future::pending().await,
+    }
+}
