@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/end2end/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help run test setup setup-test toolchain cargo-tools npm-packages chromium site-release lint unit e2e size fmt clean-data bench soak
+.PHONY: help run test setup setup-test toolchain cargo-tools npm-packages chromium cluster-tools site-release lint unit e2e size fmt clean-data bench soak
 
 help:
 	@echo "make run    build (release) and serve Tandem on http://$(ADDR) with SQLite at $(DATABASE_URL)"
@@ -56,7 +56,15 @@ chromium:
 
 setup: cargo-tools npm-packages
 
-setup-test: setup chromium
+# The multi-relay tests (issue 20): Debian's PostgreSQL (a throwaway cluster, .ci/with-postgres) and HAProxy.
+cluster-tools:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v haproxy >/dev/null; then \
+	  echo "postgresql and haproxy already installed"; \
+	else \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql haproxy; \
+	fi
+
+setup-test: setup chromium cluster-tools
 
 ## Release build of the browser code ------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ mod common;
 mod abuse;
 mod bad_input;
 mod closing_page;
+mod cluster;
 mod crash;
 mod crash_loop;
 mod feedback;
