@@ -120,9 +120,10 @@ site-release: npm-packages
 	.ci/shrink-wasm
 	.ci/precompress
 
+# One spec (cluster.spec.ts) runs two relays on PostgreSQL behind HAProxy: the throwaway cluster of .ci/with-postgres.
 e2e: site-release
 	cargo build -p server --bin server
-	cd end2end && npx playwright test
+	cd end2end && ../.ci/with-postgres npx playwright test
 
 # Brotli size of what each page downloads (wasm + JS + CSS, split-out pages with their chunks: what browsers receive)
 # against the committed budgets: the session page and any page. Gzip is printed too. See docs/performance.md.
