@@ -107,9 +107,12 @@ lint:
 	cargo clippy -p app --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 # Every wait in the tests is bounded; the timeout is a last guard so that a hang fails fast with its output. The
-# store's tests run on SQLite and on a throwaway PostgreSQL cluster (.ci/with-postgres installs and starts it).
+# store's tests run on SQLite and on a throwaway PostgreSQL cluster (.ci/with-postgres installs and starts it); then
+# the server's integration tests run once more, every server of them on PostgreSQL (TANDEM_TEST_ENGINE; less the two
+# that are about several relays, which run on PostgreSQL already).
 unit:
-	.ci/with-postgres timeout --foreground 40m cargo test -p tandem-core -p app -p server -p tandem-load
+	.ci/with-postgres bash -c 'timeout --foreground 40m cargo test -p tandem-core -p app -p server -p tandem-load && \
+	  TANDEM_TEST_ENGINE=postgres timeout --foreground 20m cargo test -p server --test integration -- --skip cluster:: --skip multi_relay::'
 
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).

@@ -93,14 +93,20 @@ pub async fn serve(
                 Some(places) => {
                     let wait = async {
                         tokio::time::timeout(header_read, tcp.readable()).await.ok()?.ok()?;
+                        // A load balancer's health check waits for no place: behind a connect storm it would
+                        // time out, and the relay be taken out with every socket it holds (docs/deploy.md).
+                        if is_health_check(&tcp).await {
+                            return Some(None);
+                        }
                         tokio::time::timeout(HANDSHAKE_WAIT, places.acquire_owned())
                             .await
                             .ok()?
                             .ok()
+                            .map(Some)
                     };
                     tokio::select! {
                         place = wait => match place {
-                            Some(place) => Some(place),
+                            Some(place) => place,
                             None => return,
                         },
                         _ = stop.wait_for(|stop| *stop) => return,
@@ -141,4 +147,11 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// Whether the request that arrived on `tcp` (not read yet) is `GET /healthz`.
+async fn is_health_check(tcp: &tokio::net::TcpStream) -> bool {
+    const CHECK: &[u8] = b"GET /healthz ";
+    let mut head = [0u8; CHECK.len()];
+    matches!(tcp.peek(&mut head).await, Ok(n) if n == CHECK.len() && head == CHECK)
 }

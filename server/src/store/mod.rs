@@ -606,7 +606,7 @@ async fn begin_write(pool: &AnyPool, engine: Engine) -> Result<sqlx::Transaction
 }
 
 /// The PostgreSQL advisory lock of write transactions ([`begin_write`]): "Tandem" in ASCII.
-const WRITE_LOCK: i64 = 0x54_61_6e_64_65_6d;
+pub const WRITE_LOCK: i64 = 0x54_61_6e_64_65_6d;
 
 /// The file path of a `sqlite:` URL, if it names a file.
 fn sqlite_file_path(url: &str) -> Option<String> {

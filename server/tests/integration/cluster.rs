@@ -441,10 +441,7 @@ async fn two_relays_behind_haproxy_survive_kill_freeze_and_drain() {
     let placed = owners(&pool, &sessions, &[&relays[0], &relays[1]]).await;
     let on_first = placed.iter().filter(|&&r| r == 0).count();
     eprintln!("cluster: sessions per relay {on_first} / {}", count - on_first);
-    assert!(
-        on_first > 0 && on_first < count,
-        "both relays run sessions: {placed:?}"
-    );
+    assert!(on_first > 0 && on_first < count, "both relays run sessions: {placed:?}");
     for (s, r) in sessions.iter().zip(&placed) {
         let (status, _) = http_get(&format!("http://{}/healthz", relays[*r].addr)).await;
         assert_eq!(status, 200);

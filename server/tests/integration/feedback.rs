@@ -258,12 +258,14 @@ async fn a_template_that_ends_after_the_last_phase_ends_by_itself() {
         .save_room(&session.id, tandem_core::session::RoomId::MAIN, &room, start_at)
         .await
         .unwrap();
-    let pool = sqlx::SqlitePool::connect(&server.db().url()).await.unwrap();
-    sqlx::query("UPDATE sessions SET spec = json_set(spec, '$.end_after_last_phase', json('true')) WHERE id = ?")
-        .bind(&id)
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&server.db().url()).await.unwrap();
+    let set = if server.db().is_postgres() {
+        "UPDATE sessions SET spec = jsonb_set(spec::jsonb, '{end_after_last_phase}', 'true')::text WHERE id = $1"
+    } else {
+        "UPDATE sessions SET spec = json_set(spec, '$.end_after_last_phase', json('true')) WHERE id = $1"
+    };
+    sqlx::query(set).bind(&id).execute(&pool).await.unwrap();
     pool.close().await;
 
     let mut c = Client::connect(&server.ws(&session.host_link)).await;

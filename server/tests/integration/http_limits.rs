@@ -57,9 +57,7 @@ async fn slow_clients_holding_every_handshake_place_do_not_keep_others_waiting()
     let mut slow = Vec::new();
     for _ in 0..4 {
         let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-        tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: tandem\r\n")
-            .await
-            .unwrap();
+        tcp.write_all(b"GET /me HTTP/1.1\r\nHost: tandem\r\n").await.unwrap();
         slow.push(tcp);
     }
     // http_get fails the test if no whole answer arrives within 20 s.
@@ -100,6 +98,45 @@ async fn connections_waiting_behind_a_busy_relay_are_not_closed_by_the_header_ti
         let answer = closed_within(tcp, Duration::from_secs(20)).await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
     }
+}
+
+/// A load balancer's health check does not queue for a handshake place (issue 20): behind a burst of connections
+/// that would make it wait for seconds, it is answered while they still wait, so the relay is not taken out.
+#[tokio::test]
+async fn health_checks_are_answered_ahead_of_connections_waiting_for_a_place() {
+    let server = TestDb::new()
+        .start_with(|c| {
+            c.http_timeout_secs = 1;
+            c.handshakes = 1;
+            c.sessions_per_minute = 0;
+            c.requests_per_second = 0;
+        })
+        .await;
+    let mut waiting = Vec::new();
+    for _ in 0..12 {
+        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
+        tcp.write_all(b"POST /api/create_session HTTP/1.1\r\nHost: tandem\r\nContent-Length: 1000\r\n\r\n{")
+            .await
+            .unwrap();
+        waiting.push(tcp);
+    }
+    let (status, _) = http_get(&format!("{}/healthz", server.url())).await;
+    assert_eq!(status, 200);
+    // Each waiting connection holds the one place for a quarter of a second: most have not been answered yet.
+    let mut unanswered = 0;
+    let mut probe = [0u8; 1];
+    for tcp in &mut waiting {
+        if tokio::time::timeout(Duration::ZERO, tcp.read(&mut probe))
+            .await
+            .is_err()
+        {
+            unanswered += 1;
+        }
+    }
+    assert!(
+        unanswered >= 6,
+        "the health check waited behind them: {unanswered} of 12 still waiting"
+    );
 }
 
 #[tokio::test]

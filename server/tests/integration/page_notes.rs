@@ -417,8 +417,19 @@ async fn edits_keep_flowing_while_a_notes_write_waits_for_the_database() {
     let mut ana = server.page(&session.host_link, "Ana", 1, NotesDoc::new()).await;
     let mut ben = server.page(&session.participant_link, "Ben", 2, NotesDoc::new()).await;
 
-    let mut blocker = sqlx::SqliteConnection::connect(&server.db().url()).await.unwrap();
-    sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+    // Another connection holds the write lock: SQLite's, or on PostgreSQL the one every write transaction takes.
+    sqlx::any::install_default_drivers();
+    let mut blocker = sqlx::AnyConnection::connect(&server.db().url()).await.unwrap();
+    if server.db().is_postgres() {
+        sqlx::query("BEGIN").execute(&mut blocker).await.unwrap();
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(server::store::WRITE_LOCK)
+            .execute(&mut blocker)
+            .await
+            .unwrap();
+    } else {
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut blocker).await.unwrap();
+    }
 
     ana.type_text(SECTION, "line 1").await;
     ben.until(|p| p.notes.text(SECTION) == "line 1").await;

@@ -145,6 +145,10 @@ async fn a_full_disk_refuses_writes_clearly_loses_nothing_and_recovers() {
 async fn a_locked_database_lets_known_people_back_in_and_says_so() {
     use sqlx::Connection;
     let server = TestServer::start().await;
+    if server.db().is_postgres() {
+        eprintln!("SQLite's busy timeout and file lock: not on PostgreSQL (whose locks wait without one)");
+        return;
+    }
     let session = server.session("grow").await;
     let (_ana, _) = server.join(&session.host_link, "Ana", 1, Some("coach")).await;
     let mut lock = sqlx::SqliteConnection::connect(&server.db_url()).await.unwrap();

@@ -26,8 +26,24 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A new, empty folder; the server creates the database file on its first start.
+    /// A new, empty folder; the server creates the database file on its first start. With
+    /// `TANDEM_TEST_ENGINE=postgres`, a new database in the cluster of `TANDEM_TEST_PG` instead: the whole suite then
+    /// runs on PostgreSQL (`TANDEM_TEST_ENGINE=postgres .ci/with-postgres cargo test --test integration`).
     pub fn new() -> TestDb {
+        if std::env::var("TANDEM_TEST_ENGINE").as_deref() == Ok("postgres") {
+            let server = std::env::var("TANDEM_TEST_PG").expect("TANDEM_TEST_ENGINE=postgres needs TANDEM_TEST_PG");
+            // Called from async tests too: the database is created on a thread of its own.
+            let url = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(fresh_postgres(&server))
+            })
+            .join()
+            .unwrap();
+            return TestDb { url, _dir: None };
+        }
         let dir = tempfile::tempdir().unwrap();
         TestDb::in_folder(dir)
     }
@@ -52,18 +68,8 @@ impl TestDb {
             eprintln!("TANDEM_TEST_PG is not set: this test of several relays did not run");
             return None;
         };
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let name = format!("t{:016x}", rand::random::<u64>());
-        let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let (base, _) = server.rsplit_once('/').unwrap();
         Some(TestDb {
-            url: format!("{base}/{name}"),
+            url: fresh_postgres(&server).await,
             _dir: None,
         })
     }
@@ -71,6 +77,11 @@ impl TestDb {
     /// The database URL the server and sqlx take.
     pub fn url(&self) -> String {
         self.url.clone()
+    }
+
+    /// Whether this is a PostgreSQL database (`TANDEM_TEST_ENGINE=postgres`).
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
     }
 
     /// Starts another server over the same database (several relays on PostgreSQL), with `tweak`.
@@ -104,6 +115,21 @@ impl TestDb {
             .unwrap();
         TestServer { running, db: self }
     }
+}
+
+/// Creates a database with a new name in the PostgreSQL cluster of `server` (a URL of any of its databases); its URL.
+async fn fresh_postgres(server: &str) -> String {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let name = format!("t{:016x}", rand::random::<u64>());
+    let mut conn = sqlx::AnyConnection::connect(server).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
 }
 
 /// A server started by a test, with the database it owns.
