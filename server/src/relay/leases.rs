@@ -138,14 +138,13 @@ impl Leases {
         }
     }
 
-    /// Lets go of every lease still held (the end of a graceful stop).
+    /// Lets go of every lease this relay holds, in one statement (the end of a graceful stop: the actors' own
+    /// let-go may still be on its way when the process exits, and the other relays would then wait for the leases
+    /// to lapse).
     pub async fn release_all(&self) {
-        let held: Vec<Arc<Lease>> = {
-            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            held.values().cloned().collect()
-        };
-        for lease in held {
-            self.release(&lease).await;
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        if let Err(e) = self.store.release_leases_of(&self.owner).await {
+            tracing::warn!(error = %e, "could not let go of the leases; they lapse by themselves");
         }
     }
 }

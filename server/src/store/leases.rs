@@ -143,11 +143,13 @@ impl Store {
         ttl: Millis,
         now: Millis,
     ) -> Result<Vec<(String, i64, bool)>, StoreError> {
-        let rows = sqlx::query("UPDATE leases SET expires_at = $2 WHERE owner = $1 RETURNING id, epoch, wanted")
-            .bind(owner)
-            .bind(now + ttl)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "UPDATE leases SET expires_at = $2 WHERE owner = $1 AND expires_at > 0 RETURNING id, epoch, wanted",
+        )
+        .bind(owner)
+        .bind(now + ttl)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .iter()
             .map(|r| (r.get("id"), r.get("epoch"), r.get::<i64, _>("wanted") != 0))
@@ -160,6 +162,15 @@ impl Store {
             .bind(&lease.id)
             .bind(owner)
             .bind(lease.epoch)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Lets go of every lease `owner` holds.
+    pub async fn release_leases_of(&self, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE leases SET expires_at = 0 WHERE owner = $1")
+            .bind(owner)
             .execute(&self.pool)
             .await?;
         Ok(())
