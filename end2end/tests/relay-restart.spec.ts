@@ -118,3 +118,41 @@ test("after a relay restart, the notes show where the people present are, not th
     await stopRelay(relay);
   }
 });
+
+test("feedback sent while the relay is away is not left waiting: the page says so, and sending again stores it", async ({ browser }) => {
+  fs.rmSync(DATA, { recursive: true, force: true });
+  allowConsoleErrors(/WebSocket connection to '.*' failed: .*ERR_CONNECTION_REFUSED/);
+  let relay = await startRelay();
+  try {
+    const ana = await (await browser.newContext()).newPage();
+    const ben = await (await browser.newContext()).newPage();
+    const { hostLink, participantLink } = await createOnRelay(ana);
+    // In GROW the coachee gives the coach feedback.
+    await join(ana, hostLink, "Ana", "coachee");
+    await join(ben, participantLink, "Ben", "coach");
+    for (let i = 0; i < 4; i++) await ana.getByRole("button", { name: "Next phase" }).click();
+    await expect(ana.getByTestId("phase-title")).toHaveText("Feedback");
+    const form = ana.getByTestId("feedback-form");
+    await form.getByLabel("Situation").fill("In the design review");
+    await form.getByLabel("Behaviour").fill("You let me finish");
+    await form.getByLabel("Impact").fill("I said what I meant");
+    for (const field of ["listening", "questions", "clarity"]) {
+      await form.locator(`[data-field=${field}] .rating__option`, { hasText: "5" }).click();
+    }
+
+    // The relay goes away; Ana presses Send meanwhile.
+    await stopRelay(relay);
+    await expect(ana.getByTestId("connection")).toContainText("Reconnecting");
+    await form.getByRole("button", { name: "Send feedback" }).click();
+    await expect(form.getByRole("button", { name: "Sending…" })).toBeVisible();
+    relay = await startRelay();
+    await expectLive(ana);
+    // Back: the form says it was not saved and can be sent again (it used to stay on "Sending…" for good).
+    await expect(form.getByRole("alert")).toHaveText("The connection dropped before it was saved. Please send it again.");
+    await form.getByRole("button", { name: "Send feedback" }).click();
+    await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+    await expect(ben.getByText("In the design review")).toBeVisible();
+  } finally {
+    await stopRelay(relay);
+  }
+});
