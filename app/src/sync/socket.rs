@@ -352,18 +352,9 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             live.capability.set(Some(capability));
             live.spec.set(Some(*session));
             live.participants.set(participants);
-            // Feedback this person gave is stored: after a reload its form says so. A submission still waiting for
-            // its answer was sent on the connection that is gone (or not at all), and nothing answers it on this
-            // one: the person sends it again (the same id: stored once, whether or not the first one was).
+            // Feedback this person gave is stored: after a reload its form says so (a submission still under way
+            // keeps its state).
             live.submissions.update(|s| {
-                for state in s.values_mut() {
-                    if *state == super::Submission::Pending {
-                        *state = super::Submission::Refused {
-                            message: "The connection dropped before it was saved. Please send it again.".into(),
-                            errors: Vec::new(),
-                        };
-                    }
-                }
                 for f in feedback.iter().filter(|f| f.from == you) {
                     s.entry(f.id.clone()).or_insert(super::Submission::Saved);
                 }

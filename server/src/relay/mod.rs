@@ -226,7 +226,6 @@ impl Relay {
         let relay = self.clone();
         let id = id.clone();
         let done = tx;
-        // `relay` holds `done`'s channel only through `actors`, so the actor still ends once every sender is gone.
         let stopping = self.stopping();
         tokio::spawn(async move {
             actor.run(rx, stopping).await;
