@@ -3,7 +3,8 @@
 //!
 //! A relay takes a session's lease before it starts the session's actor; the lease's `epoch` grows by one at each
 //! new owner. The actor's store is [`Store::fenced`] with it: each of its writes first reads the lease row in the
-//! same transaction (`FOR SHARE`, so a takeover waits for the write to commit) and is refused with
+//! same transaction (`FOR KEY SHARE`; a takeover locks it `FOR UPDATE`, so it waits for the write to commit) and is
+//! refused with
 //! [`StoreError::Fenced`] if the epoch is no longer its own. A relay that was frozen and comes back can therefore
 //! never write over a newer owner's state. On SQLite there is one relay and no lease.
 
@@ -100,6 +101,13 @@ impl Store {
 
     /// Takes the lease on `id` for `owner` until `now + ttl` if nobody else holds it (or theirs has lapsed).
     pub async fn take_lease(&self, id: &str, owner: &str, ttl: Millis, now: Millis) -> Result<Taken, StoreError> {
+        // The row is locked FOR UPDATE first: that waits for every write of the current owner in progress (each
+        // holds the row FOR KEY SHARE, `check_lease`), so that the new owner loads a state that includes them.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT 1 FROM leases WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let epoch: Option<i64> = sqlx::query_scalar(
             "INSERT INTO leases (id, owner, epoch, expires_at) VALUES ($1, $2, 1, $3) \
              ON CONFLICT (id) DO UPDATE SET owner = excluded.owner, epoch = leases.epoch + 1, \
@@ -110,8 +118,9 @@ impl Store {
         .bind(owner)
         .bind(now + ttl)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        tx.commit().await?;
         if let Some(epoch) = epoch {
             return Ok(Taken::Mine(Arc::new(Lease::new(id, epoch))));
         }
@@ -177,7 +186,7 @@ impl Store {
     }
 
     /// A transaction for a write of a live session's or workshop's owner: on a fenced store, it holds the lease row
-    /// (`FOR SHARE`) and goes on only if its epoch is still this store's (else [`StoreError::Fenced`], and the lease
+    /// (`FOR KEY SHARE`) and goes on only if its epoch is still this store's (else [`StoreError::Fenced`], and the lease
     /// is marked lost). `writes` takes the write lock of [`Store::write_tx`] first.
     pub(super) async fn owner_tx(&self, writes: bool) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         let mut tx = if writes {
@@ -201,7 +210,10 @@ impl Store {
 /// Goes on only if `lease` is still this relay's, holding its row until the caller's transaction ends; else marks it
 /// lost ([`StoreError::Fenced`]).
 pub(super) async fn check_lease(lease: &Lease, tx: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
-    let epoch: Option<i64> = sqlx::query_scalar("SELECT epoch FROM leases WHERE id = $1 FOR SHARE")
+    // FOR KEY SHARE, not FOR SHARE: the owner's renewal (an UPDATE of the expiry, many rows at once) does not wait
+    // for it, so a notes batch holding several sessions' rows cannot deadlock with it (measured: it did, with 50
+    // sessions on a relay); a takeover locks the row FOR UPDATE, which does wait.
+    let epoch: Option<i64> = sqlx::query_scalar("SELECT epoch FROM leases WHERE id = $1 FOR KEY SHARE")
         .bind(&lease.id)
         .fetch_optional(&mut *tx)
         .await?;

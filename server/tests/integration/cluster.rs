@@ -55,6 +55,16 @@ impl RelayProcess {
             .args(["--addr", addr, "--database-url", db, "--public-url", public_url])
             .args(["--client-ip-header", "X-Forwarded-For", "--drain-seconds", "2"])
             .args(["--lease-seconds", &LEASE_SECS.to_string()])
+            // Every page comes from this one address (through HAProxy): no limits per address, or a relay that
+            // takes over a hundred sessions' pages at once would refuse them as one client's.
+            .args([
+                "--sockets-per-address",
+                "0",
+                "--requests-per-second",
+                "0",
+                "--sessions-per-minute",
+                "0",
+            ])
             .env("RUST_LOG", "info,sqlx=warn")
             .env("NO_COLOR", "1")
             .stdout(Stdio::from(out.try_clone().unwrap()))
@@ -170,6 +180,9 @@ struct Typist {
     clocks: Vec<Timer>,
     /// How long each reconnection took, from losing the socket to the welcome.
     gaps: Vec<Duration>,
+    /// The session and the store, to know when the page has caught up with what is stored.
+    session: tandem_core::session::SessionId,
+    store: server::store::Store,
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -238,12 +251,26 @@ impl Typist {
     }
 
     /// Runs the page until told [`Phase::Done`] with everything confirmed.
-    async fn run(mut self, mut phase: watch::Receiver<Phase>) -> Typist {
+    async fn run(
+        mut self,
+        mut phase: watch::Receiver<Phase>,
+        settled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> Typist {
         let mut ws = self.connect().await;
         let mut tick = tokio::time::interval(Duration::from_millis(100));
+        let mut counted = false;
         loop {
             let now = *phase.borrow();
-            if now == Phase::Done && self.notes.unsynced() == 0 {
+            if now != Phase::Typing && !counted && self.notes.unsynced() == 0 {
+                counted = true;
+                settled.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+            }
+            // Done once its own edits are stored and it holds what is stored (the partner's last edits may still
+            // be on their way to it).
+            if now == Phase::Done
+                && self.notes.unsynced() == 0
+                && stored_text(&self.store, &self.session, SECTION).await == self.notes.text(SECTION)
+            {
                 let _ = ws.close(None).await;
                 self.notes.connection_closed();
                 return self;
@@ -278,6 +305,8 @@ impl Typist {
                     }
                 }
                 _ = phase.changed() => false,
+                // Looks again now and then while it waits to be settled or done.
+                _ = tokio::time::sleep(Duration::from_millis(100)), if now != Phase::Typing => false,
             };
             if lost {
                 self.notes.connection_closed();
@@ -293,10 +322,12 @@ impl Typist {
 struct Pages {
     phase: watch::Sender<Phase>,
     tasks: Vec<tokio::task::JoinHandle<Typist>>,
+    /// Pages that have had every edit of theirs confirmed since they stopped typing.
+    settled: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Pages {
-    fn start(lb: &Haproxy, sessions: &[Session], done: Vec<Typist>) -> Pages {
+    fn start(lb: &Haproxy, sessions: &[Session], store: &server::store::Store, done: Vec<Typist>) -> Pages {
         let (phase, rx) = watch::channel(Phase::Typing);
         let mut typists = done;
         for t in &mut typists {
@@ -318,17 +349,30 @@ impl Pages {
                         words: Vec::new(),
                         clocks: Vec::new(),
                         gaps: Vec::new(),
+                        session: s.id.clone(),
+                        store: store.clone(),
                     });
                 }
             }
         }
-        let tasks = typists.into_iter().map(|t| tokio::spawn(t.run(rx.clone()))).collect();
-        Pages { phase, tasks }
+        let settled = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks = typists
+            .into_iter()
+            .map(|t| tokio::spawn(t.run(rx.clone(), settled.clone())))
+            .collect();
+        Pages { phase, tasks, settled }
     }
 
     /// Stops typing, waits until every edit is confirmed, and returns the pages.
     async fn finish(self) -> Vec<Typist> {
+        // Typing stops; once every page's edits are all stored, the store holds the last word of each session, and
+        // each page is done when it holds the same.
         self.phase.send_replace(Phase::Quiet);
+        let deadline = Instant::now() + Duration::from_secs(40);
+        while self.settled.load(std::sync::atomic::Ordering::Acquire) < self.tasks.len() {
+            assert!(Instant::now() < deadline, "every page's edits confirmed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         self.phase.send_replace(Phase::Done);
         let mut out = Vec::new();
         for task in self.tasks {
@@ -420,7 +464,7 @@ async fn two_relays_behind_haproxy_survive_kill_freeze_and_drain() {
     let pool = sqlx::AnyPool::connect(&db.url()).await.unwrap();
 
     // 1. Spread: every session on one relay, both relays used. Each host starts its clock.
-    let pages = Pages::start(&lb, &sessions, Vec::new());
+    let pages = Pages::start(&lb, &sessions, &store, Vec::new());
     let mut deadlines = Vec::new();
     for s in &sessions {
         let (mut host, _) = Client::join(&lb.ws(&s.host_link), "Clock", &key(250), Some("coach")).await;
@@ -479,7 +523,7 @@ async fn two_relays_behind_haproxy_survive_kill_freeze_and_drain() {
     //    over once the leases lapse. Thawed, the frozen relay writes nothing: the store holds what the pages hold.
     relays[0] = RelayProcess::start(&db.url(), &addrs[0], &public, log(1)).await;
     lb.wait_up();
-    let pages = Pages::start(&lb, &sessions, done);
+    let pages = Pages::start(&lb, &sessions, &store, done);
     tokio::time::sleep(Duration::from_millis(700)).await;
     relays[1].signal("STOP");
     tokio::time::sleep(Duration::from_secs(2 * LEASE_SECS + 2)).await;
@@ -513,7 +557,7 @@ async fn two_relays_behind_haproxy_survive_kill_freeze_and_drain() {
 
     // 4. Drain: SIGTERM to the relay that runs everything; its pages move to the other with no edit lost.
     lb.wait_up();
-    let pages = Pages::start(&lb, &sessions, done);
+    let pages = Pages::start(&lb, &sessions, &store, done);
     tokio::time::sleep(Duration::from_millis(700)).await;
     relays[0].signal("TERM");
     tokio::time::sleep(Duration::from_secs(5)).await;
