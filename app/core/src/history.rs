@@ -30,24 +30,19 @@ pub fn search_words(query: &str) -> Vec<String> {
 /// also matches as the start of a longer one ("commit" finds "commitment"). Each word is a quoted string, so no
 /// word is read as an operator. `None` when the search has no word.
 pub fn fts_query(query: &str) -> Option<String> {
-    let words = search_words(query);
-    if words.is_empty() {
-        return None;
-    }
-    let terms: Vec<String> = words
-        .iter()
-        .map(|w| {
-            let star = if w.chars().count() >= 2 { "*" } else { "" };
-            format!("\"{w}\"{star}")
-        })
-        .collect();
-    Some(terms.join(" "))
+    quoted_terms(query, '"', "*", " ")
 }
 
 /// The same search as [`fts_query`] for PostgreSQL (`to_tsquery('simple', …)`): every word, each of two characters
 /// or more also as a prefix (`word:*`). Each word is quoted, so none is read as an operator. `None` when the search
 /// has no word.
 pub fn tsquery(query: &str) -> Option<String> {
+    quoted_terms(query, '\'', ":*", " & ")
+}
+
+/// The words of `query` ([`search_words`]), each between `quote`s, followed by `prefix` when it has two characters
+/// or more, joined by `between`; `None` without a word.
+fn quoted_terms(query: &str, quote: char, prefix: &str, between: &str) -> Option<String> {
     let words = search_words(query);
     if words.is_empty() {
         return None;
@@ -55,11 +50,11 @@ pub fn tsquery(query: &str) -> Option<String> {
     let terms: Vec<String> = words
         .iter()
         .map(|w| {
-            let star = if w.chars().count() >= 2 { ":*" } else { "" };
-            format!("'{w}'{star}")
+            let star = if w.chars().count() >= 2 { prefix } else { "" };
+            format!("{quote}{w}{quote}{star}")
         })
         .collect();
-    Some(terms.join(" & "))
+    Some(terms.join(between))
 }
 
 /// A snippet with its matched words marked by [`MARK_START`] and [`MARK_END`], as parts: `(matched, text)`.

@@ -72,12 +72,9 @@ async fn slow_clients_holding_every_handshake_place_do_not_keep_others_waiting()
     }
 }
 
-/// Waiting for a handshake place is the relay's doing, not the client's, so the header timeout does not cut it short
-/// (issue 21: a storm of 5,000 page connections lost the last 692 to it). Here there is one place, and twelve
-/// requests whose bodies never come each hold it for its quarter of a second: the last waits nearly 3 s, three times
-/// the HTTP timeout. Every one of them is still served (and answered once its body is overdue).
-#[tokio::test]
-async fn connections_waiting_behind_a_busy_relay_are_not_closed_by_the_header_timeout() {
+/// A server with one handshake place and a one-second HTTP timeout, and twelve requests whose bodies never come,
+/// each holding that place for its quarter of a second in turn.
+async fn twelve_waiting_for_one_place() -> (TestServer, Vec<TcpStream>) {
     let server = TestDb::new()
         .start_with(|c| {
             c.http_timeout_secs = 1;
@@ -94,6 +91,16 @@ async fn connections_waiting_behind_a_busy_relay_are_not_closed_by_the_header_ti
             .unwrap();
         waiting.push(tcp);
     }
+    (server, waiting)
+}
+
+/// Waiting for a handshake place is the relay's doing, not the client's, so the header timeout does not cut it short
+/// (issue 21: a storm of 5,000 page connections lost the last 692 to it). Here there is one place, and twelve
+/// requests whose bodies never come each hold it for its quarter of a second: the last waits nearly 3 s, three times
+/// the HTTP timeout. Every one of them is still served (and answered once its body is overdue).
+#[tokio::test]
+async fn connections_waiting_behind_a_busy_relay_are_not_closed_by_the_header_timeout() {
+    let (server, mut waiting) = twelve_waiting_for_one_place().await;
     for tcp in &mut waiting {
         let answer = closed_within(tcp, Duration::from_secs(20)).await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
@@ -104,22 +111,7 @@ async fn connections_waiting_behind_a_busy_relay_are_not_closed_by_the_header_ti
 /// that would make it wait for seconds, it is answered while they still wait, so the relay is not taken out.
 #[tokio::test]
 async fn health_checks_are_answered_ahead_of_connections_waiting_for_a_place() {
-    let server = TestDb::new()
-        .start_with(|c| {
-            c.http_timeout_secs = 1;
-            c.handshakes = 1;
-            c.sessions_per_minute = 0;
-            c.requests_per_second = 0;
-        })
-        .await;
-    let mut waiting = Vec::new();
-    for _ in 0..12 {
-        let mut tcp = TcpStream::connect(server.addr).await.unwrap();
-        tcp.write_all(b"POST /api/create_session HTTP/1.1\r\nHost: tandem\r\nContent-Length: 1000\r\n\r\n{")
-            .await
-            .unwrap();
-        waiting.push(tcp);
-    }
+    let (server, mut waiting) = twelve_waiting_for_one_place().await;
     let (status, _) = http_get(&format!("{}/healthz", server.url())).await;
     assert_eq!(status, 200);
     // Each waiting connection holds the one place for a quarter of a second: most have not been answered yet.
