@@ -100,7 +100,8 @@ async fn twelve_waiting_for_one_place() -> (TestServer, Vec<TcpStream>) {
 /// the HTTP timeout. Every one of them is still served (and answered once its body is overdue).
 #[tokio::test]
 async fn connections_waiting_behind_a_busy_relay_are_not_closed_by_the_header_timeout() {
-    let (server, mut waiting) = twelve_waiting_for_one_place().await;
+    // Held: the server runs as long as this test.
+    let (_server, mut waiting) = twelve_waiting_for_one_place().await;
     for tcp in &mut waiting {
         let answer = closed_within(tcp, Duration::from_secs(20)).await;
         assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
