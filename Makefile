@@ -109,12 +109,10 @@ lint:
 # Every wait in the tests is bounded; the timeout is a last guard so that a hang fails fast with its output. The
 # store's tests run on SQLite and on a throwaway PostgreSQL cluster (.ci/with-postgres installs and starts it); then
 # the server's integration tests run once more, every server of them on PostgreSQL (TANDEM_TEST_ENGINE; less the two
-# that are about several relays, which run on PostgreSQL already, and the notes convergence over 200 seeds, which on
-# PostgreSQL stopped making progress at seed ~173 in the fresh-clone run of 3b7197f: open, issue 20's note).
+# that are about several relays, which run on PostgreSQL already).
 unit:
 	.ci/with-postgres bash -c 'timeout --foreground 40m cargo test -p tandem-core -p app -p server -p tandem-load && \
-	  TANDEM_TEST_ENGINE=postgres timeout --foreground 20m cargo test -p server --test integration -- --skip cluster:: --skip multi_relay:: \
-	    --skip notes::notes_converge_across_offline_edits_and_reconnects'
+	  TANDEM_TEST_ENGINE=postgres timeout --foreground 20m cargo test -p server --test integration -- --skip cluster:: --skip multi_relay::'
 
 # The browser bundle is the release one (what people get, and what `size` measures); the server is a plain debug
 # cargo build, shared with `cargo test`. Both are built with `--cfg erase_components` (.cargo/config.toml).

@@ -95,25 +95,16 @@ impl Leases {
     /// Renews every lease this relay holds; tells the actor of each that another relay took (its epoch changed)
     /// or asked for.
     pub async fn renew(&self) -> Result<(), crate::store::StoreError> {
+        // Only the leases held before the statement starts are judged by what it returns: one taken while it runs
+        // may be missing from its rows, and is not lost for that (the race that closed fresh sessions with "moved").
+        let before = self.held_now();
         let rows = self.store.renew_leases(&self.owner, self.ttl_ms(), now_ms()).await?;
-        let held: Vec<Arc<Lease>> = {
-            let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            held.values().cloned().collect()
-        };
-        for lease in &held {
-            match rows.iter().find(|(id, _, _)| *id == lease.id) {
-                Some((_, epoch, wanted)) if *epoch == lease.epoch => {
-                    if *wanted {
-                        lease.want();
-                    }
-                }
-                _ => {
-                    tracing::warn!(lease = %lease.id, "another relay took this lease");
-                    lease.lose();
-                }
-            }
+        for lease in judge(&before, &rows) {
+            tracing::warn!(lease = %lease.id, "another relay took this lease");
+            lease.lose();
         }
-        // Rows of this relay that no actor holds (a let-go that failed) are let go now.
+        // Rows of this relay that no actor holds now (a let-go that failed) are let go.
+        let held = self.held_now();
         for (id, epoch, _) in rows {
             if !held.iter().any(|l| l.id == id) {
                 let stray = Lease::stray(&id, epoch);
@@ -121,6 +112,11 @@ impl Leases {
             }
         }
         Ok(())
+    }
+
+    fn held_now(&self) -> Vec<Arc<Lease>> {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.values().cloned().collect()
     }
 
     /// Renews the leases a third of the TTL apart until the relay stops.
@@ -149,11 +145,53 @@ impl Leases {
     }
 }
 
+/// What a renewal's `rows` (id, epoch, wanted) say of the leases `held` before it started: each one asked for is
+/// marked wanted; those it did not renew (gone, or at another epoch) are returned, lost.
+fn judge(held: &[Arc<Lease>], rows: &[(String, i64, bool)]) -> Vec<Arc<Lease>> {
+    let mut lost = Vec::new();
+    for lease in held {
+        match rows.iter().find(|(id, _, _)| *id == lease.id) {
+            Some((_, epoch, wanted)) if *epoch == lease.epoch => {
+                if *wanted {
+                    lease.want();
+                }
+            }
+            _ => lost.push(lease.clone()),
+        }
+    }
+    lost
+}
+
 /// Resolves when another relay took or asked for `lease` (never without one): what wakes an actor to stop.
 pub async fn changed(lease: Option<&Arc<Lease>>) {
     match lease {
         Some(lease) if lease.is_lost() || lease.is_wanted() => {}
         Some(lease) => lease.changed().await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_renewal_judges_only_the_leases_held_before_it() {
+        let kept = Arc::new(Lease::stray("kept", 3));
+        let asked = Arc::new(Lease::stray("asked", 1));
+        let taken = Arc::new(Lease::stray("taken", 2));
+        let gone = Arc::new(Lease::stray("gone", 1));
+        let rows = vec![
+            ("kept".to_string(), 3, false),
+            ("asked".to_string(), 1, true),
+            ("taken".to_string(), 3, false),
+            // Taken by this relay while the renewal ran: not among the leases judged.
+            ("new".to_string(), 1, false),
+        ];
+        let lost = judge(&[kept.clone(), asked.clone(), taken.clone(), gone.clone()], &rows);
+        let lost: Vec<&str> = lost.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(lost, ["taken", "gone"]);
+        assert!(asked.is_wanted());
+        assert!(!kept.is_wanted() && !kept.is_lost());
     }
 }

@@ -113,11 +113,16 @@ impl Editor {
             let frame = tokio::time::timeout(Duration::from_secs(5), c.ws.next())
                 .await
                 .expect("step 2 in time");
-            if let Some(Ok(Message::Binary(b))) = frame {
-                let done = apply(&self.doc, &b) == Some(true);
-                if done {
-                    break;
+            match frame {
+                Some(Ok(Message::Binary(b))) => {
+                    if apply(&self.doc, &b) == Some(true) {
+                        break;
+                    }
                 }
+                // A closed socket answers `None` at once, for ever: fail rather than spin.
+                Some(Ok(Message::Close(f))) => panic!("the relay closed the socket during a pull: {f:?}"),
+                None | Some(Err(_)) => panic!("the socket ended during a pull: {frame:?}"),
+                Some(Ok(_)) => {}
             }
         }
     }

@@ -104,6 +104,7 @@ impl TestDb {
 
     /// Starts a server on 127.0.0.1:0 over this database, with the defaults changed by `tweak`.
     pub async fn start_with(self, tweak: impl FnOnce(&mut Config)) -> TestServer {
+        log_if_asked();
         let mut config = Config {
             database_url: self.url(),
             ..<Config as clap::Parser>::parse_from(["tandem", "--addr", "127.0.0.1:0"])
@@ -224,6 +225,17 @@ impl TestServer {
     /// Stops gracefully and starts a new server (on a new port) over the same database.
     pub async fn restart(self) -> TestServer {
         self.stop_keeping_db().await.start().await
+    }
+}
+
+/// With `RUST_LOG` set (`RUST_LOG=server=debug cargo test …`), the servers' logs go into each test's output, which
+/// the test harness shows for a failing test.
+fn log_if_asked() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
     }
 }
 
