@@ -130,3 +130,37 @@ test("the coachee and observer give the coach feedback, the host ends the sessio
   await expect(ben.getByTestId("summary-feedback-item")).toHaveCount(2);
   expect(await ben.evaluate(() => (window as unknown as { marker?: number }).marker)).toBeUndefined();
 });
+
+test("feedback sent without a connection is not left sending: after the reconnect it can be sent again", async ({ browser }) => {
+  const [ana, ben] = await Promise.all([0, 1].map(async () => (await browser.newContext()).newPage()));
+  const links = await createSession(ana, { goal: "Feedback through a tunnel" });
+  await join(ana, links.host, "Ana", "coachee");
+  await join(ben, links.participant, "Ben", "coach");
+  for (let i = 0; i < 4; i++) {
+    await ana.getByRole("button", { name: "Next phase" }).click();
+    await expect(ana.getByTestId("phase-position")).toHaveText(`Phase ${i + 2} of 5`);
+  }
+  const form = ana.getByTestId("feedback-form");
+  await form.getByLabel("Situation").fill("In the tunnel");
+  await form.getByLabel("Behaviour").fill("You kept asking open questions.");
+  await form.getByLabel("Impact").fill("I found my own answer.");
+  for (const field of ["listening", "questions", "clarity"]) {
+    await form.locator(`[data-field=${field}] .rating__option`, { hasText: "5" }).click();
+  }
+
+  // The connection drops; Ana presses send anyway: she is told, and nothing is lost.
+  await ana.context().setOffline(true);
+  await expect(ana.getByTestId("connection")).toContainText("Reconnecting");
+  await form.getByRole("button", { name: "Send feedback" }).click();
+  await expect(ana.getByTestId("notice")).toContainText("Not connected right now");
+  await expect(form.getByRole("button", { name: "Sending…" })).toBeVisible();
+
+  // Back online: the relay never got it, so the form offers to send it again, with every answer still there.
+  await ana.context().setOffline(false);
+  await expectLive(ana);
+  await expect(form.getByRole("button", { name: "Send feedback" })).toBeVisible();
+  await expect(form.getByLabel("Situation")).toHaveValue("In the tunnel");
+  await form.getByRole("button", { name: "Send feedback" }).click();
+  await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+  await expect(ben.getByTestId("received-feedback")).toContainText("In the tunnel");
+});

@@ -352,11 +352,12 @@ fn handle(shared: &Rc<RefCell<Shared>>, msg: ServerMsg) {
             live.capability.set(Some(capability));
             live.spec.set(Some(*session));
             live.participants.set(participants);
-            // Feedback this person gave is stored: after a reload its form says so (a submission still under way
-            // keeps its state).
+            // Feedback this person gave is stored: after a reload its form says so. What the welcome does not list
+            // was not saved: a submission sent on a socket that is gone, or not sent (offline), may be sent again.
             live.submissions.update(|s| {
+                *s = Default::default();
                 for f in feedback.iter().filter(|f| f.from == you) {
-                    s.entry(f.id.clone()).or_insert(super::Submission::Saved);
+                    s.insert(f.id.clone(), super::Submission::Saved);
                 }
             });
             live.feedback.set(feedback);
