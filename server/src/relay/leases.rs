@@ -20,6 +20,8 @@ pub struct Leases {
     owner: String,
     ttl: Duration,
     held: Mutex<HashMap<String, Arc<Lease>>>,
+    /// Rows of this relay's that no actor held at the last renewal (id, epoch): let go if still so at the next.
+    strays: Mutex<Vec<(String, i64)>>,
 }
 
 impl Leases {
@@ -31,6 +33,7 @@ impl Leases {
             owner: format!("{host}-{}-{}", std::process::id(), crate::backend::random_token(6)),
             ttl,
             held: Mutex::default(),
+            strays: Mutex::default(),
         }
     }
 
@@ -103,13 +106,20 @@ impl Leases {
             tracing::warn!(lease = %lease.id, "another relay took this lease");
             lease.lose();
         }
-        // Rows of this relay that no actor holds now (a let-go that failed) are let go.
+        // Rows of this relay that no actor holds (a let-go that failed) are let go when a second renewal still
+        // finds them so: one just taken is in the rows a moment before its actor holds it.
         let held = self.held_now();
-        for (id, epoch, _) in rows {
-            if !held.iter().any(|l| l.id == id) {
-                let stray = Lease::stray(&id, epoch);
-                let _ = self.store.release_lease(&stray, &self.owner).await;
-            }
+        let strays: Vec<(String, i64)> = rows
+            .into_iter()
+            .filter(|(id, _, _)| !held.iter().any(|l| l.id == *id))
+            .map(|(id, epoch, _)| (id, epoch))
+            .collect();
+        let before = std::mem::replace(
+            &mut *self.strays.lock().unwrap_or_else(|e| e.into_inner()),
+            strays.clone(),
+        );
+        for (id, epoch) in strays.iter().filter(|s| before.contains(s)) {
+            let _ = self.store.release_lease(&Lease::stray(id, *epoch), &self.owner).await;
         }
         Ok(())
     }
@@ -193,5 +203,36 @@ mod tests {
         assert_eq!(lost, ["taken", "gone"]);
         assert!(asked.is_wanted());
         assert!(!kept.is_wanted() && !kept.is_lost());
+    }
+
+    /// A row of this relay's that no actor holds (a let-go that failed) is let go by the second renewal that finds
+    /// it so, never by the first (a lease just taken is in the rows before its actor holds it); a held lease stays.
+    #[tokio::test]
+    async fn renewals_let_go_of_a_stray_row_the_second_time_only() {
+        let Some(db) = crate::store::test_db::TestDb::new(crate::store::Engine::Postgres).await else {
+            return;
+        };
+        let store = db.open().await;
+        let leases = Leases::new(store.clone(), Duration::from_secs(3));
+        let held = leases.take("held").await.unwrap();
+        let Taken::Mine(_) = store.take_lease("stray", leases.owner(), 3000, now_ms()).await.unwrap() else {
+            panic!("a free lease is taken");
+        };
+        let still_ours = |id: &'static str| {
+            let store = store.clone();
+            async move {
+                let held = store.take_lease(id, "another relay", 3000, now_ms()).await.unwrap();
+                matches!(held, Taken::Held { .. })
+            }
+        };
+        leases.renew().await.unwrap();
+        assert!(still_ours("stray").await, "the first renewal keeps the row");
+        leases.renew().await.unwrap();
+        assert!(
+            !still_ours("stray").await,
+            "the second lets it go: another relay takes it at once"
+        );
+        assert!(still_ours("held").await, "the held lease stays this relay's");
+        assert!(!held.is_lost());
     }
 }
