@@ -131,8 +131,23 @@ test("the coachee and observer give the coach feedback, the host ends the sessio
   expect(await ben.evaluate(() => (window as unknown as { marker?: number }).marker)).toBeUndefined();
 });
 
-test("feedback sent without a connection is not left sending: after the reconnect it can be sent again", async ({ browser }) => {
+test("feedback that did not reach the relay says so and is sent again: offline, and a connection lost after the press", async ({ browser }) => {
   const [ana, ben] = await Promise.all([0, 1].map(async () => (await browser.newContext()).newPage()));
+  // Ana's socket to the relay goes through this route: while `dropNext` is set, her next feedback message is
+  // swallowed and the connection cut, as when a relay dies with the message unread.
+  let dropNext = false;
+  await ana.routeWebSocket(/\/ws\//, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      if (dropNext && typeof m === "string" && m.includes('"submit_feedback"')) {
+        dropNext = false;
+        ws.close({ code: 1012, reason: "The relay stopped." });
+        server.close();
+        return;
+      }
+      server.send(m);
+    });
+  });
   const links = await createSession(ana, { goal: "Feedback through a tunnel" });
   await join(ana, links.host, "Ana", "coachee");
   await join(ben, links.participant, "Ben", "coach");
@@ -147,20 +162,37 @@ test("feedback sent without a connection is not left sending: after the reconnec
   for (const field of ["listening", "questions", "clarity"]) {
     await form.locator(`[data-field=${field}] .rating__option`, { hasText: "5" }).click();
   }
+  const unsent = ana.getByTestId("feedback-unsent");
 
-  // The connection drops; Ana presses send anyway: she is told, and nothing is lost.
+  // Offline: nothing is sent, and the form says so at once (not "Sending…"); the answers stay.
   await ana.context().setOffline(true);
   await expect(ana.getByTestId("connection")).toContainText("Reconnecting");
   await form.getByRole("button", { name: "Send feedback" }).click();
-  await expect(ana.getByTestId("notice")).toContainText("Not connected right now");
-  await expect(form.getByRole("button", { name: "Sending…" })).toBeVisible();
-
-  // Back online: the relay never got it, so the form offers to send it again, with every answer still there.
+  await expect(unsent).toHaveText(/Not sent: the connection was lost\. Your answers are kept here/);
+  await expect(form.getByRole("button", { name: "Send feedback" })).toBeVisible();
+  await screenshots(ana, "feedback-unsent");
   await ana.context().setOffline(false);
   await expectLive(ana);
-  await expect(form.getByRole("button", { name: "Send feedback" })).toBeVisible();
+  await expect(unsent).toBeVisible();
   await expect(form.getByLabel("Situation")).toHaveValue("In the tunnel");
+
+  // Live again, but the connection is lost right after the press, the message unread: "Sending…", then, once
+  // the page is live again and the relay's welcome does not list it, "Not sent".
+  dropNext = true;
+  await form.getByRole("button", { name: "Send feedback" }).click();
+  await expect(unsent).toBeHidden();
+  await expect(unsent).toBeVisible();
+  await expectLive(ana);
+  await expect(form.getByRole("button", { name: "Send feedback" })).toBeVisible();
+  expect(dropNext).toBe(false);
+
+  // Sent again: saved, the coach has it once, and a reload still says so.
   await form.getByRole("button", { name: "Send feedback" }).click();
   await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+  await expect(unsent).toBeHidden();
+  await expect(ben.getByTestId("received-feedback")).toHaveCount(1);
   await expect(ben.getByTestId("received-feedback")).toContainText("In the tunnel");
+  await ana.reload();
+  await expectLive(ana);
+  await expect(ana.getByTestId("feedback-saved")).toBeVisible();
 });

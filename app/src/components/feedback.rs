@@ -3,7 +3,7 @@
 use crate::components::rows::{rows_of, Rows};
 use crate::components::split::{SplitCode, SplitPlaceholder};
 use crate::components::when::When;
-use crate::sync::{storage, LiveSession, Submission};
+use crate::sync::{storage, ConnStatus, LiveSession, Submission};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 use tandem_core::session::{
@@ -212,6 +212,11 @@ fn FeedbackForm(
         Some(Submission::Refused { errors, .. }) if local_errors.with(Vec::is_empty) => errors,
         _ => local_errors.get(),
     });
+    // Pressed while not connected (nothing is sent), or sent on a connection that went away before the relay
+    // answered (the next welcome does not list it): the answers stay, and the form says to send them again.
+    let unsent = RwSignal::new(false);
+    let sent = RwSignal::new(false);
+    let not_sent = move || unsent.get() || (sent.get() && status.with(Option::is_none));
     let form = StoredValue::new(form);
     let submit = {
         let key = key.clone();
@@ -234,6 +239,12 @@ fn FeedbackForm(
                 Ok(()) => {
                     local_errors.set(Vec::new());
                     save(&key);
+                    let connected = live.status.with_untracked(|s| *s == ConnStatus::Live);
+                    unsent.set(!connected);
+                    sent.set(connected);
+                    if !connected {
+                        return;
+                    }
                     live.submit_feedback(FeedbackDraft {
                         id: FeedbackId(d.id),
                         form: form.with_value(|f| f.id.clone()),
@@ -258,6 +269,9 @@ fn FeedbackForm(
                 view! { <Field field draft errors on_change=move || save(&key)/> }
             }).collect_view()}
             {move || match status.get() {
+                _ if not_sent() => view! {
+                    <p class="error" role="alert" data-testid="feedback-unsent">"Not sent: the connection was lost. Your answers are kept here; send them again once the page is live."</p>
+                }.into_any(),
                 Some(Submission::Refused { message, .. }) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 Some(Submission::Saved) => view! {
                     <p class="saved" role="status" data-testid="feedback-saved">{format!("Saved ✓ {name2} can read it. You can still edit it until the session ends.")}</p>
