@@ -195,4 +195,26 @@ test("feedback that did not reach the relay says so and is sent again: offline, 
   await ana.reload();
   await expectLive(ana);
   await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+
+  // An edit after it was stored is not "saved" until it is sent; a required answer emptied says only what to fix.
+  await form.getByLabel("Situation").fill("");
+  await expect(ana.getByTestId("feedback-changed")).toHaveText("Changed since you sent it: press Update feedback to send the changes.");
+  await form.getByRole("button", { name: "Update feedback" }).click();
+  await expect(form.locator("[data-field=situation] .field__error")).toHaveText("This question needs an answer.");
+  await expect(ana.getByTestId("feedback-changed")).toBeHidden();
+  await expect(ana.getByTestId("feedback-saved")).toBeHidden();
+
+  // An update lost with its connection: the relay still has the version before, and the form says "Not sent".
+  await form.getByLabel("Situation").fill("After the tunnel");
+  dropNext = true;
+  await form.getByRole("button", { name: "Update feedback" }).click();
+  await expect(unsent).toBeVisible();
+  await expectLive(ana);
+  expect(dropNext).toBe(false);
+  await expect(ben.getByTestId("received-feedback")).toContainText("In the tunnel");
+  await form.getByRole("button", { name: "Update feedback" }).click();
+  await expect(ana.getByTestId("feedback-saved")).toBeVisible();
+  await expect(unsent).toBeHidden();
+  await expect(ben.getByTestId("received-feedback")).toHaveCount(1);
+  await expect(ben.getByTestId("received-feedback")).toContainText("After the tunnel");
 });

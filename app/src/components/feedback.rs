@@ -212,11 +212,23 @@ fn FeedbackForm(
         Some(Submission::Refused { errors, .. }) if local_errors.with(Vec::is_empty) => errors,
         _ => local_errors.get(),
     });
+    // The answers stored for this feedback: the welcome's, or the relay's answer to a send.
+    let stored = Memo::new(move |_| {
+        let id = draft.with(|d| d.id.clone());
+        live.feedback
+            .with(|fs| fs.iter().find(|f| f.id.0 == id).map(|f| f.answers.clone()))
+    });
+    // Edited since it was stored (a memo: the message below is rebuilt when this flips, not at every keystroke).
+    let changed = Memo::new(move |_| stored.get() != Some(draft.with(|d| clean(&d.answers))));
     // Pressed while not connected (nothing is sent), or sent on a connection that went away before the relay
-    // answered (the next welcome does not list it): the answers stay, and the form says to send them again.
+    // stored it (the next welcome lists nothing, or the version before): the answers stay, and the form says so.
     let unsent = RwSignal::new(false);
-    let sent = RwSignal::new(false);
-    let not_sent = move || unsent.get() || (sent.get() && status.with(Option::is_none));
+    let sent = RwSignal::new(None::<BTreeMap<String, Answer>>);
+    let not_sent = move || {
+        unsent.get()
+            || (!matches!(status.get(), Some(Submission::Pending | Submission::Refused { .. }))
+                && sent.with(|a| a.is_some() && *a != stored.get()))
+    };
     let form = StoredValue::new(form);
     let submit = {
         let key = key.clone();
@@ -241,15 +253,16 @@ fn FeedbackForm(
                     save(&key);
                     let connected = live.status.with_untracked(|s| *s == ConnStatus::Live);
                     unsent.set(!connected);
-                    sent.set(connected);
                     if !connected {
                         return;
                     }
+                    let answers = clean(&d.answers);
+                    sent.set(Some(answers.clone()));
                     live.submit_feedback(FeedbackDraft {
                         id: FeedbackId(d.id),
                         form: form.with_value(|f| f.id.clone()),
                         about,
-                        answers: clean(&d.answers),
+                        answers,
                     });
                 }
             }
@@ -273,6 +286,11 @@ fn FeedbackForm(
                     <p class="error" role="alert" data-testid="feedback-unsent">"Not sent: the connection was lost. Your answers are kept here; send them again once the page is live."</p>
                 }.into_any(),
                 Some(Submission::Refused { message, .. }) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
+                // The answer to fix is said below; a "saved" beside it would read as if the change were kept.
+                _ if !local_errors.with(Vec::is_empty) => ().into_any(),
+                Some(Submission::Saved) if changed.get() => view! {
+                    <p class="hint" role="status" data-testid="feedback-changed">"Changed since you sent it: press Update feedback to send the changes."</p>
+                }.into_any(),
                 Some(Submission::Saved) => view! {
                     <p class="saved" role="status" data-testid="feedback-saved">{format!("Saved ✓ {name2} can read it. You can still edit it until the session ends.")}</p>
                 }.into_any(),
