@@ -1,6 +1,6 @@
 import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
-import { createSession, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
+import { allowConsoleErrors, createSession, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
 
 async function fillFeedback(page: Page, about: string, situation: string) {
   const form = page.getByTestId("feedback-form");
@@ -164,6 +164,8 @@ test("feedback that did not reach the relay says so and is sent again: offline, 
   }
   const unsent = ana.getByTestId("feedback-unsent");
 
+  // A reconnect attempt while offline is a console error of the browser's own.
+  allowConsoleErrors(/ERR_INTERNET_DISCONNECTED/);
   // Offline: nothing is sent, and the form says so at once (not "Sending…"); the answers stay.
   await ana.context().setOffline(true);
   await expect(ana.getByTestId("connection")).toContainText("Reconnecting");
@@ -217,4 +219,39 @@ test("feedback that did not reach the relay says so and is sent again: offline, 
   await expect(unsent).toBeHidden();
   await expect(ben.getByTestId("received-feedback")).toHaveCount(1);
   await expect(ben.getByTestId("received-feedback")).toContainText("After the tunnel");
+});
+
+test("the same person updates their feedback on a second device: the first one shows the newer version as saved", async ({ browser }) => {
+  const [desk, ben] = await Promise.all([0, 1].map(async () => (await browser.newContext()).newPage()));
+  const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  const links = await createSession(desk, { goal: "Two devices" });
+  await join(desk, links.host, "Ana", "coachee");
+  await join(ben, links.participant, "Ben", "coach");
+  for (let i = 0; i < 4; i++) {
+    await desk.getByRole("button", { name: "Next phase" }).click();
+    await expect(desk.getByTestId("phase-position")).toHaveText(`Phase ${i + 2} of 5`);
+  }
+  await fillFeedback(desk, "Ben", "Written at the desk");
+
+  // Ana continues on her phone, where the form shows what she sent, and changes it there.
+  await phone.goto(links.host);
+  await hydrated(phone);
+  await phone.getByLabel("Your name").fill("Ana");
+  await phone.getByRole("button", { name: "Enter the session" }).click();
+  await phone.getByRole("button", { name: "Yes, continue as Ana" }).click();
+  await expectLive(phone);
+  const onPhone = phone.getByTestId("feedback-form");
+  await expect(onPhone.getByLabel("Situation")).toHaveValue("Written at the desk");
+  await expect(phone.getByTestId("feedback-saved")).toBeVisible();
+  await onPhone.getByLabel("Situation").fill("Rewritten on the phone");
+  await onPhone.getByRole("button", { name: "Update feedback" }).click();
+  await expect(phone.getByTestId("feedback-saved")).toBeVisible();
+
+  // The desk, which had not changed anything since, follows: the newer version, saved, no alarm.
+  await expect(desk.getByTestId("feedback-form").getByLabel("Situation")).toHaveValue("Rewritten on the phone");
+  await expect(desk.getByTestId("feedback-saved")).toBeVisible();
+  await expect(desk.getByTestId("feedback-unsent")).toHaveCount(0);
+  await expect(desk.getByTestId("feedback-changed")).toHaveCount(0);
+  await expect(ben.getByTestId("received-feedback")).toHaveCount(1);
+  await expect(ben.getByTestId("received-feedback")).toContainText("Rewritten on the phone");
 });

@@ -173,8 +173,9 @@ fn FeedbackForm(
         let loaded = StoredValue::new(false);
         // Browser only: restore the draft, or start one with a fresh id (the id makes retries idempotent). Feedback
         // already sent (the welcome carries it) wins over a draft this browser has not sent: after a reload, or on
-        // another device, the form shows what was sent and updates that same feedback.
-        Effect::new(move |_| {
+        // another device, the form shows what was sent and updates that same feedback. A newer version stored from
+        // another device replaces answers this form had not changed (it returns the version it saw, for the next run).
+        Effect::new(move |seen: Option<Option<BTreeMap<String, Answer>>>| {
             let me = live.me.get();
             let sent = live.feedback.with(|fs| {
                 fs.iter()
@@ -187,9 +188,11 @@ fn FeedbackForm(
                 storage::load_json(&key).unwrap_or_default()
             };
             loaded.set_value(true);
+            let now = sent.as_ref().map(|(_, answers)| answers.clone());
+            let unchanged = seen.flatten().is_some_and(|seen| seen == clean(&d.answers));
             match sent {
                 Some((id, answers)) if id != d.id => d = Draft { id, answers },
-                Some((_, answers)) if d.answers.is_empty() => d.answers = answers,
+                Some((_, answers)) if d.answers.is_empty() || unchanged => d.answers = answers,
                 _ => {}
             }
             if d.id.is_empty() {
@@ -198,6 +201,7 @@ fn FeedbackForm(
             if draft.with_untracked(|current| *current != d) {
                 draft.set(d);
             }
+            now
         });
     }
     let save = move |key: &str| {
@@ -223,11 +227,16 @@ fn FeedbackForm(
     // Pressed while not connected (nothing is sent), or sent on a connection that went away before the relay
     // stored it (the next welcome lists nothing, or the version before): the answers stay, and the form says so.
     let unsent = RwSignal::new(false);
-    let sent = RwSignal::new(None::<BTreeMap<String, Answer>>);
+    // The last send: the answers stored when it was pressed, and those it sent. It was lost if, once answered or
+    // reconnected, the relay still holds the former (a newer version from another device is not a loss).
+    let sent = RwSignal::new(None::<(Option<BTreeMap<String, Answer>>, BTreeMap<String, Answer>)>);
     let not_sent = move || {
         unsent.get()
             || (!matches!(status.get(), Some(Submission::Pending | Submission::Refused { .. }))
-                && sent.with(|a| a.is_some() && *a != stored.get()))
+                && sent.with(|s| {
+                    s.as_ref()
+                        .is_some_and(|(before, mine)| stored.with(|now| now == before && now.as_ref() != Some(mine)))
+                }))
     };
     let form = StoredValue::new(form);
     let submit = {
@@ -257,7 +266,7 @@ fn FeedbackForm(
                         return;
                     }
                     let answers = clean(&d.answers);
-                    sent.set(Some(answers.clone()));
+                    sent.set(Some((stored.get_untracked(), answers.clone())));
                     live.submit_feedback(FeedbackDraft {
                         id: FeedbackId(d.id),
                         form: form.with_value(|f| f.id.clone()),
@@ -283,7 +292,7 @@ fn FeedbackForm(
             }).collect_view()}
             {move || match status.get() {
                 _ if not_sent() => view! {
-                    <p class="error" role="alert" data-testid="feedback-unsent">"Not sent: the connection was lost. Your answers are kept here; send them again once the page is live."</p>
+                    <p class="error" role="alert" data-testid="feedback-unsent">"Not sent: the connection was lost. Your answers are kept here: press the button below to send them again."</p>
                 }.into_any(),
                 Some(Submission::Refused { message, .. }) => view! { <p class="error" role="alert">{message}</p> }.into_any(),
                 // The answer to fix is said below; a "saved" beside it would read as if the change were kept.
