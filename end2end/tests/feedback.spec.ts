@@ -1,6 +1,6 @@
 import { expect, Page } from "@playwright/test";
 import * as fs from "fs";
-import { allowConsoleErrors, createSession, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
+import { allowConsoleErrors, createSession, enter, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
 
 async function fillFeedback(page: Page, about: string, situation: string) {
   const form = page.getByTestId("feedback-form");
@@ -16,6 +16,18 @@ async function fillFeedback(page: Page, about: string, situation: string) {
   }
   await form.getByRole("button", { name: /Send feedback|Update feedback/ }).click();
   await expect(page.getByTestId("feedback-saved")).toBeVisible();
+}
+
+/** A GROW session where `ana` (host, coachee) and `ben` (coach) have joined and the host moved to the Feedback phase. */
+async function pairInFeedbackPhase(ana: Page, ben: Page, goal: string) {
+  const links = await createSession(ana, { goal });
+  await join(ana, links.host, "Ana", "coachee");
+  await join(ben, links.participant, "Ben", "coach");
+  for (let i = 0; i < 4; i++) {
+    await ana.getByRole("button", { name: "Next phase" }).click();
+    await expect(ana.getByTestId("phase-position")).toHaveText(`Phase ${i + 2} of 5`);
+  }
+  return links;
 }
 
 test("the coachee and observer give the coach feedback, the host ends the session, and each summary shows only what its viewer may see", async ({ browser }) => {
@@ -148,13 +160,7 @@ test("feedback that did not reach the relay says so and is sent again: offline, 
       server.send(m);
     });
   });
-  const links = await createSession(ana, { goal: "Feedback through a tunnel" });
-  await join(ana, links.host, "Ana", "coachee");
-  await join(ben, links.participant, "Ben", "coach");
-  for (let i = 0; i < 4; i++) {
-    await ana.getByRole("button", { name: "Next phase" }).click();
-    await expect(ana.getByTestId("phase-position")).toHaveText(`Phase ${i + 2} of 5`);
-  }
+  await pairInFeedbackPhase(ana, ben, "Feedback through a tunnel");
   const form = ana.getByTestId("feedback-form");
   await form.getByLabel("Situation").fill("In the tunnel");
   await form.getByLabel("Behaviour").fill("You kept asking open questions.");
@@ -224,20 +230,11 @@ test("feedback that did not reach the relay says so and is sent again: offline, 
 test("the same person updates their feedback on a second device: the first one shows the newer version as saved", async ({ browser }) => {
   const [desk, ben] = await Promise.all([0, 1].map(async () => (await browser.newContext()).newPage()));
   const phone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-  const links = await createSession(desk, { goal: "Two devices" });
-  await join(desk, links.host, "Ana", "coachee");
-  await join(ben, links.participant, "Ben", "coach");
-  for (let i = 0; i < 4; i++) {
-    await desk.getByRole("button", { name: "Next phase" }).click();
-    await expect(desk.getByTestId("phase-position")).toHaveText(`Phase ${i + 2} of 5`);
-  }
+  const links = await pairInFeedbackPhase(desk, ben, "Two devices");
   await fillFeedback(desk, "Ben", "Written at the desk");
 
   // Ana continues on her phone, where the form shows what she sent, and changes it there.
-  await phone.goto(links.host);
-  await hydrated(phone);
-  await phone.getByLabel("Your name").fill("Ana");
-  await phone.getByRole("button", { name: "Enter the session" }).click();
+  await enter(phone, links.host, "Ana");
   await phone.getByRole("button", { name: "Yes, continue as Ana" }).click();
   await expectLive(phone);
   const onPhone = phone.getByTestId("feedback-form");

@@ -119,6 +119,12 @@ export async function createSession(
 
 /** Opens a link, joins with a name (and role), and waits until live. */
 export async function join(page: Page, link: string, name: string, role?: string) {
+  await enter(page, link, name, role);
+  await expectLive(page);
+}
+
+/** Opens `link` and sends the join form as `name` (with `role`), without waiting for what the page answers. */
+export async function enter(page: Page, link: string, name: string, role?: string) {
   await page.goto(link);
   await hydrated(page);
   await page.getByLabel("Your name").fill(name);
@@ -126,7 +132,6 @@ export async function join(page: Page, link: string, name: string, role?: string
     await page.locator(`input[name=role][value="${role}"]`).check();
   }
   await page.getByRole("button", { name: /^(Join|Enter the session|Watch)$/ }).click();
-  await expectLive(page);
 }
 
 export async function expectLive(page: Page) {

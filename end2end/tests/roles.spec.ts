@@ -1,5 +1,5 @@
 import { expect, Page } from "@playwright/test";
-import { createSession, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
+import { createSession, enter, join, expectAccessible, expectLive, screenshots, hydrated, test } from "./helpers";
 
 /** The role radio of the join form whose value is `id`. */
 const roleInput = (page: Page, id: string) => page.locator(`input[name=role][value="${id}"]`);
@@ -69,10 +69,7 @@ test("the same person on a second device continues as themselves, or joins as so
   await join(desk, links.host, "Ana", "coach");
 
   // The host link in another browser, the same name: asked first.
-  await laptop.goto(links.host);
-  await hydrated(laptop);
-  await laptop.getByLabel("Your name").fill("ana");
-  await laptop.getByRole("button", { name: "Enter the session" }).click();
+  await enter(laptop, links.host, "ana");
   const claim = laptop.getByTestId("claim");
   await expect(claim).toContainText("This looks like you on another device — continue as Ana?");
   await expect(laptop.getByRole("button", { name: "Yes, continue as Ana" })).toBeFocused();
@@ -93,10 +90,7 @@ test("the same person on a second device continues as themselves, or joins as so
   await expect(laptop.getByTestId("person")).toHaveCount(1);
 
   // "No": a new person with that name.
-  await phone.goto(links.host);
-  await hydrated(phone);
-  await phone.getByLabel("Your name").fill("Ana");
-  await phone.getByRole("button", { name: "Enter the session" }).click();
+  await enter(phone, links.host, "Ana");
   await phone.getByRole("button", { name: "No, join as someone new" }).click();
   await expectLive(phone);
   await expect(phone.getByTestId("person")).toHaveCount(2);
